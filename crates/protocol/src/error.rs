@@ -1,0 +1,86 @@
+//! The one error body, sent by every failing REST route and inside every WebSocket error frame.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A machine-readable error code. The app keys its translated, plain-words messages on it;
+/// `message` in [`ApiError`] is an English hint for developers and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or frame is not valid JSON, or lacks a required field.
+    InvalidJson,
+    /// The frame's `type` is not one this server knows.
+    UnknownFrame,
+    /// A field has a value outside its allowed range or shape.
+    InvalidInput,
+    /// A message body is empty (or only white space).
+    EmptyBody,
+    /// A message body is longer than [`crate::MAX_MESSAGE_CHARS`].
+    BodyTooLong,
+    /// The request or frame is larger than the server accepts.
+    PayloadTooLarge,
+    /// No valid session: missing, malformed, expired, forged or revoked token.
+    Unauthorized,
+    /// Login failed. Deliberately the same for an unknown email and a wrong password.
+    InvalidCredentials,
+    /// The user is authenticated but not allowed to do this.
+    Forbidden,
+    /// No such resource, or not one the user may know about.
+    NotFound,
+    /// The conversation is closed: it can be read but not written to.
+    ConversationClosed,
+    /// The two users are not in a care relationship, so they cannot start a conversation.
+    NoCareRelationship,
+    /// The client must authenticate (send an `auth` frame) before anything else.
+    NotAuthenticated,
+    /// Too many requests or messages; try again later.
+    RateLimited,
+    /// The requested history position is not valid for this conversation.
+    InvalidCursor,
+    /// The server failed; nothing was stored. Safe to retry.
+    Internal,
+    /// A code this version of the protocol does not know (sent by a newer server).
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// True when retrying the same request can never succeed (the client should mark a
+    /// message as failed rather than retry it).
+    pub fn is_permanent(self) -> bool {
+        !matches!(
+            self,
+            ErrorCode::Internal | ErrorCode::RateLimited | ErrorCode::Unknown
+        )
+    }
+}
+
+/// The body of every error response (`{"code": "...", "message": "..."}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApiError {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, in English, for people reading logs. Never contains health data.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Builds an error body.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

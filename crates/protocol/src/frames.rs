@@ -1,0 +1,95 @@
+//! WebSocket frames on [`crate::WS_PATH`]. Every frame is one JSON text message with a
+//! `"type"` field.
+//!
+//! A session goes: connect → client sends [`ClientFrame::Auth`] → server answers
+//! [`ServerFrame::Ready`] (or an error frame and a close) → then any mix of client frames and
+//! server pushes. The token is never put in the URL.
+
+use crate::error::ApiError;
+use crate::ids::{ClientMsgId, ConversationId, Seq};
+use crate::rest::{ConversationSummary, Message, ReadCursor, UserProfile};
+use serde::{Deserialize, Serialize};
+
+/// A frame sent by the app to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Must be the first frame: authenticates the socket with the access token.
+    Auth {
+        /// The JWT from [`crate::LoginResponse::token`].
+        token: String,
+    },
+    /// Sends a message. Answered by [`ServerFrame::Ack`] once it is committed, or by
+    /// [`ServerFrame::Error`] carrying the same `client_id`. Idempotent on `client_id`.
+    Send {
+        /// The conversation to write to.
+        conversation_id: ConversationId,
+        /// The client's id for this message, kept across retries.
+        client_id: ClientMsgId,
+        /// The text.
+        body: String,
+    },
+    /// Moves the sender's read cursor forward.
+    MarkRead {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The highest sequence number seen.
+        seq: Seq,
+    },
+    /// Keep-alive; answered by [`ServerFrame::Pong`] with the same nonce.
+    Ping {
+        /// Any number; echoed back.
+        nonce: u64,
+    },
+}
+
+/// A frame sent by the server to the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The socket is authenticated as this user; events will follow.
+    Ready {
+        /// Who the socket belongs to.
+        user: UserProfile,
+    },
+    /// A [`ClientFrame::Send`] on this socket was committed (or had already been: a replay
+    /// returns the originally stored message).
+    Ack {
+        /// The client id of the send being acknowledged.
+        client_id: ClientMsgId,
+        /// The stored message, with its server id and sequence number.
+        message: Message,
+    },
+    /// A new message in one of the user's conversations. Sent to every open socket of both
+    /// participants, except the socket that sent it (which gets [`ServerFrame::Ack`]).
+    Message {
+        /// The stored message.
+        message: Message,
+    },
+    /// A participant's read cursor moved.
+    Read {
+        /// The new cursor.
+        cursor: ReadCursor,
+    },
+    /// A conversation was created or changed (e.g. closed), as the receiving user sees it.
+    Conversation {
+        /// The conversation, with this user's unread count.
+        conversation: ConversationSummary,
+    },
+    /// The answer to [`ClientFrame::Ping`].
+    Pong {
+        /// The ping's nonce.
+        nonce: u64,
+    },
+    /// A frame was refused. The socket stays open unless the error is about authentication.
+    Error {
+        /// What went wrong.
+        error: ApiError,
+        /// Set when the refused frame was a [`ClientFrame::Send`], so the client can mark
+        /// that message as failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientMsgId>,
+    },
+}

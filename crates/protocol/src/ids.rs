@@ -1,0 +1,76 @@
+//! Small typed ids and time values, so a user id can never be passed where a conversation id
+//! is expected. All serialize as plain JSON numbers (or a UUID string for [`ClientMsgId`]).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! int_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+int_id!(
+    /// A user (patient or doctor).
+    UserId
+);
+int_id!(
+    /// A conversation between one patient and one doctor.
+    ConversationId
+);
+int_id!(
+    /// A stored message, unique across the whole server.
+    MessageId
+);
+int_id!(
+    /// An appointment between one patient and one doctor.
+    AppointmentId
+);
+
+/// A message's position in its conversation: 1 for the first message, then +1 each, no gaps.
+/// `Seq(0)` means "before the first message" (e.g. a read cursor that has read nothing).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct Seq(pub i64);
+
+impl fmt::Display for Seq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// The id a client gives a message before sending it (a UUID, normally v4).
+///
+/// The server stores it with the message and treats (sender, client id) as unique, so sending
+/// the same message twice (a retry after a lost ack, a second tab) stores it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct ClientMsgId(pub uuid::Uuid);
+
+impl fmt::Display for ClientMsgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -1,0 +1,49 @@
+//! The wire contract between the Colloque app and the Colloque server.
+//!
+//! Every REST body and every WebSocket frame is defined here, once. The app (compiled to
+//! wasm32) and the server (native) both depend on this crate, so a change to the protocol is a
+//! compile error on whichever side forgot it. This crate depends on serde and uuid only; the
+//! optional `openapi` feature adds `utoipa::ToSchema` derives for the server's OpenAPI document.
+//!
+//! Conventions:
+//! - JSON field names are `snake_case`; enums are tagged with `"type"` (frames) or are plain
+//!   lowercase strings (roles, statuses, error codes).
+//! - Times are [`Timestamp`]s: milliseconds since the Unix epoch, UTC. The app renders local time.
+//! - Sequence numbers ([`Seq`]) are per conversation, start at 1 and have no gaps.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod frames;
+mod ids;
+mod rest;
+
+pub use error::{ApiError, ErrorCode};
+pub use frames::{ClientFrame, ServerFrame};
+pub use ids::{AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, Timestamp, UserId};
+pub use rest::*;
+
+/// The longest message body accepted, in Unicode scalar values (characters), after trimming.
+pub const MAX_MESSAGE_CHARS: usize = 10_000;
+
+/// The longest conversation subject accepted, in characters, after trimming.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// The most messages one history request returns; larger `limit`s are clamped to this.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// The page size used when a history request gives no `limit`.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+
+/// The largest WebSocket frame the server accepts, in bytes. Larger frames close the socket
+/// with code 1009 (message too big).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The path of the WebSocket endpoint, relative to the server's origin.
+pub const WS_PATH: &str = "/ws";
+
+/// The prefix of every REST route.
+pub const API_PREFIX: &str = "/api";
+
+#[cfg(test)]
+mod tests;

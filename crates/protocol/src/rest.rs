@@ -1,0 +1,264 @@
+//! REST request and response bodies. Routes (all under [`crate::API_PREFIX`]):
+//!
+//! | method | path | request | response |
+//! |---|---|---|---|
+//! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] |
+//! | POST | `/api/auth/logout` | – | 204 |
+//! | GET | `/api/me` | – | [`UserProfile`] |
+//! | GET | `/api/conversations` | – | `Vec<`[`ConversationSummary`]`>` (role-aware) |
+//! | POST | `/api/conversations` | [`StartConversationRequest`] | [`ConversationSummary`] (201 new, 200 existing) |
+//! | GET | `/api/conversations/{id}` | – | [`ConversationSummary`] |
+//! | GET | `/api/conversations/{id}/messages` | [`HistoryQuery`] | [`MessagePage`] |
+//! | POST | `/api/conversations/{id}/messages` | [`SendMessageRequest`] | [`Message`] (201 new, 200 replay) |
+//! | POST | `/api/conversations/{id}/read` | [`MarkReadRequest`] | [`ReadCursor`] |
+//! | POST | `/api/conversations/{id}/close` | – | [`ConversationSummary`] (doctor only) |
+//! | GET | `/api/appointments` | – | `Vec<`[`Appointment`]`>` |
+//! | GET | `/api/care-team` | – | `Vec<`[`UserProfile`]`>` (a patient's doctors) |
+//! | GET | `/api/patients` | – | `Vec<`[`UserProfile`]`>` (a doctor's patients) |
+//! | GET | `/api/health` | – | [`HealthResponse`] |
+//! | GET | `/api/openapi.json` | – | the OpenAPI document |
+//!
+//! Authenticated routes take `Authorization: Bearer <token>`.
+
+use crate::ids::{AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, Timestamp, UserId};
+use serde::{Deserialize, Serialize};
+
+/// Whether a user is a patient or a doctor ("médecin").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A patient: talks to the doctors of their care team.
+    Patient,
+    /// A doctor: talks to the patients they follow.
+    Doctor,
+}
+
+impl Role {
+    /// The lowercase name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Doctor => "doctor",
+        }
+    }
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserProfile {
+    /// The user's id.
+    pub id: UserId,
+    /// Patient or doctor.
+    pub role: Role,
+    /// The name to display, e.g. "Dr Claire Martin" or "Lucas Bernard".
+    pub display_name: String,
+    /// A doctor's speciality ("Médecin généraliste"); `None` for patients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speciality: Option<String>,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    /// The account's email.
+    pub email: String,
+    /// The account's password.
+    pub password: String,
+}
+
+/// The answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LoginResponse {
+    /// A signed access token (JWT). Send it as `Authorization: Bearer` and in the WebSocket's
+    /// first frame; never in a URL.
+    pub token: String,
+    /// When the token expires.
+    pub expires_at: Timestamp,
+    /// Who logged in.
+    pub user: UserProfile,
+}
+
+/// Open conversations accept messages; closed ones are read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    /// Messages can be sent.
+    Open,
+    /// Read-only.
+    Closed,
+}
+
+/// The start of the latest message, for inbox previews.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagePreview {
+    /// Who wrote it.
+    pub sender_id: UserId,
+    /// At most the first 140 characters of the body.
+    pub excerpt: String,
+    /// When it was stored.
+    pub sent_at: Timestamp,
+    /// Its sequence number.
+    pub seq: Seq,
+}
+
+/// A conversation as one participant sees it (unread counts are per viewer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConversationSummary {
+    /// The conversation's id.
+    pub id: ConversationId,
+    /// What it is about.
+    pub subject: String,
+    /// Open or closed.
+    pub status: ConversationStatus,
+    /// The patient taking part.
+    pub patient: UserProfile,
+    /// The doctor taking part.
+    pub doctor: UserProfile,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// The time of the latest message, or of creation if there is none.
+    pub last_activity_at: Timestamp,
+    /// The latest message, if any.
+    pub last_message: Option<MessagePreview>,
+    /// The sequence number of the latest message (`Seq(0)` if none).
+    pub last_seq: Seq,
+    /// How far the viewer has read.
+    pub my_read_seq: Seq,
+    /// How far the other participant has read ("seen" marks).
+    pub other_read_seq: Seq,
+    /// Messages from the other participant after `my_read_seq`.
+    pub unread_count: u32,
+}
+
+/// `POST /api/conversations`: a patient starts a conversation with a doctor of their care
+/// team, or a doctor with one of their patients. If an open conversation between the two
+/// already exists it is returned (200) instead of creating a second one (201).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartConversationRequest {
+    /// The doctor (for a patient) or patient (for a doctor) to talk to.
+    pub with_user_id: UserId,
+    /// What it is about; a default subject is used when absent or blank.
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Message {
+    /// The server's id.
+    pub id: MessageId,
+    /// The conversation it belongs to.
+    pub conversation_id: ConversationId,
+    /// Its position in the conversation.
+    pub seq: Seq,
+    /// Who wrote it.
+    pub sender_id: UserId,
+    /// The id the sender's client gave it.
+    pub client_id: ClientMsgId,
+    /// The text, exactly as sent (trimmed). Plain text: never to be rendered as HTML.
+    pub body: String,
+    /// When the server stored it.
+    pub sent_at: Timestamp,
+}
+
+/// `POST /api/conversations/{id}/messages`. Idempotent on (sender, `client_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendMessageRequest {
+    /// A UUID chosen by the client before the first attempt and kept across retries.
+    pub client_id: ClientMsgId,
+    /// The text, 1 to [`crate::MAX_MESSAGE_CHARS`] characters after trimming.
+    pub body: String,
+}
+
+/// Query of `GET /api/conversations/{id}/messages`.
+///
+/// - neither `before` nor `after`: the latest `limit` messages;
+/// - `before=N`: the `limit` messages just before seq N (older history, scrolling up);
+/// - `after=N`: the first `limit` messages after seq N (catching up after a reconnect).
+///
+/// Messages are always returned in ascending `seq` order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct HistoryQuery {
+    /// Return messages with `seq < before`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Seq>,
+    /// Return messages with `seq > after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Seq>,
+    /// How many, 1 to [`crate::MAX_PAGE_SIZE`]; default [`crate::DEFAULT_PAGE_SIZE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// A page of messages in ascending `seq` order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessagePage {
+    /// The messages.
+    pub messages: Vec<Message>,
+    /// True when more messages exist in the direction asked (older for `before` and latest,
+    /// newer for `after`).
+    pub has_more: bool,
+}
+
+/// `POST /api/conversations/{id}/read`: the viewer has seen everything up to `seq`.
+/// Cursors only move forward; a lower `seq` is a no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarkReadRequest {
+    /// The highest sequence number seen.
+    pub seq: Seq,
+}
+
+/// Where a user has read up to in a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadCursor {
+    /// The conversation.
+    pub conversation_id: ConversationId,
+    /// The reader.
+    pub user_id: UserId,
+    /// The highest sequence number they have seen.
+    pub seq: Seq,
+}
+
+/// An appointment between a patient and a doctor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Appointment {
+    /// The appointment's id.
+    pub id: AppointmentId,
+    /// The patient.
+    pub patient: UserProfile,
+    /// The doctor.
+    pub doctor: UserProfile,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// How long it lasts, in minutes.
+    pub duration_minutes: u32,
+    /// Where ("Cabinet, 12 rue …", "Téléconsultation").
+    pub location: String,
+    /// Why (free text written by the practice, e.g. "Suivi tension").
+    pub reason: String,
+}
+
+/// `GET /api/health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthResponse {
+    /// "ok" when the server can reach its database.
+    pub status: String,
+    /// The server's version.
+    pub version: String,
+}

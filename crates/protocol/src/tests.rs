@@ -1,0 +1,81 @@
+use super::*;
+use serde_json::json;
+
+fn client_id() -> ClientMsgId {
+    ClientMsgId(uuid::Uuid::from_u128(
+        0x1234_5678_9abc_def0_1234_5678_9abc_def0,
+    ))
+}
+
+#[test]
+fn client_frames_are_tagged_with_a_snake_case_type() {
+    let frame = ClientFrame::MarkRead {
+        conversation_id: ConversationId(7),
+        seq: Seq(3),
+    };
+    assert_eq!(
+        serde_json::to_value(&frame).unwrap(),
+        json!({"type": "mark_read", "conversation_id": 7, "seq": 3})
+    );
+}
+
+#[test]
+fn a_send_frame_round_trips_with_its_uuid_client_id() {
+    let frame = ClientFrame::Send {
+        conversation_id: ConversationId(1),
+        client_id: client_id(),
+        body: "Bonjour docteur".into(),
+    };
+    let text = serde_json::to_string(&frame).unwrap();
+    assert!(text.contains("\"client_id\":\"12345678-9abc-def0-1234-56789abcdef0\""));
+    assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
+}
+
+#[test]
+fn an_unknown_frame_type_is_a_decode_error_not_a_panic() {
+    assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"launch_missiles"}"#).is_err());
+    assert!(serde_json::from_str::<ClientFrame>(r#"{"token":"x"}"#).is_err());
+    assert!(serde_json::from_str::<ClientFrame>("not json").is_err());
+}
+
+#[test]
+fn an_error_frame_carries_the_api_error_and_the_refused_client_id() {
+    let frame = ServerFrame::Error {
+        error: ApiError::new(ErrorCode::BodyTooLong, "too long"),
+        client_id: Some(client_id()),
+    };
+    let value = serde_json::to_value(&frame).unwrap();
+    assert_eq!(value["type"], "error");
+    assert_eq!(value["error"]["code"], "body_too_long");
+    assert_eq!(serde_json::from_value::<ServerFrame>(value).unwrap(), frame);
+}
+
+#[test]
+fn an_error_code_from_a_newer_server_decodes_as_unknown() {
+    let error: ApiError =
+        serde_json::from_str(r#"{"code":"brand_new_code","message":"m"}"#).unwrap();
+    assert_eq!(error.code, ErrorCode::Unknown);
+}
+
+#[test]
+fn only_transient_error_codes_are_worth_retrying() {
+    assert!(!ErrorCode::Internal.is_permanent());
+    assert!(!ErrorCode::RateLimited.is_permanent());
+    assert!(ErrorCode::ConversationClosed.is_permanent());
+    assert!(ErrorCode::BodyTooLong.is_permanent());
+}
+
+#[test]
+fn history_query_omits_absent_fields() {
+    let query = HistoryQuery {
+        before: Some(Seq(10)),
+        ..HistoryQuery::default()
+    };
+    assert_eq!(serde_json::to_value(&query).unwrap(), json!({"before": 10}));
+}
+
+#[test]
+fn roles_are_lowercase_on_the_wire() {
+    assert_eq!(serde_json::to_value(Role::Doctor).unwrap(), json!("doctor"));
+    assert_eq!(Role::Patient.as_str(), "patient");
+}

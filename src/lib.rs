@@ -1,0 +1,1 @@
+//! Colloque app.
