@@ -1,1 +1,288 @@
-fn main() {}
+//! Colloque's task runner, invoked as `cargo xtask <command>` (alias in `.cargo/config.toml`).
+//!
+//! It is std-only on purpose: it must compile in seconds on a fresh machine, before any of the
+//! tools it installs exist.
+//!
+//! - `cargo xtask run`: install what is missing, build the app in release, start the server
+//!   with demo data on http://127.0.0.1:8080.
+//! - `cargo xtask test`: install what is missing (Chromium + ChromeDriver too), then run every
+//!   test layer and end with one line `N passed, N failed`.
+//! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
+
+mod report;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use report::{Summary, run_cargo_test};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  run     install missing tools, build the app (release) and serve it with demo data on :8080
+  test    install missing tools and browsers, then run every test layer
+  setup   only install the missing tools (add --browser for Chromium + ChromeDriver)
+  build   build the app in release into dist/ and print the bundle sizes
+  size    print the bundle sizes of the current dist/
+  lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => cmd_run(&root, &args[1..]),
+        Some("test") => cmd_test(&root),
+        Some("setup") => {
+            tools::ensure_all(&root, args.iter().any(|a| a == "--browser")).map(|_| ())
+        }
+        Some("build") => tools::ensure_all(&root, false).and_then(|env| build_dist(&root, &env)),
+        Some("size") => print_sizes(&root.join("dist")),
+        Some("lint") => cmd_lint(&root),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root: the parent of `crates/xtask`.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/xtask sits two levels below the workspace root")
+        .to_path_buf()
+}
+
+/// Prints a step header so a newcomer sees where time goes.
+pub fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+/// Runs a command to completion, inheriting stdio; fails with a readable message.
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+fn cmd_run(root: &Path, args: &[String]) -> Result {
+    let started = Instant::now();
+    let env = tools::ensure_all(root, false)?;
+    build_dist(root, &env)?;
+    step("Building the server");
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "colloque-server",
+    ]))?;
+    eprintln!(
+        "\nReady in {:.0} s. Starting the server (Ctrl+C to stop).",
+        started.elapsed().as_secs_f64()
+    );
+    let server = root.join("target/release/colloque-server");
+    let mut cmd = Command::new(server);
+    cmd.current_dir(root)
+        .args(["serve", "--static-dir", "dist", "--demo"])
+        .args(args);
+    run(&mut cmd)
+}
+
+/// `trunk build --release` into `dist/`, then the size report.
+fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
+    step("Building the app (trunk build --release)");
+    let t = Instant::now();
+    run(env
+        .command("trunk")
+        .current_dir(root)
+        .args(["build", "--release"]))?;
+    eprintln!("    built in {:.1} s", t.elapsed().as_secs_f64());
+    print_sizes(&root.join("dist"))
+}
+
+/// The first load of the app: every .wasm, .js and .css trunk put in dist/, raw, gzip -9 and
+/// brotli -q 11 (when the `brotli` command exists).
+fn print_sizes(dist: &Path) -> Result {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e} (run `cargo xtask build` first)", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("wasm" | "js" | "css")
+            )
+        })
+        .collect();
+    files.sort();
+    let have_brotli = Command::new("brotli").arg("--version").output().is_ok();
+    println!("\nBundle (first load):");
+    println!(
+        "  {:<44} {:>10} {:>10} {:>10}",
+        "file", "raw", "gzip -9", "brotli"
+    );
+    let (mut raw_total, mut gz_total, mut br_total) = (0u64, 0u64, 0u64);
+    for file in &files {
+        let raw = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
+        let gz = compressed_len(Command::new("gzip").args(["-9", "-c"]).arg(file))?;
+        let br = if have_brotli {
+            compressed_len(Command::new("brotli").args(["-q", "11", "-c"]).arg(file))?
+        } else {
+            0
+        };
+        raw_total += raw;
+        gz_total += gz;
+        br_total += br;
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        println!(
+            "  {:<44} {:>10} {:>10} {:>10}",
+            name,
+            raw,
+            gz,
+            if have_brotli {
+                br.to_string()
+            } else {
+                "n/a".into()
+            }
+        );
+    }
+    println!(
+        "  {:<44} {:>10} {:>10} {:>10}",
+        "total",
+        raw_total,
+        gz_total,
+        if have_brotli {
+            br_total.to_string()
+        } else {
+            "n/a (apt-get install brotli)".into()
+        }
+    );
+    Ok(())
+}
+
+fn compressed_len(cmd: &mut Command) -> Result<u64> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed"));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+fn cmd_test(root: &Path) -> Result {
+    let started = Instant::now();
+    let env = tools::ensure_all(root, true)?;
+    let mut summary = Summary::default();
+
+    step("1/4 Host unit and server integration tests (real HTTP + WebSocket on 127.0.0.1:0)");
+    summary.add(
+        "host",
+        run_cargo_test(env.command("cargo").current_dir(root).args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "colloque",
+        ])),
+    );
+    summary.add(
+        "app (host)",
+        run_cargo_test(
+            env.command("cargo")
+                .current_dir(root)
+                .args(["test", "-p", "colloque", "--lib"]),
+        ),
+    );
+
+    step("2/4 App tests in headless Chromium (wasm-bindgen-test)");
+    summary.add(
+        "wasm",
+        run_cargo_test(
+            env.command("cargo")
+                .current_dir(root)
+                .args([
+                    "test",
+                    "-p",
+                    "colloque",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+        ),
+    );
+
+    step("3/4 Release build of the app");
+    let built = build_dist(root, &env);
+    if let Err(e) = &built {
+        eprintln!("    {e}");
+        summary.record_failure("release build");
+    }
+
+    step("4/4 End to end: the served release build in headless Chromium through WebDriver");
+    if built.is_ok() {
+        summary.add(
+            "e2e",
+            run_cargo_test(
+                env.command("cargo")
+                    .current_dir(root)
+                    .args(["test", "-p", "colloque", "--test", "e2e"])
+                    .env("COLLOQUE_DIST", root.join("dist"))
+                    .env("COLLOQUE_E2E_OUT", root.join("target/e2e")),
+            ),
+        );
+    } else {
+        eprintln!("    skipped: the release build failed (counted as a failure above)");
+    }
+
+    summary.print(started.elapsed());
+    if summary.ok() {
+        Ok(())
+    } else {
+        Err("some tests failed".into())
+    }
+}
+
+fn cmd_lint(root: &Path) -> Result {
+    step("cargo fmt --check");
+    run(Command::new("cargo")
+        .current_dir(root)
+        .args(["fmt", "--all", "--check"]))?;
+    step("clippy (host)");
+    run(Command::new("cargo").current_dir(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("clippy (wasm32)");
+    run(Command::new("cargo").current_dir(root).args([
+        "clippy",
+        "-p",
+        "colloque",
+        "--all-targets",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}

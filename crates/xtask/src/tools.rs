@@ -1,0 +1,215 @@
+//! Installs what the build and the tests need, on a fresh machine with only Rust, from the
+//! registries this project may reach (crates.io, npm, Debian apt). Every step is skipped when
+//! the right version already answers. See `../shared/docs/toolchain.md` for why each choice.
+
+use crate::{Result, run, step};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// trunk 0.22 declares rust-version 1.96.1; 0.21.14 is the newest that builds on Rust 1.95.
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen (108) and crates.io's wasm-opt (0.116) reject wasm-bindgen 0.2.130 output.
+const BINARYEN_VERSION: &str = "132.0.0";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Where the tools are, for the commands that need them.
+pub struct ToolEnv {
+    path: OsString,
+    chromedriver: Option<PathBuf>,
+}
+
+impl ToolEnv {
+    /// A command that finds trunk, wasm-bindgen, wasm-opt (and ChromeDriver when installed).
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("PATH", &self.path);
+        if let Some(driver) = &self.chromedriver {
+            cmd.env("CHROMEDRIVER", driver);
+        }
+        cmd
+    }
+}
+
+/// Installs everything missing; `browser` adds Chromium and ChromeDriver (for the tests).
+pub fn ensure_all(root: &Path, browser: bool) -> Result<ToolEnv> {
+    let cargo_bin = cargo_home().join("bin");
+    let npm_bin = root.join(".tools/node_modules/.bin");
+    let mut paths = vec![npm_bin.clone(), cargo_bin.clone()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(paths).map_err(|e| e.to_string())?;
+    let env = ToolEnv {
+        path,
+        chromedriver: None,
+    };
+
+    ensure_wasm_target()?;
+    ensure_cargo_tool(
+        &env,
+        "trunk",
+        TRUNK_VERSION,
+        &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+        "about 7 minutes on 2 cores",
+    )?;
+    let bindgen = wasm_bindgen_version(root)?;
+    // No --locked: wasm-bindgen-cli's own lockfile wants a webpki-roots version the registry
+    // mirror here lacks.
+    ensure_cargo_tool(
+        &env,
+        "wasm-bindgen",
+        &bindgen,
+        &["install", "wasm-bindgen-cli", "--version", &bindgen],
+        "about 2 minutes",
+    )?;
+    ensure_wasm_opt(root, &env, &npm_bin)?;
+
+    let chromedriver = if browser {
+        Some(ensure_browser()?)
+    } else {
+        None
+    };
+    Ok(ToolEnv {
+        chromedriver,
+        ..env
+    })
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into())).join(".cargo")
+        })
+}
+
+/// The first line a tool prints for `--version`, if it runs at all.
+fn version_of(env: &ToolEnv, program: &str) -> Option<String> {
+    let out = env.command(program).arg("--version").output().ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    })
+}
+
+fn ensure_wasm_target() -> Result {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("rustup is needed to add the {WASM_TARGET} target: {e}"))?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    step(&format!("Installing the Rust target {WASM_TARGET}"));
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn ensure_cargo_tool(
+    env: &ToolEnv,
+    program: &str,
+    version: &str,
+    install_args: &[&str],
+    how_long: &str,
+) -> Result {
+    match version_of(env, program) {
+        Some(v) if v.split_whitespace().any(|w| w == version) => return Ok(()),
+        Some(v) => step(&format!(
+            "{program} is {v}, this project pins {version}: installing ({how_long})"
+        )),
+        None => step(&format!(
+            "Installing {program} {version} with cargo install ({how_long}, once per machine)"
+        )),
+    }
+    run(env.command("cargo").args(install_args))?;
+    match version_of(env, program) {
+        Some(v) if v.split_whitespace().any(|w| w == version) => Ok(()),
+        other => Err(format!(
+            "{program} still answers {other:?} after installing {version}"
+        )),
+    }
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock: the CLI must match it exactly.
+fn wasm_bindgen_version(root: &Path) -> Result<String> {
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+            {
+                return Ok(v.to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn ensure_wasm_opt(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
+    let wanted = format!(
+        "version {}",
+        BINARYEN_VERSION.split('.').next().unwrap_or_default()
+    );
+    if npm_bin.join("wasm-opt").exists()
+        && version_of(env, "wasm-opt").is_some_and(|v| v.contains(&wanted))
+    {
+        return Ok(());
+    }
+    step(&format!(
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION} from npm) into .tools/"
+    ));
+    if Command::new("npm").arg("--version").output().is_err() {
+        return Err("npm is needed to install wasm-opt: apt-get install -y npm".into());
+    }
+    run(env.command("npm").args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        &root.join(".tools").to_string_lossy(),
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
+}
+
+/// Chromium and a matching ChromeDriver from Debian's packages.
+fn ensure_browser() -> Result<PathBuf> {
+    let chromium = Path::new("/usr/bin/chromium");
+    let driver = PathBuf::from("/usr/bin/chromedriver");
+    let brotli = Command::new("brotli").arg("--version").output().is_ok();
+    if chromium.exists() && driver.exists() && brotli {
+        return Ok(driver);
+    }
+    let install = "apt-get update && apt-get install -y chromium chromium-driver brotli";
+    if !is_root() {
+        return Err(format!(
+            "the browser tests need Chromium and ChromeDriver. Run as root:\n    {install}"
+        ));
+    }
+    step("Installing Chromium, ChromeDriver and brotli with apt (about 30 s)");
+    run(Command::new("sh")
+        .args(["-c", install])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if chromium.exists() && driver.exists() {
+        Ok(driver)
+    } else {
+        Err("apt-get finished but /usr/bin/chromium or /usr/bin/chromedriver is missing".into())
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
