@@ -189,6 +189,7 @@ pub struct SendMessageRequest {
 /// Messages are always returned in ascending `seq` order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct HistoryQuery {
     /// Return messages with `seq < before`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,1 +1,27 @@
-//! Colloque server.
+//! Colloque server: REST + WebSocket over SQLite.
+//!
+//! The binary (`main.rs`) only calls [`cli::run`]; everything else lives here so that the
+//! integration tests (and other crates' end-to-end tests) can start a real server with
+//! [`Application::build`].
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod auth;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod util;
+pub mod ws;
+
+pub use config::{Argon2Cost, Config};
+pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
+pub use startup::Application;

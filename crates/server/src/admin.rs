@@ -1,0 +1,121 @@
+//! Administration commands (accounts, care relationships, appointments), run by the CLI against
+//! the same database as the server. Safe to run while the server runs (SQLite WAL).
+
+use crate::auth::PasswordHasher;
+use crate::db;
+use crate::db::appointments::NewAppointment;
+use crate::db::users::NewUser;
+use crate::domain::{Email, Password};
+use crate::error::{AppError, ResultExt};
+use crate::util::now_ms;
+use anyhow::{Context, bail};
+use colloque_protocol::{AppointmentId, Role, Timestamp, UserId};
+use secrecy::SecretString;
+use sqlx::SqlitePool;
+
+/// Creates an account. The password comes from the caller (the CLI reads it from stdin, never
+/// from a flag, which would leave it in the shell history and the process list).
+pub async fn add_user(
+    pool: &SqlitePool,
+    passwords: &PasswordHasher,
+    role: Role,
+    display_name: &str,
+    email: &str,
+    speciality: Option<&str>,
+    password: SecretString,
+) -> anyhow::Result<UserId> {
+    let email = Email::parse(email)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() {
+        bail!("the display name must not be empty");
+    }
+    let speciality = speciality.map(str::trim).filter(|text| !text.is_empty());
+    if role == Role::Patient && speciality.is_some() {
+        bail!("only doctors have a speciality");
+    }
+    let password = Password::parse(password)?;
+    let hash = passwords.hash(&password).await?;
+    let user = NewUser {
+        role,
+        display_name,
+        email: &email,
+        speciality,
+        password_hash: &hash,
+    };
+    let id = db::users::insert(pool, &user, now_ms())
+        .await
+        .on_unique_violation("users.email", || {
+            AppError::InvalidInput(format!(
+                "an account with email {} already exists",
+                email.as_str()
+            ))
+        })?;
+    Ok(id)
+}
+
+async fn user_with_role(pool: &SqlitePool, email: &str, role: Role) -> anyhow::Result<UserId> {
+    let email = Email::parse(email)?;
+    match db::users::id_and_role_by_email(pool, &email).await? {
+        Some((id, found)) if found == role => Ok(id),
+        Some(_) => bail!("{} is not a {}", email.as_str(), role.as_str()),
+        None => bail!("no account with email {}", email.as_str()),
+    }
+}
+
+/// Makes `doctor_email` follow `patient_email`. Returns false if that was already the case.
+pub async fn link(
+    pool: &SqlitePool,
+    doctor_email: &str,
+    patient_email: &str,
+) -> anyhow::Result<bool> {
+    let doctor = user_with_role(pool, doctor_email, Role::Doctor).await?;
+    let patient = user_with_role(pool, patient_email, Role::Patient).await?;
+    Ok(db::care::link(pool, doctor, patient, now_ms()).await?)
+}
+
+/// Books an appointment between a doctor and one of their patients.
+pub async fn add_appointment(
+    pool: &SqlitePool,
+    doctor_email: &str,
+    patient_email: &str,
+    starts_at: Timestamp,
+    duration_minutes: u32,
+    location: &str,
+    reason: &str,
+) -> anyhow::Result<AppointmentId> {
+    if !(1..=24 * 60).contains(&duration_minutes) {
+        bail!("the duration must be between 1 and 1440 minutes");
+    }
+    let doctor = user_with_role(pool, doctor_email, Role::Doctor).await?;
+    let patient = user_with_role(pool, patient_email, Role::Patient).await?;
+    if !db::care::is_linked(pool, doctor, patient).await? {
+        bail!("this doctor does not follow this patient; run `link` first");
+    }
+    let appointment = NewAppointment {
+        patient,
+        doctor,
+        starts_at,
+        duration_minutes,
+        location: location.trim(),
+        reason: reason.trim(),
+    };
+    db::appointments::insert(pool, &appointment)
+        .await
+        .context("failed to store the appointment")
+}
+
+/// Disables (or re-enables) an account; disabling revokes its sessions, and its open sockets
+/// are closed at their next frame.
+pub async fn set_disabled(pool: &SqlitePool, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let email = Email::parse(email)?;
+    let Some((id, _)) = db::users::id_and_role_by_email(pool, &email).await? else {
+        bail!("no account with email {}", email.as_str());
+    };
+    let mut tx = pool.begin().await?;
+    db::users::set_disabled(&mut *tx, id, disabled).await?;
+    if disabled {
+        db::sessions::revoke_all_for_user(&mut *tx, id, now_ms()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+use crate::config::Argon2Cost;
+use crate::domain::Password;
+use anyhow::Context;
+use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Hashes and verifies passwords with argon2id.
+///
+/// Hashing is CPU- and memory-hard on purpose, so it runs on the blocking pool, and a semaphore
+/// caps how many run at once: a burst of logins costs waiting time, not `n × 19 MiB` of memory.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    /// A hash of a random password, verified against when the email is unknown so that an
+    /// unknown email costs the same time as a wrong password (no account enumeration by timing).
+    dummy_hash: Arc<str>,
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordHasher {
+    /// Builds the hasher (hashes the dummy password once, so call it at start-up).
+    pub fn new(cost: Argon2Cost) -> anyhow::Result<Self> {
+        let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+            .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
+        let dummy: [u8; 16] = rand::random();
+        let dummy_hash = hash_blocking(&params, &dummy)?;
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            params,
+            dummy_hash: dummy_hash.into(),
+            permits: Arc::new(Semaphore::new(cores.max(2))),
+        })
+    }
+
+    /// Hashes a new password into a PHC string (algorithm, parameters and salt included).
+    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+        let _permit = self.permits.acquire().await?;
+        let params = self.params.clone();
+        let secret = password.secret().clone();
+        tokio::task::spawn_blocking(move || {
+            hash_blocking(&params, secret.expose_secret().as_bytes())
+        })
+        .await
+        .context("the hashing task failed")?
+    }
+
+    /// Checks `password` against `stored`, or against the dummy hash when there is no stored
+    /// hash (unknown user), in which case the answer is always `false`.
+    pub async fn verify(
+        &self,
+        password: &SecretString,
+        stored: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let _permit = self.permits.acquire().await?;
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let secret = password.clone();
+        let matches = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|error| anyhow::anyhow!("stored password hash is invalid: {error}"))?;
+            Ok(Argon2::default()
+                .verify_password(secret.expose_secret().as_bytes(), &parsed)
+                .is_ok())
+        })
+        .await
+        .context("the verification task failed")??;
+        Ok(known && matches)
+    }
+}
+
+fn hash_blocking(params: &Params, password: &[u8]) -> anyhow::Result<String> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|error| anyhow::anyhow!("salt encoding failed: {error}"))?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    Ok(argon2
+        .hash_password(password, &salt)
+        .map_err(|error| anyhow::anyhow!("password hashing failed: {error}"))?
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn password(text: &str) -> Password {
+        Password::parse(SecretString::from(text)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let hasher = PasswordHasher::new(Argon2Cost::TESTS).unwrap();
+        let hash = hasher.hash(&password("colloque-demo")).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        let good = SecretString::from("colloque-demo");
+        let bad = SecretString::from("colloque-demO");
+        assert!(hasher.verify(&good, Some(hash.clone())).await.unwrap());
+        assert!(!hasher.verify(&bad, Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        let hasher = PasswordHasher::new(Argon2Cost::TESTS).unwrap();
+        let any = SecretString::from("colloque-demo");
+        assert!(!hasher.verify(&any, None).await.unwrap());
+    }
+}

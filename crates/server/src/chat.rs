@@ -1,0 +1,257 @@
+//! The messaging rules, shared by the REST routes and the WebSocket: each operation is one
+//! transaction, and pushes to sockets happen only after it committed.
+//!
+//! Transactions that write start with `BEGIN IMMEDIATE`: SQLite then takes the write lock up
+//! front, so concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY`
+//! when a read transaction tries to upgrade.
+
+use crate::auth::AuthUser;
+use crate::db;
+use crate::domain::{MessageBody, Subject};
+use crate::error::{AppError, is_unique_violation};
+use crate::state::AppState;
+use crate::util::now_ms;
+use crate::ws::{ConnId, Hub};
+use colloque_protocol::{
+    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message, ReadCursor,
+    Role, Seq, ServerFrame, Timestamp, UserId,
+};
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// The outcome of a send.
+#[derive(Debug)]
+pub struct Sent {
+    /// The stored message (the original one for a replay).
+    pub message: Message,
+    /// False when (sender, client id) was already stored: nothing new was written.
+    pub created: bool,
+}
+
+/// Stores a message and, if it is new, pushes it to every socket of both participants except
+/// `origin` (the socket that sent it, which gets an `ack` instead).
+///
+/// The transaction:
+/// 1. the sender must take part in the conversation (else 404, whether or not it exists);
+/// 2. if the sender already stored this client id, that message is returned unchanged — checked
+///    before the open/closed test so that a retry of a message stored just before the doctor
+///    closed the conversation still gets its ack;
+/// 3. the conversation must be open (else 409);
+/// 4. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, commit;
+/// 5. only then push.
+#[tracing::instrument(skip(state, user, body), fields(user = %user.id))]
+pub async fn send_message(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: ConversationId,
+    client_id: ClientMsgId,
+    body: &MessageBody,
+    origin: Option<ConnId>,
+) -> Result<Sent, AppError> {
+    let sender = user.id;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let conversation = db::conversations::for_participant(&mut *tx, conversation_id, sender)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(message) = db::messages::find_by_client_id(&mut *tx, sender, client_id).await? {
+        if message.conversation_id != conversation_id {
+            return Err(AppError::InvalidInput(
+                "this client_id was already used for a message in another conversation".into(),
+            ));
+        }
+        return Ok(Sent {
+            message,
+            created: false,
+        });
+    }
+    if conversation.status == ConversationStatus::Closed {
+        return Err(AppError::ConversationClosed);
+    }
+    let message = match append(&mut tx, conversation_id, sender, client_id, body, now_ms()).await {
+        Ok(message) => message,
+        // Cannot happen while writers are serialised by BEGIN IMMEDIATE; kept as a guard so a
+        // duplicate can never be stored twice.
+        Err(error) if is_unique_violation(&error, "messages.sender_id") => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "concurrent duplicate send; retry"
+            )));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let _publishing = state.hub.publish_lock().await;
+    tx.commit().await?;
+    state.hub.send_to_users(
+        &conversation.participants(),
+        &ServerFrame::Message {
+            message: message.clone(),
+        },
+        origin,
+    );
+    Ok(Sent {
+        message,
+        created: true,
+    })
+}
+
+/// Appends a message inside the caller's transaction: reserves `last_seq + 1` (which also
+/// bumps `last_activity_at`), inserts the message, and moves the sender's own read cursor to it
+/// (one has read what one wrote).
+pub async fn append(
+    conn: &mut SqliteConnection,
+    conversation_id: ConversationId,
+    sender: UserId,
+    client_id: ClientMsgId,
+    body: &MessageBody,
+    now: Timestamp,
+) -> Result<Message, sqlx::Error> {
+    let seq = db::conversations::next_seq(conn, conversation_id, now).await?;
+    let new = db::messages::NewMessage {
+        conversation_id,
+        seq,
+        sender_id: sender,
+        client_id,
+        body: body.as_str(),
+        sent_at: now,
+    };
+    let message = db::messages::insert(&mut *conn, &new).await?;
+    db::read_cursors::advance(&mut *conn, sender, conversation_id, seq).await?;
+    Ok(message)
+}
+
+/// Moves the caller's read cursor forward (clamped to the latest message) and, if it moved,
+/// pushes a `read` frame to every socket of both participants except `origin` (the socket that
+/// asked, which gets the cursor as its answer).
+#[tracing::instrument(skip(state, user), fields(user = %user.id))]
+pub async fn mark_read(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: ConversationId,
+    seq: Seq,
+    origin: Option<ConnId>,
+) -> Result<ReadCursor, AppError> {
+    if seq.0 < 0 {
+        return Err(AppError::InvalidCursor("seq must not be negative".into()));
+    }
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let conversation = db::conversations::for_participant(&mut *tx, conversation_id, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let before = db::read_cursors::get(&mut *tx, user.id, conversation_id).await?;
+    let target = seq.min(conversation.last_seq);
+    let after = if target > before {
+        db::read_cursors::advance(&mut *tx, user.id, conversation_id, target).await?
+    } else {
+        before
+    };
+    let _publishing = state.hub.publish_lock().await;
+    tx.commit().await?;
+    let cursor = ReadCursor {
+        conversation_id,
+        user_id: user.id,
+        seq: after,
+    };
+    if after > before {
+        state.hub.send_to_users(
+            &conversation.participants(),
+            &ServerFrame::Read { cursor },
+            origin,
+        );
+    }
+    Ok(cursor)
+}
+
+/// Starts (or finds) the open conversation between the caller and `with`, who must be in a
+/// care relationship with them. Returns the conversation as the caller sees it and whether it
+/// was created; a new conversation is pushed to both users' sockets.
+#[tracing::instrument(skip(state, user, subject), fields(user = %user.id))]
+pub async fn start_conversation(
+    state: &AppState,
+    user: &AuthUser,
+    with: UserId,
+    subject: &Subject,
+) -> Result<(ConversationSummary, bool), AppError> {
+    let (patient, doctor) = match user.role {
+        Role::Patient => (user.id, with),
+        Role::Doctor => (with, user.id),
+    };
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    if !db::care::is_linked(&mut *tx, doctor, patient).await? {
+        return Err(AppError::NoCareRelationship);
+    }
+    let existing = db::conversations::find_open_between(&mut *tx, patient, doctor).await?;
+    let (id, created) = match existing {
+        Some(id) => (id, false),
+        None => {
+            let id =
+                db::conversations::insert(&mut *tx, patient, doctor, subject.as_str(), now_ms())
+                    .await?;
+            (id, true)
+        }
+    };
+    tx.commit().await?;
+    if created {
+        push_conversation(&state.db, &state.hub, id, [patient, doctor]).await?;
+    }
+    let summary = summary_for(&state.db, user, id).await?;
+    Ok((summary, created))
+}
+
+/// Closes a conversation (its doctor only). Idempotent; the change is pushed to both users.
+#[tracing::instrument(skip(state, user), fields(user = %user.id))]
+pub async fn close_conversation(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: ConversationId,
+) -> Result<ConversationSummary, AppError> {
+    let conversation = db::conversations::for_participant(&state.db, conversation_id, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if conversation.doctor_id != user.id {
+        return Err(AppError::Forbidden(
+            "only the doctor can close a conversation",
+        ));
+    }
+    if db::conversations::close(&state.db, conversation_id).await? {
+        push_conversation(
+            &state.db,
+            &state.hub,
+            conversation_id,
+            conversation.participants(),
+        )
+        .await?;
+    }
+    summary_for(&state.db, user, conversation_id).await
+}
+
+/// The conversation as `user` sees it, or 404 if they do not take part.
+pub async fn summary_for(
+    pool: &SqlitePool,
+    user: &AuthUser,
+    id: ConversationId,
+) -> Result<ConversationSummary, AppError> {
+    db::conversations::summaries(pool, user.id, user.role, Some(id))
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// Pushes a `conversation` frame to each participant, each with their own view (unread count,
+/// read cursors).
+async fn push_conversation(
+    pool: &SqlitePool,
+    hub: &Hub,
+    id: ConversationId,
+    [patient, doctor]: [UserId; 2],
+) -> Result<(), AppError> {
+    for (user, role) in [(patient, Role::Patient), (doctor, Role::Doctor)] {
+        if hub.connection_count(user) == 0 {
+            continue;
+        }
+        if let Some(conversation) = db::conversations::summaries(pool, user, role, Some(id))
+            .await?
+            .pop()
+        {
+            hub.send_to_user(user, &ServerFrame::Conversation { conversation });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,338 @@
+//! The command line: `serve` and the administration commands. Every flag has a `COLLOQUE_*`
+//! environment override; the JWT secret is read from the environment only
+//! (`COLLOQUE_JWT_SECRET`), never from a flag.
+
+use crate::auth::PasswordHasher;
+use crate::config::{Argon2Cost, Config, DEFAULT_TOKEN_TTL_SECS};
+use crate::startup::Application;
+use crate::util::parse_naive_datetime;
+use crate::{admin, db, demo, telemetry};
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use colloque_protocol::Role;
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Colloque server: secure patient–doctor messaging.
+#[derive(Debug, Parser)]
+#[command(name = "colloque-server", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; shared by every command.
+#[derive(Debug, clap::Args)]
+pub struct DataDir {
+    /// Directory of the database and the generated JWT secret (created if missing).
+    #[arg(long, env = "COLLOQUE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "COLLOQUE_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        #[command(flatten)]
+        data: DataDir,
+        /// Built web app to serve (trunk's dist/), with index.html for unknown paths.
+        #[arg(long, env = "COLLOQUE_STATIC_DIR")]
+        static_dir: Option<PathBuf>,
+        /// Load the demo accounts and data if the database has no users.
+        #[arg(long, env = "COLLOQUE_DEMO")]
+        demo: bool,
+        /// Comma-separated origins allowed to call the API from another origin (CORS).
+        #[arg(long, env = "COLLOQUE_ALLOWED_ORIGINS", value_delimiter = ',')]
+        allowed_origins: Vec<String>,
+        /// Access-token lifetime in seconds.
+        #[arg(long, env = "COLLOQUE_TOKEN_TTL_SECS", default_value_t = DEFAULT_TOKEN_TTL_SECS)]
+        token_ttl_secs: u64,
+    },
+    /// Create an account; the password is read from stdin.
+    AddUser {
+        #[command(flatten)]
+        data: DataDir,
+        /// Patient or doctor.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The name others see ("Dr Claire Martin").
+        #[arg(long)]
+        name: String,
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// A doctor's speciality ("Cardiologue").
+        #[arg(long)]
+        speciality: Option<String>,
+    },
+    /// Make a doctor follow a patient (they can then message each other).
+    Link {
+        #[command(flatten)]
+        data: DataDir,
+        /// The doctor's email.
+        #[arg(long)]
+        doctor: String,
+        /// The patient's email.
+        #[arg(long)]
+        patient: String,
+    },
+    /// Book an appointment.
+    AddAppointment {
+        #[command(flatten)]
+        data: DataDir,
+        /// The doctor's email.
+        #[arg(long)]
+        doctor: String,
+        /// The patient's email.
+        #[arg(long)]
+        patient: String,
+        /// Start, `YYYY-MM-DDTHH:MM`, read as UTC.
+        #[arg(long)]
+        at: String,
+        /// Length in minutes.
+        #[arg(long, default_value_t = 30)]
+        duration: u32,
+        /// Where.
+        #[arg(long)]
+        location: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Disable an account: it can no longer log in, and its sessions are revoked.
+    DisableUser {
+        #[command(flatten)]
+        data: DataDir,
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Load the demo data (the database must have no users).
+    Demo {
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// `--role`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// A patient.
+    Patient,
+    /// A doctor.
+    Doctor,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Patient => Role::Patient,
+            RoleArg::Doctor => Role::Doctor,
+        }
+    }
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(telemetry::DEFAULT_FILTER);
+    match cli.command {
+        Command::Serve {
+            bind,
+            data,
+            static_dir,
+            demo,
+            allowed_origins,
+            token_ttl_secs,
+        } => {
+            let config = Config {
+                static_dir,
+                demo,
+                allowed_origins: allowed_origins
+                    .into_iter()
+                    .map(|origin| origin.trim().to_owned())
+                    .filter(|origin| !origin.is_empty())
+                    .collect(),
+                token_ttl_secs,
+                jwt_secret: std::env::var("COLLOQUE_JWT_SECRET")
+                    .ok()
+                    .filter(|secret| !secret.is_empty())
+                    .map(SecretString::from),
+                ..Config::new(bind, data.data_dir)
+            };
+            serve(config).await
+        }
+        Command::AddUser {
+            data,
+            role,
+            name,
+            email,
+            speciality,
+        } => {
+            let pool = open(&data).await?;
+            let passwords = PasswordHasher::new(Argon2Cost::OWASP)?;
+            let password = read_password()?;
+            let id = admin::add_user(
+                &pool,
+                &passwords,
+                role.into(),
+                &name,
+                &email,
+                speciality.as_deref(),
+                password,
+            )
+            .await?;
+            println!("created user {id} ({})", email.trim().to_lowercase());
+            Ok(())
+        }
+        Command::Link {
+            data,
+            doctor,
+            patient,
+        } => {
+            let pool = open(&data).await?;
+            if admin::link(&pool, &doctor, &patient).await? {
+                println!("{doctor} now follows {patient}");
+            } else {
+                println!("{doctor} already followed {patient}");
+            }
+            Ok(())
+        }
+        Command::AddAppointment {
+            data,
+            doctor,
+            patient,
+            at,
+            duration,
+            location,
+            reason,
+        } => {
+            let starts_at = parse_naive_datetime(&at)
+                .with_context(|| format!("--at {at:?} is not a date-time like 2026-12-01T09:30"))?;
+            let pool = open(&data).await?;
+            let id = admin::add_appointment(
+                &pool, &doctor, &patient, starts_at, duration, &location, &reason,
+            )
+            .await?;
+            println!("created appointment {id}");
+            Ok(())
+        }
+        Command::DisableUser { data, email } => {
+            let pool = open(&data).await?;
+            admin::set_disabled(&pool, &email, true).await?;
+            println!("disabled {email}");
+            Ok(())
+        }
+        Command::Demo { data } => {
+            let pool = open(&data).await?;
+            let passwords = PasswordHasher::new(Argon2Cost::OWASP)?;
+            anyhow::ensure!(
+                db::users::count(&pool).await? == 0,
+                "the database already has users; demo data is only loaded into an empty database"
+            );
+            demo::load_demo_data(&pool, &passwords).await?;
+            print_demo_logins();
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let demo = config.demo;
+    let application = Application::build(config).await?;
+    let address = application.local_addr();
+    println!("Colloque is listening on http://{address}");
+    if application.demo_loaded() || demo {
+        print_demo_logins();
+    }
+    application.run_until_stopped().await?;
+    Ok(())
+}
+
+fn print_demo_logins() {
+    println!("Demo accounts (password: {}):", demo::DEMO_PASSWORD);
+    for account in demo::DEMO_ACCOUNTS {
+        println!(
+            "  {:<8} {:<30} {}",
+            account.role.as_str(),
+            account.email,
+            account.display_name
+        );
+    }
+}
+
+async fn open(data: &DataDir) -> anyhow::Result<sqlx::SqlitePool> {
+    std::fs::create_dir_all(&data.data_dir)
+        .with_context(|| format!("failed to create {}", data.data_dir.display()))?;
+    db::connect(&data.data_dir.join("colloque.db")).await
+}
+
+/// Reads one line from stdin. When stdin is a terminal a prompt is shown; note that the input
+/// is echoed (no terminal-control dependency), so prefer piping it: `… add-user … < file`.
+fn read_password() -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (input is visible): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("failed to read the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password given on stdin");
+    Ok(SecretString::from(password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_has_production_defaults() {
+        let cli = Cli::try_parse_from(["colloque-server", "serve"]).unwrap();
+        let Command::Serve {
+            bind,
+            token_ttl_secs,
+            demo,
+            ..
+        } = cli.command
+        else {
+            panic!("expected serve");
+        };
+        assert_eq!(bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(token_ttl_secs, DEFAULT_TOKEN_TTL_SECS);
+        assert!(!demo);
+    }
+
+    #[test]
+    fn add_user_has_no_password_flag() {
+        let parsed = Cli::try_parse_from([
+            "colloque-server",
+            "add-user",
+            "--role",
+            "patient",
+            "--name",
+            "Lucas",
+            "--email",
+            "l@colloque.test",
+            "--password",
+            "x",
+        ]);
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,247 @@
+//! The `conversations` table.
+
+use colloque_protocol::{
+    ConversationId, ConversationStatus, ConversationSummary, MessagePreview, Role, Seq, Timestamp,
+    UserId, UserProfile,
+};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+
+/// How many characters of the latest message the inbox preview shows.
+pub const EXCERPT_CHARS: i64 = 140;
+
+/// The facts about a conversation that authorization and sending need.
+#[derive(Debug, Clone, Copy)]
+pub struct ConversationRef {
+    /// The conversation.
+    pub id: ConversationId,
+    /// Its patient.
+    pub patient_id: UserId,
+    /// Its doctor.
+    pub doctor_id: UserId,
+    /// Open or closed.
+    pub status: ConversationStatus,
+    /// The latest seq.
+    pub last_seq: Seq,
+}
+
+impl ConversationRef {
+    /// Both participants.
+    pub fn participants(&self) -> [UserId; 2] {
+        [self.patient_id, self.doctor_id]
+    }
+}
+
+fn parse_status(text: &str) -> Result<ConversationStatus, sqlx::Error> {
+    match text {
+        "open" => Ok(ConversationStatus::Open),
+        "closed" => Ok(ConversationStatus::Closed),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown conversation status {other:?}").into(),
+        )),
+    }
+}
+
+/// The conversation `id` if `user` takes part in it. `None` both when it does not exist and
+/// when the user is not a participant: callers answer 404 either way.
+#[tracing::instrument(skip(db))]
+pub async fn for_participant(
+    db: impl SqliteExecutor<'_>,
+    id: ConversationId,
+    user: UserId,
+) -> Result<Option<ConversationRef>, sqlx::Error> {
+    let row: Option<(i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT patient_id, doctor_id, status, last_seq FROM conversations
+         WHERE id = ?1 AND (patient_id = ?2 OR doctor_id = ?2)",
+    )
+    .bind(id.0)
+    .bind(user.0)
+    .fetch_optional(db)
+    .await?;
+    row.map(|(patient_id, doctor_id, status, last_seq)| {
+        Ok(ConversationRef {
+            id,
+            patient_id: UserId(patient_id),
+            doctor_id: UserId(doctor_id),
+            status: parse_status(&status)?,
+            last_seq: Seq(last_seq),
+        })
+    })
+    .transpose()
+}
+
+/// The open conversation between these two, if any (there is at most one).
+#[tracing::instrument(skip(db))]
+pub async fn find_open_between(
+    db: impl SqliteExecutor<'_>,
+    patient: UserId,
+    doctor: UserId,
+) -> Result<Option<ConversationId>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE patient_id = ?1 AND doctor_id = ?2 AND status = 'open'",
+    )
+    .bind(patient.0)
+    .bind(doctor.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(id.map(ConversationId))
+}
+
+/// Creates an open conversation. Violates `conversations_one_open_per_pair` if one exists.
+#[tracing::instrument(skip(db, subject))]
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    patient: UserId,
+    doctor: UserId,
+    subject: &str,
+    now: Timestamp,
+) -> Result<ConversationId, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO conversations (patient_id, doctor_id, subject, created_at, last_activity_at)
+         VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+    )
+    .bind(patient.0)
+    .bind(doctor.0)
+    .bind(subject)
+    .bind(now.0)
+    .fetch_one(db)
+    .await?;
+    Ok(ConversationId(id))
+}
+
+/// Reserves the next sequence number. Must run inside the transaction that inserts the
+/// message: the row lock makes concurrent senders take turns, and a rollback gives the number
+/// back, so sequence numbers have no gaps.
+#[tracing::instrument(skip(conn))]
+pub async fn next_seq(
+    conn: &mut SqliteConnection,
+    id: ConversationId,
+    now: Timestamp,
+) -> Result<Seq, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?2
+         WHERE id = ?1 RETURNING last_seq",
+    )
+    .bind(id.0)
+    .bind(now.0)
+    .fetch_one(conn)
+    .await?;
+    Ok(Seq(seq))
+}
+
+/// Closes a conversation. Returns false if it was already closed.
+#[tracing::instrument(skip(db))]
+pub async fn close(db: impl SqliteExecutor<'_>, id: ConversationId) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE conversations SET status = 'closed' WHERE id = ?1 AND status = 'open'")
+            .bind(id.0)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: i64,
+    subject: String,
+    status: String,
+    created_at: i64,
+    last_activity_at: i64,
+    last_seq: i64,
+    patient_id: i64,
+    patient_name: String,
+    doctor_id: i64,
+    doctor_name: String,
+    doctor_speciality: Option<String>,
+    my_read_seq: i64,
+    other_read_seq: i64,
+    unread_count: i64,
+    last_sender_id: Option<i64>,
+    last_excerpt: Option<String>,
+    last_sent_at: Option<i64>,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Result<ConversationSummary, sqlx::Error> {
+        let last_message = match (self.last_sender_id, self.last_excerpt, self.last_sent_at) {
+            (Some(sender), Some(excerpt), Some(sent_at)) => Some(MessagePreview {
+                sender_id: UserId(sender),
+                excerpt,
+                sent_at: Timestamp(sent_at),
+                seq: Seq(self.last_seq),
+            }),
+            _ => None,
+        };
+        Ok(ConversationSummary {
+            id: ConversationId(self.id),
+            subject: self.subject,
+            status: parse_status(&self.status)?,
+            patient: UserProfile {
+                id: UserId(self.patient_id),
+                role: Role::Patient,
+                display_name: self.patient_name,
+                speciality: None,
+            },
+            doctor: UserProfile {
+                id: UserId(self.doctor_id),
+                role: Role::Doctor,
+                display_name: self.doctor_name,
+                speciality: self.doctor_speciality,
+            },
+            created_at: Timestamp(self.created_at),
+            last_activity_at: Timestamp(self.last_activity_at),
+            last_message,
+            last_seq: Seq(self.last_seq),
+            my_read_seq: Seq(self.my_read_seq),
+            other_read_seq: Seq(self.other_read_seq),
+            unread_count: u32::try_from(self.unread_count).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+/// The conversations `viewer` takes part in (as patient or doctor, per `role`), most recently
+/// active first, as the viewer sees them. With `only`, just that one (if the viewer takes part).
+#[tracing::instrument(skip(db))]
+pub async fn summaries(
+    db: impl SqliteExecutor<'_>,
+    viewer: UserId,
+    role: Role,
+    only: Option<ConversationId>,
+) -> Result<Vec<ConversationSummary>, sqlx::Error> {
+    // The unread count uses the (conversation_id, seq) unique index: it scans only the
+    // messages after the viewer's cursor.
+    sqlx::query_as::<_, SummaryRow>(
+        "SELECT c.id, c.subject, c.status, c.created_at, c.last_activity_at, c.last_seq,
+                p.id AS patient_id, p.display_name AS patient_name,
+                d.id AS doctor_id, d.display_name AS doctor_name,
+                d.speciality AS doctor_speciality,
+                COALESCE(mine.seq, 0) AS my_read_seq,
+                COALESCE(theirs.seq, 0) AS other_read_seq,
+                (SELECT COUNT(*) FROM messages m
+                  WHERE m.conversation_id = c.id AND m.seq > COALESCE(mine.seq, 0)
+                    AND m.sender_id <> ?1) AS unread_count,
+                lm.sender_id AS last_sender_id,
+                substr(lm.body, 1, ?4) AS last_excerpt,
+                lm.sent_at AS last_sent_at
+         FROM conversations c
+         JOIN users p ON p.id = c.patient_id
+         JOIN users d ON d.id = c.doctor_id
+         LEFT JOIN read_cursors mine
+                ON mine.conversation_id = c.id AND mine.user_id = ?1
+         LEFT JOIN read_cursors theirs
+                ON theirs.conversation_id = c.id
+               AND theirs.user_id = CASE WHEN c.patient_id = ?1 THEN c.doctor_id ELSE c.patient_id END
+         LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+         WHERE ((?2 = 'patient' AND c.patient_id = ?1) OR (?2 = 'doctor' AND c.doctor_id = ?1))
+           AND (?3 IS NULL OR c.id = ?3)
+         ORDER BY c.last_activity_at DESC, c.id DESC",
+    )
+    .bind(viewer.0)
+    .bind(role.as_str())
+    .bind(only.map(|id| id.0))
+    .bind(EXCERPT_CHARS)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(SummaryRow::into_summary)
+    .collect()
+}

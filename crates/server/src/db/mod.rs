@@ -1,0 +1,60 @@
+//! Storage. One module per table holds every SQL statement touching that table; functions take
+//! either the pool or a connection inside a transaction (`impl SqliteExecutor`), so the caller
+//! decides the transaction boundaries (see [`crate::chat`]).
+
+pub mod appointments;
+pub mod care;
+pub mod conversations;
+pub mod messages;
+pub mod read_cursors;
+pub mod sessions;
+pub mod users;
+
+use anyhow::Context;
+use colloque_protocol::Role;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::Path;
+use std::time::Duration;
+
+/// Opens (creating if needed) the database and applies pending migrations.
+///
+/// Pragmas, set on every pooled connection:
+/// - `journal_mode=WAL`: readers never block the writer nor the other way round.
+/// - `synchronous=FULL`: the WAL is fsynced at every commit. With the cheaper `NORMAL`, a power
+///   cut can lose the last commits; but the server acknowledges a message (HTTP 201, WebSocket
+///   `ack`) only *after* its commit, and the client then forgets its copy — so a commit must be
+///   durable before we say it happened.
+/// - `foreign_keys=ON`: SQLite leaves them off by default.
+/// - `busy_timeout=5s`: a writer waits for the lock instead of failing at once.
+pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("failed to open the database {}", path.display()))?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .context("failed to apply database migrations")?;
+    Ok(pool)
+}
+
+/// Reads a role column.
+pub(crate) fn parse_role(text: &str) -> Result<Role, sqlx::Error> {
+    match text {
+        "patient" => Ok(Role::Patient),
+        "doctor" => Ok(Role::Doctor),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown role {other:?} in the database").into(),
+        )),
+    }
+}

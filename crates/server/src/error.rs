@@ -1,0 +1,269 @@
+//! The one error type of the server. Every handler returns `Result<_, AppError>`; the
+//! WebSocket turns the same errors into [`ServerFrame::Error`](colloque_protocol::ServerFrame).
+//!
+//! 4xx errors carry a protocol [`ErrorCode`] and a short English hint. 5xx errors are logged
+//! with their full cause chain and answered with a generic body: internals (SQL, file paths)
+//! never reach a client.
+
+use crate::domain::DomainError;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use colloque_protocol::{ApiError, ErrorCode};
+
+/// Everything that can go wrong while serving a request or a frame.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Missing, malformed, expired, forged or revoked token.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Login failed (unknown email and wrong password alike).
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// Authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such resource, or not one this user may know about.
+    #[error("not found")]
+    NotFound,
+    /// Writing to a closed conversation.
+    #[error("the conversation is closed")]
+    ConversationClosed,
+    /// Starting a conversation outside the care team.
+    #[error("there is no care relationship between these users")]
+    NoCareRelationship,
+    /// Unparseable JSON, or JSON of the wrong shape.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// JSON sent without `Content-Type: application/json`.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A value outside its allowed range or shape.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The route exists, not with this method.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// A history position that makes no sense.
+    #[error("{0}")]
+    InvalidCursor(String),
+    /// An empty message body.
+    #[error("the message is empty")]
+    EmptyBody,
+    /// A message body over the limit.
+    #[error(
+        "the message is longer than {} characters",
+        colloque_protocol::MAX_MESSAGE_CHARS
+    )]
+    BodyTooLong,
+    /// A request body over the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Anything else: logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// The protocol code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound => ErrorCode::NotFound,
+            AppError::ConversationClosed => ErrorCode::ConversationClosed,
+            AppError::NoCareRelationship => ErrorCode::NoCareRelationship,
+            AppError::InvalidJson(_) | AppError::UnsupportedMediaType(_) => ErrorCode::InvalidJson,
+            AppError::InvalidInput(_) | AppError::MethodNotAllowed => ErrorCode::InvalidInput,
+            AppError::InvalidCursor(_) => ErrorCode::InvalidCursor,
+            AppError::EmptyBody => ErrorCode::EmptyBody,
+            AppError::BodyTooLong => ErrorCode::BodyTooLong,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) | AppError::NoCareRelationship => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::ConversationClosed => StatusCode::CONFLICT,
+            AppError::InvalidJson(_)
+            | AppError::InvalidInput(_)
+            | AppError::InvalidCursor(_)
+            | AppError::EmptyBody
+            | AppError::BodyTooLong => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body sent to the client. Logs internal errors (the only place they are logged, so
+    /// each is logged once).
+    pub fn to_api_error(&self) -> ApiError {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+            return ApiError::new(
+                ErrorCode::Internal,
+                "internal server error; nothing was stored",
+            );
+        }
+        ApiError::new(self.code(), self.to_string())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let mut response = (status, Json(self.to_api_error())).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"colloque\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(error).context("database error"))
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::EmptyBody => AppError::EmptyBody,
+            DomainError::BodyTooLong => AppError::BodyTooLong,
+            DomainError::Invalid(why) => AppError::InvalidInput(why.to_owned()),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType(
+                "expected a request with Content-Type: application/json".into(),
+            ),
+            rejection if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge("the request body is too large".into())
+            }
+            // Both syntax errors and well-formed JSON of the wrong shape: the body text (which
+            // could quote the message) stays out of the error.
+            JsonRejection::JsonSyntaxError(_) => {
+                AppError::InvalidJson("the request body is not valid JSON".into())
+            }
+            JsonRejection::JsonDataError(error) => AppError::InvalidJson(format!(
+                "the request body does not have the expected shape: {}",
+                shape_error(&error.body_text())
+            )),
+            _ => AppError::InvalidJson("the request body could not be read".into()),
+        }
+    }
+}
+
+/// serde's data errors name the missing field, which helps client developers; other data errors
+/// ("invalid type: string \"…\"") can quote the value sent, which may be health data, so
+/// only a generic hint is returned for them.
+fn shape_error(text: &str) -> String {
+    if let Some(start) = text.find("missing field `")
+        && let Some(len) = text[start + 15..].find('`')
+    {
+        return text[start..start + 15 + len + 1].to_owned();
+    }
+    "a field has the wrong type or value".to_owned()
+}
+
+impl From<PathRejection> for AppError {
+    fn from(_: PathRejection) -> Self {
+        AppError::InvalidInput("invalid path parameter".into())
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::InvalidInput(format!("invalid query string ({})", rejection.status()))
+    }
+}
+
+/// Maps a unique-constraint violation to a 4xx error, like realworld-axum-sqlx's
+/// `on_constraint`. SQLite reports the violated columns in the message
+/// ("UNIQUE constraint failed: users.email"), so `columns` is matched against it.
+pub trait ResultExt<T> {
+    /// If the error is a unique violation mentioning `columns`, returns `map()` instead.
+    fn on_unique_violation(
+        self,
+        columns: &str,
+        map: impl FnOnce() -> AppError,
+    ) -> Result<T, AppError>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_unique_violation(
+        self,
+        columns: &str,
+        map: impl FnOnce() -> AppError,
+    ) -> Result<T, AppError> {
+        self.map_err(|error| {
+            if is_unique_violation(&error, columns) {
+                map()
+            } else {
+                error.into()
+            }
+        })
+    }
+}
+
+/// True when `error` is a unique-constraint violation mentioning `columns`.
+pub fn is_unique_violation(error: &sqlx::Error, columns: &str) -> bool {
+    matches!(error, sqlx::Error::Database(db)
+        if db.is_unique_violation() && db.message().contains(columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let error = AppError::Internal(anyhow::anyhow!("disk /secret/path is full"));
+        let body = error.to_api_error();
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert!(!body.message.contains("secret"));
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn domain_errors_map_to_their_protocol_codes() {
+        assert_eq!(
+            AppError::from(DomainError::EmptyBody).code(),
+            ErrorCode::EmptyBody
+        );
+        assert_eq!(
+            AppError::from(DomainError::BodyTooLong).code(),
+            ErrorCode::BodyTooLong
+        );
+        assert_eq!(
+            AppError::from(DomainError::Invalid("x")).status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn shape_errors_keep_only_serdes_explanation() {
+        assert_eq!(
+            shape_error("Failed to deserialize the JSON body: missing field `body` at line 1"),
+            "missing field `body`"
+        );
+        assert!(!shape_error(r#"invalid type: string "j'ai mal", expected u64"#).contains("mal"));
+    }
+}

@@ -1,0 +1,35 @@
+//! `GET /api/appointments`.
+
+use crate::auth::AuthUser;
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use colloque_protocol::{ApiError, Appointment};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/appointments", get(list))
+}
+
+/// The caller's appointments (as patient or as doctor), earliest first, past ones included.
+#[utoipa::path(
+    get,
+    path = "/api/appointments",
+    tag = "appointments",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Appointments in ascending start order", body = Vec<Appointment>),
+        (status = 401, description = "No valid session", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "appointments", skip_all, fields(user = %user.id))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<Appointment>>, AppError> {
+    Ok(Json(
+        db::appointments::for_user(&state.db, user.id, user.role).await?,
+    ))
+}

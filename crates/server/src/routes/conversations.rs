@@ -1,0 +1,230 @@
+//! `/api/conversations` and everything under it.
+
+use super::{ApiJson, ApiPath, ApiQuery};
+use crate::auth::AuthUser;
+use crate::chat;
+use crate::db;
+use crate::db::messages::Page;
+use crate::domain::{MessageBody, Subject};
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use colloque_protocol::{
+    ApiError, ConversationId, ConversationSummary, DEFAULT_PAGE_SIZE, HistoryQuery, MAX_PAGE_SIZE,
+    MarkReadRequest, Message, MessagePage, ReadCursor, SendMessageRequest,
+    StartConversationRequest,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list).post(start))
+        .route("/conversations/{id}", get(show))
+        .route("/conversations/{id}/messages", get(history).post(send))
+        .route("/conversations/{id}/read", post(mark_read))
+        .route("/conversations/{id}/close", post(close))
+}
+
+/// The caller's conversations (a doctor's or a patient's), most recently active first.
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    tag = "conversations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's conversations", body = Vec<ConversationSummary>),
+        (status = 401, description = "No valid session", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "list_conversations", skip_all, fields(user = %user.id))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<ConversationSummary>>, AppError> {
+    Ok(Json(
+        db::conversations::summaries(&state.db, user.id, user.role, None).await?,
+    ))
+}
+
+/// Starts a conversation with a member of the caller's care relationships, or returns the
+/// open one that already exists between the two (200; the given subject is then ignored).
+#[utoipa::path(
+    post,
+    path = "/api/conversations",
+    tag = "conversations",
+    security(("bearer" = [])),
+    request_body = StartConversationRequest,
+    responses(
+        (status = 201, description = "Created", body = ConversationSummary),
+        (status = 200, description = "The open conversation that already existed", body = ConversationSummary),
+        (status = 400, description = "Malformed body or subject", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "No care relationship with that user", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "start_conversation", skip_all, fields(user = %user.id))]
+pub async fn start(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<StartConversationRequest>,
+) -> Result<(StatusCode, Json<ConversationSummary>), AppError> {
+    let subject = Subject::parse(request.subject.as_deref())?;
+    let (summary, created) =
+        chat::start_conversation(&state, &user, request.with_user_id, &subject).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(summary)))
+}
+
+/// One conversation, as the caller sees it.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The conversation", body = ConversationSummary),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "show_conversation", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    Ok(Json(chat::summary_for(&state.db, &user, id).await?))
+}
+
+/// A page of history in ascending seq order: the latest messages, or those `before` a seq
+/// (scrolling up), or those `after` one (catching up). `limit` is clamped to 1..=100.
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/messages",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id"), HistoryQuery),
+    responses(
+        (status = 200, description = "A page of messages", body = MessagePage),
+        (status = 400, description = "`before` and `after` together, or a negative position", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "history", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<MessagePage>, AppError> {
+    let page = Page::from_query(&query)
+        .ok_or_else(|| AppError::InvalidInput("give `before` or `after`, not both".into()))?;
+    if matches!(page, Page::Before(seq) | Page::After(seq) if seq.0 < 0) {
+        return Err(AppError::InvalidCursor(
+            "history positions are not negative".into(),
+        ));
+    }
+    let limit = query
+        .limit
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
+    db::conversations::for_participant(&state.db, id, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (messages, has_more) = db::messages::page(&state.db, id, page, limit).await?;
+    Ok(Json(MessagePage { messages, has_more }))
+}
+
+/// Sends a message. Idempotent on the caller's `client_id`: a retry returns the stored message
+/// with 200 instead of 201 and stores nothing.
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/messages",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    request_body = SendMessageRequest,
+    responses(
+        (status = 201, description = "Stored", body = Message),
+        (status = 200, description = "Already stored under this client_id (replay)", body = Message),
+        (status = 400, description = "Malformed, empty or too long", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+        (status = 409, description = "The conversation is closed", body = ApiError),
+        (status = 413, description = "Request body too large", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "send_message", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn send(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<SendMessageRequest>,
+) -> Result<(StatusCode, Json<Message>), AppError> {
+    let body = MessageBody::parse(&request.body)?;
+    let sent = chat::send_message(&state, &user, id, request.client_id, &body, None).await?;
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(sent.message)))
+}
+
+/// Moves the caller's read cursor forward (never back; clamped to the latest message).
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/read",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    request_body = MarkReadRequest,
+    responses(
+        (status = 200, description = "The caller's cursor after the call", body = ReadCursor),
+        (status = 400, description = "Malformed body or negative seq", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "mark_read", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<MarkReadRequest>,
+) -> Result<Json<ReadCursor>, AppError> {
+    Ok(Json(
+        chat::mark_read(&state, &user, id, request.seq, None).await?,
+    ))
+}
+
+/// Closes a conversation: it stays readable, nobody can write to it. Its doctor only.
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/close",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The closed conversation", body = ConversationSummary),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The caller is the patient", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "close_conversation", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn close(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    Ok(Json(chat::close_conversation(&state, &user, id).await?))
+}

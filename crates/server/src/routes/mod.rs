@@ -1,0 +1,41 @@
+//! The REST API. Each module exports `router()`; they are merged here, under `/api`.
+
+mod appointments;
+mod auth;
+mod conversations;
+mod extract;
+mod health;
+pub mod openapi;
+mod people;
+
+pub use extract::{ApiJson, ApiPath, ApiQuery};
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The largest request body accepted: a message of 10 000 four-byte characters, JSON-escaped,
+/// fits; anything bigger is refused with 413 before it is buffered.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+/// Every `/api` route, relative to `/api`.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(people::router())
+        .merge(conversations::router())
+        .merge(appointments::router())
+        .merge(health::router())
+        .merge(openapi::router())
+        .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        // Answers contain health data: no browser or proxy cache may keep them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}

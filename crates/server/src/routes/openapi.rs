@@ -1,0 +1,76 @@
+//! `GET /api/openapi.json`: generated from the handlers' `#[utoipa::path]` attributes and the
+//! protocol crate's types, so it cannot drift from the code.
+
+use crate::state::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(openapi_json))
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Colloque API",
+        description = "Secure patient–doctor messaging. Real-time events use the WebSocket at /ws; \
+                       its frames (ClientFrame, ServerFrame) are listed among the schemas. \
+                       See docs/protocol.md."
+    ),
+    paths(
+        super::auth::login,
+        super::auth::logout,
+        super::people::me,
+        super::people::care_team,
+        super::people::patients,
+        super::conversations::list,
+        super::conversations::start,
+        super::conversations::show,
+        super::conversations::history,
+        super::conversations::send,
+        super::conversations::mark_read,
+        super::conversations::close,
+        super::appointments::list,
+        super::health::health,
+        openapi_json,
+    ),
+    components(schemas(
+        colloque_protocol::ClientFrame,
+        colloque_protocol::ServerFrame,
+        colloque_protocol::ErrorCode,
+    )),
+    modifiers(&BearerToken),
+    tags(
+        (name = "auth", description = "Sessions"),
+        (name = "people", description = "The caller, their doctors or patients"),
+        (name = "conversations", description = "Conversations and messages"),
+        (name = "appointments", description = "Appointments"),
+        (name = "health", description = "Monitoring"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "health",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

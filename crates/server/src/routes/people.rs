@@ -1,0 +1,85 @@
+//! `GET /api/me`, `GET /api/care-team`, `GET /api/patients`.
+
+use crate::auth::AuthUser;
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use colloque_protocol::{ApiError, Role, UserProfile};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/care-team", get(care_team))
+        .route("/patients", get(patients))
+}
+
+/// The caller's profile.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "people",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserProfile),
+        (status = 401, description = "No valid session", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "me", skip_all, fields(user = %user.id))]
+pub async fn me(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<UserProfile>, AppError> {
+    let profile = db::users::profile(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(Json(profile))
+}
+
+/// A patient's doctors (the people they can start a conversation with).
+#[utoipa::path(
+    get,
+    path = "/api/care-team",
+    tag = "people",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The patient's doctors, by name", body = Vec<UserProfile>),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The caller is not a patient", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "care_team", skip_all, fields(user = %user.id))]
+pub async fn care_team(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<UserProfile>>, AppError> {
+    if user.role != Role::Patient {
+        return Err(AppError::Forbidden("only patients have a care team"));
+    }
+    Ok(Json(db::care::doctors_of(&state.db, user.id).await?))
+}
+
+/// A doctor's patients.
+#[utoipa::path(
+    get,
+    path = "/api/patients",
+    tag = "people",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The doctor's patients, by name", body = Vec<UserProfile>),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The caller is not a doctor", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "patients", skip_all, fields(user = %user.id))]
+pub async fn patients(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<UserProfile>>, AppError> {
+    if user.role != Role::Doctor {
+        return Err(AppError::Forbidden("only doctors have patients"));
+    }
+    Ok(Json(db::care::patients_of(&state.db, user.id).await?))
+}

@@ -1,0 +1,301 @@
+//! zero2prod-style helpers: `spawn_app()` and typed shortcuts for the API.
+
+use colloque_protocol::{
+    ClientFrame, ClientMsgId, ConversationId, ConversationSummary, LoginResponse, Message,
+    MessagePage, SendMessageRequest, ServerFrame, UserId,
+};
+use colloque_server::{Application, Config, DEMO_PASSWORD};
+use futures_util::{SinkExt, StreamExt};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// The signing secret of test servers, so that tests can forge tokens.
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// How long a test waits for a frame before failing.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub const MARTIN: &str = "dr.martin@colloque.test";
+pub const DURAND: &str = "dr.durand@colloque.test";
+pub const LUCAS: &str = "lucas.bernard@colloque.test";
+pub const EMMA: &str = "emma.petit@colloque.test";
+pub const HUGO: &str = "hugo.moreau@colloque.test";
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+}
+
+/// A logged-in user.
+#[derive(Clone)]
+pub struct Session {
+    pub token: String,
+    pub id: UserId,
+}
+
+/// A server with the demo data, a known JWT secret and cheap password hashing.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temporary directory");
+    let mut config = Config {
+        demo: true,
+        jwt_secret: Some(SecretString::from(TEST_SECRET)),
+        ..Config::for_tests(data_dir.path().to_path_buf())
+    };
+    configure(&mut config);
+    let application = Application::build(config)
+        .await
+        .expect("application builds");
+    let port = application.port();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::new(),
+        data_dir,
+    }
+}
+
+pub fn new_client_id() -> ClientMsgId {
+    ClientMsgId(uuid::Uuid::new_v4())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post_login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn login(&self, email: &str) -> Session {
+        let response = self.post_login(email, DEMO_PASSWORD).await;
+        assert_eq!(response.status(), 200, "login of {email}");
+        let body: LoginResponse = response.json().await.unwrap();
+        Session {
+            token: body.token,
+            id: body.user.id,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn conversations(&self, session: &Session) -> Vec<ConversationSummary> {
+        let response = self.get("/api/conversations", &session.token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// The only conversation of `session` (demo data: Emma–Martin, Lucas–Durand).
+    pub async fn only_conversation(&self, session: &Session) -> ConversationSummary {
+        let mut list = self.conversations(session).await;
+        assert_eq!(list.len(), 1);
+        list.remove(0)
+    }
+
+    pub async fn start_conversation(&self, session: &Session, with: UserId) -> reqwest::Response {
+        self.post(
+            "/api/conversations",
+            &session.token,
+            &json!({"with_user_id": with, "subject": "Question"}),
+        )
+        .await
+    }
+
+    pub async fn send_message(
+        &self,
+        session: &Session,
+        conversation: ConversationId,
+        client_id: ClientMsgId,
+        body: &str,
+    ) -> reqwest::Response {
+        let request = SendMessageRequest {
+            client_id,
+            body: body.to_owned(),
+        };
+        self.post(
+            &format!("/api/conversations/{conversation}/messages"),
+            &session.token,
+            &serde_json::to_value(request).unwrap(),
+        )
+        .await
+    }
+
+    pub async fn send_ok(
+        &self,
+        session: &Session,
+        conversation: ConversationId,
+        body: &str,
+    ) -> Message {
+        let response = self
+            .send_message(session, conversation, new_client_id(), body)
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn history(
+        &self,
+        session: &Session,
+        conversation: ConversationId,
+        query: &str,
+    ) -> MessagePage {
+        let response = self
+            .get(
+                &format!("/api/conversations/{conversation}/messages{query}"),
+                &session.token,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "history {query}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn last_seq(&self, session: &Session, conversation: ConversationId) -> i64 {
+        let response = self
+            .get(
+                &format!("/api/conversations/{conversation}"),
+                &session.token,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let summary: ConversationSummary = response.json().await.unwrap();
+        summary.last_seq.0
+    }
+
+    /// A socket authenticated as `session`, its `ready` frame already consumed.
+    pub async fn socket(&self, session: &Session) -> Socket {
+        let mut socket = self.raw_socket().await;
+        socket
+            .send(&ClientFrame::Auth {
+                token: session.token.clone(),
+            })
+            .await;
+        match socket.next_frame().await {
+            ServerFrame::Ready { user } => assert_eq!(user.id, session.id),
+            other => panic!("expected ready, got {other:?}"),
+        }
+        socket
+    }
+
+    /// A socket that has not authenticated yet.
+    pub async fn raw_socket(&self) -> Socket {
+        let (stream, _) =
+            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", self.port))
+                .await
+                .expect("websocket connects");
+        Socket { stream }
+    }
+}
+
+pub struct Socket {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// What the server did next on a socket.
+#[derive(Debug)]
+pub enum Event {
+    Frame(Box<ServerFrame>),
+    Closed(Option<u16>),
+}
+
+impl Socket {
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_text(&serde_json::to_string(frame).unwrap()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(WsMessage::Text(text.into()))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next frame or close, failing the test after [`FRAME_TIMEOUT`].
+    pub async fn next_event(&mut self) -> Event {
+        loop {
+            let received = tokio::time::timeout(FRAME_TIMEOUT, self.stream.next())
+                .await
+                .expect("the server answered in time");
+            match received {
+                Some(Ok(WsMessage::Text(text))) => {
+                    return Event::Frame(Box::new(
+                        serde_json::from_str(text.as_str()).expect("valid frame"),
+                    ));
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    return Event::Closed(frame.map(|frame| u16::from(frame.code)));
+                }
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                Some(Ok(other)) => panic!("unexpected websocket message {other:?}"),
+                Some(Err(_)) | None => return Event::Closed(None),
+            }
+        }
+    }
+
+    pub async fn next_frame(&mut self) -> ServerFrame {
+        match self.next_event().await {
+            Event::Frame(frame) => *frame,
+            Event::Closed(code) => panic!("socket closed ({code:?}) while a frame was expected"),
+        }
+    }
+
+    /// Waits for the close, returning its code (frames before it are skipped).
+    pub async fn closed_with(&mut self) -> Option<u16> {
+        loop {
+            if let Event::Closed(code) = self.next_event().await {
+                return code;
+            }
+        }
+    }
+
+    /// Asserts that nothing else was queued for this socket: a ping's pong is the very next
+    /// frame (the server answers frames of one socket in order, after every push queued before).
+    pub async fn assert_nothing_pending(&mut self) {
+        let nonce = rand_nonce();
+        self.send(&ClientFrame::Ping { nonce }).await;
+        match self.next_frame().await {
+            ServerFrame::Pong { nonce: got } => assert_eq!(got, nonce),
+            other => panic!("expected only a pong, got {other:?}"),
+        }
+    }
+}
+
+fn rand_nonce() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+pub fn error_code(body: &Value) -> &str {
+    body["code"].as_str().expect("an ApiError body")
+}

@@ -1,0 +1,254 @@
+//! The HTTP surface: errors as JSON, headers, health, OpenAPI, static files.
+
+use crate::helpers::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn malformed_json_is_a_400_with_an_api_error_body() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    let path = app.url(&format!("/api/conversations/{}/messages", conversation.id));
+
+    let cases = [
+        "{not json",
+        r#"{"body": "Bonjour"}"#,
+        r#"{"client_id": "not-a-uuid", "body": "Bonjour"}"#,
+        r#"{"client_id": "7c6c1f53-3e30-4b47-9d53-1f7d3d6c9e10", "body": 42}"#,
+    ];
+    for case in cases {
+        let response = app
+            .client
+            .post(&path)
+            .bearer_auth(&emma.token)
+            .header("content-type", "application/json")
+            .body(case)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{case}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "invalid_json", "{case}");
+        assert!(body["message"].is_string());
+    }
+    assert_eq!(app.last_seq(&emma, conversation.id).await, 3);
+}
+
+#[tokio::test]
+async fn a_request_body_over_64_kib_is_refused_with_413() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    let body = format!(
+        r#"{{"client_id": "7c6c1f53-3e30-4b47-9d53-1f7d3d6c9e10", "body": "{}"}}"#,
+        "a".repeat(70 * 1024)
+    );
+
+    let response = app
+        .client
+        .post(app.url(&format!("/api/conversations/{}/messages", conversation.id)))
+        .bearer_auth(&emma.token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "payload_too_large");
+}
+
+#[tokio::test]
+async fn unknown_api_routes_and_bad_ids_answer_with_json_errors() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+
+    let unknown = app.get("/api/does-not-exist", &emma.token).await;
+    let bad_id = app.get("/api/conversations/abc", &emma.token).await;
+    let wrong_method = app
+        .client
+        .delete(app.url("/api/conversations"))
+        .bearer_auth(&emma.token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        error_code(&unknown.json::<Value>().await.unwrap()),
+        "not_found"
+    );
+    assert_eq!(bad_id.status(), 400);
+    assert_eq!(
+        error_code(&bad_id.json::<Value>().await.unwrap()),
+        "invalid_input"
+    );
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        error_code(&wrong_method.json::<Value>().await.unwrap()),
+        "invalid_input"
+    );
+}
+
+#[tokio::test]
+async fn api_responses_are_never_cached() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+
+    for response in [
+        app.get("/api/conversations", &emma.token).await,
+        app.get("/api/nope", &emma.token).await,
+        app.client.get(app.url("/api/me")).send().await.unwrap(),
+    ] {
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn health_reports_ok_with_the_version() {
+    let app = spawn_app().await;
+
+    let response = app.client.get(app.url("/api/health")).send().await.unwrap();
+
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_lists_every_route() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    let document: Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/auth/login", "post"),
+        ("/api/auth/logout", "post"),
+        ("/api/me", "get"),
+        ("/api/conversations", "get"),
+        ("/api/conversations", "post"),
+        ("/api/conversations/{id}", "get"),
+        ("/api/conversations/{id}/messages", "get"),
+        ("/api/conversations/{id}/messages", "post"),
+        ("/api/conversations/{id}/read", "post"),
+        ("/api/conversations/{id}/close", "post"),
+        ("/api/appointments", "get"),
+        ("/api/care-team", "get"),
+        ("/api/patients", "get"),
+        ("/api/health", "get"),
+        ("/api/openapi.json", "get"),
+    ] {
+        assert!(paths[path].get(method).is_some(), "{method} {path} missing");
+    }
+    let history_params = paths["/api/conversations/{id}/messages"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let before = history_params
+        .iter()
+        .find(|p| p["name"] == "before")
+        .unwrap();
+    assert_eq!(before["in"], "query");
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "ApiError",
+        "ServerFrame",
+        "ClientFrame",
+        "ConversationSummary",
+    ] {
+        assert!(schemas.contains_key(schema), "{schema} missing");
+    }
+}
+
+#[tokio::test]
+async fn the_web_app_is_served_with_index_html_for_deep_links() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>Colloque</title>",
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("colloque_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let dist_path = dist.path().to_path_buf();
+    let app = spawn_app_with(|config| config.static_dir = Some(dist_path)).await;
+
+    let deep_link = app
+        .client
+        .get(app.url("/medecin/messages/3"))
+        .send()
+        .await
+        .unwrap();
+    let root = app.client.get(app.url("/")).send().await.unwrap();
+    let wasm = app
+        .client
+        .get(app.url("/colloque_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    let api = app
+        .client
+        .get(app.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(deep_link.status(), 200);
+    assert!(
+        deep_link
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>Colloque</title>")
+    );
+    assert_eq!(root.status(), 200);
+    assert!(
+        root.text()
+            .await
+            .unwrap()
+            .contains("<title>Colloque</title>")
+    );
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(api.status(), 404);
+    assert_eq!(error_code(&api.json::<Value>().await.unwrap()), "not_found");
+}
+
+#[tokio::test]
+async fn only_configured_origins_pass_cors() {
+    let app = spawn_app_with(|config| {
+        config.allowed_origins = vec!["https://app.colloque.test".into()];
+    })
+    .await;
+
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/conversations"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.colloque.test").await.unwrap();
+    let refused = preflight("https://evil.test").await.unwrap();
+
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.colloque.test"
+    );
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
