@@ -1,1 +1,17 @@
-//! Colloque app.
+//! Colloque: secure patient–doctor messaging, as a Yew single-page app.
+//!
+//! - [`app`]: routes and the provider tree;
+//! - [`services`]: the only code that touches the network (REST and the WebSocket);
+//! - [`hooks`]: shared state (session, messaging) exposed as hooks with intent methods;
+//! - [`components`] and [`pages`]: the UI; every string goes through [`i18n`].
+
+pub mod app;
+pub mod components;
+pub mod config;
+pub mod hooks;
+pub mod i18n;
+pub mod pages;
+pub mod services;
+pub mod session;
+pub mod style;
+pub mod time;

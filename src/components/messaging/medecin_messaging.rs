@@ -1,0 +1,237 @@
+//! The inbox: conversations by latest activity with unread counts, an unread-only filter and
+//! a search by name; the selected conversation beside it on a wide screen, and the list *or*
+//! the conversation on a phone. Role-aware: patients get the very same component for their
+//! own list (the original app's patient-only copy was removed to avoid duplication).
+
+use crate::app::conversation_route;
+use crate::components::error_view::{ErrorView, Loading};
+use crate::components::messaging::SecureMessaging;
+use crate::hooks::use_messaging;
+use crate::hooks::use_messaging::LoadState;
+use crate::i18n::{Key, use_i18n};
+use crate::session::use_session;
+use colloque_protocol::ConversationId;
+use stylist::yew::use_style;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Props of [`MedecinMessaging`].
+#[derive(Properties, PartialEq)]
+pub struct MedecinMessagingProps {
+    /// The conversation shown beside the list, if any.
+    #[prop_or_default]
+    pub selected: Option<ConversationId>,
+}
+
+/// Lower-cases and strips the common French accents, so "helene" finds "Hélène".
+fn fold(text: &str) -> String {
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'ÿ' => 'y',
+            c => c,
+        })
+        .collect()
+}
+
+/// True when `name` matches the search `query` (case- and accent-insensitive).
+pub fn name_matches(name: &str, query: &str) -> bool {
+    let query = fold(query.trim());
+    query.is_empty() || fold(name).contains(&query)
+}
+
+/// The inbox, with the selected conversation.
+#[component]
+pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let messaging = use_messaging();
+    let navigator = use_navigator();
+    let query = use_state(String::new);
+    let unread_only = use_state(|| false);
+    let style = use_style!(
+        r#"
+        display: grid;
+        gap: 1rem;
+        grid-template-columns: minmax(16rem, 22rem) minmax(0, 1fr);
+        align-items: start;
+
+        .inbox-list {
+            background: var(--paper);
+            border: 1px solid var(--line);
+            border-radius: .75rem;
+            padding: .75rem;
+            display: flex;
+            flex-direction: column;
+            gap: .6rem;
+            min-width: 0;
+        }
+        .filters { display: flex; flex-direction: column; gap: .4rem; }
+        .filters .check { display: flex; gap: .4rem; align-items: center; font-weight: 400; }
+        .filters .check input { width: auto; }
+        ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: .25rem; }
+        .item {
+            display: grid;
+            grid-template-columns: 1fr auto;
+            gap: .1rem .5rem;
+            padding: .5rem .6rem;
+            border-radius: .5rem;
+            color: var(--ink);
+            text-decoration: none;
+            border: 1px solid transparent;
+        }
+        .item:hover { background: var(--ground); }
+        .item[aria-current="page"] { background: var(--accent-soft); border-color: var(--accent); }
+        .item .name { font-weight: 600; overflow-wrap: anywhere; }
+        .item.unread .name { font-weight: 800; }
+        .item .excerpt {
+            grid-column: 1 / -1;
+            color: var(--muted);
+            font-size: .9rem;
+            overflow: hidden;
+            text-overflow: ellipsis;
+            white-space: nowrap;
+        }
+        .item .stamp { color: var(--muted); font-size: .8rem; }
+        .placeholder { padding: 2rem 1rem; }
+        .back-link { display: none; }
+
+        @media (max-width: 720px) {
+            grid-template-columns: minmax(0, 1fr);
+            &.has-selection .inbox-list { display: none; }
+            &.no-selection .pane { display: none; }
+            .back-link { display: inline-block; }
+        }
+    "#
+    );
+
+    let Some(role) = session.role() else {
+        return Html::default();
+    };
+
+    let oninput = {
+        let query = query.clone();
+        Callback::from(move |e: InputEvent| {
+            query.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let onchange = {
+        let unread_only = unread_only.clone();
+        Callback::from(move |e: Event| {
+            unread_only.set(e.target_unchecked_into::<HtmlInputElement>().checked())
+        })
+    };
+
+    let all = messaging.sorted_conversations();
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|c| !*unread_only || c.unread_count > 0)
+        .filter(|c| name_matches(&messaging.other_party(c).display_name, &query))
+        .collect();
+
+    let list = match &messaging.list {
+        LoadState::Failed(error) if all.is_empty() => {
+            let messaging = messaging.clone();
+            html! { <ErrorView error={error.clone()} on_retry={Callback::from(move |()| messaging.refresh())} /> }
+        }
+        LoadState::Idle | LoadState::Loading if all.is_empty() => html! { <Loading /> },
+        _ if all.is_empty() => html! { <p class="muted">{ i18n.t(Key::NoConversations) }</p> },
+        _ if shown.is_empty() => html! { <p class="muted">{ i18n.t(Key::NoMatch) }</p> },
+        _ => html! {},
+    };
+
+    let items = shown.iter().map(|c| {
+        let other = messaging.other_party(c);
+        let route = conversation_route(role, c.id);
+        let href = route.to_path();
+        let selected = props.selected == Some(c.id);
+        let onclick = {
+            let navigator = navigator.clone();
+            Callback::from(move |e: MouseEvent| {
+                // Plain clicks stay in the app; modified clicks (new tab) keep the link's default.
+                if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+                    return;
+                }
+                e.prevent_default();
+                if let Some(navigator) = &navigator {
+                    navigator.push(&route);
+                }
+            })
+        };
+        let unread = c.unread_count;
+        let unread_label = i18n.tf(Key::UnreadAria, &[&unread.to_string()]);
+        let excerpt = c
+            .last_message
+            .as_ref()
+            .map(|m| m.excerpt.clone())
+            .unwrap_or_else(|| i18n.t(Key::NoLastMessage).to_owned());
+        html! {
+            <li key={c.id.0}>
+                <a class={classes!("item", (unread > 0).then_some("unread"))} {href} {onclick}
+                    data-testid="conversation-item" data-conversation-id={c.id.to_string()}
+                    aria-current={selected.then_some("page")}>
+                    <span class="name">{ other.display_name.clone() }</span>
+                    <span class="stamp">{ crate::time::short_stamp(c.last_activity_at, i18n.lang) }</span>
+                    <span class="excerpt">{ c.subject.clone() }{ " — " }{ excerpt }</span>
+                    <span class={classes!("badge", (unread == 0).then_some("zero"))}
+                        data-testid="conversation-unread" aria-label={unread_label}>
+                        { unread }
+                    </span>
+                </a>
+            </li>
+        }
+    });
+
+    let class = classes!(
+        style,
+        if props.selected.is_some() {
+            "has-selection"
+        } else {
+            "no-selection"
+        }
+    );
+    html! {
+        <div {class}>
+            <nav class="inbox-list" aria-label={i18n.t(Key::ConversationsLabel)}>
+                <div class="filters">
+                    <label for="inbox-search">{ i18n.t(Key::SearchLabel) }</label>
+                    <input id="inbox-search" type="search" value={(*query).clone()} {oninput}
+                        data-testid="inbox-search" />
+                    <label class="check">
+                        <input type="checkbox" checked={*unread_only} {onchange} data-testid="unread-only" />
+                        { i18n.t(Key::UnreadOnly) }
+                    </label>
+                </div>
+                { list }
+                <ul data-testid="conversation-list">{ for items }</ul>
+            </nav>
+            <div class="pane">
+                if let Some(id) = props.selected {
+                    <SecureMessaging key={id.0} conversation_id={id} show_back=true />
+                } else {
+                    <p class="placeholder muted">{ i18n.t(Key::SelectConversation) }</p>
+                }
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_ignores_case_and_accents() {
+        assert!(name_matches("Hélène Durand", "helene"));
+        assert!(name_matches("Dr Claire Martin", "MARTIN"));
+        assert!(!name_matches("Lucas Bernard", "martin"));
+        assert!(name_matches("Lucas Bernard", "  "));
+    }
+}

@@ -1,0 +1,391 @@
+//! One conversation: header, messages, composer. The same component for doctors and patients.
+
+use crate::app::inbox_route;
+use crate::components::error_view::{ErrorView, Loading};
+use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
+use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
+use crate::i18n::{I18n, Key, use_i18n};
+use crate::session::use_session;
+use colloque_protocol::{
+    ApiError, ConversationId, ConversationStatus, ErrorCode, MAX_MESSAGE_CHARS, UserProfile,
+};
+use std::rc::Rc;
+use stylist::yew::use_style;
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// The counter appears once a message reaches this share of the limit.
+const COUNTER_FROM: usize = MAX_MESSAGE_CHARS * 9 / 10;
+/// Scrolling this close to the top loads older history.
+const LOAD_OLDER_WITHIN_PX: i32 = 48;
+/// Within this distance of the bottom, new messages keep the view pinned to the bottom.
+const STICK_TO_BOTTOM_PX: i32 = 96;
+
+/// Props of [`SecureMessaging`].
+#[derive(Properties, PartialEq)]
+pub struct SecureMessagingProps {
+    /// The conversation to show.
+    pub conversation_id: ConversationId,
+    /// Shows a "back to the list" link (phones, where list and conversation alternate).
+    #[prop_or_default]
+    pub show_back: bool,
+}
+
+/// One conversation.
+#[component]
+pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let conv = use_secure_messaging(props.conversation_id);
+    let style = use_style!(
+        r#"
+        display: flex;
+        flex-direction: column;
+        gap: .75rem;
+        min-width: 0;
+        background: var(--paper);
+        border: 1px solid var(--line);
+        border-radius: .75rem;
+        padding: 1rem;
+
+        header h2 { margin: 0; }
+        header p { margin: .1rem 0 0; }
+        .message-list {
+            list-style: none;
+            margin: 0;
+            padding: .25rem;
+            height: min(60vh, 38rem);
+            overflow-y: auto;
+            display: flex;
+            flex-direction: column;
+            gap: .6rem;
+        }
+        .message {
+            max-width: min(85%, 40rem);
+            padding: .5rem .75rem;
+            border-radius: .75rem;
+            background: var(--ground);
+            border: 1px solid var(--line);
+        }
+        .message.mine {
+            align-self: flex-end;
+            background: var(--accent-soft);
+        }
+        .message.failed { border-color: var(--alert); }
+        .message-body {
+            margin: 0;
+            overflow-wrap: anywhere;
+            white-space: pre-wrap;
+        }
+        .message-meta { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
+        .message-actions { display: flex; gap: .5rem; margin-top: .4rem; flex-wrap: wrap; }
+        .failed-reason { color: var(--alert); }
+        .composer { display: flex; flex-direction: column; gap: .4rem; }
+        .composer textarea { min-height: 5rem; resize: vertical; }
+        .composer-row { display: flex; gap: .75rem; align-items: center; justify-content: space-between; flex-wrap: wrap; }
+        .counter.over { color: var(--alert); font-weight: 700; }
+        .load-older { align-self: center; }
+    "#
+    );
+
+    let me = conv.me;
+    let other: Option<UserProfile> = conv.conversation.as_ref().map(|c| {
+        if Some(c.doctor.id) == me {
+            c.patient.clone()
+        } else {
+            c.doctor.clone()
+        }
+    });
+    let back = props.show_back.then(|| {
+        session.role().map(|role| {
+            html! {
+                <Link<crate::app::Route> to={inbox_route(role)} classes="back-link">{ i18n.t(Key::BackToList) }</Link<crate::app::Route>>
+            }
+        })
+    });
+
+    // The conversation is unknown once the list has loaded without it.
+    if conv.conversation.is_none() && conv.list == LoadState::Loaded {
+        let error =
+            crate::services::Error::Api(ApiError::new(ErrorCode::NotFound, "unknown conversation"));
+        return html! { <section class={style}>{ for back.flatten() }<ErrorView {error} /></section> };
+    }
+    let name = other
+        .as_ref()
+        .map(|o| o.display_name.clone())
+        .unwrap_or_default();
+    let closed = conv
+        .conversation
+        .as_ref()
+        .is_some_and(|c| c.status == ConversationStatus::Closed);
+
+    let body = match &conv.latest {
+        LoadState::Failed(error) => {
+            let retry = {
+                let conv = conv.clone();
+                Callback::from(move |()| conv.reload())
+            };
+            html! { <ErrorView error={error.clone()} on_retry={retry} /> }
+        }
+        LoadState::Loaded => html! { <MessageList conv={conv.clone()} name={name.clone()} /> },
+        LoadState::Idle | LoadState::Loading => html! { <Loading /> },
+    };
+
+    html! {
+        <section class={style} aria-labelledby="conversation-title">
+            { for back.flatten() }
+            <header>
+                <h2 id="conversation-title">{ name.clone() }</h2>
+                if let Some(c) = &conv.conversation {
+                    <p class="muted">{ c.subject.clone() }</p>
+                }
+            </header>
+            { body }
+            if closed {
+                <p class="notice" role="note">{ i18n.t(Key::ConversationClosed) }</p>
+            } else if conv.latest == LoadState::Loaded {
+                <Composer conv={conv.clone()} />
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct MessageListProps {
+    conv: SecureMessagingHandle,
+    name: String,
+}
+
+#[derive(Default)]
+struct ScrollMemo {
+    first: Option<String>,
+    last: Option<String>,
+    from_bottom: i32,
+}
+
+#[component]
+fn MessageList(props: &MessageListProps) -> Html {
+    let i18n = use_i18n();
+    let conv = &props.conv;
+    let list_ref = use_node_ref();
+    let memo = use_mut_ref(ScrollMemo::default);
+
+    {
+        // Keeps the reading position: pinned to the bottom for new messages (if the reader was
+        // there, or wrote it), unchanged when older history is prepended above.
+        let list_ref = list_ref.clone();
+        let memo = Rc::clone(&memo);
+        let first = conv.items.first().map(|i| i.dom_id.clone());
+        let last = conv
+            .items
+            .last()
+            .map(|i| (i.dom_id.clone(), i.seq.is_none()));
+        use_effect_with((first, last), move |(first, last)| {
+            if let Some(el) = list_ref.cast::<web_sys::Element>() {
+                let mut memo = memo.borrow_mut();
+                let prepended = memo.first.is_some()
+                    && memo.first != *first
+                    && memo.last.as_ref() == last.as_ref().map(|l| &l.0);
+                let mine_pending = last.as_ref().is_some_and(|l| l.1);
+                if prepended {
+                    el.set_scroll_top(el.scroll_height() - el.client_height() - memo.from_bottom);
+                } else if memo.last.is_none()
+                    || mine_pending
+                    || memo.from_bottom < STICK_TO_BOTTOM_PX
+                {
+                    el.set_scroll_top(el.scroll_height());
+                }
+                memo.first = first.clone();
+                memo.last = last.as_ref().map(|l| l.0.clone());
+                memo.from_bottom = el.scroll_height() - el.client_height() - el.scroll_top();
+            }
+        });
+    }
+
+    let onscroll = {
+        let conv = conv.clone();
+        let memo = Rc::clone(&memo);
+        let list_ref = list_ref.clone();
+        Callback::from(move |_: Event| {
+            if let Some(el) = list_ref.cast::<web_sys::Element>() {
+                memo.borrow_mut().from_bottom =
+                    el.scroll_height() - el.client_height() - el.scroll_top();
+                if el.scroll_top() < LOAD_OLDER_WITHIN_PX
+                    && conv.has_more
+                    && conv.older != LoadState::Loading
+                {
+                    conv.load_older();
+                }
+            }
+        })
+    };
+    let load_older = {
+        let conv = conv.clone();
+        Callback::from(move |_: MouseEvent| conv.load_older())
+    };
+    let other_read = conv.conversation.as_ref().map(|c| c.other_read_seq);
+
+    html! {
+        <ol class="message-list" data-testid="message-list" ref={list_ref} {onscroll} tabindex="0"
+            aria-label={i18n.tf(Key::MessagesLabel, &[&props.name])}>
+            if conv.has_more {
+                <li class="load-older">
+                    <button type="button" class="secondary" data-testid="load-older"
+                        disabled={conv.older == LoadState::Loading} onclick={load_older}>
+                        { if conv.older == LoadState::Loading { i18n.t(Key::Loading) } else { i18n.t(Key::LoadOlder) } }
+                    </button>
+                </li>
+            }
+            if let LoadState::Failed(error) = &conv.older {
+                <li><ErrorView error={error.clone()} /></li>
+            }
+            if conv.items.is_empty() {
+                <li class="muted">{ i18n.t(Key::NoMessagesYet) }</li>
+            }
+            { for conv.items.iter().map(|item| message_view(&i18n, conv, item, other_read)) }
+        </ol>
+    }
+}
+
+fn message_view(
+    i18n: &I18n,
+    conv: &SecureMessagingHandle,
+    item: &TimelineItem,
+    other_read: Option<colloque_protocol::Seq>,
+) -> Html {
+    let mine = Some(item.sender_id) == conv.me;
+    let status_text = match item.status {
+        MessageStatus::Sending => i18n.t(Key::StatusSending).to_owned(),
+        MessageStatus::Sent if item.seq.is_some() && item.seq <= other_read => {
+            i18n.t(Key::StatusSeen).to_owned()
+        }
+        MessageStatus::Sent => i18n.t(Key::StatusSent).to_owned(),
+        MessageStatus::Failed(code) => i18n.tf(Key::StatusFailed, &[i18n.error(code)]),
+    };
+    let who = if mine {
+        i18n.t(Key::You).to_owned()
+    } else {
+        String::new()
+    };
+    let failed = matches!(item.status, MessageStatus::Failed(_));
+    let class = classes!(
+        "message",
+        mine.then_some("mine"),
+        failed.then_some("failed")
+    );
+    let actions = failed.then(|| {
+        let retry = {
+            let conv = conv.clone();
+            let id = item.client_id;
+            Callback::from(move |_: MouseEvent| conv.retry(id))
+        };
+        let discard = {
+            let conv = conv.clone();
+            let id = item.client_id;
+            Callback::from(move |_: MouseEvent| conv.discard(id))
+        };
+        html! {
+            <div class="message-actions">
+                <button type="button" class="secondary" data-testid="message-retry" onclick={retry}>{ i18n.t(Key::RetrySend) }</button>
+                <button type="button" class="secondary" data-testid="message-discard" onclick={discard}>{ i18n.t(Key::Discard) }</button>
+            </div>
+        }
+    });
+    html! {
+        <li key={item.dom_id.clone()} {class} data-testid="message" data-message-id={item.dom_id.clone()}
+            data-status={item.status.as_str()}>
+            <p class="message-body" data-testid="message-body">{ item.body.clone() }</p>
+            <p class="message-meta">
+                if mine { { who }{ " · " } }
+                <time>{ crate::time::time_of_day(item.sent_at, i18n.lang) }</time>
+                if mine {
+                    { " · " }
+                    <span class={classes!(failed.then_some("failed-reason"))}>{ status_text }</span>
+                }
+            </p>
+            { for actions }
+        </li>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ComposerProps {
+    conv: SecureMessagingHandle,
+}
+
+#[component]
+fn Composer(props: &ComposerProps) -> Html {
+    let i18n = use_i18n();
+    let text = use_state(String::new);
+    // The latest text, readable by the key handler between renders.
+    let latest = use_mut_ref(String::new);
+    let chars = text.chars().count();
+    let over = chars > MAX_MESSAGE_CHARS;
+    let blank = text.trim().is_empty();
+
+    let submit = {
+        let conv = props.conv.clone();
+        let text = text.clone();
+        let latest = Rc::clone(&latest);
+        Rc::new(move || {
+            let body = latest.borrow().clone();
+            if body.chars().count() > MAX_MESSAGE_CHARS {
+                return;
+            }
+            if conv.send(&body) {
+                latest.borrow_mut().clear();
+                text.set(String::new());
+            }
+        })
+    };
+    let oninput = {
+        let text = text.clone();
+        let latest = Rc::clone(&latest);
+        Callback::from(move |e: InputEvent| {
+            let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            *latest.borrow_mut() = value.clone();
+            text.set(value);
+        })
+    };
+    let onkeydown = {
+        let submit = Rc::clone(&submit);
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
+                e.prevent_default();
+                submit();
+            }
+        })
+    };
+    let onsubmit = {
+        let submit = Rc::clone(&submit);
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            submit();
+        })
+    };
+    let counter = (chars >= COUNTER_FROM).then(|| {
+        let count = chars.to_string();
+        let max = MAX_MESSAGE_CHARS.to_string();
+        html! {
+            <span id="composer-counter" class={classes!("counter", over.then_some("over"))} aria-live="polite">
+                { i18n.tf(Key::CharCounter, &[&count, &max]) }
+            </span>
+        }
+    });
+    html! {
+        <form class="composer" {onsubmit}>
+            <label for="composer-input" class="visually-hidden">{ i18n.t(Key::ComposerLabel) }</label>
+            <textarea id="composer-input" data-testid="composer-input" value={(*text).clone()}
+                aria-label={i18n.t(Key::ComposerLabel)} aria-describedby="composer-hint"
+                aria-invalid={over.then_some("true")} {oninput} {onkeydown} rows="3" />
+            <div class="composer-row">
+                <span id="composer-hint" class="muted">{ i18n.t(Key::ComposerHint) }</span>
+                { for counter }
+                <button type="submit" data-testid="composer-send" disabled={blank || over}>
+                    { i18n.t(Key::Send) }
+                </button>
+            </div>
+        </form>
+    }
+}

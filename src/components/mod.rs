@@ -1,0 +1,9 @@
+//! Reusable UI pieces. Components take props and emit `on_*` callbacks; the messaging ones
+//! read the shared messaging state through the hooks.
+
+pub mod cards;
+pub mod connection_status;
+pub mod emergency_note;
+pub mod error_view;
+pub mod layout;
+pub mod messaging;

@@ -1,0 +1,9 @@
+//! Shared state as hooks: messaging for the whole app, one conversation, and data fetching.
+
+pub mod use_fetch;
+pub mod use_messaging;
+pub mod use_secure_messaging;
+
+pub use use_fetch::{FetchState, Fetched, use_fetch};
+pub use use_messaging::{MessagingHandle, MessagingProvider, use_messaging};
+pub use use_secure_messaging::{SecureMessagingHandle, use_secure_messaging};

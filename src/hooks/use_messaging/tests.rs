@@ -1,0 +1,216 @@
+use super::*;
+use colloque_protocol::{MessageId, Role};
+
+const ME: UserId = UserId(1);
+const DOCTOR: UserId = UserId(2);
+const CONV: ConversationId = ConversationId(10);
+
+fn profile(id: UserId, role: Role) -> UserProfile {
+    UserProfile {
+        id,
+        role,
+        display_name: format!("user {id}"),
+        speciality: None,
+    }
+}
+
+fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
+    ConversationSummary {
+        id: CONV,
+        subject: "Suivi".into(),
+        status: ConversationStatus::Open,
+        patient: profile(ME, Role::Patient),
+        doctor: profile(DOCTOR, Role::Doctor),
+        created_at: Timestamp(0),
+        last_activity_at: Timestamp(last_seq * 1000),
+        last_message: None,
+        last_seq: Seq(last_seq),
+        my_read_seq: Seq(last_seq - i64::from(unread)),
+        other_read_seq: Seq(0),
+        unread_count: unread,
+    }
+}
+
+fn cid(n: u128) -> ClientMsgId {
+    ClientMsgId(uuid::Uuid::from_u128(n))
+}
+
+fn message(seq: i64, sender: UserId) -> Message {
+    Message {
+        id: MessageId(100 + seq),
+        conversation_id: CONV,
+        seq: Seq(seq),
+        sender_id: sender,
+        client_id: cid(seq as u128),
+        body: format!("message {seq}"),
+        sent_at: Timestamp(seq * 1000),
+    }
+}
+
+fn state_with(actions: Vec<Action>) -> Rc<MessagingState> {
+    let mut state = Rc::new(MessagingState::default());
+    state = state.reduce(Action::Identify(ME));
+    for action in actions {
+        state = state.reduce(action);
+    }
+    state
+}
+
+fn seqs(state: &MessagingState) -> Vec<i64> {
+    state.threads[&CONV].messages.keys().map(|s| s.0).collect()
+}
+
+#[test]
+fn an_incoming_message_from_the_doctor_counts_as_unread_once() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(3, 0)]),
+        Action::Incoming(message(4, DOCTOR)),
+        Action::Incoming(message(4, DOCTOR)),
+    ]);
+    assert_eq!(state.total_unread(), 1);
+    assert_eq!(state.conversations[&CONV].last_seq, Seq(4));
+    assert_eq!(state.last_incoming.as_ref().map(|m| m.seq), Some(Seq(4)));
+}
+
+#[test]
+fn my_own_messages_never_count_as_unread() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(3, 0)]),
+        Action::Incoming(message(4, ME)),
+    ]);
+    assert_eq!(state.total_unread(), 0);
+    assert!(state.last_incoming.is_none());
+}
+
+#[test]
+fn a_message_for_an_unknown_conversation_asks_for_a_refresh() {
+    let state = state_with(vec![Action::Incoming(message(1, DOCTOR))]);
+    assert_eq!(state.refresh_requests, 1);
+}
+
+#[test]
+fn history_pages_merge_in_seq_order_without_duplicates() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(6, 0)]),
+        Action::PageLoaded(
+            CONV,
+            Direction::Latest,
+            MessagePage {
+                messages: (4..=6).map(|s| message(s, DOCTOR)).collect(),
+                has_more: true,
+            },
+        ),
+        // Overlaps the latest page by one message.
+        Action::PageLoaded(
+            CONV,
+            Direction::Older,
+            MessagePage {
+                messages: (2..=4).map(|s| message(s, ME)).collect(),
+                has_more: true,
+            },
+        ),
+    ]);
+    assert_eq!(seqs(&state), vec![2, 3, 4, 5, 6]);
+    assert!(state.threads[&CONV].has_more);
+    let state = state.reduce(Action::PageLoaded(
+        CONV,
+        Direction::Older,
+        MessagePage {
+            messages: vec![message(1, ME)],
+            has_more: false,
+        },
+    ));
+    assert_eq!(seqs(&state), vec![1, 2, 3, 4, 5, 6]);
+    assert!(!state.threads[&CONV].has_more);
+}
+
+#[test]
+fn a_sent_message_goes_from_sending_to_sent_on_ack() {
+    let pending = PendingMessage {
+        client_id: cid(99),
+        conversation_id: CONV,
+        body: "Bonjour".into(),
+        created_at: Timestamp(0),
+        status: MessageStatus::Sending,
+        order: 0,
+    };
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(1, 0)]),
+        Action::Queued(pending),
+    ]);
+    let timeline = state.timeline(CONV);
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].status, MessageStatus::Sending);
+    assert_eq!(timeline[0].dom_id, cid(99).to_string());
+
+    let mut stored = message(2, ME);
+    stored.client_id = cid(99);
+    let state = state.reduce(Action::Acked(cid(99), stored));
+    let timeline = state.timeline(CONV);
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].status, MessageStatus::Sent);
+    assert_eq!(timeline[0].dom_id, "102");
+    assert!(state.pending.is_empty());
+}
+
+#[test]
+fn a_refused_message_fails_with_its_reason_and_can_be_retried_or_discarded() {
+    let pending = PendingMessage {
+        client_id: cid(7),
+        conversation_id: CONV,
+        body: "x".into(),
+        created_at: Timestamp(0),
+        status: MessageStatus::Sending,
+        order: 0,
+    };
+    let state = state_with(vec![
+        Action::Queued(pending),
+        Action::SendFailed(cid(7), ErrorCode::ConversationClosed),
+    ]);
+    assert_eq!(
+        state.pending[&cid(7)].status,
+        MessageStatus::Failed(ErrorCode::ConversationClosed)
+    );
+    let retried = state.clone().reduce(Action::Retrying(cid(7)));
+    assert_eq!(retried.pending[&cid(7)].status, MessageStatus::Sending);
+    let discarded = state.reduce(Action::Discard(cid(7)));
+    assert!(discarded.timeline(CONV).is_empty());
+}
+
+#[test]
+fn reading_a_conversation_clears_its_unread_count() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(5, 2)]),
+        Action::ReadLocally(CONV, Seq(5)),
+    ]);
+    assert_eq!(state.total_unread(), 0);
+    assert_eq!(state.conversations[&CONV].my_read_seq, Seq(5));
+}
+
+#[test]
+fn the_other_participants_cursor_only_moves_forward() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(5, 0)]),
+        Action::ReadCursor(ReadCursor {
+            conversation_id: CONV,
+            user_id: DOCTOR,
+            seq: Seq(4),
+        }),
+        Action::ReadCursor(ReadCursor {
+            conversation_id: CONV,
+            user_id: DOCTOR,
+            seq: Seq(2),
+        }),
+    ]);
+    assert_eq!(state.conversations[&CONV].other_read_seq, Seq(4));
+}
+
+#[test]
+fn conversations_are_sorted_by_latest_activity() {
+    let mut older = summary(1, 0);
+    older.id = ConversationId(1);
+    let newer = summary(9, 0);
+    let state = state_with(vec![Action::ListLoaded(vec![older, newer])]);
+    let ids: Vec<_> = state.sorted_conversations().iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec![CONV, ConversationId(1)]);
+}

@@ -1,0 +1,133 @@
+//! One conversation, on top of [`use_messaging`]: its messages (confirmed and pending,
+//! merged), sending, older history, and marking as read what the user actually sees.
+
+use super::use_messaging::{LoadState, MessagingHandle, TimelineItem, use_messaging};
+use colloque_protocol::{ClientMsgId, ConversationId, ConversationSummary, Seq, UserId};
+use yew::prelude::*;
+
+/// The view of one conversation, with its intents.
+#[derive(Clone, PartialEq)]
+pub struct SecureMessagingHandle {
+    /// The conversation's id.
+    pub id: ConversationId,
+    /// Its summary, once the list is known.
+    pub conversation: Option<ConversationSummary>,
+    /// Its messages as displayed.
+    pub items: Vec<TimelineItem>,
+    /// The latest page's state.
+    pub latest: LoadState,
+    /// The conversation list's state (needed to tell "unknown" from "not loaded yet").
+    pub list: LoadState,
+    /// Older history is available.
+    pub has_more: bool,
+    /// Older history's state.
+    pub older: LoadState,
+    /// The viewer.
+    pub me: Option<UserId>,
+    messaging: MessagingHandle,
+}
+
+impl SecureMessagingHandle {
+    /// Sends a message; false when the body is blank.
+    pub fn send(&self, body: &str) -> bool {
+        self.messaging.send(self.id, body).is_some()
+    }
+
+    /// Loads the previous page of history.
+    pub fn load_older(&self) {
+        self.messaging.load_older(self.id);
+    }
+
+    /// Loads the latest page again (after an error).
+    pub fn reload(&self) {
+        self.messaging.load_latest(self.id);
+        if matches!(self.list, LoadState::Failed(_)) {
+            self.messaging.refresh();
+        }
+    }
+
+    /// Sends a failed message again.
+    pub fn retry(&self, client_id: ClientMsgId) {
+        self.messaging.retry(client_id);
+    }
+
+    /// Throws a failed message away.
+    pub fn discard(&self, client_id: ClientMsgId) {
+        self.messaging.discard(client_id);
+    }
+
+    /// The highest stored sequence number displayed.
+    pub fn last_seq(&self) -> Option<Seq> {
+        self.items.iter().filter_map(|i| i.seq).max()
+    }
+
+    /// Marks the conversation read up to the last displayed message, if the user can see it
+    /// (the tab is visible).
+    pub fn mark_seen(&self) {
+        if let Some(seq) = self.last_seq()
+            && page_is_seen()
+        {
+            self.messaging.mark_read(self.id, seq);
+        }
+    }
+}
+
+fn page_is_seen() -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    // Visibility, not focus: a patient reading in a visible window without focus (a second
+    // screen, a headless browser) has still seen the message.
+    document.visibility_state() == web_sys::VisibilityState::Visible
+}
+
+/// One conversation: loads its latest page and marks it read when seen.
+#[hook]
+pub fn use_secure_messaging(id: ConversationId) -> SecureMessagingHandle {
+    let messaging = use_messaging();
+    let thread = messaging.threads.get(&id).cloned().unwrap_or_default();
+    let handle = SecureMessagingHandle {
+        id,
+        conversation: messaging.conversations.get(&id).cloned(),
+        items: messaging.timeline(id),
+        latest: thread.latest.clone(),
+        list: messaging.list.clone(),
+        has_more: thread.has_more,
+        older: thread.older.clone(),
+        me: messaging.me,
+        messaging: messaging.clone(),
+    };
+    {
+        let messaging = messaging.clone();
+        use_effect_with((id, messaging.me), move |(id, me)| {
+            if me.is_some() {
+                messaging.load_latest(*id);
+            }
+        });
+    }
+    {
+        let handle = handle.clone();
+        use_effect_with((id, handle.last_seq()), move |_| handle.mark_seen());
+    }
+    {
+        // Coming back to the tab counts as seeing what arrived meanwhile.
+        let handle = handle.clone();
+        use_effect_with((id, handle.last_seq()), move |_| {
+            let window = web_sys::window();
+            let listeners = window.map(|window| {
+                let on_focus = {
+                    let handle = handle.clone();
+                    gloo_events::EventListener::new(&window, "focus", move |_| handle.mark_seen())
+                };
+                let on_visible = window.document().map(|document| {
+                    gloo_events::EventListener::new(&document, "visibilitychange", move |_| {
+                        handle.mark_seen()
+                    })
+                });
+                (on_focus, on_visible)
+            });
+            move || drop(listeners)
+        });
+    }
+    handle
+}

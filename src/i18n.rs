@@ -1,0 +1,329 @@
+//! The one translation table. French is the default; English is a switch. The choice is kept
+//! in localStorage (a UI preference, not health data). Every UI string goes through [`Key`],
+//! and every [`ErrorCode`] has a plain-words message ([`error_key`]).
+
+use colloque_protocol::ErrorCode;
+use gloo_storage::{LocalStorage, Storage};
+use yew::prelude::*;
+
+const STORAGE_KEY: &str = "colloque.lang";
+
+/// A UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    /// Français (default).
+    #[default]
+    Fr,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag, for `<html lang>` and date formatting.
+    pub fn locale(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr-FR",
+            Lang::En => "en-GB",
+        }
+    }
+
+    /// The other language (the switch offers it).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fr => Lang::En,
+            Lang::En => Lang::Fr,
+        }
+    }
+}
+
+macro_rules! table {
+    ($($key:ident => $fr:literal, $en:literal;)*) => {
+        /// A translatable string. `{}` in a text is filled by [`I18n::tf`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key { $($key),* }
+
+        impl Key {
+            /// Every key, for completeness tests.
+            pub const ALL: &'static [Key] = &[$(Key::$key),*];
+
+            /// The text in `lang`.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Key::$key, Lang::Fr) => $fr, (Key::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+table! {
+    AppName => "Colloque", "Colloque";
+    Tagline => "Messagerie sécurisée entre patients et médecins", "Secure messaging between patients and doctors";
+    SkipToContent => "Aller au contenu", "Skip to content";
+    NavMain => "Navigation principale", "Main navigation";
+    NavHome => "Accueil", "Home";
+    NavAppointments => "Mes rendez-vous", "My appointments";
+    NavCareTeam => "Mon équipe de soins", "My care team";
+    NavMessages => "Messagerie", "Messages";
+    NavPatients => "Mes patients", "My patients";
+    Logout => "Se déconnecter", "Sign out";
+    LangSwitchText => "English", "Français";
+    LangSwitchLabel => "Switch to English", "Passer en français";
+    Loading => "Chargement…", "Loading…";
+    Retry => "Réessayer", "Try again";
+    ConnOnline => "Connecté", "Connected";
+    ConnConnecting => "Connexion…", "Connecting…";
+    ConnOffline => "Hors ligne : vos messages partiront au retour de la connexion", "Offline: your messages will be sent when the connection is back";
+    ConnLabel => "État de la connexion", "Connection status";
+    EmergencyNote => "La messagerie n’est pas faite pour les urgences. En cas d’urgence, appelez le 15 ou le 112.", "Messaging is not for emergencies. In an emergency, call 15 or 112.";
+    LoginTitle => "Connexion", "Sign in";
+    LoginIntro => "Connectez-vous pour écrire à votre équipe de soins.", "Sign in to write to your care team.";
+    Email => "Adresse e-mail", "Email address";
+    Password => "Mot de passe", "Password";
+    LoginSubmit => "Se connecter", "Sign in";
+    LoginPending => "Connexion en cours…", "Signing in…";
+    Hello => "Bonjour {}", "Hello {}";
+    NextAppointment => "Votre prochain rendez-vous", "Your next appointment";
+    NoUpcomingAppointment => "Aucun rendez-vous à venir.", "No upcoming appointment.";
+    MyDoctors => "Mes médecins", "My doctors";
+    NoDoctors => "Aucun médecin dans votre équipe de soins.", "No doctor in your care team yet.";
+    AppointmentsTitle => "Mes rendez-vous", "My appointments";
+    Upcoming => "À venir", "Upcoming";
+    Past => "Passés", "Past";
+    NoAppointments => "Aucun rendez-vous.", "No appointments.";
+    DurationMinutes => "{} min", "{} min";
+    Where => "Lieu", "Where";
+    Why => "Motif", "Reason";
+    CareTeamTitle => "Mon équipe de soins", "My care team";
+    PatientsTitle => "Mes patients", "My patients";
+    NoPatients => "Aucun patient suivi pour l’instant.", "No patients yet.";
+    OpenInbox => "Messagerie", "Messages";
+    UnreadAria => "{} non lu(s)", "{} unread";
+    WriteToDoctor => "Écrire au {}", "Write to {}";
+    WriteTo => "Écrire à {}", "Write to {}";
+    Opening => "Ouverture…", "Opening…";
+    InboxTitle => "Messagerie", "Messages";
+    ConversationsLabel => "Conversations", "Conversations";
+    SearchLabel => "Rechercher par nom", "Search by name";
+    UnreadOnly => "Non lus seulement", "Unread only";
+    NoConversations => "Aucune conversation pour l’instant.", "No conversations yet.";
+    NoMatch => "Aucune conversation ne correspond.", "No conversation matches.";
+    SelectConversation => "Choisissez une conversation pour l’afficher.", "Choose a conversation to read it.";
+    NoMessagesYet => "Aucun message pour l’instant. Écrivez le premier.", "No messages yet. Write the first one.";
+    BackToList => "Retour aux conversations", "Back to conversations";
+    ConversationClosed => "Cette conversation est close : vous pouvez la relire mais plus y écrire.", "This conversation is closed: you can read it but no longer write in it.";
+    LoadOlder => "Afficher les messages précédents", "Show earlier messages";
+    MessagesLabel => "Messages de la conversation avec {}", "Messages of the conversation with {}";
+    ComposerLabel => "Votre message", "Your message";
+    ComposerHint => "Entrée pour envoyer, Maj + Entrée pour aller à la ligne.", "Enter to send, Shift + Enter for a new line.";
+    Send => "Envoyer", "Send";
+    CharCounter => "{} / {} caractères", "{} / {} characters";
+    StatusSending => "Envoi…", "Sending…";
+    StatusSent => "Envoyé", "Sent";
+    StatusSeen => "Lu", "Read";
+    StatusFailed => "Non envoyé : {}", "Not sent: {}";
+    RetrySend => "Renvoyer", "Send again";
+    Discard => "Supprimer", "Delete";
+    You => "Vous", "You";
+    NewMessageFrom => "Nouveau message de {}", "New message from {}";
+    NoLastMessage => "Pas encore de message", "No messages yet";
+    NotFoundTitle => "Page introuvable", "Page not found";
+    NotFoundText => "Cette page n’existe pas ou n’est plus disponible.", "This page does not exist or is no longer available.";
+    BackHome => "Retour à l’accueil", "Back to the home page";
+    ErrInvalidRequest => "La demande n’a pas pu être comprise. Réessayez.", "The request could not be understood. Please try again.";
+    ErrEmptyBody => "Le message est vide.", "The message is empty.";
+    ErrBodyTooLong => "Ce message est trop long.", "This message is too long.";
+    ErrTooLarge => "C’est trop volumineux pour être envoyé.", "This is too large to send.";
+    ErrUnauthorized => "Votre session a expiré. Reconnectez-vous.", "Your session has expired. Please sign in again.";
+    ErrInvalidCredentials => "Adresse e-mail ou mot de passe incorrect.", "Wrong email address or password.";
+    ErrForbidden => "Vous n’avez pas accès à cette page.", "You do not have access to this.";
+    ErrNotFound => "Introuvable : cet élément n’existe pas ou plus.", "Not found: it does not exist or no longer exists.";
+    ErrConversationClosed => "Cette conversation est close.", "This conversation is closed.";
+    ErrNoCareRelationship => "Vous ne pouvez écrire qu’aux membres de votre équipe de soins.", "You can only write to members of your care team.";
+    ErrRateLimited => "Trop d’envois d’un coup. Patientez un instant.", "Too many messages at once. Please wait a moment.";
+    ErrServer => "Le service rencontre un problème. Réessayez dans un moment.", "The service has a problem. Please try again in a moment.";
+    ErrNetwork => "Impossible de joindre le serveur. Vérifiez votre connexion.", "Cannot reach the server. Check your connection.";
+}
+
+/// The plain-words message for an error code.
+pub fn error_key(code: ErrorCode) -> Key {
+    match code {
+        ErrorCode::InvalidJson
+        | ErrorCode::UnknownFrame
+        | ErrorCode::InvalidInput
+        | ErrorCode::InvalidCursor
+        | ErrorCode::NotAuthenticated => Key::ErrInvalidRequest,
+        ErrorCode::EmptyBody => Key::ErrEmptyBody,
+        ErrorCode::BodyTooLong => Key::ErrBodyTooLong,
+        ErrorCode::PayloadTooLarge => Key::ErrTooLarge,
+        ErrorCode::Unauthorized => Key::ErrUnauthorized,
+        ErrorCode::InvalidCredentials => Key::ErrInvalidCredentials,
+        ErrorCode::Forbidden => Key::ErrForbidden,
+        ErrorCode::NotFound => Key::ErrNotFound,
+        ErrorCode::ConversationClosed => Key::ErrConversationClosed,
+        ErrorCode::NoCareRelationship => Key::ErrNoCareRelationship,
+        ErrorCode::RateLimited => Key::ErrRateLimited,
+        ErrorCode::Internal | ErrorCode::Unknown => Key::ErrServer,
+    }
+}
+
+/// Replaces each `{}` in `template` by the next argument.
+pub fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut args = args.iter();
+    let mut parts = template.split("{}");
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for part in parts {
+        out.push_str(args.next().copied().unwrap_or_default());
+        out.push_str(part);
+    }
+    out
+}
+
+/// "Écrire au Dr Martin" / "Écrire à Lucas Bernard": French contracts "à le" into "au".
+pub fn write_to(lang: Lang, name: &str) -> String {
+    let key = if lang == Lang::Fr && name.starts_with("Dr ") {
+        Key::WriteToDoctor
+    } else {
+        Key::WriteTo
+    };
+    fill(key.text(lang), &[name])
+}
+
+/// The translation context: the current language and a way to change it.
+#[derive(Clone, PartialEq)]
+pub struct I18n {
+    /// The current language.
+    pub lang: Lang,
+    set: Callback<Lang>,
+}
+
+impl I18n {
+    /// The text of `key`.
+    pub fn t(&self, key: Key) -> &'static str {
+        key.text(self.lang)
+    }
+
+    /// The text of `key` with its `{}` filled.
+    pub fn tf(&self, key: Key, args: &[&str]) -> String {
+        fill(key.text(self.lang), args)
+    }
+
+    /// The plain-words message for an error code.
+    pub fn error(&self, code: ErrorCode) -> &'static str {
+        self.t(error_key(code))
+    }
+
+    /// Switches the language (and remembers the choice).
+    pub fn set_lang(&self, lang: Lang) {
+        self.set.emit(lang);
+    }
+}
+
+/// Props of [`I18nProvider`].
+#[derive(Properties, PartialEq)]
+pub struct I18nProviderProps {
+    /// Forces a language (tests); otherwise the saved choice, else French.
+    #[prop_or_default]
+    pub lang: Option<Lang>,
+    /// The app.
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// Provides [`I18n`] to the tree.
+#[component]
+pub fn I18nProvider(props: &I18nProviderProps) -> Html {
+    let initial = props.lang;
+    let lang = use_state(move || {
+        initial
+            .or_else(|| LocalStorage::get(STORAGE_KEY).ok())
+            .unwrap_or_default()
+    });
+    {
+        let lang = *lang;
+        use_effect_with(lang, move |_| {
+            if let Some(root) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element())
+            {
+                let _ = root.set_attribute("lang", &lang.locale()[..2]);
+            }
+        });
+    }
+    let set = {
+        let lang = lang.clone();
+        Callback::from(move |next: Lang| {
+            // A storage failure (private mode, quota) only loses the preference.
+            let _ = LocalStorage::set(STORAGE_KEY, next);
+            lang.set(next);
+        })
+    };
+    let context = I18n { lang: *lang, set };
+    html! {
+        <ContextProvider<I18n> {context}>{ props.children.clone() }</ContextProvider<I18n>>
+    }
+}
+
+/// The translation context.
+#[hook]
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().expect("I18nProvider is above every component")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_french_and_an_english_text() {
+        for key in Key::ALL {
+            for lang in [Lang::Fr, Lang::En] {
+                assert!(
+                    !key.text(lang).trim().is_empty(),
+                    "{key:?} is blank in {lang:?}"
+                );
+            }
+            assert_eq!(
+                key.text(Lang::Fr).matches("{}").count(),
+                key.text(Lang::En).matches("{}").count(),
+                "{key:?} has different placeholders"
+            );
+        }
+    }
+
+    #[test]
+    fn a_too_long_message_is_explained_in_plain_french() {
+        assert_eq!(
+            error_key(ErrorCode::BodyTooLong).text(Lang::Fr),
+            "Ce message est trop long."
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_order() {
+        assert_eq!(
+            fill("{} / {} caractères", &["9 500", "10 000"]),
+            "9 500 / 10 000 caractères"
+        );
+        assert_eq!(fill("sans argument", &["x"]), "sans argument");
+    }
+
+    #[test]
+    fn writing_to_a_doctor_uses_the_contracted_article() {
+        assert_eq!(
+            write_to(Lang::Fr, "Dr Claire Martin"),
+            "Écrire au Dr Claire Martin"
+        );
+        assert_eq!(
+            write_to(Lang::Fr, "Lucas Bernard"),
+            "Écrire à Lucas Bernard"
+        );
+        assert_eq!(
+            write_to(Lang::En, "Dr Claire Martin"),
+            "Write to Dr Claire Martin"
+        );
+    }
+}

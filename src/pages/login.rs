@@ -1,0 +1,100 @@
+//! The login form.
+
+use crate::app::{Route, home_route};
+use crate::components::error_view::ErrorView;
+use crate::components::layout::LangSwitch;
+use crate::i18n::{Key, use_i18n};
+use crate::services::auth;
+use crate::session::use_session;
+use stylist::yew::use_style;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Email + password; once logged in, off to the user's home.
+#[component]
+pub fn Login() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    let email = use_node_ref();
+    let password = use_node_ref();
+    let pending = use_state(|| false);
+    let error = use_state(|| None);
+    let style = use_style!(
+        r#"
+        max-width: 26rem;
+        margin: 3rem auto;
+        padding: 0 1rem;
+        form {
+            background: var(--paper);
+            border: 1px solid var(--line);
+            border-radius: .75rem;
+            padding: 1.25rem;
+            display: flex;
+            flex-direction: column;
+            gap: .75rem;
+        }
+        .top { display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
+    "#
+    );
+
+    if let Some(role) = session.role() {
+        return html! { <Redirect<Route> to={home_route(role)} /> };
+    }
+
+    let onsubmit = {
+        let session = session.clone();
+        let (email, password) = (email.clone(), password.clone());
+        let (pending, error) = (pending.clone(), error.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *pending {
+                return;
+            }
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            let (email, password) = (value(&email), value(&password));
+            let api = session.api();
+            let session = session.clone();
+            let (pending, error) = (pending.clone(), error.clone());
+            pending.set(true);
+            error.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                match auth::login(&api, &email, &password).await {
+                    Ok(response) => session.login(response),
+                    Err(e) => error.set(Some(e)),
+                }
+                pending.set(false);
+            });
+        })
+    };
+
+    html! {
+        <main id="main" class={style}>
+            <div class="top">
+                <h1>{ i18n.t(Key::AppName) }</h1>
+                <LangSwitch />
+            </div>
+            <p class="muted">{ i18n.t(Key::Tagline) }</p>
+            <form {onsubmit} aria-labelledby="login-title">
+                <h2 id="login-title">{ i18n.t(Key::LoginTitle) }</h2>
+                <p>{ i18n.t(Key::LoginIntro) }</p>
+                <label for="login-email">{ i18n.t(Key::Email) }</label>
+                <input id="login-email" ref={email} type="email" autocomplete="username" required=true
+                    data-testid="login-email" />
+                <label for="login-password">{ i18n.t(Key::Password) }</label>
+                <input id="login-password" ref={password} type="password" autocomplete="current-password"
+                    required=true data-testid="login-password" />
+                if let Some(e) = &*error {
+                    <ErrorView error={e.clone()} />
+                }
+                <button type="submit" data-testid="login-submit" disabled={*pending}>
+                    { if *pending { i18n.t(Key::LoginPending) } else { i18n.t(Key::LoginSubmit) } }
+                </button>
+            </form>
+        </main>
+    }
+}

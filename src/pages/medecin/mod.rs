@@ -1,0 +1,4 @@
+//! The doctor's pages.
+
+pub mod inbox;
+pub mod patients;

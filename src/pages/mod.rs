@@ -1,0 +1,6 @@
+//! Routed pages: they fetch their data and compose components.
+
+pub mod login;
+pub mod medecin;
+pub mod not_found;
+pub mod patient;

@@ -1,0 +1,19 @@
+//! 404.
+
+use crate::app::Route;
+use crate::i18n::{Key, use_i18n};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// "Page introuvable".
+#[component]
+pub fn NotFound() -> Html {
+    let i18n = use_i18n();
+    html! {
+        <section data-testid="not-found">
+            <h1>{ i18n.t(Key::NotFoundTitle) }</h1>
+            <p>{ i18n.t(Key::NotFoundText) }</p>
+            <Link<Route> to={Route::Home}>{ i18n.t(Key::BackHome) }</Link<Route>>
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+//! The only code that touches the network: typed REST calls and the WebSocket.
+
+pub mod auth;
+pub mod care;
+pub mod messaging_api;
+pub mod requests;
+pub mod websocket;
+
+pub use requests::{Api, Error};
