@@ -224,7 +224,13 @@ fn cmd_test(root: &Path) -> Result {
                     "--target",
                     "wasm32-unknown-unknown",
                 ])
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+                // Chromium flags for a root, offline machine (the runner adds headless and
+                // no-sandbox itself; ChromeDriver gives each session a fresh profile).
+                .env(
+                    "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                    root.join("crates/xtask/webdriver.json"),
+                ),
         ),
     );
 

@@ -142,14 +142,13 @@ fn wasm_bindgen_version(root: &Path) -> Result<String> {
         std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines
+        if line.trim() == "name = \"wasm-bindgen\""
+            && let Some(v) = lines
                 .next()
                 .and_then(|l| l.trim().strip_prefix("version = \""))
                 .and_then(|v| v.strip_suffix('"'))
-            {
-                return Ok(v.to_string());
-            }
+        {
+            return Ok(v.to_string());
         }
     }
     Err("Cargo.lock has no wasm-bindgen entry".into())

@@ -1,0 +1,204 @@
+//! End to end: the release build of the app, served by the real server (embedded SQLite, demo
+//! data, loopback port 0), driven in headless Chromium through ChromeDriver (WebDriver).
+//!
+//! Run it through `cargo xtask test`, which builds `dist/` first and installs the browser.
+//! It needs `COLLOQUE_DIST` (the built app) and `CHROMEDRIVER` (the driver binary). Screenshots
+//! of each step land in `COLLOQUE_E2E_OUT` (default `target/e2e/`).
+//!
+//! Waits are bounded polls for a DOM condition, never fixed sleeps, and no test asserts a
+//! wall-clock duration.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::{E2e, child_testid};
+
+const PATIENT: &str = "lucas.bernard@colloque.test";
+const OTHER_PATIENT: &str = "emma.petit@colloque.test";
+const DOCTOR: &str = "dr.martin@colloque.test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() {
+    let e2e = E2e::start("conversation").await;
+    let patient = e2e.browser(390, 844).await; // a phone
+    let doctor = e2e.browser(1280, 900).await; // a desktop
+    let emma = e2e.browser(390, 844).await;
+
+    doctor.login(DOCTOR).await;
+    doctor.goto("/medecin/messages").await;
+    doctor.wait_testid("conversation-list").await;
+    doctor.mark_page().await;
+
+    emma.login(OTHER_PATIENT).await;
+    emma.goto("/patient").await;
+    emma.wait_testid("messaging-button").await;
+    emma.mark_page().await;
+
+    // 1. The patient opens the MessagingButton of her appointment with Dr Martin and writes.
+    patient.login(PATIENT).await;
+    patient.goto("/patient/rendez-vous").await;
+    let card = patient
+        .wait_for_element_containing("[data-testid='appointment-card']", "Claire Martin")
+        .await;
+    child_testid(&card, "messaging-button")
+        .await
+        .expect("each appointment card has a messaging button")
+        .click()
+        .await
+        .expect("click the appointment's messaging button");
+    let input = patient.wait_testid("composer-input").await;
+    let first = "Bonjour docteur, j'ai une question sur mon ordonnance.";
+    input.send_keys(first).await.expect("type the message");
+    patient.click_testid("composer-send").await;
+    patient
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", first)
+        .await;
+    patient
+        .screenshot("1-patient-writes-from-appointment")
+        .await;
+
+    // The patient goes back to her dashboard inside the app (no reload) to await the reply.
+    patient.click_css("a[href='/patient']").await;
+    patient.wait_testid("emergency-note").await;
+    patient.mark_page().await;
+
+    // 2. The doctor's inbox shows the conversation, unread, with no reload.
+    let item = doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Lucas Bernard")
+        .await;
+    let unread = doctor
+        .wait_until(|| async {
+            let badge = child_testid(&item, "conversation-unread").await?;
+            let text = badge.text().await.ok()?;
+            (text.trim() == "1").then_some(text)
+        })
+        .await;
+    assert_eq!(unread.trim(), "1");
+    doctor.assert_not_reloaded().await;
+    doctor.screenshot("2-doctor-inbox-unread").await;
+
+    // 3. The doctor opens it, reads the patient's message and replies.
+    item.click().await.expect("open the conversation");
+    doctor
+        .wait_for_element_containing("[data-testid='message-body']", first)
+        .await;
+    let reply = "Bonjour, je vous ai renvoyé l'ordonnance ce matin.";
+    let input = doctor.wait_testid("composer-input").await;
+    input.send_keys(reply).await.expect("type the reply");
+    doctor.click_testid("composer-send").await;
+    doctor
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", reply)
+        .await;
+    doctor.screenshot("3-doctor-replies").await;
+
+    // 4. The patient's badge updates live, then the conversation shows the reply.
+    let badge = patient
+        .wait_until(|| async {
+            let button = patient
+                .find_css("header [data-testid='messaging-button']")
+                .await?;
+            let badge = child_testid(&button, "unread-badge").await?;
+            let text = badge.text().await.ok()?;
+            (text.trim() == "1").then_some(text)
+        })
+        .await;
+    assert_eq!(badge.trim(), "1");
+    patient.assert_not_reloaded().await;
+    patient.screenshot("4a-patient-badge").await;
+    patient
+        .click_css("header [data-testid='messaging-button']")
+        .await;
+    let item = patient
+        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
+        .await;
+    item.click().await.expect("open the conversation");
+    patient
+        .wait_for_element_containing("[data-testid='message-body']", reply)
+        .await;
+    patient
+        .wait_until(|| async {
+            let button = patient
+                .find_css("header [data-testid='messaging-button']")
+                .await?;
+            // The badge disappears once the conversation has been seen.
+            match child_testid(&button, "unread-badge").await {
+                Some(_) => None,
+                None => Some(()),
+            }
+        })
+        .await;
+    patient.screenshot("4b-patient-reads-reply").await;
+
+    // 5. A second patient sees none of it: not in her inbox, not in her badge, not anywhere
+    //    in her page.
+    emma.click_css("header [data-testid='messaging-button']")
+        .await;
+    emma.wait_testid("conversation-list").await;
+    emma.wait_for_element_containing("[data-testid='conversation-item']", "Résultats")
+        .await;
+    let source = emma.source().await;
+    assert!(!source.contains(first), "Emma's page shows Lucas's message");
+    assert!(
+        !source.contains(reply),
+        "Emma's page shows Dr Martin's reply"
+    );
+    assert!(!source.contains("Lucas Bernard"), "Emma's page names Lucas");
+    emma.assert_not_reloaded().await;
+    emma.screenshot("5-other-patient-sees-nothing").await;
+
+    for browser in [patient, doctor, emma] {
+        browser.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_links_load_the_app_and_unknown_paths_show_the_not_found_page() {
+    let e2e = E2e::start("deep-links").await;
+    let doctor = e2e.browser(1280, 900).await;
+    doctor.login(DOCTOR).await;
+
+    // A deep link typed into the address bar is served index.html by the server's fallback,
+    // then routed by the app.
+    doctor.goto("/medecin/patients").await;
+    doctor
+        .wait_for_element_containing("[data-testid='patient-card']", "Hugo Moreau")
+        .await;
+
+    doctor.goto("/cette/page/n-existe/pas").await;
+    doctor.wait_testid("not-found").await;
+    doctor.screenshot("not-found").await;
+    doctor.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_refused_in_plain_words_and_leaves_no_session() {
+    let e2e = E2e::start("login").await;
+    let browser = e2e.browser(390, 844).await;
+    browser.goto("/login").await;
+    browser
+        .wait_testid("login-email")
+        .await
+        .send_keys(PATIENT)
+        .await
+        .expect("type the email");
+    browser
+        .wait_testid("login-password")
+        .await
+        .send_keys("not-the-password")
+        .await
+        .expect("type the password");
+    browser.click_testid("login-submit").await;
+    let error = browser.wait_testid("error-view").await;
+    let text = error.text().await.expect("error text");
+    assert!(!text.trim().is_empty(), "the refusal is explained");
+    let stored = browser
+        .execute("return window.sessionStorage.length", vec![])
+        .await;
+    assert_eq!(
+        stored.as_u64(),
+        Some(0),
+        "nothing is stored after a failed login"
+    );
+    browser.screenshot("login-refused").await;
+    browser.close().await;
+}

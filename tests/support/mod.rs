@@ -1,0 +1,303 @@
+//! Harness for the end-to-end tests: the real server with demo data on a loopback port, one
+//! ChromeDriver per test in its own process group (killed on drop, even when a test panics),
+//! and a thin `Browser` wrapper over a fantoccini session.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use colloque_server::{Application, Config};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// The demo accounts' password (see README, "Demo accounts").
+pub const DEMO_PASSWORD: &str = "colloque-demo";
+
+/// How long a poll for a DOM condition may run before the test fails. It bounds a wait; it
+/// is not a timing assertion.
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
+const POLL_EVERY: Duration = Duration::from_millis(50);
+
+/// The descendant of `element` with this `data-testid`, if any.
+pub async fn child_testid(element: &Element, id: &str) -> Option<Element> {
+    let css = format!("[data-testid='{id}']");
+    element.find(Locator::Css(&css)).await.ok()
+}
+
+/// One end-to-end environment: a server and a WebDriver.
+pub struct E2e {
+    name: String,
+    base_url: String,
+    driver_url: String,
+    out_dir: PathBuf,
+    profiles: tempfile::TempDir,
+    sessions: AtomicUsize,
+    _driver: DriverGuard,
+    _data: tempfile::TempDir,
+}
+
+impl E2e {
+    pub async fn start(name: &str) -> E2e {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dist = std::env::var_os("COLLOQUE_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| manifest.join("dist"));
+        assert!(
+            dist.join("index.html").exists(),
+            "no app build at {} — run the end-to-end tests with `cargo xtask test`",
+            dist.display()
+        );
+        let chromedriver = std::env::var_os("CHROMEDRIVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+        assert!(
+            chromedriver.exists(),
+            "no ChromeDriver at {} — `cargo xtask test` installs it",
+            chromedriver.display()
+        );
+        let out_dir = std::env::var_os("COLLOQUE_E2E_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| manifest.join("target/e2e"));
+        std::fs::create_dir_all(&out_dir).expect("create the screenshot directory");
+
+        let data = tempfile::tempdir().expect("temp data dir");
+        let config = Config {
+            static_dir: Some(dist),
+            demo: true,
+            ..Config::for_tests(data.path().to_path_buf())
+        };
+        let app = Application::build(config).await.expect("build the server");
+        let base_url = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+
+        let port = free_port();
+        let driver = DriverGuard::spawn(&chromedriver, port);
+        let driver_url = format!("http://127.0.0.1:{port}");
+        wait_for_port(port);
+
+        E2e {
+            name: name.to_string(),
+            base_url,
+            driver_url,
+            out_dir,
+            profiles: tempfile::tempdir().expect("temp profile dir"),
+            sessions: AtomicUsize::new(0),
+            _driver: driver,
+            _data: data,
+        }
+    }
+
+    /// A new browser session with a fresh profile and the given window size.
+    pub async fn browser(&self, width: u32, height: u32) -> Browser {
+        let n = self.sessions.fetch_add(1, Ordering::SeqCst);
+        let profile = self.profiles.path().join(format!("profile-{n}"));
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.driver_url)
+            .await
+            .expect("start a Chromium session through ChromeDriver");
+        Browser {
+            client,
+            base_url: self.base_url.clone(),
+            shots: self.out_dir.join(format!("{}-s{n}", self.name)),
+        }
+    }
+}
+
+/// A fantoccini session with the few verbs the tests use.
+pub struct Browser {
+    client: Client,
+    base_url: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base_url))
+            .await
+            .unwrap_or_else(|e| panic!("goto {path}: {e}"));
+    }
+
+    /// Logs in through the login form and waits for the logged-in shell.
+    pub async fn login(&self, email: &str) {
+        self.goto("/login").await;
+        self.wait_testid("login-email")
+            .await
+            .send_keys(email)
+            .await
+            .expect("type the email");
+        self.wait_testid("login-password")
+            .await
+            .send_keys(DEMO_PASSWORD)
+            .await
+            .expect("type the password");
+        self.click_testid("login-submit").await;
+        self.wait_testid("logout").await;
+    }
+
+    pub async fn wait_testid(&self, id: &str) -> Element {
+        let css = format!("[data-testid='{id}']");
+        self.wait_until(|| self.find_css(&css)).await
+    }
+
+    pub async fn click_testid(&self, id: &str) {
+        self.wait_testid(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {id}: {e}"));
+    }
+
+    pub async fn click_css(&self, css: &str) {
+        self.wait_until(|| self.find_css(css))
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn find_css(&self, css: &str) -> Option<Element> {
+        self.client.find(Locator::Css(css)).await.ok()
+    }
+
+    /// Waits for an element matching `css` whose visible text contains `text`.
+    pub async fn wait_for_element_containing(&self, css: &str, text: &str) -> Element {
+        self.wait_until(|| async {
+            for element in self.client.find_all(Locator::Css(css)).await.ok()? {
+                if element.text().await.ok()?.contains(text) {
+                    return Some(element);
+                }
+            }
+            None
+        })
+        .await
+    }
+
+    /// Polls `check` until it yields a value; fails the test with a screenshot after
+    /// [`WAIT_LIMIT`].
+    pub async fn wait_until<T, F, Fut>(&self, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        let started = Instant::now();
+        loop {
+            if let Some(value) = check().await {
+                return value;
+            }
+            if started.elapsed() > WAIT_LIMIT {
+                self.screenshot("timeout").await;
+                panic!(
+                    "condition not met within {WAIT_LIMIT:?}; see {}-timeout.png; page:\n{}",
+                    self.shots.display(),
+                    self.source().await
+                );
+            }
+            tokio::time::sleep(POLL_EVERY).await;
+        }
+    }
+
+    /// Leaves a marker on `window`; a reload would wipe it.
+    pub async fn mark_page(&self) {
+        self.execute(
+            "window.__colloqueE2eMarker = 'still-here'; return true;",
+            vec![],
+        )
+        .await;
+    }
+
+    pub async fn assert_not_reloaded(&self) {
+        let marker = self
+            .execute("return window.__colloqueE2eMarker || null;", vec![])
+            .await;
+        assert_eq!(marker, json!("still-here"), "the page was reloaded");
+    }
+
+    pub async fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("execute script: {e}"))
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap_or_default()
+    }
+
+    pub async fn screenshot(&self, step: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let path = PathBuf::from(format!("{}-{step}.png", self.shots.display()));
+            std::fs::write(&path, png).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            println!("screenshot: {}", path.display());
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// ChromeDriver in its own process group, so Chromium dies with it.
+struct DriverGuard(Child);
+
+impl DriverGuard {
+    fn spawn(binary: &Path, port: u16) -> DriverGuard {
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", binary.display()));
+        DriverGuard(child)
+    }
+}
+
+impl Drop for DriverGuard {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < WAIT_LIMIT,
+            "ChromeDriver did not listen on {port}"
+        );
+        std::thread::sleep(POLL_EVERY);
+    }
+}
