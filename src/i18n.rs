@@ -163,7 +163,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::ConversationClosed => Key::ErrConversationClosed,
         ErrorCode::NoCareRelationship => Key::ErrNoCareRelationship,
         ErrorCode::RateLimited => Key::ErrRateLimited,
-        ErrorCode::Internal | ErrorCode::Unknown => Key::ErrServer,
+        ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }
 }
 

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     RateLimited,
     /// The requested history position is not valid for this conversation.
     InvalidCursor,
+    /// The client has fallen too far behind for live delivery on this socket (e.g. its queue
+    /// overflowed). It must reload its conversations from the REST API (`after` its last seq),
+    /// then carry on; nothing was lost on the server.
+    ResyncRequired,
     /// The server failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version of the protocol does not know (sent by a newer server).
@@ -48,11 +52,17 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// True when retrying the same request can never succeed (the client should mark a
-    /// message as failed rather than retry it).
+    /// message as failed rather than retry it). Session problems are not permanent for a
+    /// message: the client renews its session and sends it again.
     pub fn is_permanent(self) -> bool {
         !matches!(
             self,
-            ErrorCode::Internal | ErrorCode::RateLimited | ErrorCode::Unknown
+            ErrorCode::Internal
+                | ErrorCode::RateLimited
+                | ErrorCode::Unknown
+                | ErrorCode::Unauthorized
+                | ErrorCode::NotAuthenticated
+                | ErrorCode::ResyncRequired
         )
     }
 }

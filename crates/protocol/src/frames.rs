@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    /// Must be the first frame: authenticates the socket with the access token.
+    /// Must be the first frame: authenticates the socket with the access token. It may be
+    /// sent again on an authenticated socket with a renewed token (same user), so a long
+    /// session keeps its socket and its place; the server answers `Ready` again.
     Auth {
         /// The JWT from [`crate::LoginResponse::token`].
         token: String,

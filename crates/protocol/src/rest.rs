@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] |
 //! | POST | `/api/auth/logout` | – | 204 |
+//! | POST | `/api/auth/refresh` | – | [`LoginResponse`] (a new token for the same session) |
 //! | GET | `/api/me` | – | [`UserProfile`] |
 //! | GET | `/api/conversations` | – | `Vec<`[`ConversationSummary`]`>` (role-aware) |
 //! | POST | `/api/conversations` | [`StartConversationRequest`] | [`ConversationSummary`] (201 new, 200 existing) |

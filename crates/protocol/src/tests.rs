@@ -61,6 +61,7 @@ fn an_error_code_from_a_newer_server_decodes_as_unknown() {
 fn only_transient_error_codes_are_worth_retrying() {
     assert!(!ErrorCode::Internal.is_permanent());
     assert!(!ErrorCode::RateLimited.is_permanent());
+    assert!(!ErrorCode::Unauthorized.is_permanent());
     assert!(ErrorCode::ConversationClosed.is_permanent());
     assert!(ErrorCode::BodyTooLong.is_permanent());
 }
