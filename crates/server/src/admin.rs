@@ -1,6 +1,7 @@
 //! Administration commands (accounts, care relationships, appointments), run by the CLI against
 //! the same database as the server. Safe to run while the server runs (SQLite WAL).
 
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::PasswordHasher;
 use crate::db;
 use crate::db::appointments::NewAppointment;
@@ -104,18 +105,50 @@ pub async fn add_appointment(
         .context("failed to store the appointment")
 }
 
-/// Disables (or re-enables) an account; disabling revokes its sessions, and its open sockets
-/// are closed at their next frame.
+/// Disables (or re-enables) an account; disabling revokes all its sessions. A running server
+/// (this is usually another process) closes the account's open sockets within its
+/// revocation-check interval (half a second by default), with an `unauthorized` error frame
+/// then close 1008. Recorded in the audit trail, in the same transaction.
 pub async fn set_disabled(pool: &SqlitePool, email: &str, disabled: bool) -> anyhow::Result<()> {
     let email = Email::parse(email)?;
     let Some((id, _)) = db::users::id_and_role_by_email(pool, &email).await? else {
         bail!("no account with email {}", email.as_str());
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     db::users::set_disabled(&mut *tx, id, disabled).await?;
-    if disabled {
-        db::sessions::revoke_all_for_user(&mut *tx, id, now_ms()).await?;
-    }
+    let (action, detail) = if disabled {
+        let revoked = db::sessions::revoke_all_for_user(&mut *tx, id, now_ms()).await?;
+        (
+            Action::AccountDisabled,
+            format!("{revoked} sessions revoked"),
+        )
+    } else {
+        (Action::AccountEnabled, String::new())
+    };
+    let entry = Entry::new(action, Some(id)).detail(detail);
+    audit::record(&mut *tx, &Source::cli(), entry).await;
     tx.commit().await?;
     Ok(())
+}
+
+/// One person's audit trail since `since` (their user id's entries, and the failed logins of
+/// their email), oldest first. Works for an email without an account too (failed logins).
+/// The export itself is recorded.
+pub async fn audit_export(
+    pool: &SqlitePool,
+    email: &str,
+    since: Timestamp,
+) -> anyhow::Result<Vec<audit::Record>> {
+    let email = Email::parse(email)?;
+    let user = db::users::id_and_role_by_email(pool, &email)
+        .await?
+        .map(|(id, _)| id);
+    let records = audit::export(pool, user, email.as_str(), since).await?;
+    let mut entry =
+        Entry::new(Action::AuditExported, user).detail(format!("{} entries", records.len()));
+    if user.is_none() {
+        entry = entry.email_hash(audit::email_hash(email.as_str()));
+    }
+    audit::record(pool, &Source::cli(), entry).await;
+    Ok(records)
 }

@@ -38,7 +38,6 @@ pub struct Sent {
 /// 3. the conversation must be open (else 409);
 /// 4. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, commit;
 /// 5. only then push.
-#[tracing::instrument(skip(state, user, body), fields(user = %user.id))]
 pub async fn send_message(
     state: &AppState,
     user: &AuthUser,
@@ -47,7 +46,45 @@ pub async fn send_message(
     body: &MessageBody,
     origin: Option<ConnId>,
 ) -> Result<Sent, AppError> {
+    let (state, user, body) = (state.clone(), user.clone(), body.clone());
+    detached(async move {
+        send_message_now(&state, &user, conversation_id, client_id, &body, origin).await
+    })
+    .await
+}
+
+/// Runs a transaction to its end (commit or rollback) even if the caller goes away.
+///
+/// axum drops a handler's future when its client disconnects, and a socket's reader is aborted
+/// when the socket is cut. Dropping a future in the middle of a `BEGIN IMMEDIATE` transaction
+/// would return its connection to the pool still holding SQLite's write lock (sqlx only
+/// schedules the rollback for the connection's next use), so every other writer would wait for
+/// `busy_timeout` and fail ("database is locked", "begin_with at non-zero transaction depth").
+/// A spawned task is not cancelled with its caller.
+async fn detached<T: Send + 'static>(
+    work: impl Future<Output = Result<T, AppError>> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::spawn(work).await.map_err(|error| {
+        AppError::Internal(anyhow::Error::new(error).context("a database task failed"))
+    })?
+}
+
+#[tracing::instrument(name = "send_message", skip(state, user, body), fields(user = %user.id))]
+async fn send_message_now(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: ConversationId,
+    client_id: ClientMsgId,
+    body: &MessageBody,
+    origin: Option<ConnId>,
+) -> Result<Sent, AppError> {
     let sender = user.id;
+    // Before any database work: a flood costs the server a map lookup per message.
+    state
+        .throttles
+        .sends
+        .take(&sender)
+        .map_err(AppError::rate_limited)?;
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let conversation = db::conversations::for_participant(&mut *tx, conversation_id, sender)
         .await?
@@ -120,8 +157,19 @@ pub async fn append(
 /// Moves the caller's read cursor forward (clamped to the latest message) and, if it moved,
 /// pushes a `read` frame to every socket of both participants except `origin` (the socket that
 /// asked, which gets the cursor as its answer).
-#[tracing::instrument(skip(state, user), fields(user = %user.id))]
 pub async fn mark_read(
+    state: &AppState,
+    user: &AuthUser,
+    conversation_id: ConversationId,
+    seq: Seq,
+    origin: Option<ConnId>,
+) -> Result<ReadCursor, AppError> {
+    let (state, user) = (state.clone(), user.clone());
+    detached(async move { mark_read_now(&state, &user, conversation_id, seq, origin).await }).await
+}
+
+#[tracing::instrument(name = "mark_read", skip(state, user), fields(user = %user.id))]
+async fn mark_read_now(
     state: &AppState,
     user: &AuthUser,
     conversation_id: ConversationId,
@@ -162,8 +210,18 @@ pub async fn mark_read(
 /// Starts (or finds) the open conversation between the caller and `with`, who must be in a
 /// care relationship with them. Returns the conversation as the caller sees it and whether it
 /// was created; a new conversation is pushed to both users' sockets.
-#[tracing::instrument(skip(state, user, subject), fields(user = %user.id))]
 pub async fn start_conversation(
+    state: &AppState,
+    user: &AuthUser,
+    with: UserId,
+    subject: &Subject,
+) -> Result<(ConversationSummary, bool), AppError> {
+    let (state, user, subject) = (state.clone(), user.clone(), subject.clone());
+    detached(async move { start_conversation_now(&state, &user, with, &subject).await }).await
+}
+
+#[tracing::instrument(name = "start_conversation", skip(state, user, subject), fields(user = %user.id))]
+async fn start_conversation_now(
     state: &AppState,
     user: &AuthUser,
     with: UserId,

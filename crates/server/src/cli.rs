@@ -3,7 +3,10 @@
 //! (`COLLOQUE_JWT_SECRET`), never from a flag.
 
 use crate::auth::PasswordHasher;
-use crate::config::{Argon2Cost, Config, DEFAULT_TOKEN_TTL_SECS};
+use crate::config::{
+    Argon2Cost, Config, DEFAULT_AUDIT_RETENTION_DAYS, DEFAULT_SESSION_IDLE_SECS,
+    DEFAULT_TOKEN_TTL_SECS, Limits, RateLimit,
+};
 use crate::startup::Application;
 use crate::util::parse_naive_datetime;
 use crate::{admin, db, demo, telemetry};
@@ -14,6 +17,7 @@ use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Colloque server: secure patient–doctor messaging.
 #[derive(Debug, Parser)]
@@ -51,9 +55,40 @@ pub enum Command {
         /// Comma-separated origins allowed to call the API from another origin (CORS).
         #[arg(long, env = "COLLOQUE_ALLOWED_ORIGINS", value_delimiter = ',')]
         allowed_origins: Vec<String>,
-        /// Access-token lifetime in seconds.
+        /// Access-token lifetime in seconds (renewed by POST /api/auth/refresh while active).
         #[arg(long, env = "COLLOQUE_TOKEN_TTL_SECS", default_value_t = DEFAULT_TOKEN_TTL_SECS)]
         token_ttl_secs: u64,
+        /// A session unused for this many seconds cannot be used nor refreshed.
+        #[arg(long, env = "COLLOQUE_SESSION_IDLE_SECS", default_value_t = DEFAULT_SESSION_IDLE_SECS)]
+        session_idle_secs: u64,
+        /// Messages one user may send per minute (every socket and REST together).
+        #[arg(long, env = "COLLOQUE_SEND_RATE_PER_MINUTE", default_value_t = 100)]
+        send_rate_per_minute: u32,
+        /// Seconds without any frame (pongs included) before a socket is closed.
+        #[arg(long, env = "COLLOQUE_WS_IDLE_SECS", default_value_t = 60)]
+        ws_idle_secs: u64,
+        /// Audit entries older than this many days are purged (at start and daily).
+        #[arg(long, env = "COLLOQUE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
+        audit_retention_days: u32,
+        /// Production: refuse to start without COLLOQUE_JWT_SECRET and allowed origins; no
+        /// trunk dev origin, no demo data. Also set by COLLOQUE_ENV=production.
+        #[arg(long)]
+        production: bool,
+        /// Take the client address from the last X-Forwarded-For entry (only behind a reverse
+        /// proxy that sets it).
+        #[arg(long, env = "COLLOQUE_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
+    },
+    /// Print one person's audit trail as JSON lines (oldest first).
+    AuditExport {
+        #[command(flatten)]
+        data: DataDir,
+        /// The person's email (their failed logins are found even without an account).
+        #[arg(long)]
+        email: String,
+        /// Only entries from this date-time on, `YYYY-MM-DDTHH:MM` (UTC).
+        #[arg(long)]
+        since: Option<String>,
     },
     /// Create an account; the password is read from stdin.
     AddUser {
@@ -151,8 +186,26 @@ pub async fn run() -> anyhow::Result<()> {
             demo,
             allowed_origins,
             token_ttl_secs,
+            session_idle_secs,
+            send_rate_per_minute,
+            ws_idle_secs,
+            audit_retention_days,
+            production,
+            trust_forwarded_for,
         } => {
+            let production =
+                production || std::env::var("COLLOQUE_ENV").is_ok_and(|env| env == "production");
+            let limits = Limits {
+                session_idle: Duration::from_secs(session_idle_secs),
+                sends: RateLimit::per_minute(send_rate_per_minute),
+                ws_idle_timeout: Duration::from_secs(ws_idle_secs),
+                ..Limits::default()
+            };
             let config = Config {
+                production,
+                trust_forwarded_for,
+                audit_retention_days,
+                limits,
                 static_dir,
                 demo,
                 allowed_origins: allowed_origins
@@ -228,6 +281,22 @@ pub async fn run() -> anyhow::Result<()> {
             let pool = open(&data).await?;
             admin::set_disabled(&pool, &email, true).await?;
             println!("disabled {email}");
+            Ok(())
+        }
+        Command::AuditExport { data, email, since } => {
+            let since = match since {
+                Some(text) => parse_naive_datetime(&text).with_context(|| {
+                    format!("--since {text:?} is not a date-time like 2026-12-01T09:30")
+                })?,
+                None => colloque_protocol::Timestamp(0),
+            };
+            let pool = open(&data).await?;
+            let records = admin::audit_export(&pool, &email, since).await?;
+            let mut out = std::io::stdout().lock();
+            for record in records {
+                serde_json::to_writer(&mut out, &record)?;
+                writeln!(out)?;
+            }
             Ok(())
         }
         Command::Demo { data } => {
@@ -317,6 +386,44 @@ mod tests {
         assert_eq!(bind, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(token_ttl_secs, DEFAULT_TOKEN_TTL_SECS);
         assert!(!demo);
+    }
+
+    #[test]
+    fn audit_export_takes_an_email_and_an_optional_since() {
+        let cli = Cli::try_parse_from([
+            "colloque-server",
+            "audit-export",
+            "--email",
+            "emma.petit@colloque.test",
+            "--since",
+            "2026-01-01T00:00",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::AuditExport { since: Some(_), .. }
+        ));
+    }
+
+    #[test]
+    fn serve_defaults_to_short_tokens_and_a_year_of_audit() {
+        let cli = Cli::try_parse_from(["colloque-server", "serve", "--production"]).unwrap();
+        let Command::Serve {
+            token_ttl_secs,
+            session_idle_secs,
+            send_rate_per_minute,
+            audit_retention_days,
+            production,
+            ..
+        } = cli.command
+        else {
+            panic!("expected serve");
+        };
+        assert_eq!(token_ttl_secs, 900);
+        assert_eq!(session_idle_secs, 900);
+        assert_eq!(send_rate_per_minute, 100);
+        assert_eq!(audit_retention_days, 365);
+        assert!(production);
     }
 
     #[test]

@@ -1,14 +1,101 @@
 //! Server configuration: one plain struct, filled by the CLI (flags with `COLLOQUE_*`
 //! environment overrides, see [`crate::cli`]) or by tests through [`Config::for_tests`].
 
+use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// The default access-token lifetime: 12 hours. There is no refresh token yet, so a shorter
-/// lifetime would log people out in the middle of a consultation day; revocation (logout) is
-/// server-side, so a stolen token dies with its session.
-pub const DEFAULT_TOKEN_TTL_SECS: u64 = 12 * 60 * 60;
+/// The default access-token lifetime: 15 minutes. The app renews its token while the user is
+/// active (`POST /api/auth/refresh`), so a stolen token is worth a quarter of an hour at most,
+/// and revocation (logout, disabled account) is server-side anyway.
+pub const DEFAULT_TOKEN_TTL_SECS: u64 = 15 * 60;
+
+/// The default session idle limit: a session with no activity (request, socket frame other than
+/// a ping, refresh) for 15 minutes can no longer be used nor refreshed (automatic logoff).
+pub const DEFAULT_SESSION_IDLE_SECS: u64 = 15 * 60;
+
+/// The default absolute session lifetime: 12 hours after login, whatever the activity, the user
+/// logs in again.
+pub const DEFAULT_SESSION_MAX_SECS: u64 = 12 * 60 * 60;
+
+/// The default audit retention: one year.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+
+/// The origin of `trunk serve` (Trunk.toml), allowed outside production.
+pub const TRUNK_DEV_ORIGINS: [&str; 2] = ["http://127.0.0.1:8081", "http://localhost:8081"];
+
+/// "At most `max` events per `window`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// How many.
+    pub max: u32,
+    /// Per how long.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// `max` per minute.
+    pub const fn per_minute(max: u32) -> Self {
+        Self {
+            max,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    /// `max` per `minutes` minutes.
+    pub const fn per_minutes(max: u32, minutes: u64) -> Self {
+        Self {
+            max,
+            window: Duration::from_secs(minutes * 60),
+        }
+    }
+}
+
+/// The security limits: sessions, sockets, rate limits, audit. Every duration is configurable
+/// so that tests can make time pass quickly instead of sleeping.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// A session unused for this long cannot be used nor refreshed.
+    pub session_idle: Duration,
+    /// A session ends this long after login, whatever the activity.
+    pub session_max: Duration,
+    /// A new socket must send its `auth` frame within this.
+    pub ws_auth_timeout: Duration,
+    /// A socket that sends nothing (no frame, no pong) for this long is closed.
+    pub ws_idle_timeout: Duration,
+    /// The server pings every socket this often; a socket silent for two intervals is dead.
+    pub ws_heartbeat: Duration,
+    /// How many frames may wait for one socket before it is cut off (`resync_required`, 1013).
+    pub ws_queue: usize,
+    /// How often open sockets are checked against the sessions table, so that a revocation made
+    /// by another process (the admin CLI's `disable-user`) closes them within this delay.
+    pub revocation_check: Duration,
+    /// Messages one user may send, over every socket and REST together (token bucket).
+    pub sends: RateLimit,
+    /// Failed logins per account (email) before that account is throttled.
+    pub login_failures_per_account: RateLimit,
+    /// Failed logins per client address before that address is throttled.
+    pub login_failures_per_address: RateLimit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::from_secs(DEFAULT_SESSION_IDLE_SECS),
+            session_max: Duration::from_secs(DEFAULT_SESSION_MAX_SECS),
+            ws_auth_timeout: Duration::from_secs(10),
+            ws_idle_timeout: Duration::from_secs(60),
+            ws_heartbeat: Duration::from_secs(15),
+            ws_queue: 256,
+            revocation_check: Duration::from_millis(500),
+            sends: RateLimit::per_minute(100),
+            login_failures_per_account: RateLimit::per_minutes(5, 15),
+            login_failures_per_address: RateLimit::per_minutes(20, 15),
+        }
+    }
+}
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -22,8 +109,19 @@ pub struct Config {
     /// The HS256 signing secret (at least 32 bytes). When absent, a random secret is
     /// generated once into `<data_dir>/jwt_secret` (mode 0600) and reused.
     pub jwt_secret: Option<SecretString>,
-    /// Origins allowed to call the API cross-origin (CORS). Empty: same origin only.
+    /// Origins allowed to call the API cross-origin (CORS) and to open the WebSocket, in
+    /// addition to the server's own bind origins (and trunk's dev origin outside production).
     pub allowed_origins: Vec<String>,
+    /// Production mode: refuses to start without an explicit secret and allowed origins, and
+    /// does not allow trunk's dev origin.
+    pub production: bool,
+    /// Take the client address from the last `X-Forwarded-For` entry (set it only behind a
+    /// reverse proxy that overwrites or appends that header), for login throttling and audit.
+    pub trust_forwarded_for: bool,
+    /// Audit entries older than this many days are purged (at start and daily).
+    pub audit_retention_days: u32,
+    /// Sessions, sockets and rate limits.
+    pub limits: Limits,
     /// Load the demo data when the database has no users.
     pub demo: bool,
     /// Access-token lifetime in seconds.
@@ -76,6 +174,10 @@ impl Config {
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
+            production: false,
+            trust_forwarded_for: false,
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            limits: Limits::default(),
             demo: false,
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             argon2: Argon2Cost::OWASP,
@@ -91,6 +193,51 @@ impl Config {
         }
     }
 
+    /// Checks the configuration before anything starts. In production: an explicit JWT secret of
+    /// at least 32 bytes (a generated one would silently differ between replicas and vanish
+    /// with the data directory), explicit allowed origins, and no demo data.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(secret) = &self.jwt_secret {
+            anyhow::ensure!(
+                secret.expose_secret().len() >= crate::auth::MIN_SECRET_BYTES,
+                "COLLOQUE_JWT_SECRET must be at least {} bytes long",
+                crate::auth::MIN_SECRET_BYTES
+            );
+        }
+        for origin in &self.allowed_origins {
+            anyhow::ensure!(
+                is_origin(origin),
+                "allowed origin {origin:?} is not of the form scheme://host[:port]"
+            );
+        }
+        anyhow::ensure!(
+            self.token_ttl_secs > 0,
+            "the token lifetime must be positive"
+        );
+        anyhow::ensure!(
+            self.audit_retention_days > 0,
+            "the audit retention must be at least one day"
+        );
+        anyhow::ensure!(
+            self.limits.ws_queue > 0,
+            "the socket queue must hold a frame"
+        );
+        if self.production {
+            anyhow::ensure!(
+                self.jwt_secret.is_some(),
+                "production mode needs an explicit COLLOQUE_JWT_SECRET (at least {} bytes)",
+                crate::auth::MIN_SECRET_BYTES
+            );
+            anyhow::ensure!(
+                !self.allowed_origins.is_empty(),
+                "production mode needs explicit allowed origins (COLLOQUE_ALLOWED_ORIGINS), \
+                 e.g. https://colloque.example.fr"
+            );
+            anyhow::ensure!(!self.demo, "production mode refuses the demo data");
+        }
+        Ok(())
+    }
+
     /// The SQLite database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("colloque.db")
@@ -99,5 +246,91 @@ impl Config {
     /// The generated JWT secret's file.
     pub fn secret_path(&self) -> PathBuf {
         self.data_dir.join("jwt_secret")
+    }
+}
+
+/// `scheme://host[:port]`, nothing else (no path, no trailing slash): what browsers send in
+/// `Origin`.
+pub fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn production() -> Config {
+        Config {
+            production: true,
+            jwt_secret: Some(SecretString::from("s".repeat(32))),
+            allowed_origins: vec!["https://colloque.example.fr".into()],
+            ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
+        }
+    }
+
+    #[test]
+    fn a_complete_production_configuration_is_valid() {
+        production().validate().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_an_explicit_secret() {
+        let config = Config {
+            jwt_secret: None,
+            ..production()
+        };
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let config = Config {
+            jwt_secret: Some(SecretString::from("s".repeat(31))),
+            ..production()
+        };
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_allowed_origins() {
+        let config = Config {
+            allowed_origins: Vec::new(),
+            ..production()
+        };
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn production_refuses_the_demo_data() {
+        let config = Config {
+            demo: true,
+            ..production()
+        };
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn development_starts_with_a_generated_secret_and_no_origins() {
+        Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert!(is_origin("https://colloque.example.fr"));
+        assert!(is_origin("http://127.0.0.1:8081"));
+        assert!(!is_origin("https://colloque.example.fr/"));
+        assert!(!is_origin("colloque.example.fr"));
+        assert!(!is_origin("javascript://x"));
+        assert!(!is_origin("*"));
     }
 }

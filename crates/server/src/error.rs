@@ -60,6 +60,9 @@ pub enum AppError {
     /// A request body over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// Too many sends or failed logins; retry after this many seconds.
+    #[error("too many requests; try again in {0} s")]
+    RateLimited(u64),
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,6 +84,7 @@ impl AppError {
             AppError::EmptyBody => ErrorCode::EmptyBody,
             AppError::BodyTooLong => ErrorCode::BodyTooLong,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::RateLimited(_) => ErrorCode::RateLimited,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -100,6 +104,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -121,7 +126,16 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match self {
+            AppError::RateLimited(seconds) => Some(seconds),
+            _ => None,
+        };
         let mut response = (status, Json(self.to_api_error())).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -129,6 +143,21 @@ impl IntoResponse for AppError {
             );
         }
         response
+    }
+}
+
+impl AppError {
+    /// Rate limited until `wait` has passed (rounded up to whole seconds).
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        AppError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+    }
+
+    /// True for the refusals that concern an object the caller may not reach (audited).
+    pub fn is_access_denial(&self) -> bool {
+        matches!(
+            self,
+            AppError::NotFound | AppError::Forbidden(_) | AppError::NoCareRelationship
+        )
     }
 }
 

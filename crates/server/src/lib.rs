@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod chat;
 pub mod cli;
@@ -15,13 +16,15 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod limits;
 pub mod routes;
+pub mod security;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod util;
 pub mod ws;
 
-pub use config::{Argon2Cost, Config};
+pub use config::{Argon2Cost, Config, Limits, RateLimit};
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
-pub use startup::Application;
+pub use startup::{Application, ShutdownHandle};

@@ -2,10 +2,12 @@
 //! the port is bound in [`Application::build`], so a test can read [`Application::port`] before
 //! spawning [`Application::run_until_stopped`].
 
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{PasswordHasher, TokenService, load_or_create_secret};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::security::Security;
+use crate::state::{AppState, Throttles};
 use crate::util::now_ms;
 use crate::ws::Hub;
 use crate::{db, demo, routes, ws};
@@ -16,8 +18,10 @@ use axum::routing::get;
 use colloque_protocol::{API_PREFIX, WS_PATH};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -27,14 +31,46 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    hub: Hub,
+    state: AppState,
+    audit_retention_days: u32,
     demo_loaded: bool,
+    shutdown: ShutdownHandle,
+}
+
+/// Stops a running [`Application`] exactly as SIGTERM does: it stops accepting connections,
+/// closes every socket with 1001, lets in-flight requests finish, and
+/// [`Application::run_until_stopped`] returns. Triggering before the server runs stops it as
+/// soon as it starts; triggering twice is harmless.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle {
+    sender: Arc<watch::Sender<bool>>,
+}
+
+impl ShutdownHandle {
+    fn new() -> Self {
+        Self {
+            sender: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Asks the server to stop.
+    pub fn trigger(&self) {
+        self.sender.send_replace(true);
+    }
+
+    async fn triggered(&self) {
+        let mut receiver = self.sender.subscribe();
+        // Only fails if the sender is gone, and `self` holds it.
+        let _ = receiver.wait_for(|stop| *stop).await;
+    }
 }
 
 impl Application {
-    /// Creates the data directory, loads or generates the JWT secret, opens the database and
-    /// runs migrations, loads the demo data if asked and the database is empty, and binds.
+    /// Validates the configuration, creates the data directory, loads or generates the JWT
+    /// secret, opens the database and runs migrations, purges old audit entries, loads the demo
+    /// data if asked and the database is empty, and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
         create_data_dir(&config.data_dir)?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
@@ -56,23 +92,28 @@ impl Application {
             false
         };
 
-        let hub = Hub::default();
+        let listener = bind(config.bind)?;
+        let bound = listener.local_addr()?;
+        let security = Security::new(&config, bound)?;
+        let hub = Hub::new(config.limits.ws_queue);
         let state = AppState {
             db: pool,
             tokens,
             passwords,
-            hub: hub.clone(),
+            hub,
+            throttles: Throttles::new(&config.limits),
+            limits: Arc::new(config.limits.clone()),
+            security: Arc::new(security),
         };
-        let router = router(state, &config)?;
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .with_context(|| format!("failed to listen on {}", config.bind))?;
-        tracing::info!(address = %listener.local_addr()?, "listening");
+        let router = router(state.clone(), &config)?;
+        tracing::info!(address = %bound, "listening");
         Ok(Self {
             listener,
             router,
-            hub,
+            state,
+            audit_retention_days: config.audit_retention_days,
             demo_loaded,
+            shutdown: ShutdownHandle::new(),
         })
     }
 
@@ -93,21 +134,116 @@ impl Application {
         self.demo_loaded
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then closes every socket (code 1001) and lets in-flight
-    /// requests finish.
+    /// A handle that stops this server from another task (end-to-end tests restart a server on
+    /// the same port and data directory).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// The allowed origins (CORS and WebSocket), the server's own included.
+    pub fn allowed_origins(&self) -> &[String] {
+        self.state.security.origins()
+    }
+
+    /// Serves until Ctrl-C, SIGTERM or [`ShutdownHandle::trigger`], then closes every socket
+    /// (code 1001), lets in-flight requests finish and closes the database. The listening
+    /// socket is closed when this returns, so the port can be bound again at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let hub = self.hub;
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down");
-                hub.close_all();
-            })
+        let state = self.state;
+        let background = [
+            tokio::spawn(audit::purge_daily(
+                state.db.clone(),
+                self.audit_retention_days,
+            )),
+            tokio::spawn(sweep_revoked_sessions(state.clone())),
+        ];
+        let hub = state.hub.clone();
+        let shutdown = self.shutdown;
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown_signal() => {}
+                () = shutdown.triggered() => {}
+            }
+            tracing::info!("shutting down");
+            hub.close_all();
+        })
+        .await;
+        for task in background {
+            task.abort();
+        }
+        // Sockets were told to close; give their tasks a moment to let go of connections.
+        if tokio::time::timeout(Duration::from_secs(5), state.db.close())
             .await
+            .is_err()
+        {
+            tracing::warn!("the database pool did not close within 5 s");
+        }
+        served
+    }
+}
+
+/// Binds with `SO_REUSEADDR` (explicitly: a restarted server must get its fixed port back at
+/// once, even while connections of the previous run linger in `TIME_WAIT`).
+fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4(),
+        SocketAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .context("failed to create the listening socket")?;
+    socket
+        .set_reuseaddr(true)
+        .context("failed to set SO_REUSEADDR")?;
+    socket
+        .bind(address)
+        .with_context(|| format!("failed to listen on {address}"))?;
+    socket
+        .listen(1024)
+        .with_context(|| format!("failed to listen on {address}"))
+}
+
+/// Closes the sockets of sessions that ended elsewhere: an account disabled by the admin CLI
+/// (another process), a session revoked by another server process, or one that went idle or
+/// reached its end. Logout in this process closes its sockets at once; this catches the rest
+/// within [`crate::config::Limits::revocation_check`].
+async fn sweep_revoked_sessions(state: AppState) {
+    let mut every = tokio::time::interval(state.limits.revocation_check);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let sessions = state.hub.sessions();
+        if sessions.is_empty() {
+            continue;
+        }
+        let now = now_ms();
+        let cutoff = crate::auth::idle_cutoff(&state, now);
+        match db::sessions::not_live_among(&state.db, &sessions, now, cutoff).await {
+            Ok(ended) if ended.is_empty() => {}
+            Ok(ended) => {
+                let mut users = state.hub.close_sessions(&ended);
+                users.sort_unstable_by_key(|user| user.0);
+                users.dedup();
+                tracing::info!(
+                    sessions = ended.len(),
+                    "closed the sockets of ended sessions"
+                );
+                for user in users {
+                    let entry =
+                        Entry::new(Action::SessionRevoked, Some(user)).detail("sockets closed");
+                    audit::record(&state.db, &Source::system(), entry).await;
+                }
+            }
+            Err(error) => tracing::error!(%error, "failed to check the sessions of open sockets"),
+        }
     }
 }
 
 /// The whole HTTP surface: `/api/*`, `/ws`, and the web app (or JSON 404s) for everything else.
+/// Security headers go on every response, static files included.
 fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
     let mut app = Router::new()
         .nest(API_PREFIX, routes::api_router())
@@ -124,10 +260,12 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         }
         None => app.fallback(|| async { AppError::NotFound }),
     };
-    if !config.allowed_origins.is_empty() {
-        app = app.layer(cors(&config.allowed_origins)?);
-    }
+    app = app.layer(cors(state.security.origins())?);
     Ok(app
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            state.security.csp.clone(),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -155,6 +293,7 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         .with_state(state))
 }
 
+/// Cross-origin calls from the allowed origins only (the same list as the WebSocket's).
 fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
     let origins = origins
         .iter()

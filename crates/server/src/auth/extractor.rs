@@ -19,6 +19,8 @@ pub struct AuthUser {
     pub session: SessionId,
     /// When the token expires.
     pub expires_at: Timestamp,
+    /// When the session ends, whatever the activity (renewed tokens never go past it).
+    pub session_end: Timestamp,
 }
 
 impl<S> FromRequestParts<S> for AuthUser
@@ -31,7 +33,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer_token(parts).ok_or(AppError::Unauthorized)?;
-        super::authenticate(&state.tokens, &state.db, token).await
+        super::authenticate(&state, token).await
     }
 }
 

@@ -94,16 +94,26 @@ impl TokenService {
         self.ttl_secs
     }
 
-    /// Signs a token for this user and session.
-    pub fn issue(&self, user: UserId, role: Role, sid: &str) -> anyhow::Result<IssuedToken> {
+    /// Signs a token for this user and session, living [`Self::ttl_secs`] but never past
+    /// `session_end` (the session's absolute end).
+    pub fn issue(
+        &self,
+        user: UserId,
+        role: Role,
+        sid: &str,
+        session_end: Timestamp,
+    ) -> anyhow::Result<IssuedToken> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let end = u64::try_from(session_end.0 / 1000).unwrap_or(0);
+        let exp = (now + self.ttl_secs).min(end);
+        anyhow::ensure!(exp > now, "the session has ended");
         let claims = Claims {
             sub: user.0.to_string(),
             role,
             sid: sid.to_owned(),
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
-            exp: now + self.ttl_secs,
+            exp,
             nbf: now,
             iat: now,
         };
@@ -132,10 +142,33 @@ mod tests {
         TokenService::new(&SecretString::from("x".repeat(32)), 60).unwrap()
     }
 
+    const FAR: Timestamp = Timestamp(i64::MAX / 2);
+
+    #[test]
+    fn a_token_never_outlives_its_session() {
+        let tokens = service();
+        let now_ms = i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap();
+        let issued = tokens
+            .issue(UserId(7), Role::Doctor, "abc", Timestamp(now_ms + 20_000))
+            .unwrap();
+        assert!(issued.expires_at.0 <= now_ms + 20_000);
+        assert!(
+            tokens
+                .issue(UserId(7), Role::Doctor, "abc", Timestamp(now_ms - 1))
+                .is_err()
+        );
+    }
+
     #[test]
     fn an_issued_token_verifies_and_carries_its_claims() {
         let tokens = service();
-        let issued = tokens.issue(UserId(7), Role::Doctor, "abc").unwrap();
+        let issued = tokens.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         assert_eq!(claims.user_id(), Some(UserId(7)));
         assert_eq!(claims.role, Role::Doctor);
@@ -145,7 +178,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_rejected() {
         let other = TokenService::new(&SecretString::from("y".repeat(32)), 60).unwrap();
-        let issued = other.issue(UserId(7), Role::Doctor, "abc").unwrap();
+        let issued = other.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
         assert!(service().verify(&issued.token).is_err());
     }
 
@@ -157,7 +190,7 @@ mod tests {
     #[test]
     fn a_token_without_typ_is_rejected() {
         let tokens = service();
-        let issued = tokens.issue(UserId(7), Role::Doctor, "abc").unwrap();
+        let issued = tokens.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         let mut header = Header::new(Algorithm::HS256);
         header.typ = None;

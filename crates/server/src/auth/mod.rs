@@ -7,14 +7,16 @@ mod password;
 mod secret;
 
 pub use extractor::AuthUser;
-pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, TokenService};
+pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MIN_SECRET_BYTES, TokenService};
 pub use password::PasswordHasher;
 pub use secret::load_or_create_secret;
 
 use crate::db;
+use crate::db::sessions::ActiveUser;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::util::now_ms;
-use sqlx::SqlitePool;
+use colloque_protocol::{Timestamp, UserId};
 
 /// A session id: random, carried as the token's `sid`, revoked by logout.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,22 +29,19 @@ impl SessionId {
     }
 }
 
-/// Checks a token and its session: signature, algorithm, issuer, audience, time claims, then
-/// that the session exists, is neither revoked nor expired, and that the user is enabled.
-/// Every failure is the same [`AppError::Unauthorized`]: the client learns nothing more.
+/// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
+/// claims, then that the session is live (not revoked, not past its end, not idle) and the user
+/// enabled, and records the activity. Every failure is the same [`AppError::Unauthorized`]: the
+/// client learns nothing more.
 #[tracing::instrument(name = "authenticate", skip_all)]
-pub async fn authenticate(
-    tokens: &TokenService,
-    pool: &SqlitePool,
-    token: &str,
-) -> Result<AuthUser, AppError> {
-    let claims = tokens.verify(token).map_err(|error| {
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
+    let claims = state.tokens.verify(token).map_err(|error| {
         tracing::debug!(%error, "token rejected");
         AppError::Unauthorized
     })?;
     let user_id = claims.user_id().ok_or(AppError::Unauthorized)?;
     let session = SessionId(claims.sid.clone());
-    let user = db::sessions::active_user(pool, &session, user_id, now_ms())
+    let user = check_session(state, &session, user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if user.role != claims.role {
@@ -53,5 +52,37 @@ pub async fn authenticate(
         role: user.role,
         session,
         expires_at: claims.expires_at(),
+        session_end: user.expires_at,
     })
+}
+
+/// The live session's user, or `None`; records the activity (at most every few seconds, so a
+/// busy client does not turn every read into a write).
+pub async fn check_session(
+    state: &AppState,
+    session: &SessionId,
+    user: UserId,
+) -> Result<Option<ActiveUser>, AppError> {
+    let now = now_ms();
+    let active =
+        db::sessions::active_user(&state.db, session, user, now, idle_cutoff(state, now)).await?;
+    if let Some(active) = &active
+        && now.0 - active.last_seen_at.0 >= touch_every(state)
+    {
+        db::sessions::touch(&state.db, session, now).await?;
+    }
+    Ok(active)
+}
+
+/// Sessions last used before this are idle.
+pub fn idle_cutoff(state: &AppState, now: Timestamp) -> Timestamp {
+    let idle = i64::try_from(state.limits.session_idle.as_millis()).unwrap_or(i64::MAX);
+    Timestamp(now.0.saturating_sub(idle))
+}
+
+/// How stale `last_seen_at` may get before it is written again: a tenth of the idle limit, at
+/// most 10 s.
+fn touch_every(state: &AppState) -> i64 {
+    let idle = i64::try_from(state.limits.session_idle.as_millis()).unwrap_or(i64::MAX);
+    (idle / 10).min(10_000)
 }

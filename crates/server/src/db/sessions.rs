@@ -10,9 +10,13 @@ use sqlx::SqliteExecutor;
 pub struct ActiveUser {
     /// Their role, as stored now.
     pub role: Role,
+    /// The session's last recorded activity.
+    pub last_seen_at: Timestamp,
+    /// The session's absolute end.
+    pub expires_at: Timestamp,
 }
 
-/// Records a new session.
+/// Records a new session, active now, ending at `expires_at` whatever happens.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn insert(
     db: impl SqliteExecutor<'_>,
@@ -22,7 +26,8 @@ pub async fn insert(
     expires_at: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?3)",
     )
     .bind(&id.0)
     .bind(user.0)
@@ -33,31 +38,82 @@ pub async fn insert(
     Ok(())
 }
 
-/// The user of session `id` if the session belongs to `user`, is neither revoked nor expired,
-/// and the account is enabled.
+/// When a session counts as live: not revoked, not past its absolute end, used since
+/// `idle_cutoff`, and its account enabled. One definition for requests, refreshes and the
+/// socket sweeper.
+const LIVE: &str = "s.revoked_at IS NULL AND s.expires_at > ?3 AND s.last_seen_at > ?4
+                    AND u.disabled = 0";
+
+/// The user of session `id` if the session belongs to `user` and is live (see [`LIVE`]):
+/// neither revoked, expired nor idle since before `idle_cutoff`, and the account enabled.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn active_user(
     db: impl SqliteExecutor<'_>,
     id: &SessionId,
     user: UserId,
     now: Timestamp,
+    idle_cutoff: Timestamp,
 ) -> Result<Option<ActiveUser>, sqlx::Error> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT u.role FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id = ?1 AND s.user_id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3
-           AND u.disabled = 0",
-    )
+    let row: Option<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT u.role, s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = ?1 AND s.user_id = ?2 AND {LIVE}"
+    ))
     .bind(&id.0)
     .bind(user.0)
     .bind(now.0)
+    .bind(idle_cutoff.0)
     .fetch_optional(db)
     .await?;
-    role.map(|role| {
+    row.map(|(role, last_seen_at, expires_at)| {
         Ok(ActiveUser {
             role: super::parse_role(&role)?,
+            last_seen_at: Timestamp(last_seen_at),
+            expires_at: Timestamp(expires_at),
         })
     })
     .transpose()
+}
+
+/// Records activity on a session (never moves `last_seen_at` back).
+#[tracing::instrument(skip_all)]
+pub async fn touch(
+    db: impl SqliteExecutor<'_>,
+    id: &SessionId,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2")
+        .bind(&id.0)
+        .bind(now.0)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Which of `ids` are no longer live (revoked, expired, idle, account disabled, or unknown).
+/// One query for every open socket, run by the revocation sweeper.
+#[tracing::instrument(skip_all, fields(sessions = ids.len()))]
+pub async fn not_live_among(
+    db: impl SqliteExecutor<'_>,
+    ids: &[String],
+    now: Timestamp,
+    idle_cutoff: Timestamp,
+) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = serde_json::to_string(ids).map_err(|error| sqlx::Error::Encode(error.into()))?;
+    // `?2` is unused here; it keeps LIVE's `?3`/`?4` numbering.
+    sqlx::query_scalar(&format!(
+        "SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS (
+             SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id = j.value AND ?2 IS NULL AND {LIVE})"
+    ))
+    .bind(list)
+    .bind(Option::<i64>::None)
+    .bind(now.0)
+    .bind(idle_cutoff.0)
+    .fetch_all(db)
+    .await
 }
 
 /// Revokes one session (logout). Idempotent.

@@ -1,6 +1,7 @@
-//! `POST /api/auth/login`, `POST /api/auth/logout`.
+//! `POST /api/auth/login`, `POST /api/auth/refresh`, `POST /api/auth/logout`.
 
 use super::ApiJson;
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{AuthUser, SessionId};
 use crate::db;
 use crate::domain::Email;
@@ -12,12 +13,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use colloque_protocol::{ApiError, LoginRequest, LoginResponse};
+use colloque_protocol::{ApiError, LoginRequest, LoginResponse, Timestamp};
 use secrecy::SecretString;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
 }
 
@@ -25,7 +27,9 @@ pub fn router() -> Router<AppState> {
 ///
 /// An unknown email, a wrong password and a disabled account give the same 401
 /// `invalid_credentials`, and take the same time (an unknown email is verified against a
-/// dummy hash).
+/// dummy hash). Failures are counted per email (whether or not it has an account) and per
+/// client address; past the limits the answer is 429 `rate_limited`, before any password is
+/// checked, and it is the same for known and unknown emails.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -35,14 +39,31 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
+        (status = 429, description = "Too many failed logins for this email or address", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     State(state): State<AppState>,
+    source: Source,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
     let password = SecretString::from(request.password);
+    let account_key = request.email.trim().to_lowercase();
+    let address_key = source.ip.clone().unwrap_or_default();
+    let throttles = &state.throttles;
+    if let Err(wait) = throttles
+        .login_by_account
+        .check(&account_key)
+        .and(throttles.login_by_address.check(&address_key))
+    {
+        tracing::info!("login throttled");
+        let entry =
+            Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(&account_key));
+        audit::record(&state.db, &source, entry).await;
+        return Err(AppError::rate_limited(wait));
+    }
+
     let account = match Email::parse(&request.email) {
         Ok(email) => db::users::credentials_by_email(&state.db, &email).await?,
         Err(_) => None,
@@ -53,21 +74,46 @@ pub async fn login(
     let verified = state.passwords.verify(&password, stored).await?;
     let account = match account {
         Some(account) if verified && !account.disabled => account,
-        _ => {
+        refused => {
             tracing::info!("login refused");
+            throttles.login_by_account.fail(&account_key);
+            throttles.login_by_address.fail(&address_key);
+            let entry = match refused {
+                Some(account) => {
+                    Entry::new(Action::LoginFailed, Some(account.id)).detail(if account.disabled {
+                        "account_disabled"
+                    } else {
+                        "wrong_password"
+                    })
+                }
+                None => Entry::new(Action::LoginFailed, None)
+                    .email_hash(audit::email_hash(&account_key))
+                    .detail("unknown_account"),
+            };
+            audit::record(&state.db, &source, entry).await;
             return Err(AppError::InvalidCredentials);
         }
     };
+    throttles.login_by_account.clear(&account_key);
 
     let session = SessionId::generate();
+    let now = now_ms();
+    let max = i64::try_from(state.limits.session_max.as_millis()).unwrap_or(i64::MAX / 2);
+    let session_end = Timestamp(now.0.saturating_add(max));
     let issued = state
         .tokens
-        .issue(account.id, account.role, &session.0)
+        .issue(account.id, account.role, &session.0, session_end)
         .context("failed to sign a token")?;
-    db::sessions::insert(&state.db, &session, account.id, now_ms(), issued.expires_at).await?;
+    db::sessions::insert(&state.db, &session, account.id, now, session_end).await?;
     let user = db::users::profile(&state.db, account.id)
         .await?
         .context("the user vanished during login")?;
+    audit::record(
+        &state.db,
+        &source,
+        Entry::new(Action::Login, Some(account.id)),
+    )
+    .await;
     tracing::info!(user = %account.id, "logged in");
     Ok(Json(LoginResponse {
         token: issued.token,
@@ -76,7 +122,49 @@ pub async fn login(
     }))
 }
 
-/// Revokes the caller's session: its token stops working at once, on every route and socket.
+/// Renews the access token of a live session: a new token for the same session (so logout and
+/// revocation still cover it), living the usual lifetime but never past the session's absolute
+/// end. A session idle for longer than the idle limit, revoked or ended cannot be refreshed:
+/// 401, and the user logs in again.
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A renewed token for the same session", body = LoginResponse),
+        (status = 401, description = "No live session (expired token, idle, revoked, ended)", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "refresh", skip_all, fields(user = %user.id))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    source: Source,
+    user: AuthUser,
+) -> Result<Json<LoginResponse>, AppError> {
+    let issued = state
+        .tokens
+        .issue(user.id, user.role, &user.session.0, user.session_end)
+        .map_err(|_| AppError::Unauthorized)?;
+    db::sessions::touch(&state.db, &user.session, now_ms()).await?;
+    let profile = db::users::profile(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    audit::record(
+        &state.db,
+        &source,
+        Entry::new(Action::Refresh, Some(user.id)),
+    )
+    .await;
+    Ok(Json(LoginResponse {
+        token: issued.token,
+        expires_at: issued.expires_at,
+        user: profile,
+    }))
+}
+
+/// Revokes the caller's session: its token stops working at once, on every route, and its
+/// sockets get an `unauthorized` error frame and close (1008) right away.
 #[utoipa::path(
     post,
     path = "/api/auth/logout",
@@ -88,8 +176,18 @@ pub async fn login(
     )
 )]
 #[tracing::instrument(name = "logout", skip_all, fields(user = %user.id))]
-pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    source: Source,
+    user: AuthUser,
+) -> Result<StatusCode, AppError> {
     db::sessions::revoke(&state.db, &user.session, now_ms()).await?;
     state.hub.close_session(&user.session);
+    audit::record(
+        &state.db,
+        &source,
+        Entry::new(Action::Logout, Some(user.id)),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

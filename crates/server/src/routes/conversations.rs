@@ -1,6 +1,7 @@
 //! `/api/conversations` and everything under it.
 
 use super::{ApiJson, ApiPath, ApiQuery};
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::AuthUser;
 use crate::chat;
 use crate::db;
@@ -41,11 +42,13 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(name = "list_conversations", skip_all, fields(user = %user.id))]
 pub async fn list(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<ConversationSummary>>, AppError> {
-    Ok(Json(
-        db::conversations::summaries(&state.db, user.id, user.role, None).await?,
-    ))
+    let list = db::conversations::summaries(&state.db, user.id, user.role, None).await?;
+    let entry = Entry::new(Action::ConversationsListed, Some(user.id));
+    audit::record(&state.db, &source, entry).await;
+    Ok(Json(list))
 }
 
 /// Starts a conversation with a member of the caller's care relationships, or returns the
@@ -67,12 +70,13 @@ pub async fn list(
 #[tracing::instrument(name = "start_conversation", skip_all, fields(user = %user.id))]
 pub async fn start(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiJson(request): ApiJson<StartConversationRequest>,
 ) -> Result<(StatusCode, Json<ConversationSummary>), AppError> {
     let subject = Subject::parse(request.subject.as_deref())?;
-    let (summary, created) =
-        chat::start_conversation(&state, &user, request.with_user_id, &subject).await?;
+    let result = chat::start_conversation(&state, &user, request.with_user_id, &subject).await;
+    let (summary, created) = audited(&state, &source, &user, None, None, result).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -97,10 +101,15 @@ pub async fn start(
 #[tracing::instrument(name = "show_conversation", skip_all, fields(user = %user.id, conversation = %id))]
 pub async fn show(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationSummary>, AppError> {
-    Ok(Json(chat::summary_for(&state.db, &user, id).await?))
+    let result = chat::summary_for(&state.db, &user, id).await;
+    let opened = Some(Action::ConversationOpened);
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), opened, result).await?,
+    ))
 }
 
 /// A page of history in ascending seq order: the latest messages, or those `before` a seq
@@ -113,7 +122,7 @@ pub async fn show(
     params(("id" = i64, Path, description = "The conversation id"), HistoryQuery),
     responses(
         (status = 200, description = "A page of messages", body = MessagePage),
-        (status = 400, description = "`before` and `after` together, or a negative position", body = ApiError),
+        (status = 400, description = "`before` and `after` together, a negative position, or `after` past the last message (`invalid_cursor`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
     )
@@ -121,11 +130,25 @@ pub async fn show(
 #[tracing::instrument(name = "history", skip_all, fields(user = %user.id, conversation = %id))]
 pub async fn history(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<Json<MessagePage>, AppError> {
-    let page = Page::from_query(&query)
+    let result = read_history(&state, &user, id, &query).await;
+    let read = Some(Action::HistoryRead);
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), read, result).await?,
+    ))
+}
+
+async fn read_history(
+    state: &AppState,
+    user: &AuthUser,
+    id: ConversationId,
+    query: &HistoryQuery,
+) -> Result<MessagePage, AppError> {
+    let page = Page::from_query(query)
         .ok_or_else(|| AppError::InvalidInput("give `before` or `after`, not both".into()))?;
     if matches!(page, Page::Before(seq) | Page::After(seq) if seq.0 < 0) {
         return Err(AppError::InvalidCursor(
@@ -136,11 +159,46 @@ pub async fn history(
         .limit
         .unwrap_or(DEFAULT_PAGE_SIZE)
         .clamp(1, MAX_PAGE_SIZE);
-    db::conversations::for_participant(&state.db, id, user.id)
+    let conversation = db::conversations::for_participant(&state.db, id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // A cursor past the end is not "nothing new": the client's state is wrong (another
+    // server's data, a restored backup). Saying so lets it reload that conversation cleanly.
+    if let Page::After(seq) = page
+        && seq > conversation.last_seq
+    {
+        return Err(AppError::InvalidCursor(
+            "`after` is past the conversation's last message; reload it".into(),
+        ));
+    }
     let (messages, has_more) = db::messages::page(&state.db, id, page, limit).await?;
-    Ok(Json(MessagePage { messages, has_more }))
+    Ok(MessagePage { messages, has_more })
+}
+
+/// Records a successful read (`success`) or a refused access to an object, then passes the
+/// result on.
+async fn audited<T>(
+    state: &AppState,
+    source: &Source,
+    user: &AuthUser,
+    conversation: Option<ConversationId>,
+    success: Option<Action>,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    let action = match &result {
+        Ok(_) => success,
+        Err(error) if error.is_access_denial() => Some(Action::AccessDenied),
+        Err(_) => None,
+    };
+    if let Some(action) = action {
+        let mut entry = Entry::new(action, Some(user.id));
+        entry.conversation_id = conversation;
+        if let Err(error) = &result {
+            entry = entry.detail(format!("{:?}", error.code()));
+        }
+        audit::record(&state.db, source, entry).await;
+    }
+    result
 }
 
 /// Sends a message. Idempotent on the caller's `client_id`: a retry returns the stored message
@@ -160,17 +218,20 @@ pub async fn history(
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 409, description = "The conversation is closed", body = ApiError),
         (status = 413, description = "Request body too large", body = ApiError),
+        (status = 429, description = "Over the per-user send rate", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "send_message", skip_all, fields(user = %user.id, conversation = %id))]
 pub async fn send(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let body = MessageBody::parse(&request.body)?;
-    let sent = chat::send_message(&state, &user, id, request.client_id, &body, None).await?;
+    let result = chat::send_message(&state, &user, id, request.client_id, &body, None).await;
+    let sent = audited(&state, &source, &user, Some(id), None, result).await?;
     let status = if sent.created {
         StatusCode::CREATED
     } else {
@@ -197,12 +258,14 @@ pub async fn send(
 #[tracing::instrument(name = "mark_read", skip_all, fields(user = %user.id, conversation = %id))]
 pub async fn mark_read(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<MarkReadRequest>,
 ) -> Result<Json<ReadCursor>, AppError> {
+    let result = chat::mark_read(&state, &user, id, request.seq, None).await;
     Ok(Json(
-        chat::mark_read(&state, &user, id, request.seq, None).await?,
+        audited(&state, &source, &user, Some(id), None, result).await?,
     ))
 }
 
@@ -223,8 +286,12 @@ pub async fn mark_read(
 #[tracing::instrument(name = "close_conversation", skip_all, fields(user = %user.id, conversation = %id))]
 pub async fn close(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationSummary>, AppError> {
-    Ok(Json(chat::close_conversation(&state, &user, id).await?))
+    let result = chat::close_conversation(&state, &user, id).await;
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), None, result).await?,
+    ))
 }

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     ),
     paths(
         super::auth::login,
+        super::auth::refresh,
         super::auth::logout,
         super::people::me,
         super::people::care_team,

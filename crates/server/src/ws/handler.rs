@@ -1,8 +1,10 @@
 //! One task per socket direction, like axum's chat example: after authentication the socket is
-//! split; the writer drains the socket's queue (its own answers and pushed events, in order),
-//! the reader handles client frames. When either ends, the other is stopped.
+//! split; the writer drains the socket's queue (its own answers and pushed events, in order)
+//! and pings the client every heartbeat, the reader handles client frames and closes a socket
+//! that went silent. When either ends, the other is stopped.
 
 use super::hub::{Kick, Outbound, Registration};
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{self, AuthUser};
 use crate::chat;
 use crate::db;
@@ -12,37 +14,55 @@ use crate::state::AppState;
 use crate::util::now_ms;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use colloque_protocol::{
-    ApiError, ClientFrame, ClientMsgId, ErrorCode, MAX_FRAME_BYTES, ServerFrame, Timestamp,
+    ApiError, ClientFrame, ClientMsgId, ConversationId, ErrorCode, MAX_FRAME_BYTES, ServerFrame,
+    Timestamp,
 };
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-/// How long a new socket may take to send its `auth` frame.
-pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the writer may take to flush its last frames once the reader ended.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The frame types this server understands, to tell an unknown `type` from a malformed frame.
 const KNOWN_TYPES: [&str; 4] = ["auth", "send", "mark_read", "ping"];
 
-/// `GET /ws`: upgrades the connection. Frames (and messages) over [`MAX_FRAME_BYTES`] close the
-/// socket with 1009.
-pub async fn handler(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// `GET /ws`: checks the `Origin` (a page of a foreign origin gets 403 and no upgrade; clients
+/// that send no `Origin` — not browsers — are let through, they carry no ambient credential),
+/// then upgrades. Frames (and messages) over [`MAX_FRAME_BYTES`] close the socket with 1009.
+pub async fn handler(
+    State(state): State<AppState>,
+    source: Source,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let source = source.over_ws();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let text = origin.to_str().unwrap_or("");
+        if !state.security.origin_allowed(text) {
+            tracing::info!("websocket refused for its origin");
+            let detail: String = text.chars().take(200).collect();
+            let entry = Entry::new(Action::OriginRefused, None).detail(detail);
+            audit::record(&state.db, &source, entry).await;
+            return AppError::Forbidden("this origin may not open a socket").into_response();
+        }
+    }
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| connection(socket, state))
+        .on_upgrade(move |socket| connection(socket, state, source))
 }
 
 #[tracing::instrument(name = "ws", skip_all, fields(user = tracing::field::Empty))]
-async fn connection(mut socket: WebSocket, state: AppState) {
+async fn connection(mut socket: WebSocket, state: AppState, source: Source) {
     let Some(user) = authenticate(&mut socket, &state).await else {
         return;
     };
@@ -76,21 +96,33 @@ async fn connection(mut socket: WebSocket, state: AppState) {
     }
 
     let (sink, stream) = socket.split();
-    let mut writer = tokio::spawn(write_loop(sink, rx, kicked, user.expires_at));
-    let mut reader = tokio::spawn(read_loop(stream, tx, state.clone(), user.clone(), id));
+    let heartbeat = state.limits.ws_heartbeat;
+    let mut writer = tokio::spawn(write_loop(sink, rx, kicked, user.expires_at, heartbeat));
+    let user_id = user.id;
+    let reader_state = state.clone();
+    let mut reader = tokio::spawn(async move {
+        let mut socket = Conn {
+            state: reader_state,
+            user,
+            id,
+            tx,
+            source,
+        };
+        socket.read_loop(stream).await;
+    });
 
     tokio::select! {
         _ = &mut writer => reader.abort(),
         _ = &mut reader => {
             // The reader's queue handle is gone; dropping the hub's lets the writer flush what
             // is queued (e.g. an error frame, then a close) and stop.
-            state.hub.unregister(user.id, id);
+            state.hub.unregister(user_id, id);
             if tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await.is_err() {
                 writer.abort();
             }
         }
     }
-    state.hub.unregister(user.id, id);
+    state.hub.unregister(user_id, id);
     tracing::debug!("socket closed");
 }
 
@@ -98,7 +130,7 @@ async fn connection(mut socket: WebSocket, state: AppState) {
 /// `invalid_json`, ...) and the socket stays open until the deadline; a bad token gets an
 /// `unauthorized` error frame and a 1008 close.
 async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUser> {
-    let deadline = tokio::time::Instant::now() + AUTH_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + state.limits.ws_auth_timeout;
     loop {
         let received = match tokio::time::timeout_at(deadline, socket.recv()).await {
             Ok(received) => received,
@@ -125,20 +157,14 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUs
             }
         };
         match decode(text.as_str()) {
-            Ok(ClientFrame::Auth { token }) => {
-                match auth::authenticate(&state.tokens, &state.db, &token).await {
-                    Ok(user) => return Some(user),
-                    Err(error) => {
-                        let error = match error {
-                            AppError::Internal(_) => error,
-                            _ => AppError::Unauthorized,
-                        };
-                        let _ = send_frame(socket, &error_frame(&error, None)).await;
-                        let _ = socket.send(close(CLOSE_POLICY, "unauthorized")).await;
-                        return None;
-                    }
+            Ok(ClientFrame::Auth { token }) => match auth::authenticate(state, &token).await {
+                Ok(user) => return Some(user),
+                Err(error) => {
+                    let _ = send_frame(socket, &error_frame(&unauthorized(error), None)).await;
+                    let _ = socket.send(close(CLOSE_POLICY, "unauthorized")).await;
+                    return None;
                 }
-            }
+            },
             Ok(frame) => {
                 let refused = ServerFrame::Error {
                     error: ApiError::new(ErrorCode::NotAuthenticated, "send an auth frame first"),
@@ -151,106 +177,178 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUs
     }
 }
 
-async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
-    tx: mpsc::Sender<Outbound>,
+/// Authentication failures are all `unauthorized`, except the server's own failures.
+fn unauthorized(error: AppError) -> AppError {
+    match error {
+        AppError::Internal(_) => error,
+        _ => AppError::Unauthorized,
+    }
+}
+
+/// The reading side of an authenticated socket.
+struct Conn {
     state: AppState,
     user: AuthUser,
-    conn: super::ConnId,
-) {
-    while let Some(received) = stream.next().await {
-        let reply = match received {
-            Ok(WsMessage::Text(text)) => match decode(text.as_str()) {
-                Ok(frame) => match handle(&state, &user, conn, frame).await {
-                    Ok(reply) => reply,
-                    Err(Closing(code, reason)) => {
-                        let _ = tx
-                            .send(Outbound::frame(&error_frame(&AppError::Unauthorized, None)))
-                            .await;
-                        let _ = tx.send(Outbound::Close(code, reason)).await;
-                        return;
-                    }
-                },
-                Err(refused) => refused.into_frame(),
-            },
-            Ok(WsMessage::Binary(_)) => binary_refused(),
-            Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
-            Ok(WsMessage::Close(_)) => return,
-            Err(error) => {
-                if is_too_big(&error) {
-                    let _ = tx
-                        .send(Outbound::Close(CLOSE_TOO_BIG, "frame too large"))
-                        .await;
-                } else {
-                    tracing::debug!(%error, "socket read failed");
-                }
-                return;
-            }
-        };
-        if tx.send(Outbound::frame(&reply)).await.is_err() {
-            return;
-        }
-    }
+    id: super::ConnId,
+    tx: mpsc::Sender<Outbound>,
+    source: Source,
 }
 
 /// The socket must close: its session is no longer valid.
 struct Closing(u16, &'static str);
 
-/// Handles one authenticated client frame, returning the frame that answers it.
-async fn handle(
-    state: &AppState,
-    user: &AuthUser,
-    conn: super::ConnId,
-    frame: ClientFrame,
-) -> Result<ServerFrame, Closing> {
-    if let ClientFrame::Ping { nonce } = frame {
-        return Ok(ServerFrame::Pong { nonce });
-    }
-    // Re-check the session before anything that reads or writes data: a logout in another
-    // process, a disabled account or an expired session stop the socket here.
-    match db::sessions::active_user(&state.db, &user.session, user.id, now_ms()).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
-        Err(error) => return Ok(error_frame(&error.into(), send_client_id(&frame))),
-    }
-    Ok(match frame {
-        ClientFrame::Send {
-            conversation_id,
-            client_id,
-            body,
-        } => {
-            let result = match MessageBody::parse(&body) {
-                Ok(body) => {
-                    chat::send_message(state, user, conversation_id, client_id, &body, Some(conn))
-                        .await
+impl Conn {
+    async fn read_loop(&mut self, mut stream: SplitStream<WebSocket>) {
+        let limits = &self.state.limits;
+        // Any frame counts, pongs to the writer's pings included: a live browser answers every
+        // ping, so a dead peer is noticed after two heartbeats, an idle one after the idle limit.
+        let silence = limits.ws_idle_timeout.min(limits.ws_heartbeat * 2);
+        loop {
+            let received = match tokio::time::timeout(silence, stream.next()).await {
+                Ok(Some(received)) => received,
+                Ok(None) => return,
+                Err(_) => {
+                    tracing::debug!("socket silent for too long");
+                    let _ = self
+                        .tx
+                        .send(Outbound::Close(CLOSE_GOING_AWAY, "idle timeout"))
+                        .await;
+                    return;
                 }
-                Err(error) => Err(error.into()),
             };
-            match result {
-                Ok(sent) => ServerFrame::Ack {
-                    client_id,
-                    message: sent.message,
+            let reply = match received {
+                Ok(WsMessage::Text(text)) => match decode(text.as_str()) {
+                    Ok(frame) => match self.handle(frame).await {
+                        Ok(reply) => reply,
+                        Err(Closing(code, reason)) => {
+                            let _ = self
+                                .tx
+                                .send(Outbound::frame(&error_frame(&AppError::Unauthorized, None)))
+                                .await;
+                            let _ = self.tx.send(Outbound::Close(code, reason)).await;
+                            return;
+                        }
+                    },
+                    Err(refused) => refused.into_frame(),
                 },
-                Err(error) => error_frame(&error, Some(client_id)),
+                Ok(WsMessage::Binary(_)) => binary_refused(),
+                Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
+                Ok(WsMessage::Close(_)) => return,
+                Err(error) => {
+                    if is_too_big(&error) {
+                        let _ = self
+                            .tx
+                            .send(Outbound::Close(CLOSE_TOO_BIG, "frame too large"))
+                            .await;
+                    } else {
+                        tracing::debug!(%error, "socket read failed");
+                    }
+                    return;
+                }
+            };
+            if self.tx.send(Outbound::frame(&reply)).await.is_err() {
+                return;
             }
         }
-        ClientFrame::MarkRead {
-            conversation_id,
-            seq,
-        } => match chat::mark_read(state, user, conversation_id, seq, Some(conn)).await {
-            // The other sockets got the same frame from the hub.
-            Ok(cursor) => ServerFrame::Read { cursor },
-            Err(error) => error_frame(&error, None),
-        },
-        ClientFrame::Auth { .. } => ServerFrame::Error {
-            error: ApiError::new(
-                ErrorCode::InvalidInput,
-                "this socket is already authenticated",
-            ),
-            client_id: None,
-        },
-        ClientFrame::Ping { nonce } => ServerFrame::Pong { nonce },
-    })
+    }
+
+    /// Handles one authenticated client frame, returning the frame that answers it.
+    async fn handle(&mut self, frame: ClientFrame) -> Result<ServerFrame, Closing> {
+        let frame = match frame {
+            ClientFrame::Ping { nonce } => return Ok(ServerFrame::Pong { nonce }),
+            ClientFrame::Auth { token } => return self.reauthenticate(&token).await,
+            frame => frame,
+        };
+        let (state, user) = (&self.state, &self.user);
+        // Re-check the session before anything that reads or writes data: a logout in another
+        // process, a disabled account or an expired session stop the socket here.
+        match auth::check_session(state, &user.session, user.id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
+            Err(error) => return Ok(error_frame(&error, send_client_id(&frame))),
+        }
+        let conn = Some(self.id);
+        let (conversation, result) = match frame {
+            ClientFrame::Send {
+                conversation_id,
+                client_id,
+                body,
+            } => {
+                let result = match MessageBody::parse(&body) {
+                    Ok(body) => {
+                        chat::send_message(state, user, conversation_id, client_id, &body, conn)
+                            .await
+                    }
+                    Err(error) => Err(error.into()),
+                };
+                let reply = result
+                    .map(|sent| ServerFrame::Ack {
+                        client_id,
+                        message: sent.message,
+                    })
+                    .map_err(|error| (error, Some(client_id)));
+                (conversation_id, reply)
+            }
+            ClientFrame::MarkRead {
+                conversation_id,
+                seq,
+            } => {
+                let result = chat::mark_read(state, user, conversation_id, seq, conn).await;
+                // The other sockets got the same frame from the hub.
+                let reply = result
+                    .map(|cursor| ServerFrame::Read { cursor })
+                    .map_err(|error| (error, None));
+                (conversation_id, reply)
+            }
+            ClientFrame::Ping { .. } | ClientFrame::Auth { .. } => {
+                unreachable!("handled above")
+            }
+        };
+        Ok(match result {
+            Ok(reply) => reply,
+            Err((error, client_id)) => {
+                if error.is_access_denial() {
+                    self.audit_refusal(conversation, &error).await;
+                }
+                error_frame(&error, client_id)
+            }
+        })
+    }
+
+    /// `auth` on an authenticated socket: a renewed token of the same user. The socket keeps
+    /// its place (registration, queue) and now lives as long as the new token; `ready` again.
+    /// A bad token, or another user's, ends the socket.
+    async fn reauthenticate(&mut self, token: &str) -> Result<ServerFrame, Closing> {
+        let renewed = match auth::authenticate(&self.state, token).await {
+            Ok(renewed) if renewed.id == self.user.id => renewed,
+            Ok(_) => {
+                tracing::info!("socket re-authentication as another user refused");
+                return Err(Closing(CLOSE_POLICY, "another user"));
+            }
+            Err(AppError::Internal(error)) => {
+                return Ok(error_frame(&AppError::Internal(error), None));
+            }
+            Err(_) => return Err(Closing(CLOSE_POLICY, "unauthorized")),
+        };
+        let profile = match db::users::profile(&self.state.db, renewed.id).await {
+            Ok(Some(profile)) => profile,
+            Ok(None) => return Err(Closing(CLOSE_POLICY, "unknown user")),
+            Err(error) => return Ok(error_frame(&error.into(), None)),
+        };
+        self.state
+            .hub
+            .set_session(renewed.id, self.id, renewed.session.clone());
+        let _ = self.tx.send(Outbound::Expiry(renewed.expires_at)).await;
+        self.user = renewed;
+        Ok(ServerFrame::Ready { user: profile })
+    }
+
+    async fn audit_refusal(&self, conversation: ConversationId, error: &AppError) {
+        let entry = Entry::new(Action::WsFrameRefused, Some(self.user.id))
+            .conversation(conversation)
+            .detail(format!("{:?}", error.code()));
+        audit::record(&self.state.db, &self.source, entry).await;
+    }
 }
 
 async fn write_loop(
@@ -258,16 +356,25 @@ async fn write_loop(
     mut rx: mpsc::Receiver<Outbound>,
     mut kicked: oneshot::Receiver<Kick>,
     expires_at: Timestamp,
+    heartbeat: Duration,
 ) {
-    let until_expiry = Duration::from_millis(u64::try_from(expires_at.0 - now_ms().0).unwrap_or(0));
-    let expiry = tokio::time::sleep(until_expiry);
+    let expiry = tokio::time::sleep(until(expires_at));
     tokio::pin!(expiry);
+    let mut pings = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut kick_pending = true;
     loop {
         tokio::select! {
             biased;
             kick = &mut kicked, if kick_pending => match kick {
                 Ok(kick) => {
+                    if let Some((code, message)) = kick.error {
+                        let frame = ServerFrame::Error {
+                            error: ApiError::new(code, message),
+                            client_id: None,
+                        };
+                        let _ = sink.send(WsMessage::Text(Outbound::frame_text(&frame))).await;
+                    }
                     let _ = sink.send(close(kick.code, kick.reason)).await;
                     return;
                 }
@@ -279,9 +386,7 @@ async fn write_loop(
                     error: ApiError::new(ErrorCode::Unauthorized, "the session expired"),
                     client_id: None,
                 };
-                if let Ok(text) = serde_json::to_string(&expired) {
-                    let _ = sink.send(WsMessage::Text(text.into())).await;
-                }
+                let _ = sink.send(WsMessage::Text(Outbound::frame_text(&expired))).await;
                 let _ = sink.send(close(CLOSE_POLICY, "session expired")).await;
                 return;
             }
@@ -290,6 +395,9 @@ async fn write_loop(
                     if sink.send(WsMessage::Text(text)).await.is_err() {
                         return;
                     }
+                }
+                Some(Outbound::Expiry(renewed)) => {
+                    expiry.as_mut().reset(tokio::time::Instant::now() + until(renewed));
                 }
                 Some(Outbound::Close(code, reason)) => {
                     let _ = sink.send(close(code, reason)).await;
@@ -300,20 +408,34 @@ async fn write_loop(
                     return;
                 }
             },
+            _ = pings.tick() => {
+                if sink.send(WsMessage::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
         }
     }
 }
 
+/// How long until `at`.
+fn until(at: Timestamp) -> Duration {
+    Duration::from_millis(u64::try_from(at.0 - now_ms().0).unwrap_or(0))
+}
+
 /// A frame that could not be decoded.
 #[derive(Debug)]
-struct Refused {
-    code: ErrorCode,
-    message: &'static str,
-    client_id: Option<ClientMsgId>,
+pub struct Refused {
+    /// `invalid_json` or `unknown_frame`.
+    pub code: ErrorCode,
+    /// A fixed hint (never quotes the frame).
+    pub message: &'static str,
+    /// The `client_id` of a malformed `send`, when readable.
+    pub client_id: Option<ClientMsgId>,
 }
 
 impl Refused {
-    fn into_frame(self) -> ServerFrame {
+    /// The error frame answering it.
+    pub fn into_frame(self) -> ServerFrame {
         ServerFrame::Error {
             error: ApiError::new(self.code, self.message),
             client_id: self.client_id,
@@ -325,7 +447,7 @@ impl Refused {
 /// `type` (`unknown_frame`: maybe a newer client) is told apart from one that is malformed
 /// (`invalid_json`). A malformed `send` still reports its `client_id` when it has a readable
 /// one, so the client can mark that message as failed.
-fn decode(text: &str) -> Result<ClientFrame, Refused> {
+pub fn decode(text: &str) -> Result<ClientFrame, Refused> {
     let refuse = |code, message, client_id| Refused {
         code,
         message,

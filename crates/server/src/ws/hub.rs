@@ -6,13 +6,13 @@
 
 use crate::auth::SessionId;
 use axum::extract::ws::Utf8Bytes;
-use colloque_protocol::{ServerFrame, UserId};
+use colloque_protocol::{ErrorCode, ServerFrame, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
-/// How many frames may wait for one socket.
+/// How many frames may wait for one socket, by default (`Limits::ws_queue`).
 pub const SOCKET_QUEUE: usize = 256;
 
 /// Identifies one socket (a user may have several: tabs, devices).
@@ -27,32 +27,43 @@ pub enum Outbound {
     Text(Utf8Bytes),
     /// Close the socket with this code and reason, after the frames queued before.
     Close(u16, &'static str),
+    /// The socket re-authenticated: its token now expires at this time.
+    Expiry(colloque_protocol::Timestamp),
 }
 
-/// Why the hub cut a socket off; its writer closes with this code, without waiting for the
-/// queue.
+/// Why the hub cut a socket off; its writer sends the error frame (if any) and closes with
+/// this code, without waiting for the queue.
 #[derive(Debug, Clone, Copy)]
 pub struct Kick {
     /// WebSocket close code.
     pub code: u16,
     /// Close reason.
     pub reason: &'static str,
+    /// The error frame sent just before the close, so the client knows what to do.
+    pub error: Option<(ErrorCode, &'static str)>,
 }
 
-/// The session was revoked (logout).
+/// The session was revoked (logout, disabled account, idle or ended session): the client must
+/// log in (or refresh) again.
 pub const KICK_REVOKED: Kick = Kick {
     code: 1008,
     reason: "session ended",
+    error: Some((ErrorCode::Unauthorized, "the session ended")),
 };
-/// The client did not keep up.
+/// The client did not keep up: it must catch up over REST, then reconnect.
 pub const KICK_TOO_SLOW: Kick = Kick {
     code: 1013,
     reason: "too slow; reconnect and catch up",
+    error: Some((
+        ErrorCode::ResyncRequired,
+        "too many frames queued for this socket; reload conversations with after=<last seq>",
+    )),
 };
 /// The server is stopping.
 pub const KICK_SHUTDOWN: Kick = Kick {
     code: 1001,
     reason: "server shutting down",
+    error: None,
 };
 
 struct Conn {
@@ -74,13 +85,19 @@ pub struct Registration {
 }
 
 /// Shared, cheap to clone.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new(SOCKET_QUEUE)
+    }
+}
+
 struct Inner {
+    queue: usize,
     next_id: AtomicU64,
     users: Mutex<HashMap<UserId, HashMap<ConnId, Conn>>>,
     publish: tokio::sync::Mutex<()>,
@@ -90,6 +107,11 @@ impl Outbound {
     /// Serializes a frame for sending.
     pub fn frame(frame: &ServerFrame) -> Outbound {
         Outbound::Text(serialize(frame))
+    }
+
+    /// A frame's text.
+    pub fn frame_text(frame: &ServerFrame) -> Utf8Bytes {
+        serialize(frame)
     }
 }
 
@@ -102,6 +124,18 @@ fn serialize(frame: &ServerFrame) -> Utf8Bytes {
 }
 
 impl Hub {
+    /// A hub whose sockets queue at most `queue` frames each.
+    pub fn new(queue: usize) -> Self {
+        Hub {
+            inner: Arc::new(Inner {
+                queue: queue.max(1),
+                next_id: AtomicU64::new(0),
+                users: Mutex::new(HashMap::new()),
+                publish: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
     fn users(&self) -> MutexGuard<'_, HashMap<UserId, HashMap<ConnId, Conn>>> {
         // A panic while holding this lock cannot leave the map half-updated (every update is a
         // single insert or remove), so a poisoned lock is safe to keep using.
@@ -121,7 +155,7 @@ impl Hub {
     /// Registers a new socket of `user`.
     pub fn register(&self, user: UserId, session: SessionId) -> Registration {
         let id = ConnId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
+        let (tx, rx) = mpsc::channel(self.inner.queue);
         let (kick, kicked) = oneshot::channel();
         let conn = Conn {
             session,
@@ -187,9 +221,39 @@ impl Hub {
         self.send_to_users(&[user], frame, None);
     }
 
-    /// Disconnects every socket opened with this session (logout).
-    pub fn close_session(&self, session: &SessionId) {
-        self.kick_where(|conn| &conn.session == session, KICK_REVOKED);
+    /// A socket re-authenticated with a renewed token: it now belongs to `session` (a logout of
+    /// that session closes it).
+    pub fn set_session(&self, user: UserId, id: ConnId, session: SessionId) {
+        if let Some(conn) = self
+            .users()
+            .get_mut(&user)
+            .and_then(|conns| conns.get_mut(&id))
+        {
+            conn.session = session;
+        }
+    }
+
+    /// The distinct sessions of every open socket.
+    pub fn sessions(&self) -> Vec<String> {
+        let mut sessions: Vec<String> = self
+            .users()
+            .values()
+            .flat_map(|conns| conns.values().map(|conn| conn.session.0.clone()))
+            .collect();
+        sessions.sort();
+        sessions.dedup();
+        sessions
+    }
+
+    /// Disconnects every socket opened with this session (logout), with an `unauthorized`
+    /// error frame then close 1008. Returns the users whose sockets were closed.
+    pub fn close_session(&self, session: &SessionId) -> Vec<UserId> {
+        self.kick_where(|conn| &conn.session == session, KICK_REVOKED)
+    }
+
+    /// Disconnects every socket of these sessions (revoked elsewhere: disabled account, idle).
+    pub fn close_sessions(&self, sessions: &[String]) -> Vec<UserId> {
+        self.kick_where(|conn| sessions.contains(&conn.session.0), KICK_REVOKED)
     }
 
     /// Disconnects every socket (shutdown).
@@ -197,9 +261,10 @@ impl Hub {
         self.kick_where(|_| true, KICK_SHUTDOWN);
     }
 
-    fn kick_where(&self, matches: impl Fn(&Conn) -> bool, kick: Kick) {
+    fn kick_where(&self, matches: impl Fn(&Conn) -> bool, kick: Kick) -> Vec<UserId> {
         let mut map = self.users();
-        for conns in map.values_mut() {
+        let mut kicked = Vec::new();
+        for (user, conns) in map.iter_mut() {
             let ids: Vec<ConnId> = conns
                 .iter()
                 .filter(|(_, conn)| matches(conn))
@@ -208,10 +273,12 @@ impl Hub {
             for id in ids {
                 if let Some(conn) = conns.remove(&id) {
                     let _ = conn.kick.send(kick);
+                    kicked.push(*user);
                 }
             }
         }
         map.retain(|_, conns| !conns.is_empty());
+        kicked
     }
 
     /// How many sockets `user` has open.
@@ -253,7 +320,9 @@ mod tests {
             hub.send_to_user(UserId(1), &pong(nonce));
             while fast.rx.try_recv().is_ok() {}
         }
-        assert_eq!(slow.kicked.try_recv().unwrap().code, KICK_TOO_SLOW.code);
+        let kick = slow.kicked.try_recv().unwrap();
+        assert_eq!(kick.code, 1013);
+        assert_eq!(kick.error.unwrap().0, ErrorCode::ResyncRequired);
         assert_eq!(hub.connection_count(UserId(1)), 1);
     }
 
@@ -263,7 +332,9 @@ mod tests {
         let mut revoked = hub.register(UserId(1), SessionId("s1".into()));
         let mut kept = hub.register(UserId(1), SessionId("s2".into()));
         hub.close_session(&SessionId("s1".into()));
-        assert_eq!(revoked.kicked.try_recv().unwrap().code, 1008);
+        let kick = revoked.kicked.try_recv().unwrap();
+        assert_eq!(kick.code, 1008);
+        assert_eq!(kick.error.unwrap().0, ErrorCode::Unauthorized);
         assert!(kept.kicked.try_recv().is_err());
         assert_eq!(hub.connection_count(UserId(1)), 1);
     }

@@ -4,5 +4,7 @@
 mod handler;
 mod hub;
 
-pub use handler::handler;
-pub use hub::{ConnId, Hub, Kick, Outbound, Registration};
+pub use handler::{Refused, decode, handler};
+pub use hub::{
+    ConnId, Hub, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration,
+};

@@ -4,7 +4,7 @@ use colloque_protocol::{
     ClientFrame, ClientMsgId, ConversationId, ConversationSummary, LoginResponse, Message,
     MessagePage, SendMessageRequest, ServerFrame, UserId,
 };
-use colloque_server::{Application, Config, DEMO_PASSWORD};
+use colloque_server::{Application, Config, DEMO_PASSWORD, RateLimit, ShutdownHandle};
 use futures_util::{SinkExt, StreamExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -30,6 +30,8 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
+    pub shutdown: ShutdownHandle,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 /// A logged-in user.
@@ -44,6 +46,11 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// A server whose send rate limit is out of the way (tests that store many messages).
+pub async fn spawn_app_unthrottled() -> TestApp {
+    spawn_app_with(|config| config.limits.sends = RateLimit::per_minute(1_000_000)).await
+}
+
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = Config {
@@ -56,12 +63,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("application builds");
     let port = application.port();
-    tokio::spawn(application.run_until_stopped());
+    let shutdown = application.shutdown_handle();
+    let server = tokio::spawn(application.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
         data_dir,
+        shutdown,
+        server,
     }
 }
 
@@ -70,6 +80,24 @@ pub fn new_client_id() -> ClientMsgId {
 }
 
 impl TestApp {
+    /// A second connection pool on the test server's database (what the admin CLI does).
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        colloque_server::db::connect(&self.data_dir.path().join("colloque.db"))
+            .await
+            .expect("database opens")
+    }
+
+    /// The audit trail of `email`, as `audit-export` prints it.
+    pub async fn audit_of(&self, email: &str) -> Vec<colloque_server::audit::Record> {
+        colloque_server::admin::audit_export(
+            &self.db().await,
+            email,
+            colloque_protocol::Timestamp(0),
+        )
+        .await
+        .expect("audit export")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -209,6 +237,52 @@ impl TestApp {
         socket
     }
 
+    /// A socket opened with this `Origin` header, or the HTTP status that refused it.
+    pub async fn socket_from_origin(&self, origin: &str) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://127.0.0.1:{}/ws", self.port)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(other) => panic!("unexpected websocket error {other}"),
+        }
+    }
+
+    /// An authenticated socket whose TCP receive buffer is tiny, so that a client that stops
+    /// reading fills it (and the server's) quickly.
+    pub async fn socket_with_small_buffer(&self, session: &Session) -> Socket {
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(4096).unwrap();
+        let stream = tcp
+            .connect(([127, 0, 0, 1], self.port).into())
+            .await
+            .unwrap();
+        let (stream, _) = tokio_tungstenite::client_async(
+            format!("ws://127.0.0.1:{}/ws", self.port),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .expect("websocket connects");
+        let mut socket = Socket { stream };
+        socket
+            .send(&ClientFrame::Auth {
+                token: session.token.clone(),
+            })
+            .await;
+        match socket.next_frame().await {
+            ServerFrame::Ready { user } => assert_eq!(user.id, session.id),
+            other => panic!("expected ready, got {other:?}"),
+        }
+        socket
+    }
+
     /// A socket that has not authenticated yet.
     pub async fn raw_socket(&self) -> Socket {
         let (stream, _) =
@@ -261,6 +335,14 @@ impl Socket {
                 Some(Ok(other)) => panic!("unexpected websocket message {other:?}"),
                 Some(Err(_)) | None => return Event::Closed(None),
             }
+        }
+    }
+
+    /// The next error frame's code and client id (panics on anything else).
+    pub async fn next_error(&mut self) -> (colloque_protocol::ErrorCode, Option<ClientMsgId>) {
+        match self.next_frame().await {
+            ServerFrame::Error { error, client_id } => (error.code, client_id),
+            other => panic!("expected an error frame, got {other:?}"),
         }
     }
 

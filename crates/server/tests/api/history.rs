@@ -31,7 +31,7 @@ fn assert_ascending_and_complete(messages: &[Message], count: usize) {
 
 #[tokio::test]
 async fn paging_backwards_returns_every_message_exactly_once_in_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_unthrottled().await;
     let (lucas, conversation) = conversation_with(&app, 237).await;
 
     let mut pages = Vec::new();
@@ -61,7 +61,7 @@ async fn paging_backwards_returns_every_message_exactly_once_in_order() {
 
 #[tokio::test]
 async fn paging_forwards_with_after_returns_every_message_exactly_once_in_order() {
-    let app = spawn_app().await;
+    let app = spawn_app_unthrottled().await;
     let (lucas, conversation) = conversation_with(&app, 237).await;
 
     let mut all = Vec::new();
@@ -82,7 +82,7 @@ async fn paging_forwards_with_after_returns_every_message_exactly_once_in_order(
 
 #[tokio::test]
 async fn the_latest_page_defaults_to_fifty_and_limits_are_clamped() {
-    let app = spawn_app().await;
+    let app = spawn_app_unthrottled().await;
     let (lucas, conversation) = conversation_with(&app, 120).await;
 
     let latest = app.history(&lucas, conversation.id, "").await;
@@ -101,7 +101,7 @@ async fn the_latest_page_defaults_to_fifty_and_limits_are_clamped() {
 
 #[tokio::test]
 async fn before_and_after_together_are_refused() {
-    let app = spawn_app().await;
+    let app = spawn_app_unthrottled().await;
     let emma = app.login(EMMA).await;
     let conversation = app.only_conversation(&emma).await;
 
@@ -126,4 +126,59 @@ async fn before_and_after_together_are_refused() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(error_code(&body), "invalid_input");
     }
+}
+
+#[tokio::test]
+async fn a_client_that_missed_a_thousand_messages_catches_up_exactly_once_in_order() {
+    let app = spawn_app_unthrottled().await;
+    let (lucas, conversation) = conversation_with(&app, 1_000).await;
+
+    // The client knew nothing after seq 0; it pages with `after` until `has_more` is false.
+    let started = std::time::Instant::now();
+    let mut caught_up = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = app
+            .history(
+                &lucas,
+                conversation.id,
+                &format!("?after={after}&limit=100"),
+            )
+            .await;
+        after = page.messages.last().map_or(after, |message| message.seq.0);
+        caught_up.extend(page.messages);
+        if !page.has_more {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+
+    assert_ascending_and_complete(&caught_up, 1_000);
+    println!("caught up 1000 missed messages in {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_cursor_past_the_last_message_is_an_invalid_cursor() {
+    let app = spawn_app().await;
+    let (lucas, conversation) = conversation_with(&app, 3).await;
+
+    let at_end = app
+        .get(
+            &format!("/api/conversations/{}/messages?after=3", conversation.id),
+            &lucas.token,
+        )
+        .await;
+    let past_end = app
+        .get(
+            &format!("/api/conversations/{}/messages?after=4", conversation.id),
+            &lucas.token,
+        )
+        .await;
+
+    assert_eq!(at_end.status(), 200);
+    assert_eq!(past_end.status(), 400);
+    assert_eq!(
+        error_code(&past_end.json::<Value>().await.unwrap()),
+        "invalid_cursor"
+    );
 }

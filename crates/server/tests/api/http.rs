@@ -252,3 +252,130 @@ async fn only_configured_origins_pass_cors() {
             .contains_key("access-control-allow-origin")
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_a_csp_with_the_inline_script_hash() {
+    use base64::Engine;
+    use sha2::Digest;
+    let dist = tempfile::tempdir().unwrap();
+    let inline = "import init, * as bindings from '/colloque-1a2b.js';\nwindow.wasmBindings = bindings;\ninit();";
+    std::fs::write(
+        dist.path().join("index.html"),
+        format!(
+            "<!doctype html><html><head><title>Colloque</title>\
+             <script type=\"module\">{inline}</script></head><body></body></html>"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("colloque_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let dist_path = dist.path().to_path_buf();
+    let app = spawn_app_with(|config| {
+        config.static_dir = Some(dist_path);
+        config.allowed_origins = vec!["https://app.colloque.test".into()];
+    })
+    .await;
+    let expected_hash = format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(inline.as_bytes()))
+    );
+
+    for path in [
+        "/",
+        "/medecin/messages/3",
+        "/colloque_bg.wasm",
+        "/api/health",
+        "/api/nothing-here",
+        "/api/me",
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' {expected_hash};"
+            )),
+            "{path}: {csp}"
+        );
+        for directive in [
+            "default-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {directive} missing");
+        }
+        assert!(csp.contains("connect-src 'self'"), "{path}");
+        assert!(
+            csp.contains("https://app.colloque.test wss://app.colloque.test"),
+            "{path}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        if path.starts_with("/api") {
+            assert_eq!(headers["cache-control"], "no-store", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_servers_own_origin_passes_cors_like_the_configured_ones() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/conversations"))
+        .header("origin", format!("http://localhost:{}", app.port))
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        format!("http://localhost:{}", app.port).as_str()
+    );
+}
+
+#[tokio::test]
+async fn production_refuses_to_build_without_an_explicit_secret_and_origins() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let bare = colloque_server::Config {
+        production: true,
+        ..colloque_server::Config::for_tests(data_dir.path().to_path_buf())
+    };
+    let with_secret = colloque_server::Config {
+        jwt_secret: Some(secrecy::SecretString::from(TEST_SECRET)),
+        ..bare.clone()
+    };
+    let complete = colloque_server::Config {
+        allowed_origins: vec!["https://colloque.example.fr".into()],
+        ..with_secret.clone()
+    };
+
+    let no_secret = colloque_server::Application::build(bare).await;
+    let no_origins = colloque_server::Application::build(with_secret).await;
+    let started = colloque_server::Application::build(complete).await;
+
+    assert!(
+        no_secret
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("COLLOQUE_JWT_SECRET")
+    );
+    assert!(
+        no_origins
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("COLLOQUE_ALLOWED_ORIGINS")
+    );
+    assert!(started.is_ok());
+    // Nothing was generated: production never writes a secret of its own.
+    assert!(!data_dir.path().join("jwt_secret").exists());
+}

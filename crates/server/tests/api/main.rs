@@ -1,11 +1,17 @@
 //! Integration tests: a real server per test (port 0, fresh SQLite file, demo data), driven
 //! over real HTTP and real WebSockets.
 
+mod audit;
 mod auth;
 mod conversations;
+mod fuzz;
 mod helpers;
 mod history;
 mod http;
+mod login_throttling;
 mod messages;
+mod sessions;
+mod shutdown;
 mod tokens;
 mod websocket;
+mod ws_limits;

@@ -104,6 +104,20 @@ async fn bad_tokens(app: &TestApp) -> Vec<(&'static str, String)> {
         base64url(br#"{"alg":"none","typ":"JWT"}"#),
         base64url(&serde_json::to_vec(&good).unwrap())
     );
+    let mut typed_header = Header::new(Algorithm::HS256);
+    typed_header.typ = Some("at+jwt".into());
+    let wrong_typ = jsonwebtoken::encode(
+        &typed_header,
+        &good,
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
+    let other_algorithm = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS512),
+        &good,
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
     vec![
         (
             "control: the untampered claims are accepted",
@@ -118,6 +132,8 @@ async fn bad_tokens(app: &TestApp) -> Vec<(&'static str, String)> {
         ("wrong issuer", sign(&wrong_issuer, TEST_SECRET)),
         ("not yet valid", sign(&not_yet_valid, TEST_SECRET)),
         ("alg none", unsigned),
+        ("wrong typ", wrong_typ),
+        ("HS512 instead of HS256, same secret", other_algorithm),
         ("garbage", "not.a.token".into()),
     ]
 }

@@ -1,0 +1,394 @@
+//! The audit trail (HIPAA "audit controls"): an append-only table of who did what, when and
+//! from where — logins (successful, failed, throttled), refreshes, logouts, revocations, every
+//! read of a conversation, every refused access to an object, every refused WebSocket frame and
+//! foreign `Origin`.
+//!
+//! It never holds message bodies, passwords or tokens. A failed login for an email that has no
+//! account stores a SHA-256 of the normalised email (a pseudonym that lets `audit-export` find
+//! it), not the email. Append-only is enforced by triggers (migration 0002): rows cannot be
+//! updated, and only [`purge`] can delete, and only rows older than the retention.
+//!
+//! Entries are written synchronously, before the answer: an access to health data that was not
+//! recorded did not happen. A failing audit write is logged loudly but does not fail the
+//! request (availability of care comes first; see docs/security.md).
+
+use crate::state::AppState;
+use crate::util::{DAY_MS, now_ms};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use colloque_protocol::{ConversationId, Timestamp, UserId};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{SqliteExecutor, SqlitePool};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A successful login.
+    Login,
+    /// A failed login (unknown email, wrong password, disabled account).
+    LoginFailed,
+    /// A login refused by throttling, before the password was checked.
+    LoginThrottled,
+    /// A token renewed.
+    Refresh,
+    /// A session ended by its user.
+    Logout,
+    /// Open sockets closed because their session ended (logout elsewhere, disabled, idle).
+    SessionRevoked,
+    /// An account disabled by an administrator (every session revoked).
+    AccountDisabled,
+    /// An account enabled again.
+    AccountEnabled,
+    /// The conversation list read.
+    ConversationsListed,
+    /// One conversation's summary read.
+    ConversationOpened,
+    /// A page of a conversation's messages read.
+    HistoryRead,
+    /// A 403 or 404 on an object (a conversation the caller does not take part in...).
+    AccessDenied,
+    /// A WebSocket frame refused for authorization (not found, forbidden, rate limited).
+    WsFrameRefused,
+    /// A request or socket refused for its `Origin`.
+    OriginRefused,
+    /// The trail exported by an administrator.
+    AuditExported,
+}
+
+impl Action {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::LoginThrottled => "login_throttled",
+            Action::Refresh => "refresh",
+            Action::Logout => "logout",
+            Action::SessionRevoked => "session_revoked",
+            Action::AccountDisabled => "account_disabled",
+            Action::AccountEnabled => "account_enabled",
+            Action::ConversationsListed => "conversations_listed",
+            Action::ConversationOpened => "conversation_opened",
+            Action::HistoryRead => "history_read",
+            Action::AccessDenied => "access_denied",
+            Action::WsFrameRefused => "ws_frame_refused",
+            Action::OriginRefused => "origin_refused",
+            Action::AuditExported => "audit_exported",
+        }
+    }
+}
+
+/// Which door the request came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// A REST call.
+    Rest,
+    /// A WebSocket frame or upgrade.
+    Ws,
+    /// The admin command line.
+    Cli,
+    /// The server itself (sweeper, purge).
+    System,
+}
+
+impl Transport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Transport::Rest => "rest",
+            Transport::Ws => "ws",
+            Transport::Cli => "cli",
+            Transport::System => "system",
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The client address (the proxy's, unless `trust_forwarded_for`).
+    pub ip: Option<String>,
+    /// The `User-Agent`, truncated.
+    pub user_agent: Option<String>,
+    /// REST, WebSocket, CLI or the server itself.
+    pub transport: Transport,
+}
+
+/// The longest user agent kept.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+impl Source {
+    /// The admin command line.
+    pub fn cli() -> Self {
+        Self {
+            ip: None,
+            user_agent: None,
+            transport: Transport::Cli,
+        }
+    }
+
+    /// The server itself.
+    pub fn system() -> Self {
+        Self {
+            ip: None,
+            user_agent: None,
+            transport: Transport::System,
+        }
+    }
+
+    /// The source of a request, from its peer address and headers.
+    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool, transport: Transport) -> Self {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string());
+        let forwarded = trust_forwarded_for
+            .then(|| forwarded_for(&parts.headers))
+            .flatten();
+        Self {
+            ip: forwarded.or(peer),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(|agent| agent.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            transport,
+        }
+    }
+
+    /// The same source, over the WebSocket.
+    pub fn over_ws(mut self) -> Self {
+        self.transport = Transport::Ws;
+        self
+    }
+}
+
+/// The last `X-Forwarded-For` entry: the one our own proxy appended (earlier ones are whatever
+/// the client claimed).
+fn forwarded_for(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let last = value.to_str().ok()?.rsplit(',').next()?.trim();
+    last.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
+impl<S> FromRequestParts<S> for Source
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(Source::from_parts(
+            parts,
+            state.security.trust_forwarded_for,
+            Transport::Rest,
+        ))
+    }
+}
+
+/// One entry to record.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// What.
+    pub action: Action,
+    /// Who, when known.
+    pub user_id: Option<UserId>,
+    /// A pseudonymised email, for failed logins of unknown accounts.
+    pub email_hash: Option<String>,
+    /// Which conversation, if any.
+    pub conversation_id: Option<ConversationId>,
+    /// A short machine-written detail: an error code, a refused origin. Never user text.
+    pub detail: Option<String>,
+}
+
+impl Entry {
+    /// `action` by `user`.
+    pub fn new(action: Action, user: Option<UserId>) -> Self {
+        Self {
+            action,
+            user_id: user,
+            email_hash: None,
+            conversation_id: None,
+            detail: None,
+        }
+    }
+
+    /// About this conversation.
+    pub fn conversation(mut self, id: ConversationId) -> Self {
+        self.conversation_id = Some(id);
+        self
+    }
+
+    /// With this detail.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// With this pseudonymised email.
+    pub fn email_hash(mut self, hash: String) -> Self {
+        self.email_hash = Some(hash);
+        self
+    }
+}
+
+/// SHA-256 (hex) of the normalised email, domain-separated. A pseudonym, not anonymisation:
+/// someone holding the trail and guessing an email can confirm the guess, so the trail is
+/// protected like the database it lives in.
+pub fn email_hash(email: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"colloque-audit-email\0");
+    hasher.update(email.trim().to_lowercase().as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Records an entry. Never fails the caller: a failed audit write is logged as an error.
+pub async fn record(db: impl SqliteExecutor<'_>, source: &Source, entry: Entry) {
+    if let Err(error) = insert(db, source, &entry, now_ms()).await {
+        tracing::error!(%error, action = entry.action.as_str(), "failed to write an audit entry");
+    }
+}
+
+async fn insert(
+    db: impl SqliteExecutor<'_>,
+    source: &Source,
+    entry: &Entry,
+    at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log
+             (at, user_id, email_hash, action, conversation_id, detail, ip, user_agent, transport)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(at.0)
+    .bind(entry.user_id.map(|id| id.0))
+    .bind(entry.email_hash.as_deref())
+    .bind(entry.action.as_str())
+    .bind(entry.conversation_id.map(|id| id.0))
+    .bind(entry.detail.as_deref())
+    .bind(source.ip.as_deref())
+    .bind(source.user_agent.as_deref())
+    .bind(source.transport.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One exported entry (a JSON line of `audit-export`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct Record {
+    /// Row id (increasing).
+    pub id: i64,
+    /// Milliseconds since the epoch, UTC.
+    pub at: i64,
+    /// The user, when known.
+    pub user_id: Option<i64>,
+    /// Pseudonymised email, for failed logins of unknown accounts.
+    pub email_hash: Option<String>,
+    /// What.
+    pub action: String,
+    /// Which conversation.
+    pub conversation_id: Option<i64>,
+    /// Detail.
+    pub detail: Option<String>,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+    /// rest, ws, cli or system.
+    pub transport: String,
+}
+
+/// One person's trail since `since`, oldest first: the entries of their user id and those of
+/// their email's pseudonym (failed logins).
+pub async fn export(
+    db: impl SqliteExecutor<'_>,
+    user: Option<UserId>,
+    email: &str,
+    since: Timestamp,
+) -> Result<Vec<Record>, sqlx::Error> {
+    sqlx::query_as::<_, Record>(
+        "SELECT id, at, user_id, email_hash, action, conversation_id, detail, ip, user_agent,
+                transport
+         FROM audit_log
+         WHERE (user_id = ?1 OR email_hash = ?2) AND at >= ?3
+         ORDER BY id",
+    )
+    .bind(user.map(|id| id.0))
+    .bind(email_hash(email))
+    .bind(since.0)
+    .fetch_all(db)
+    .await
+}
+
+/// Deletes entries older than `retention_days`. The only path allowed to delete (see the
+/// triggers of migration 0002): the cut-off is announced in `audit_purge` inside the same
+/// transaction, then withdrawn.
+pub async fn purge(
+    db: &SqlitePool,
+    retention_days: u32,
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let before = now.0 - i64::from(retention_days) * DAY_MS;
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("INSERT INTO audit_purge (before) VALUES (?1)")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    let deleted = sqlx::query("DELETE FROM audit_log WHERE at < ?1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM audit_purge")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// Purges now, then once a day, for as long as the server runs.
+pub async fn purge_daily(db: SqlitePool, retention_days: u32) {
+    let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    loop {
+        every_day.tick().await;
+        match purge(&db, retention_days, now_ms()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "purged old audit entries"),
+            Err(error) => tracing::error!(%error, "failed to purge old audit entries"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_email_pseudonym_ignores_case_and_spaces_and_is_not_the_email() {
+        let hash = email_hash(" Emma.Petit@colloque.test ");
+        assert_eq!(hash, email_hash("emma.petit@colloque.test"));
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains("emma"));
+    }
+
+    #[test]
+    fn only_the_last_forwarded_for_entry_counts() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
+        assert_eq!(forwarded_for(&headers).as_deref(), Some("10.0.0.7"));
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(forwarded_for(&headers), None);
+    }
+}

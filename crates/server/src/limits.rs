@@ -1,0 +1,175 @@
+//! In-memory rate limits: a token bucket per user for sends, and failure counters per account
+//! and per address for logins.
+//!
+//! In memory on purpose: one server process owns one database (SQLite), so there is no other
+//! replica to share counters with, and a restart forgetting them costs an attacker's budget at
+//! most one more window. Maps are pruned as they grow, so a flood of distinct keys cannot
+//! exhaust memory.
+
+use crate::config::RateLimit;
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Above this many keys, idle entries are pruned before inserting.
+const PRUNE_ABOVE: usize = 10_000;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update is a single, complete map operation: a poisoned lock holds consistent data.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A token bucket per key: `max` tokens, refilled continuously at `max` per `window`. Bursts up
+/// to `max` pass, then the steady rate.
+#[derive(Clone)]
+pub struct TokenBuckets<K> {
+    limit: RateLimit,
+    buckets: Arc<Mutex<HashMap<K, (f64, Instant)>>>,
+}
+
+impl<K: Hash + Eq + Clone> TokenBuckets<K> {
+    /// A bucket of `limit.max` tokens per key.
+    pub fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            buckets: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Takes one token for `key`, or says how long until one is available.
+    pub fn take(&self, key: &K) -> Result<(), Duration> {
+        self.take_at(key, Instant::now())
+    }
+
+    fn take_at(&self, key: &K, now: Instant) -> Result<(), Duration> {
+        let capacity = f64::from(self.limit.max.max(1));
+        let per_second = capacity / self.limit.window.as_secs_f64().max(0.001);
+        let mut buckets = lock(&self.buckets);
+        if buckets.len() > PRUNE_ABOVE {
+            // A bucket that would be full again is the same as no bucket.
+            let full_after = self.limit.window;
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < full_after);
+        }
+        let (tokens, at) = buckets.entry(key.clone()).or_insert((capacity, now));
+        let refilled = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(capacity);
+        *at = now;
+        if refilled >= 1.0 {
+            *tokens = refilled - 1.0;
+            Ok(())
+        } else {
+            *tokens = refilled;
+            Err(Duration::from_secs_f64((1.0 - refilled) / per_second))
+        }
+    }
+}
+
+/// Counts failures per key in a sliding window; a key with `max` failures in the window is
+/// throttled until the oldest one leaves it.
+#[derive(Clone)]
+pub struct FailureWindows<K> {
+    limit: RateLimit,
+    failures: Arc<Mutex<HashMap<K, VecDeque<Instant>>>>,
+}
+
+impl<K: Hash + Eq + Clone> FailureWindows<K> {
+    /// `limit.max` failures per `limit.window`.
+    pub fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            failures: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// `Err(wait)` when `key` has used up its failures.
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut failures = lock(&self.failures);
+        let Some(times) = failures.get_mut(key) else {
+            return Ok(());
+        };
+        self.forget_old(times, now);
+        if times.len() >= self.limit.max as usize {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err(self.limit.window.saturating_sub(now.duration_since(oldest)));
+        }
+        Ok(())
+    }
+
+    /// Records one failure for `key`.
+    pub fn fail(&self, key: &K) {
+        let now = Instant::now();
+        let mut failures = lock(&self.failures);
+        if failures.len() > PRUNE_ABOVE {
+            let window = self.limit.window;
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|last| now.duration_since(*last) < window)
+            });
+        }
+        let times = failures.entry(key.clone()).or_default();
+        self.forget_old(times, now);
+        times.push_back(now);
+        // Never more than needed to decide.
+        while times.len() > self.limit.max as usize {
+            times.pop_front();
+        }
+    }
+
+    /// Forgets `key`'s failures (a successful login of that account).
+    pub fn clear(&self, key: &K) {
+        lock(&self.failures).remove(key);
+    }
+
+    fn forget_old(&self, times: &mut VecDeque<Instant>, now: Instant) {
+        while times
+            .front()
+            .is_some_and(|time| now.duration_since(*time) >= self.limit.window)
+        {
+            times.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_lets_a_burst_through_then_refills_at_the_steady_rate() {
+        let buckets = TokenBuckets::new(RateLimit::per_minute(3));
+        let start = Instant::now();
+        for _ in 0..3 {
+            buckets.take_at(&1, start).unwrap();
+        }
+        let wait = buckets.take_at(&1, start).unwrap_err();
+        assert!(wait <= Duration::from_secs(20) && wait > Duration::from_secs(19));
+        // Other keys have their own bucket.
+        buckets.take_at(&2, start).unwrap();
+        // One token every 20 s.
+        buckets
+            .take_at(&1, start + Duration::from_secs(20))
+            .unwrap();
+        assert!(
+            buckets
+                .take_at(&1, start + Duration::from_secs(21))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn failures_throttle_a_key_after_the_maximum_and_clear_resets_it() {
+        let windows = FailureWindows::new(RateLimit::per_minutes(2, 15));
+        windows.check(&"a").unwrap();
+        windows.fail(&"a");
+        windows.check(&"a").unwrap();
+        windows.fail(&"a");
+        assert!(windows.check(&"a").is_err());
+        windows.check(&"b").unwrap();
+        windows.clear(&"a");
+        windows.check(&"a").unwrap();
+    }
+}

@@ -1,0 +1,191 @@
+//! The audit trail: what is recorded, what never is, append-only, export, retention.
+
+use crate::helpers::*;
+use colloque_protocol::ClientFrame;
+use colloque_server::util::{DAY_MS, now_ms};
+use serde_json::json;
+
+fn actions(trail: &[colloque_server::audit::Record]) -> Vec<&str> {
+    trail.iter().map(|record| record.action.as_str()).collect()
+}
+
+#[tokio::test]
+async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
+    let app = spawn_app().await;
+    app.post_login(EMMA, "wrong password").await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    let id = conversation.id;
+    app.get(&format!("/api/conversations/{id}"), &emma.token)
+        .await;
+    app.history(&emma, id, "?after=0").await;
+    app.post("/api/auth/refresh", &emma.token, &json!({})).await;
+    app.post("/api/auth/logout", &emma.token, &json!({})).await;
+
+    let trail = app.audit_of(EMMA).await;
+
+    assert_eq!(
+        actions(&trail),
+        [
+            "login_failed",
+            "login",
+            "conversations_listed",
+            "conversation_opened",
+            "history_read",
+            "refresh",
+            "logout",
+        ]
+    );
+    let history = &trail[4];
+    assert_eq!(history.user_id, Some(emma.id.0));
+    assert_eq!(history.conversation_id, Some(id.0));
+    assert_eq!(history.ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(history.transport, "rest");
+    assert!(history.at > 0);
+}
+
+#[tokio::test]
+async fn refused_accesses_over_rest_and_websocket_are_recorded() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    let hugo = app.login(HUGO).await;
+    let mut socket = app.socket(&hugo).await;
+
+    app.get(
+        &format!("/api/conversations/{}/messages", conversation.id),
+        &hugo.token,
+    )
+    .await;
+    socket
+        .send(&ClientFrame::Send {
+            conversation_id: conversation.id,
+            client_id: new_client_id(),
+            body: "intrusion".into(),
+        })
+        .await;
+    socket.next_error().await;
+
+    let trail = app.audit_of(HUGO).await;
+    let denied: Vec<_> = trail
+        .iter()
+        .filter(|record| matches!(record.action.as_str(), "access_denied" | "ws_frame_refused"))
+        .collect();
+    assert_eq!(denied.len(), 2);
+    assert_eq!(denied[0].action, "access_denied");
+    assert_eq!(denied[0].transport, "rest");
+    assert_eq!(denied[1].action, "ws_frame_refused");
+    assert_eq!(denied[1].transport, "ws");
+    for record in denied {
+        assert_eq!(record.conversation_id, Some(conversation.id.0));
+        assert_eq!(record.detail.as_deref(), Some("NotFound"));
+    }
+}
+
+#[tokio::test]
+async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
+    let app = spawn_app().await;
+    app.post_login("nobody@colloque.test", "hunter2-password")
+        .await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    app.send_ok(
+        &emma,
+        conversation.id,
+        "mon traitement me donne des nausées",
+    )
+    .await;
+    app.history(&emma, conversation.id, "").await;
+
+    let unknown = app.audit_of("nobody@colloque.test").await;
+    let everything: Vec<String> = sqlx::query_scalar(
+        "SELECT json_array(at, user_id, email_hash, action, conversation_id, detail, ip,
+                           user_agent, transport) FROM audit_log",
+    )
+    .fetch_all(&app.db().await)
+    .await
+    .unwrap();
+
+    assert_eq!(unknown[0].action, "login_failed");
+    assert_eq!(unknown[0].user_id, None);
+    assert_eq!(unknown[0].email_hash.as_ref().map(String::len), Some(64));
+    let dump = everything.join("\n");
+    for secret in [
+        "nausées",
+        "hunter2",
+        "nobody@colloque.test",
+        emma.token.as_str(),
+        &emma.token[..20],
+    ] {
+        assert!(!dump.contains(secret), "the trail contains {secret:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_trail_cannot_be_changed_and_only_old_entries_are_purged() {
+    let app = spawn_app().await;
+    app.login(EMMA).await;
+    let db = app.db().await;
+    let old = now_ms().0 - 400 * DAY_MS;
+    sqlx::query("INSERT INTO audit_log (at, action, transport) VALUES (?1, 'login', 'rest')")
+        .bind(old)
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let update = sqlx::query("UPDATE audit_log SET action = 'nothing'")
+        .execute(&db)
+        .await;
+    let delete = sqlx::query("DELETE FROM audit_log").execute(&db).await;
+    let purged = colloque_server::audit::purge(&db, 365, now_ms())
+        .await
+        .unwrap();
+
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    assert!(delete.is_err());
+    assert_eq!(purged, 1);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(left >= 1, "the recent login stays");
+    // The purge window is closed again.
+    assert!(
+        sqlx::query("DELETE FROM audit_log")
+            .execute(&db)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn disabling_an_account_is_recorded_with_the_revoked_sessions() {
+    let app = spawn_app().await;
+    app.login(HUGO).await;
+
+    colloque_server::admin::set_disabled(&app.db().await, HUGO, true)
+        .await
+        .unwrap();
+
+    let trail = app.audit_of(HUGO).await;
+    let disabled = trail
+        .iter()
+        .find(|record| record.action == "account_disabled")
+        .expect("recorded");
+    assert_eq!(disabled.transport, "cli");
+    assert_eq!(disabled.detail.as_deref(), Some("1 sessions revoked"));
+}
+
+#[tokio::test]
+async fn the_export_starts_at_since() {
+    let app = spawn_app().await;
+    app.login(EMMA).await;
+    let db = app.db().await;
+
+    let future = colloque_protocol::Timestamp(now_ms().0 + DAY_MS);
+    let nothing = colloque_server::admin::audit_export(&db, EMMA, future)
+        .await
+        .unwrap();
+
+    assert!(nothing.is_empty());
+}

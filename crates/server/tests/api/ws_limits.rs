@@ -1,0 +1,272 @@
+//! WebSocket defences: Origin allowlist, authentication deadline, idle timeout, heartbeats,
+//! per-user rate limit, queue overflow.
+
+use crate::helpers::*;
+use colloque_protocol::{ClientFrame, ErrorCode, ServerFrame};
+use colloque_server::RateLimit;
+use futures_util::StreamExt;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A wait limit for frames the server sends by itself.
+const WAIT: Duration = Duration::from_secs(3);
+
+#[tokio::test]
+async fn a_foreign_origin_gets_403_and_no_upgrade() {
+    let app = spawn_app().await;
+
+    let refused = app.socket_from_origin("https://evil.example").await;
+    let null = app.socket_from_origin("null").await;
+
+    assert_eq!(refused.err(), Some(403));
+    assert_eq!(null.err(), Some(403));
+    let trail = app.db().await;
+    let refusals: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'origin_refused'")
+            .fetch_one(&trail)
+            .await
+            .unwrap();
+    assert_eq!(refusals, 2);
+}
+
+#[tokio::test]
+async fn the_servers_own_origin_the_configured_ones_and_clients_without_origin_are_let_in() {
+    let app = spawn_app_with(|config| {
+        config.allowed_origins = vec!["https://app.colloque.test".into()];
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+
+    let own = app
+        .socket_from_origin(&format!("http://127.0.0.1:{}", app.port))
+        .await;
+    let localhost = app
+        .socket_from_origin(&format!("http://localhost:{}", app.port))
+        .await;
+    let configured = app.socket_from_origin("https://app.colloque.test").await;
+    let trunk_dev = app.socket_from_origin("http://127.0.0.1:8081").await;
+
+    for (case, socket) in [
+        ("own", own),
+        ("localhost", localhost),
+        ("configured", configured),
+        ("trunk dev (not production)", trunk_dev),
+    ] {
+        let mut socket = socket.unwrap_or_else(|status| panic!("{case}: refused with {status}"));
+        socket
+            .send(&ClientFrame::Auth {
+                token: emma.token.clone(),
+            })
+            .await;
+        assert!(
+            matches!(socket.next_frame().await, ServerFrame::Ready { .. }),
+            "{case}"
+        );
+    }
+    // No Origin at all (a native client): the helper's usual socket.
+    app.socket(&emma).await.assert_nothing_pending().await;
+}
+
+#[tokio::test]
+async fn a_socket_that_does_not_authenticate_in_time_is_closed_with_1008() {
+    let app =
+        spawn_app_with(|config| config.limits.ws_auth_timeout = Duration::from_millis(200)).await;
+    let mut socket = app.raw_socket().await;
+
+    assert_eq!(socket.closed_with().await, Some(1008));
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_closed_after_the_idle_timeout() {
+    let app = spawn_app_with(|config| {
+        config.limits.ws_idle_timeout = Duration::from_millis(300);
+        config.limits.ws_heartbeat = Duration::from_secs(60);
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+    let mut socket = app.socket(&emma).await;
+
+    // The client sends nothing at all; the server closes on its own.
+    assert_eq!(socket.closed_with().await, Some(1001));
+}
+
+#[tokio::test]
+async fn the_server_pings_and_closes_a_peer_that_stops_answering() {
+    let app = spawn_app_with(|config| {
+        config.limits.ws_heartbeat = Duration::from_millis(100);
+        config.limits.ws_idle_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+    let mut socket = app.socket(&emma).await;
+
+    // A dead peer: the client does not read, so it never answers the server's pings. The
+    // heartbeat is configured small, so two intervals pass quickly.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut pings = 0;
+    let close = tokio::time::timeout(WAIT, async {
+        loop {
+            match socket.stream.next().await {
+                Some(Ok(WsMessage::Ping(_))) => pings += 1,
+                Some(Ok(WsMessage::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(other)) => panic!("unexpected {other:?}"),
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
+    assert!(pings >= 1, "the server pinged");
+    assert_eq!(close, Some(1001));
+}
+
+#[tokio::test]
+async fn a_peer_that_answers_pings_stays_connected_past_two_heartbeats() {
+    let app = spawn_app_with(|config| {
+        config.limits.ws_heartbeat = Duration::from_millis(100);
+        config.limits.ws_idle_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+    let mut socket = app.socket(&emma).await;
+
+    // Reading is what makes tungstenite answer pings, as a browser does by itself.
+    let mut pings = 0;
+    while pings < 6 {
+        match tokio::time::timeout(WAIT, socket.stream.next()).await {
+            Ok(Some(Ok(WsMessage::Ping(_)))) => pings += 1,
+            other => panic!("expected pings, got {other:?}"),
+        }
+    }
+
+    socket.assert_nothing_pending().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
+    let app = spawn_app_with(|config| {
+        config.limits.sends = RateLimit {
+            max: 10,
+            window: Duration::from_secs(3600),
+        };
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+
+    // 4 over REST, then a flood of 30 over one socket, then one over another socket.
+    for n in 0..4 {
+        app.send_ok(&emma, conversation.id, &format!("rest {n}"))
+            .await;
+    }
+    let mut first = app.socket(&emma).await;
+    let mut second = app.socket(&emma).await;
+    let mut sent = Vec::new();
+    for n in 0..30 {
+        let client_id = new_client_id();
+        sent.push(client_id);
+        first
+            .send(&ClientFrame::Send {
+                conversation_id: conversation.id,
+                client_id,
+                body: format!("flood {n}"),
+            })
+            .await;
+    }
+    let (mut acked, mut throttled) = (0, Vec::new());
+    for _ in 0..30 {
+        match first.next_frame().await {
+            ServerFrame::Ack { .. } => acked += 1,
+            ServerFrame::Error { error, client_id } => {
+                assert_eq!(error.code, ErrorCode::RateLimited);
+                throttled.push(client_id.expect("the refused send's client id"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let client_id = new_client_id();
+    second
+        .send(&ClientFrame::Send {
+            conversation_id: conversation.id,
+            client_id,
+            body: "other tab".into(),
+        })
+        .await;
+    let from_second_tab = loop {
+        // Skip the first socket's messages pushed to this tab.
+        match second.next_frame().await {
+            ServerFrame::Message { .. } => continue,
+            other => break other,
+        }
+    };
+    let rest = app
+        .send_message(&emma, conversation.id, new_client_id(), "rest again")
+        .await;
+
+    assert_eq!(acked, 6, "10 per hour, 4 used over REST");
+    assert_eq!(throttled, sent[6..].to_vec());
+    match from_second_tab {
+        ServerFrame::Error {
+            error,
+            client_id: id,
+        } => {
+            assert_eq!(error.code, ErrorCode::RateLimited);
+            assert_eq!(id, Some(client_id));
+        }
+        other => panic!("expected rate_limited, got {other:?}"),
+    }
+    assert_eq!(rest.status(), 429);
+    assert!(rest.headers().contains_key("retry-after"));
+    assert_eq!(error_code(&rest.json().await.unwrap()), "rate_limited");
+    // The socket still works for everything else.
+    first.assert_nothing_pending().await;
+}
+
+#[tokio::test]
+async fn a_socket_whose_queue_overflows_gets_resync_required_then_1013() {
+    let app = spawn_app_with(|config| {
+        config.limits.ws_queue = 2;
+        config.limits.sends = RateLimit::per_minute(1_000_000);
+    })
+    .await;
+    let emma = app.login(EMMA).await;
+    let martin = app.login(MARTIN).await;
+    let conversation = app.only_conversation(&emma).await;
+    let mut reader = app.socket_with_small_buffer(&emma).await;
+
+    // The reader stops reading; with a small receive buffer, TCP fills up quickly, the
+    // server's writer blocks, and pushes pile up in the socket's queue (2 frames) until the
+    // hub cuts it off.
+    // Loopback buffers hold a few MB (the server's send buffer is sized for a 64 KiB MSS), so
+    // push about 8 MB: 4-byte characters make 36 KB messages.
+    let body = "𝄞".repeat(9_000);
+    let sends = 220;
+    for _ in 0..sends {
+        app.send_ok(&martin, conversation.id, &body).await;
+    }
+
+    let mut messages = 0;
+    let code = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match reader.next_event().await {
+                Event::Frame(frame) => match *frame {
+                    ServerFrame::Message { .. } => messages += 1,
+                    ServerFrame::Error { error, .. } => {
+                        assert_eq!(error.code, ErrorCode::ResyncRequired);
+                        return reader.closed_with().await;
+                    }
+                    other => panic!("unexpected {other:?}"),
+                },
+                Event::Closed(code) => panic!("closed ({code:?}) without resync_required"),
+            }
+        }
+    })
+    .await
+    .expect("the socket ended");
+    assert_eq!(code, Some(1013));
+    assert!(
+        messages < sends,
+        "{messages} of {sends} delivered before the cut"
+    );
+}
