@@ -7,6 +7,8 @@
 //!   with demo data on http://127.0.0.1:8080.
 //! - `cargo xtask test`: install what is missing (Chromium + ChromeDriver too), then run every
 //!   test layer and end with one line `N passed, N failed`.
+//! - `cargo xtask chaos [--messages N] [--kills K]`: the chaos test in release with large numbers
+//!   (10,000 messages, 10 SIGKILLs by default) and the resync benchmark.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -28,6 +30,8 @@ commands:
   build   build the app in release into dist/ and print the bundle sizes
   size    print the bundle sizes of the current dist/
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
+  chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
+          the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
 ";
 
 fn main() -> ExitCode {
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         Some("build") => tools::ensure_all(&root, false).and_then(|env| build_dist(&root, &env)),
         Some("size") => print_sizes(&root.join("dist")),
         Some("lint") => cmd_lint(&root),
+        Some("chaos") => cmd_chaos(&root, &args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -263,6 +268,54 @@ fn cmd_test(root: &Path) -> Result {
     } else {
         Err("some tests failed".into())
     }
+}
+
+/// `cargo xtask chaos`: the server's chaos test (crates/server/tests/chaos) in release, with
+/// large numbers, output streamed. Flags become the test's `CHAOS_*` variables.
+fn cmd_chaos(root: &Path, args: &[String]) -> Result {
+    let mut env = vec![
+        ("CHAOS_MESSAGES", "10000".to_string()),
+        ("CHAOS_KILLS", "10".to_string()),
+        ("CHAOS_RESYNC", "1".to_string()),
+    ];
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let name = match flag.as_str() {
+            "--messages" => "CHAOS_MESSAGES",
+            "--kills" => "CHAOS_KILLS",
+            "--cuts" => "CHAOS_CUTS",
+            "--seed" => "CHAOS_SEED",
+            other => return Err(format!("chaos: unknown option {other}\n{USAGE}")),
+        };
+        let value = rest
+            .next()
+            .filter(|v| v.parse::<u64>().is_ok())
+            .ok_or_else(|| format!("chaos: {flag} needs a number"))?;
+        env.retain(|(n, _)| *n != name);
+        env.push((name, value.clone()));
+    }
+    step(&format!(
+        "Chaos test (release): {}",
+        env.iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root).args([
+        "test",
+        "--release",
+        "-p",
+        "colloque-server",
+        "--test",
+        "chaos",
+        "--",
+        "--nocapture",
+        // One test at a time, so that the resync figure is not measured under the chaos load.
+        "--test-threads=1",
+    ]);
+    cmd.envs(env);
+    run(&mut cmd)
 }
 
 fn cmd_lint(root: &Path) -> Result {
