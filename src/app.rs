@@ -1,6 +1,7 @@
 //! Routes, the provider tree and the app root.
 
 use crate::components::error_view::Loading;
+use crate::components::idle_warning::IdleGuard;
 use crate::components::layout::Layout;
 use crate::config::Config;
 use crate::hooks::MessagingProvider;
@@ -14,6 +15,7 @@ use crate::pages::patient::{
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
 use crate::style::GlobalStyles;
+use crate::style_bridge::StyleProvider;
 use colloque_protocol::{ConversationId, Role};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -150,25 +152,60 @@ pub struct ProvidersProps {
     /// The messaging transport (tests); otherwise the browser WebSocket.
     #[prop_or_default]
     pub connector: Option<ConnectorRef>,
+    /// This tab's outbox id (tests mounting two "tabs" in one page); otherwise per tab.
+    #[prop_or_default]
+    pub tab_id: Option<AttrValue>,
     /// What the providers wrap.
     #[prop_or_default]
     pub children: Html,
 }
 
-/// Config, i18n, session and messaging contexts, in dependency order.
+/// Styles, config, i18n, session and messaging contexts, in dependency order. Needs a router
+/// above it (the session goes to the login page when it ends).
 #[component]
 pub fn Providers(props: &ProvidersProps) -> Html {
     html! {
-        <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
-            <I18nProvider lang={props.lang}>
-                <SessionProvider initial={props.session.clone()}>
-                    <MessagingProvider connector={props.connector.clone()}>
-                        <GlobalStyles />
-                        { props.children.clone() }
-                    </MessagingProvider>
-                </SessionProvider>
-            </I18nProvider>
-        </ContextProvider<Rc<Config>>>
+        <StyleProvider>
+            <GlobalStyles />
+            <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
+                <I18nProvider lang={props.lang}>
+                    <SessionProvider initial={props.session.clone()}>
+                        <SessionScope connector={props.connector.clone()} tab_id={props.tab_id.clone()}>
+                            { props.children.clone() }
+                        </SessionScope>
+                    </SessionProvider>
+                </I18nProvider>
+            </ContextProvider<Rc<Config>>>
+        </StyleProvider>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SessionScopeProps {
+    connector: Option<ConnectorRef>,
+    tab_id: Option<AttrValue>,
+    children: Html,
+}
+
+/// What lives exactly as long as one login. The messaging provider is keyed by the login:
+/// when the session ends it is unmounted, so its state (messages, pending sends) and its
+/// socket are dropped, and the next user starts from nothing. The inactivity guard runs only
+/// while someone is logged in.
+#[component]
+fn SessionScope(props: &SessionScopeProps) -> Html {
+    let session = use_session();
+    let key = session
+        .login_id()
+        .map_or_else(|| "none".to_owned(), |id| id.to_string());
+    html! {
+        <>
+            <MessagingProvider {key} connector={props.connector.clone()} tab_id={props.tab_id.clone()}>
+                { props.children.clone() }
+            </MessagingProvider>
+            if session.session().is_some() {
+                <IdleGuard />
+            }
+        </>
     }
 }
 
@@ -187,11 +224,11 @@ pub fn App() -> Html {
     match &*config {
         None => html! { <I18nProvider><Loading /></I18nProvider> },
         Some(config) => html! {
-            <Providers config={Rc::clone(config)}>
-                <BrowserRouter>
+            <BrowserRouter>
+                <Providers config={Rc::clone(config)}>
                     <Switch<Route> render={switch} />
-                </BrowserRouter>
-            </Providers>
+                </Providers>
+            </BrowserRouter>
         },
     }
 }

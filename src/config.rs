@@ -4,13 +4,22 @@
 use serde::Deserialize;
 use yew::prelude::*;
 
-/// Where the REST API and the WebSocket live.
+/// Automatic logoff after this much inactivity, unless `config.json` says otherwise.
+pub const DEFAULT_IDLE_TIMEOUT_SECS: u32 = 15 * 60;
+/// How long before the automatic logoff the warning shows.
+pub const IDLE_WARNING_SECS: u32 = 60;
+
+/// Where the REST API and the WebSocket live, and when an idle session ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Prefix put before `/api/...`; empty for the page's own origin.
     pub api_base: String,
     /// The WebSocket URL (`ws://host/ws` or `wss://host/ws`).
     pub ws_url: String,
+    /// Automatic logoff after this many milliseconds without activity (`idle_timeout_secs`).
+    pub idle_timeout_ms: u32,
+    /// The warning shows this many milliseconds before the logoff.
+    pub idle_warning_ms: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -19,6 +28,8 @@ struct RawConfig {
     api_base: String,
     #[serde(default)]
     ws_url: String,
+    #[serde(default)]
+    idle_timeout_secs: Option<u32>,
 }
 
 impl Config {
@@ -29,7 +40,31 @@ impl Config {
             "" => derive_ws_url(protocol, host),
             url => url.to_owned(),
         };
-        Self { api_base, ws_url }
+        Self {
+            api_base,
+            ws_url,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_SECS * 1000,
+            idle_warning_ms: IDLE_WARNING_SECS * 1000,
+        }
+    }
+
+    /// Sets the inactivity limit; the warning comes a minute before it, or at half of it
+    /// for limits under two minutes (end-to-end tests use a few seconds). 0 means the default.
+    pub fn with_idle_timeout_secs(self, secs: u32) -> Self {
+        let secs = if secs == 0 {
+            DEFAULT_IDLE_TIMEOUT_SECS
+        } else {
+            secs
+        };
+        let timeout = secs.saturating_mul(1000);
+        self.with_idle_timeout_ms(timeout, (timeout / 2).min(IDLE_WARNING_SECS * 1000))
+    }
+
+    /// Sets the inactivity limit and warning in milliseconds, unchecked (tests use tiny ones).
+    pub fn with_idle_timeout_ms(mut self, timeout: u32, warning: u32) -> Self {
+        self.idle_timeout_ms = timeout;
+        self.idle_warning_ms = warning.min(timeout);
+        self
     }
 
     /// Loads `config.json`; any failure (404, bad JSON, network) falls back to same origin.
@@ -42,6 +77,7 @@ impl Config {
         };
         let location = gloo_utils_location();
         Self::resolve(&raw.api_base, &raw.ws_url, &location.0, &location.1)
+            .with_idle_timeout_secs(raw.idle_timeout_secs.unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS))
     }
 }
 
@@ -86,6 +122,22 @@ mod tests {
             derive_ws_url("http:", "localhost:8080"),
             "ws://localhost:8080/ws"
         );
+    }
+
+    #[test]
+    fn the_idle_limit_defaults_to_fifteen_minutes_with_a_warning_a_minute_before() {
+        let config = Config::resolve("", "", "https:", "x");
+        assert_eq!(config.idle_timeout_ms, 900_000);
+        assert_eq!(config.idle_warning_ms, 60_000);
+        let short = config.clone().with_idle_timeout_secs(60);
+        assert_eq!(
+            (short.idle_timeout_ms, short.idle_warning_ms),
+            (60_000, 30_000)
+        );
+        let tiny = config.clone().with_idle_timeout_secs(4);
+        assert_eq!((tiny.idle_timeout_ms, tiny.idle_warning_ms), (4_000, 2_000));
+        let zero = config.with_idle_timeout_secs(0);
+        assert_eq!(zero.idle_timeout_ms, 900_000);
     }
 
     #[test]

@@ -130,6 +130,12 @@ table! {
     NotFoundTitle => "Page introuvable", "Page not found";
     NotFoundText => "Cette page n’existe pas ou n’est plus disponible.", "This page does not exist or is no longer available.";
     BackHome => "Retour à l’accueil", "Back to the home page";
+    IdleTitle => "Êtes-vous toujours là ?", "Are you still there?";
+    IdleText => "Sans action de votre part, vous serez déconnecté dans {} s, pour protéger vos données de santé.", "Unless you do something, you will be signed out in {} s, to protect your health data.";
+    IdleStay => "Rester connecté", "Stay signed in";
+    SessionEndedLoggedOut => "Vous êtes déconnecté. Vos messages ont été effacés de ce navigateur.", "You are signed out. Your messages have been removed from this browser.";
+    SessionEndedIdle => "Vous avez été déconnecté après une période d’inactivité, pour protéger vos données. Reconnectez-vous pour continuer.", "You were signed out after a period of inactivity, to protect your data. Sign in again to continue.";
+    SessionEndedExpired => "Votre session a expiré. Reconnectez-vous pour continuer.", "Your session has expired. Sign in again to continue.";
     ErrInvalidRequest => "La demande n’a pas pu être comprise. Réessayez.", "The request could not be understood. Please try again.";
     ErrEmptyBody => "Le message est vide.", "The message is empty.";
     ErrBodyTooLong => "Ce message est trop long.", "This message is too long.";

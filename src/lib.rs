@@ -13,5 +13,7 @@ pub mod i18n;
 pub mod pages;
 pub mod services;
 pub mod session;
+pub mod small_sort;
 pub mod style;
+pub mod style_bridge;
 pub mod time;

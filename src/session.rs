@@ -1,18 +1,47 @@
 //! The logged-in user. The token and profile live in sessionStorage (gone when the tab
 //! closes; never localStorage: this is a health app), and in a context for the components.
+//!
+//! Access tokens are short-lived (about 15 minutes). While the user is active the token is
+//! renewed at two thirds of its lifetime through `POST /api/auth/refresh`; a request refused
+//! with 401 gets one renewal and one retry (see [`crate::services::requests::Renewer`]), after
+//! which the session ends. However it ends (the logout button, inactivity, a revoked or expired
+//! session), the browser is wiped of health data ([`wipe_browser_storage`]) and the user is
+//! taken to the login page, which says why in plain words.
 
+use crate::app::Route;
 use crate::config::Config;
-use crate::services::{Api, auth};
+use crate::services::requests::{Renewer, RenewerRef};
+use crate::services::{Api, Error, auth};
 use colloque_protocol::{LoginResponse, Role, Timestamp, UserProfile};
+use futures_util::FutureExt;
+use futures_util::future::{LocalBoxFuture, Shared};
 use gloo_storage::{SessionStorage, Storage};
+use gloo_timers::callback::Timeout;
 use serde::{Deserialize, Serialize};
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 const STORAGE_KEY: &str = "colloque.session";
+/// Every key the app writes to browser storage starts with this.
+pub const STORAGE_PREFIX: &str = "colloque.";
+/// The one key that survives a logout: the language, a UI preference and not health data.
+pub const KEPT_KEY: &str = "colloque.lang";
+
+/// Lifetime assumed for a token whose `expires_at` cannot be trusted (the device's clock is
+/// far off): the server's access-token lifetime.
+const DEFAULT_LIFETIME_MS: i64 = 15 * 60 * 1000;
+/// Longer than this and the device clock is off: fall back to the default.
+const MAX_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
+/// Never renew more often than this, whatever the clock says.
+const MIN_RENEWAL_DELAY_MS: i64 = 500;
+/// After a renewal that could not reach the server, wait this long before activity may
+/// trigger another (offline, every keystroke would otherwise send one).
+const RETRY_AFTER_MS: f64 = 10_000.0;
 
 /// A logged-in user and their token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// The access token (JWT).
     pub token: String,
@@ -20,6 +49,17 @@ pub struct Session {
     pub expires_at: Timestamp,
     /// Who is logged in.
     pub user: UserProfile,
+}
+
+// Never print the token, even in a debug dump.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user.id)
+            .finish()
+    }
 }
 
 impl From<LoginResponse> for Session {
@@ -43,24 +83,373 @@ impl Session {
         // If storage is unavailable the session simply lasts until the page reloads.
         let _ = SessionStorage::set(STORAGE_KEY, self);
     }
+}
 
-    fn forget() {
-        SessionStorage::delete(STORAGE_KEY);
+/// True for a localStorage key that may hold health data: every `colloque.*` key (the
+/// outbox, drafts, cached messages) but the language preference.
+pub fn is_health_key(key: &str) -> bool {
+    key.starts_with(STORAGE_PREFIX) && key != KEPT_KEY
+}
+
+/// Removes every trace of the session and its health data from this browser: all of
+/// sessionStorage, and every [`is_health_key`] of localStorage. Never panics: storage may be
+/// disabled.
+pub fn wipe_browser_storage() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Ok(Some(storage)) = window.session_storage() {
+        let _ = storage.clear();
+    }
+    if let Ok(Some(storage)) = window.local_storage() {
+        let count = storage.length().unwrap_or(0);
+        // Collect first: removing while indexing would skip keys.
+        let doomed: Vec<String> = (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter(|k| is_health_key(k))
+            .collect();
+        for key in doomed {
+            let _ = storage.remove_item(&key);
+        }
+    }
+}
+
+/// How long after receiving a token to renew it: two thirds of its lifetime. A lifetime the
+/// device clock makes absurd (already past, or over a day) counts as the usual 15 minutes.
+pub fn renewal_delay_ms(expires_at: Timestamp, now: Timestamp) -> u32 {
+    let lifetime = expires_at.0 - now.0;
+    let lifetime = if lifetime <= 0 || lifetime > MAX_LIFETIME_MS {
+        DEFAULT_LIFETIME_MS
+    } else {
+        lifetime
+    };
+    (lifetime * 2 / 3).max(MIN_RENEWAL_DELAY_MS) as u32
+}
+
+/// When to renew the token: a pure state machine fed by one timer (two thirds of the token's
+/// lifetime) and by the user's activity. The token is renewed only if the user did something
+/// since it was issued, so an idle session is left to run out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenewalClock {
+    active: bool,
+    due: bool,
+}
+
+impl RenewalClock {
+    /// A token was just received; `active` when the user is there (a login, a page load).
+    pub fn issued(active: bool) -> Self {
+        Self { active, due: false }
+    }
+
+    /// The user did something. True: renew now (the two-thirds mark already passed).
+    pub fn activity(&mut self) -> bool {
+        self.active = true;
+        self.due
+    }
+
+    /// Two thirds of the lifetime passed. True: renew now (there was activity).
+    pub fn two_thirds(&mut self) -> bool {
+        self.due = true;
+        self.active
+    }
+
+    /// A renewal started.
+    pub fn renewing(&mut self) {
+        *self = Self::default();
+    }
+
+    /// A renewal could not reach the server: try again at the next activity.
+    pub fn failed(&mut self) {
+        self.due = true;
+    }
+}
+
+/// Why the last session ended, for the login page's notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user pressed "Se déconnecter".
+    LoggedOut,
+    /// Automatic logoff after inactivity.
+    Idle,
+    /// The server no longer accepts the session (expired, revoked, account disabled).
+    Expired,
+}
+
+/// The session's state as the components see it.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct SessionState {
+    session: Option<Rc<Session>>,
+    /// Bumped at each login: identifies one session across its token renewals.
+    login_id: u64,
+    ended: Option<EndReason>,
+}
+
+type RenewFuture = Shared<LocalBoxFuture<'static, Option<Rc<str>>>>;
+
+/// The provider's side-effecting half, shared by the handles, the renewal timer and the
+/// requests waiting on a renewal. Holds the state itself (not only a Yew snapshot) because
+/// asynchronous code must see the current token, not the one of an old render.
+struct Core {
+    me: Weak<Core>,
+    api_base: Rc<str>,
+    state: RefCell<Rc<SessionState>>,
+    rerender: RefCell<Option<yew::functional::UseForceUpdateHandle>>,
+    navigator: RefCell<Option<Navigator>>,
+    clock: Cell<RenewalClock>,
+    timer: RefCell<Option<Timeout>>,
+    renewal: RefCell<Option<RenewFuture>>,
+    /// When the last renewal started (`Date.now()`).
+    last_attempt: Cell<f64>,
+}
+
+impl Core {
+    fn new(api_base: &str, initial: Option<Session>) -> Rc<Core> {
+        let login_id = u64::from(initial.is_some());
+        Rc::new_cyclic(|me| Core {
+            me: me.clone(),
+            api_base: api_base.into(),
+            state: RefCell::new(Rc::new(SessionState {
+                session: initial.map(Rc::new),
+                login_id,
+                ended: None,
+            })),
+            rerender: RefCell::new(None),
+            navigator: RefCell::new(None),
+            // A page load with a saved session: the user is there.
+            clock: Cell::new(RenewalClock::issued(true)),
+            timer: RefCell::new(None),
+            renewal: RefCell::new(None),
+            last_attempt: Cell::new(f64::NEG_INFINITY),
+        })
+    }
+
+    fn snapshot(&self) -> Rc<SessionState> {
+        Rc::clone(&self.state.borrow())
+    }
+
+    fn token(&self) -> Option<String> {
+        self.state
+            .borrow()
+            .session
+            .as_ref()
+            .map(|s| s.token.clone())
+    }
+
+    fn update(&self, change: impl FnOnce(&mut SessionState)) {
+        let mut next = (*self.snapshot()).clone();
+        change(&mut next);
+        *self.state.borrow_mut() = Rc::new(next);
+        // Cloned out first: a render writes this cell.
+        let rerender = self.rerender.borrow().clone();
+        if let Some(rerender) = rerender {
+            rerender.force_update();
+        }
+    }
+
+    fn api(&self) -> Api {
+        let token = self.token();
+        let api = Api::new(&self.api_base, token.as_deref());
+        match self.me.upgrade() {
+            Some(me) => api.with_renewer(RenewerRef(me)),
+            None => api,
+        }
+    }
+
+    fn login(&self, session: Session) {
+        session.save();
+        self.renewal.borrow_mut().take();
+        self.clock.set(RenewalClock::issued(true));
+        self.update(|s| {
+            s.session = Some(Rc::new(session));
+            s.login_id += 1;
+            s.ended = None;
+        });
+        self.schedule_renewal();
+    }
+
+    fn renewed(&self, session: Session) {
+        session.save();
+        self.clock.set(RenewalClock::issued(false));
+        self.update(|s| s.session = Some(Rc::new(session)));
+        self.schedule_renewal();
+    }
+
+    /// Ends the session, however it ends: revokes it server-side (best effort), wipes the
+    /// browser, and goes to the login page.
+    fn end(&self, reason: EndReason) {
+        let Some(token) = self.token() else {
+            return;
+        };
+        let api = Api::new(&self.api_base, Some(&token));
+        wasm_bindgen_futures::spawn_local(async move {
+            // Best effort: the local copy is already gone, and the token expires anyway.
+            let _ = auth::logout(&api).await;
+        });
+        self.timer.borrow_mut().take();
+        self.renewal.borrow_mut().take();
+        wipe_browser_storage();
+        self.update(|s| {
+            s.session = None;
+            s.ended = Some(reason);
+        });
+        let navigator = self.navigator.borrow().clone();
+        if let Some(navigator) = navigator {
+            navigator.replace(&Route::Login);
+        }
+    }
+
+    fn schedule_renewal(&self) {
+        let expires_at = self.state.borrow().session.as_ref().map(|s| s.expires_at);
+        let timer = expires_at.map(|expires_at| {
+            let me = self.me.clone();
+            Timeout::new(
+                renewal_delay_ms(expires_at, crate::time::now()),
+                move || {
+                    if let Some(core) = me.upgrade() {
+                        let mut clock = core.clock.get();
+                        let now = clock.two_thirds();
+                        core.clock.set(clock);
+                        if now {
+                            drop(core.start_renewal());
+                        }
+                    }
+                },
+            )
+        });
+        *self.timer.borrow_mut() = timer;
+    }
+
+    fn activity(&self) {
+        if self.state.borrow().session.is_none() {
+            return;
+        }
+        let mut clock = self.clock.get();
+        let renew = clock.activity();
+        self.clock.set(clock);
+        let too_soon = js_sys::Date::now() - self.last_attempt.get() < RETRY_AFTER_MS;
+        if renew && !too_soon {
+            drop(self.start_renewal());
+        }
+    }
+
+    /// Starts a renewal, or joins the one under way. Resolves to the new token, or `None`
+    /// (refused: the session has ended; unreachable: the session goes on for now).
+    fn start_renewal(&self) -> RenewFuture {
+        if let Some(pending) = self.renewal.borrow().as_ref() {
+            return pending.clone();
+        }
+        let mut clock = self.clock.get();
+        clock.renewing();
+        self.clock.set(clock);
+        self.last_attempt.set(js_sys::Date::now());
+        let state = self.snapshot();
+        let me = self.me.clone();
+        let api = Api::new(&self.api_base, self.token().as_deref());
+        let future = async move {
+            let result = auth::refresh(&api).await;
+            let core = me.upgrade()?;
+            core.renewal.borrow_mut().take();
+            let current = core.snapshot();
+            let same_session = current.login_id == state.login_id && current.session.is_some();
+            if !same_session {
+                return None;
+            }
+            let user = state.session.as_ref().map(|s| s.user.id);
+            match result {
+                Ok(response) if Some(response.user.id) == user => {
+                    let token: Rc<str> = response.token.as_str().into();
+                    core.renewed(Session::from(response));
+                    Some(token)
+                }
+                Err(Error::Network) => {
+                    let mut clock = core.clock.get();
+                    clock.failed();
+                    core.clock.set(clock);
+                    None
+                }
+                // Refused, or (never expected) someone else's session: over.
+                _ => {
+                    core.end(EndReason::Expired);
+                    None
+                }
+            }
+        }
+        .boxed_local()
+        .shared();
+        *self.renewal.borrow_mut() = Some(future.clone());
+        // Runs even if no request awaits it (the timer's renewal).
+        wasm_bindgen_futures::spawn_local(future.clone().map(drop));
+        future
+    }
+}
+
+impl Renewer for Core {
+    fn renew(&self, stale: &str) -> LocalBoxFuture<'static, Option<Rc<str>>> {
+        match self.token() {
+            None => async { None }.boxed_local(),
+            // Someone renewed it since this request left.
+            Some(current) if current != stale => {
+                let current: Rc<str> = current.into();
+                async move { Some(current) }.boxed_local()
+            }
+            Some(_) => {
+                let renewal = self.start_renewal();
+                let me = self.me.clone();
+                let stale: Rc<str> = stale.into();
+                async move {
+                    let fresh = renewal.await;
+                    if fresh.is_none()
+                        && let Some(core) = me.upgrade()
+                        && core.token().as_deref() == Some(&stale)
+                    {
+                        // The server refused the token and could not be asked for another:
+                        // the session cannot go on.
+                        core.end(EndReason::Expired);
+                    }
+                    fresh
+                }
+                .boxed_local()
+            }
+        }
+    }
+
+    fn rejected(&self, token: &str) {
+        if self.token().as_deref() == Some(token) {
+            self.end(EndReason::Expired);
+        }
     }
 }
 
 /// The session context: who is logged in, how to reach the API, and the intents.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct SessionHandle {
-    session: Option<Rc<Session>>,
-    api_base: Rc<str>,
-    set: Callback<Option<Rc<Session>>>,
+    state: Rc<SessionState>,
+    core: Rc<Core>,
+}
+
+impl PartialEq for SessionHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.state, &other.state) && Rc::ptr_eq(&self.core, &other.core)
+    }
 }
 
 impl SessionHandle {
     /// The logged-in session, if any.
     pub fn session(&self) -> Option<&Session> {
-        self.session.as_deref()
+        self.state.session.as_deref()
+    }
+
+    /// The current access token. It changes at each renewal (every ten minutes or so, while
+    /// the user is active): whoever authenticated with it elsewhere (the WebSocket) should
+    /// re-authenticate with the new one.
+    pub fn token(&self) -> Option<&str> {
+        self.session().map(|s| s.token.as_str())
+    }
+
+    /// Identifies one session from login to logout: unchanged by token renewals, different
+    /// for each login. Key per-session state on it.
+    pub fn login_id(&self) -> Option<u64> {
+        self.session().map(|_| self.state.login_id)
     }
 
     /// The logged-in user, if any.
@@ -73,35 +462,40 @@ impl SessionHandle {
         self.user().map(|u| u.role)
     }
 
-    /// An API client carrying this session's token.
+    /// Why the previous session ended, while nobody is logged in.
+    pub fn ended(&self) -> Option<EndReason> {
+        self.state.ended.filter(|_| self.state.session.is_none())
+    }
+
+    /// An API client carrying the current token, which renews it once on a 401.
     pub fn api(&self) -> Api {
-        Api::new(&self.api_base, self.session().map(|s| s.token.as_str()))
+        self.core.api()
     }
 
     /// Stores a fresh login.
     pub fn login(&self, response: LoginResponse) {
-        let session = Session::from(response);
-        session.save();
-        self.set.emit(Some(Rc::new(session)));
+        self.core.login(Session::from(response));
     }
 
-    /// Forgets the session at once and revokes the token server-side in the background.
+    /// The user logs out: the session is revoked server-side (in the background), the
+    /// browser wiped, and the login page shown.
     pub fn logout(&self) {
-        if self.session.is_some() {
-            let api = self.api();
-            wasm_bindgen_futures::spawn_local(async move {
-                // Best effort: the local copy is already gone, and the token expires anyway.
-                let _ = auth::logout(&api).await;
-            });
-        }
-        Session::forget();
-        self.set.emit(None);
+        self.core.end(EndReason::LoggedOut);
     }
 
-    /// Forgets a session the server no longer accepts (no logout call: the token is dead).
+    /// Automatic logoff after inactivity; like [`Self::logout`], with its own notice.
+    pub fn logout_idle(&self) {
+        self.core.end(EndReason::Idle);
+    }
+
+    /// The server no longer accepts the session (revoked, expired, account disabled).
     pub fn expire(&self) {
-        Session::forget();
-        self.set.emit(None);
+        self.core.end(EndReason::Expired);
+    }
+
+    /// The user did something: a token due for renewal is renewed.
+    pub fn note_activity(&self) {
+        self.core.activity();
     }
 }
 
@@ -116,20 +510,46 @@ pub struct SessionProviderProps {
     pub children: Html,
 }
 
-/// Provides [`SessionHandle`]. Needs the [`Config`] context.
+/// Provides [`SessionHandle`]. Needs the [`Config`] context, and a router above it (to go
+/// to the login page when the session ends).
 #[component]
 pub fn SessionProvider(props: &SessionProviderProps) -> Html {
     let config = use_context::<Rc<Config>>().expect("Config is provided above SessionProvider");
-    let initial = props.initial.clone();
-    let session = use_state(move || initial.or_else(Session::restore).map(Rc::new));
-    let set = {
-        let session = session.clone();
-        Callback::from(move |next: Option<Rc<Session>>| session.set(next))
+    let rerender = use_force_update();
+    let navigator = use_navigator();
+    let core = {
+        let initial = props.initial.clone();
+        use_memo((), move |_| {
+            Core::new(&config.api_base, initial.or_else(Session::restore))
+        })
     };
+    *core.rerender.borrow_mut() = Some(rerender);
+    *core.navigator.borrow_mut() = navigator;
+    {
+        let core = Rc::clone(&core);
+        use_effect_with((), move |_| {
+            core.schedule_renewal();
+            move || {
+                core.timer.borrow_mut().take();
+                core.renewal.borrow_mut().take();
+                core.rerender.borrow_mut().take();
+            }
+        });
+    }
+    let state = core.snapshot();
+    {
+        // Once more after the tree has let go of the ended session (the messaging provider
+        // is unmounted by then), in case anything wrote to storage on its way out.
+        let ended = state.session.is_none() && state.ended.is_some();
+        use_effect_with((state.login_id, ended), |(_, ended)| {
+            if *ended {
+                wipe_browser_storage();
+            }
+        });
+    }
     let context = SessionHandle {
-        session: (*session).clone(),
-        api_base: config.api_base.as_str().into(),
-        set,
+        state,
+        core: Rc::clone(&core),
     };
     html! {
         <ContextProvider<SessionHandle> {context}>{ props.children.clone() }</ContextProvider<SessionHandle>>
@@ -140,4 +560,60 @@ pub fn SessionProvider(props: &SessionProviderProps) -> Html {
 #[hook]
 pub fn use_session() -> SessionHandle {
     use_context::<SessionHandle>().expect("SessionProvider is above every component")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_language_survives_among_the_apps_keys() {
+        assert!(is_health_key("colloque.outbox.7"));
+        assert!(is_health_key("colloque.session"));
+        assert!(is_health_key("colloque.draft.7.12"));
+        assert!(!is_health_key("colloque.lang"));
+        assert!(!is_health_key("someone-else.key"));
+    }
+
+    #[test]
+    fn a_token_is_renewed_at_two_thirds_of_its_lifetime() {
+        assert_eq!(
+            renewal_delay_ms(Timestamp(900_000 + 5), Timestamp(5)),
+            600_000
+        );
+    }
+
+    #[test]
+    fn an_absurd_lifetime_counts_as_fifteen_minutes() {
+        assert_eq!(renewal_delay_ms(Timestamp(0), Timestamp(10)), 600_000);
+        assert_eq!(
+            renewal_delay_ms(Timestamp(3 * MAX_LIFETIME_MS), Timestamp(0)),
+            600_000
+        );
+    }
+
+    #[test]
+    fn an_active_user_is_renewed_at_the_two_thirds_mark() {
+        let mut clock = RenewalClock::issued(false);
+        assert!(!clock.activity(), "too early to renew");
+        assert!(clock.two_thirds(), "active since the token was issued");
+    }
+
+    #[test]
+    fn an_idle_user_is_renewed_only_when_they_come_back() {
+        let mut clock = RenewalClock::issued(false);
+        assert!(!clock.two_thirds(), "nobody there: let it be");
+        assert!(clock.activity(), "back before it ran out: renew at once");
+        clock.renewing();
+        assert!(!clock.activity(), "one renewal at a time");
+    }
+
+    #[test]
+    fn an_unreachable_server_is_asked_again_at_the_next_activity() {
+        let mut clock = RenewalClock::issued(true);
+        assert!(clock.two_thirds());
+        clock.renewing();
+        clock.failed();
+        assert!(clock.activity());
+    }
 }

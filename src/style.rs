@@ -1,6 +1,8 @@
 //! The app's global look: calm colours with WCAG AA contrast (body text ≈ 14:1, links and
 //! buttons ≥ 4.5:1), a visible focus ring on every control, and a layout that holds from
 //! 360 px phones to desktops. Component-specific layout uses `use_style!` next to its markup.
+//! No `style="…"` attributes anywhere: the CSP forbids inline styles, so every rule lives here
+//! or in a `use_style!`, and reaches the page through [`crate::style_bridge`].
 
 use stylist::css;
 use stylist::yew::Global;
@@ -190,6 +192,28 @@ pub fn GlobalStyles() -> Html {
             }
             .connection[data-state="online"]::before { background: var(--ok); }
             .connection[data-state="offline"]::before { background: var(--alert); }
+
+            .idle-backdrop {
+                position: fixed;
+                inset: 0;
+                z-index: 100;
+                display: flex;
+                align-items: center;
+                justify-content: center;
+                padding: 1rem;
+                background: rgba(28, 37, 48, .6);
+            }
+            .idle-dialog {
+                background: var(--paper);
+                border-radius: .75rem;
+                padding: 1.25rem;
+                max-width: 28rem;
+                display: flex;
+                flex-direction: column;
+                gap: .75rem;
+            }
+            .idle-dialog h2, .idle-dialog p { margin: 0; }
+            .idle-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
         "#)} />
     }
 }

@@ -41,6 +41,8 @@ const FAR_FUTURE: i64 = 1_893_456_000_000;
 struct FakeServer {
     events: RefCell<Option<Callback<SocketEvent>>>,
     received: RefCell<Vec<ClientFrame>>,
+    /// How many times the provider opened a connection.
+    connects: RefCell<u32>,
 }
 
 impl FakeServer {
@@ -55,6 +57,10 @@ impl FakeServer {
             .clone()
             .expect("the provider connected");
         events.emit(event);
+    }
+
+    fn sends_of(&self, id: ClientMsgId) -> usize {
+        self.sends().iter().filter(|(c, _)| *c == id).count()
     }
 
     fn sends(&self) -> Vec<(ClientMsgId, String)> {
@@ -77,6 +83,7 @@ struct FakeConnection(Rc<FakeServer>);
 impl Connector for FakeConnector {
     fn connect(&self, _token: String, events: Callback<SocketEvent>) -> Box<dyn Connection> {
         *self.0.events.borrow_mut() = Some(events);
+        *self.0.connects.borrow_mut() += 1;
         Box::new(FakeConnection(Rc::clone(&self.0)))
     }
 }
@@ -89,19 +96,28 @@ impl Connection for FakeConnection {
 
 // ---------- canned REST answers ----------
 
-/// Replaces `fetch` with a lookup in `window.__routes` ("GET /api/x?y=1" → [status, body]).
+/// Replaces `fetch` with a lookup in `window.__routes` ("GET /api/x?y=1" → [status, body]),
+/// and records every request's key in `window.__calls`.
 fn install_fetch(routes: &[(&str, Value)]) {
+    let routes: Vec<(&str, u16, Value)> =
+        routes.iter().map(|(k, v)| (*k, 200, v.clone())).collect();
+    install_fetch_with_status(&routes);
+}
+
+fn install_fetch_with_status(routes: &[(&str, u16, Value)]) {
     let table: serde_json::Map<String, Value> = routes
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!([200, v])))
+        .map(|(k, status, v)| ((*k).to_owned(), json!([status, v])))
         .collect();
     let install = js_sys::Function::new_with_args(
         "routes",
         r#"
         window.__routes = JSON.parse(routes);
+        window.__calls = [];
         window.fetch = function (req) {
             const url = new URL(req.url, location.href);
             const key = req.method + " " + url.pathname + url.search;
+            window.__calls.push(key);
             const hit = window.__routes[key];
             const [status, body] = hit || [404, {code: "not_found", message: key}];
             return Promise.resolve(new Response(JSON.stringify(body),
@@ -115,6 +131,33 @@ fn install_fetch(routes: &[(&str, Value)]) {
             &Value::Object(table).to_string().into(),
         )
         .expect("install the fake fetch");
+}
+
+/// How many requests `fetch` received for `key` since [`install_fetch`].
+fn calls(key: &str) -> usize {
+    let calls = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__calls".into()).unwrap();
+    js_sys::Array::from(&calls)
+        .iter()
+        .filter(|k| k.as_string().as_deref() == Some(key))
+        .count()
+}
+
+const OUTBOX_KEY: &str = "colloque.outbox.1";
+
+fn stored_outbox() -> String {
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(OUTBOX_KEY)
+        .unwrap()
+        .unwrap_or_default()
+}
+
+fn clear_outbox() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.remove_item(OUTBOX_KEY).unwrap();
 }
 
 // ---------- test data ----------
@@ -173,6 +216,7 @@ fn page(seqs: std::ops::RangeInclusive<i64>, has_more: bool) -> Value {
 struct HarnessProps {
     connector: ConnectorRef,
     selected: Option<ConversationId>,
+    tab: AttrValue,
 }
 
 #[component]
@@ -187,7 +231,7 @@ fn Harness(props: &HarnessProps) -> Html {
     html! {
         <Router {history}>
             <Providers {config} session={Some(session)} lang={Some(Lang::Fr)}
-                connector={Some(props.connector.clone())}>
+                connector={Some(props.connector.clone())} tab_id={Some(props.tab.clone())}>
                 <header>
                     <MessagingButton label="Messagerie" />
                 </header>
@@ -275,7 +319,16 @@ impl Mounted {
     }
 
     async fn until(&self, what: &str, check: impl Fn(&Mounted) -> bool) {
-        for _ in 0..200 {
+        self.until_within(200, what, check).await;
+    }
+
+    /// For waits that include a resend's backoff (at most a second or so here).
+    async fn until_long(&self, what: &str, check: impl Fn(&Mounted) -> bool) {
+        self.until_within(2_000, what, check).await;
+    }
+
+    async fn until_within(&self, rounds: u32, what: &str, check: impl Fn(&Mounted) -> bool) {
+        for _ in 0..rounds {
             yew::scheduler::flush().await;
             if check(self) {
                 return;
@@ -297,6 +350,12 @@ impl Drop for Mounted {
 }
 
 fn mount(selected: Option<ConversationId>) -> Mounted {
+    clear_outbox();
+    mount_tab(selected, "tab-a")
+}
+
+/// Mounts the app as browser tab `tab`, keeping whatever the outbox holds (a reload).
+fn mount_tab(selected: Option<ConversationId>, tab: &str) -> Mounted {
     let document = gloo_utils_document();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
@@ -304,6 +363,7 @@ fn mount(selected: Option<ConversationId>) -> Mounted {
     let props = HarnessProps {
         connector: ConnectorRef(Rc::new(FakeConnector(Rc::clone(&server)))),
         selected,
+        tab: AttrValue::from(tab.to_owned()),
     };
     let app = yew::Renderer::<Harness>::with_root_and_props(root.clone(), props).render();
     Mounted {
@@ -418,7 +478,7 @@ async fn a_sent_message_shows_sending_then_sent_on_ack() {
         ("GET /api/conversations", json!([summary(2, 0, "Suivi")])),
         ("GET /api/conversations/10/messages", page(1..=2, false)),
         (
-            "GET /api/conversations/10/messages?after=2",
+            "GET /api/conversations/10/messages?after=2&limit=100",
             json!({"messages": [], "has_more": false}),
         ),
     ]);
@@ -472,7 +532,7 @@ async fn a_refused_message_shows_failed_with_a_reason_and_can_be_retried() {
         ("GET /api/conversations", json!([summary(2, 0, "Suivi")])),
         ("GET /api/conversations/10/messages", page(1..=2, false)),
         (
-            "GET /api/conversations/10/messages?after=2",
+            "GET /api/conversations/10/messages?after=2&limit=100",
             json!({"messages": [], "has_more": false}),
         ),
     ]);
@@ -561,5 +621,380 @@ async fn older_history_is_prepended_in_order_without_duplicates() {
     assert!(
         app.one("[data-testid='load-older']").is_none(),
         "nothing older than the first message"
+    );
+}
+
+// ---------- never lose, never duplicate ----------
+
+fn empty_after(seq: i64) -> (String, Value) {
+    (
+        format!("GET /api/conversations/10/messages?after={seq}&limit=100"),
+        json!({"messages": [], "has_more": false}),
+    )
+}
+
+fn conversation_routes(last: i64) -> Vec<(String, Value)> {
+    vec![
+        (
+            "GET /api/conversations".into(),
+            json!([summary(last, 0, "Suivi")]),
+        ),
+        (
+            "GET /api/conversations/10/messages".into(),
+            page(1..=last, false),
+        ),
+        empty_after(last),
+    ]
+}
+
+fn install(routes: &[(String, Value)]) {
+    let routes: Vec<(&str, Value)> = routes
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    install_fetch(&routes);
+}
+
+#[wasm_bindgen_test]
+async fn a_pending_message_survives_a_reload_and_is_sent_once_after_it() {
+    // The server cannot be reached: the REST fallback fails (transiently), so the message
+    // stays pending.
+    let mut routes: Vec<(String, u16, Value)> = conversation_routes(2)
+        .into_iter()
+        .map(|(k, v)| (k, 200, v))
+        .collect();
+    routes.push((
+        "POST /api/conversations/10/messages".into(),
+        503,
+        json!({"code": "internal", "message": "down"}),
+    ));
+    let with_status: Vec<(&str, u16, Value)> = routes
+        .iter()
+        .map(|(k, s, v)| (k.as_str(), *s, v.clone()))
+        .collect();
+    install_fetch_with_status(&with_status);
+
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.type_message("Envoyé hors ligne").await;
+    app.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    let (id, status, body) = app.messages()[2].clone();
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("sending", "Envoyé hors ligne")
+    );
+    assert!(
+        stored_outbox().contains(&id),
+        "in the outbox before anything is acknowledged"
+    );
+
+    // A reload: the app goes away without any goodbye, and comes back in the same tab.
+    drop(app);
+    assert!(stored_outbox().contains(&id), "a reload keeps the outbox");
+    install(&conversation_routes(2));
+    let app = mount_tab(Some(CONV), "tab-a");
+    app.until("the latest page and the pending message", |a| {
+        a.messages().len() == 3
+    })
+    .await;
+    assert_eq!(
+        app.messages()[2],
+        (id.clone(), "sending".into(), "Envoyé hors ligne".into()),
+        "shown at once as sending, before the socket is up"
+    );
+
+    app.go_online();
+    app.until("the resend", |a| !a.server.sends().is_empty())
+        .await;
+    let client_id = app.server.sends()[0].0;
+    assert_eq!(client_id.to_string(), id, "the same client id");
+    let mut stored = message(3, PATIENT);
+    stored.client_id = client_id;
+    stored.body = "Envoyé hors ligne".into();
+    app.server.push(ServerFrame::Ack {
+        client_id,
+        message: stored,
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(app.server.sends_of(client_id), 1, "sent exactly once");
+    assert_eq!(
+        calls("POST /api/conversations/10/messages"),
+        0,
+        "and not over REST too"
+    );
+    assert_eq!(
+        app.messages()[2],
+        ("103".into(), "sent".into(), "Envoyé hors ligne".into())
+    );
+    assert_eq!(app.messages().len(), 3);
+    assert!(
+        !stored_outbox().contains(&id),
+        "acknowledged: gone from the outbox"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn acks_out_of_order_and_repeated_pushes_show_each_message_once_in_order() {
+    install(&conversation_routes(2));
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.go_online();
+    yew::scheduler::flush().await;
+    app.type_message("premier").await;
+    app.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    app.type_message("second").await;
+    app.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    let sends = app.server.sends();
+    assert_eq!(sends.len(), 2, "the second does not wait for the first");
+    let stored: Vec<Message> = sends
+        .iter()
+        .zip(3..)
+        .map(|((client_id, body), seq)| {
+            let mut m = message(seq, PATIENT);
+            m.client_id = *client_id;
+            m.body = body.clone();
+            m
+        })
+        .collect();
+
+    // The second ack first, then a doctor's message, pushes repeated, then the first ack.
+    app.server.push(ServerFrame::Ack {
+        client_id: stored[1].client_id,
+        message: stored[1].clone(),
+    });
+    app.server.push(ServerFrame::Message {
+        message: message(5, DOCTOR),
+    });
+    app.server.push(ServerFrame::Message {
+        message: stored[1].clone(),
+    });
+    yew::scheduler::flush().await;
+    let statuses: Vec<String> = app.messages().into_iter().map(|m| m.1).collect();
+    assert_eq!(
+        statuses,
+        ["sent", "sent", "sending"],
+        "4 and 5 wait for 3; no hole is shown"
+    );
+    app.server.push(ServerFrame::Ack {
+        client_id: stored[0].client_id,
+        message: stored[0].clone(),
+    });
+    app.server.push(ServerFrame::Message {
+        message: message(5, DOCTOR),
+    });
+    app.server.push(ServerFrame::Message {
+        message: stored[0].clone(),
+    });
+    yew::scheduler::flush().await;
+    let ids: Vec<String> = app.messages().into_iter().map(|m| m.0).collect();
+    assert_eq!(ids, ["101", "102", "103", "104", "105"]);
+    assert!(app.messages().iter().all(|m| m.1 == "sent"));
+}
+
+#[wasm_bindgen_test]
+async fn a_gap_is_fetched_and_filled_in_order() {
+    let mut routes = conversation_routes(2);
+    routes.push((
+        "GET /api/conversations/10/messages?after=2&limit=100".into(),
+        page(3..=5, false),
+    ));
+    routes.retain(|(k, v)| !(k.ends_with("after=2&limit=100") && v["messages"] == json!([])));
+    install(&routes);
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    // While this tab was away, 3 and 4 were pushed; 5 is the first it hears of.
+    app.server.push(ServerFrame::Message {
+        message: message(5, DOCTOR),
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(app.messages().len(), 2, "5 is not shown after a hole");
+    app.until("the gap filled", |a| a.all("message").len() == 5)
+        .await;
+    let ids: Vec<String> = app.messages().into_iter().map(|m| m.0).collect();
+    assert_eq!(ids, ["101", "102", "103", "104", "105"]);
+    assert_eq!(
+        calls("GET /api/conversations/10/messages?after=2&limit=100"),
+        1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_transient_refusal_keeps_the_message_sending_and_sends_it_again() {
+    install(&conversation_routes(2));
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.go_online();
+    yew::scheduler::flush().await;
+    app.type_message("Bonjour").await;
+    app.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    let (client_id, _) = app.server.sends()[0].clone();
+
+    app.server.push(ServerFrame::Error {
+        error: ApiError::new(ErrorCode::Internal, "hiccup"),
+        client_id: Some(client_id),
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(app.messages()[2].1, "sending");
+    app.until_long("the automatic resend", |a| {
+        a.server.sends_of(client_id) == 2
+    })
+    .await;
+    assert_eq!(app.messages()[2].1, "sending");
+    assert!(stored_outbox().contains(&client_id.to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_permanent_refusal_is_failed_in_the_outbox_too_and_discarding_removes_it() {
+    install(&conversation_routes(2));
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.go_online();
+    yew::scheduler::flush().await;
+    app.type_message("Trop tard").await;
+    app.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    let (client_id, _) = app.server.sends()[0].clone();
+    app.server.push(ServerFrame::Error {
+        error: ApiError::new(ErrorCode::ConversationClosed, "closed"),
+        client_id: Some(client_id),
+    });
+    yew::scheduler::flush().await;
+    let failed = app
+        .one("[data-testid='message'][data-status='failed']")
+        .expect("failed");
+    assert!(failed.text_content().unwrap().contains("close"));
+    assert!(stored_outbox().contains("conversation_closed"));
+
+    app.click("[data-testid='message-discard']");
+    yew::scheduler::flush().await;
+    assert_eq!(app.messages().len(), 2);
+    assert!(!stored_outbox().contains(&client_id.to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn two_tabs_of_one_user_each_show_a_message_once_and_only_its_writer_sends_it() {
+    install(&conversation_routes(2));
+    clear_outbox();
+    let tab_a = mount_tab(Some(CONV), "tab-a");
+    tab_a
+        .until("tab A's page", |a| a.all("message").len() == 2)
+        .await;
+    tab_a.go_online();
+    yew::scheduler::flush().await;
+    tab_a.type_message("Depuis l’onglet A").await;
+    tab_a.click("[data-testid='composer-send']");
+    yew::scheduler::flush().await;
+    let (client_id, body) = tab_a.server.sends()[0].clone();
+
+    // Tab B opens while A's message is still unacknowledged: it must not take it over.
+    let tab_b = mount_tab(Some(CONV), "tab-b");
+    tab_b
+        .until("tab B's page", |a| a.all("message").len() == 2)
+        .await;
+    tab_b.go_online();
+    yew::scheduler::flush().await;
+    assert_eq!(tab_b.messages().len(), 2, "A's pending message is A's");
+
+    let mut stored = message(3, PATIENT);
+    stored.client_id = client_id;
+    stored.body = body;
+    tab_a.server.push(ServerFrame::Ack {
+        client_id,
+        message: stored.clone(),
+    });
+    tab_b.server.push(ServerFrame::Message {
+        message: stored.clone(),
+    });
+    // A replay reaching both (a reconnect's catch-up, a second device) changes nothing.
+    tab_a.server.push(ServerFrame::Message {
+        message: stored.clone(),
+    });
+    tab_b.server.push(ServerFrame::Message { message: stored });
+    yew::scheduler::flush().await;
+    for tab in [&tab_a, &tab_b] {
+        let ids: Vec<String> = tab.messages().into_iter().map(|m| m.0).collect();
+        assert_eq!(ids, ["101", "102", "103"]);
+        assert_eq!(tab.messages()[2].1, "sent");
+    }
+    assert!(tab_b.server.sends().is_empty(), "tab B never sent it");
+    assert_eq!(tab_a.server.sends_of(client_id), 1);
+}
+
+#[wasm_bindgen_test]
+async fn resync_required_reconnects_and_catches_up() {
+    let mut routes = conversation_routes(2);
+    routes.retain(|(k, _)| !k.contains("after=2"));
+    routes.push((
+        "GET /api/conversations/10/messages?after=2&limit=100".into(),
+        page(3..=3, false),
+    ));
+    install(&routes);
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.go_online();
+    app.until("the catch-up after Ready", |a| a.all("message").len() == 3)
+        .await;
+    assert_eq!(*app.server.connects.borrow(), 1);
+
+    app.server.push(ServerFrame::Error {
+        error: ApiError::new(ErrorCode::ResyncRequired, "behind"),
+        client_id: None,
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(*app.server.connects.borrow(), 2, "a fresh socket");
+    app.go_online();
+    app.until("the second catch-up", |_| {
+        calls("GET /api/conversations/10/messages?after=3&limit=100") == 1
+    })
+    .await;
+    assert_eq!(app.messages().len(), 3, "nothing twice");
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_cursor_reloads_that_conversation_from_its_latest_page() {
+    install(&conversation_routes(2));
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    // The server no longer knows seq 2 here (e.g. restored from a backup): `after=2` is
+    // refused, and the conversation's latest page is now 5..=6.
+    install_fetch_with_status(&[
+        (
+            "GET /api/conversations",
+            200,
+            json!([summary(6, 0, "Suivi")]),
+        ),
+        (
+            "GET /api/conversations/10/messages?after=2&limit=100",
+            400,
+            json!({"code": "invalid_cursor", "message": "after is beyond the last seq"}),
+        ),
+        ("GET /api/conversations/10/messages", 200, page(5..=6, true)),
+    ]);
+    app.go_online();
+    app.until("the reloaded conversation", |a| {
+        a.messages().first().is_some_and(|m| m.0 == "105")
+    })
+    .await;
+    let ids: Vec<String> = app.messages().into_iter().map(|m| m.0).collect();
+    assert_eq!(ids, ["105", "106"], "reloaded cleanly, no stale hole");
+    assert!(
+        app.one("[data-testid='load-older']").is_some(),
+        "older history is still reachable"
+    );
+    assert_eq!(
+        calls("GET /api/conversations/10/messages"),
+        1,
+        "that conversation only"
     );
 }

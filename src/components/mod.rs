@@ -5,5 +5,7 @@ pub mod cards;
 pub mod connection_status;
 pub mod emergency_note;
 pub mod error_view;
+pub mod idle_warning;
 pub mod layout;
 pub mod messaging;
+pub mod session_notice;

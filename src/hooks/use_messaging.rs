@@ -4,27 +4,42 @@
 //!
 //! State changes only through [`Action`]s ([`MessagingState::reduce`] is pure and unit-tested);
 //! network work lives in the provider's effects and in [`MessagingHandle`]'s intent methods.
+//!
+//! Never lose, never duplicate:
+//! - every message gets its client id before anything is sent and goes into the persisted
+//!   [`outbox`](super::outbox) until the server acknowledges it; each message has its own resend
+//!   timer (exponential backoff, full jitter), so one stuck message holds up no other;
+//! - a conversation's messages are kept by sequence number and shown only up to the first gap
+//!   ([`Thread::last_seq`]); a gap, a reconnection (`Ready`), the browser's `online` event and
+//!   the tab becoming visible again all fetch what is missing with `after=<last seq>`;
+//! - a message is recognised by its sequence number and, while pending, its client id, so a
+//!   replayed ack, a second tab's push or a catch-up page never shows it twice.
 
+use super::outbox::{self, Outbox, OutboxEntry};
 use crate::config::use_config;
 use crate::services::messaging_api as rest;
 use crate::services::websocket::{
-    Connection, ConnectionState, ConnectorRef, SocketEvent, WsConnector,
+    Connection, ConnectionState, ConnectorRef, SocketEvent, WsConnector, backoff_delay_ms,
 };
 use crate::services::{Api, Error};
-use crate::session::{SessionHandle, use_session};
+use crate::session::use_session;
 use colloque_protocol::{
     ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
     Message, MessagePage, MessagePreview, ReadCursor, Seq, ServerFrame, Timestamp, UserId,
     UserProfile,
 };
+use gloo_events::EventListener;
+use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Deref;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// How long to wait before resending after a transient refusal (rate limit, server hiccup).
-const TRANSIENT_RETRY_MS: u32 = 2_000;
+/// A message sent over a live socket is normally acknowledged within milliseconds; with no
+/// answer after this (plus its backoff) it is sent again. A dead socket is usually noticed
+/// sooner, by the heartbeat, and everything pending is resent on the next `Ready`.
+const ACK_TIMEOUT_MS: u32 = 10_000;
 /// Length of the inbox preview built locally from an incoming message (the server's is 140).
 const PREVIEW_CHARS: usize = 140;
 
@@ -84,6 +99,7 @@ pub struct PendingMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Thread {
     /// Confirmed messages by sequence number: ordered, and a message can be there only once.
+    /// Those after a gap are kept but not shown until the gap is filled.
     pub messages: BTreeMap<Seq, Message>,
     /// The latest page.
     pub latest: LoadState,
@@ -94,9 +110,29 @@ pub struct Thread {
 }
 
 impl Thread {
-    /// The highest loaded sequence number.
+    /// The end of the gapless run that starts at the first loaded message: what is shown, and
+    /// where a catch-up starts.
     pub fn last_seq(&self) -> Option<Seq> {
-        self.messages.keys().next_back().copied()
+        let mut seqs = self.messages.keys();
+        let mut last = *seqs.next()?;
+        for &seq in seqs {
+            if seq.0 != last.0 + 1 {
+                break;
+            }
+            last = seq;
+        }
+        Some(last)
+    }
+
+    /// Messages are known beyond a gap: the gap must be fetched.
+    pub fn has_gap(&self) -> bool {
+        self.messages.keys().next_back().copied() > self.last_seq()
+    }
+
+    /// The messages to show: in order, up to the first gap.
+    pub fn shown(&self) -> impl Iterator<Item = &Message> {
+        let end = self.last_seq().unwrap_or_default();
+        self.messages.values().take_while(move |m| m.seq <= end)
     }
 
     /// The lowest loaded sequence number.
@@ -152,6 +188,8 @@ pub struct MessagingState {
     pub threads: HashMap<ConversationId, Rc<Thread>>,
     /// Messages written here and not yet stored, by client id.
     pub pending: BTreeMap<ClientMsgId, PendingMessage>,
+    /// Bumped whenever `pending` changes: the outbox is written then.
+    pub pending_rev: u64,
     /// Bumped on every `Ready`: pending messages are resent and loaded threads caught up.
     pub ready_count: u64,
     /// Bumped when the list is stale (a message for a conversation we do not know).
@@ -184,6 +222,9 @@ pub enum Action {
     PageLoading(ConversationId, Direction),
     /// A page of history arrived.
     PageLoaded(ConversationId, Direction, MessagePage),
+    /// A conversation was reloaded from scratch (its latest page), dropping what was loaded:
+    /// the server refused our position in it.
+    Reloaded(ConversationId, MessagePage),
     /// A page of history could not be fetched.
     PageFailed(ConversationId, Direction, Error),
     /// A message was stored (pushed by the server, or our REST send's answer).
@@ -253,6 +294,10 @@ impl MessagingState {
                 }
             }
             Action::PageLoaded(id, direction, page) => self.absorb_page(id, direction, page),
+            Action::Reloaded(id, page) => {
+                self.threads.insert(id, Rc::default());
+                self.absorb_page(id, Direction::Latest, page);
+            }
             Action::PageFailed(id, direction, error) => {
                 let thread = self.thread_mut(id);
                 match direction {
@@ -263,27 +308,35 @@ impl MessagingState {
             }
             Action::Incoming(message) => self.absorb_message(message, true),
             Action::Queued(mut pending) => {
-                pending.order = self.next_order;
-                self.next_order += 1;
-                self.pending.insert(pending.client_id, pending);
+                let delivered = self.threads.get(&pending.conversation_id).is_some_and(|t| {
+                    t.messages
+                        .values()
+                        .any(|m| m.client_id == pending.client_id)
+                });
+                if !delivered && !self.pending.contains_key(&pending.client_id) {
+                    pending.order = self.next_order;
+                    self.next_order += 1;
+                    self.pending.insert(pending.client_id, pending);
+                    self.pending_rev += 1;
+                }
             }
             Action::Acked(client_id, message) => {
-                self.pending.remove(&client_id);
+                self.forget_pending(&client_id);
                 self.absorb_message(message, false);
             }
             Action::SendFailed(client_id, code) => {
                 if let Some(p) = self.pending.get_mut(&client_id) {
                     p.status = MessageStatus::Failed(code);
+                    self.pending_rev += 1;
                 }
             }
             Action::Retrying(client_id) => {
                 if let Some(p) = self.pending.get_mut(&client_id) {
                     p.status = MessageStatus::Sending;
+                    self.pending_rev += 1;
                 }
             }
-            Action::Discard(client_id) => {
-                self.pending.remove(&client_id);
-            }
+            Action::Discard(client_id) => self.forget_pending(&client_id),
             Action::ReadLocally(id, seq) => self.move_my_cursor(id, seq),
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
@@ -299,15 +352,21 @@ impl MessagingState {
         Rc::make_mut(self.threads.entry(id).or_default())
     }
 
+    fn forget_pending(&mut self, client_id: &ClientMsgId) {
+        if self.pending.remove(client_id).is_some() {
+            self.pending_rev += 1;
+        }
+    }
+
     fn absorb_page(&mut self, id: ConversationId, direction: Direction, page: MessagePage) {
         for message in &page.messages {
             // A message we were still waiting an ack for is now confirmed.
-            self.pending.remove(&message.client_id);
+            self.forget_pending(&message.client_id);
         }
         let thread = self.thread_mut(id);
         let was_loaded = thread.latest == LoadState::Loaded;
         for message in page.messages {
-            thread.messages.insert(message.seq, message);
+            thread.messages.entry(message.seq).or_insert(message);
         }
         match direction {
             Direction::Latest => {
@@ -333,7 +392,7 @@ impl MessagingState {
     }
 
     fn absorb_message(&mut self, message: Message, announce: bool) {
-        self.pending.remove(&message.client_id);
+        self.forget_pending(&message.client_id);
         let is_new = !self
             .threads
             .get(&message.conversation_id)
@@ -349,7 +408,7 @@ impl MessagingState {
             self.last_incoming = Some(message.clone());
         }
         let thread = self.thread_mut(message.conversation_id);
-        thread.messages.insert(message.seq, message);
+        thread.messages.entry(message.seq).or_insert(message);
     }
 
     /// Moves a conversation's "latest message" forward; counts it as unread when it is new and
@@ -400,10 +459,12 @@ impl MessagingState {
     /// Conversations, most recent activity first.
     pub fn sorted_conversations(&self) -> Vec<&ConversationSummary> {
         let mut list: Vec<_> = self.conversations.values().collect();
-        list.sort_by(|a, b| {
-            b.last_activity_at
-                .cmp(&a.last_activity_at)
-                .then(b.id.cmp(&a.id))
+        // Newest first; the key is unique (ids are), so stability does not matter here.
+        crate::small_sort::sort_by_key(&mut list, |c| {
+            (
+                std::cmp::Reverse(c.last_activity_at),
+                std::cmp::Reverse(c.id),
+            )
         });
         list
     }
@@ -447,8 +508,7 @@ impl MessagingState {
             .threads
             .get(&id)
             .map(|t| {
-                t.messages
-                    .values()
+                t.shown()
                     .map(|m| TimelineItem {
                         dom_id: m.id.to_string(),
                         client_id: m.client_id,
@@ -466,7 +526,7 @@ impl MessagingState {
             .values()
             .filter(|p| p.conversation_id == id)
             .collect();
-        pending.sort_by_key(|p| p.order);
+        crate::small_sort::sort_by_key(&mut pending, |p| p.order);
         items.extend(pending.into_iter().map(|p| TimelineItem {
             dom_id: p.client_id.to_string(),
             client_id: p.client_id,
@@ -480,20 +540,53 @@ impl MessagingState {
     }
 }
 
+/// A pending message's resend schedule.
+struct Resend {
+    /// Failed attempts so far: the backoff's exponent.
+    attempt: u32,
+    /// Dropping it cancels the resend.
+    _timer: Timeout,
+}
+
 /// The provider's side-effecting half, shared (behind an `Rc`) by the handle and the effects.
 struct Inner {
     state: RefCell<Option<UseReducerHandle<MessagingState>>>,
     api: RefCell<Api>,
-    session: RefCell<Option<SessionHandle>>,
+    connector: RefCell<Option<ConnectorRef>>,
     connection: RefCell<Option<Box<dyn Connection>>>,
+    /// The token the socket last authenticated with.
+    token: RefCell<Option<String>>,
     /// Bumped at each login/logout so that late answers for a previous session are dropped.
     epoch: Cell<u64>,
+    /// The logged-in user's outbox; `None` while logged out (nothing is written then).
+    outbox: RefCell<Option<Outbox>>,
+    /// The `pending_rev` last written to the outbox.
+    saved_rev: Cell<u64>,
+    /// One resend timer per pending message.
+    /// (A few entries at most: plain vectors cost less wasm than more hash map types.)
+    resends: RefCell<Vec<(ClientMsgId, Resend)>>,
+    /// Conversations with a catch-up request in flight (`true`: asked again meanwhile).
+    catching_up: RefCell<Vec<(ConversationId, bool)>>,
+    /// The outbox lease timer and the browser listeners, for the logged-in session.
+    session_tasks: RefCell<Option<(Interval, Vec<EventListener>)>>,
 }
 
 impl Inner {
     fn dispatch(&self, action: Action) {
-        if let Some(state) = self.state.borrow().as_ref() {
-            state.dispatch(action);
+        let Some(state) = self.state.borrow().clone() else {
+            return;
+        };
+        state.dispatch(action);
+        if state.pending_rev != self.saved_rev.get() {
+            self.saved_rev.set(state.pending_rev);
+            self.save_outbox();
+            // Acked, discarded or failed: no more resends.
+            self.resends.borrow_mut().retain(|(id, _)| {
+                state
+                    .pending
+                    .get(id)
+                    .is_some_and(|p| p.status == MessageStatus::Sending)
+            });
         }
     }
 
@@ -510,6 +603,72 @@ impl Inner {
     fn send_frame(&self, frame: ClientFrame) {
         if let Some(connection) = self.connection.borrow().as_ref() {
             connection.send(frame);
+        }
+    }
+
+    /// Writes this tab's pending messages to the outbox (renewing its lease on them).
+    fn save_outbox(&self) {
+        let Some(outbox) = self.outbox.borrow().clone() else {
+            return;
+        };
+        let mine: Vec<OutboxEntry> = self.read(|s| {
+            // Stored in the order written, so equal timestamps still come back in order.
+            let mut pending: Vec<&PendingMessage> = s.pending.values().collect();
+            crate::small_sort::sort_by_key(&mut pending, |p| p.order);
+            pending
+                .into_iter()
+                .map(|p| OutboxEntry {
+                    client_id: p.client_id,
+                    conversation_id: p.conversation_id,
+                    body: p.body.clone(),
+                    created_at: p.created_at,
+                    failed: match p.status {
+                        MessageStatus::Failed(code) => Some(code),
+                        _ => None,
+                    },
+                    tab: String::new(),
+                    lease: 0,
+                })
+                .collect()
+        });
+        outbox.save(&mine, crate::time::now());
+    }
+
+    /// Takes over the outbox entries that are this tab's (a reload) or nobody's any more (a
+    /// closed tab), shows them and sends them.
+    fn adopt_outbox(self: &Rc<Self>) {
+        let Some(outbox) = self.outbox.borrow().clone() else {
+            return;
+        };
+        let found = outbox::adoptable(&outbox.load(), outbox.tab(), crate::time::now());
+        let adopted: Vec<OutboxEntry> = found
+            .into_iter()
+            .filter(|e| !self.read(|s| s.pending.contains_key(&e.client_id)))
+            .collect();
+        for entry in &adopted {
+            self.dispatch(Action::Queued(PendingMessage {
+                client_id: entry.client_id,
+                conversation_id: entry.conversation_id,
+                body: entry.body.clone(),
+                created_at: entry.created_at,
+                status: entry
+                    .failed
+                    .map_or(MessageStatus::Sending, MessageStatus::Failed),
+                order: 0,
+            }));
+        }
+        // Write them back as ours (the lease), whether or not anything changed above.
+        self.save_outbox();
+        for entry in adopted {
+            if entry.failed.is_none() {
+                if self.online() {
+                    self.transmit(entry.client_id);
+                } else {
+                    // The socket's `Ready` (usually within a second) sends it; if the socket
+                    // cannot connect at all, this timer sends it over REST.
+                    self.resend_later(entry.client_id, ACK_TIMEOUT_MS, false);
+                }
+            }
         }
     }
 
@@ -539,7 +698,11 @@ impl Inner {
                 ServerFrame::Ack { client_id, message } => {
                     self.dispatch(Action::Acked(client_id, message))
                 }
-                ServerFrame::Message { message } => self.dispatch(Action::Incoming(message)),
+                ServerFrame::Message { message } => {
+                    let id = message.conversation_id;
+                    self.dispatch(Action::Incoming(message));
+                    self.fill_gap(id);
+                }
                 ServerFrame::Read { cursor } => self.dispatch(Action::ReadCursor(cursor)),
                 ServerFrame::Conversation { conversation } => {
                     self.dispatch(Action::Upsert(conversation))
@@ -552,37 +715,83 @@ impl Inner {
                     if error.code.is_permanent() {
                         self.dispatch(Action::SendFailed(client_id, error.code));
                     } else {
-                        self.retry_later(client_id);
+                        self.resend_later(client_id, 0, true);
                     }
                 }
                 ServerFrame::Error {
                     error,
                     client_id: None,
-                } => {
-                    if error.code == ErrorCode::Unauthorized {
-                        let session = self.session.borrow().clone();
-                        if let Some(session) = session {
-                            session.expire();
-                        }
-                    }
-                }
+                } => match error.code {
+                    // The token ran out. The socket waits for a renewed one; any REST call
+                    // refused with 401 renews it (or ends the session if it cannot be).
+                    ErrorCode::Unauthorized => self.refresh(),
+                    // This socket fell behind: start afresh and fetch what was missed.
+                    ErrorCode::ResyncRequired => self.reconnect(),
+                    _ => {}
+                },
             },
         }
     }
 
-    fn retry_later(self: &Rc<Self>, client_id: ClientMsgId) {
-        let inner = Rc::clone(self);
+    /// Drops the socket and opens another; its `Ready` resends and catches up.
+    fn reconnect(self: &Rc<Self>) {
+        let connector = self.connector.borrow().clone();
+        let token = self.token.borrow().clone();
+        let (Some(connector), Some(token)) = (connector, token) else {
+            return;
+        };
+        self.connection.borrow_mut().take();
+        self.dispatch(Action::Connection(ConnectionState::Connecting));
+        let events = {
+            let inner = Rc::downgrade(self);
+            let epoch = self.epoch.get();
+            Callback::from(move |event| {
+                if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch) {
+                    inner.on_event(event);
+                }
+            })
+        };
+        let connection = connector.0.connect(token, events);
+        *self.connection.borrow_mut() = Some(connection);
+    }
+
+    /// Sends a pending message again after its backoff (plus `wait_ms`), unless it has been
+    /// acknowledged or refused by then. `failed`: an attempt failed, so the next waits longer.
+    fn resend_later(self: &Rc<Self>, client_id: ClientMsgId, wait_ms: u32, failed: bool) {
+        let sending = self.read(|s| {
+            s.pending
+                .get(&client_id)
+                .is_some_and(|p| p.status == MessageStatus::Sending)
+        });
+        if !sending {
+            return;
+        }
+        let mut resends = self.resends.borrow_mut();
+        let attempt = resends
+            .iter()
+            .find(|(id, _)| *id == client_id)
+            .map_or(0, |(_, r)| r.attempt);
+        resends.retain(|(id, _)| *id != client_id);
+        let delay = wait_ms.saturating_add(backoff_delay_ms(attempt, js_sys::Math::random()));
+        let inner = Rc::downgrade(self);
         let epoch = self.epoch.get();
-        wasm_bindgen_futures::spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(TRANSIENT_RETRY_MS).await;
-            if inner.epoch.get() == epoch {
+        let timer = Timeout::new(delay, move || {
+            if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch) {
                 inner.transmit(client_id);
             }
         });
+        resends.push((
+            client_id,
+            Resend {
+                attempt: attempt.saturating_add(u32::from(failed)),
+                _timer: timer,
+            },
+        ));
     }
 
     /// Sends a pending message: over the socket when online, else over REST. Both are
-    /// idempotent on the client id, so a resend after a lost ack stores it once.
+    /// idempotent on the client id, so a resend after a lost ack stores it once. Each call
+    /// arms the message's own resend timer.
     fn transmit(self: &Rc<Self>, client_id: ClientMsgId) {
         let Some(p) = self.read(|s| s.pending.get(&client_id).cloned()) else {
             return;
@@ -596,6 +805,22 @@ impl Inner {
                 client_id,
                 body: p.body,
             });
+            self.resend_later(client_id, ACK_TIMEOUT_MS, false);
+            return;
+        }
+        // REST requests race each other, so without the socket a conversation's messages go
+        // one at a time, oldest first: this one waits for the earlier one to be stored (or to
+        // fail for good), which then sends it at once.
+        let conversation_id = p.conversation_id;
+        let earlier_waiting = self.read(|s| {
+            s.pending.values().any(|q| {
+                q.conversation_id == conversation_id
+                    && q.order < p.order
+                    && q.status == MessageStatus::Sending
+            })
+        });
+        if earlier_waiting {
+            self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;
         }
         self.spawn(
@@ -604,15 +829,34 @@ impl Inner {
                     .await
             },
             move |inner, result| match result {
-                Ok(message) => inner.dispatch(Action::Acked(client_id, message)),
-                Err(e) => {
-                    if let Some(code) = e.code().filter(|c| c.is_permanent()) {
-                        inner.dispatch(Action::SendFailed(client_id, code));
-                    }
-                    // Otherwise it stays "sending" and goes again when the socket is back.
+                Ok(message) => {
+                    inner.dispatch(Action::Acked(client_id, message));
+                    inner.transmit_next(conversation_id);
                 }
+                Err(e) => match e.code().filter(|c| c.is_permanent()) {
+                    Some(code) => {
+                        inner.dispatch(Action::SendFailed(client_id, code));
+                        inner.transmit_next(conversation_id);
+                    }
+                    None => inner.resend_later(client_id, 0, true),
+                },
             },
         );
+    }
+
+    /// Sends the oldest message of a conversation still waiting, if any.
+    fn transmit_next(self: &Rc<Self>, conversation_id: ConversationId) {
+        let next = self.read(|s| {
+            s.pending
+                .values()
+                .filter(|p| p.conversation_id == conversation_id)
+                .filter(|p| p.status == MessageStatus::Sending)
+                .min_by_key(|p| p.order)
+                .map(|p| p.client_id)
+        });
+        if let Some(client_id) = next {
+            self.transmit(client_id);
+        }
     }
 
     fn refresh(self: &Rc<Self>) {
@@ -636,43 +880,191 @@ impl Inner {
             },
             move |inner, result| match result {
                 Ok(page) => {
-                    let more_newer = direction == Direction::Newer && page.has_more;
-                    let last = page.messages.last().map(|m| m.seq);
                     inner.dispatch(Action::PageLoaded(id, direction, page));
-                    if let (true, Some(last)) = (more_newer, last) {
-                        inner.load_page(id, Direction::Newer, last);
-                    }
+                    inner.fill_gap(id);
                 }
                 Err(e) => inner.dispatch(Action::PageFailed(id, direction, e)),
             },
         );
     }
 
-    /// After (re)connecting: resend what is still pending, catch up on loaded threads, and
-    /// reload the list (unread counts may have moved while we were away).
+    /// Catches up when a shown conversation has a hole (a push arrived before those it
+    /// follows).
+    fn fill_gap(self: &Rc<Self>, id: ConversationId) {
+        let gap = self.read(|s| {
+            s.threads
+                .get(&id)
+                .is_some_and(|t| t.latest == LoadState::Loaded && t.has_gap())
+        });
+        if gap {
+            self.catch_up(id);
+        }
+    }
+
+    /// Fetches everything after the conversation's last shown message, a page at a time. One
+    /// request at a time per conversation; asking during one runs another after it.
+    fn catch_up(self: &Rc<Self>, id: ConversationId) {
+        if let Some((_, again)) = self
+            .catching_up
+            .borrow_mut()
+            .iter_mut()
+            .find(|(c, _)| *c == id)
+        {
+            *again = true;
+            return;
+        }
+        let Some(from) = self.read(|s| {
+            s.threads
+                .get(&id)
+                .filter(|t| t.latest == LoadState::Loaded)
+                .map(|t| t.last_seq().unwrap_or_default())
+        }) else {
+            return;
+        };
+        self.catching_up.borrow_mut().push((id, false));
+        self.spawn(
+            async move |api| rest::get_messages_after(&api, id, from).await,
+            move |inner, result| {
+                let again = {
+                    let mut catching_up = inner.catching_up.borrow_mut();
+                    let at = catching_up.iter().position(|(c, _)| *c == id);
+                    at.is_some_and(|at| catching_up.swap_remove(at).1)
+                };
+                match result {
+                    Ok(page) => {
+                        let progress = !page.messages.is_empty();
+                        let more = page.has_more;
+                        inner.dispatch(Action::PageLoaded(id, Direction::Newer, page));
+                        let gap = inner.read(|s| s.threads.get(&id).is_some_and(|t| t.has_gap()));
+                        if again || (progress && (more || gap)) {
+                            inner.catch_up(id);
+                        }
+                    }
+                    // Our position is not one the server knows (history rewritten, a
+                    // restored backup): reload this conversation, and only this one.
+                    Err(e) if e.code() == Some(ErrorCode::InvalidCursor) => inner.reload(id),
+                    // Offline or refused: the next reconnection, `online` or visibility
+                    // change asks again.
+                    Err(_) => {}
+                }
+            },
+        );
+    }
+
+    /// Replaces a conversation's messages by its latest page.
+    fn reload(self: &Rc<Self>, id: ConversationId) {
+        self.spawn(
+            async move |api| rest::get_conversation_messages(&api, id).await,
+            move |inner, result| match result {
+                Ok(page) => {
+                    inner.dispatch(Action::Reloaded(id, page));
+                    inner.fill_gap(id);
+                }
+                Err(e) => inner.dispatch(Action::PageFailed(id, Direction::Latest, e)),
+            },
+        );
+    }
+
+    /// Fetches what was missed in every shown conversation, and the list (unread counts may
+    /// have moved while we were away).
+    fn catch_up_all(self: &Rc<Self>) {
+        let shown: Vec<ConversationId> = self.read(|s| {
+            s.threads
+                .iter()
+                .filter(|(_, t)| t.latest == LoadState::Loaded)
+                .map(|(id, _)| *id)
+                .collect()
+        });
+        for id in shown {
+            self.catch_up(id);
+        }
+        self.refresh();
+    }
+
+    /// After (re)connecting: resend what is still pending, then catch up.
     fn resync(self: &Rc<Self>) {
-        let (pending, threads) = self.read(|s| {
-            let pending: Vec<ClientMsgId> = s
+        // In the order they were written: the server stores a socket's sends in the order it
+        // reads them, so this order becomes the conversation's order.
+        let pending: Vec<ClientMsgId> = self.read(|s| {
+            let mut sending: Vec<&PendingMessage> = s
                 .pending
                 .values()
                 .filter(|p| p.status == MessageStatus::Sending)
-                .map(|p| p.client_id)
                 .collect();
-            let threads: Vec<(ConversationId, Seq)> = s
-                .threads
-                .iter()
-                .filter(|(_, t)| t.latest == LoadState::Loaded)
-                .filter_map(|(id, t)| t.last_seq().map(|seq| (*id, seq)))
-                .collect();
-            (pending, threads)
+            crate::small_sort::sort_by_key(&mut sending, |p| p.order);
+            sending.into_iter().map(|p| p.client_id).collect()
         });
+        // A new connection: the backoff starts over.
+        self.resends.borrow_mut().clear();
         for client_id in pending {
             self.transmit(client_id);
         }
-        for (id, seq) in threads {
-            self.load_page(id, Direction::Newer, seq);
+        self.catch_up_all();
+    }
+
+    /// Logged in: the outbox lease and the browser events that call for a catch-up.
+    fn start_session_tasks(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let lease = Interval::new(outbox::LEASE_RENEW_MS, {
+            let weak = weak.clone();
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    // Renews this tab's lease and picks up a closed tab's leftovers.
+                    inner.adopt_outbox();
+                }
+            }
+        });
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let on_online = {
+                let weak = weak.clone();
+                EventListener::new(&window, "online", move |_| {
+                    if let Some(inner) = weak.upgrade() {
+                        if let Some(connection) = inner.connection.borrow().as_ref() {
+                            connection.wake();
+                        }
+                        inner.resync();
+                    }
+                })
+            };
+            let on_pagehide = {
+                let weak = weak.clone();
+                EventListener::new(&window, "pagehide", move |_| {
+                    if let Some(outbox) = weak.upgrade().and_then(|i| i.outbox.borrow().clone()) {
+                        outbox.release();
+                    }
+                })
+            };
+            listeners.push(on_online);
+            listeners.push(on_pagehide);
+            if let Some(document) = window.document() {
+                let on_visible = EventListener::new(&document, "visibilitychange", move |_| {
+                    let visible = web_sys::window()
+                        .and_then(|w| w.document())
+                        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+                    if let Some(inner) = weak.upgrade().filter(|_| visible) {
+                        inner.catch_up_all();
+                    }
+                });
+                listeners.push(on_visible);
+            }
         }
-        self.refresh();
+        *self.session_tasks.borrow_mut() = Some((lease, listeners));
+    }
+
+    /// Logged out (or switching user): stops everything and forgets the state, without
+    /// touching the stored outbox.
+    fn stop(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+        // First, so that clearing the state below does not empty the stored outbox.
+        self.outbox.borrow_mut().take();
+        self.session_tasks.borrow_mut().take();
+        self.resends.borrow_mut().clear();
+        self.catching_up.borrow_mut().clear();
+        // Dropping the connection closes the socket; the callback it held goes too.
+        self.connection.borrow_mut().take();
+        self.token.borrow_mut().take();
+        self.dispatch(Action::Reset);
     }
 }
 
@@ -699,14 +1091,15 @@ impl Deref for MessagingHandle {
 }
 
 impl MessagingHandle {
-    /// Sends `body` to a conversation. It shows as "sending" at once. Returns its client id,
-    /// or `None` for a blank body.
+    /// Sends `body` to a conversation. It is stored in the outbox and shows as "sending" at
+    /// once, then goes out. Returns its client id, or `None` for a blank body.
     pub fn send(&self, conversation_id: ConversationId, body: &str) -> Option<ClientMsgId> {
         let body = body.trim();
         if body.is_empty() {
             return None;
         }
         let client_id = ClientMsgId(uuid::Uuid::new_v4());
+        // The dispatch writes the outbox before anything leaves.
         self.inner.dispatch(Action::Queued(PendingMessage {
             client_id,
             conversation_id,
@@ -721,6 +1114,10 @@ impl MessagingHandle {
 
     /// Sends a failed message again, with the same client id.
     pub fn retry(&self, client_id: ClientMsgId) {
+        self.inner
+            .resends
+            .borrow_mut()
+            .retain(|(id, _)| *id != client_id);
         self.inner.dispatch(Action::Retrying(client_id));
         self.inner.transmit(client_id);
     }
@@ -815,13 +1212,18 @@ pub struct MessagingProviderProps {
     /// in-memory one to feed server frames and observe client frames.
     #[prop_or_default]
     pub connector: Option<ConnectorRef>,
+    /// This tab's id for the outbox; by default kept in sessionStorage (see
+    /// [`outbox::tab_id`]). Tests give two providers in one page different ids: two tabs.
+    #[prop_or_default]
+    pub tab_id: Option<AttrValue>,
     /// The app.
     #[prop_or_default]
     pub children: Html,
 }
 
 /// Owns the messaging state and the socket: connects once someone is logged in, disconnects
-/// at logout. Needs the config and session contexts.
+/// at logout, re-authenticates the socket when the session renews its token. Needs the
+/// config and session contexts.
 #[component]
 pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
     let config = use_config();
@@ -830,14 +1232,19 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
     let inner = use_memo((), |_| Inner {
         state: RefCell::new(None),
         api: RefCell::new(Api::default()),
-        session: RefCell::new(None),
+        connector: RefCell::new(None),
         connection: RefCell::new(None),
+        token: RefCell::new(None),
         epoch: Cell::new(0),
+        outbox: RefCell::new(None),
+        saved_rev: Cell::new(0),
+        resends: RefCell::new(Vec::new()),
+        catching_up: RefCell::new(Vec::new()),
+        session_tasks: RefCell::new(None),
     });
     // Fresh handles each render: a long-lived one would keep every past state alive.
     *inner.state.borrow_mut() = Some(state.clone());
     *inner.api.borrow_mut() = session.api();
-    *inner.session.borrow_mut() = Some(session.clone());
 
     let connector = {
         let injected = props.connector.clone();
@@ -847,27 +1254,38 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
                 .unwrap_or_else(|| ConnectorRef(Rc::new(WsConnector::new(url.clone()))))
         })
     };
-    let login = session.session().map(|s| (s.token.clone(), s.user.id));
+    // One login, whatever its token renewals: those re-authenticate the same socket.
+    let login = session.login_id().zip(session.user().map(|u| u.id));
+    let token = session.token().map(str::to_owned);
     {
         let inner = Rc::clone(&inner);
+        let token = token.clone();
+        let tab = props.tab_id.clone();
         use_effect_with((login, (*connector).clone()), move |(login, connector)| {
-            inner.epoch.set(inner.epoch.get() + 1);
-            inner.dispatch(Action::Reset);
-            if let Some((token, me)) = login.clone() {
+            inner.stop();
+            if let (Some((_, me)), Some(token)) = (*login, token) {
                 inner.dispatch(Action::Identify(me));
-                let events = {
-                    let inner = Rc::clone(&inner);
-                    Callback::from(move |event| inner.on_event(event))
-                };
-                let connection = connector.0.connect(token, events);
-                *inner.connection.borrow_mut() = Some(connection);
+                let tab = tab.map_or_else(outbox::tab_id, |t| t.to_string());
+                *inner.outbox.borrow_mut() = Some(Outbox::new(me, tab));
+                *inner.connector.borrow_mut() = Some(connector.clone());
+                *inner.token.borrow_mut() = Some(token);
+                inner.start_session_tasks();
+                inner.reconnect();
+                inner.adopt_outbox();
                 inner.refresh();
             }
-            move || {
-                // Dropping the connection closes the socket; the callback it held goes too.
-                inner.connection.borrow_mut().take();
-                inner.epoch.set(inner.epoch.get() + 1);
-                inner.dispatch(Action::Reset);
+            move || inner.stop()
+        });
+    }
+    {
+        let inner = Rc::clone(&inner);
+        use_effect_with(token, move |token| {
+            let changed = token.is_some() && *inner.token.borrow() != *token;
+            if changed && inner.connection.borrow().is_some() {
+                *inner.token.borrow_mut() = token.clone();
+                if let Some(token) = token.clone() {
+                    inner.send_frame(ClientFrame::Auth { token });
+                }
             }
         });
     }

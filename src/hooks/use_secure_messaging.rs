@@ -106,6 +106,18 @@ pub fn use_secure_messaging(id: ConversationId) -> SecureMessagingHandle {
         });
     }
     {
+        // Back online (every `Ready`): what failed to load while offline is loaded again,
+        // without the user having to press "retry".
+        let handle = handle.clone();
+        use_effect_with((id, messaging.ready_count), move |_| {
+            if matches!(handle.latest, LoadState::Failed(_))
+                || matches!(handle.list, LoadState::Failed(_))
+            {
+                handle.reload();
+            }
+        });
+    }
+    {
         let handle = handle.clone();
         use_effect_with((id, handle.last_seq()), move |_| handle.mark_seen());
     }

@@ -3,6 +3,7 @@
 use crate::app::{Route, home_route};
 use crate::components::error_view::ErrorView;
 use crate::components::layout::LangSwitch;
+use crate::components::session_notice::SessionNotice;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
 use crate::session::use_session;
@@ -79,6 +80,7 @@ pub fn Login() -> Html {
                 <LangSwitch />
             </div>
             <p class="muted">{ i18n.t(Key::Tagline) }</p>
+            <SessionNotice />
             <form {onsubmit} aria-labelledby="login-title">
                 <h2 id="login-title">{ i18n.t(Key::LoginTitle) }</h2>
                 <p>{ i18n.t(Key::LoginIntro) }</p>

@@ -13,9 +13,17 @@ pub async fn login(api: &Api, email: &str, password: &str) -> Result<LoginRespon
     request(api, Method::POST, "/auth/login", &[], Some(&body)).await
 }
 
-/// `POST /api/auth/logout`: revokes the token server-side.
+/// `POST /api/auth/logout`: revokes the session server-side. Never renews: a refused token
+/// means the session is already over.
 pub async fn logout(api: &Api) -> Result<(), Error> {
-    request::<(), ()>(api, Method::POST, "/auth/logout", &[], None).await
+    let api = api.clone().without_renewer();
+    request::<(), ()>(&api, Method::POST, "/auth/logout", &[], None).await
+}
+
+/// `POST /api/auth/refresh`: a new token for the same session (the old one still valid).
+pub async fn refresh(api: &Api) -> Result<LoginResponse, Error> {
+    let api = api.clone().without_renewer();
+    request::<(), _>(&api, Method::POST, "/auth/refresh", &[], None).await
 }
 
 /// `GET /api/me`.

@@ -3,8 +3,8 @@
 
 use super::requests::{Api, Error, request};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, MarkReadRequest, Message, MessagePage,
-    ReadCursor, SendMessageRequest, Seq, StartConversationRequest, UserId,
+    ClientMsgId, ConversationId, ConversationSummary, MAX_PAGE_SIZE, MarkReadRequest, Message,
+    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, UserId,
 };
 use gloo_net::http::Method;
 
@@ -46,13 +46,23 @@ pub async fn get_message_history(
     messages(api, conversation, &[("before", before.to_string())]).await
 }
 
-/// The messages after `after` (catching up after a reconnect).
+/// The first page (the largest the server allows) after `after`: catching up after a
+/// reconnect, a page at a time until `has_more` is false. An `after` beyond the last message
+/// is refused with `invalid_cursor`.
 pub async fn get_messages_after(
     api: &Api,
     conversation: ConversationId,
     after: Seq,
 ) -> Result<MessagePage, Error> {
-    messages(api, conversation, &[("after", after.to_string())]).await
+    messages(
+        api,
+        conversation,
+        &[
+            ("after", after.to_string()),
+            ("limit", MAX_PAGE_SIZE.to_string()),
+        ],
+    )
+    .await
 }
 
 async fn messages(

@@ -1,11 +1,15 @@
 //! One generic typed request function. Every REST call goes through [`request`]: it builds the
 //! URL from the configured base, adds the bearer token, and turns any non-2xx status into an
 //! [`ApiError`] parsed from the body (or derived from the status when the body is not ours).
+//! A 401 on a request that carried a token gets one renewal through the session's
+//! [`Renewer`] and one retry; if that fails too the session is over.
 
 use colloque_protocol::{API_PREFIX, ApiError, ErrorCode};
+use futures_util::future::LocalBoxFuture;
 use gloo_net::http::{Method, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::fmt;
 use std::rc::Rc;
 
 /// What a REST call can fail with. `Clone + PartialEq` so it can be a prop or live in state.
@@ -34,11 +38,49 @@ impl Error {
     }
 }
 
+/// What a request does when the server refuses its token: the session implements it.
+pub trait Renewer {
+    /// A token to retry with instead of `stale` (renewed once, however many requests ask at
+    /// the same time), or `None` when the session is over (the renewer has ended it).
+    fn renew(&self, stale: &str) -> LocalBoxFuture<'static, Option<Rc<str>>>;
+    /// A freshly renewed token was refused too: the session is over.
+    fn rejected(&self, token: &str);
+}
+
+/// A shared [`Renewer`]; compares by identity.
+#[derive(Clone)]
+pub struct RenewerRef(pub Rc<dyn Renewer>);
+
+impl PartialEq for RenewerRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for RenewerRef {}
+
+impl fmt::Debug for RenewerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RenewerRef")
+    }
+}
+
 /// Where to send requests and with which credentials. Cheap to clone.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Api {
     base: Rc<str>,
     token: Option<Rc<str>>,
+    renewer: Option<RenewerRef>,
+}
+
+// Never print the token, even in a debug dump.
+impl fmt::Debug for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Api")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Api {
@@ -47,7 +89,20 @@ impl Api {
         Self {
             base: base.trim_end_matches('/').into(),
             token: token.map(Into::into),
+            renewer: None,
         }
+    }
+
+    /// The same client, renewing its token through `renewer` when the server refuses it.
+    pub fn with_renewer(mut self, renewer: RenewerRef) -> Self {
+        self.renewer = Some(renewer);
+        self
+    }
+
+    /// The same client without renewal: for the renewal and logout calls themselves.
+    pub fn without_renewer(mut self) -> Self {
+        self.renewer = None;
+        self
     }
 
     /// The bearer token, if logged in.
@@ -78,7 +133,11 @@ pub fn code_for_status(status: u16) -> ErrorCode {
 }
 
 /// Sends one request and decodes the answer. `body` is sent as JSON; `()` answers (204) decode
-/// from an empty body.
+/// from an empty body. A 401 is retried once with a renewed token when the client has a
+/// [`Renewer`].
+///
+/// Only the (de)serialization is generic: the exchange itself ([`exchange`]) is compiled once,
+/// not once per request and answer type, which keeps the wasm bundle small.
 pub async fn request<B, T>(
     api: &Api,
     method: Method,
@@ -90,17 +149,63 @@ where
     B: Serialize + ?Sized,
     T: DeserializeOwned,
 {
+    let body = match body {
+        Some(body) => Some(serde_json::to_string(body).map_err(|_| {
+            Error::Api(ApiError::new(ErrorCode::InvalidJson, "unserializable body"))
+        })?),
+        None => None,
+    };
+    let (status, text) = exchange(api, method, path, query, body).await?;
+    decode(status, &text)
+}
+
+/// One request with an already serialized JSON body: the status and the body's text, after
+/// at most one renewal of the token.
+async fn exchange(
+    api: &Api,
+    method: Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<String>,
+) -> Result<(u16, String), Error> {
+    let body = body.as_deref();
+    let (status, text) = send(api, api.token(), method.clone(), path, query, body).await?;
+    if status == 401
+        && let (Some(stale), Some(renewer)) = (api.token(), api.renewer.as_ref())
+    {
+        let Some(fresh) = renewer.0.renew(stale).await else {
+            return Ok((status, text));
+        };
+        let (status, text) = send(api, Some(&fresh), method, path, query, body).await?;
+        if status == 401 {
+            renewer.0.rejected(&fresh);
+        }
+        return Ok((status, text));
+    }
+    Ok((status, text))
+}
+
+async fn send(
+    api: &Api,
+    token: Option<&str>,
+    method: Method,
+    path: &str,
+    query: &[(&str, String)],
+    body: Option<&str>,
+) -> Result<(u16, String), Error> {
     let mut builder = RequestBuilder::new(&api.url(path))
         .method(method)
         .header("Accept", "application/json");
     if !query.is_empty() {
         builder = builder.query(query.iter().map(|(k, v)| (*k, v.as_str())));
     }
-    if let Some(token) = api.token() {
+    if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(body) => builder.json(body),
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
         None => builder.build(),
     }
     .map_err(|_| Error::Api(ApiError::new(ErrorCode::InvalidJson, "unserializable body")))?;
@@ -108,26 +213,31 @@ where
     let status = response.status();
     // Reading the body can fail if the connection drops half-way: that is a network failure.
     let text = response.text().await.map_err(|_| Error::Network)?;
-    decode(status, &text)
+    Ok((status, text))
 }
 
 /// Turns a status and body into the typed answer or an [`Error`].
 pub fn decode<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Error> {
-    if (200..300).contains(&status) {
-        let text = if text.trim().is_empty() { "null" } else { text };
-        serde_json::from_str(text).map_err(|_| {
-            Error::Api(ApiError::new(
-                ErrorCode::Unknown,
-                "unexpected response body",
-            ))
-        })
-    } else {
-        Err(Error::Api(
-            serde_json::from_str::<ApiError>(text).unwrap_or_else(|_| {
-                ApiError::new(code_for_status(status), format!("HTTP {status}"))
-            }),
-        ))
+    if !(200..300).contains(&status) {
+        return Err(error_body(status, text));
     }
+    let text = if text.trim().is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(|_| unexpected_body())
+}
+
+fn unexpected_body() -> Error {
+    Error::Api(ApiError::new(
+        ErrorCode::Unknown,
+        "unexpected response body",
+    ))
+}
+
+/// The error of a non-2xx answer: its [`ApiError`] body, or one derived from the status.
+fn error_body(status: u16, text: &str) -> Error {
+    Error::Api(
+        serde_json::from_str::<ApiError>(text)
+            .unwrap_or_else(|_| ApiError::new(code_for_status(status), format!("HTTP {status}"))),
+    )
 }
 
 #[cfg(test)]
@@ -151,6 +261,12 @@ mod tests {
     #[test]
     fn an_empty_204_decodes_as_unit() {
         decode::<()>(204, "").unwrap();
+    }
+
+    #[test]
+    fn a_debug_dump_never_shows_the_token() {
+        let dump = format!("{:?}", Api::new("", Some("secret.jwt.value")));
+        assert!(!dump.contains("secret"), "{dump}");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The app's one WebSocket. [`WsConnector::connect`] starts a task that opens the socket, sends
 //! [`ClientFrame::Auth`] first (the token never goes in the URL), reports every
 //! [`ServerFrame`] and connection change through a callback, sends queued [`ClientFrame`]s,
-//! pings every 20 s and reconnects with exponential backoff and jitter (0.5 s → 30 s).
-//! Dropping the returned [`Connection`] stops it all and closes the socket.
+//! pings every 20 s (no frame within 10 s of a ping: the socket is dead and reopened) and
+//! reconnects with exponential backoff and full jitter (0.5 s → 30 s), at once when the
+//! provider says the network is back. A renewed token re-authenticates the live socket; a
+//! refused one parks the task until the session supplies another. Dropping the returned
+//! [`Connection`] stops it all and closes the socket.
 //!
 //! The messaging provider only sees the [`Connector`] trait, so tests can hand it an in-memory
 //! transport and drive the real provider, hooks and components with frames.
@@ -53,8 +56,14 @@ pub enum SocketEvent {
 /// A live transport. Dropping it disconnects.
 pub trait Connection {
     /// Queues a frame; frames queued while disconnected are dropped (the provider resyncs
-    /// pending messages itself when the server says `Ready` again).
+    /// pending messages itself when the server says `Ready` again). An
+    /// [`ClientFrame::Auth`] carries a renewed token: the live socket authenticates again
+    /// with it (the server answers `Ready` again) and every later reconnection uses it.
     fn send(&self, frame: ClientFrame);
+
+    /// The network is back (the browser's `online` event): reconnect now rather than at the
+    /// end of the backoff, or check a connection that looks alive with a ping.
+    fn wake(&self) {}
 }
 
 /// Opens transports. The app uses [`WsConnector`]; tests inject their own.
@@ -73,21 +82,28 @@ impl PartialEq for ConnectorRef {
     }
 }
 
-/// Ping period; the server answers with `Pong`. A ping left unanswered for one full period
-/// means the link is dead (a half-open TCP connection never reports a close).
+/// Ping period. The server also closes sockets that stay silent for about a minute.
 pub const PING_INTERVAL_MS: u32 = 20_000;
+/// After a ping, no frame at all for this long means the link is dead (a half-open TCP
+/// connection never reports a close): the socket is dropped and reopened.
+pub const PONG_TIMEOUT_MS: u32 = 10_000;
 const BACKOFF_MIN_MS: u32 = 500;
 const BACKOFF_MAX_MS: u32 = 30_000;
 
-/// The delay before reconnection attempt `attempt` (0-based): doubling from 0.5 s, capped at
-/// 30 s, with "equal jitter" (half fixed, half random) so a server restart is not greeted by
-/// every client at the same instant. `random` is in [0, 1).
+/// The delay before retry `attempt` (0-based): the ceiling doubles from 0.5 s up to 30 s,
+/// and the delay is drawn uniformly below it ("full jitter"), so that a server restart is
+/// not greeted by every client at the same instant. `random` is in [0, 1). Used for the
+/// socket's reconnections and for each message's resends.
 pub fn backoff_delay_ms(attempt: u32, random: f64) -> u32 {
-    let base = BACKOFF_MIN_MS
+    let ceiling = BACKOFF_MIN_MS
         .saturating_mul(1u32 << attempt.min(16))
         .min(BACKOFF_MAX_MS);
-    let half = base / 2;
-    half + (f64::from(half) * random.clamp(0.0, 1.0)) as u32
+    let random = if random.is_nan() {
+        0.0
+    } else {
+        random.clamp(0.0, 1.0)
+    };
+    (f64::from(ceiling) * random).min(f64::from(ceiling - 1)) as u32
 }
 
 /// The real transport: a browser WebSocket.
@@ -100,6 +116,13 @@ impl WsConnector {
     pub fn new(url: impl Into<String>) -> Self {
         Self { url: url.into() }
     }
+}
+
+/// What the provider tells the socket task.
+enum Command {
+    Frame(ClientFrame),
+    Token(String),
+    Wake,
 }
 
 impl Connector for WsConnector {
@@ -115,14 +138,22 @@ impl Connector for WsConnector {
 }
 
 struct WsConnection {
-    tx: mpsc::UnboundedSender<ClientFrame>,
+    tx: mpsc::UnboundedSender<Command>,
     abort: AbortHandle,
 }
 
 impl Connection for WsConnection {
     fn send(&self, frame: ClientFrame) {
+        let command = match frame {
+            ClientFrame::Auth { token } => Command::Token(token),
+            frame => Command::Frame(frame),
+        };
         // Fails only once the task is gone (logout), when nothing needs sending any more.
-        let _ = self.tx.unbounded_send(frame);
+        let _ = self.tx.unbounded_send(command);
+    }
+
+    fn wake(&self) {
+        let _ = self.tx.unbounded_send(Command::Wake);
     }
 }
 
@@ -139,32 +170,94 @@ enum Ended {
     BeforeReady,
     /// Was ready, then dropped: reconnect quickly.
     AfterReady,
-    /// The server refused the token: do not hammer it; the provider logs out.
+    /// The server refused the token: wait for the session to renew it (the provider asks).
     Refused,
+    /// The provider is gone (logout).
+    Stopped,
+}
+
+/// The task's state across connections.
+struct Link {
+    url: String,
+    token: String,
+    events: Callback<SocketEvent>,
+    commands: mpsc::UnboundedReceiver<Command>,
+}
+
+impl Link {
+    fn emit(&self, state: ConnectionState) {
+        self.events.emit(SocketEvent::State(state));
+    }
+
+    /// Waits `ms`, or less if the network comes back. Frames queued meanwhile are stale: the
+    /// provider resends what is still pending after `Ready`. False once the provider is gone.
+    async fn pause(&mut self, ms: u32) -> bool {
+        let mut sleep = TimeoutFuture::new(ms);
+        loop {
+            match select(&mut sleep, self.commands.next()).await {
+                Either::Left(_) => return true,
+                Either::Right((None, _)) => return false,
+                Either::Right((Some(Command::Wake), _)) => return true,
+                Either::Right((Some(Command::Token(token)), _)) => self.token = token,
+                Either::Right((Some(Command::Frame(_)), _)) => {}
+            }
+        }
+    }
+
+    /// After a refusal: waits for a token other than the refused one (the provider has the
+    /// session renew it), or at most the longest backoff: a renewal that crossed the refusal
+    /// must not park the socket for good.
+    async fn new_token(&mut self) -> bool {
+        let refused = self.token.clone();
+        let mut patience = TimeoutFuture::new(BACKOFF_MAX_MS);
+        loop {
+            match select(&mut patience, self.commands.next()).await {
+                Either::Left(_) => return true,
+                Either::Right((None, _)) => return false,
+                Either::Right((Some(Command::Token(token)), _)) => self.token = token,
+                Either::Right((Some(_), _)) => {}
+            }
+            if self.token != refused {
+                return true;
+            }
+        }
+    }
 }
 
 async fn run(
     url: String,
     token: String,
     events: Callback<SocketEvent>,
-    mut outgoing: mpsc::UnboundedReceiver<ClientFrame>,
+    commands: mpsc::UnboundedReceiver<Command>,
 ) {
+    let mut link = Link {
+        url,
+        token,
+        events,
+        commands,
+    };
     let mut attempt: u32 = 0;
     loop {
-        // Frames queued while down are stale: the provider resends what is still pending.
-        while outgoing.try_recv().is_ok() {}
-        events.emit(SocketEvent::State(ConnectionState::Connecting));
-        match session(&url, &token, &events, &mut outgoing).await {
-            Ended::AfterReady => attempt = 0,
-            Ended::BeforeReady => {}
-            Ended::Refused => {
-                events.emit(SocketEvent::State(ConnectionState::Offline));
-                return;
+        link.emit(ConnectionState::Connecting);
+        let ended = session(&mut link).await;
+        link.emit(ConnectionState::Offline);
+        let go_on = match ended {
+            Ended::Stopped => false,
+            Ended::Refused => link.new_token().await,
+            Ended::AfterReady => {
+                attempt = 0;
+                link.pause(backoff_delay_ms(0, js_sys::Math::random()))
+                    .await
             }
+            Ended::BeforeReady => {
+                let delay = backoff_delay_ms(attempt, js_sys::Math::random());
+                attempt = attempt.saturating_add(1);
+                link.pause(delay).await
+            }
+        };
+        if !go_on {
+            return;
         }
-        events.emit(SocketEvent::State(ConnectionState::Offline));
-        TimeoutFuture::new(backoff_delay_ms(attempt, js_sys::Math::random())).await;
-        attempt = attempt.saturating_add(1);
     }
 }
 
@@ -173,18 +266,59 @@ fn encode(frame: &ClientFrame) -> WsMessage {
     WsMessage::Text(serde_json::to_string(frame).unwrap_or_default())
 }
 
-async fn session(
-    url: &str,
-    token: &str,
-    events: &Callback<SocketEvent>,
-    outgoing: &mut mpsc::UnboundedReceiver<ClientFrame>,
-) -> Ended {
-    let Ok(socket) = WebSocket::open(url) else {
+/// Decodes a server frame. Equivalent to `serde_json::from_str::<ServerFrame>` (a unit test
+/// checks every variant), but serde's derive for an internally tagged enum buffers the frame
+/// in a generic `Content` tree and instantiates a second deserializer for every type inside
+/// it; reading every variant's fields in one flat struct reuses the instantiations the REST
+/// layer already has, which saves a good part of the bundle.
+pub fn decode_frame(text: &str) -> Option<ServerFrame> {
+    use colloque_protocol::{
+        ApiError, ClientMsgId, ConversationSummary, Message, ReadCursor, UserProfile,
+    };
+
+    #[derive(serde::Deserialize)]
+    struct Flat {
+        #[serde(rename = "type")]
+        kind: String,
+        user: Option<UserProfile>,
+        client_id: Option<ClientMsgId>,
+        message: Option<Message>,
+        cursor: Option<ReadCursor>,
+        conversation: Option<ConversationSummary>,
+        nonce: Option<u64>,
+        error: Option<ApiError>,
+    }
+
+    let f: Flat = serde_json::from_str(text).ok()?;
+    Some(match f.kind.as_str() {
+        "ready" => ServerFrame::Ready { user: f.user? },
+        "ack" => ServerFrame::Ack {
+            client_id: f.client_id?,
+            message: f.message?,
+        },
+        "message" => ServerFrame::Message {
+            message: f.message?,
+        },
+        "read" => ServerFrame::Read { cursor: f.cursor? },
+        "conversation" => ServerFrame::Conversation {
+            conversation: f.conversation?,
+        },
+        "pong" => ServerFrame::Pong { nonce: f.nonce? },
+        "error" => ServerFrame::Error {
+            error: f.error?,
+            client_id: f.client_id,
+        },
+        _ => return None,
+    })
+}
+
+async fn session(link: &mut Link) -> Ended {
+    let Ok(socket) = WebSocket::open(&link.url) else {
         return Ended::BeforeReady;
     };
     let (mut sink, mut stream) = socket.split();
     let auth = ClientFrame::Auth {
-        token: token.to_owned(),
+        token: link.token.clone(),
     };
     if sink.send(encode(&auth)).await.is_err() {
         return Ended::BeforeReady;
@@ -192,75 +326,99 @@ async fn session(
     let mut ready = false;
     let mut ticks = IntervalStream::new(PING_INTERVAL_MS);
     let mut nonce: u64 = 0;
-    let mut awaiting_pong = false;
-    loop {
-        // Outgoing frames wait until the server said Ready: anything before would be refused.
-        let next_out = if ready {
-            Either::Left(outgoing.next())
+    // Armed by a ping, disarmed by any frame from the server.
+    let mut deadline: Option<TimeoutFuture> = None;
+    let ended = loop {
+        // Commands wait until the server said Ready: frames before it would be refused.
+        let next_command = if ready {
+            Either::Left(link.commands.next())
         } else {
             Either::Right(std::future::pending())
         };
-        let incoming = stream.next();
-        let tick = ticks.next();
-        match select(select(incoming, next_out), tick).await {
+        let silence = match deadline.as_mut() {
+            Some(deadline) => Either::Left(deadline),
+            None => Either::Right(std::future::pending()),
+        };
+        let timers = select(ticks.next(), silence);
+        let mut ping = false;
+        match select(select(stream.next(), next_command), timers).await {
             Either::Left((Either::Left((msg, _)), _)) => {
                 let text = match msg {
                     Some(Ok(WsMessage::Text(text))) => text,
                     Some(Ok(WsMessage::Bytes(_))) => continue,
-                    Some(Err(_)) | None => break,
+                    Some(Err(_)) | None => break None,
                 };
-                let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+                // The link is alive, whatever the frame.
+                deadline = None;
+                let Some(frame) = decode_frame(&text) else {
                     continue;
                 };
                 match &frame {
                     ServerFrame::Ready { .. } => {
                         ready = true;
-                        events.emit(SocketEvent::State(ConnectionState::Online));
+                        link.emit(ConnectionState::Online);
                     }
-                    ServerFrame::Pong { .. } => {
-                        awaiting_pong = false;
-                        continue;
-                    }
+                    ServerFrame::Pong { .. } => continue,
                     ServerFrame::Error {
                         error,
                         client_id: None,
                     } if error.code == colloque_protocol::ErrorCode::Unauthorized => {
-                        events.emit(SocketEvent::Frame(Box::new(frame.clone())));
-                        return Ended::Refused;
+                        link.events.emit(SocketEvent::Frame(Box::new(frame)));
+                        break Some(Ended::Refused);
                     }
                     _ => {}
                 }
-                events.emit(SocketEvent::Frame(Box::new(frame)));
+                link.events.emit(SocketEvent::Frame(Box::new(frame)));
             }
-            Either::Left((Either::Right((frame, _)), _)) => {
-                let Some(frame) = frame else {
+            Either::Left((Either::Right((command, _)), _)) => {
+                let frame = match command {
                     // The provider dropped its sender: logging out.
-                    return Ended::Refused;
+                    None => break Some(Ended::Stopped),
+                    Some(Command::Frame(frame)) => frame,
+                    Some(Command::Token(token)) => {
+                        link.token = token;
+                        ClientFrame::Auth {
+                            token: link.token.clone(),
+                        }
+                    }
+                    Some(Command::Wake) => {
+                        // Looks alive, but the network just came back: make sure.
+                        ping = true;
+                        ClientFrame::Ping {
+                            nonce: nonce.wrapping_add(1),
+                        }
+                    }
                 };
                 if sink.send(encode(&frame)).await.is_err() {
-                    break;
+                    break None;
                 }
             }
-            Either::Right(_) => {
-                if awaiting_pong {
-                    break;
-                }
-                nonce = nonce.wrapping_add(1);
-                awaiting_pong = true;
+            Either::Right((Either::Left(_), _)) => {
+                ping = true;
                 if sink
-                    .send(encode(&ClientFrame::Ping { nonce }))
+                    .send(encode(&ClientFrame::Ping {
+                        nonce: nonce.wrapping_add(1),
+                    }))
                     .await
                     .is_err()
                 {
-                    break;
+                    break None;
                 }
             }
+            // No frame since the ping: the link is dead.
+            Either::Right((Either::Right(_), _)) => break None,
         }
-    }
-    if ready {
-        Ended::AfterReady
-    } else {
-        Ended::BeforeReady
+        if ping {
+            nonce = nonce.wrapping_add(1);
+            if deadline.is_none() {
+                deadline = Some(TimeoutFuture::new(PONG_TIMEOUT_MS));
+            }
+        }
+    };
+    match ended {
+        Some(ended) => ended,
+        None if ready => Ended::AfterReady,
+        None => Ended::BeforeReady,
     }
 }
 
@@ -268,13 +426,129 @@ async fn session(
 mod tests {
     use super::*;
 
+    use colloque_protocol::*;
+
     #[test]
-    fn backoff_starts_at_half_a_second_and_caps_at_thirty() {
-        assert_eq!(backoff_delay_ms(0, 0.999_999), 499);
-        assert_eq!(backoff_delay_ms(0, 0.0), 250);
-        assert_eq!(backoff_delay_ms(3, 0.0), 2_000);
-        assert!(backoff_delay_ms(30, 0.999_999) <= 30_000);
-        assert_eq!(backoff_delay_ms(30, 0.0), 15_000);
+    fn backoff_ceiling_doubles_from_half_a_second_to_thirty() {
+        let ceilings: Vec<u32> = (0..9).map(|a| backoff_delay_ms(a, 1.0) + 1).collect();
+        assert_eq!(
+            ceilings,
+            [
+                500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000
+            ]
+        );
+        assert_eq!(backoff_delay_ms(u32::MAX, 1.0), 29_999);
+    }
+
+    #[test]
+    fn backoff_jitter_covers_the_whole_range_below_the_ceiling() {
+        for attempt in 0..40 {
+            let ceiling = backoff_delay_ms(attempt, 1.0) + 1;
+            assert_eq!(backoff_delay_ms(attempt, 0.0), 0, "full jitter starts at 0");
+            for i in 0..100 {
+                let d = backoff_delay_ms(attempt, f64::from(i) / 100.0);
+                assert!(d < ceiling, "{d} < {ceiling}");
+            }
+            let mid = backoff_delay_ms(attempt, 0.5);
+            assert!(
+                mid.abs_diff(ceiling / 2) <= 1,
+                "uniform: {mid} ≈ {ceiling}/2"
+            );
+        }
+        // Out-of-range randomness is clamped, never a panic or a huge delay.
+        assert_eq!(backoff_delay_ms(2, -3.0), 0);
+        assert_eq!(backoff_delay_ms(2, f64::NAN), 0);
+        assert!(backoff_delay_ms(2, 7.0) < 2_000);
+    }
+
+    fn profile() -> UserProfile {
+        UserProfile {
+            id: UserId(4),
+            role: Role::Patient,
+            display_name: "Emma \"Petit\"".into(),
+            speciality: None,
+        }
+    }
+
+    fn message() -> Message {
+        Message {
+            id: MessageId(12),
+            conversation_id: ConversationId(1),
+            seq: Seq(4),
+            sender_id: UserId(4),
+            client_id: ClientMsgId(uuid::Uuid::from_u128(7)),
+            body: "Bonjour \"docteur\"\n{\"type\":\"pong\"}".into(),
+            sent_at: Timestamp(1_795_489_740_000),
+        }
+    }
+
+    #[test]
+    fn frames_decode_exactly_as_the_protocol_defines_them() {
+        let mut doctor = profile();
+        doctor.role = Role::Doctor;
+        doctor.speciality = Some("Médecin généraliste".into());
+        let frames = [
+            ServerFrame::Ready { user: profile() },
+            ServerFrame::Ack {
+                client_id: message().client_id,
+                message: message(),
+            },
+            ServerFrame::Message { message: message() },
+            ServerFrame::Read {
+                cursor: ReadCursor {
+                    conversation_id: ConversationId(1),
+                    user_id: UserId(2),
+                    seq: Seq(3),
+                },
+            },
+            ServerFrame::Conversation {
+                conversation: ConversationSummary {
+                    id: ConversationId(1),
+                    subject: "Suivi".into(),
+                    status: ConversationStatus::Closed,
+                    patient: profile(),
+                    doctor,
+                    created_at: Timestamp(1),
+                    last_activity_at: Timestamp(2),
+                    last_message: Some(MessagePreview {
+                        sender_id: UserId(4),
+                        excerpt: "Bonjour".into(),
+                        sent_at: Timestamp(2),
+                        seq: Seq(4),
+                    }),
+                    last_seq: Seq(4),
+                    my_read_seq: Seq(3),
+                    other_read_seq: Seq(4),
+                    unread_count: 1,
+                },
+            },
+            ServerFrame::Pong { nonce: u64::MAX },
+            ServerFrame::Error {
+                error: ApiError::new(ErrorCode::ConversationClosed, "closed"),
+                client_id: Some(message().client_id),
+            },
+            ServerFrame::Error {
+                error: ApiError::new(ErrorCode::ResyncRequired, "behind"),
+                client_id: None,
+            },
+        ];
+        for frame in frames {
+            let text = serde_json::to_string(&frame).unwrap();
+            assert_eq!(decode_frame(&text), Some(frame), "{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_or_malformed_frames_are_skipped() {
+        assert_eq!(decode_frame(r#"{"type":"typing","user_id":2}"#), None);
+        assert_eq!(decode_frame(r#"{"type":"ack"}"#), None);
+        assert_eq!(decode_frame("not json"), None);
+        // A newer server's error code still decodes (as Unknown).
+        let frame = decode_frame(r#"{"type":"error","error":{"code":"brand_new","message":"m"}}"#);
+        assert!(matches!(
+            frame,
+            Some(ServerFrame::Error { error, client_id: None }) if error.code == ErrorCode::Unknown
+        ));
     }
 
     #[test]

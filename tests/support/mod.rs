@@ -2,6 +2,9 @@
 //! ChromeDriver per test in its own process group (killed on drop, even when a test panics),
 //! and a thin `Browser` wrapper over a fantoccini session.
 
+// Each test binary uses a subset of the harness.
+#![allow(dead_code)]
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -10,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use colloque_server::{Application, Config};
+use colloque_server::{Application, Config, ShutdownHandle};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -42,16 +45,81 @@ pub struct E2e {
 }
 
 impl E2e {
+    /// The simple layout: one server serves the app, the API and the WebSocket.
     pub async fn start(name: &str) -> E2e {
+        let data = tempfile::tempdir().expect("temp data dir");
+        let config = Config {
+            static_dir: Some(dist_dir()),
+            demo: true,
+            ..Config::for_tests(data.path().to_path_buf())
+        };
+        let app = Application::build(config).await.expect("build the server");
+        let base_url = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+
+        let mut e2e = E2e::start_driver(name).await;
+        e2e.base_url = base_url;
+        e2e._data = data;
+        e2e
+    }
+
+    /// The production layout: the app's static files on one origin (as on a CDN, with a
+    /// `config.json` pointing at the API) and the API server on another, which the test can
+    /// stop and start again on the same port and database.
+    pub async fn start_cdn(name: &str) -> (E2e, Api) {
+        let dist = dist_dir();
+        let api_port = free_port();
+        let api_origin = format!("http://127.0.0.1:{api_port}");
+
+        // The "CDN": a copy of dist/ whose config.json names the API's origin.
+        let site = tempfile::tempdir().expect("temp site dir");
+        for entry in std::fs::read_dir(&dist).expect("read dist/") {
+            let entry = entry.expect("dist entry");
+            if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+                std::fs::copy(entry.path(), site.path().join(entry.file_name()))
+                    .expect("copy dist file");
+            }
+        }
+        std::fs::write(
+            site.path().join("config.json"),
+            json!({ "api_base": api_origin, "ws_url": format!("ws://127.0.0.1:{api_port}/ws") })
+                .to_string(),
+        )
+        .expect("write config.json");
+        let cdn_data = tempfile::tempdir().expect("temp cdn data dir");
+        let cdn = Application::build(Config {
+            static_dir: Some(site.path().to_path_buf()),
+            // Lets the page's CSP connect to the API origin.
+            allowed_origins: vec![api_origin.clone()],
+            ..Config::for_tests(cdn_data.path().to_path_buf())
+        })
+        .await
+        .expect("build the static server");
+        let cdn_origin = format!("http://127.0.0.1:{}", cdn.port());
+        tokio::spawn(cdn.run_until_stopped());
+
+        let data = tempfile::tempdir().expect("temp data dir");
+        let api_config = Config {
+            bind: ([127, 0, 0, 1], api_port).into(),
+            demo: true,
+            allowed_origins: vec![cdn_origin.clone()],
+            ..Config::for_tests(data.path().to_path_buf())
+        };
+        let mut api = Api {
+            config: api_config,
+            running: None,
+            _data: data,
+            _site: (site, cdn_data),
+        };
+        api.start().await;
+
+        let mut e2e = E2e::start_driver(name).await;
+        e2e.base_url = cdn_origin;
+        (e2e, api)
+    }
+
+    async fn start_driver(name: &str) -> E2e {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dist = std::env::var_os("COLLOQUE_DIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| manifest.join("dist"));
-        assert!(
-            dist.join("index.html").exists(),
-            "no app build at {} — run the end-to-end tests with `cargo xtask test`",
-            dist.display()
-        );
         let chromedriver = std::env::var_os("CHROMEDRIVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
@@ -64,31 +132,18 @@ impl E2e {
             .map(PathBuf::from)
             .unwrap_or_else(|| manifest.join("target/e2e"));
         std::fs::create_dir_all(&out_dir).expect("create the screenshot directory");
-
-        let data = tempfile::tempdir().expect("temp data dir");
-        let config = Config {
-            static_dir: Some(dist),
-            demo: true,
-            ..Config::for_tests(data.path().to_path_buf())
-        };
-        let app = Application::build(config).await.expect("build the server");
-        let base_url = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-
         let port = free_port();
         let driver = DriverGuard::spawn(&chromedriver, port);
-        let driver_url = format!("http://127.0.0.1:{port}");
         wait_for_port(port);
-
         E2e {
             name: name.to_string(),
-            base_url,
-            driver_url,
+            base_url: String::new(),
+            driver_url: format!("http://127.0.0.1:{port}"),
             out_dir,
             profiles: tempfile::tempdir().expect("temp profile dir"),
             sessions: AtomicUsize::new(0),
             _driver: driver,
-            _data: data,
+            _data: tempfile::tempdir().expect("temp dir"),
         }
     }
 
@@ -242,6 +297,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("execute script: {e}"))
     }
 
+    /// The visible text of every element matching `css`, in document order.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            if let Ok(text) = element.text().await {
+                texts.push(text);
+            }
+        }
+        texts
+    }
+
+    /// Reloads the page, as the browser's reload button does.
+    pub async fn refresh(&self) {
+        self.client.refresh().await.expect("reload the page");
+    }
+
     pub async fn source(&self) -> String {
         self.client.source().await.unwrap_or_default()
     }
@@ -256,6 +332,34 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// An API server that can be stopped (as SIGTERM would) and started again on the same port
+/// and database.
+pub struct Api {
+    config: Config,
+    running: Option<(ShutdownHandle, tokio::task::JoinHandle<std::io::Result<()>>)>,
+    _data: tempfile::TempDir,
+    _site: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Api {
+    pub async fn start(&mut self) {
+        assert!(self.running.is_none(), "the API server is already running");
+        let app = Application::build(self.config.clone())
+            .await
+            .expect("build the API server");
+        let handle = app.shutdown_handle();
+        self.running = Some((handle, tokio::spawn(app.run_until_stopped())));
+    }
+
+    pub async fn stop(&mut self) {
+        let (handle, task) = self.running.take().expect("the API server is running");
+        handle.trigger();
+        task.await
+            .expect("the server task")
+            .expect("the server stops cleanly");
     }
 }
 
@@ -282,6 +386,19 @@ impl Drop for DriverGuard {
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
+}
+
+/// The release build of the app (`cargo xtask test` builds it and sets `COLLOQUE_DIST`).
+fn dist_dir() -> PathBuf {
+    let dist = std::env::var_os("COLLOQUE_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"));
+    assert!(
+        dist.join("index.html").exists(),
+        "no app build at {} — run the end-to-end tests with `cargo xtask test`",
+        dist.display()
+    );
+    dist
 }
 
 fn free_port() -> u16 {

@@ -253,7 +253,15 @@ fn cmd_test(root: &Path) -> Result {
             run_cargo_test(
                 env.command("cargo")
                     .current_dir(root)
-                    .args(["test", "-p", "colloque", "--test", "e2e"])
+                    .args([
+                        "test",
+                        "-p",
+                        "colloque",
+                        "--test",
+                        "e2e",
+                        "--test",
+                        "e2e_offline",
+                    ])
                     .env("COLLOQUE_DIST", root.join("dist"))
                     .env("COLLOQUE_E2E_OUT", root.join("target/e2e")),
             ),

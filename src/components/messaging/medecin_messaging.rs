@@ -24,10 +24,22 @@ pub struct MedecinMessagingProps {
     pub selected: Option<ConversationId>,
 }
 
+/// Lower-case, as Unicode defines it. In the browser this is JavaScript's `toLowerCase`: Rust's
+/// own would ship its Unicode case tables (about 12 KB) in the bundle for one search box.
+#[cfg(target_arch = "wasm32")]
+fn lower(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn lower(text: &str) -> String {
+    text.to_lowercase()
+}
+
 /// Lower-cases and strips the common French accents, so "helene" finds "Hélène".
 fn fold(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
+    lower(text)
+        .chars()
         .map(|c| match c {
             'à' | 'â' | 'ä' | 'á' => 'a',
             'é' | 'è' | 'ê' | 'ë' => 'e',
@@ -92,7 +104,8 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
         .item .name { font-weight: 600; overflow-wrap: anywhere; }
         .item.unread .name { font-weight: 800; }
         .item .excerpt {
-            grid-column: 1 / -1;
+            grid-column: 1;
+            min-width: 0;
             color: var(--muted);
             font-size: .9rem;
             overflow: hidden;
@@ -100,6 +113,7 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
             white-space: nowrap;
         }
         .item .stamp { color: var(--muted); font-size: .8rem; }
+        .item .badge { grid-column: 2; justify-self: end; align-self: center; }
         .placeholder { padding: 2rem 1rem; }
         .back-link { display: none; }
 

@@ -120,16 +120,26 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
         .as_ref()
         .is_some_and(|c| c.status == ConversationStatus::Closed);
 
-    let body = match &conv.latest {
+    let load_error = match &conv.latest {
         LoadState::Failed(error) => {
             let retry = {
                 let conv = conv.clone();
                 Callback::from(move |()| conv.reload())
             };
-            html! { <ErrorView error={error.clone()} on_retry={retry} /> }
+            Some(html! { <ErrorView error={error.clone()} on_retry={retry} /> })
         }
-        LoadState::Loaded => html! { <MessageList conv={conv.clone()} name={name.clone()} /> },
-        LoadState::Idle | LoadState::Loading => html! { <Loading /> },
+        _ => None,
+    };
+    // Messages still waiting in the outbox are shown even when the history cannot be loaded
+    // (offline after a reload): a worried patient must see that nothing was lost, and may
+    // keep writing — the outbox sends it all when the server is back.
+    let show_list = conv.latest == LoadState::Loaded || !conv.items.is_empty();
+    let body = if show_list {
+        html! { <>{ for load_error }<MessageList conv={conv.clone()} name={name.clone()} /></> }
+    } else if let Some(error) = load_error {
+        error
+    } else {
+        html! { <Loading /> }
     };
 
     html! {
@@ -144,7 +154,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
             { body }
             if closed {
                 <p class="notice" role="note">{ i18n.t(Key::ConversationClosed) }</p>
-            } else if conv.latest == LoadState::Loaded {
+            } else if show_list {
                 <Composer conv={conv.clone()} />
             }
         </section>

@@ -214,3 +214,187 @@ fn conversations_are_sorted_by_latest_activity() {
     let ids: Vec<_> = state.sorted_conversations().iter().map(|c| c.id).collect();
     assert_eq!(ids, vec![CONV, ConversationId(1)]);
 }
+
+fn pending(n: u128) -> PendingMessage {
+    PendingMessage {
+        client_id: cid(n),
+        conversation_id: CONV,
+        body: format!("pending {n}"),
+        created_at: Timestamp(0),
+        status: MessageStatus::Sending,
+        order: 0,
+    }
+}
+
+fn latest(seqs: std::ops::RangeInclusive<i64>) -> Action {
+    Action::PageLoaded(
+        CONV,
+        Direction::Latest,
+        MessagePage {
+            messages: seqs.map(|s| message(s, DOCTOR)).collect(),
+            has_more: false,
+        },
+    )
+}
+
+fn shown(state: &MessagingState) -> Vec<i64> {
+    state
+        .timeline(CONV)
+        .iter()
+        .filter_map(|i| i.seq.map(|s| s.0))
+        .collect()
+}
+
+#[test]
+fn a_message_after_a_gap_waits_until_the_gap_is_filled() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(2, 0)]),
+        latest(1..=2),
+        Action::Incoming(message(5, DOCTOR)),
+        Action::Incoming(message(4, DOCTOR)),
+    ]);
+    assert_eq!(shown(&state), [1, 2], "no hole is ever shown");
+    assert!(state.threads[&CONV].has_gap());
+    assert_eq!(
+        state.threads[&CONV].last_seq(),
+        Some(Seq(2)),
+        "catch up from 2"
+    );
+
+    let state = state.reduce(Action::PageLoaded(
+        CONV,
+        Direction::Newer,
+        MessagePage {
+            messages: (3..=5).map(|s| message(s, DOCTOR)).collect(),
+            has_more: false,
+        },
+    ));
+    assert_eq!(shown(&state), [1, 2, 3, 4, 5]);
+    assert!(!state.threads[&CONV].has_gap());
+}
+
+#[test]
+fn messages_arriving_in_any_order_and_twice_show_once_in_seq_order() {
+    let mut orders = vec![
+        vec![3, 1, 2, 3, 1],
+        vec![2, 2, 3, 1],
+        vec![1, 2, 3, 3, 2, 1],
+    ];
+    for order in orders.drain(..) {
+        // An empty conversation, open on screen.
+        let mut state = state_with(vec![Action::PageLoaded(
+            CONV,
+            Direction::Latest,
+            MessagePage {
+                messages: vec![],
+                has_more: false,
+            },
+        )]);
+        for seq in &order {
+            state = state.reduce(Action::Incoming(message(*seq, DOCTOR)));
+        }
+        assert_eq!(shown(&state), [1, 2, 3], "{order:?}");
+    }
+}
+
+#[test]
+fn an_ack_a_push_and_a_catch_up_page_of_one_message_show_it_once() {
+    let mut stored = message(3, ME);
+    stored.client_id = cid(42);
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(2, 0)]),
+        latest(1..=2),
+        Action::Queued(pending(42)),
+        // Another tab's push of the very message, then the catch-up page, then a late ack.
+        Action::Incoming(stored.clone()),
+        Action::PageLoaded(
+            CONV,
+            Direction::Newer,
+            MessagePage {
+                messages: vec![stored.clone()],
+                has_more: false,
+            },
+        ),
+        Action::Acked(cid(42), stored),
+    ]);
+    let timeline = state.timeline(CONV);
+    assert_eq!(timeline.len(), 3);
+    assert_eq!(timeline[2].status, MessageStatus::Sent);
+    assert!(state.pending.is_empty());
+}
+
+#[test]
+fn acks_out_of_order_leave_the_messages_in_seq_order() {
+    let mut first = message(3, ME);
+    first.client_id = cid(1001);
+    let mut second = message(4, ME);
+    second.client_id = cid(1002);
+    let state = state_with(vec![
+        latest(1..=2),
+        Action::Queued(pending(1001)),
+        Action::Queued(pending(1002)),
+        Action::Acked(cid(1002), second),
+    ]);
+    // 4 is stored but waits for 3; 3 is still shown as sending meanwhile.
+    let statuses: Vec<_> = state
+        .timeline(CONV)
+        .iter()
+        .map(|i| (i.seq, i.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (Some(Seq(1)), MessageStatus::Sent),
+            (Some(Seq(2)), MessageStatus::Sent),
+            (None, MessageStatus::Sending),
+        ]
+    );
+    let state = state.reduce(Action::Acked(cid(1001), first));
+    assert_eq!(shown(&state), [1, 2, 3, 4]);
+    assert!(state.pending.is_empty());
+}
+
+#[test]
+fn a_restored_outbox_entry_already_delivered_is_not_shown_again() {
+    let mut stored = message(3, ME);
+    stored.client_id = cid(9);
+    let state = state_with(vec![
+        latest(1..=2),
+        Action::Incoming(stored),
+        Action::Queued(pending(9)),
+    ]);
+    assert!(state.pending.is_empty());
+    assert_eq!(state.timeline(CONV).len(), 3);
+}
+
+#[test]
+fn every_change_to_pending_messages_is_counted_for_the_outbox() {
+    let state = state_with(vec![]);
+    let rev = state.pending_rev;
+    let state = state.reduce(Action::Queued(pending(1001)));
+    assert_eq!(state.pending_rev, rev + 1);
+    let state = state.reduce(Action::SendFailed(cid(1001), ErrorCode::BodyTooLong));
+    assert_eq!(state.pending_rev, rev + 2);
+    let state = state.reduce(Action::Incoming(message(1, DOCTOR)));
+    assert_eq!(state.pending_rev, rev + 2, "nothing pending changed");
+    let state = state.reduce(Action::Discard(cid(1001)));
+    assert_eq!(state.pending_rev, rev + 3);
+}
+
+#[test]
+fn a_reloaded_conversation_starts_again_from_its_latest_page() {
+    let state = state_with(vec![
+        latest(1..=3),
+        Action::Incoming(message(9, DOCTOR)),
+        Action::Reloaded(
+            CONV,
+            MessagePage {
+                messages: (5..=6).map(|s| message(s, DOCTOR)).collect(),
+                has_more: true,
+            },
+        ),
+    ]);
+    assert_eq!(shown(&state), [5, 6]);
+    assert!(state.threads[&CONV].has_more);
+    assert!(!state.threads[&CONV].has_gap());
+}

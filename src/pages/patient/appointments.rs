@@ -20,7 +20,7 @@ pub fn Appointments() -> Html {
                 return html! { <p class="muted">{ i18n.t(Key::NoAppointments) }</p> };
             }
             let now = crate::time::now();
-            list.sort_by_key(|a| a.starts_at);
+            crate::small_sort::sort_by_key(&mut list, |a| a.starts_at);
             let (upcoming, mut past): (Vec<_>, Vec<_>) =
                 list.into_iter().partition(|a| a.starts_at >= now);
             past.reverse();

@@ -1,0 +1,218 @@
+//! The persisted outbox: every message written here and not yet acknowledged, in
+//! localStorage under `colloque.outbox.<user id>`, so that it survives a reload, a crash or a
+//! closed tab and goes out when the app opens again. (Every `colloque.*` key but the language
+//! is wiped at logout: see [`crate::session::wipe_browser_storage`].)
+//!
+//! Several tabs of one user share the key. Each entry belongs to the tab that wrote it (a tab
+//! id kept in sessionStorage, so a reloaded tab finds its own entries again), which renews a
+//! lease on it every few seconds while it lives and gives it up when the page goes away. A tab
+//! adopts entries that are its own or whose lease ran out: the leftovers of a closed tab are
+//! sent by whichever tab opens next, while a live tab's messages are not sent twice by its
+//! neighbours. If a lease lapses anyway (a sleeping background tab), both tabs send it: the
+//! server is idempotent on (sender, client id), so it is stored once and shown once.
+//!
+//! Each tab writes only its own entries back and keeps the others' as it finds them; a write
+//! lost to a race with another tab is repaired at the owner's next lease renewal.
+
+use colloque_protocol::{ClientMsgId, ConversationId, ErrorCode, Timestamp, UserId};
+use gloo_storage::{LocalStorage, SessionStorage, Storage};
+use serde::{Deserialize, Serialize};
+
+/// The lease is renewed this often while the tab lives.
+pub const LEASE_RENEW_MS: u32 = 5_000;
+/// An entry whose lease is older than this belongs to a tab that is gone.
+pub const LEASE_EXPIRES_MS: i64 = 15_000;
+const TAB_KEY: &str = "colloque.tab";
+
+/// One message waiting for the server's acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// The message's id, chosen before the first attempt and kept across every resend.
+    pub client_id: ClientMsgId,
+    /// Where it goes.
+    pub conversation_id: ConversationId,
+    /// The text.
+    pub body: String,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// Set when the server refused it for good (the user retries or discards it).
+    #[serde(default)]
+    pub failed: Option<ErrorCode>,
+    /// The tab that sends it.
+    pub tab: String,
+    /// When that tab last said it is alive (0: given up, anyone may adopt it).
+    pub lease: i64,
+}
+
+/// The storage key of a user's outbox.
+pub fn storage_key(user: UserId) -> String {
+    format!("colloque.outbox.{user}")
+}
+
+/// What to write back: the other tabs' entries as found (minus any this tab now holds), then
+/// this tab's own, with a fresh lease.
+pub fn merge_for_save(
+    stored: Vec<OutboxEntry>,
+    mine: &[OutboxEntry],
+    tab: &str,
+    now: Timestamp,
+) -> Vec<OutboxEntry> {
+    let mut merged: Vec<OutboxEntry> = stored
+        .into_iter()
+        .filter(|e| e.tab != tab && !mine.iter().any(|m| m.client_id == e.client_id))
+        .collect();
+    merged.extend(mine.iter().map(|e| OutboxEntry {
+        tab: tab.to_owned(),
+        lease: now.0,
+        ..e.clone()
+    }));
+    merged
+}
+
+/// The stored entries this tab should send: its own (a reload), and those whose owner is gone
+/// (a closed tab: lease expired or given up). Oldest first.
+pub fn adoptable(stored: &[OutboxEntry], tab: &str, now: Timestamp) -> Vec<OutboxEntry> {
+    let mut found: Vec<OutboxEntry> = stored
+        .iter()
+        .filter(|e| e.tab == tab || now.0 - e.lease > LEASE_EXPIRES_MS)
+        .cloned()
+        .collect();
+    crate::small_sort::sort_by_key(&mut found, |e| e.created_at);
+    found
+}
+
+/// Gives this tab's entries up at once (the page is going away): the next tab to open sends
+/// them without waiting for the lease to run out. A reload finds them again by its tab id.
+pub fn release(stored: Vec<OutboxEntry>, tab: &str) -> Vec<OutboxEntry> {
+    stored
+        .into_iter()
+        .map(|e| {
+            if e.tab == tab {
+                OutboxEntry { lease: 0, ..e }
+            } else {
+                e
+            }
+        })
+        .collect()
+}
+
+/// One user's outbox in this tab's localStorage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbox {
+    key: String,
+    tab: String,
+}
+
+impl Outbox {
+    /// The outbox of `user`, as seen by tab `tab` (see [`tab_id`]).
+    pub fn new(user: UserId, tab: String) -> Self {
+        Self {
+            key: storage_key(user),
+            tab,
+        }
+    }
+
+    /// This tab's id.
+    pub fn tab(&self) -> &str {
+        &self.tab
+    }
+
+    /// Everything stored (any tab). Unreadable storage reads as empty.
+    pub fn load(&self) -> Vec<OutboxEntry> {
+        LocalStorage::get(&self.key).unwrap_or_default()
+    }
+
+    /// Writes this tab's entries (`mine`), keeping the other tabs'. Storage may be full or
+    /// disabled: the messages then live in memory only, and are still sent.
+    pub fn save(&self, mine: &[OutboxEntry], now: Timestamp) {
+        let merged = merge_for_save(self.load(), mine, &self.tab, now);
+        if merged.is_empty() {
+            LocalStorage::delete(&self.key);
+        } else {
+            let _ = LocalStorage::set(&self.key, &merged);
+        }
+    }
+
+    /// Gives up this tab's leases (see [`release`]).
+    pub fn release(&self) {
+        let stored = self.load();
+        if stored.iter().any(|e| e.tab == self.tab) {
+            let _ = LocalStorage::set(&self.key, release(stored, &self.tab));
+        }
+    }
+}
+
+/// This tab's id: kept in sessionStorage, which a reload keeps and a new tab does not have.
+pub fn tab_id() -> String {
+    if let Ok(id) = SessionStorage::get::<String>(TAB_KEY) {
+        return id;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let _ = SessionStorage::set(TAB_KEY, &id);
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u128, tab: &str, lease: i64) -> OutboxEntry {
+        OutboxEntry {
+            client_id: ClientMsgId(uuid::Uuid::from_u128(n)),
+            conversation_id: ConversationId(1),
+            body: format!("m{n}"),
+            created_at: Timestamp(n as i64),
+            failed: None,
+            tab: tab.into(),
+            lease,
+        }
+    }
+
+    fn ids(entries: &[OutboxEntry]) -> Vec<u128> {
+        entries.iter().map(|e| e.client_id.0.as_u128()).collect()
+    }
+
+    #[test]
+    fn saving_replaces_only_this_tabs_entries() {
+        let stored = vec![entry(1, "a", 10), entry(2, "b", 10), entry(3, "a", 10)];
+        let mine = vec![entry(3, "a", 10), entry(4, "a", 10)];
+        let saved = merge_for_save(stored, &mine, "a", Timestamp(99));
+        assert_eq!(ids(&saved), [2, 3, 4], "1 was acked: gone; b's 2 kept");
+        assert!(saved.iter().filter(|e| e.tab == "a").all(|e| e.lease == 99));
+        assert_eq!(saved[0].lease, 10, "another tab's lease is left alone");
+    }
+
+    #[test]
+    fn an_adopted_entry_changes_hands_instead_of_being_copied() {
+        let stored = vec![entry(1, "gone", 0)];
+        let mine = vec![entry(1, "a", 0)];
+        let saved = merge_for_save(stored, &mine, "a", Timestamp(5));
+        assert_eq!(saved.len(), 1);
+        assert_eq!(saved[0].tab, "a");
+    }
+
+    #[test]
+    fn a_tab_adopts_its_own_and_the_abandoned_entries_only() {
+        let now = Timestamp(100_000);
+        let stored = vec![
+            entry(5, "me", now.0),
+            entry(2, "alive", now.0 - 1_000),
+            entry(3, "closed", now.0 - LEASE_EXPIRES_MS - 1),
+            entry(1, "released", 0),
+        ];
+        assert_eq!(ids(&adoptable(&stored, "me", now)), [1, 3, 5]);
+    }
+
+    #[test]
+    fn releasing_gives_up_only_this_tabs_leases() {
+        let released = release(vec![entry(1, "a", 50), entry(2, "b", 50)], "a");
+        assert_eq!((released[0].lease, released[1].lease), (0, 50));
+    }
+
+    #[test]
+    fn the_key_is_per_user_under_the_wiped_prefix() {
+        let key = storage_key(UserId(7));
+        assert_eq!(key, "colloque.outbox.7");
+        assert!(crate::session::is_health_key(&key));
+    }
+}

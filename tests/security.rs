@@ -1,0 +1,788 @@
+//! Browser tests of the app's client-side security: where the token lives, what a logout
+//! leaves behind, automatic logoff, token renewal on a 401, styles under a strict CSP, and
+//! markup in a message shown as inert text.
+//!
+//! The whole app is rendered (providers, router, real pages); only the transports are
+//! replaced: `fetch` by a table of canned answers keyed by method, path and bearer token, and
+//! the WebSocket by an in-memory connector. Timers run for real with tiny configured
+//! durations; waits are bounded polls for a condition, never fixed sleeps.
+#![cfg(target_arch = "wasm32")]
+
+use colloque::app::{Providers, Route, switch};
+use colloque::config::Config;
+use colloque::i18n::Lang;
+use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketEvent};
+use colloque::session::Session;
+use colloque_protocol::{
+    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary,
+    LoginResponse, Message, MessageId, MessagePage, MessagePreview, Role, Seq, Timestamp, UserId,
+    UserProfile,
+};
+use serde_json::{Value, json};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlInputElement, Storage};
+use yew::prelude::*;
+use yew_router::history::{AnyHistory, History, MemoryHistory};
+use yew_router::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PATIENT: UserId = UserId(1);
+const DOCTOR: UserId = UserId(2);
+const CONV: ConversationId = ConversationId(10);
+const OLD_TOKEN: &str = "old-token-4f1c";
+const NEW_TOKEN: &str = "new-token-9a2e";
+
+// ---------- the injected socket ----------
+
+#[derive(Default)]
+struct FakeServer {
+    /// Tokens the app connected or re-authenticated with.
+    tokens: RefCell<Vec<String>>,
+    /// Connections the app dropped.
+    closed: Cell<u32>,
+}
+
+struct FakeConnector(Rc<FakeServer>);
+struct FakeConnection(Rc<FakeServer>);
+
+impl Connector for FakeConnector {
+    fn connect(&self, token: String, _events: Callback<SocketEvent>) -> Box<dyn Connection> {
+        self.0.tokens.borrow_mut().push(token);
+        Box::new(FakeConnection(Rc::clone(&self.0)))
+    }
+}
+
+impl Connection for FakeConnection {
+    fn send(&self, frame: ClientFrame) {
+        if let ClientFrame::Auth { token } = frame {
+            self.0.tokens.borrow_mut().push(token);
+        }
+    }
+}
+
+impl Drop for FakeConnection {
+    fn drop(&mut self) {
+        self.0.closed.set(self.0.closed.get() + 1);
+    }
+}
+
+// ---------- canned REST answers ----------
+
+/// Replaces `fetch`. A request is answered from `window.__routes` by "METHOD /path @token"
+/// first, then "METHOD /path"; anything else is a 404. Every request is logged in
+/// `window.__requests` as "METHOD /path @token".
+fn install_fetch(routes: &[(&str, u16, Value)]) {
+    let table: serde_json::Map<String, Value> = routes
+        .iter()
+        .map(|(k, status, body)| ((*k).to_owned(), json!([status, body])))
+        .collect();
+    let install = js_sys::Function::new_with_args(
+        "routes",
+        r#"
+        window.__routes = JSON.parse(routes);
+        window.__requests = [];
+        window.fetch = function (req) {
+            const url = new URL(req.url, location.href);
+            const auth = (req.headers.get("authorization") || "").replace("Bearer ", "");
+            const key = req.method + " " + url.pathname + url.search;
+            const keyed = key + " @" + auth;
+            window.__requests.push(keyed);
+            const hit = window.__routes[keyed] || window.__routes[key];
+            const [status, body] = hit || [404, {code: "not_found", message: key}];
+            return Promise.resolve(new Response(status === 204 ? null : JSON.stringify(body),
+                {status, headers: {"content-type": "application/json"}}));
+        };
+        "#,
+    );
+    install
+        .call1(&JsValue::NULL, &Value::Object(table).to_string().into())
+        .expect("install the fake fetch");
+}
+
+fn requests() -> Vec<String> {
+    let log = js_sys::Reflect::get(&window(), &"__requests".into()).unwrap();
+    js_sys::Array::from(&log)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect()
+}
+
+fn count(requests: &[String], prefix: &str) -> usize {
+    requests.iter().filter(|r| r.starts_with(prefix)).count()
+}
+
+// ---------- test data ----------
+
+fn profile(id: UserId, role: Role, name: &str) -> UserProfile {
+    UserProfile {
+        id,
+        role,
+        display_name: name.into(),
+        speciality: None,
+    }
+}
+
+fn lucas() -> UserProfile {
+    profile(PATIENT, Role::Patient, "Lucas Bernard")
+}
+
+fn in_ms(ms: f64) -> Timestamp {
+    Timestamp((js_sys::Date::now() + ms) as i64)
+}
+
+fn session(token: &str, lifetime_ms: f64) -> Session {
+    Session {
+        token: token.into(),
+        expires_at: in_ms(lifetime_ms),
+        user: lucas(),
+    }
+}
+
+fn login_response(token: &str) -> Value {
+    serde_json::to_value(LoginResponse {
+        token: token.into(),
+        expires_at: in_ms(15.0 * 60_000.0),
+        user: lucas(),
+    })
+    .unwrap()
+}
+
+const MARKUP: &str =
+    r#"<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>Bonjour"#;
+
+fn summary_with_markup() -> ConversationSummary {
+    ConversationSummary {
+        id: CONV,
+        subject: "<b>Ordonnance</b>".into(),
+        status: ConversationStatus::Open,
+        patient: lucas(),
+        doctor: profile(DOCTOR, Role::Doctor, "Dr Claire Martin"),
+        created_at: Timestamp(0),
+        last_activity_at: Timestamp(60_000),
+        last_message: Some(MessagePreview {
+            sender_id: DOCTOR,
+            excerpt: MARKUP.into(),
+            sent_at: Timestamp(60_000),
+            seq: Seq(1),
+        }),
+        last_seq: Seq(1),
+        my_read_seq: Seq(0),
+        other_read_seq: Seq(0),
+        unread_count: 1,
+    }
+}
+
+fn page_with_markup() -> Value {
+    serde_json::to_value(MessagePage {
+        messages: vec![Message {
+            id: MessageId(101),
+            conversation_id: CONV,
+            seq: Seq(1),
+            sender_id: DOCTOR,
+            client_id: ClientMsgId(uuid::Uuid::from_u128(1)),
+            body: MARKUP.into(),
+            sent_at: Timestamp(60_000),
+        }],
+        has_more: false,
+    })
+    .unwrap()
+}
+
+// ---------- browser helpers ----------
+
+fn window() -> web_sys::Window {
+    web_sys::window().unwrap()
+}
+
+fn document() -> web_sys::Document {
+    window().document().unwrap()
+}
+
+fn local() -> Storage {
+    window().local_storage().unwrap().unwrap()
+}
+
+fn session_storage() -> Storage {
+    window().session_storage().unwrap().unwrap()
+}
+
+fn entries(storage: &Storage) -> Vec<(String, String)> {
+    (0..storage.length().unwrap())
+        .filter_map(|i| storage.key(i).unwrap())
+        .map(|k| {
+            let v = storage.get_item(&k).unwrap().unwrap_or_default();
+            (k, v)
+        })
+        .collect()
+}
+
+fn reset_storage() {
+    local().clear().unwrap();
+    session_storage().clear().unwrap();
+}
+
+/// An outbox, a draft and a cached conversation, as the messaging code keeps them, plus the
+/// language and another site's key, which must survive.
+fn seed_health_data() {
+    let local = local();
+    local
+        .set_item(
+            "colloque.outbox.1",
+            r#"[{"conversation_id":10,"body":"J'ai encore de la fièvre"}]"#,
+        )
+        .unwrap();
+    local
+        .set_item("colloque.draft.1.10", "Mon traitement me donne des nausées")
+        .unwrap();
+    local
+        .set_item("colloque.cache.1", r#"{"10":"Résultats d'analyse"}"#)
+        .unwrap();
+    local.set_item("colloque.lang", "\"Fr\"").unwrap();
+    local.set_item("another-app.setting", "1").unwrap();
+    session_storage()
+        .set_item("colloque.scratch", "pending upload")
+        .unwrap();
+}
+
+fn assert_wiped() {
+    assert_eq!(
+        session_storage().length().unwrap(),
+        0,
+        "sessionStorage is empty: {:?}",
+        entries(&session_storage())
+    );
+    let left: Vec<String> = entries(&local()).into_iter().map(|(k, _)| k).collect();
+    let health: Vec<&String> = left
+        .iter()
+        .filter(|k| k.starts_with("colloque.") && *k != "colloque.lang")
+        .collect();
+    assert!(health.is_empty(), "health data left behind: {health:?}");
+    assert!(
+        left.contains(&"colloque.lang".to_owned()),
+        "the language stays"
+    );
+    assert!(
+        left.contains(&"another-app.setting".to_owned()),
+        "other keys are not ours to delete"
+    );
+}
+
+// ---------- rendering ----------
+
+#[derive(Properties, PartialEq)]
+struct HarnessProps {
+    history: AnyHistory,
+    config: Rc<Config>,
+    session: Option<Session>,
+    connector: ConnectorRef,
+}
+
+#[component]
+fn Harness(props: &HarnessProps) -> Html {
+    html! {
+        <Router history={props.history.clone()}>
+            <Providers config={Rc::clone(&props.config)} session={props.session.clone()}
+                lang={Some(Lang::Fr)} connector={Some(props.connector.clone())}>
+                <Switch<Route> render={switch} />
+            </Providers>
+        </Router>
+    }
+}
+
+struct Mounted {
+    root: Element,
+    history: AnyHistory,
+    server: Rc<FakeServer>,
+    app: Option<yew::AppHandle<Harness>>,
+}
+
+struct Setup {
+    at: &'static str,
+    session: Option<Session>,
+    config: Config,
+}
+
+impl Setup {
+    fn at(at: &'static str) -> Self {
+        Self {
+            at,
+            session: None,
+            config: Config::resolve("", "", "http:", "localhost"),
+        }
+    }
+
+    fn logged_in(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    fn idle(mut self, timeout_ms: u32, warning_ms: u32) -> Self {
+        self.config = self.config.with_idle_timeout_ms(timeout_ms, warning_ms);
+        self
+    }
+
+    fn mount(self) -> Mounted {
+        let root = document().create_element("div").unwrap();
+        document().body().unwrap().append_child(&root).unwrap();
+        let server = Rc::new(FakeServer::default());
+        let history = AnyHistory::from(MemoryHistory::with_entries([self.at]));
+        let props = HarnessProps {
+            history: history.clone(),
+            config: Rc::new(self.config),
+            session: self.session,
+            connector: ConnectorRef(Rc::new(FakeConnector(Rc::clone(&server)))),
+        };
+        let app = yew::Renderer::<Harness>::with_root_and_props(root.clone(), props).render();
+        Mounted {
+            root,
+            history,
+            server,
+            app: Some(app),
+        }
+    }
+}
+
+impl Mounted {
+    fn one(&self, css: &str) -> Option<Element> {
+        self.root.query_selector(css).unwrap()
+    }
+
+    fn testid(&self, id: &str) -> Option<Element> {
+        self.one(&format!("[data-testid='{id}']"))
+    }
+
+    fn click(&self, id: &str) {
+        self.testid(id)
+            .unwrap_or_else(|| panic!("no {id}"))
+            .unchecked_into::<HtmlElement>()
+            .click();
+    }
+
+    fn path(&self) -> String {
+        self.history.location().path().to_owned()
+    }
+
+    /// Polls `check` until it holds. Each round lets pending promises and timers run; the
+    /// limit bounds the wait (about 5 s) and is no timing assertion.
+    async fn until(&self, what: &str, check: impl Fn(&Mounted) -> bool) {
+        for _ in 0..250 {
+            yew::scheduler::flush().await;
+            if check(self) {
+                return;
+            }
+            gloo_timers::future::TimeoutFuture::new(20).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+// ---------- token storage ----------
+
+#[wasm_bindgen_test]
+async fn the_token_is_kept_in_session_storage_and_never_in_local_storage() {
+    reset_storage();
+    install_fetch(&[
+        ("POST /api/auth/login", 200, login_response(OLD_TOKEN)),
+        ("GET /api/conversations", 200, json!([])),
+    ]);
+    let app = Setup::at("/login").mount();
+    app.until("the login form", |a| a.testid("login-email").is_some())
+        .await;
+    for (id, value) in [
+        ("login-email", "lucas@example.org"),
+        ("login-password", "colloque-demo"),
+    ] {
+        app.testid(id)
+            .unwrap()
+            .unchecked_into::<HtmlInputElement>()
+            .set_value(value);
+    }
+    app.click("login-submit");
+    app.until("the patient's home", |a| a.path() == "/patient")
+        .await;
+    app.until("the logout button", |a| a.testid("logout").is_some())
+        .await;
+
+    let saved = session_storage().get_item("colloque.session").unwrap();
+    assert!(
+        saved.is_some_and(|s| s.contains(OLD_TOKEN)),
+        "the token is in sessionStorage"
+    );
+    for (key, value) in entries(&local()) {
+        assert!(
+            !value.contains(OLD_TOKEN) && !key.contains(OLD_TOKEN),
+            "the token leaked into localStorage under {key}"
+        );
+    }
+    assert!(
+        !window().location().href().unwrap().contains(OLD_TOKEN),
+        "nor in the URL"
+    );
+}
+
+// ---------- logout ----------
+
+#[wasm_bindgen_test]
+async fn logging_out_wipes_the_health_data_and_drops_the_socket() {
+    reset_storage();
+    seed_health_data();
+    install_fetch(&[
+        ("GET /api/conversations", 200, json!([])),
+        ("POST /api/auth/logout", 204, Value::Null),
+    ]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .mount();
+    app.until("the logout button", |a| a.testid("logout").is_some())
+        .await;
+    assert_eq!(*app.server.tokens.borrow(), [OLD_TOKEN]);
+    assert_eq!(app.server.closed.get(), 0);
+
+    app.click("logout");
+    app.until("the login page", |a| {
+        a.path() == "/login" && a.testid("session-ended").is_some()
+    })
+    .await;
+    app.until("the logout call", |_| {
+        count(&requests(), &format!("POST /api/auth/logout @{OLD_TOKEN}")) == 1
+    })
+    .await;
+
+    assert_wiped();
+    assert_eq!(app.server.closed.get(), 1, "the socket is closed");
+    assert_eq!(
+        app.testid("session-ended")
+            .and_then(|e| e.get_attribute("data-reason"))
+            .as_deref(),
+        Some("LoggedOut")
+    );
+    // Once more after everything has settled: nothing wrote the data back on its way out.
+    yew::scheduler::flush().await;
+    assert_wiped();
+}
+
+// ---------- automatic logoff ----------
+
+#[wasm_bindgen_test]
+async fn the_idle_warning_appears_and_staying_keeps_the_session() {
+    reset_storage();
+    install_fetch(&[("GET /api/conversations", 200, json!([]))]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .idle(1_500, 1_200)
+        .mount();
+    app.until("the idle warning", |a| a.testid("idle-warning").is_some())
+        .await;
+
+    let dialog = app.testid("idle-warning").unwrap();
+    assert_eq!(dialog.get_attribute("role").as_deref(), Some("alertdialog"));
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    let text = dialog.text_content().unwrap();
+    assert!(text.contains("déconnecté dans"), "a countdown: {text}");
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("idle-stay"),
+        "focus is on « Rester connecté »"
+    );
+
+    app.click("idle-stay");
+    yew::scheduler::flush().await;
+    assert!(app.testid("idle-warning").is_none(), "the warning is gone");
+    assert!(app.testid("logout").is_some(), "still logged in");
+    assert_eq!(app.path(), "/patient/messages");
+
+    // The count started over: the warning comes back, and staying again still works.
+    app.until("the warning again", |a| a.testid("idle-warning").is_some())
+        .await;
+    app.click("idle-stay");
+    yew::scheduler::flush().await;
+    assert!(app.testid("idle-warning").is_none());
+    assert!(app.testid("logout").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn an_idle_session_is_logged_off_and_wiped() {
+    reset_storage();
+    seed_health_data();
+    install_fetch(&[("GET /api/conversations", 200, json!([]))]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .idle(600, 400)
+        .mount();
+    app.until("the warning", |a| a.testid("idle-warning").is_some())
+        .await;
+    app.until("the automatic logoff", |a| a.path() == "/login")
+        .await;
+    app.until("the notice", |a| a.testid("session-ended").is_some())
+        .await;
+
+    let notice = app.testid("session-ended").unwrap();
+    assert_eq!(notice.get_attribute("data-reason").as_deref(), Some("Idle"));
+    assert!(
+        notice.text_content().unwrap().contains("inactivité"),
+        "said in plain words"
+    );
+    assert!(app.testid("idle-warning").is_none());
+    assert_wiped();
+    assert_eq!(app.server.closed.get(), 1, "the socket is closed");
+    app.until("the logout call", |_| {
+        count(&requests(), &format!("POST /api/auth/logout @{OLD_TOKEN}")) == 1
+    })
+    .await;
+}
+
+// ---------- renewal ----------
+
+#[wasm_bindgen_test]
+async fn a_refused_token_is_renewed_once_and_the_request_retried() {
+    reset_storage();
+    install_fetch(&[
+        (
+            &format!("GET /api/conversations @{OLD_TOKEN}"),
+            401,
+            json!({"code": "unauthorized", "message": "expired"}),
+        ),
+        (
+            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
+            200,
+            login_response(NEW_TOKEN),
+        ),
+        (
+            &format!("GET /api/conversations @{NEW_TOKEN}"),
+            200,
+            json!([summary_with_markup()]),
+        ),
+    ]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .mount();
+    app.until("the list, fetched with the new token", |a| {
+        a.testid("conversation-item").is_some()
+    })
+    .await;
+
+    let log = requests();
+    assert_eq!(
+        count(&log, "POST /api/auth/refresh"),
+        1,
+        "one renewal: {log:?}"
+    );
+    assert_eq!(
+        count(&log, &format!("GET /api/conversations @{OLD_TOKEN}")),
+        1,
+        "the old token is not tried again: {log:?}"
+    );
+    assert!(
+        count(&log, &format!("GET /api/conversations @{NEW_TOKEN}")) >= 1,
+        "retried with the new token: {log:?}"
+    );
+    assert_eq!(app.path(), "/patient/messages", "still logged in");
+    let saved = session_storage()
+        .get_item("colloque.session")
+        .unwrap()
+        .unwrap();
+    assert!(saved.contains(NEW_TOKEN) && !saved.contains(OLD_TOKEN));
+    // The new token reaches the socket (a re-authentication or a new connection).
+    app.until("the socket to use the new token", |a| {
+        a.server.tokens.borrow().last().map(String::as_str) == Some(NEW_TOKEN)
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_token_the_server_will_not_renew_ends_the_session_in_plain_words() {
+    reset_storage();
+    seed_health_data();
+    let refused = json!({"code": "unauthorized", "message": "revoked"});
+    install_fetch(&[
+        (
+            &format!("GET /api/conversations @{OLD_TOKEN}"),
+            401,
+            refused.clone(),
+        ),
+        (
+            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
+            401,
+            refused,
+        ),
+    ]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .mount();
+    app.until("the login page", |a| {
+        a.path() == "/login" && a.testid("session-ended").is_some()
+    })
+    .await;
+
+    let notice = app.testid("session-ended").unwrap();
+    assert_eq!(
+        notice.get_attribute("data-reason").as_deref(),
+        Some("Expired")
+    );
+    assert!(
+        notice
+            .text_content()
+            .unwrap()
+            .contains("Votre session a expiré"),
+        "said in plain words"
+    );
+    let log = requests();
+    assert_eq!(count(&log, "POST /api/auth/refresh"), 1, "one try: {log:?}");
+    assert_wiped();
+}
+
+#[wasm_bindgen_test]
+async fn an_active_session_renews_its_token_before_it_runs_out() {
+    reset_storage();
+    install_fetch(&[
+        ("GET /api/conversations", 200, json!([])),
+        (
+            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
+            200,
+            login_response(NEW_TOKEN),
+        ),
+    ]);
+    // A token with 1.2 s to live: renewed at two thirds of that, since the user just arrived.
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 1_200.0))
+        .mount();
+    app.until("the renewal", |_| {
+        session_storage()
+            .get_item("colloque.session")
+            .unwrap()
+            .is_some_and(|s| s.contains(NEW_TOKEN))
+    })
+    .await;
+    assert_eq!(count(&requests(), "POST /api/auth/refresh"), 1);
+    assert!(app.testid("logout").is_some(), "still logged in");
+    app.until("the socket to use the new token", |a| {
+        a.server.tokens.borrow().last().map(String::as_str) == Some(NEW_TOKEN)
+    })
+    .await;
+}
+
+// ---------- inert markup ----------
+
+#[wasm_bindgen_test]
+async fn a_message_with_markup_and_script_is_shown_as_inert_text() {
+    reset_storage();
+    install_fetch(&[
+        (
+            "GET /api/conversations",
+            200,
+            json!([summary_with_markup()]),
+        ),
+        (
+            "GET /api/conversations/10/messages",
+            200,
+            page_with_markup(),
+        ),
+    ]);
+    let app = Setup::at("/patient/messages/10")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .mount();
+    app.until("the message", |a| a.testid("message-body").is_some())
+        .await;
+
+    let body = app.testid("message-body").unwrap().text_content().unwrap();
+    assert_eq!(body.trim(), MARKUP, "shown as typed");
+    let item = app
+        .testid("conversation-item")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(item.contains("<img src=x"), "the preview too: {item}");
+    assert!(
+        app.one("img, script, b").is_none(),
+        "no element was created from the text"
+    );
+    assert!(
+        js_sys::Reflect::get(&window(), &"__pwned".into())
+            .unwrap()
+            .is_undefined(),
+        "nothing ran"
+    );
+}
+
+// ---------- styles under a strict CSP (the policy then stays for the page: harmless here) ----------
+
+#[wasm_bindgen_test]
+async fn styles_apply_under_a_strict_csp_without_any_style_element() {
+    reset_storage();
+    install_fetch(&[]);
+    // The server's policy for styles. A `<style>` element is now ignored, as in production.
+    let meta = document().create_element("meta").unwrap();
+    meta.set_attribute("http-equiv", "Content-Security-Policy")
+        .unwrap();
+    meta.set_attribute("content", "style-src 'self'").unwrap();
+    document().head().unwrap().append_child(&meta).unwrap();
+
+    let app = Setup::at("/login").mount();
+    app.until("the login form", |a| a.testid("login-submit").is_some())
+        .await;
+    let style_of =
+        js_sys::Function::new_with_args("el, prop", "return getComputedStyle(el)[prop];");
+    let computed = |el: &Element, prop: &str| {
+        style_of
+            .call2(&JsValue::NULL, el, &prop.into())
+            .unwrap()
+            .as_string()
+            .unwrap_or_default()
+    };
+    let submit = app.testid("login-submit").unwrap();
+    // `--accent` (#0a57a3) from the global sheet; 26rem from the login page's `use_style!`.
+    app.until("the global style", |_| {
+        computed(&submit, "backgroundColor") == "rgb(10, 87, 163)"
+    })
+    .await;
+    let main = app.one("main").unwrap();
+    assert_eq!(computed(&main, "maxWidth"), "416px", "a component style");
+
+    assert_eq!(
+        document().query_selector_all("style").unwrap().length(),
+        0,
+        "no <style> element in the document"
+    );
+    let attributes = document().query_selector_all("[style]").unwrap();
+    let styled: Vec<String> = (0..attributes.length())
+        .filter_map(|i| attributes.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .map(|e| e.outer_html().chars().take(120).collect())
+        .collect();
+    assert!(
+        app.one("[style]").is_none(),
+        "no style attribute either: {styled:?}"
+    );
+    assert!(document().adopted_style_sheets().length() >= 1);
+
+    // The control: an inline style element really is blocked here.
+    let probe = document().create_element("div").unwrap();
+    probe.set_class_name("csp-probe");
+    document().body().unwrap().append_child(&probe).unwrap();
+    let inline = document().create_element("style").unwrap();
+    inline.set_text_content(Some(".csp-probe { color: rgb(1, 2, 3); }"));
+    document().head().unwrap().append_child(&inline).unwrap();
+    assert_ne!(
+        computed(&probe, "color"),
+        "rgb(1, 2, 3)",
+        "the CSP blocks inline styles"
+    );
+    inline.remove();
+    probe.remove();
+}
