@@ -202,3 +202,97 @@ async fn a_wrong_password_is_refused_in_plain_words_and_leaves_no_session() {
     browser.screenshot("login-refused").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_markup_in_a_message_stays_inert_under_the_servers_strict_csp() {
+    let e2e = E2e::start("hostile").await;
+    let patient = e2e.browser(390, 844).await;
+    let doctor = e2e.browser(1280, 900).await;
+
+    // Lucas writes to Dr Durand (their existing conversation) a message full of markup.
+    patient.login(PATIENT).await;
+    patient.goto("/patient/rendez-vous").await;
+    let card = patient
+        .wait_for_element_containing("[data-testid='appointment-card']", "Paul Durand")
+        .await;
+    child_testid(&card, "messaging-button")
+        .await
+        .expect("the appointment has a messaging button")
+        .click()
+        .await
+        .expect("open the conversation");
+    let hostile = "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script><b>gras</b>";
+    patient
+        .wait_testid("composer-input")
+        .await
+        .send_keys(hostile)
+        .await
+        .expect("type");
+    patient.click_testid("composer-send").await;
+    patient
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", "<script>")
+        .await;
+
+    // Dr Durand reads it: the text is shown as typed, nothing in it became an element or ran.
+    doctor.login("dr.durand@colloque.test").await;
+    doctor.goto("/medecin/messages").await;
+    doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Lucas Bernard")
+        .await
+        .click()
+        .await
+        .expect("open the conversation");
+    let body = doctor
+        .wait_for_element_containing("[data-testid='message-body']", "<script>")
+        .await;
+    assert_eq!(body.text().await.expect("text"), hostile);
+    let inert = doctor
+        .execute(
+            "const list = document.querySelector(\"[data-testid='message-list']\");
+             return {
+               pwned: window.__pwned || null,
+               elements: list.querySelectorAll('img, script, b').length,
+             };",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        inert["pwned"],
+        serde_json::Value::Null,
+        "markup in a message ran"
+    );
+    assert_eq!(inert["elements"], 0, "markup in a message became elements");
+
+    // The page runs under the server's CSP, which allows no inline script or style, and the app
+    // is still styled (through constructable stylesheets, not <style> elements).
+    let page = doctor
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/medecin/messages').then(r => done({
+               csp: r.headers.get('content-security-policy'),
+               styles: document.querySelectorAll('style').length,
+               adopted: document.adoptedStyleSheets.length,
+               header: getComputedStyle(document.querySelector('.app-header')).borderBottomStyle,
+             }));",
+        )
+        .await;
+    let csp = page["csp"]
+        .as_str()
+        .expect("a CSP header on the app's page");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(csp.contains("style-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page["styles"], 0, "no <style> element is needed");
+    assert!(
+        page["adopted"].as_u64().unwrap_or(0) > 0,
+        "the app's styles are adopted"
+    );
+    assert_eq!(page["header"], "solid", "the app's styles apply");
+    doctor.screenshot("hostile-markup-inert").await;
+
+    patient.close().await;
+    doctor.close().await;
+}

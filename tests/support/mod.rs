@@ -318,6 +318,14 @@ impl Browser {
         self.client.refresh().await.expect("reload the page");
     }
 
+    /// Runs an asynchronous script; it calls its last argument with the result.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.client
+            .execute_async(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("execute async script: {e}"))
+    }
+
     pub async fn source(&self) -> String {
         self.client.source().await.unwrap_or_default()
     }
