@@ -17,3 +17,4 @@ pub mod small_sort;
 pub mod style;
 pub mod style_bridge;
 pub mod time;
+pub mod vec_map;

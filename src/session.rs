@@ -13,8 +13,9 @@ use crate::config::Config;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth};
 use colloque_protocol::{LoginResponse, Role, Timestamp, UserProfile};
+use futures_channel::oneshot;
 use futures_util::FutureExt;
-use futures_util::future::{LocalBoxFuture, Shared};
+use futures_util::future::LocalBoxFuture;
 use gloo_storage::{SessionStorage, Storage};
 use gloo_timers::callback::Timeout;
 use serde::{Deserialize, Serialize};
@@ -184,7 +185,9 @@ struct SessionState {
     ended: Option<EndReason>,
 }
 
-type RenewFuture = Shared<LocalBoxFuture<'static, Option<Rc<str>>>>;
+/// The requests waiting on the renewal under way: each gets its outcome. (A plain list of
+/// one-shot channels rather than a shared future: much smaller in the wasm bundle.)
+type Waiters = Rc<RefCell<Vec<oneshot::Sender<Option<Rc<str>>>>>>;
 
 /// The provider's side-effecting half, shared by the handles, the renewal timer and the
 /// requests waiting on a renewal. Holds the state itself (not only a Yew snapshot) because
@@ -197,7 +200,7 @@ struct Core {
     navigator: RefCell<Option<Navigator>>,
     clock: Cell<RenewalClock>,
     timer: RefCell<Option<Timeout>>,
-    renewal: RefCell<Option<RenewFuture>>,
+    renewal: RefCell<Option<Waiters>>,
     /// When the last renewal started (`Date.now()`).
     last_attempt: Cell<f64>,
 }
@@ -332,11 +335,11 @@ impl Core {
         }
     }
 
-    /// Starts a renewal, or joins the one under way. Resolves to the new token, or `None`
-    /// (refused: the session has ended; unreachable: the session goes on for now).
-    fn start_renewal(&self) -> RenewFuture {
+    /// Starts a renewal, or joins the one under way. Its waiters are sent the new token, or
+    /// `None` (refused: the session has ended; unreachable: the session goes on for now).
+    fn start_renewal(&self) -> Waiters {
         if let Some(pending) = self.renewal.borrow().as_ref() {
-            return pending.clone();
+            return Rc::clone(pending);
         }
         let mut clock = self.clock.get();
         clock.renewing();
@@ -345,7 +348,9 @@ impl Core {
         let state = self.snapshot();
         let me = self.me.clone();
         let api = Api::new(&self.api_base, self.token().as_deref());
-        let future = async move {
+        let waiters = Waiters::default();
+        *self.renewal.borrow_mut() = Some(Rc::clone(&waiters));
+        let outcome = async move {
             let result = auth::refresh(&api).await;
             let core = me.upgrade()?;
             core.renewal.borrow_mut().take();
@@ -373,13 +378,18 @@ impl Core {
                     None
                 }
             }
-        }
-        .boxed_local()
-        .shared();
-        *self.renewal.borrow_mut() = Some(future.clone());
+        };
+        let pending = Rc::clone(&waiters);
         // Runs even if no request awaits it (the timer's renewal).
-        wasm_bindgen_futures::spawn_local(future.clone().map(drop));
-        future
+        wasm_bindgen_futures::spawn_local(async move {
+            let token = outcome.await;
+            let waiting = std::mem::take(&mut *pending.borrow_mut());
+            for waiter in waiting {
+                // A request that gave up waiting has dropped its receiver: nothing to do.
+                let _ = waiter.send(token.clone());
+            }
+        });
+        waiters
     }
 }
 
@@ -393,11 +403,12 @@ impl Renewer for Core {
                 async move { Some(current) }.boxed_local()
             }
             Some(_) => {
-                let renewal = self.start_renewal();
+                let (sender, renewal) = oneshot::channel();
+                self.start_renewal().borrow_mut().push(sender);
                 let me = self.me.clone();
                 let stale: Rc<str> = stale.into();
                 async move {
-                    let fresh = renewal.await;
+                    let fresh = renewal.await.ok().flatten();
                     if fresh.is_none()
                         && let Some(core) = me.upgrade()
                         && core.token().as_deref() == Some(&stale)

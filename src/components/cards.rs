@@ -1,22 +1,15 @@
 //! Cards for appointments, doctors and patients, each with a way to write to the person.
 
 use crate::components::messaging::MessagingButton;
-use crate::i18n::{Key, use_i18n, write_to};
+use crate::i18n::{I18n, Key, write_to};
 use colloque_protocol::{Appointment, UserProfile};
 use yew::prelude::*;
 
-/// Props of [`AppointmentCard`].
-#[derive(Properties, PartialEq)]
-pub struct AppointmentCardProps {
-    /// The appointment.
-    pub appointment: Appointment,
-}
+// The cards are plain functions, not components: a component costs the wasm bundle far more
+// than its markup, and these have no state of their own.
 
 /// One appointment, with "Écrire au Dr …".
-#[component]
-pub fn AppointmentCard(props: &AppointmentCardProps) -> Html {
-    let i18n = use_i18n();
-    let a = &props.appointment;
+pub fn appointment_card(i18n: &I18n, a: &Appointment) -> Html {
     let duration = a.duration_minutes.to_string();
     html! {
         <article class="card" data-testid="appointment-card" data-doctor-id={a.doctor.id.to_string()}>
@@ -40,22 +33,11 @@ pub fn AppointmentCard(props: &AppointmentCardProps) -> Html {
     }
 }
 
-/// Props of [`PersonCard`].
-#[derive(Properties, PartialEq)]
-pub struct PersonCardProps {
-    /// The doctor or patient.
-    pub person: UserProfile,
-    /// `doctor-card` or `patient-card`.
-    pub testid: AttrValue,
-}
-
-/// A doctor or a patient, with a button to write to them.
-#[component]
-pub fn PersonCard(props: &PersonCardProps) -> Html {
-    let i18n = use_i18n();
-    let p = &props.person;
+/// A doctor or a patient (`testid`: `doctor-card` or `patient-card`), with a button to
+/// write to them.
+pub fn person_card(i18n: &I18n, p: &UserProfile, testid: &'static str) -> Html {
     html! {
-        <article class="card" data-testid={props.testid.clone()} data-user-id={p.id.to_string()}>
+        <article class="card" data-testid={testid} data-user-id={p.id.to_string()}>
             <h3>{ p.display_name.clone() }</h3>
             if let Some(speciality) = &p.speciality {
                 <p class="muted">{ speciality.clone() }</p>

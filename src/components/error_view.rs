@@ -13,24 +13,14 @@ pub fn error_text(i18n: &I18n, error: &Error) -> &'static str {
     }
 }
 
-/// Props of [`ErrorView`].
-#[derive(Properties, PartialEq)]
-pub struct ErrorViewProps {
-    /// What went wrong.
-    pub error: Error,
-    /// Offers "try again" when set.
-    #[prop_or_default]
-    pub on_retry: Option<Callback<()>>,
-}
-
-/// An error in plain words, announced to screen readers, with an optional retry.
-#[component]
-pub fn ErrorView(props: &ErrorViewProps) -> Html {
-    let i18n = use_i18n();
+/// An error in plain words, announced to screen readers, with a retry when `on_retry` is
+/// set. A plain function rather than a component: a component costs the wasm bundle far more
+/// than this markup.
+pub fn error_view(i18n: &I18n, error: &Error, on_retry: Option<&Callback<()>>) -> Html {
     html! {
         <div class="error-view" role="alert" data-testid="error-view">
-            <p>{ error_text(&i18n, &props.error) }</p>
-            if let Some(on_retry) = props.on_retry.clone() {
+            <p>{ error_text(i18n, error) }</p>
+            if let Some(on_retry) = on_retry.cloned() {
                 <button type="button" class="secondary" onclick={move |_| on_retry.emit(())}>
                     { i18n.t(Key::Retry) }
                 </button>
@@ -46,25 +36,17 @@ pub fn Loading() -> Html {
     html! { <p class="muted" role="status">{ i18n.t(Key::Loading) }</p> }
 }
 
-/// Props of [`FetchView`].
-#[derive(Properties, PartialEq)]
-pub struct FetchViewProps<T: PartialEq + 'static> {
-    /// The data's state.
-    pub state: FetchState<T>,
-    /// Renders the data.
-    pub render: Callback<T, Html>,
-    /// Loads it again.
-    pub on_retry: Callback<()>,
-}
-
-/// Shows loading, the error or the data.
-#[component]
-pub fn FetchView<T: Clone + PartialEq + 'static>(props: &FetchViewProps<T>) -> Html {
-    match &props.state {
+/// Shows loading, the error or the data. A plain function rather than a generic component:
+/// one component per data type cost the wasm bundle more than the markup itself.
+pub fn fetch_view<T: Clone>(
+    i18n: &I18n,
+    state: &FetchState<T>,
+    render: &Callback<T, Html>,
+    on_retry: &Callback<()>,
+) -> Html {
+    match state {
         FetchState::Loading => html! { <Loading /> },
-        FetchState::Failed(error) => {
-            html! { <ErrorView error={error.clone()} on_retry={props.on_retry.clone()} /> }
-        }
-        FetchState::Ready(value) => props.render.emit(value.clone()),
+        FetchState::Failed(error) => error_view(i18n, error, Some(on_retry)),
+        FetchState::Ready(value) => render.emit(value.clone()),
     }
 }

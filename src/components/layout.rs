@@ -5,7 +5,7 @@ use crate::app::{Route, inbox_route};
 use crate::components::connection_status::ConnectionStatus;
 use crate::components::messaging::MessagingButton;
 use crate::hooks::use_messaging;
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{I18n, Key, use_i18n};
 use crate::session::use_session;
 use colloque_protocol::Role;
 use yew::prelude::*;
@@ -66,7 +66,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                         <MessagingButton label={i18n.t(Key::OpenInbox)} />
                         <ConnectionStatus />
                     }
-                    <LangSwitch />
+                    { lang_switch(&i18n) }
                     if role.is_some() {
                         <button type="button" class="secondary" data-testid="logout" onclick={logout}>
                             { i18n.t(Key::Logout) }
@@ -80,10 +80,9 @@ pub fn Layout(props: &LayoutProps) -> Html {
     }
 }
 
-/// Switches between French and English.
-#[component]
-pub fn LangSwitch() -> Html {
-    let i18n = use_i18n();
+/// Switches between French and English. A plain function (its callers already follow the
+/// language): a component costs the wasm bundle more than this button.
+pub fn lang_switch(i18n: &I18n) -> Html {
     let onclick = {
         let i18n = i18n.clone();
         Callback::from(move |_: MouseEvent| i18n.set_lang(i18n.lang.other()))

@@ -1,14 +1,12 @@
 //! Why the previous session ended, in plain words, on the login page.
 
-use crate::i18n::{Key, use_i18n};
-use crate::session::{EndReason, use_session};
+use crate::i18n::{I18n, Key};
+use crate::session::{EndReason, SessionHandle};
 use yew::prelude::*;
 
-/// Nothing unless a session has just ended.
-#[component]
-pub fn SessionNotice() -> Html {
-    let i18n = use_i18n();
-    let session = use_session();
+/// Nothing unless a session has just ended. A plain function: the login page already follows
+/// the session and the language, and a component costs the bundle more than this line.
+pub fn session_notice(i18n: &I18n, session: &SessionHandle) -> Html {
     let Some(reason) = session.ended() else {
         return html! {};
     };

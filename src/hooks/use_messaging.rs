@@ -23,6 +23,7 @@ use crate::services::websocket::{
 };
 use crate::services::{Api, Error};
 use crate::session::use_session;
+use crate::vec_map::VecMap;
 use colloque_protocol::{
     ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
     Message, MessagePage, MessagePreview, ReadCursor, Seq, ServerFrame, Timestamp, UserId,
@@ -31,7 +32,6 @@ use colloque_protocol::{
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
 use std::ops::Deref;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -100,13 +100,51 @@ pub struct PendingMessage {
 pub struct Thread {
     /// Confirmed messages by sequence number: ordered, and a message can be there only once.
     /// Those after a gap are kept but not shown until the gap is filled.
-    pub messages: BTreeMap<Seq, Message>,
+    pub messages: Messages,
     /// The latest page.
     pub latest: LoadState,
     /// Older history exists before the first loaded message.
     pub has_more: bool,
     /// Older history is on its way (or failed).
     pub older: LoadState,
+}
+
+/// Messages ordered by sequence number, each at most once. A sorted `Vec` rather than a
+/// `BTreeMap`: the B-tree's code cost the wasm bundle kilobytes for a list this short.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Messages(Vec<Message>);
+
+impl Messages {
+    /// The sequence numbers, in order.
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Seq> {
+        self.0.iter().map(|m| &m.seq)
+    }
+
+    /// The messages, in order.
+    pub fn values(&self) -> std::slice::Iter<'_, Message> {
+        self.0.iter()
+    }
+
+    fn position(&self, seq: Seq) -> Result<usize, usize> {
+        self.0.binary_search_by(|m| m.seq.cmp(&seq))
+    }
+
+    /// Whether the message numbered `seq` is there.
+    pub fn contains_key(&self, seq: &Seq) -> bool {
+        self.position(*seq).is_ok()
+    }
+
+    /// Adds a message unless one with its sequence number is there already.
+    pub fn insert_if_absent(&mut self, message: Message) {
+        if let Err(at) = self.position(message.seq) {
+            self.0.insert(at, message);
+        }
+    }
+
+    /// The messages numbered after `seq`, in order.
+    pub fn after(&self, seq: Seq) -> &[Message] {
+        &self.0[self.0.partition_point(|m| m.seq <= seq)..]
+    }
 }
 
 impl Thread {
@@ -181,13 +219,13 @@ pub struct MessagingState {
     /// The WebSocket's state.
     pub connection: ConnectionState,
     /// Conversations by id.
-    pub conversations: HashMap<ConversationId, ConversationSummary>,
+    pub conversations: VecMap<ConversationId, ConversationSummary>,
     /// The conversation list's loading state.
     pub list: LoadState,
     /// Loaded messages per conversation.
-    pub threads: HashMap<ConversationId, Rc<Thread>>,
+    pub threads: VecMap<ConversationId, Rc<Thread>>,
     /// Messages written here and not yet stored, by client id.
-    pub pending: BTreeMap<ClientMsgId, PendingMessage>,
+    pub pending: VecMap<ClientMsgId, PendingMessage>,
     /// Bumped whenever `pending` changes: the outbox is written then.
     pub pending_rev: u64,
     /// Bumped on every `Ready`: pending messages are resent and loaded threads caught up.
@@ -349,7 +387,7 @@ impl MessagingState {
     }
 
     fn thread_mut(&mut self, id: ConversationId) -> &mut Thread {
-        Rc::make_mut(self.threads.entry(id).or_default())
+        Rc::make_mut(self.threads.get_or_default(id))
     }
 
     fn forget_pending(&mut self, client_id: &ClientMsgId) {
@@ -366,7 +404,7 @@ impl MessagingState {
         let thread = self.thread_mut(id);
         let was_loaded = thread.latest == LoadState::Loaded;
         for message in page.messages {
-            thread.messages.entry(message.seq).or_insert(message);
+            thread.messages.insert_if_absent(message);
         }
         match direction {
             Direction::Latest => {
@@ -408,7 +446,7 @@ impl MessagingState {
             self.last_incoming = Some(message.clone());
         }
         let thread = self.thread_mut(message.conversation_id);
-        thread.messages.entry(message.seq).or_insert(message);
+        thread.messages.insert_if_absent(message);
     }
 
     /// Moves a conversation's "latest message" forward; counts it as unread when it is new and
@@ -448,8 +486,9 @@ impl MessagingState {
             let covers = t.last_seq() >= Some(c.last_seq);
             covers.then(|| {
                 t.messages
-                    .range(Seq(seq.0 + 1)..)
-                    .filter(|(_, m)| Some(m.sender_id) != self.me)
+                    .after(seq)
+                    .iter()
+                    .filter(|m| Some(m.sender_id) != self.me)
                     .count() as u32
             })
         });

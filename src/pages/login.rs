@@ -1,9 +1,9 @@
 //! The login form.
 
 use crate::app::{Route, home_route};
-use crate::components::error_view::ErrorView;
-use crate::components::layout::LangSwitch;
-use crate::components::session_notice::SessionNotice;
+use crate::components::error_view::error_view;
+use crate::components::layout::lang_switch;
+use crate::components::session_notice::session_notice;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
 use crate::session::use_session;
@@ -77,10 +77,10 @@ pub fn Login() -> Html {
         <main id="main" class={style}>
             <div class="top">
                 <h1>{ i18n.t(Key::AppName) }</h1>
-                <LangSwitch />
+                { lang_switch(&i18n) }
             </div>
             <p class="muted">{ i18n.t(Key::Tagline) }</p>
-            <SessionNotice />
+            { session_notice(&i18n, &session) }
             <form {onsubmit} aria-labelledby="login-title">
                 <h2 id="login-title">{ i18n.t(Key::LoginTitle) }</h2>
                 <p>{ i18n.t(Key::LoginIntro) }</p>
@@ -91,7 +91,7 @@ pub fn Login() -> Html {
                 <input id="login-password" ref={password} type="password" autocomplete="current-password"
                     required=true data-testid="login-password" />
                 if let Some(e) = &*error {
-                    <ErrorView error={e.clone()} />
+                    { error_view(&i18n, e, None) }
                 }
                 <button type="submit" data-testid="login-submit" disabled={*pending}>
                     { if *pending { i18n.t(Key::LoginPending) } else { i18n.t(Key::LoginSubmit) } }

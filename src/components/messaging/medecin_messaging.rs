@@ -4,7 +4,7 @@
 //! own list (the original app's patient-only copy was removed to avoid duplication).
 
 use crate::app::conversation_route;
-use crate::components::error_view::{ErrorView, Loading};
+use crate::components::error_view::{Loading, error_view};
 use crate::components::messaging::SecureMessaging;
 use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
@@ -153,7 +153,11 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
     let list = match &messaging.list {
         LoadState::Failed(error) if all.is_empty() => {
             let messaging = messaging.clone();
-            html! { <ErrorView error={error.clone()} on_retry={Callback::from(move |()| messaging.refresh())} /> }
+            error_view(
+                &i18n,
+                error,
+                Some(&Callback::from(move |()| messaging.refresh())),
+            )
         }
         LoadState::Idle | LoadState::Loading if all.is_empty() => html! { <Loading /> },
         _ if all.is_empty() => html! { <p class="muted">{ i18n.t(Key::NoConversations) }</p> },

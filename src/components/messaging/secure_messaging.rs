@@ -1,7 +1,7 @@
 //! One conversation: header, messages, composer. The same component for doctors and patients.
 
 use crate::app::inbox_route;
-use crate::components::error_view::{ErrorView, Loading};
+use crate::components::error_view::{Loading, error_view};
 use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
@@ -109,7 +109,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     if conv.conversation.is_none() && conv.list == LoadState::Loaded {
         let error =
             crate::services::Error::Api(ApiError::new(ErrorCode::NotFound, "unknown conversation"));
-        return html! { <section class={style}>{ for back.flatten() }<ErrorView {error} /></section> };
+        return html! { <section class={style}>{ for back.flatten() }{ error_view(&i18n, &error, None) }</section> };
     }
     let name = other
         .as_ref()
@@ -126,7 +126,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 let conv = conv.clone();
                 Callback::from(move |()| conv.reload())
             };
-            Some(html! { <ErrorView error={error.clone()} on_retry={retry} /> })
+            Some(error_view(&i18n, error, Some(&retry)))
         }
         _ => None,
     };
@@ -248,7 +248,7 @@ fn MessageList(props: &MessageListProps) -> Html {
                 </li>
             }
             if let LoadState::Failed(error) = &conv.older {
-                <li><ErrorView error={error.clone()} /></li>
+                <li>{ error_view(&i18n, error, None) }</li>
             }
             if conv.items.is_empty() {
                 <li class="muted">{ i18n.t(Key::NoMessagesYet) }</li>

@@ -1,7 +1,7 @@
 //! A doctor's patients, each with a messaging button.
 
-use crate::components::cards::PersonCard;
-use crate::components::error_view::FetchView;
+use crate::components::cards::person_card;
+use crate::components::error_view::fetch_view;
 use crate::hooks::use_fetch;
 use crate::i18n::{Key, use_i18n};
 use crate::services::care;
@@ -22,7 +22,7 @@ pub fn Patients() -> Html {
             html! {
                 <ul class="card-grid">
                     { for list.into_iter().map(|person| html! {
-                        <li key={person.id.0}><PersonCard {person} testid="patient-card" /></li>
+                        <li key={person.id.0}>{ person_card(&i18n, &person, "patient-card") }</li>
                     }) }
                 </ul>
             }
@@ -31,8 +31,7 @@ pub fn Patients() -> Html {
     html! {
         <>
             <h1>{ i18n.t(Key::PatientsTitle) }</h1>
-            <FetchView<Vec<UserProfile>> state={(*patients.state).clone()} {render}
-                on_retry={patients.reload.clone()} />
+            { fetch_view(&i18n, &patients.state, &render, &patients.reload) }
         </>
     }
 }

@@ -1,7 +1,7 @@
 //! A patient's appointments, upcoming then past.
 
-use crate::components::cards::AppointmentCard;
-use crate::components::error_view::FetchView;
+use crate::components::cards::appointment_card;
+use crate::components::error_view::fetch_view;
 use crate::hooks::use_fetch;
 use crate::i18n::{Key, use_i18n};
 use crate::services::care;
@@ -30,7 +30,7 @@ pub fn Appointments() -> Html {
                         <h2>{ i18n.t(title) }</h2>
                         <ul class="card-grid">
                             { for items.into_iter().map(|appointment| html! {
-                                <li key={appointment.id.0}><AppointmentCard {appointment} /></li>
+                                <li key={appointment.id.0}>{ appointment_card(&i18n, &appointment) }</li>
                             }) }
                         </ul>
                     </section>
@@ -42,8 +42,7 @@ pub fn Appointments() -> Html {
     html! {
         <>
             <h1>{ i18n.t(Key::AppointmentsTitle) }</h1>
-            <FetchView<Vec<Appointment>> state={(*appointments.state).clone()} {render}
-                on_retry={appointments.reload.clone()} />
+            { fetch_view(&i18n, &appointments.state, &render, &appointments.reload) }
         </>
     }
 }

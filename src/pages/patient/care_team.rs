@@ -1,7 +1,7 @@
 //! A patient's doctors, each with "Écrire au Dr …".
 
-use crate::components::cards::PersonCard;
-use crate::components::error_view::FetchView;
+use crate::components::cards::person_card;
+use crate::components::error_view::fetch_view;
 use crate::hooks::use_fetch;
 use crate::i18n::{Key, use_i18n};
 use crate::services::care;
@@ -22,7 +22,7 @@ pub fn CareTeam() -> Html {
             html! {
                 <ul class="card-grid">
                     { for list.into_iter().map(|person| html! {
-                        <li key={person.id.0}><PersonCard {person} testid="doctor-card" /></li>
+                        <li key={person.id.0}>{ person_card(&i18n, &person, "doctor-card") }</li>
                     }) }
                 </ul>
             }
@@ -31,7 +31,7 @@ pub fn CareTeam() -> Html {
     html! {
         <>
             <h1>{ i18n.t(Key::CareTeamTitle) }</h1>
-            <FetchView<Vec<UserProfile>> state={(*team.state).clone()} {render} on_retry={team.reload.clone()} />
+            { fetch_view(&i18n, &team.state, &render, &team.reload) }
         </>
     }
 }

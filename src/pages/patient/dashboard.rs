@@ -1,8 +1,8 @@
 //! Patient home: the next appointment and the doctors of the care team.
 
-use crate::components::cards::{AppointmentCard, PersonCard};
-use crate::components::emergency_note::EmergencyNote;
-use crate::components::error_view::FetchView;
+use crate::components::cards::{appointment_card, person_card};
+use crate::components::emergency_note::emergency_note;
+use crate::components::error_view::fetch_view;
 use crate::hooks::use_fetch;
 use crate::i18n::{Key, use_i18n};
 use crate::services::care;
@@ -32,7 +32,7 @@ pub fn Dashboard() -> Html {
         let i18n = i18n.clone();
         Callback::from(move |list: Vec<Appointment>| {
             match next_appointment(list, crate::time::now().0) {
-                Some(appointment) => html! { <AppointmentCard {appointment} /> },
+                Some(appointment) => appointment_card(&i18n, &appointment),
                 None => html! { <p class="muted">{ i18n.t(Key::NoUpcomingAppointment) }</p> },
             }
         })
@@ -46,7 +46,7 @@ pub fn Dashboard() -> Html {
             html! {
                 <ul class="card-grid">
                     { for list.into_iter().map(|person| html! {
-                        <li key={person.id.0}><PersonCard {person} testid="doctor-card" /></li>
+                        <li key={person.id.0}>{ person_card(&i18n, &person, "doctor-card") }</li>
                     }) }
                 </ul>
             }
@@ -56,16 +56,14 @@ pub fn Dashboard() -> Html {
     html! {
         <>
             <h1>{ i18n.tf(Key::Hello, &[&name]) }</h1>
-            <EmergencyNote />
+            { emergency_note(&i18n) }
             <section aria-labelledby="next-title">
                 <h2 id="next-title">{ i18n.t(Key::NextAppointment) }</h2>
-                <FetchView<Vec<Appointment>> state={(*appointments.state).clone()} render={render_next}
-                    on_retry={appointments.reload.clone()} />
+                { fetch_view(&i18n, &appointments.state, &render_next, &appointments.reload) }
             </section>
             <section aria-labelledby="team-title">
                 <h2 id="team-title">{ i18n.t(Key::MyDoctors) }</h2>
-                <FetchView<Vec<UserProfile>> state={(*team.state).clone()} render={render_team}
-                    on_retry={team.reload.clone()} />
+                { fetch_view(&i18n, &team.state, &render_team, &team.reload) }
             </section>
         </>
     }

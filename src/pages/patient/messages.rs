@@ -1,6 +1,6 @@
 //! A patient's conversations: the shared, role-aware inbox component.
 
-use crate::components::emergency_note::EmergencyNote;
+use crate::components::emergency_note::emergency_note;
 use crate::components::messaging::MedecinMessaging;
 use crate::i18n::{Key, use_i18n};
 use colloque_protocol::ConversationId;
@@ -21,7 +21,7 @@ pub fn Messages(props: &MessagesProps) -> Html {
     html! {
         <>
             <h1 class="visually-hidden">{ i18n.t(Key::InboxTitle) }</h1>
-            <EmergencyNote />
+            { emergency_note(&i18n) }
             <MedecinMessaging selected={props.selected} />
         </>
     }
