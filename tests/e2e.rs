@@ -36,20 +36,11 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
 
     // 1. The patient opens the MessagingButton of her appointment with Dr Martin and writes.
     patient.login(PATIENT).await;
-    patient.goto("/patient/rendez-vous").await;
-    let card = patient
-        .wait_for_element_containing("[data-testid='appointment-card']", "Claire Martin")
+    patient
+        .open_conversation_from_appointment("Claire Martin")
         .await;
-    child_testid(&card, "messaging-button")
-        .await
-        .expect("each appointment card has a messaging button")
-        .click()
-        .await
-        .expect("click the appointment's messaging button");
-    let input = patient.wait_testid("composer-input").await;
     let first = "Bonjour docteur, j'ai une question sur mon ordonnance.";
-    input.send_keys(first).await.expect("type the message");
-    patient.click_testid("composer-send").await;
+    patient.write(first).await;
     patient
         .wait_for_element_containing("[data-testid='message'][data-status='sent']", first)
         .await;
@@ -83,9 +74,7 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         .wait_for_element_containing("[data-testid='message-body']", first)
         .await;
     let reply = "Bonjour, je vous ai renvoyé l'ordonnance ce matin.";
-    let input = doctor.wait_testid("composer-input").await;
-    input.send_keys(reply).await.expect("type the reply");
-    doctor.click_testid("composer-send").await;
+    doctor.write(reply).await;
     doctor
         .wait_for_element_containing("[data-testid='message'][data-status='sent']", reply)
         .await;
@@ -211,24 +200,11 @@ async fn hostile_markup_in_a_message_stays_inert_under_the_servers_strict_csp() 
 
     // Lucas writes to Dr Durand (their existing conversation) a message full of markup.
     patient.login(PATIENT).await;
-    patient.goto("/patient/rendez-vous").await;
-    let card = patient
-        .wait_for_element_containing("[data-testid='appointment-card']", "Paul Durand")
-        .await;
-    child_testid(&card, "messaging-button")
-        .await
-        .expect("the appointment has a messaging button")
-        .click()
-        .await
-        .expect("open the conversation");
-    let hostile = "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script><b>gras</b>";
     patient
-        .wait_testid("composer-input")
-        .await
-        .send_keys(hostile)
-        .await
-        .expect("type");
-    patient.click_testid("composer-send").await;
+        .open_conversation_from_appointment("Paul Durand")
+        .await;
+    let hostile = "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script><b>gras</b>";
+    patient.write(hostile).await;
     patient
         .wait_for_element_containing("[data-testid='message'][data-status='sent']", "<script>")
         .await;

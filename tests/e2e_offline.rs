@@ -20,24 +20,11 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
 
     // Both are in the same conversation, online.
     patient.login(PATIENT).await;
-    patient.goto("/patient/rendez-vous").await;
-    let card = patient
-        .wait_for_element_containing("[data-testid='appointment-card']", "Claire Martin")
-        .await;
-    support::child_testid(&card, "messaging-button")
-        .await
-        .expect("the appointment has a messaging button")
-        .click()
-        .await
-        .expect("open the conversation");
-    let before = "Premier message, serveur disponible.";
     patient
-        .wait_testid("composer-input")
-        .await
-        .send_keys(before)
-        .await
-        .expect("type");
-    patient.click_testid("composer-send").await;
+        .open_conversation_from_appointment("Claire Martin")
+        .await;
+    let before = "Premier message, serveur disponible.";
+    patient.write(before).await;
     patient
         .wait_for_element_containing("[data-testid='message'][data-status='sent']", before)
         .await;
@@ -76,9 +63,7 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
         "Message 3 écrit hors ligne.",
     ];
     for text in offline {
-        let input = patient.wait_testid("composer-input").await;
-        input.send_keys(text).await.expect("type");
-        patient.click_testid("composer-send").await;
+        patient.write(text).await;
         patient
             .wait_for_element_containing("[data-testid='message'][data-status='sending']", text)
             .await;

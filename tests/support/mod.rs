@@ -212,6 +212,31 @@ impl Browser {
         self.wait_testid("logout").await;
     }
 
+    /// From the patient's appointments page, opens the conversation with the doctor of the
+    /// appointment whose card names `doctor` (through that card's MessagingButton).
+    pub async fn open_conversation_from_appointment(&self, doctor: &str) {
+        self.goto("/patient/rendez-vous").await;
+        let card = self
+            .wait_for_element_containing("[data-testid='appointment-card']", doctor)
+            .await;
+        child_testid(&card, "messaging-button")
+            .await
+            .expect("each appointment card has a messaging button")
+            .click()
+            .await
+            .expect("click the appointment's messaging button");
+    }
+
+    /// Types `text` into the composer and presses send.
+    pub async fn write(&self, text: &str) {
+        self.wait_testid("composer-input")
+            .await
+            .send_keys(text)
+            .await
+            .expect("type into the composer");
+        self.click_testid("composer-send").await;
+    }
+
     pub async fn wait_testid(&self, id: &str) -> Element {
         let css = format!("[data-testid='{id}']");
         self.wait_until(|| self.find_css(&css)).await
