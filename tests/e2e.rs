@@ -135,6 +135,43 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
     emma.assert_not_reloaded().await;
     emma.screenshot("5-other-patient-sees-nothing").await;
 
+    // 6. The patient logs out: nothing of the conversation stays in her browser. (While logged
+    //    in, her session is in sessionStorage; the outbox wipe with pending messages in it is
+    //    tested in tests/security.rs.)
+    let before = patient
+        .execute("return sessionStorage.length;", vec![])
+        .await;
+    assert_ne!(
+        before, 0,
+        "the session is in sessionStorage while logged in"
+    );
+    patient.click_testid("logout").await;
+    patient.wait_testid("login-email").await;
+    let left = patient
+        .execute(
+            "const keys = [];
+             for (let i = 0; i < localStorage.length; i++) keys.push(localStorage.key(i));
+             const all = keys.map(k => k + '=' + localStorage.getItem(k)).join('\\n');
+             return {
+               session: sessionStorage.length,
+               colloque_keys: keys.filter(k => k.startsWith('colloque.') && k !== 'colloque.lang'),
+               mentions_message: all.includes('ordonnance'),
+             };",
+            vec![],
+        )
+        .await;
+    assert_eq!(left["session"], 0, "sessionStorage is empty after logout");
+    assert_eq!(
+        left["colloque_keys"],
+        serde_json::json!([]),
+        "no health data in localStorage"
+    );
+    assert_eq!(
+        left["mentions_message"], false,
+        "no message text in localStorage"
+    );
+    patient.screenshot("6-patient-logged-out").await;
+
     for browser in [patient, doctor, emma] {
         browser.close().await;
     }
