@@ -20,7 +20,7 @@ const DOCTOR: &str = "dr.martin@colloque.test";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() {
     let e2e = E2e::start("conversation").await;
-    let patient = e2e.browser(390, 844).await; // a phone
+    let patient = e2e.browser(360, 740).await; // the narrowest phone we support
     let doctor = e2e.browser(1280, 900).await; // a desktop
     let emma = e2e.browser(390, 844).await;
 

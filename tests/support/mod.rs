@@ -164,6 +164,14 @@ impl E2e {
                 ]
             }
         });
+        // Chromium will not make a window narrower than 500 px, so phones are emulated: the
+        // page then really lays out at the phone's width.
+        let mut caps = caps;
+        if width < 500 {
+            caps["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 }
+            });
+        }
         let Value::Object(caps) = caps else {
             unreachable!()
         };
