@@ -168,7 +168,16 @@ fn ensure_wasm_opt(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
         "Installing wasm-opt (binaryen {BINARYEN_VERSION} from npm) into .tools/"
     ));
     if Command::new("npm").arg("--version").output().is_err() {
-        return Err("npm is needed to install wasm-opt: apt-get install -y npm".into());
+        let install = "apt-get update && apt-get install -y npm";
+        if !is_root() {
+            return Err(format!(
+                "npm is needed to install wasm-opt. Run as root:\n    {install}"
+            ));
+        }
+        step("Installing npm with apt (to fetch wasm-opt from the npm registry)");
+        run(Command::new("sh")
+            .args(["-c", install])
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     run(env.command("npm").args([
         "install",
