@@ -4,6 +4,8 @@
 //! Waits are bounded polls for a DOM condition, never fixed sleeps.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use colloque::app::Providers;
 use colloque::components::messaging::{MedecinMessaging, MessagingButton};
 use colloque::config::Config;
@@ -15,7 +17,6 @@ use colloque::session::Session;
 use colloque_protocol::{
     ApiError, ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary,
     ErrorCode, Message, MessageId, MessagePage, Role, Seq, ServerFrame, Timestamp, UserId,
-    UserProfile,
 };
 use serde_json::{Value, json};
 use std::cell::RefCell;
@@ -29,8 +30,8 @@ use yew_router::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const PATIENT: UserId = UserId(1);
-const DOCTOR: UserId = UserId(2);
+use common::{DOCTOR, PATIENT, calls, profile};
+
 const CONV: ConversationId = ConversationId(10);
 /// 2030-01-01: far enough for the test session not to expire.
 const FAR_FUTURE: i64 = 1_893_456_000_000;
@@ -101,45 +102,7 @@ impl Connection for FakeConnection {
 fn install_fetch(routes: &[(&str, Value)]) {
     let routes: Vec<(&str, u16, Value)> =
         routes.iter().map(|(k, v)| (*k, 200, v.clone())).collect();
-    install_fetch_with_status(&routes);
-}
-
-fn install_fetch_with_status(routes: &[(&str, u16, Value)]) {
-    let table: serde_json::Map<String, Value> = routes
-        .iter()
-        .map(|(k, status, v)| ((*k).to_owned(), json!([status, v])))
-        .collect();
-    let install = js_sys::Function::new_with_args(
-        "routes",
-        r#"
-        window.__routes = JSON.parse(routes);
-        window.__calls = [];
-        window.fetch = function (req) {
-            const url = new URL(req.url, location.href);
-            const key = req.method + " " + url.pathname + url.search;
-            window.__calls.push(key);
-            const hit = window.__routes[key];
-            const [status, body] = hit || [404, {code: "not_found", message: key}];
-            return Promise.resolve(new Response(JSON.stringify(body),
-                {status, headers: {"content-type": "application/json"}}));
-        };
-        "#,
-    );
-    install
-        .call1(
-            &wasm_bindgen::JsValue::NULL,
-            &Value::Object(table).to_string().into(),
-        )
-        .expect("install the fake fetch");
-}
-
-/// How many requests `fetch` received for `key` since [`install_fetch`].
-fn calls(key: &str) -> usize {
-    let calls = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__calls".into()).unwrap();
-    js_sys::Array::from(&calls)
-        .iter()
-        .filter(|k| k.as_string().as_deref() == Some(key))
-        .count()
+    common::install_fetch(&routes);
 }
 
 const OUTBOX_KEY: &str = "colloque.outbox.1";
@@ -161,15 +124,6 @@ fn clear_outbox() {
 }
 
 // ---------- test data ----------
-
-fn profile(id: UserId, role: Role, name: &str) -> UserProfile {
-    UserProfile {
-        id,
-        role,
-        display_name: name.into(),
-        speciality: None,
-    }
-}
 
 fn summary(last_seq: i64, unread: u32, subject: &str) -> ConversationSummary {
     ConversationSummary {
@@ -672,7 +626,7 @@ async fn a_pending_message_survives_a_reload_and_is_sent_once_after_it() {
         .iter()
         .map(|(k, s, v)| (k.as_str(), *s, v.clone()))
         .collect();
-    install_fetch_with_status(&with_status);
+    common::install_fetch(&with_status);
 
     let app = mount(Some(CONV));
     app.until("the latest page", |a| a.all("message").len() == 2)
@@ -968,7 +922,7 @@ async fn a_refused_cursor_reloads_that_conversation_from_its_latest_page() {
         .await;
     // The server no longer knows seq 2 here (e.g. restored from a backup): `after=2` is
     // refused, and the conversation's latest page is now 5..=6.
-    install_fetch_with_status(&[
+    common::install_fetch(&[
         (
             "GET /api/conversations",
             200,

@@ -8,6 +8,8 @@
 //! durations; waits are bounded polls for a condition, never fixed sleeps.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use colloque::app::{Providers, Route, switch};
 use colloque::config::Config;
 use colloque::i18n::Lang;
@@ -15,7 +17,7 @@ use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketE
 use colloque::session::Session;
 use colloque_protocol::{
     ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary,
-    LoginResponse, Message, MessageId, MessagePage, MessagePreview, Role, Seq, Timestamp, UserId,
+    LoginResponse, Message, MessageId, MessagePage, MessagePreview, Role, Seq, Timestamp,
     UserProfile,
 };
 use serde_json::{Value, json};
@@ -30,8 +32,8 @@ use yew_router::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const PATIENT: UserId = UserId(1);
-const DOCTOR: UserId = UserId(2);
+use common::{DOCTOR, PATIENT, install_fetch, profile, requests};
+
 const CONV: ConversationId = ConversationId(10);
 const OLD_TOKEN: &str = "old-token-4f1c";
 const NEW_TOKEN: &str = "new-token-9a2e";
@@ -72,59 +74,11 @@ impl Drop for FakeConnection {
 
 // ---------- canned REST answers ----------
 
-/// Replaces `fetch`. A request is answered from `window.__routes` by "METHOD /path @token"
-/// first, then "METHOD /path"; anything else is a 404. Every request is logged in
-/// `window.__requests` as "METHOD /path @token".
-fn install_fetch(routes: &[(&str, u16, Value)]) {
-    let table: serde_json::Map<String, Value> = routes
-        .iter()
-        .map(|(k, status, body)| ((*k).to_owned(), json!([status, body])))
-        .collect();
-    let install = js_sys::Function::new_with_args(
-        "routes",
-        r#"
-        window.__routes = JSON.parse(routes);
-        window.__requests = [];
-        window.fetch = function (req) {
-            const url = new URL(req.url, location.href);
-            const auth = (req.headers.get("authorization") || "").replace("Bearer ", "");
-            const key = req.method + " " + url.pathname + url.search;
-            const keyed = key + " @" + auth;
-            window.__requests.push(keyed);
-            const hit = window.__routes[keyed] || window.__routes[key];
-            const [status, body] = hit || [404, {code: "not_found", message: key}];
-            return Promise.resolve(new Response(status === 204 ? null : JSON.stringify(body),
-                {status, headers: {"content-type": "application/json"}}));
-        };
-        "#,
-    );
-    install
-        .call1(&JsValue::NULL, &Value::Object(table).to_string().into())
-        .expect("install the fake fetch");
-}
-
-fn requests() -> Vec<String> {
-    let log = js_sys::Reflect::get(&window(), &"__requests".into()).unwrap();
-    js_sys::Array::from(&log)
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect()
-}
-
 fn count(requests: &[String], prefix: &str) -> usize {
     requests.iter().filter(|r| r.starts_with(prefix)).count()
 }
 
 // ---------- test data ----------
-
-fn profile(id: UserId, role: Role, name: &str) -> UserProfile {
-    UserProfile {
-        id,
-        role,
-        display_name: name.into(),
-        speciality: None,
-    }
-}
 
 fn lucas() -> UserProfile {
     profile(PATIENT, Role::Patient, "Lucas Bernard")
