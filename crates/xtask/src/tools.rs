@@ -11,6 +11,8 @@ use std::process::Command;
 const TRUNK_VERSION: &str = "0.21.14";
 /// Debian's binaryen (108) and crates.io's wasm-opt (0.116) reject wasm-bindgen 0.2.130 output.
 const BINARYEN_VERSION: &str = "132.0.0";
+/// Minifies wasm-bindgen's JS glue after trunk (trunk 0.21's own JS minifier fails on it).
+const TERSER_VERSION: &str = "5.51.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// Where the tools are, for the commands that need them.
@@ -63,7 +65,7 @@ pub fn ensure_all(root: &Path, browser: bool) -> Result<ToolEnv> {
         &["install", "wasm-bindgen-cli", "--version", &bindgen],
         "about 2 minutes",
     )?;
-    ensure_wasm_opt(root, &env, &npm_bin)?;
+    ensure_npm_tools(root, &env, &npm_bin)?;
 
     let chromedriver = if browser {
         Some(ensure_browser()?)
@@ -154,27 +156,30 @@ fn wasm_bindgen_version(root: &Path) -> Result<String> {
     Err("Cargo.lock has no wasm-bindgen entry".into())
 }
 
-fn ensure_wasm_opt(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
-    let wanted = format!(
+/// wasm-opt (binaryen) and terser, from npm into `.tools/`.
+fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
+    let binaryen = format!(
         "version {}",
         BINARYEN_VERSION.split('.').next().unwrap_or_default()
     );
-    if npm_bin.join("wasm-opt").exists()
-        && version_of(env, "wasm-opt").is_some_and(|v| v.contains(&wanted))
-    {
+    let have = |tool: &str, version: &str| {
+        npm_bin.join(tool).exists() && version_of(env, tool).is_some_and(|v| v.contains(version))
+    };
+    if have("wasm-opt", &binaryen) && have("terser", TERSER_VERSION) {
         return Ok(());
     }
     step(&format!(
-        "Installing wasm-opt (binaryen {BINARYEN_VERSION} from npm) into .tools/"
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION}) and terser {TERSER_VERSION} from npm \
+         into .tools/"
     ));
     if Command::new("npm").arg("--version").output().is_err() {
         let install = "apt-get update && apt-get install -y npm";
         if !is_root() {
             return Err(format!(
-                "npm is needed to install wasm-opt. Run as root:\n    {install}"
+                "npm is needed to install wasm-opt and terser. Run as root:\n    {install}"
             ));
         }
-        step("Installing npm with apt (to fetch wasm-opt from the npm registry)");
+        step("Installing npm with apt (to fetch wasm-opt and terser from the npm registry)");
         run(Command::new("sh")
             .args(["-c", install])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
@@ -186,6 +191,7 @@ fn ensure_wasm_opt(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
         "--prefix",
         &root.join(".tools").to_string_lossy(),
         &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("terser@{TERSER_VERSION}"),
     ]))
 }
 
