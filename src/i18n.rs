@@ -67,6 +67,7 @@ table! {
     NavMessages => "Messagerie", "Messages";
     NavPatients => "Mes patients", "My patients";
     Logout => "Se déconnecter", "Sign out";
+    Menu => "Menu", "Menu";
     LangSwitchText => "English", "Français";
     LangSwitchLabel => "Switch to English", "Passer en français";
     Loading => "Chargement…", "Loading…";

@@ -98,13 +98,19 @@ pub fn GlobalStyles() -> Html {
             .app-header {
                 background: var(--paper);
                 border-bottom: 1px solid var(--line);
-                padding: .5rem 1rem;
+                padding: .5rem .75rem;
                 display: flex;
                 flex-wrap: wrap;
                 align-items: center;
-                gap: .5rem 1rem;
+                gap: .5rem .75rem;
             }
-            .brand { font-weight: 700; font-size: 1.15rem; color: var(--ink); text-decoration: none; }
+            .brand {
+                font-weight: 700;
+                font-size: 1.15rem;
+                color: var(--ink);
+                text-decoration: none;
+                margin-right: auto;
+            }
             .app-nav ul {
                 list-style: none;
                 display: flex;
@@ -114,12 +120,51 @@ pub fn GlobalStyles() -> Html {
                 padding: 0;
             }
             .app-nav a[aria-current="page"] { font-weight: 700; }
-            .header-tools {
-                margin-left: auto;
+            .menu-tools {
                 display: flex;
                 flex-wrap: wrap;
                 align-items: center;
                 gap: .5rem;
+            }
+            .menu-toggle {
+                min-width: 2.75rem;
+                min-height: 2.75rem;
+                padding: .5rem;
+                display: inline-flex;
+                align-items: center;
+                justify-content: center;
+            }
+            .menu-icon, .menu-icon::before, .menu-icon::after {
+                display: block;
+                width: 1.25rem;
+                height: 2px;
+                border-radius: 1px;
+                background: currentColor;
+            }
+            .menu-icon { position: relative; }
+            .menu-icon::before, .menu-icon::after { content: ""; position: absolute; left: 0; }
+            .menu-icon::before { top: -6px; }
+            .menu-icon::after { top: 6px; }
+            @media (max-width: 47.99rem) {
+                .app-header .folded { display: none; }
+                .app-nav, #app-menu-tools { flex-basis: 100%; }
+                .app-nav ul { flex-direction: column; gap: 0; }
+                .app-nav a { display: block; padding: .6rem .25rem; }
+                .connection[data-state="online"] .connection-text {
+                    position: absolute;
+                    width: 1px; height: 1px;
+                    margin: -1px;
+                    overflow: hidden;
+                    clip: rect(0, 0, 0, 0);
+                    white-space: nowrap;
+                }
+                .connection:not([data-state="online"]) { order: 1; flex-basis: 100%; }
+            }
+            @media (min-width: 48rem) {
+                .app-header { padding: .5rem 1rem; gap: .5rem 1rem; }
+                .brand { margin-right: 0; }
+                .menu-toggle { display: none; }
+                .menu-tools { margin-left: auto; }
             }
             main {
                 max-width: 72rem;

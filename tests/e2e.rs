@@ -36,6 +36,29 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
 
     // 1. The patient opens the MessagingButton of her appointment with Dr Martin and writes.
     patient.login(PATIENT).await;
+    // On her 360 px phone the header is one compact row (name, messaging, connection dot,
+    // menu button); the navigation, language and logout wait behind the menu button.
+    let header = patient
+        .execute(
+            "return document.querySelector('header').getBoundingClientRect().height;",
+            vec![],
+        )
+        .await;
+    let header = header.as_f64().expect("the header's height");
+    assert!(
+        header <= 64.0,
+        "the phone header is {header} px high, not one row"
+    );
+    assert!(
+        !patient.is_displayed("#app-nav").await,
+        "the phone menu starts folded"
+    );
+    assert!(patient.is_displayed("[data-testid='menu-toggle']").await);
+    assert!(
+        patient
+            .is_displayed("header [data-testid='messaging-button']")
+            .await
+    );
     patient
         .open_conversation_from_appointment("Claire Martin")
         .await;
@@ -48,8 +71,15 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         .screenshot("1-patient-writes-from-appointment")
         .await;
 
-    // The patient goes back to her dashboard inside the app (no reload) to await the reply.
-    patient.click_css("a[href='/patient']").await;
+    // The patient goes back to her dashboard inside the app (no reload) to await the reply,
+    // through the phone menu.
+    patient.click_testid("menu-toggle").await;
+    assert!(
+        patient.is_displayed("#app-nav").await,
+        "the menu button unfolds the menu"
+    );
+    patient.screenshot("1b-patient-phone-menu").await;
+    patient.click_css("#app-nav a[href='/patient']").await;
     patient.wait_testid("emergency-note").await;
     patient.mark_page().await;
 
@@ -145,6 +175,7 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         before, 0,
         "the session is in sessionStorage while logged in"
     );
+    patient.click_testid("menu-toggle").await;
     patient.click_testid("logout").await;
     patient.wait_testid("login-email").await;
     let left = patient

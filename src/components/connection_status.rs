@@ -1,4 +1,6 @@
-//! The live connection's state, in words and colour.
+//! The live connection's state, in words and colour. On a phone, "online" is only the green
+//! dot (its words stay for screen readers); "connecting" and "offline" keep their words, on a
+//! row of their own.
 
 use crate::hooks::use_messaging;
 use crate::i18n::{Key, use_i18n};
@@ -19,7 +21,7 @@ pub fn ConnectionStatus() -> Html {
     html! {
         <span class="connection" role="status" aria-label={i18n.t(Key::ConnLabel)}
             data-testid="connection-status" data-state={state.as_str()}>
-            { i18n.t(text) }
+            <span class="connection-text">{ i18n.t(text) }</span>
         </span>
     }
 }

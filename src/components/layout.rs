@@ -20,12 +20,25 @@ pub struct LayoutProps {
 }
 
 /// Header, navigation and main area.
+///
+/// On a phone the header is one row (name, messaging button, connection dot, menu button);
+/// the navigation, language and logout fold into a menu the button opens. On a wider screen
+/// everything sits in one row and the menu button is hidden. The DOM order is the visual
+/// order in both, so keyboard focus follows what the user sees.
 #[component]
 pub fn Layout(props: &LayoutProps) -> Html {
     let i18n = use_i18n();
     let session = use_session();
     let route = use_route::<Route>();
+    let navigator = use_navigator();
+    let menu_open = use_state(|| false);
     let role = session.role();
+
+    // Following a link (or any navigation) folds the menu again.
+    {
+        let menu_open = menu_open.clone();
+        use_effect_with(route.clone(), move |_| menu_open.set(false));
+    }
 
     let links: Vec<(Route, Key)> = match role {
         Some(Role::Patient) => vec![
@@ -38,45 +51,73 @@ pub fn Layout(props: &LayoutProps) -> Html {
     };
     let nav = links.into_iter().map(|(to, key)| {
         let current = route.as_ref() == Some(&to);
-        html! {
-            <li>
-                <Link<Route> to={to.clone()}>
-                    <span aria-current={current.then_some("page")}>{ i18n.t(key) }</span>
-                </Link<Route>>
-            </li>
-        }
+        html! { <li>{ route_link(&navigator, to, None, current, html! { i18n.t(key) }) }</li> }
     });
     let logout = {
         let session = session.clone();
         Callback::from(move |_: MouseEvent| session.logout())
     };
+    let toggle = {
+        let menu_open = menu_open.clone();
+        Callback::from(move |_: MouseEvent| menu_open.set(!*menu_open))
+    };
+    let folded = (!*menu_open).then_some("folded");
 
     html! {
         <>
             <a class="skip-link" href="#main">{ i18n.t(Key::SkipToContent) }</a>
             <header class="app-header">
-                <Link<Route> to={Route::Home} classes="brand">{ i18n.t(Key::AppName) }</Link<Route>>
+                { route_link(&navigator, Route::Home, Some("brand"), false, html! { i18n.t(Key::AppName) }) }
                 if role.is_some() {
-                    <nav class="app-nav" aria-label={i18n.t(Key::NavMain)}>
+                    <MessagingButton label={i18n.t(Key::OpenInbox)} />
+                    <ConnectionStatus />
+                    <button type="button" class="secondary menu-toggle" data-testid="menu-toggle"
+                        aria-expanded={if *menu_open { "true" } else { "false" }}
+                        aria-controls="app-nav app-menu-tools" onclick={toggle}>
+                        <span class="menu-icon" aria-hidden="true"></span>
+                        <span class="visually-hidden">{ i18n.t(Key::Menu) }</span>
+                    </button>
+                    <nav id="app-nav" class={classes!("app-nav", folded)} aria-label={i18n.t(Key::NavMain)}>
                         <ul>{ for nav }</ul>
                     </nav>
-                }
-                <div class="header-tools">
-                    if role.is_some() {
-                        <MessagingButton label={i18n.t(Key::OpenInbox)} />
-                        <ConnectionStatus />
-                    }
-                    { lang_switch(&i18n) }
-                    if role.is_some() {
+                    <div id="app-menu-tools" class={classes!("menu-tools", folded)}>
+                        { lang_switch(&i18n) }
                         <button type="button" class="secondary" data-testid="logout" onclick={logout}>
                             { i18n.t(Key::Logout) }
                         </button>
-                    }
-                </div>
+                    </div>
+                } else {
+                    <div class="menu-tools">{ lang_switch(&i18n) }</div>
+                }
             </header>
             <main id="main" tabindex="-1">{ props.children.clone() }</main>
             <Announcer />
         </>
+    }
+}
+
+/// A link to a route that the router follows without reloading the page (as yew-router's
+/// `Link`, which cannot carry `aria-current`): a plain click navigates in the app; a click
+/// with a modifier key or another mouse button is left to the browser (new tab, window).
+pub fn route_link(
+    navigator: &Option<Navigator>,
+    to: Route,
+    class: Option<&'static str>,
+    current: bool,
+    children: Html,
+) -> Html {
+    let href = to.to_path();
+    let onclick = navigator.clone().map(|navigator| {
+        Callback::from(move |e: MouseEvent| {
+            if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
+                return;
+            }
+            e.prevent_default();
+            navigator.push(&to);
+        })
+    });
+    html! {
+        <a {href} {class} aria-current={current.then_some("page")} {onclick}>{ children }</a>
     }
 }
 

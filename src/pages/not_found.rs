@@ -1,6 +1,7 @@
 //! 404.
 
 use crate::app::Route;
+use crate::components::layout::route_link;
 use crate::i18n::{Key, use_i18n};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -9,11 +10,12 @@ use yew_router::prelude::*;
 #[component]
 pub fn NotFound() -> Html {
     let i18n = use_i18n();
+    let navigator = use_navigator();
     html! {
         <section data-testid="not-found">
             <h1>{ i18n.t(Key::NotFoundTitle) }</h1>
             <p>{ i18n.t(Key::NotFoundText) }</p>
-            <Link<Route> to={Route::Home}>{ i18n.t(Key::BackHome) }</Link<Route>>
+            { route_link(&navigator, Route::Home, None, false, html! { i18n.t(Key::BackHome) }) }
         </section>
     }
 }

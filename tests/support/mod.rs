@@ -266,6 +266,14 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Whether the element `css` names exists and is shown (not `display: none`).
+    pub async fn is_displayed(&self, css: &str) -> bool {
+        match self.find_css(css).await {
+            Some(element) => element.is_displayed().await.unwrap_or(false),
+            None => false,
+        }
+    }
+
     pub async fn find_css(&self, css: &str) -> Option<Element> {
         self.client.find(Locator::Css(css)).await.ok()
     }
