@@ -14,7 +14,7 @@ use crate::pages::patient::{
 };
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
-use crate::style::GlobalStyles;
+use crate::style::global_styles;
 use crate::style_bridge::StyleProvider;
 use colloque_protocol::{ConversationId, Role};
 use std::rc::Rc;
@@ -169,7 +169,7 @@ pub fn home_route(role: Role) -> Route {
 
 /// Renders a route.
 pub fn switch(route: Route) -> Html {
-    let guarded = |role: Role, page: Html| html! { <RequireRole {role}>{ page }</RequireRole> };
+    let guarded = |role: Role, page: Html| html! { <Layout {role}>{ page }</Layout> };
     match route {
         Route::Home => html! { <HomeRedirect /> },
         Route::Login => html! { <Login /> },
@@ -196,23 +196,6 @@ fn HomeRedirect() -> Html {
     let session = use_session();
     let to = session.role().map_or(Route::Login, home_route);
     html! { <Redirect<Route> {to} /> }
-}
-
-#[derive(Properties, PartialEq)]
-struct RequireRoleProps {
-    role: Role,
-    children: Html,
-}
-
-/// Pages for one role: others are sent to their own home, strangers to the login page.
-#[component]
-fn RequireRole(props: &RequireRoleProps) -> Html {
-    let session = use_session();
-    match session.role() {
-        None => html! { <Redirect<Route> to={Route::Login} /> },
-        Some(role) if role != props.role => html! { <Redirect<Route> to={home_route(role)} /> },
-        Some(_) => html! { <Layout>{ props.children.clone() }</Layout> },
-    }
 }
 
 /// Props of [`Providers`].
@@ -243,7 +226,7 @@ pub struct ProvidersProps {
 pub fn Providers(props: &ProvidersProps) -> Html {
     html! {
         <StyleProvider>
-            <GlobalStyles />
+            { global_styles() }
             <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
                 <I18nProvider lang={props.lang}>
                     <SessionProvider initial={props.session.clone()}>

@@ -8,9 +8,8 @@ use stylist::css;
 use stylist::yew::Global;
 use yew::prelude::*;
 
-/// Installs the global style sheet.
-#[component]
-pub fn GlobalStyles() -> Html {
+/// Installs the global style sheet (a plain function: it has no state of its own).
+pub fn global_styles() -> Html {
     html! {
         <Global css={css!(r#"
             --ink: #1c2530;

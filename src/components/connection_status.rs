@@ -2,16 +2,15 @@
 //! dot (its words stay for screen readers); "connecting" and "offline" keep their words, on a
 //! row of their own.
 
-use crate::hooks::use_messaging;
-use crate::i18n::{Key, use_i18n};
+use crate::hooks::MessagingHandle;
+use crate::i18n::{I18n, Key};
 use crate::services::websocket::ConnectionState;
 use yew::prelude::*;
 
-/// "Connecté" / "Connexion…" / "Hors ligne…", as a status region.
-#[component]
-pub fn ConnectionStatus() -> Html {
-    let i18n = use_i18n();
-    let messaging = use_messaging();
+/// "Connecté" / "Connexion…" / "Hors ligne…", as a status region. A plain function called by
+/// the layout, which already follows the messaging state: a component of its own would cost
+/// the bundle more.
+pub fn connection_status(i18n: &I18n, messaging: &MessagingHandle) -> Html {
     let state = messaging.connection;
     let text = match state {
         ConnectionState::Online => Key::ConnOnline,

@@ -1,10 +1,10 @@
 //! The page frame: skip link, header with navigation, messaging button, connection state,
 //! language switch and logout; and the polite live region announcing new messages.
 
-use crate::app::{Route, inbox_route};
-use crate::components::connection_status::ConnectionStatus;
+use crate::app::{Route, home_route, inbox_route};
+use crate::components::connection_status::connection_status;
 use crate::components::messaging::MessagingButton;
-use crate::hooks::use_messaging;
+use crate::hooks::{MessagingHandle, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::session::use_session;
 use colloque_protocol::Role;
@@ -14,6 +14,10 @@ use yew_router::prelude::*;
 /// Props of [`Layout`].
 #[derive(Properties, PartialEq)]
 pub struct LayoutProps {
+    /// The role the page is for: anyone else is sent to their own home, and someone not
+    /// logged in to the login page. `None`: any visitor (the 404 page).
+    #[prop_or_default]
+    pub role: Option<Role>,
     /// The page.
     #[prop_or_default]
     pub children: Html,
@@ -31,6 +35,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
     let session = use_session();
     let route = use_route::<Route>();
     let navigator = use_navigator();
+    let messaging = use_messaging();
     let menu_open = use_state(|| false);
     let role = session.role();
 
@@ -38,6 +43,15 @@ pub fn Layout(props: &LayoutProps) -> Html {
     {
         let menu_open = menu_open.clone();
         use_effect_with(route.clone(), move |_| menu_open.set(false));
+    }
+    if let Some(wanted) = props.role {
+        match role {
+            None => return html! { <Redirect<Route> to={Route::Login} /> },
+            Some(role) if role != wanted => {
+                return html! { <Redirect<Route> to={home_route(role)} /> };
+            }
+            Some(_) => {}
+        }
     }
 
     let links: Vec<(Route, Key)> = match role {
@@ -70,7 +84,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                 { route_link(&navigator, Route::Home, Some("brand"), false, html! { i18n.t(Key::AppName) }) }
                 if role.is_some() {
                     <MessagingButton label={i18n.t(Key::OpenInbox)} />
-                    <ConnectionStatus />
+                    { connection_status(&i18n, &messaging) }
                     <button type="button" class="secondary menu-toggle" data-testid="menu-toggle"
                         aria-expanded={if *menu_open { "true" } else { "false" }}
                         aria-controls="app-nav app-menu-tools" onclick={toggle}>
@@ -91,7 +105,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
                 }
             </header>
             <main id="main" tabindex="-1">{ props.children.clone() }</main>
-            <Announcer />
+            { announcer(&i18n, &messaging) }
         </>
     }
 }
@@ -137,10 +151,7 @@ pub fn lang_switch(i18n: &I18n) -> Html {
 }
 
 /// Announces new incoming messages to screen readers, politely (without interrupting).
-#[component]
-pub fn Announcer() -> Html {
-    let i18n = use_i18n();
-    let messaging = use_messaging();
+fn announcer(i18n: &I18n, messaging: &MessagingHandle) -> Html {
     let text = messaging
         .last_incoming
         .as_ref()

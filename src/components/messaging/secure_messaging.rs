@@ -2,6 +2,7 @@
 
 use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
+use crate::components::layout::route_link;
 use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
@@ -37,6 +38,7 @@ pub struct SecureMessagingProps {
 pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     let i18n = use_i18n();
     let session = use_session();
+    let navigator = use_navigator();
     let conv = use_secure_messaging(props.conversation_id);
     let style = use_style!(
         r#"
@@ -99,9 +101,14 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     });
     let back = props.show_back.then(|| {
         session.role().map(|role| {
-            html! {
-                <Link<crate::app::Route> to={inbox_route(role)} classes="back-link">{ i18n.t(Key::BackToList) }</Link<crate::app::Route>>
-            }
+            let text = html! { i18n.t(Key::BackToList) };
+            route_link(
+                &navigator,
+                inbox_route(role),
+                Some("back-link"),
+                false,
+                text,
+            )
         })
     });
 
