@@ -221,6 +221,21 @@ async fn deep_links_load_the_app_and_unknown_paths_show_the_not_found_page() {
         .wait_for_element_containing("[data-testid='patient-card']", "Hugo Moreau")
         .await;
 
+    // The server sent the wasm compressed (the copy `cargo xtask build` wrote next to it).
+    let sizes = doctor
+        .execute(
+            "const e = performance.getEntriesByType('resource')\
+               .find(r => r.name.endsWith('.wasm'));\
+             return e ? [e.encodedBodySize, e.decodedBodySize] : null;",
+            vec![],
+        )
+        .await;
+    let (encoded, decoded) = (sizes[0].as_f64().unwrap(), sizes[1].as_f64().unwrap());
+    assert!(
+        encoded > 0.0 && encoded < decoded / 2.0,
+        "the wasm came {encoded} bytes for {decoded}: not compressed"
+    );
+
     doctor.goto("/cette/page/n-existe/pas").await;
     doctor.wait_testid("not-found").await;
     doctor.screenshot("not-found").await;

@@ -249,15 +249,7 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         .nest(API_PREFIX, routes::api_router())
         .route(WS_PATH, get(ws::handler));
     app = match &config.static_dir {
-        Some(dir) => {
-            let index = dir.join("index.html");
-            if !index.is_file() {
-                tracing::warn!(path = %index.display(), "the static directory has no index.html");
-            }
-            // Deep links (/medecin/messages/3) are app routes, not files: serve index.html and
-            // let the app's router take over.
-            app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)))
-        }
+        Some(dir) => app.fallback_service(static_files(dir)),
         None => app.fallback(|| async { AppError::NotFound }),
     };
     app = app.layer(cors(state.security.origins())?);
@@ -291,6 +283,71 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state))
+}
+
+/// The built web app. Deep links (`/medecin/messages/3`) are app routes, not files: every
+/// other path gets index.html and the app's router takes over. The brotli or gzip copy that
+/// `cargo xtask build` writes next to a file is sent when the browser accepts it.
+///
+/// Caching: trunk names every asset after a hash of its content (`colloque-<16 hex>_bg.wasm`),
+/// so such a file never changes and a browser may keep it for a year; index.html and
+/// config.json keep their names, so they are revalidated on every load and a new deployment
+/// is picked up at once.
+fn static_files(dir: &Path) -> Router {
+    let index = dir.join("index.html");
+    if !index.is_file() {
+        tracing::warn!(path = %index.display(), "the static directory has no index.html");
+    }
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(index)
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
+    Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(static_cache_control))
+}
+
+async fn static_cache_control(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let hashed = is_content_hashed(request.uri().path());
+    let mut response = next.run(request).await;
+    // index.html answers for missing files too: only a real hashed asset is immutable.
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let value = if hashed && response.status().is_success() && !is_html {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    // The answer depends on Accept-Encoding (a brotli or gzip copy): a cache in front of the
+    // server must not hand one browser's encoding to another.
+    headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Whether a path names a file trunk content-hashed: `…/name-<16 hex>.ext` or
+/// `…/name-<16 hex>_bg.wasm`.
+fn is_content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let Some((_, tail)) = stem.rsplit_once('-') else {
+        return false;
+    };
+    let (hash, rest) = tail.split_at(tail.len().min(16));
+    hash.len() == 16
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && (rest.is_empty() || rest.starts_with('_'))
+        && name.contains('.')
 }
 
 /// Cross-origin calls from the allowed origins only (the same list as the WebSocket's).
@@ -347,5 +404,35 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn only_trunks_content_hashed_names_count_as_immutable() {
+        for hashed in [
+            "/colloque-e52948a2040c9c43_bg.wasm",
+            "/colloque-e52948a2040c9c43.js",
+            "/favicon-faecd9f2a6510f8f.svg",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for plain in [
+            "/",
+            "/index.html",
+            "/config.json",
+            "/medecin/messages/3",
+            "/colloque_bg.wasm",
+            "/colloque-e52948a2040c9c4.js",
+            "/colloque-e52948a2040c9c43x.js",
+            "/colloque-zz52948a2040c9c43.js",
+            "/patient/messages/e52948a2040c9c43",
+            "/a-e52948a2040c9c43",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+        }
     }
 }

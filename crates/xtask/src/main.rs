@@ -122,6 +122,7 @@ fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
         .current_dir(root)
         .args(["build", "--release"]))?;
     minify_js(env, &root.join("dist"))?;
+    precompress(&root.join("dist"))?;
     eprintln!("    built in {:.1} s", t.elapsed().as_secs_f64());
     print_sizes(&root.join("dist"))
 }
@@ -153,6 +154,52 @@ fn minify_js(env: &tools::ToolEnv, dist: &Path) -> Result {
         index = index.replace(&before, &after);
     }
     std::fs::write(&index_path, index).map_err(|e| e.to_string())
+}
+
+/// Writes `file.br` (brotli -q 11, when the command exists) and `file.gz` (gzip -9) next to the
+/// wasm and JS, which the server sends to browsers that accept them. A CDN may use them too,
+/// or compress on its own.
+fn precompress(dist: &Path) -> Result {
+    let have_brotli = Command::new("brotli").arg("--version").output().is_ok();
+    if !have_brotli {
+        eprintln!("    (no `brotli` command: only gzip copies; apt-get install brotli)");
+    }
+    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !matches!(
+            path.extension().and_then(|x| x.to_str()),
+            Some("wasm" | "js")
+        ) {
+            continue;
+        }
+        let mut outputs = vec![(
+            "gz",
+            Command::new("gzip")
+                .args(["-9", "-n", "-c"])
+                .arg(&path)
+                .output(),
+        )];
+        if have_brotli {
+            outputs.push((
+                "br",
+                Command::new("brotli")
+                    .args(["-q", "11", "-c"])
+                    .arg(&path)
+                    .output(),
+            ));
+        }
+        for (ext, output) in outputs {
+            let output = output.map_err(|e| format!("compressing {}: {e}", path.display()))?;
+            if !output.status.success() {
+                return Err(format!("compressing {} ({ext}) failed", path.display()));
+            }
+            let mut target = path.clone().into_os_string();
+            target.push(".");
+            target.push(ext);
+            std::fs::write(&target, output.stdout).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// The SHA-384 of a file in base64, as Subresource Integrity writes it (computed by node, which

@@ -225,6 +225,77 @@ async fn the_web_app_is_served_with_index_html_for_deep_links() {
 }
 
 #[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_precompressed_and_index_is_revalidated() {
+    let dist = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| std::fs::write(dist.path().join(name), bytes).unwrap();
+    write("index.html", b"<!doctype html><title>Colloque</title>");
+    write("config.json", b"{}");
+    let wasm = "colloque-0123456789abcdef_bg.wasm";
+    write(wasm, b"\0asm\x01\0\0\0 raw");
+    write(&format!("{wasm}.br"), b"pretend-brotli");
+    write(&format!("{wasm}.gz"), b"pretend-gzip");
+    let dist_path = dist.path().to_path_buf();
+    let app = spawn_app_with(|config| config.static_dir = Some(dist_path)).await;
+    let get = |path: String, encoding: Option<&'static str>| {
+        let mut request = app.client.get(app.url(&path));
+        if let Some(encoding) = encoding {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+
+    let brotli = get(format!("/{wasm}"), Some("gzip, br")).await.unwrap();
+    assert_eq!(brotli.status(), 200);
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    assert_eq!(brotli.headers()["content-type"], "application/wasm");
+    // A cache in front of the server must not hand the brotli copy to another browser.
+    let vary: Vec<_> = brotli.headers().get_all("vary").iter().collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.to_str().unwrap().contains("accept-encoding")),
+        "{vary:?}"
+    );
+    assert_eq!(
+        brotli.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(brotli.bytes().await.unwrap().as_ref(), b"pretend-brotli");
+
+    let gzip = get(format!("/{wasm}"), Some("gzip")).await.unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(gzip.bytes().await.unwrap().as_ref(), b"pretend-gzip");
+
+    let plain = get(format!("/{wasm}"), None).await.unwrap();
+    assert!(!plain.headers().contains_key("content-encoding"));
+    assert_eq!(
+        plain.bytes().await.unwrap().as_ref(),
+        b"\0asm\x01\0\0\0 raw"
+    );
+
+    // The entry points keep their names: revalidated on every load.
+    for path in ["/", "/index.html", "/config.json", "/medecin/messages/3"] {
+        let response = get(path.to_owned(), Some("br")).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
+    }
+    // A hashed name that is not there (an old build) gets index.html, never cached for a year.
+    let missing = get("/colloque-ffffffffffffffff_bg.wasm".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(missing.headers()["cache-control"], "no-cache");
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>Colloque</title>")
+    );
+    // The API's own rule is untouched.
+    let api = get("/api/health".into(), None).await.unwrap();
+    assert_eq!(api.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
 async fn only_configured_origins_pass_cors() {
     let app = spawn_app_with(|config| {
         config.allowed_origins = vec!["https://app.colloque.test".into()];
