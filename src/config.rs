@@ -72,7 +72,12 @@ impl Config {
         // Absolute: a deep link such as /patient/messages/3 must not look for
         // /patient/messages/config.json. The app is served from the root (trunk's public URL).
         let raw = match gloo_net::http::Request::get("/config.json").send().await {
-            Ok(resp) if resp.ok() => resp.json::<RawConfig>().await.unwrap_or_default(),
+            Ok(resp) if resp.ok() => resp
+                .text()
+                .await
+                .ok()
+                .and_then(|text| crate::services::json::from_str(&text).ok())
+                .unwrap_or_default(),
             _ => RawConfig::default(),
         };
         let location = gloo_utils_location();

@@ -246,7 +246,10 @@ pub fn I18nProvider(props: &I18nProviderProps) -> Html {
     let initial = props.lang;
     let lang = use_state(move || {
         initial
-            .or_else(|| LocalStorage::get(STORAGE_KEY).ok())
+            .or_else(|| {
+                let text = LocalStorage::raw().get_item(STORAGE_KEY).ok()??;
+                crate::services::json::from_str(&text).ok()
+            })
             .unwrap_or_default()
     });
     {

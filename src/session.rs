@@ -11,7 +11,7 @@
 use crate::app::Route;
 use crate::config::Config;
 use crate::services::requests::{Renewer, RenewerRef};
-use crate::services::{Api, Error, auth};
+use crate::services::{Api, Error, auth, json};
 use colloque_protocol::{LoginResponse, Role, Timestamp, UserProfile};
 use futures_channel::oneshot;
 use futures_util::FutureExt;
@@ -76,7 +76,8 @@ impl From<LoginResponse> for Session {
 impl Session {
     /// The saved session, unless absent or expired.
     pub fn restore() -> Option<Session> {
-        let session: Session = SessionStorage::get(STORAGE_KEY).ok()?;
+        let text = SessionStorage::raw().get_item(STORAGE_KEY).ok()??;
+        let session: Session = json::from_str(&text).ok()?;
         (session.expires_at > crate::time::now()).then_some(session)
     }
 

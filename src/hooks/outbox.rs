@@ -14,6 +14,7 @@
 //! Each tab writes only its own entries back and keeps the others' as it finds them; a write
 //! lost to a race with another tab is repaired at the owner's next lease renewal.
 
+use crate::services::json;
 use colloque_protocol::{ClientMsgId, ConversationId, ErrorCode, Timestamp, UserId};
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,12 @@ impl Outbox {
 
     /// Everything stored (any tab). Unreadable storage reads as empty.
     pub fn load(&self) -> Vec<OutboxEntry> {
-        LocalStorage::get(&self.key).unwrap_or_default()
+        LocalStorage::raw()
+            .get_item(&self.key)
+            .ok()
+            .flatten()
+            .and_then(|text| json::from_str(&text).ok())
+            .unwrap_or_default()
     }
 
     /// Writes this tab's entries (`mine`), keeping the other tabs'. Storage may be full or
@@ -144,7 +150,8 @@ impl Outbox {
 
 /// This tab's id: kept in sessionStorage, which a reload keeps and a new tab does not have.
 pub fn tab_id() -> String {
-    if let Ok(id) = SessionStorage::get::<String>(TAB_KEY) {
+    let stored = SessionStorage::raw().get_item(TAB_KEY).ok().flatten();
+    if let Some(id) = stored.and_then(|text| json::from_str::<String>(&text).ok()) {
         return id;
     }
     let id = uuid::Uuid::new_v4().to_string();

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod care;
+pub mod json;
 pub mod messaging_api;
 pub mod requests;
 pub mod websocket;

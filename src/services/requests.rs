@@ -222,7 +222,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Error> 
         return Err(error_body(status, text));
     }
     let text = if text.trim().is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(|_| unexpected_body())
+    super::json::from_str(text).map_err(|_| unexpected_body())
 }
 
 fn unexpected_body() -> Error {
@@ -235,7 +235,7 @@ fn unexpected_body() -> Error {
 /// The error of a non-2xx answer: its [`ApiError`] body, or one derived from the status.
 fn error_body(status: u16, text: &str) -> Error {
     Error::Api(
-        serde_json::from_str::<ApiError>(text)
+        super::json::from_str::<ApiError>(text)
             .unwrap_or_else(|_| ApiError::new(code_for_status(status), format!("HTTP {status}"))),
     )
 }

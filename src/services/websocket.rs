@@ -266,11 +266,11 @@ fn encode(frame: &ClientFrame) -> WsMessage {
     WsMessage::Text(serde_json::to_string(frame).unwrap_or_default())
 }
 
-/// Decodes a server frame. Equivalent to `serde_json::from_str::<ServerFrame>` (a unit test
-/// checks every variant), but serde's derive for an internally tagged enum buffers the frame
-/// in a generic `Content` tree and instantiates a second deserializer for every type inside
-/// it; reading every variant's fields in one flat struct reuses the instantiations the REST
-/// layer already has, which saves a good part of the bundle.
+/// Decodes a server frame with [`super::json`]. Equivalent to reading a [`ServerFrame`]
+/// directly (a unit test checks every variant), but serde's derive for an internally tagged
+/// enum buffers the frame in a generic `Content` tree and instantiates a second deserializer
+/// for every type inside it; reading every variant's fields in one flat struct reuses the
+/// instantiations the REST layer already has, which saves a good part of the bundle.
 pub fn decode_frame(text: &str) -> Option<ServerFrame> {
     use colloque_protocol::{
         ApiError, ClientMsgId, ConversationSummary, Message, ReadCursor, UserProfile,
@@ -289,7 +289,7 @@ pub fn decode_frame(text: &str) -> Option<ServerFrame> {
         error: Option<ApiError>,
     }
 
-    let f: Flat = serde_json::from_str(text).ok()?;
+    let f: Flat = super::json::from_str(text).ok()?;
     Some(match f.kind.as_str() {
         "ready" => ServerFrame::Ready { user: f.user? },
         "ack" => ServerFrame::Ack {
