@@ -80,6 +80,22 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     }
     patient.screenshot("2-patient-reloaded-still-sending").await;
 
+    // Logging out would wipe the outbox: the browser asks first. She changes her mind, and
+    // stays logged in with her three messages still waiting.
+    patient.click_testid("menu-toggle").await;
+    patient.click_testid("logout").await;
+    let question = patient.alert_text().await;
+    assert!(question.contains("3 messages"), "{question}");
+    patient.dismiss_alert().await;
+    assert_eq!(
+        patient
+            .texts("[data-testid='message'][data-status='sending']")
+            .await
+            .len(),
+        offline.len(),
+        "still logged in, still pending"
+    );
+
     // The server comes back: the outbox drains and the doctor gets each message once, in
     // order, without reloading his page.
     api.start().await;

@@ -67,9 +67,27 @@ pub fn Layout(props: &LayoutProps) -> Html {
         let current = route.as_ref() == Some(&to);
         html! { <li>{ route_link(&navigator, to, None, current, html! { i18n.t(key) }) }</li> }
     });
+    // Logging out wipes this device, the outbox included: a message not yet sent would be
+    // lost, so the user is asked first (the browser's own dialog: accessible everywhere).
     let logout = {
         let session = session.clone();
-        Callback::from(move |_: MouseEvent| session.logout())
+        let unsent = messaging.pending.len();
+        let question = match unsent {
+            0 => None,
+            1 => Some(i18n.t(Key::LogoutUnsentOne).to_owned()),
+            n => Some(i18n.tf(Key::LogoutUnsentMany, &[&n.to_string()])),
+        };
+        Callback::from(move |_: MouseEvent| {
+            if let Some(question) = &question {
+                let confirmed = web_sys::window()
+                    .and_then(|w| w.confirm_with_message(question).ok())
+                    .unwrap_or(false);
+                if !confirmed {
+                    return;
+                }
+            }
+            session.logout()
+        })
     };
     let toggle = {
         let menu_open = menu_open.clone();
