@@ -95,6 +95,20 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         })
         .await;
     assert_eq!(unread.trim(), "1");
+    // The tab's title carries the total unread (the header badge's count), so a doctor
+    // working in another tab sees it.
+    doctor
+        .wait_until(|| async {
+            let badge = doctor
+                .find_css("header [data-testid='unread-badge']")
+                .await?
+                .text()
+                .await
+                .ok()?;
+            let title = doctor.title().await;
+            (title == format!("({}) Messagerie — Colloque", badge.trim())).then_some(())
+        })
+        .await;
     doctor.assert_not_reloaded().await;
     doctor.screenshot("2-doctor-inbox-unread").await;
 

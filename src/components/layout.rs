@@ -44,6 +44,12 @@ pub fn Layout(props: &LayoutProps) -> Html {
         let menu_open = menu_open.clone();
         use_effect_with(route.clone(), move |_| menu_open.set(false));
     }
+    // The tab's title names the page, and starts with the unread count: a doctor working in
+    // another tab sees "(2) Messagerie — Colloque" without switching.
+    {
+        let title = page_title(&i18n, route.as_ref(), messaging.total_unread());
+        use_effect_with(title, |title| set_document_title(title));
+    }
     if let Some(wanted) = props.role {
         match role {
             None => return html! { <Redirect<Route> to={Route::Login} /> },
@@ -125,6 +131,32 @@ pub fn Layout(props: &LayoutProps) -> Html {
             <main id="main" tabindex="-1">{ props.children.clone() }</main>
             { announcer(&i18n, &messaging) }
         </>
+    }
+}
+
+/// "(unread) Page — Colloque", or "Page — Colloque" with nothing unread.
+fn page_title(i18n: &I18n, route: Option<&Route>, unread: u32) -> String {
+    let page = match route {
+        Some(Route::PatientDashboard) => Key::NavHome,
+        Some(Route::PatientAppointments) => Key::NavAppointments,
+        Some(Route::PatientCareTeam) => Key::NavCareTeam,
+        Some(Route::MedecinPatients) => Key::NavPatients,
+        Some(Route::NotFound) | None => Key::NotFoundTitle,
+        Some(Route::Login) => Key::LoginTitle,
+        Some(_) => Key::InboxTitle,
+    };
+    let title = format!("{} — {}", i18n.t(page), i18n.t(Key::AppName));
+    if unread > 0 {
+        format!("({unread}) {title}")
+    } else {
+        title
+    }
+}
+
+/// Sets the browser tab's title.
+pub fn set_document_title(title: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(title);
     }
 }
 

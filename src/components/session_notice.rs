@@ -10,13 +10,13 @@ pub fn session_notice(i18n: &I18n, session: &SessionHandle) -> Html {
     let Some(reason) = session.ended() else {
         return html! {};
     };
-    let key = match reason {
-        EndReason::LoggedOut => Key::SessionEndedLoggedOut,
-        EndReason::Idle => Key::SessionEndedIdle,
-        EndReason::Expired => Key::SessionEndedExpired,
+    let (key, name) = match reason {
+        EndReason::LoggedOut => (Key::SessionEndedLoggedOut, "LoggedOut"),
+        EndReason::Idle => (Key::SessionEndedIdle, "Idle"),
+        EndReason::Expired => (Key::SessionEndedExpired, "Expired"),
     };
     html! {
-        <p class="notice" role="status" data-testid="session-ended" data-reason={format!("{reason:?}")}>
+        <p class="notice" role="status" data-testid="session-ended" data-reason={name}>
             { i18n.t(key) }
         </p>
     }

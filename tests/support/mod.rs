@@ -266,6 +266,11 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// The browser tab's title.
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("the page title")
+    }
+
     /// The text of the open browser dialog (`confirm`, `alert`), once it has opened.
     pub async fn alert_text(&self) -> String {
         self.wait_until(|| async { self.client.get_alert_text().await.ok() })

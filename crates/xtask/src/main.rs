@@ -302,6 +302,8 @@ fn cmd_test(root: &Path) -> Result {
             "--workspace",
             "--exclude",
             "colloque",
+            // One failing test binary must not hide the results of the next ones.
+            "--no-fail-fast",
         ])),
     );
     summary.add(
@@ -358,6 +360,7 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e",
                         "--test",
                         "e2e_offline",
+                        "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
                     .env("COLLOQUE_E2E_OUT", root.join("target/e2e")),

@@ -98,20 +98,24 @@ async fn the_server_pings_and_closes_a_peer_that_stops_answering() {
     })
     .await;
     let emma = app.login(EMMA).await;
-    let mut socket = app.socket(&emma).await;
 
-    // A dead peer: the client does not read, so it never answers the server's pings. The
-    // heartbeat is configured small, so two intervals pass quickly.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
+    // A dead peer: after authenticating it never writes a byte again, so it answers no ping.
+    // (A tungstenite client would answer the pings as soon as it reads, and its late answer
+    // could race with the server's close; this one speaks WebSocket by hand and stays mute.)
+    let mut peer = MutePeer::connect(app.port, &emma.token).await;
     let mut pings = 0;
     let close = tokio::time::timeout(WAIT, async {
         loop {
-            match socket.stream.next().await {
-                Some(Ok(WsMessage::Ping(_))) => pings += 1,
-                Some(Ok(WsMessage::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(other)) => panic!("unexpected {other:?}"),
-                Some(Err(_)) | None => return None,
+            match peer.next_frame().await {
+                Some((0x9, _)) => pings += 1,
+                Some((0x8, payload)) => {
+                    return payload
+                        .get(..2)
+                        .map(|code| u16::from_be_bytes([code[0], code[1]]));
+                }
+                Some((0x1, _)) => panic!("unexpected text frame after ready"),
+                Some((opcode, _)) => panic!("unexpected frame {opcode:#x}"),
+                None => return None,
             }
         }
     })
@@ -119,6 +123,96 @@ async fn the_server_pings_and_closes_a_peer_that_stops_answering() {
     .expect("closed in time");
     assert!(pings >= 1, "the server pinged");
     assert_eq!(close, Some(1001));
+}
+
+/// A WebSocket client written by hand over TCP: it sends the handshake and one `auth` frame,
+/// then only reads.
+struct MutePeer {
+    tcp: tokio::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl MutePeer {
+    async fn connect(port: u16, token: &str) -> MutePeer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let header_end = loop {
+            let mut chunk = [0u8; 1024];
+            let n = tcp.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the server closed during the handshake");
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        assert!(buf.starts_with(b"HTTP/1.1 101"), "upgrade refused");
+        buf.drain(..header_end);
+
+        // A client frame must be masked (RFC 6455 §5.3); the mask is arbitrary.
+        let auth = serde_json::to_vec(&ClientFrame::Auth {
+            token: token.to_owned(),
+        })
+        .unwrap();
+        let mask = [0x12, 0x34, 0x56, 0x78];
+        let mut frame = vec![0x81];
+        match auth.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(auth.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        tcp.write_all(&frame).await.unwrap();
+
+        let mut peer = MutePeer { tcp, buf };
+        let (opcode, ready) = peer.next_frame().await.expect("ready");
+        assert_eq!(opcode, 0x1);
+        let ready: ServerFrame = serde_json::from_slice(&ready).unwrap();
+        assert!(matches!(ready, ServerFrame::Ready { .. }), "{ready:?}");
+        peer
+    }
+
+    /// The next frame's opcode and payload (server frames are unmasked and, here, unfragmented);
+    /// `None` once the connection has ended.
+    async fn next_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        use tokio::io::AsyncReadExt;
+        loop {
+            if let Some((frame, used)) = Self::parse(&self.buf) {
+                self.buf.drain(..used);
+                return Some(frame);
+            }
+            let mut chunk = [0u8; 4096];
+            match self.tcp.read(&mut chunk).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    fn parse(buf: &[u8]) -> Option<((u8, Vec<u8>), usize)> {
+        let (&b0, &b1) = (buf.first()?, buf.get(1)?);
+        let (len, start) = match b1 & 0x7f {
+            126 => (u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]) as usize, 4),
+            127 => {
+                let bytes: [u8; 8] = buf.get(2..10)?.try_into().ok()?;
+                (u64::from_be_bytes(bytes) as usize, 10)
+            }
+            n => (n as usize, 2),
+        };
+        let payload = buf.get(start..start + len)?;
+        Some(((b0 & 0x0f, payload.to_vec()), start + len))
+    }
 }
 
 #[tokio::test]
