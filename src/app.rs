@@ -261,10 +261,10 @@ fn SessionScope(props: &SessionScopeProps) -> Html {
         <>
             <MessagingProvider {key} connector={props.connector.clone()} tab_id={props.tab_id.clone()}>
                 { props.children.clone() }
+                if session.session().is_some() {
+                    <IdleGuard />
+                }
             </MessagingProvider>
-            if session.session().is_some() {
-                <IdleGuard />
-            }
         </>
     }
 }

@@ -258,6 +258,7 @@ pub fn global_styles() -> Html {
             }
             .idle-dialog h2, .idle-dialog p { margin: 0; }
             .idle-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+            .idle-unsent { color: var(--alert); font-weight: 600; }
         "#)} />
     }
 }

@@ -12,6 +12,7 @@ mod common;
 
 use colloque::app::{Providers, Route, switch};
 use colloque::config::Config;
+use colloque::hooks::outbox::{self, OutboxEntry};
 use colloque::i18n::Lang;
 use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketEvent};
 use colloque::session::Session;
@@ -446,6 +447,10 @@ async fn the_idle_warning_appears_and_staying_keeps_the_session() {
     assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
     let text = dialog.text_content().unwrap();
     assert!(text.contains("déconnecté dans"), "a countdown: {text}");
+    assert!(
+        app.testid("idle-unsent").is_none(),
+        "no word about unsent messages when there are none"
+    );
     assert_eq!(
         document()
             .active_element()
@@ -468,6 +473,46 @@ async fn the_idle_warning_appears_and_staying_keeps_the_session() {
     yew::scheduler::flush().await;
     assert!(app.testid("idle-warning").is_none());
     assert!(app.testid("logout").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn the_idle_warning_says_that_unsent_messages_would_be_wiped() {
+    reset_storage();
+    // Two messages written earlier and never acknowledged, left by a tab that is gone (lease
+    // 0): this tab adopts them, so they are pending when the warning shows.
+    let entry = |body: &str| OutboxEntry {
+        client_id: ClientMsgId(uuid::Uuid::new_v4()),
+        conversation_id: ConversationId(10),
+        body: body.into(),
+        created_at: Timestamp(1),
+        failed: None,
+        tab: "a-closed-tab".into(),
+        lease: 0,
+    };
+    local()
+        .set_item(
+            &outbox::storage_key(lucas().id),
+            &serde_json::to_string(&[entry("Premier"), entry("Second")]).unwrap(),
+        )
+        .unwrap();
+    install_fetch(&[("GET /api/conversations", 200, json!([]))]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
+        .idle(1_500, 1_200)
+        .mount();
+    app.until("the idle warning", |a| a.testid("idle-warning").is_some())
+        .await;
+
+    let unsent = app
+        .testid("idle-unsent")
+        .and_then(|e| e.text_content())
+        .unwrap_or_default();
+    assert!(
+        unsent.contains("2 messages ne sont pas encore partis"),
+        "{unsent}"
+    );
+    app.click("idle-stay");
+    yew::scheduler::flush().await;
 }
 
 #[wasm_bindgen_test]

@@ -1,8 +1,10 @@
 //! The automatic logoff: the guard that runs the inactivity timer while someone is logged
-//! in, and the warning dialog shown shortly before the end.
+//! in, and the warning dialog shown shortly before the end (which also says when messages not
+//! yet sent would be wiped with the session).
 
 use crate::config::use_config;
 use crate::hooks::use_inactivity::{IdlePhase, IdlePolicy, use_inactivity};
+use crate::hooks::use_messaging;
 use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
 use web_sys::HtmlElement;
@@ -46,6 +48,7 @@ pub struct IdleWarningProps {
 pub fn IdleWarning(props: &IdleWarningProps) -> Html {
     let i18n = use_i18n();
     let session = use_session();
+    let messaging = use_messaging();
     let stay_button = use_node_ref();
     {
         let stay_button = stay_button.clone();
@@ -95,6 +98,12 @@ pub fn IdleWarning(props: &IdleWarningProps) -> Html {
         })
     };
     let seconds = props.seconds_left.to_string();
+    // The logoff wipes this device, unsent messages included: say so while there is time.
+    let unsent = match messaging.pending.len() {
+        0 => None,
+        1 => Some(i18n.t(Key::IdleUnsentOne).to_owned()),
+        n => Some(i18n.tf(Key::IdleUnsentMany, &[&n.to_string()])),
+    };
     html! {
         <div class="idle-backdrop">
             <div class="idle-dialog" role="alertdialog" aria-modal="true"
@@ -102,6 +111,9 @@ pub fn IdleWarning(props: &IdleWarningProps) -> Html {
                 data-testid="idle-warning" {onkeydown}>
                 <h2 id="idle-title">{ i18n.t(Key::IdleTitle) }</h2>
                 <p id="idle-text">{ i18n.tf(Key::IdleText, &[&seconds]) }</p>
+                if let Some(unsent) = unsent {
+                    <p class="idle-unsent" data-testid="idle-unsent">{ unsent }</p>
+                }
                 <div class="idle-actions">
                     <button type="button" ref={stay_button} data-testid="idle-stay" onclick={stay}>
                         { i18n.t(Key::IdleStay) }

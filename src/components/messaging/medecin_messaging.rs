@@ -68,6 +68,8 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
     let navigator = use_navigator();
     let query = use_state(String::new);
     let unread_only = use_state(|| false);
+    // A conversation with nothing unread keeps its count in the DOM (`conversation-unread`)
+    // but does not show it or read it out: a column of zeros is noise to a busy doctor.
     let style = use_style!(
         r#"
         display: grid;
@@ -114,6 +116,7 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
         }
         .item .stamp { color: var(--muted); font-size: .8rem; }
         .item .badge { grid-column: 2; justify-self: end; align-self: center; }
+        .item .badge.zero { visibility: hidden; }
         .placeholder { padding: 2rem 1rem; }
         .back-link { display: none; }
 
