@@ -132,6 +132,15 @@ impl E2e {
             .map(PathBuf::from)
             .unwrap_or_else(|| manifest.join("target/e2e"));
         std::fs::create_dir_all(&out_dir).expect("create the screenshot directory");
+        // This test's screenshots from an earlier run go: what is left is this run's.
+        let prefix = format!("{name}-");
+        for entry in std::fs::read_dir(&out_dir).expect("read the screenshot directory") {
+            let path = entry.expect("a directory entry").path();
+            let file = path.file_name().unwrap_or_default().to_string_lossy();
+            if file.starts_with(&prefix) && file.ends_with(".png") {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
         let port = free_port();
         let driver = DriverGuard::spawn(&chromedriver, port);
         wait_for_port(port);
