@@ -144,26 +144,38 @@ pub fn global_styles() -> Html {
             .menu-icon::before, .menu-icon::after { content: ""; position: absolute; left: 0; }
             .menu-icon::before { top: -6px; }
             .menu-icon::after { top: 6px; }
-            @media (max-width: 47.99rem) {
-                .app-header .folded { display: none; }
-                .app-nav, #app-menu-tools { flex-basis: 100%; }
-                .app-nav ul { flex-direction: column; gap: 0; }
-                .app-nav a { display: block; padding: .6rem .25rem; }
-                .connection[data-state="online"] .connection-text {
-                    position: absolute;
-                    width: 1px; height: 1px;
-                    margin: -1px;
-                    overflow: hidden;
-                    clip: rect(0, 0, 0, 0);
-                    white-space: nowrap;
-                }
-                .connection:not([data-state="online"]) { order: 1; flex-basis: 100%; }
+            .app-header .folded { display: none; }
+            .app-nav, #app-menu-tools { flex-basis: 100%; }
+            .app-nav ul { flex-direction: column; gap: 0; }
+            .app-nav a { display: block; padding: .6rem .25rem; }
+            .connection[data-state="online"] .connection-text {
+                position: absolute;
+                width: 1px; height: 1px;
+                margin: -1px;
+                overflow: hidden;
+                clip: rect(0, 0, 0, 0);
+                white-space: nowrap;
             }
+            .connection:not([data-state="online"]) { order: 1; flex-basis: 100%; }
             @media (min-width: 48rem) {
                 .app-header { padding: .5rem 1rem; gap: .5rem 1rem; }
                 .brand { margin-right: 0; }
                 .menu-toggle { display: none; }
+                .app-nav.folded { display: block; }
+                .menu-tools.folded { display: flex; }
                 .menu-tools { margin-left: auto; }
+                .app-nav, #app-menu-tools { flex-basis: auto; }
+                .app-nav ul { flex-direction: row; gap: .25rem .9rem; }
+                .app-nav a { display: inline; padding: 0; }
+                .connection[data-state="online"] .connection-text {
+                    position: static;
+                    width: auto; height: auto;
+                    margin: 0;
+                    overflow: visible;
+                    clip: auto;
+                    white-space: normal;
+                }
+                .connection:not([data-state="online"]) { order: 0; flex-basis: auto; }
             }
             main {
                 max-width: 72rem;

@@ -2,6 +2,7 @@
 //! in, and the warning dialog shown shortly before the end (which also says when messages not
 //! yet sent would be wiped with the session).
 
+use crate::components::layout::unsent_question;
 use crate::config::use_config;
 use crate::hooks::use_inactivity::{IdlePhase, IdlePolicy, use_inactivity};
 use crate::hooks::use_messaging;
@@ -62,7 +63,10 @@ pub fn IdleWarning(props: &IdleWarningProps) -> Html {
         let on_stay = props.on_stay.clone();
         Callback::from(move |_: MouseEvent| on_stay.emit(()))
     };
-    let leave = Callback::from(move |_: MouseEvent| session.logout());
+    let leave = {
+        let session = session.clone();
+        Callback::from(move |_: MouseEvent| session.logout())
+    };
     let onkeydown = {
         let on_stay = props.on_stay.clone();
         Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
@@ -99,11 +103,7 @@ pub fn IdleWarning(props: &IdleWarningProps) -> Html {
     };
     let seconds = props.seconds_left.to_string();
     // The logoff wipes this device, unsent messages included: say so while there is time.
-    let unsent = match messaging.pending.len() {
-        0 => None,
-        1 => Some(i18n.t(Key::IdleUnsentOne).to_owned()),
-        n => Some(i18n.tf(Key::IdleUnsentMany, &[&n.to_string()])),
-    };
+    let unsent = unsent_question(&i18n, &session, &messaging, false);
     html! {
         <div class="idle-backdrop">
             <div class="idle-dialog" role="alertdialog" aria-modal="true"

@@ -4,9 +4,10 @@
 use crate::app::{Route, home_route, inbox_route};
 use crate::components::connection_status::connection_status;
 use crate::components::messaging::MessagingButton;
+use crate::hooks::outbox;
 use crate::hooks::{MessagingHandle, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
-use crate::session::use_session;
+use crate::session::{SessionHandle, use_session};
 use colloque_protocol::Role;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -75,18 +76,16 @@ pub fn Layout(props: &LayoutProps) -> Html {
     });
     // Logging out wipes this device, the outbox included: a message not yet sent would be
     // lost, so the user is asked first (the browser's own dialog: accessible everywhere).
+    // Counted at the click, over every tab's stored messages: a tab closed a moment ago left
+    // its messages in storage, and the wipe would take them too.
     let logout = {
         let session = session.clone();
-        let unsent = messaging.pending.len();
-        let question = match unsent {
-            0 => None,
-            1 => Some(i18n.t(Key::LogoutUnsentOne).to_owned()),
-            n => Some(i18n.tf(Key::LogoutUnsentMany, &[&n.to_string()])),
-        };
+        let messaging = messaging.clone();
+        let i18n = i18n.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(question) = &question {
+            if let Some(question) = unsent_question(&i18n, &session, &messaging, true) {
                 let confirmed = web_sys::window()
-                    .and_then(|w| w.confirm_with_message(question).ok())
+                    .and_then(|w| w.confirm_with_message(&question).ok())
                     .unwrap_or(false);
                 if !confirmed {
                     return;
@@ -131,6 +130,31 @@ pub fn Layout(props: &LayoutProps) -> Html {
             <main id="main" tabindex="-1">{ props.children.clone() }</main>
             { announcer(&i18n, &messaging) }
         </>
+    }
+}
+
+/// What a logout would wipe, in words: `None` when no message is waiting to be sent (any
+/// tab's). `asking` gives the logout button's question, otherwise the idle warning's notice.
+pub fn unsent_question(
+    i18n: &I18n,
+    session: &SessionHandle,
+    messaging: &MessagingHandle,
+    asking: bool,
+) -> Option<String> {
+    let stored = session
+        .user()
+        .map(|u| outbox::stored(u.id))
+        .unwrap_or_default();
+    let count = outbox::unsent_count(&stored, messaging.pending.iter().map(|(id, _)| id));
+    let (one, many) = if asking {
+        (Key::LogoutUnsentOne, Key::LogoutUnsentMany)
+    } else {
+        (Key::IdleUnsentOne, Key::IdleUnsentMany)
+    };
+    match count {
+        0 => None,
+        1 => Some(i18n.t(one).to_owned()),
+        n => Some(i18n.tf(many, &[&n.to_string()])),
     }
 }
 

@@ -148,6 +148,24 @@ impl Outbox {
     }
 }
 
+/// How many messages a logout would wipe: everything stored for the user, by any tab (a
+/// closed tab's messages wait there until another tab adopts them), plus any of this tab's
+/// that storage could not hold.
+pub fn unsent_count<'a>(
+    stored: &[OutboxEntry],
+    in_memory: impl Iterator<Item = &'a ClientMsgId>,
+) -> usize {
+    let only_in_memory = in_memory
+        .filter(|id| !stored.iter().any(|e| e.client_id == **id))
+        .count();
+    stored.len() + only_in_memory
+}
+
+/// The user's stored outbox, every tab's entries.
+pub fn stored(user: UserId) -> Vec<OutboxEntry> {
+    Outbox::new(user, String::new()).load()
+}
+
 /// This tab's id: kept in sessionStorage, which a reload keeps and a new tab does not have.
 pub fn tab_id() -> String {
     let stored = SessionStorage::raw().get_item(TAB_KEY).ok().flatten();
@@ -221,5 +239,18 @@ mod tests {
         let key = storage_key(UserId(7));
         assert_eq!(key, "colloque.outbox.7");
         assert!(crate::session::is_health_key(&key));
+    }
+
+    #[test]
+    fn a_logout_would_wipe_every_tabs_stored_messages_and_this_tabs_unstored_ones() {
+        let stored = vec![entry(1, "this", 10), entry(2, "closed-tab", 10)];
+        let in_memory = [ClientMsgId(uuid::Uuid::from_u128(1))];
+        assert_eq!(unsent_count(&stored, in_memory.iter()), 2);
+        let full_storage = [
+            ClientMsgId(uuid::Uuid::from_u128(1)),
+            ClientMsgId(uuid::Uuid::from_u128(3)),
+        ];
+        assert_eq!(unsent_count(&stored, full_storage.iter()), 3);
+        assert_eq!(unsent_count(&[], std::iter::empty()), 0);
     }
 }

@@ -13,7 +13,7 @@ use crate::ws::Hub;
 use crate::{db, demo, routes, ws};
 use anyhow::Context;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::routing::get;
 use colloque_protocol::{API_PREFIX, WS_PATH};
 use std::net::SocketAddr;
@@ -322,7 +322,9 @@ async fn static_cache_control(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    let value = if hashed && response.status().is_success() && !is_html {
+    // A 304 carries the headers a cache copies onto its stored copy: keep the year there too.
+    let fresh = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if hashed && fresh && !is_html {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
@@ -335,19 +337,23 @@ async fn static_cache_control(
     response
 }
 
-/// Whether a path names a file trunk content-hashed: `…/name-<16 hex>.ext` or
-/// `…/name-<16 hex>_bg.wasm`.
+/// Whether a path names a content-hashed file: `…/name-<hex>.ext` or `…/name-<hex>_bg.wasm`,
+/// with 8 to 16 hex digits (trunk does not pad its hashes; `cargo xtask build` renames the
+/// wasm and JS after the hash of their final bytes, 16 digits). Works on bytes: a path may
+/// hold any UTF-8.
 fn is_content_hashed(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
-    let stem = name.split('.').next().unwrap_or_default();
-    let Some((_, tail)) = stem.rsplit_once('-') else {
+    let name = path.rsplit('/').next().unwrap_or_default().as_bytes();
+    let Some(dot) = name.iter().position(|&b| b == b'.') else {
         return false;
     };
-    let (hash, rest) = tail.split_at(tail.len().min(16));
-    hash.len() == 16
-        && hash.bytes().all(|b| b.is_ascii_hexdigit())
-        && (rest.is_empty() || rest.starts_with('_'))
-        && name.contains('.')
+    let stem = &name[..dot];
+    let Some(dash) = stem.iter().rposition(|&b| b == b'-') else {
+        return false;
+    };
+    let tail = &stem[dash + 1..];
+    let digits = tail.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let rest = &tail[digits..];
+    (8..=16).contains(&digits) && (rest.is_empty() || rest.starts_with(b"_"))
 }
 
 /// Cross-origin calls from the allowed origins only (the same list as the WebSocket's).
@@ -417,6 +423,8 @@ mod tests {
             "/colloque-e52948a2040c9c43_bg.wasm",
             "/colloque-e52948a2040c9c43.js",
             "/favicon-faecd9f2a6510f8f.svg",
+            // trunk does not pad: a 15-digit hash is still a hash.
+            "/colloque-e52948a2040c9c4.js",
         ] {
             assert!(is_content_hashed(hashed), "{hashed}");
         }
@@ -426,8 +434,12 @@ mod tests {
             "/config.json",
             "/medecin/messages/3",
             "/colloque_bg.wasm",
-            "/colloque-e52948a2040c9c4.js",
+            "/colloque-e529.js",
             "/colloque-e52948a2040c9c43x.js",
+            "/colloque-e52948a2040c9c43a0.js",
+            "/a-xééééééééé.js",
+            "/é-é.é",
+            "/-",
             "/colloque-zz52948a2040c9c43.js",
             "/patient/messages/e52948a2040c9c43",
             "/a-e52948a2040c9c43",

@@ -122,6 +122,7 @@ fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
         .current_dir(root)
         .args(["build", "--release"]))?;
     minify_js(env, &root.join("dist"))?;
+    name_by_content(env, &root.join("dist"))?;
     precompress(&root.join("dist"))?;
     eprintln!("    built in {:.1} s", t.elapsed().as_secs_f64());
     print_sizes(&root.join("dist"))
@@ -129,16 +130,11 @@ fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
 
 /// Minifies wasm-bindgen's JS glue with terser (about 1.7 KB less after brotli) and puts the
 /// new file's hash in index.html's `integrity` attribute, so Subresource Integrity still holds.
-/// The file keeps trunk's content-hashed name: the same source always gives the same output.
 fn minify_js(env: &tools::ToolEnv, dist: &Path) -> Result {
     let index_path = dist.join("index.html");
     let mut index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
-    let scripts = std::fs::read_dir(dist)
-        .map_err(|e| e.to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "js"));
-    for js in scripts {
-        let before = format!("\"sha384-{}\"", sha384_base64(env, &js)?);
+    for js in files_with_extension(dist, &["js"])? {
+        let before = format!("\"sha384-{}\"", sha384(env, &js, "base64")?);
         if index.matches(&before).count() != 1 {
             return Err(format!(
                 "{}: its integrity hash is not in dist/index.html once",
@@ -150,10 +146,53 @@ fn minify_js(env: &tools::ToolEnv, dist: &Path) -> Result {
             .arg(&js)
             .args(["--module", "--compress", "--mangle", "--output"])
             .arg(&js))?;
-        let after = format!("\"sha384-{}\"", sha384_base64(env, &js)?);
+        let after = format!("\"sha384-{}\"", sha384(env, &js, "base64")?);
         index = index.replace(&before, &after);
     }
     std::fs::write(&index_path, index).map_err(|e| e.to_string())
+}
+
+/// Renames the wasm and the JS after a hash of their final bytes, and index.html's references
+/// with them. trunk names them after cargo's raw output, before wasm-bindgen, wasm-opt and
+/// terser: a new wasm-opt or terser, or another flag, would give new bytes under the old
+/// name, and the server lets browsers keep a hashed name for a year.
+fn name_by_content(env: &tools::ToolEnv, dist: &Path) -> Result {
+    let index_path = dist.join("index.html");
+    let mut index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
+    for file in files_with_extension(dist, &["js", "wasm"])? {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or("a file name that is not UTF-8")?
+            .to_owned();
+        let (stem, ext) = name.split_once('.').ok_or("a file without extension")?;
+        let (prefix, tail) = stem
+            .rsplit_once('-')
+            .ok_or_else(|| format!("{name}: not a name trunk hashed"))?;
+        let suffix = tail.trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        let hash = sha384(env, &file, "hex")?;
+        let renamed = format!("{prefix}-{}{suffix}.{ext}", &hash[..16]);
+        if !index.contains(&name) {
+            return Err(format!("{name} is not named in dist/index.html"));
+        }
+        index = index.replace(&name, &renamed);
+        std::fs::rename(&file, dist.join(&renamed)).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&index_path, index).map_err(|e| e.to_string())
+}
+
+fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| extensions.contains(&x))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Writes `file.br` (brotli -q 11, when the command exists) and `file.gz` (gzip -9) next to the
@@ -202,18 +241,19 @@ fn precompress(dist: &Path) -> Result {
     Ok(())
 }
 
-/// The SHA-384 of a file in base64, as Subresource Integrity writes it (computed by node, which
-/// the npm tools already need; the task runner stays free of dependencies).
-fn sha384_base64(env: &tools::ToolEnv, file: &Path) -> Result<String> {
+/// The SHA-384 of a file, `base64` (as Subresource Integrity writes it) or `hex`, computed by
+/// node, which the npm tools already need; the task runner stays free of dependencies.
+fn sha384(env: &tools::ToolEnv, file: &Path, encoding: &str) -> Result<String> {
     let out = env
         .command("node")
         .args([
             "-e",
             "const c = require('crypto'), fs = require('fs');\
              process.stdout.write(c.createHash('sha384')\
-             .update(fs.readFileSync(process.argv[1])).digest('base64'))",
+             .update(fs.readFileSync(process.argv[1])).digest(process.argv[2]))",
         ])
         .arg(file)
+        .arg(encoding)
         .output()
         .map_err(|e| format!("node: {e}"))?;
     if !out.status.success() || out.stdout.is_empty() {

@@ -245,6 +245,7 @@ async fn hashed_assets_are_cached_for_a_year_precompressed_and_index_is_revalida
     };
 
     let brotli = get(format!("/{wasm}"), Some("gzip, br")).await.unwrap();
+    let last_modified = brotli.headers()["last-modified"].clone();
     assert_eq!(brotli.status(), 200);
     assert_eq!(brotli.headers()["content-encoding"], "br");
     assert_eq!(brotli.headers()["content-type"], "application/wasm");
@@ -260,6 +261,20 @@ async fn hashed_assets_are_cached_for_a_year_precompressed_and_index_is_revalida
         "public, max-age=31536000, immutable"
     );
     assert_eq!(brotli.bytes().await.unwrap().as_ref(), b"pretend-brotli");
+
+    // Revalidation keeps the year: a cache copies a 304's headers onto its stored copy.
+    let not_modified = app
+        .client
+        .get(app.url(&format!("/{wasm}")))
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(
+        not_modified.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
 
     let gzip = get(format!("/{wasm}"), Some("gzip")).await.unwrap();
     assert_eq!(gzip.headers()["content-encoding"], "gzip");
