@@ -30,6 +30,25 @@ pub fn date_time(ts: Timestamp, lang: Lang) -> String {
     d.to_locale_string(lang.locale(), &opts).into()
 }
 
+/// A message's stamp: "14:05" today, "22 nov., 14:05" on an earlier day (with the year when
+/// it is not this year), so an old message never passes for one of today.
+pub fn message_stamp(ts: Timestamp, lang: Lang) -> String {
+    let d = date(ts);
+    let today = js_sys::Date::new_0();
+    if d.to_date_string() == today.to_date_string() {
+        return time_of_day(ts, lang);
+    }
+    let opts = js_sys::Object::new();
+    set(&opts, "day", "numeric");
+    set(&opts, "month", "short");
+    if d.get_full_year() != today.get_full_year() {
+        set(&opts, "year", "numeric");
+    }
+    set(&opts, "hour", "2-digit");
+    set(&opts, "minute", "2-digit");
+    d.to_locale_string(lang.locale(), &opts).into()
+}
+
 /// A short stamp for lists: the time if today, the date otherwise.
 pub fn short_stamp(ts: Timestamp, lang: Lang) -> String {
     let d = date(ts);

@@ -257,6 +257,67 @@ async fn deep_links_load_the_app_and_unknown_paths_show_the_not_found_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doctor_on_a_phone_goes_from_the_inbox_to_a_conversation_and_back() {
+    let e2e = E2e::start("doctor-phone").await;
+    let doctor = e2e.browser(360, 740).await;
+    doctor.login(DOCTOR).await;
+    doctor.goto("/medecin/messages").await;
+
+    // On a phone the inbox is the list alone, under a one-row header.
+    let item = doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
+        .await;
+    assert!(
+        doctor
+            .is_displayed("[data-testid='conversation-list']")
+            .await
+    );
+    assert!(
+        !doctor.is_displayed(".pane").await,
+        "no empty pane beside the list"
+    );
+    assert!(
+        !doctor.is_displayed("#app-nav").await,
+        "the menu starts folded"
+    );
+    doctor.mark_page().await;
+    doctor.screenshot("1-inbox-list").await;
+
+    // The conversation takes the whole screen, with a way back.
+    item.click().await.expect("open Emma's conversation");
+    doctor
+        .wait_for_element_containing("[data-testid='message-body']", "prise de sang")
+        .await;
+    assert!(
+        !doctor
+            .is_displayed("[data-testid='conversation-list']")
+            .await,
+        "the list gives way to the conversation"
+    );
+    assert!(doctor.is_displayed(".back-link").await);
+    let reply = "Vos résultats sont normaux, bonne journée.";
+    doctor.write(reply).await;
+    doctor
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", reply)
+        .await;
+    doctor.screenshot("2-conversation-replied").await;
+
+    doctor.click_css(".back-link").await;
+    doctor.wait_testid("conversation-list").await;
+    doctor
+        .wait_until(|| async {
+            doctor
+                .is_displayed("[data-testid='conversation-list']")
+                .await
+                .then_some(())
+        })
+        .await;
+    assert!(!doctor.is_displayed(".pane").await);
+    doctor.assert_not_reloaded().await;
+    doctor.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_refused_in_plain_words_and_leaves_no_session() {
     let e2e = E2e::start("login").await;
     let browser = e2e.browser(390, 844).await;

@@ -952,3 +952,25 @@ async fn a_refused_cursor_reloads_that_conversation_from_its_latest_page() {
         "that conversation only"
     );
 }
+
+#[wasm_bindgen_test]
+fn a_message_from_an_earlier_day_shows_its_date_and_one_from_today_only_its_time() {
+    use colloque::time::{message_stamp, time_of_day};
+    let now = js_sys::Date::now() as i64;
+    let today = Timestamp(now);
+    let two_days_ago = Timestamp(now - 2 * 24 * 3_600_000);
+    let last_year = Timestamp(now - 400 * 24 * 3_600_000);
+
+    assert_eq!(message_stamp(today, Lang::Fr), time_of_day(today, Lang::Fr));
+    let earlier = message_stamp(two_days_ago, Lang::Fr);
+    let time = time_of_day(two_days_ago, Lang::Fr);
+    assert!(
+        earlier.contains(&time) && earlier.len() > time.len(),
+        "{earlier} has the day and {time}"
+    );
+    let year = js_sys::Date::new(&(last_year.0 as f64).into()).get_full_year();
+    assert!(
+        message_stamp(last_year, Lang::Fr).contains(&year.to_string()),
+        "a message from another year shows the year"
+    );
+}

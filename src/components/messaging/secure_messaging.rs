@@ -315,7 +315,7 @@ fn message_view(
             <p class="message-body" data-testid="message-body">{ item.body.clone() }</p>
             <p class="message-meta">
                 if mine { { who }{ " · " } }
-                <time>{ crate::time::time_of_day(item.sent_at, i18n.lang) }</time>
+                <time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time>
                 if mine {
                     { " · " }
                     <span class={classes!(failed.then_some("failed-reason"))}>{ status_text }</span>
