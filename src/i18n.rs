@@ -70,8 +70,11 @@ table! {
     Menu => "Menu", "Menu";
     IdleUnsentOne => "Un message n’est pas encore parti : il sera effacé de cet appareil à la déconnexion.", "One message has not been sent yet: it will be deleted from this device when you are signed out.";
     IdleUnsentMany => "{} messages ne sont pas encore partis : ils seront effacés de cet appareil à la déconnexion.", "{} messages have not been sent yet: they will be deleted from this device when you are signed out.";
-    LogoutUnsentOne => "Un message n’est pas encore parti. Si vous vous déconnectez maintenant, il sera effacé de cet appareil. Se déconnecter quand même ?", "One message has not been sent yet. If you sign out now, it will be deleted from this device. Sign out anyway?";
-    LogoutUnsentMany => "{} messages ne sont pas encore partis. Si vous vous déconnectez maintenant, ils seront effacés de cet appareil. Se déconnecter quand même ?", "{} messages have not been sent yet. If you sign out now, they will be deleted from this device. Sign out anyway?";
+    LogoutUnsentTitle => "Messages non envoyés", "Unsent messages";
+    LogoutUnsentOne => "Un message n’est pas encore parti. Si vous vous déconnectez maintenant, il sera effacé de cet appareil.", "One message has not been sent yet. If you sign out now, it will be deleted from this device.";
+    LogoutUnsentMany => "{} messages ne sont pas encore partis. Si vous vous déconnectez maintenant, ils seront effacés de cet appareil.", "{} messages have not been sent yet. If you sign out now, they will be deleted from this device.";
+    LogoutStay => "Rester connecté", "Stay signed in";
+    LogoutAnyway => "Se déconnecter quand même", "Sign out anyway";
     LangSwitchText => "English", "Français";
     LangSwitchLabel => "Switch to English", "Passer en français";
     Loading => "Chargement…", "Loading…";

@@ -249,7 +249,7 @@ pub fn global_styles() -> Html {
             .connection[data-state="online"]::before { background: var(--ok); }
             .connection[data-state="offline"]::before { background: var(--alert); }
 
-            .idle-backdrop {
+            .dialog-backdrop {
                 position: fixed;
                 inset: 0;
                 z-index: 100;
@@ -259,7 +259,7 @@ pub fn global_styles() -> Html {
                 padding: 1rem;
                 background: rgba(28, 37, 48, .6);
             }
-            .idle-dialog {
+            .dialog {
                 background: var(--paper);
                 border-radius: .75rem;
                 padding: 1.25rem;
@@ -268,9 +268,10 @@ pub fn global_styles() -> Html {
                 flex-direction: column;
                 gap: .75rem;
             }
-            .idle-dialog h2, .idle-dialog p { margin: 0; }
-            .idle-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
-            .idle-unsent { color: var(--alert); font-weight: 600; }
+            .dialog h2, .dialog p { margin: 0; }
+            .dialog-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+            .dialog-text { display: flex; flex-direction: column; gap: .5rem; }
+            .dialog-note { color: var(--alert); font-weight: 600; }
         "#)} />
     }
 }

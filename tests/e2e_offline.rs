@@ -80,13 +80,21 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     }
     patient.screenshot("2-patient-reloaded-still-sending").await;
 
-    // Logging out would wipe the outbox: the browser asks first. She changes her mind, and
-    // stays logged in with her three messages still waiting.
+    // Logging out would wipe the outbox: the app asks first. She changes her mind, and stays
+    // logged in with her three messages still waiting.
     patient.click_testid("menu-toggle").await;
     patient.click_testid("logout").await;
-    let question = patient.alert_text().await;
+    let question = patient.wait_testid("logout-confirm").await;
+    let question = question.text().await.expect("the question's text");
     assert!(question.contains("3 messages"), "{question}");
-    patient.dismiss_alert().await;
+    patient.screenshot("2b-patient-logout-question").await;
+    patient.click_testid("logout-cancel").await;
+    assert!(
+        patient
+            .find_css("[data-testid='logout-confirm']")
+            .await
+            .is_none()
+    );
     assert_eq!(
         patient
             .texts("[data-testid='message'][data-status='sending']")

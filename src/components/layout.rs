@@ -2,6 +2,7 @@
 //! language switch and logout; and the polite live region announcing new messages.
 
 use crate::app::{Route, home_route, inbox_route};
+use crate::components::alert_dialog::AlertDialog;
 use crate::components::connection_status::connection_status;
 use crate::components::messaging::MessagingButton;
 use crate::hooks::outbox;
@@ -38,6 +39,8 @@ pub fn Layout(props: &LayoutProps) -> Html {
     let navigator = use_navigator();
     let messaging = use_messaging();
     let menu_open = use_state(|| false);
+    // The logout button's question, while it is asked.
+    let unsent_warning = use_state(|| None::<String>);
     let role = session.role();
 
     // Following a link (or any navigation) folds the menu again.
@@ -75,25 +78,38 @@ pub fn Layout(props: &LayoutProps) -> Html {
         html! { <li>{ route_link(&navigator, to, None, current, html! { i18n.t(key) }) }</li> }
     });
     // Logging out wipes this device, the outbox included: a message not yet sent would be
-    // lost, so the user is asked first (the browser's own dialog: accessible everywhere).
-    // Counted at the click, over every tab's stored messages: a tab closed a moment ago left
-    // its messages in storage, and the wipe would take them too.
+    // lost, so the user is asked first. Counted at the click, over every tab's stored
+    // messages: a tab closed a moment ago left its messages in storage, and the wipe would
+    // take them too.
     let logout = {
         let session = session.clone();
         let messaging = messaging.clone();
         let i18n = i18n.clone();
+        let unsent_warning = unsent_warning.clone();
         Callback::from(move |_: MouseEvent| {
-            if let Some(question) = unsent_question(&i18n, &session, &messaging, true) {
-                let confirmed = web_sys::window()
-                    .and_then(|w| w.confirm_with_message(&question).ok())
-                    .unwrap_or(false);
-                if !confirmed {
-                    return;
-                }
+            match unsent_question(&i18n, &session, &messaging, true) {
+                Some(question) => unsent_warning.set(Some(question)),
+                None => session.logout(),
             }
-            session.logout()
         })
     };
+    let unsent_dialog = (*unsent_warning).clone().map(|question| {
+        let stay = {
+            let unsent_warning = unsent_warning.clone();
+            Callback::from(move |()| unsent_warning.set(None))
+        };
+        let leave = {
+            let session = session.clone();
+            Callback::from(move |()| session.logout())
+        };
+        html! {
+            <AlertDialog id="logout-confirm" title={i18n.t(Key::LogoutUnsentTitle)}
+                safe={i18n.t(Key::LogoutStay)} safe_id="logout-cancel" on_safe={stay}
+                risky={i18n.t(Key::LogoutAnyway)} risky_id="logout-anyway" on_risky={leave}>
+                <p>{ question }</p>
+            </AlertDialog>
+        }
+    });
     let toggle = {
         let menu_open = menu_open.clone();
         Callback::from(move |_: MouseEvent| menu_open.set(!*menu_open))
@@ -129,6 +145,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
             </header>
             <main id="main" tabindex="-1">{ props.children.clone() }</main>
             { announcer(&i18n, &messaging) }
+            { for unsent_dialog }
         </>
     }
 }

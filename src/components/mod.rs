@@ -1,6 +1,7 @@
 //! Reusable UI pieces. Components take props and emit `on_*` callbacks; the messaging ones
 //! read the shared messaging state through the hooks.
 
+pub mod alert_dialog;
 pub mod cards;
 pub mod connection_status;
 pub mod emergency_note;

@@ -280,20 +280,6 @@ impl Browser {
         self.client.title().await.expect("the page title")
     }
 
-    /// The text of the open browser dialog (`confirm`, `alert`), once it has opened.
-    pub async fn alert_text(&self) -> String {
-        self.wait_until(|| async { self.client.get_alert_text().await.ok() })
-            .await
-    }
-
-    /// Answers "Cancel" to the open browser dialog.
-    pub async fn dismiss_alert(&self) {
-        self.client
-            .dismiss_alert()
-            .await
-            .expect("dismiss the dialog");
-    }
-
     /// Whether the element `css` names exists and is shown (not `display: none`).
     pub async fn is_displayed(&self, css: &str) -> bool {
         match self.find_css(css).await {
