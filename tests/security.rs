@@ -467,12 +467,39 @@ async fn the_idle_warning_appears_and_staying_keeps_the_session() {
     assert_eq!(app.path(), "/patient/messages");
 
     // The count started over: the warning comes back, and staying again still works.
+    // This time by keyboard: Tab goes to the other button and back, never out of the dialog;
+    // Escape is the safe choice.
     app.until("the warning again", |a| a.testid("idle-warning").is_some())
         .await;
-    app.click("idle-stay");
+    let focused = || {
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+    };
+    assert_eq!(focused().as_deref(), Some("idle-stay"));
+    press("Tab");
+    assert_eq!(focused().as_deref(), Some("idle-logout"));
+    press("Tab");
+    assert_eq!(focused().as_deref(), Some("idle-stay"));
+    press("Escape");
     yew::scheduler::flush().await;
     assert!(app.testid("idle-warning").is_none());
     assert!(app.testid("logout").is_some());
+}
+
+/// A key pressed on the focused element, as the browser dispatches it.
+fn press(key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    document()
+        .active_element()
+        .expect("a focused element")
+        .dispatch_event(&event)
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
