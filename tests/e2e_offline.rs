@@ -1,5 +1,7 @@
-//! End to end, issue 4's browser proof: the API server goes away while the patient writes and
-//! reloads; when it comes back, the doctor receives each message exactly once, in order.
+//! End to end, issue 4's browser proofs: the API server goes away while the patient writes and
+//! reloads, and when it comes back the doctor receives each message exactly once, in order;
+//! and a socket that goes silent (a dead network, no close) is noticed by the heartbeat and
+//! replaced.
 //!
 //! The app is served as it would be from a CDN (its own origin, `config.json` naming the
 //! API), so the page itself still loads while the API is down.
@@ -144,4 +146,62 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
 
     patient.close().await;
     doctor.close().await;
+}
+
+/// The network dies under a live socket: no close, no error, just silence (the proxy keeps
+/// both TCP connections open and forwards nothing). Only the app's heartbeat can notice; it
+/// must drop the dead socket, connect again and send what was written meanwhile, without a
+/// reload. Without the heartbeat the message would stay "sending" for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_gone_silent_is_noticed_by_the_heartbeat_and_replaced() {
+    let (e2e, _api, proxy) = E2e::start_cdn_with_ws_proxy("heartbeat").await;
+    let patient = e2e.browser(390, 844).await;
+    patient.login(PATIENT).await;
+    patient
+        .open_conversation_from_appointment("Claire Martin")
+        .await;
+    let before = "Avant la coupure.";
+    patient.write(before).await;
+    patient
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", before)
+        .await;
+    patient.mark_page().await;
+    let sockets_before = proxy.connections();
+
+    proxy.freeze_open_connections();
+    let during = "Écrit pendant que le réseau ne répond plus.";
+    patient.write(during).await;
+    patient
+        .wait_for_element_containing("[data-testid='message'][data-status='sending']", during)
+        .await;
+    patient.screenshot("1-sending-into-silence").await;
+
+    // The client pings every 20 s and gives up on an answer after 10 s: the bound covers that
+    // and the reconnection.
+    patient
+        .wait_until_within(std::time::Duration::from_secs(75), || async {
+            patient
+                .find_css("[data-testid='message'][data-status='sent']")
+                .await?;
+            let sent = patient
+                .texts("[data-testid='message'][data-status='sent']")
+                .await;
+            sent.iter().any(|t| t.contains(during)).then_some(())
+        })
+        .await;
+    assert!(
+        proxy.connections() > sockets_before,
+        "a new socket replaced the silent one"
+    );
+    patient.assert_not_reloaded().await;
+    patient.screenshot("2-sent-on-a-new-socket").await;
+
+    // Stored once: after a reload the conversation comes from the server.
+    patient.refresh().await;
+    patient
+        .wait_for_element_containing("[data-testid='message'][data-status='sent']", during)
+        .await;
+    let bodies = patient.texts("[data-testid='message-body']").await;
+    assert_eq!(bodies.iter().filter(|t| t.contains(during)).count(), 1);
+    patient.close().await;
 }

@@ -67,9 +67,26 @@ impl E2e {
     /// `config.json` pointing at the API) and the API server on another, which the test can
     /// stop and start again on the same port and database.
     pub async fn start_cdn(name: &str) -> (E2e, Api) {
+        let (e2e, api, _) = Self::start_cdn_inner(name, false).await;
+        (e2e, api)
+    }
+
+    /// [`Self::start_cdn`], with the app's WebSocket going through a [`FreezableProxy`] (REST
+    /// goes straight to the API).
+    pub async fn start_cdn_with_ws_proxy(name: &str) -> (E2e, Api, FreezableProxy) {
+        let (e2e, api, proxy) = Self::start_cdn_inner(name, true).await;
+        (e2e, api, proxy.expect("the proxy"))
+    }
+
+    async fn start_cdn_inner(name: &str, proxy: bool) -> (E2e, Api, Option<FreezableProxy>) {
         let dist = dist_dir();
         let api_port = free_port();
         let api_origin = format!("http://127.0.0.1:{api_port}");
+        let proxy = match proxy {
+            true => Some(FreezableProxy::start(api_port).await),
+            false => None,
+        };
+        let ws_port = proxy.as_ref().map_or(api_port, |p| p.port);
 
         // The "CDN": a copy of dist/ whose config.json names the API's origin.
         let site = tempfile::tempdir().expect("temp site dir");
@@ -82,15 +99,15 @@ impl E2e {
         }
         std::fs::write(
             site.path().join("config.json"),
-            json!({ "api_base": api_origin, "ws_url": format!("ws://127.0.0.1:{api_port}/ws") })
+            json!({ "api_base": api_origin, "ws_url": format!("ws://127.0.0.1:{ws_port}/ws") })
                 .to_string(),
         )
         .expect("write config.json");
         let cdn_data = tempfile::tempdir().expect("temp cdn data dir");
         let cdn = Application::build(Config {
             static_dir: Some(site.path().to_path_buf()),
-            // Lets the page's CSP connect to the API origin.
-            allowed_origins: vec![api_origin.clone()],
+            // Lets the page's CSP connect to the API origin (and the proxy's).
+            allowed_origins: vec![api_origin.clone(), format!("http://127.0.0.1:{ws_port}")],
             ..Config::for_tests(cdn_data.path().to_path_buf())
         })
         .await
@@ -115,7 +132,7 @@ impl E2e {
 
         let mut e2e = E2e::start_driver(name).await;
         e2e.base_url = cdn_origin;
-        (e2e, api)
+        (e2e, api, proxy)
     }
 
     async fn start_driver(name: &str) -> E2e {
@@ -307,7 +324,17 @@ impl Browser {
 
     /// Polls `check` until it yields a value; fails the test with a screenshot after
     /// [`WAIT_LIMIT`].
-    pub async fn wait_until<T, F, Fut>(&self, mut check: F) -> T
+    pub async fn wait_until<T, F, Fut>(&self, check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Option<T>>,
+    {
+        self.wait_until_within(WAIT_LIMIT, check).await
+    }
+
+    /// [`Self::wait_until`] with another bound, for what the app does on its own clock (the
+    /// heartbeat). Still a bound on a wait, not a timing assertion.
+    pub async fn wait_until_within<T, F, Fut>(&self, limit: Duration, mut check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Option<T>>,
@@ -317,10 +344,10 @@ impl Browser {
             if let Some(value) = check().await {
                 return value;
             }
-            if started.elapsed() > WAIT_LIMIT {
+            if started.elapsed() > limit {
                 self.screenshot("timeout").await;
                 panic!(
-                    "condition not met within {WAIT_LIMIT:?}; see {}-timeout.png; page:\n{}",
+                    "condition not met within {limit:?}; see {}-timeout.png; page:\n{}",
                     self.shots.display(),
                     self.source().await
                 );
@@ -423,6 +450,100 @@ impl Api {
         task.await
             .expect("the server task")
             .expect("the server stops cleanly");
+    }
+}
+
+/// A TCP proxy in front of the API whose open connections can all go silent at once: kept
+/// open, nothing forwarded either way, as when a phone's network dies under a live WebSocket
+/// (no FIN, no RST). Connections made afterwards work normally.
+pub struct FreezableProxy {
+    pub port: u16,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    connections: std::sync::Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FreezableProxy {
+    pub async fn start(target_port: u16) -> FreezableProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicU64;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the proxy");
+        let port = listener.local_addr().expect("the proxy's port").port();
+        let generation = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (gen_, count) = (Arc::clone(&generation), Arc::clone(&connections));
+        let task = tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let born = gen_.load(Ordering::SeqCst);
+                let gen_ = Arc::clone(&gen_);
+                tokio::spawn(async move {
+                    let Ok(outbound) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await
+                    else {
+                        return;
+                    };
+                    let (in_read, in_write) = inbound.into_split();
+                    let (out_read, out_write) = outbound.into_split();
+                    let alive = move || gen_.load(Ordering::SeqCst) == born;
+                    tokio::join!(
+                        pipe(in_read, out_write, alive.clone()),
+                        pipe(out_read, in_write, alive)
+                    );
+                });
+            }
+        });
+        FreezableProxy {
+            port,
+            generation,
+            connections,
+            task,
+        }
+    }
+
+    /// Every connection open now goes silent for good.
+    pub fn freeze_open_connections(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FreezableProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Copies one direction while `alive()`; once it is not, holds both ends open and forwards
+/// nothing more.
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    alive: impl Fn() -> bool,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) if alive() => return,
+            Ok(n) => n,
+            Err(_) => 0,
+        };
+        if !alive() {
+            // A dead network: what arrives is lost, and neither side hears a close.
+            let _held = (from, to);
+            std::future::pending::<()>().await;
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 
