@@ -64,9 +64,7 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         .await;
     let first = "Bonjour docteur, j'ai une question sur mon ordonnance.";
     patient.write(first).await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", first)
-        .await;
+    patient.wait_message("sent", first).await;
     patient
         .screenshot("1-patient-writes-from-appointment")
         .await;
@@ -119,9 +117,7 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
         .await;
     let reply = "Bonjour, je vous ai renvoyé l'ordonnance ce matin.";
     doctor.write(reply).await;
-    doctor
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", reply)
-        .await;
+    doctor.wait_message("sent", reply).await;
     doctor.screenshot("3-doctor-replies").await;
 
     // 4. The patient's badge updates live, then the conversation shows the reply.
@@ -297,9 +293,7 @@ async fn a_doctor_on_a_phone_goes_from_the_inbox_to_a_conversation_and_back() {
     assert!(doctor.is_displayed(".back-link").await);
     let reply = "Vos résultats sont normaux, bonne journée.";
     doctor.write(reply).await;
-    doctor
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", reply)
-        .await;
+    doctor.wait_message("sent", reply).await;
     doctor.screenshot("2-conversation-replied").await;
 
     doctor.click_css(".back-link").await;
@@ -363,9 +357,7 @@ async fn hostile_markup_in_a_message_stays_inert_under_the_servers_strict_csp() 
         .await;
     let hostile = "<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script><b>gras</b>";
     patient.write(hostile).await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", "<script>")
-        .await;
+    patient.wait_message("sent", "<script>").await;
 
     // Dr Durand reads it: the text is shown as typed, nothing in it became an element or ran.
     doctor.login("dr.durand@colloque.test").await;

@@ -27,9 +27,7 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
         .await;
     let before = "Premier message, serveur disponible.";
     patient.write(before).await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", before)
-        .await;
+    patient.wait_message("sent", before).await;
 
     doctor.login(DOCTOR).await;
     doctor.goto("/medecin/messages").await;
@@ -66,9 +64,7 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     ];
     for text in offline {
         patient.write(text).await;
-        patient
-            .wait_for_element_containing("[data-testid='message'][data-status='sending']", text)
-            .await;
+        patient.wait_message("sending", text).await;
     }
     patient.screenshot("1-patient-offline-sending").await;
 
@@ -76,9 +72,7 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     // with her three messages still waiting in the outbox.
     patient.refresh().await;
     for text in offline {
-        patient
-            .wait_for_element_containing("[data-testid='message'][data-status='sending']", text)
-            .await;
+        patient.wait_message("sending", text).await;
     }
     patient.screenshot("2-patient-reloaded-still-sending").await;
 
@@ -110,9 +104,7 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     // order, without reloading his page.
     api.start().await;
     for text in offline {
-        patient
-            .wait_for_element_containing("[data-testid='message'][data-status='sent']", text)
-            .await;
+        patient.wait_message("sent", text).await;
     }
     patient.screenshot("3-patient-all-sent").await;
 
@@ -162,32 +154,24 @@ async fn a_socket_gone_silent_is_noticed_by_the_heartbeat_and_replaced() {
         .await;
     let before = "Avant la coupure.";
     patient.write(before).await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", before)
-        .await;
+    patient.wait_message("sent", before).await;
     patient.mark_page().await;
     let sockets_before = proxy.connections();
 
     proxy.freeze_open_connections();
     let during = "Écrit pendant que le réseau ne répond plus.";
     patient.write(during).await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sending']", during)
-        .await;
+    patient.wait_message("sending", during).await;
     patient.screenshot("1-sending-into-silence").await;
 
     // The client pings every 20 s and gives up on an answer after 10 s: the bound covers that
     // and the reconnection.
     patient
-        .wait_until_within(std::time::Duration::from_secs(75), || async {
-            patient
-                .find_css("[data-testid='message'][data-status='sent']")
-                .await?;
-            let sent = patient
-                .texts("[data-testid='message'][data-status='sent']")
-                .await;
-            sent.iter().any(|t| t.contains(during)).then_some(())
-        })
+        .wait_for_element_containing_within(
+            std::time::Duration::from_secs(75),
+            "[data-testid='message'][data-status='sent']",
+            during,
+        )
         .await;
     assert!(
         proxy.connections() > sockets_before,
@@ -198,9 +182,7 @@ async fn a_socket_gone_silent_is_noticed_by_the_heartbeat_and_replaced() {
 
     // Stored once: after a reload the conversation comes from the server.
     patient.refresh().await;
-    patient
-        .wait_for_element_containing("[data-testid='message'][data-status='sent']", during)
-        .await;
+    patient.wait_message("sent", during).await;
     let bodies = patient.texts("[data-testid='message-body']").await;
     assert_eq!(bodies.iter().filter(|t| t.contains(during)).count(), 1);
     patient.close().await;

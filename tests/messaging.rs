@@ -248,7 +248,8 @@ impl Mounted {
             .collect()
     }
 
-    async fn type_message(&self, text: &str) {
+    /// Types `text` into the composer and presses send.
+    async fn send(&self, text: &str) {
         let input = self
             .one("[data-testid='composer-input']")
             .expect("a composer");
@@ -260,6 +261,8 @@ impl Mounted {
             .call2(&wasm_bindgen::JsValue::NULL, &input, &text.into())
             .unwrap();
         // The send button enables itself once the text is rendered.
+        yew::scheduler::flush().await;
+        self.click("[data-testid='composer-send']");
         yew::scheduler::flush().await;
     }
 
@@ -442,10 +445,7 @@ async fn a_sent_message_shows_sending_then_sent_on_ack() {
     app.go_online();
     yew::scheduler::flush().await;
 
-    app.type_message("  Bonjour docteur,\nune question.  ")
-        .await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("  Bonjour docteur,\nune question.  ").await;
 
     let sends = app.server.sends();
     assert_eq!(sends.len(), 1, "one Send frame over the socket");
@@ -496,9 +496,7 @@ async fn a_refused_message_shows_failed_with_a_reason_and_can_be_retried() {
     app.go_online();
     yew::scheduler::flush().await;
 
-    app.type_message("Un message beaucoup trop long").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("Un message beaucoup trop long").await;
     let (client_id, _) = app.server.sends()[0].clone();
 
     // A transient refusal keeps it "sending" (it will be retried by itself).
@@ -631,9 +629,7 @@ async fn a_pending_message_survives_a_reload_and_is_sent_once_after_it() {
     let app = mount(Some(CONV));
     app.until("the latest page", |a| a.all("message").len() == 2)
         .await;
-    app.type_message("Envoyé hors ligne").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("Envoyé hors ligne").await;
     let (id, status, body) = app.messages()[2].clone();
     assert_eq!(
         (status.as_str(), body.as_str()),
@@ -697,12 +693,8 @@ async fn acks_out_of_order_and_repeated_pushes_show_each_message_once_in_order()
         .await;
     app.go_online();
     yew::scheduler::flush().await;
-    app.type_message("premier").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
-    app.type_message("second").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("premier").await;
+    app.send("second").await;
     let sends = app.server.sends();
     assert_eq!(sends.len(), 2, "the second does not wait for the first");
     let stored: Vec<Message> = sends
@@ -786,9 +778,7 @@ async fn a_transient_refusal_keeps_the_message_sending_and_sends_it_again() {
         .await;
     app.go_online();
     yew::scheduler::flush().await;
-    app.type_message("Bonjour").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("Bonjour").await;
     let (client_id, _) = app.server.sends()[0].clone();
 
     app.server.push(ServerFrame::Error {
@@ -813,9 +803,7 @@ async fn a_permanent_refusal_is_failed_in_the_outbox_too_and_discarding_removes_
         .await;
     app.go_online();
     yew::scheduler::flush().await;
-    app.type_message("Trop tard").await;
-    app.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    app.send("Trop tard").await;
     let (client_id, _) = app.server.sends()[0].clone();
     app.server.push(ServerFrame::Error {
         error: ApiError::new(ErrorCode::ConversationClosed, "closed"),
@@ -844,9 +832,7 @@ async fn two_tabs_of_one_user_each_show_a_message_once_and_only_its_writer_sends
         .await;
     tab_a.go_online();
     yew::scheduler::flush().await;
-    tab_a.type_message("Depuis l’onglet A").await;
-    tab_a.click("[data-testid='composer-send']");
-    yew::scheduler::flush().await;
+    tab_a.send("Depuis l’onglet A").await;
     let (client_id, body) = tab_a.server.sends()[0].clone();
 
     // Tab B opens while A's message is still unacknowledged: it must not take it over.

@@ -311,7 +311,19 @@ impl Browser {
 
     /// Waits for an element matching `css` whose visible text contains `text`.
     pub async fn wait_for_element_containing(&self, css: &str, text: &str) -> Element {
-        self.wait_until(|| async {
+        self.wait_for_element_containing_within(WAIT_LIMIT, css, text)
+            .await
+    }
+
+    /// [`Self::wait_for_element_containing`] with another bound (see
+    /// [`Self::wait_until_within`]).
+    pub async fn wait_for_element_containing_within(
+        &self,
+        limit: Duration,
+        css: &str,
+        text: &str,
+    ) -> Element {
+        self.wait_until_within(limit, || async {
             for element in self.client.find_all(Locator::Css(css)).await.ok()? {
                 if element.text().await.ok()?.contains(text) {
                     return Some(element);
@@ -320,6 +332,13 @@ impl Browser {
             None
         })
         .await
+    }
+
+    /// The message whose text contains `text`, once it shows `status` (`sending`, `sent`,
+    /// `failed`).
+    pub async fn wait_message(&self, status: &str, text: &str) -> Element {
+        let css = format!("[data-testid='message'][data-status='{status}']");
+        self.wait_for_element_containing(&css, text).await
     }
 
     /// Polls `check` until it yields a value; fails the test with a screenshot after
