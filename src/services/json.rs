@@ -424,6 +424,28 @@ struct Members<'p, 'de> {
     first: bool,
 }
 
+impl<'de> Parser<'de> {
+    /// The rest of an array whose `[` was just read, through the visitor, then its `]`.
+    fn visit_array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        let value = visitor.visit_seq(Members {
+            parser: &mut *self,
+            first: true,
+        })?;
+        self.end(b']')?;
+        Ok(value)
+    }
+
+    /// The rest of an object whose `{` was just read, through the visitor, then its `}`.
+    fn visit_object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        let value = visitor.visit_map(Members {
+            parser: &mut *self,
+            first: true,
+        })?;
+        self.end(b'}')?;
+        Ok(value)
+    }
+}
+
 impl<'de> de::SeqAccess<'de> for Members<'_, 'de> {
     type Error = Error;
 
@@ -473,22 +495,8 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
             Token::Num(Num::Pos(n)) => visitor.visit_u64(n),
             Token::Num(Num::Neg(n)) => visitor.visit_i64(n),
             Token::Num(Num::Other) => Err(Error::NUMBER),
-            Token::Array => {
-                let value = visitor.visit_seq(Members {
-                    parser: &mut *self,
-                    first: true,
-                })?;
-                self.end(b']')?;
-                Ok(value)
-            }
-            Token::Object => {
-                let value = visitor.visit_map(Members {
-                    parser: &mut *self,
-                    first: true,
-                })?;
-                self.end(b'}')?;
-                Ok(value)
-            }
+            Token::Array => self.visit_array(visitor),
+            Token::Object => self.visit_object(visitor),
         }
     }
 
@@ -584,12 +592,7 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.open(b'[')?;
-        let value = visitor.visit_seq(Members {
-            parser: &mut *self,
-            first: true,
-        })?;
-        self.end(b']')?;
-        Ok(value)
+        self.visit_array(visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -611,12 +614,7 @@ impl<'de> de::Deserializer<'de> for &mut Parser<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.open(b'{')?;
-        let value = visitor.visit_map(Members {
-            parser: &mut *self,
-            first: true,
-        })?;
-        self.end(b'}')?;
-        Ok(value)
+        self.visit_object(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
