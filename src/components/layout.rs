@@ -50,10 +50,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
     }
     // The tab's title names the page, and starts with the unread count: a doctor working in
     // another tab sees "(2) Messagerie — Colloque" without switching.
-    {
-        let title = page_title(&i18n, route.as_ref(), messaging.total_unread());
-        use_effect_with(title, |title| set_document_title(title));
-    }
+    use_tab_title(page_key(route.as_ref()), messaging.total_unread());
     if let Some(wanted) = props.role {
         match role {
             None => return html! { <Redirect<Route> to={Route::Login} /> },
@@ -175,9 +172,9 @@ pub fn unsent_question(
     }
 }
 
-/// "(unread) Page — Colloque", or "Page — Colloque" with nothing unread.
-fn page_title(i18n: &I18n, route: Option<&Route>, unread: u32) -> String {
-    let page = match route {
+/// The page's name, for the tab's title.
+fn page_key(route: Option<&Route>) -> Key {
+    match route {
         Some(Route::PatientDashboard) => Key::NavHome,
         Some(Route::PatientAppointments) => Key::NavAppointments,
         Some(Route::PatientCareTeam) => Key::NavCareTeam,
@@ -185,25 +182,28 @@ fn page_title(i18n: &I18n, route: Option<&Route>, unread: u32) -> String {
         Some(Route::NotFound) | None => Key::NotFoundTitle,
         Some(Route::Login) => Key::LoginTitle,
         Some(_) => Key::InboxTitle,
-    };
+    }
+}
+
+/// Names the browser tab "(unread) Page — Colloque", or "Page — Colloque" with nothing unread.
+#[hook]
+pub fn use_tab_title(page: Key, unread: u32) {
+    let i18n = use_i18n();
     let title = format!("{} — {}", i18n.t(page), i18n.t(Key::AppName));
-    if unread > 0 {
+    let title = if unread > 0 {
         format!("({unread}) {title}")
     } else {
         title
-    }
-}
-
-/// Sets the browser tab's title.
-pub fn set_document_title(title: &str) {
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        document.set_title(title);
-    }
+    };
+    use_effect_with(title, |title| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(title);
+        }
+    });
 }
 
 /// A link to a route that the router follows without reloading the page (as yew-router's
-/// `Link`, which cannot carry `aria-current`): a plain click navigates in the app; a click
-/// with a modifier key or another mouse button is left to the browser (new tab, window).
+/// `Link`, which cannot carry `aria-current`); see [`in_app_click`].
 pub fn route_link(
     navigator: &Option<Navigator>,
     to: Route,
@@ -212,18 +212,28 @@ pub fn route_link(
     children: Html,
 ) -> Html {
     let href = to.to_path();
-    let onclick = navigator.clone().map(|navigator| {
-        Callback::from(move |e: MouseEvent| {
-            if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
-                return;
-            }
-            e.prevent_default();
-            navigator.push(&to);
-        })
-    });
+    let onclick = in_app_click(navigator, to);
     html! {
         <a {href} {class} aria-current={current.then_some("page")} {onclick}>{ children }</a>
     }
+}
+
+/// The click handler of a link to `to`: a plain click navigates in the app (no reload); a
+/// click with a modifier key or another mouse button is left to the browser (new tab,
+/// window, download).
+pub fn in_app_click(navigator: &Option<Navigator>, to: Route) -> Callback<MouseEvent> {
+    let navigator = navigator.clone();
+    Callback::from(move |e: MouseEvent| {
+        if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
+            return;
+        }
+        // Without a router (never in the app) the browser follows the link itself.
+        let Some(navigator) = &navigator else {
+            return;
+        };
+        e.prevent_default();
+        navigator.push(&to);
+    })
 }
 
 /// Switches between French and English. A plain function (its callers already follow the

@@ -3,7 +3,7 @@
 use crate::app::{Route, home_route};
 use crate::components::error_view::error_view;
 use crate::components::layout::lang_switch;
-use crate::components::layout::set_document_title;
+use crate::components::layout::use_tab_title;
 use crate::components::session_notice::session_notice;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
@@ -22,10 +22,7 @@ pub fn Login() -> Html {
     let password = use_node_ref();
     let pending = use_state(|| false);
     let error = use_state(|| None);
-    {
-        let title = format!("{} — {}", i18n.t(Key::LoginTitle), i18n.t(Key::AppName));
-        use_effect_with(title, |title| set_document_title(title));
-    }
+    use_tab_title(Key::LoginTitle, 0);
     let style = use_style!(
         r#"
         max-width: 26rem;

@@ -5,6 +5,7 @@
 
 use crate::app::conversation_route;
 use crate::components::error_view::{Loading, error_view};
+use crate::components::layout::in_app_click;
 use crate::components::messaging::SecureMessaging;
 use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
@@ -173,19 +174,7 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
         let route = conversation_route(role, c.id);
         let href = route.to_path();
         let selected = props.selected == Some(c.id);
-        let onclick = {
-            let navigator = navigator.clone();
-            Callback::from(move |e: MouseEvent| {
-                // Plain clicks stay in the app; modified clicks (new tab) keep the link's default.
-                if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
-                    return;
-                }
-                e.prevent_default();
-                if let Some(navigator) = &navigator {
-                    navigator.push(&route);
-                }
-            })
-        };
+        let onclick = in_app_click(&navigator, route);
         let unread = c.unread_count;
         let unread_label = i18n.tf(Key::UnreadAria, &[&unread.to_string()]);
         let excerpt = c
