@@ -121,42 +121,20 @@ fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
         .command("trunk")
         .current_dir(root)
         .args(["build", "--release"]))?;
-    minify_js(env, &root.join("dist"))?;
-    name_by_content(env, &root.join("dist"))?;
+    finish_assets(env, &root.join("dist"))?;
     precompress(&root.join("dist"))?;
     eprintln!("    built in {:.1} s", t.elapsed().as_secs_f64());
     print_sizes(&root.join("dist"))
 }
 
-/// Minifies wasm-bindgen's JS glue with terser (about 1.7 KB less after brotli) and puts the
-/// new file's hash in index.html's `integrity` attribute, so Subresource Integrity still holds.
-fn minify_js(env: &tools::ToolEnv, dist: &Path) -> Result {
-    let index_path = dist.join("index.html");
-    let mut index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
-    for js in files_with_extension(dist, &["js"])? {
-        let before = format!("\"sha384-{}\"", sha384(env, &js, "base64")?);
-        if index.matches(&before).count() != 1 {
-            return Err(format!(
-                "{}: its integrity hash is not in dist/index.html once",
-                js.display()
-            ));
-        }
-        run(env
-            .command("terser")
-            .arg(&js)
-            .args(["--module", "--compress", "--mangle", "--output"])
-            .arg(&js))?;
-        let after = format!("\"sha384-{}\"", sha384(env, &js, "base64")?);
-        index = index.replace(&before, &after);
-    }
-    std::fs::write(&index_path, index).map_err(|e| e.to_string())
-}
-
-/// Renames the wasm and the JS after a hash of their final bytes, and index.html's references
-/// with them. trunk names them after cargo's raw output, before wasm-bindgen, wasm-opt and
-/// terser: a new wasm-opt or terser, or another flag, would give new bytes under the old
-/// name, and the server lets browsers keep a hashed name for a year.
-fn name_by_content(env: &tools::ToolEnv, dist: &Path) -> Result {
+/// Finishes what trunk wrote, in one pass over the wasm and the JS:
+/// - minifies the JS glue with terser (about 1.7 KB less after brotli), since trunk 0.21's own
+///   minifier fails on it, and puts its new hash in index.html's `integrity` attribute;
+/// - renames both after a hash of their final bytes, and index.html's references with them.
+///   trunk names them after cargo's raw output, before wasm-bindgen, wasm-opt and terser: a
+///   new wasm-opt or terser, or another flag, would give new bytes under the old name, and the
+///   server lets browsers keep a hashed name for a year.
+fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
     let index_path = dist.join("index.html");
     let mut index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
     for file in files_with_extension(dist, &["js", "wasm"])? {
@@ -165,13 +143,34 @@ fn name_by_content(env: &tools::ToolEnv, dist: &Path) -> Result {
             .and_then(|n| n.to_str())
             .ok_or("a file name that is not UTF-8")?
             .to_owned();
+        // The JS's integrity attribute before terser, to replace after it.
+        let js_integrity = if name.ends_with(".js") {
+            let (_, before) = sha384(env, &file)?;
+            let before = format!("\"sha384-{before}\"");
+            if index.matches(&before).count() != 1 {
+                return Err(format!(
+                    "{name}: its integrity hash is not in dist/index.html once"
+                ));
+            }
+            run(env
+                .command("terser")
+                .arg(&file)
+                .args(["--module", "--compress", "--mangle", "--output"])
+                .arg(&file))?;
+            Some(before)
+        } else {
+            None
+        };
+        let (hex, base64) = sha384(env, &file)?;
+        if let Some(before) = js_integrity {
+            index = index.replace(&before, &format!("\"sha384-{base64}\""));
+        }
         let (stem, ext) = name.split_once('.').ok_or("a file without extension")?;
         let (prefix, tail) = stem
             .rsplit_once('-')
             .ok_or_else(|| format!("{name}: not a name trunk hashed"))?;
         let suffix = tail.trim_start_matches(|c: char| c.is_ascii_hexdigit());
-        let hash = sha384(env, &file, "hex")?;
-        let renamed = format!("{prefix}-{}{suffix}.{ext}", &hash[..16]);
+        let renamed = format!("{prefix}-{}{suffix}.{ext}", &hex[..16]);
         if !index.contains(&name) {
             return Err(format!("{name} is not named in dist/index.html"));
         }
@@ -203,14 +202,7 @@ fn precompress(dist: &Path) -> Result {
     if !have_brotli {
         eprintln!("    (no `brotli` command: only gzip copies; apt-get install brotli)");
     }
-    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if !matches!(
-            path.extension().and_then(|x| x.to_str()),
-            Some("wasm" | "js")
-        ) {
-            continue;
-        }
+    for path in files_with_extension(dist, &["wasm", "js"])? {
         let mut outputs = vec![(
             "gz",
             Command::new("gzip")
@@ -241,41 +233,34 @@ fn precompress(dist: &Path) -> Result {
     Ok(())
 }
 
-/// The SHA-384 of a file, `base64` (as Subresource Integrity writes it) or `hex`, computed by
-/// node, which the npm tools already need; the task runner stays free of dependencies.
-fn sha384(env: &tools::ToolEnv, file: &Path, encoding: &str) -> Result<String> {
+/// The SHA-384 of a file, in hex and in base64 (as Subresource Integrity writes it), computed
+/// by node, which the npm tools already need; the task runner stays free of dependencies.
+fn sha384(env: &tools::ToolEnv, file: &Path) -> Result<(String, String)> {
     let out = env
         .command("node")
         .args([
             "-e",
             "const c = require('crypto'), fs = require('fs');\
-             process.stdout.write(c.createHash('sha384')\
-             .update(fs.readFileSync(process.argv[1])).digest(process.argv[2]))",
+             const d = c.createHash('sha384').update(fs.readFileSync(process.argv[1])).digest();\
+             process.stdout.write(d.toString('hex') + ' ' + d.toString('base64'))",
         ])
         .arg(file)
-        .arg(encoding)
         .output()
         .map_err(|e| format!("node: {e}"))?;
-    if !out.status.success() || out.stdout.is_empty() {
-        return Err(format!("node could not hash {}", file.display()));
+    let text = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+    match text.split_once(' ') {
+        Some((hex, base64)) if out.status.success() && hex.len() == 96 => {
+            Ok((hex.to_owned(), base64.to_owned()))
+        }
+        _ => Err(format!("node could not hash {}", file.display())),
     }
-    String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
 
 /// The first load of the app: every .wasm, .js and .css trunk put in dist/, raw, gzip -9 and
 /// brotli -q 11 (when the `brotli` command exists).
 fn print_sizes(dist: &Path) -> Result {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dist)
-        .map_err(|e| format!("{}: {e} (run `cargo xtask build` first)", dist.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("wasm" | "js" | "css")
-            )
-        })
-        .collect();
-    files.sort();
+    let files = files_with_extension(dist, &["wasm", "js", "css"])
+        .map_err(|e| format!("{}: {e} (run `cargo xtask build` first)", dist.display()))?;
     let have_brotli = Command::new("brotli").arg("--version").output().is_ok();
     println!("\nBundle (first load):");
     println!(
