@@ -493,19 +493,8 @@ async fn cutting_sockets_during_sends_never_wedges_the_database() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-    let rounds: u32 = env_number("CHAOS_CUT_ROUNDS").unwrap_or(150);
-    let params = Params {
-        messages: 0,
-        kills: 0,
-        cuts: 0,
-        seed: 3,
-        window: 1,
-        deadline: Duration::from_secs(120),
-    };
-    let deadline = Instant::now() + params.deadline;
     let dir = tempfile::tempdir().expect("temporary directory");
-    let server = ServerProcess::start(&dir.path().join("data")).await;
-    let (patient, _doctor, conversation) = setup(&server, &params, [0, 0], deadline).await;
+    let (server, patient, _doctor, conversation, rounds) = wedge_setup(dir.path(), 3).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -565,6 +554,28 @@ async fn cutting_sockets_during_sends_never_wedges_the_database() {
     }
 }
 
+/// What both "never wedges" tests start from: a fresh server process with its data in `dir`,
+/// a patient and a doctor with one conversation, and how many rounds to run
+/// (`CHAOS_CUT_ROUNDS`, default 150).
+async fn wedge_setup(
+    dir: &std::path::Path,
+    seed: u64,
+) -> (ServerProcess, Client, Client, ConversationId, u32) {
+    let params = Params {
+        messages: 0,
+        kills: 0,
+        cuts: 0,
+        seed,
+        window: 1,
+        deadline: Duration::from_secs(120),
+    };
+    let deadline = Instant::now() + params.deadline;
+    let server = ServerProcess::start(&dir.join("data")).await;
+    let (patient, doctor, conversation) = setup(&server, &params, [0, 0], deadline).await;
+    let rounds = env_number("CHAOS_CUT_ROUNDS").unwrap_or(150);
+    (server, patient, doctor, conversation, rounds)
+}
+
 /// The last lines of a server log, for failure messages.
 fn log_tail(path: &std::path::Path) -> String {
     let log = std::fs::read_to_string(path).unwrap_or_default();
@@ -577,19 +588,9 @@ fn log_tail(path: &std::path::Path) -> String {
 /// left inside a transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_rest_sends_never_wedge_the_database() {
-    let rounds: u32 = env_number("CHAOS_CUT_ROUNDS").unwrap_or(150);
-    let params = Params {
-        messages: 0,
-        kills: 0,
-        cuts: 0,
-        seed: 4,
-        window: 1,
-        deadline: Duration::from_secs(120),
-    };
-    let deadline = Instant::now() + params.deadline;
+    let seed = 4;
     let dir = tempfile::tempdir().expect("temporary directory");
-    let server = ServerProcess::start(&dir.path().join("data")).await;
-    let (patient, _doctor, conversation) = setup(&server, &params, [0, 0], deadline).await;
+    let (server, patient, _doctor, conversation, rounds) = wedge_setup(dir.path(), seed).await;
     let url = format!(
         "{}/api/conversations/{conversation}/messages",
         server.base_url()
@@ -598,7 +599,7 @@ async fn abandoned_rest_sends_never_wedge_the_database() {
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
-    let mut rng = StdRng::seed_from_u64(params.seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     for round in 0..rounds {
         // Several impatient sends at once, each abandoned after 0 to 4 ms.
         let mut abandoned = Vec::new();
