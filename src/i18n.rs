@@ -73,7 +73,6 @@ table! {
     LogoutUnsentTitle => "Messages non envoyés", "Unsent messages";
     LogoutUnsentOne => "Un message n’est pas encore parti. Si vous vous déconnectez maintenant, il sera effacé de cet appareil.", "One message has not been sent yet. If you sign out now, it will be deleted from this device.";
     LogoutUnsentMany => "{} messages ne sont pas encore partis. Si vous vous déconnectez maintenant, ils seront effacés de cet appareil.", "{} messages have not been sent yet. If you sign out now, they will be deleted from this device.";
-    LogoutStay => "Rester connecté", "Stay signed in";
     LogoutAnyway => "Se déconnecter quand même", "Sign out anyway";
     LangSwitchText => "English", "Français";
     LangSwitchLabel => "Switch to English", "Passer en français";
@@ -140,7 +139,7 @@ table! {
     BackHome => "Retour à l’accueil", "Back to the home page";
     IdleTitle => "Êtes-vous toujours là ?", "Are you still there?";
     IdleText => "Sans action de votre part, vous serez déconnecté dans {} s, pour protéger vos données de santé.", "Unless you do something, you will be signed out in {} s, to protect your health data.";
-    IdleStay => "Rester connecté", "Stay signed in";
+    StaySignedIn => "Rester connecté", "Stay signed in";
     SessionEndedLoggedOut => "Vous êtes déconnecté. Vos messages ont été effacés de ce navigateur.", "You are signed out. Your messages have been removed from this browser.";
     SessionEndedIdle => "Vous avez été déconnecté après une période d’inactivité, pour protéger vos données. Reconnectez-vous pour continuer.", "You were signed out after a period of inactivity, to protect your data. Sign in again to continue.";
     SessionEndedExpired => "Votre session a expiré. Reconnectez-vous pour continuer.", "Your session has expired. Sign in again to continue.";

@@ -55,7 +55,7 @@ fn idle_warning(
     let seconds = seconds_left.to_string();
     html! {
         <AlertDialog id="idle-warning" title={i18n.t(Key::IdleTitle)}
-            safe={i18n.t(Key::IdleStay)} safe_id="idle-stay" on_safe={on_stay}
+            safe={i18n.t(Key::StaySignedIn)} safe_id="idle-stay" on_safe={on_stay}
             risky={i18n.t(Key::Logout)} risky_id="idle-logout" on_risky={on_leave}>
             <p>{ i18n.tf(Key::IdleText, &[&seconds]) }</p>
             if let Some(unsent) = unsent {

@@ -101,7 +101,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
         };
         html! {
             <AlertDialog id="logout-confirm" title={i18n.t(Key::LogoutUnsentTitle)}
-                safe={i18n.t(Key::LogoutStay)} safe_id="logout-cancel" on_safe={stay}
+                safe={i18n.t(Key::StaySignedIn)} safe_id="logout-cancel" on_safe={stay}
                 risky={i18n.t(Key::LogoutAnyway)} risky_id="logout-anyway" on_risky={leave}>
                 <p>{ question }</p>
             </AlertDialog>
