@@ -57,6 +57,8 @@ pub enum Action {
     OriginRefused,
     /// The trail exported by an administrator.
     AuditExported,
+    /// Accounts and care links imported in bulk by an administrator.
+    UsersImported,
 }
 
 impl Action {
@@ -78,6 +80,7 @@ impl Action {
             Action::WsFrameRefused => "ws_frame_refused",
             Action::OriginRefused => "origin_refused",
             Action::AuditExported => "audit_exported",
+            Action::UsersImported => "users_imported",
         }
     }
 }

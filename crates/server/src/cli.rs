@@ -107,6 +107,21 @@ pub enum Command {
         #[arg(long)]
         speciality: Option<String>,
     },
+    /// Create many accounts and care links in one transaction from a JSON-lines file (see
+    /// `admin::import`). One password, read from stdin, is hashed once and given to every
+    /// imported account: an initial password to hand out, or a benchmark's accounts.
+    ImportUsers {
+        #[command(flatten)]
+        data: DataDir,
+        /// The JSON-lines file (`-` for stdin is not accepted: stdin carries the password).
+        #[arg(long)]
+        file: PathBuf,
+        /// `owasp` (the default, as every other account), or `benchmark`: a cheap hash so a
+        /// load test can log in thousands of throw-away accounts. Refused with
+        /// COLLOQUE_ENV=production.
+        #[arg(long, value_enum, default_value_t = HashCost::Owasp)]
+        hash_cost: HashCost,
+    },
     /// Make a doctor follow a patient (they can then message each other).
     Link {
         #[command(flatten)]
@@ -154,6 +169,15 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+}
+
+/// `import-users --hash-cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HashCost {
+    /// The production cost (OWASP's argon2id m = 19 MiB, t = 2).
+    Owasp,
+    /// m = 1 MiB, t = 1: for benchmark accounts only.
+    Benchmark,
 }
 
 /// `--role`.
@@ -243,6 +267,35 @@ pub async fn run() -> anyhow::Result<()> {
             )
             .await?;
             println!("created user {id} ({})", email.trim().to_lowercase());
+            Ok(())
+        }
+        Command::ImportUsers {
+            data,
+            file,
+            hash_cost,
+        } => {
+            let cost = match hash_cost {
+                HashCost::Owasp => Argon2Cost::OWASP,
+                HashCost::Benchmark => {
+                    anyhow::ensure!(
+                        !std::env::var("COLLOQUE_ENV").is_ok_and(|env| env == "production"),
+                        "--hash-cost benchmark is refused in production"
+                    );
+                    eprintln!("warning: benchmark hash cost; these accounts are not protected");
+                    Argon2Cost::TESTS
+                }
+            };
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("failed to read {}", file.display()))?;
+            let lines = admin::import::parse(&text)?;
+            let pool = open(&data).await?;
+            let password = crate::domain::Password::parse(read_password()?)?;
+            let hash = PasswordHasher::new(cost)?.hash(&password).await?;
+            let report = admin::import::import(&pool, &hash, &lines).await?;
+            println!(
+                "imported {} accounts and {} care links",
+                report.users, report.links
+            );
             Ok(())
         }
         Command::Link {

@@ -1,6 +1,8 @@
 //! Administration commands (accounts, care relationships, appointments), run by the CLI against
 //! the same database as the server. Safe to run while the server runs (SQLite WAL).
 
+pub mod import;
+
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::PasswordHasher;
 use crate::db;
