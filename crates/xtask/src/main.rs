@@ -9,6 +9,8 @@
 //!   test layer and end with one line `N passed, N failed`.
 //! - `cargo xtask chaos [--messages N] [--kills K]`: the chaos test in release with large numbers
 //!   (10,000 messages, 10 SIGKILLs by default) and the resync benchmark.
+//! - `cargo xtask bench [--quick]`: the server's load benchmark (crates/bench) in release on
+//!   loopback; prints a table and writes `target/bench/server.json`.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -32,6 +34,8 @@ commands:
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
           the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
+  bench   the server's load benchmark in release on loopback (under 10 minutes; --quick: 1 minute):
+          prints a table, writes target/bench/server.json
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("size") => print_sizes(&root.join("dist")),
         Some("lint") => cmd_lint(&root),
         Some("chaos") => cmd_chaos(&root, &args[1..]),
+        Some("bench") => cmd_bench(&root, &args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -449,6 +454,27 @@ fn cmd_chaos(root: &Path, args: &[String]) -> Result {
     ]);
     cmd.envs(env);
     run(&mut cmd)
+}
+
+/// `cargo xtask bench`: release builds of the server and of the load generator, then the
+/// generator drives the server over loopback (crates/bench/src/main.rs says what it measures).
+fn cmd_bench(root: &Path, args: &[String]) -> Result {
+    if let Some(other) = args.iter().find(|a| a.as_str() != "--quick") {
+        return Err(format!("bench: unknown option {other}\n{USAGE}"));
+    }
+    step("Release build of colloque-server and colloque-bench");
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "colloque-server",
+        "-p",
+        "colloque-bench",
+    ]))?;
+    step("Benchmark");
+    run(Command::new(root.join("target/release/colloque-bench"))
+        .current_dir(root)
+        .args(args))
 }
 
 fn cmd_lint(root: &Path) -> Result {

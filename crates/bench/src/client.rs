@@ -1,0 +1,313 @@
+//! The load generator's clients: REST login and conversation, one authenticated WebSocket per
+//! user, and the shared bookkeeping that turns acks and pushes into latencies and counts.
+
+use anyhow::{Context, bail};
+use colloque_protocol::{
+    ClientFrame, ClientMsgId, ConversationId, ConversationSummary, LoginRequest, LoginResponse,
+    MessagePage, ServerFrame, StartConversationRequest, UserId,
+};
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// A logged-in user.
+#[derive(Clone)]
+pub struct Session {
+    /// The access token.
+    pub token: String,
+    /// Who.
+    pub user: UserId,
+}
+
+/// `POST /api/auth/login`.
+pub async fn login(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Session> {
+    let response = http
+        .post(format!("{base}/api/auth/login"))
+        .json(&LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        })
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("login of {email} failed: {}", response.status());
+    }
+    let body: LoginResponse = response.json().await?;
+    Ok(Session {
+        token: body.token,
+        user: body.user.id,
+    })
+}
+
+/// `POST /api/conversations` with `with`.
+pub async fn start_conversation(
+    http: &reqwest::Client,
+    base: &str,
+    session: &Session,
+    with: UserId,
+) -> anyhow::Result<ConversationId> {
+    let response = http
+        .post(format!("{base}/api/conversations"))
+        .bearer_auth(&session.token)
+        .json(&StartConversationRequest {
+            with_user_id: with,
+            subject: Some("Benchmark".to_owned()),
+        })
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("starting a conversation failed: {}", response.status());
+    }
+    let summary: ConversationSummary = response.json().await?;
+    Ok(summary.id)
+}
+
+/// `GET /api/conversations/{id}/messages?after=…&limit=100`.
+pub async fn page_after(
+    http: &reqwest::Client,
+    base: &str,
+    session: &Session,
+    conversation: ConversationId,
+    after: i64,
+) -> anyhow::Result<MessagePage> {
+    let response = http
+        .get(format!(
+            "{base}/api/conversations/{}/messages?after={after}&limit={}",
+            conversation.0,
+            colloque_protocol::MAX_PAGE_SIZE
+        ))
+        .bearer_auth(&session.token)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("history page failed: {}", response.status());
+    }
+    Ok(response.json().await?)
+}
+
+/// What every socket reports into while a phase runs.
+pub struct Tracker {
+    /// Send time of every message not yet both acked and delivered.
+    pending: Mutex<HashMap<ClientMsgId, InFlight>>,
+    /// Messages of this phase both acked and delivered: a frame for one of them again is a
+    /// duplicate.
+    settled: Mutex<HashSet<ClientMsgId>>,
+    /// send → ack, µs.
+    pub ack: Mutex<Histogram<u64>>,
+    /// send → pushed to the doctor's socket, µs.
+    pub delivered: Mutex<Histogram<u64>>,
+    /// Messages sent.
+    pub sent: AtomicU64,
+    /// Acks received.
+    pub acked: AtomicU64,
+    /// Pushes received for a known message.
+    pub delivered_count: AtomicU64,
+    /// Pushes or acks of a message of this phase already seen.
+    pub duplicates: AtomicU64,
+    /// Acks or pushes of messages of an earlier phase that arrived late.
+    pub strays: AtomicU64,
+    /// Error frames.
+    pub errors: AtomicU64,
+}
+
+struct InFlight {
+    sent: Instant,
+    acked: bool,
+    delivered: bool,
+}
+
+impl Tracker {
+    /// An empty tracker.
+    pub fn new() -> Arc<Tracker> {
+        let histogram = || Mutex::new(Histogram::new_with_bounds(1, 120_000_000, 3).unwrap());
+        Arc::new(Tracker {
+            pending: Mutex::new(HashMap::new()),
+            settled: Mutex::new(HashSet::new()),
+            ack: histogram(),
+            delivered: histogram(),
+            sent: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            delivered_count: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            strays: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        })
+    }
+
+    fn will_send(&self, id: ClientMsgId) {
+        self.pending.lock().unwrap().insert(
+            id,
+            InFlight {
+                sent: Instant::now(),
+                acked: false,
+                delivered: false,
+            },
+        );
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn on_ack(&self, id: ClientMsgId) {
+        self.settle(id, true);
+    }
+
+    fn on_delivered(&self, id: ClientMsgId) {
+        self.settle(id, false);
+    }
+
+    fn settle(&self, id: ClientMsgId, ack: bool) {
+        let mut pending = self.pending.lock().unwrap();
+        let Some(entry) = pending.get_mut(&id) else {
+            let counter = if self.settled.lock().unwrap().contains(&id) {
+                &self.duplicates
+            } else {
+                &self.strays
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let seen = if ack {
+            &mut entry.acked
+        } else {
+            &mut entry.delivered
+        };
+        if *seen {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        *seen = true;
+        let micros = entry.sent.elapsed().as_micros().max(1) as u64;
+        let done = entry.acked && entry.delivered;
+        if done {
+            pending.remove(&id);
+            self.settled.lock().unwrap().insert(id);
+        }
+        drop(pending);
+        if ack {
+            self.acked.fetch_add(1, Ordering::Relaxed);
+            let _ = self.ack.lock().unwrap().record(micros);
+        } else {
+            self.delivered_count.fetch_add(1, Ordering::Relaxed);
+            let _ = self.delivered.lock().unwrap().record(micros);
+        }
+    }
+
+    /// Messages sent but never acked, and acked but never delivered.
+    pub fn missing(&self) -> (u64, u64) {
+        let pending = self.pending.lock().unwrap();
+        let unacked = pending.values().filter(|m| !m.acked).count() as u64;
+        let undelivered = pending.values().filter(|m| !m.delivered).count() as u64;
+        (unacked, undelivered)
+    }
+}
+
+/// One authenticated socket. Frames are written by a task of its own, so a sender never waits
+/// on the network; a reader task feeds the current [`Tracker`].
+pub struct Socket {
+    out: mpsc::UnboundedSender<WsMessage>,
+    tracker: Arc<Mutex<Arc<Tracker>>>,
+    /// Notified at each ack (closed-loop senders wait on it).
+    pub acked: Arc<Notify>,
+}
+
+impl Socket {
+    /// Connects, authenticates and waits for `ready`.
+    pub async fn connect(url: &str, session: &Session) -> anyhow::Result<Socket> {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .context("WebSocket connect")?;
+        let auth = ClientFrame::Auth {
+            token: session.token.clone(),
+        };
+        ws.send(WsMessage::text(serde_json::to_string(&auth)?))
+            .await?;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+                Ok(Some(Ok(WsMessage::Text(text)))) => {
+                    match serde_json::from_str::<ServerFrame>(&text)? {
+                        ServerFrame::Ready { .. } => break,
+                        ServerFrame::Error { error, .. } => bail!("auth refused: {error:?}"),
+                        _ => {}
+                    }
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(error))) => return Err(error.into()),
+                Ok(None) => bail!("closed before ready"),
+                Err(_) => bail!("no ready within 30 s"),
+            }
+        }
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut outgoing) = mpsc::unbounded_channel::<WsMessage>();
+        tokio::spawn(async move {
+            while let Some(message) = outgoing.recv().await {
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let tracker = Arc::new(Mutex::new(Tracker::new()));
+        let acked = Arc::new(Notify::new());
+        let (reader_tracker, reader_acked) = (tracker.clone(), acked.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                let WsMessage::Text(text) = message else {
+                    continue;
+                };
+                let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else {
+                    continue;
+                };
+                let tracker = reader_tracker.lock().unwrap().clone();
+                match frame {
+                    ServerFrame::Ack { client_id, .. } => {
+                        tracker.on_ack(client_id);
+                        reader_acked.notify_one();
+                    }
+                    ServerFrame::Message { message } => tracker.on_delivered(message.client_id),
+                    ServerFrame::Error { .. } => {
+                        tracker.errors.fetch_add(1, Ordering::Relaxed);
+                        reader_acked.notify_one();
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Ok(Socket {
+            out,
+            tracker,
+            acked,
+        })
+    }
+
+    /// Reports into `tracker` from now on.
+    pub fn track(&self, tracker: &Arc<Tracker>) {
+        *self.tracker.lock().unwrap() = tracker.clone();
+    }
+
+    /// Queues a `send` of a short message (no medical content: a benchmark line).
+    pub fn send(&self, conversation: ConversationId, tracker: &Tracker, index: u64) {
+        let client_id = ClientMsgId(uuid::Uuid::new_v4());
+        let frame = ClientFrame::Send {
+            conversation_id: conversation,
+            client_id,
+            body: format!("Message de test numéro {index}, sans contenu médical."),
+        };
+        let text = serde_json::to_string(&frame).expect("a frame serialises");
+        tracker.will_send(client_id);
+        let _ = self.out.send(WsMessage::text(text));
+    }
+
+    /// Closes the socket (the writer task ends and sends a close frame).
+    pub fn close(self) {
+        drop(self.out);
+    }
+}

@@ -1,0 +1,147 @@
+//! `colloque-bench`: the load benchmark behind `cargo xtask bench`.
+//!
+//! It starts release `colloque-server` processes on loopback ports with throw-away data
+//! directories, creates their accounts with `import-users` (one password hash for all), drives
+//! them with real WebSocket and REST clients, and prints one table (also written as JSON):
+//! connected users and memory, fixed send rates, saturation, catch-up, a login burst, idle
+//! sockets at scale, and the disk's own fsynced-commit limit. Each figure is measured, never
+//! assumed; the load generator reports its own CPU so a reader can tell which side was the
+//! bottleneck.
+//!
+//! Usage: `colloque-bench [--quick] [--server-bin PATH] [--out FILE.json]`.
+
+mod client;
+mod report;
+mod scenarios;
+mod server;
+
+use anyhow::Context;
+use report::Report;
+use scenarios::Sizes;
+use server::{HashCost, Server};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut quick = false;
+    let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
+    let mut out = PathBuf::from("target/bench/server.json");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
+            "--out" => out = args.next().context("--out FILE")?.into(),
+            other => anyhow::bail!(
+                "unknown argument {other:?}; usage: colloque-bench [--quick] [--server-bin PATH] [--out FILE]"
+            ),
+        }
+    }
+    let sizes = if quick {
+        Sizes {
+            patients: 50,
+            doctors: 5,
+            rates: vec![100],
+            phase: Duration::from_secs(2),
+            catch_up: 500,
+            burst: 20,
+            idle_users: 200,
+        }
+    } else {
+        Sizes {
+            patients: 500,
+            doctors: 50,
+            rates: vec![100, 500, 2000],
+            phase: Duration::from_secs(10),
+            catch_up: 10_000,
+            burst: 200,
+            idle_users: 10_000,
+        }
+    };
+    let started = Instant::now();
+    let work = tempfile::Builder::new()
+        .prefix("colloque-bench-")
+        .tempdir()
+        .context("a temporary directory")?;
+    let mut report = Report::default();
+    report.value("sizes", serde_json::json!(format!("{sizes:?}")));
+    report.value(
+        "cores",
+        serde_json::json!(std::thread::available_parallelism().map_or(0, usize::from)),
+    );
+
+    step("the disk's fsynced-commit limit");
+    let fsync = scenarios::fsync_commits(work.path(), &mut report).await?;
+
+    step("main server: importing accounts and starting");
+    let main_dir = work.path().join("main");
+    let main_accounts = scenarios::main_accounts(&sizes);
+    let burst_accounts = scenarios::burst_accounts(&sizes);
+    let server = Server::start(
+        &server_bin,
+        &main_dir,
+        &[
+            (&main_accounts, HashCost::Benchmark),
+            (&burst_accounts, HashCost::Owasp),
+        ],
+    )
+    .await?;
+    eprintln!("    {} (pid {})", server.binary().display(), server.pid());
+
+    step(&format!(
+        "connected: {} patients + {} doctors",
+        sizes.patients, sizes.doctors
+    ));
+    let population = scenarios::connected(&server, &sizes, &mut report).await?;
+    for &rate in &sizes.rates {
+        step(&format!("fixed rate: {rate} msg/s for {:?}", sizes.phase));
+        scenarios::fixed_rate(&server, &population, rate, sizes.phase, &mut report).await?;
+    }
+    step(&format!("saturation for {:?}", sizes.phase));
+    scenarios::saturation(&server, &population, sizes.phase, fsync, &mut report).await?;
+    step(&format!("catch-up of {} messages", sizes.catch_up));
+    scenarios::catch_up(&server, &population, sizes.catch_up, &mut report).await?;
+    scenarios::close(population);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    step(&format!("login burst: {} concurrent logins", sizes.burst));
+    scenarios::login_burst(&server, sizes.burst, &mut report).await?;
+    let data_dir = server.data_dir().to_path_buf();
+    server.stop().await;
+
+    step(&format!("idle sockets: {} users", sizes.idle_users));
+    let idle_accounts = scenarios::idle_accounts(&sizes);
+    let idle = Server::start(
+        &server_bin,
+        &work.path().join("idle"),
+        &[(&idle_accounts, HashCost::Benchmark)],
+    )
+    .await?;
+    scenarios::idle_sockets(&idle, sizes.idle_users, &mut report).await?;
+    idle.stop().await;
+
+    report.value(
+        "total_secs",
+        serde_json::json!(started.elapsed().as_secs_f64()),
+    );
+    println!();
+    report.print();
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
+    eprintln!(
+        "\nwrote {} in {:.0} s (data directories were under {})",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        data_dir
+            .parent()
+            .map_or(data_dir.clone(), PathBuf::from)
+            .display()
+    );
+    Ok(())
+}
+
+fn step(what: &str) {
+    eprintln!("==> {what}");
+}
