@@ -22,8 +22,19 @@ use colloque_protocol::{
 };
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+
+/// The socket's read buffer. tungstenite's default (128 KiB) is zero-filled up front, so it
+/// was resident for every idle socket: 148 KB of RSS per connected user, measured by
+/// `cargo xtask bench`. Client frames are small; a larger frame (up to [`MAX_FRAME_BYTES`])
+/// grows the buffer as it arrives.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// How long a socket trusts its last session check before it asks the database again. Every
+/// check was a database round trip per frame, the largest single cost of a send measured by
+/// `cargo xtask bench` (see README, "Performance").
+const SESSION_RECHECK: Duration = Duration::from_secs(1);
 
 /// How long the writer may take to flush its last frames once the reader ended.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,6 +69,7 @@ pub async fn handler(
     }
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| connection(socket, state, source))
 }
 
@@ -107,6 +119,7 @@ async fn connection(mut socket: WebSocket, state: AppState, source: Source) {
             id,
             tx,
             source,
+            session_checked: Some(Instant::now()),
         };
         socket.read_loop(stream).await;
     });
@@ -192,6 +205,8 @@ struct Conn {
     id: super::ConnId,
     tx: mpsc::Sender<Outbound>,
     source: Source,
+    /// When the session was last found live in the database.
+    session_checked: Option<Instant>,
 }
 
 /// The socket must close: its session is no longer valid.
@@ -261,11 +276,18 @@ impl Conn {
         };
         let (state, user) = (&self.state, &self.user);
         // Re-check the session before anything that reads or writes data: a logout in another
-        // process, a disabled account or an expired session stop the socket here.
-        match auth::check_session(state, &user.session, user.id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
-            Err(error) => return Ok(error_frame(&error, send_client_id(&frame))),
+        // process, a disabled account or an expired session stop the socket here. A logout on
+        // this server closes the session's sockets at once (the hub kicks them); the database
+        // check catches the rest, at most SESSION_RECHECK after it happened.
+        if self
+            .session_checked
+            .is_none_or(|at| at.elapsed() >= SESSION_RECHECK)
+        {
+            match auth::check_session(state, &user.session, user.id).await {
+                Ok(Some(_)) => self.session_checked = Some(Instant::now()),
+                Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
+                Err(error) => return Ok(error_frame(&error, send_client_id(&frame))),
+            }
         }
         let conn = Some(self.id);
         let (conversation, result) = match frame {
@@ -340,6 +362,7 @@ impl Conn {
             .set_session(renewed.id, self.id, renewed.session.clone());
         let _ = self.tx.send(Outbound::Expiry(renewed.expires_at)).await;
         self.user = renewed;
+        self.session_checked = Some(Instant::now());
         Ok(ServerFrame::Ready { user: profile })
     }
 
