@@ -4,6 +4,7 @@
 
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{PasswordHasher, TokenService, load_or_create_secret};
+use crate::chat::SendQueue;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::security::Security;
@@ -96,11 +97,13 @@ impl Application {
         let bound = listener.local_addr()?;
         let security = Security::new(&config, bound)?;
         let hub = Hub::new(config.limits.ws_queue);
+        let sends = SendQueue::start(pool.clone(), hub.clone());
         let state = AppState {
             db: pool,
             tokens,
             passwords,
             hub,
+            sends,
             throttles: Throttles::new(&config.limits),
             limits: Arc::new(config.limits.clone()),
             security: Arc::new(security),

@@ -1,6 +1,7 @@
 //! The state shared by every handler and socket.
 
 use crate::auth::{PasswordHasher, TokenService};
+use crate::chat::SendQueue;
 use crate::config::Limits;
 use crate::limits::{FailureWindows, TokenBuckets};
 use crate::security::Security;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// The connected sockets.
     pub hub: Hub,
+    /// The message writer (group commit).
+    pub sends: SendQueue,
     /// Session, socket and rate limits.
     pub limits: Arc<Limits>,
     /// Allowed origins, CSP.

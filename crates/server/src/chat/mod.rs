@@ -5,16 +5,20 @@
 //! front, so concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY`
 //! when a read transaction tries to upgrade.
 
+mod send_queue;
+
+pub use send_queue::SendQueue;
+
 use crate::auth::AuthUser;
 use crate::db;
 use crate::domain::{MessageBody, Subject};
-use crate::error::{AppError, is_unique_violation};
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::util::now_ms;
 use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message, ReadCursor,
-    Role, Seq, ServerFrame, Timestamp, UserId,
+    ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, ServerFrame,
+    Timestamp, UserId,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -30,14 +34,17 @@ pub struct Sent {
 /// Stores a message and, if it is new, pushes it to every socket of both participants except
 /// `origin` (the socket that sent it, which gets an `ack` instead).
 ///
-/// The transaction:
+/// The send rate is checked first (a flood costs a map lookup per message), then the send goes
+/// to the [`SendQueue`], which commits concurrent sends together. For each message, inside the
+/// batch's transaction:
 /// 1. the sender must take part in the conversation (else 404, whether or not it exists);
 /// 2. if the sender already stored this client id, that message is returned unchanged — checked
 ///    before the open/closed test so that a retry of a message stored just before the doctor
 ///    closed the conversation still gets its ack;
 /// 3. the conversation must be open (else 409);
-/// 4. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, commit;
-/// 5. only then push.
+/// 4. reserve `last_seq + 1`, insert, move the sender's own read cursor to it;
+/// 5. after the commit, push; only then is the sender answered.
+#[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
 pub async fn send_message(
     state: &AppState,
     user: &AuthUser,
@@ -46,11 +53,15 @@ pub async fn send_message(
     body: &MessageBody,
     origin: Option<ConnId>,
 ) -> Result<Sent, AppError> {
-    let (state, user, body) = (state.clone(), user.clone(), body.clone());
-    detached(async move {
-        send_message_now(&state, &user, conversation_id, client_id, &body, origin).await
-    })
-    .await
+    state
+        .throttles
+        .sends
+        .take(&user.id)
+        .map_err(AppError::rate_limited)?;
+    state
+        .sends
+        .send(user.id, conversation_id, client_id, body.clone(), origin)
+        .await
 }
 
 /// Runs a transaction to its end (commit or rollback) even if the caller goes away.
@@ -67,66 +78,6 @@ async fn detached<T: Send + 'static>(
     tokio::spawn(work).await.map_err(|error| {
         AppError::Internal(anyhow::Error::new(error).context("a database task failed"))
     })?
-}
-
-#[tracing::instrument(name = "send_message", skip(state, user, body), fields(user = %user.id))]
-async fn send_message_now(
-    state: &AppState,
-    user: &AuthUser,
-    conversation_id: ConversationId,
-    client_id: ClientMsgId,
-    body: &MessageBody,
-    origin: Option<ConnId>,
-) -> Result<Sent, AppError> {
-    let sender = user.id;
-    // Before any database work: a flood costs the server a map lookup per message.
-    state
-        .throttles
-        .sends
-        .take(&sender)
-        .map_err(AppError::rate_limited)?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let conversation = db::conversations::for_participant(&mut *tx, conversation_id, sender)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if let Some(message) = db::messages::find_by_client_id(&mut *tx, sender, client_id).await? {
-        if message.conversation_id != conversation_id {
-            return Err(AppError::InvalidInput(
-                "this client_id was already used for a message in another conversation".into(),
-            ));
-        }
-        return Ok(Sent {
-            message,
-            created: false,
-        });
-    }
-    if conversation.status == ConversationStatus::Closed {
-        return Err(AppError::ConversationClosed);
-    }
-    let message = match append(&mut tx, conversation_id, sender, client_id, body, now_ms()).await {
-        Ok(message) => message,
-        // Cannot happen while writers are serialised by BEGIN IMMEDIATE; kept as a guard so a
-        // duplicate can never be stored twice.
-        Err(error) if is_unique_violation(&error, "messages.sender_id") => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "concurrent duplicate send; retry"
-            )));
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let _publishing = state.hub.publish_lock().await;
-    tx.commit().await?;
-    state.hub.send_to_users(
-        &conversation.participants(),
-        &ServerFrame::Message {
-            message: message.clone(),
-        },
-        origin,
-    );
-    Ok(Sent {
-        message,
-        created: true,
-    })
 }
 
 /// Appends a message inside the caller's transaction: reserves `last_seq + 1` (which also

@@ -1,5 +1,6 @@
 //! The `messages` table. Bodies are bound parameters, never part of SQL text, and never logged.
 
+use super::conversations::{ConversationRef, parse_status};
 use colloque_protocol::{
     ClientMsgId, ConversationId, HistoryQuery, Message, MessageId, Seq, Timestamp, UserId,
 };
@@ -49,6 +50,82 @@ pub async fn find_by_client_id(
     .fetch_optional(db)
     .await?
     .map(MessageRow::into_message)
+    .transpose()
+}
+
+/// What a send needs to know, read in one query: the conversation (if the sender takes part in
+/// it) and the message this sender already stored under this client id, in any conversation.
+pub struct SendContext {
+    /// The conversation.
+    pub conversation: ConversationRef,
+    /// The earlier message with the same (sender, client id): the send is a replay.
+    pub replay: Option<Message>,
+}
+
+#[derive(FromRow)]
+struct SendContextRow {
+    patient_id: i64,
+    doctor_id: i64,
+    status: String,
+    last_seq: i64,
+    m_id: Option<i64>,
+    m_conversation_id: Option<i64>,
+    m_seq: Option<i64>,
+    m_client_id: Option<String>,
+    m_body: Option<String>,
+    m_sent_at: Option<i64>,
+}
+
+impl SendContextRow {
+    /// The joined message, when there is one (its columns are all set or all NULL).
+    fn replay(&mut self, sender: UserId) -> Option<MessageRow> {
+        Some(MessageRow {
+            id: self.m_id?,
+            conversation_id: self.m_conversation_id?,
+            seq: self.m_seq?,
+            sender_id: sender.0,
+            client_id: self.m_client_id.take()?,
+            body: self.m_body.take()?,
+            sent_at: self.m_sent_at?,
+        })
+    }
+}
+
+/// The [`SendContext`] of a send, or `None` when `sender` does not take part in the
+/// conversation (or it does not exist).
+#[tracing::instrument(level = "debug", skip(db))]
+pub async fn send_context(
+    db: impl SqliteExecutor<'_>,
+    conversation: ConversationId,
+    sender: UserId,
+    client_id: ClientMsgId,
+) -> Result<Option<SendContext>, sqlx::Error> {
+    let row = sqlx::query_as::<_, SendContextRow>(
+        "SELECT c.patient_id, c.doctor_id, c.status, c.last_seq,
+                m.id AS m_id, m.conversation_id AS m_conversation_id, m.seq AS m_seq,
+                m.client_id AS m_client_id, m.body AS m_body, m.sent_at AS m_sent_at
+         FROM conversations c
+         LEFT JOIN messages m ON m.sender_id = ?2 AND m.client_id = ?3
+         WHERE c.id = ?1 AND (c.patient_id = ?2 OR c.doctor_id = ?2)",
+    )
+    .bind(conversation.0)
+    .bind(sender.0)
+    .bind(client_id.0.to_string())
+    .fetch_optional(db)
+    .await?;
+    row.map(|mut row| {
+        let replay = row.replay(sender);
+        Ok(SendContext {
+            conversation: ConversationRef {
+                id: conversation,
+                patient_id: UserId(row.patient_id),
+                doctor_id: UserId(row.doctor_id),
+                status: parse_status(&row.status)?,
+                last_seq: Seq(row.last_seq),
+            },
+            replay: replay.map(MessageRow::into_message).transpose()?,
+        })
+    })
     .transpose()
 }
 

@@ -27,6 +27,10 @@ use std::time::Duration;
 ///   durable before we say it happened.
 /// - `foreign_keys=ON`: SQLite leaves them off by default.
 /// - `busy_timeout=5s`: a writer waits for the lock instead of failing at once.
+///
+/// The pool does not ping a connection before lending it (`test_before_acquire`): a SQLite
+/// connection is a local file handle, and the ping was one more round trip to the connection's
+/// worker thread (two thread wake-ups) on every acquire.
 pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
     let options = SqliteConnectOptions::new()
         .filename(path)
@@ -37,6 +41,7 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

@@ -395,3 +395,85 @@ async fn concurrent_sends_get_gap_free_seqs_and_are_pushed_in_seq_order() {
         "pushed in commit order"
     );
 }
+
+/// Concurrent sends are committed together by the message writer (group commit). Batched or
+/// not, each send keeps its own rules: replays of one client id store one message, a refusal
+/// stores nothing and does not fail its neighbours, seqs stay gap-free, and each sender's read
+/// cursor ends on their own last message.
+#[tokio::test]
+async fn sends_committed_together_keep_their_own_rules() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let martin = app.login(MARTIN).await;
+    let hugo = app.login(HUGO).await;
+    let conversation = app.only_conversation(&emma).await;
+    let start = app.last_seq(&emma, conversation.id).await;
+    let replayed = new_client_id();
+
+    let fresh = (0..20).map(|n| {
+        let (app, sender) = (&app, if n % 2 == 0 { &emma } else { &martin });
+        async move {
+            let response = app
+                .send_message(
+                    sender,
+                    conversation.id,
+                    new_client_id(),
+                    &format!("lot {n}"),
+                )
+                .await;
+            assert_eq!(response.status(), 201, "send {n}");
+            response.json::<Message>().await.unwrap()
+        }
+    });
+    let replays = (0..5).map(|_| {
+        let app = &app;
+        let emma = &emma;
+        async move {
+            let response = app
+                .send_message(emma, conversation.id, replayed, "une seule fois")
+                .await;
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json::<Message>().await.unwrap()
+        }
+    });
+    let intruder = app.send_message(&hugo, conversation.id, new_client_id(), "intrus");
+    let (fresh, replays, intruder) = tokio::join!(
+        futures_util::future::join_all(fresh),
+        futures_util::future::join_all(replays),
+        intruder
+    );
+
+    assert_eq!(intruder.status(), 404);
+    let replay_ids: Vec<_> = replays.iter().map(|m| m.id).collect();
+    assert!(
+        replay_ids.iter().all(|id| *id == replay_ids[0]),
+        "one message for one client id: {replay_ids:?}"
+    );
+    let mut seqs: Vec<i64> = fresh.iter().map(|m| m.seq.0).collect();
+    seqs.push(replays[0].seq.0);
+    seqs.sort_unstable();
+    assert_eq!(seqs, (start + 1..=start + 21).collect::<Vec<_>>());
+    let page = app.history(&emma, conversation.id, "?limit=100").await;
+    assert_eq!(page.messages.len() as i64, start + 21);
+    assert!(page.messages.iter().all(|m| m.sender_id != hugo.id));
+
+    let last_by = |sender: i64| {
+        page.messages
+            .iter()
+            .filter(|m| m.sender_id.0 == sender)
+            .map(|m| m.seq)
+            .max()
+            .unwrap()
+    };
+    let for_emma = app.only_conversation(&emma).await;
+    assert_eq!(for_emma.last_seq.0, start + 21);
+    assert_eq!(for_emma.my_read_seq, last_by(emma.id.0));
+    let for_martin = app
+        .conversations(&martin)
+        .await
+        .into_iter()
+        .find(|c| c.id == conversation.id)
+        .unwrap();
+    assert_eq!(for_martin.my_read_seq, last_by(martin.id.0));
+    assert!(for_emma.last_activity_at >= conversation.last_activity_at);
+}
