@@ -4,7 +4,7 @@ use colloque_protocol::{
     ConversationId, ConversationStatus, ConversationSummary, MessagePreview, Role, Seq, Timestamp,
     UserId, UserProfile,
 };
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
 
 /// How many characters of the latest message the inbox preview shows.
 pub const EXCERPT_CHARS: i64 = 140;
@@ -126,37 +126,6 @@ pub async fn next_seq(
     .fetch_one(conn)
     .await?;
     Ok(Seq(seq))
-}
-
-/// Moves the heads of several conversations at once, for a batch of sends that reserved their
-/// seqs from [`ConversationRef::last_seq`] inside the same `BEGIN IMMEDIATE` transaction: each
-/// `(conversation, last seq, last activity)` becomes the conversation's new head. One statement
-/// for the whole batch.
-#[tracing::instrument(level = "debug", skip_all, fields(conversations = heads.len()))]
-pub async fn set_heads(
-    conn: &mut SqliteConnection,
-    heads: &[(ConversationId, Seq, Timestamp)],
-) -> Result<(), sqlx::Error> {
-    if heads.is_empty() {
-        return Ok(());
-    }
-    let mut query = QueryBuilder::<Sqlite>::new("WITH heads (id, seq, at) AS (");
-    query.push_values(heads, |mut row, (id, seq, at)| {
-        row.push_bind(id.0).push_bind(seq.0).push_bind(at.0);
-    });
-    query.push(
-        ") UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at
-         FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq",
-    );
-    let updated = query.build().persistent(false).execute(conn).await?;
-    if updated.rows_affected() != heads.len() as u64 {
-        return Err(sqlx::Error::Protocol(format!(
-            "moved {} of {} conversation heads",
-            updated.rows_affected(),
-            heads.len()
-        )));
-    }
-    Ok(())
 }
 
 /// Closes a conversation. Returns false if it was already closed.

@@ -1,7 +1,7 @@
 //! The `read_cursors` table: how far each participant has read each conversation.
 
 use colloque_protocol::{ConversationId, Seq, UserId};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqliteExecutor};
+use sqlx::SqliteExecutor;
 
 /// Moves the cursor to `seq` if that is forward; never moves it back. Returns the cursor after
 /// the call.
@@ -23,28 +23,6 @@ pub async fn advance(
     .fetch_one(db)
     .await?;
     Ok(Seq(seq))
-}
-
-/// [`advance`] for several (user, conversation, seq) at once, in one statement.
-#[tracing::instrument(level = "debug", skip_all, fields(cursors = cursors.len()))]
-pub async fn advance_many(
-    conn: &mut SqliteConnection,
-    cursors: &[(UserId, ConversationId, Seq)],
-) -> Result<(), sqlx::Error> {
-    if cursors.is_empty() {
-        return Ok(());
-    }
-    let mut query =
-        QueryBuilder::<Sqlite>::new("INSERT INTO read_cursors (user_id, conversation_id, seq) ");
-    query.push_values(cursors, |mut row, (user, conversation, seq)| {
-        row.push_bind(user.0)
-            .push_bind(conversation.0)
-            .push_bind(seq.0);
-    });
-    query
-        .push(" ON CONFLICT (user_id, conversation_id) DO UPDATE SET seq = max(seq, excluded.seq)");
-    query.build().persistent(false).execute(conn).await?;
-    Ok(())
 }
 
 /// The cursor, `Seq(0)` when the user has read nothing.
