@@ -133,9 +133,20 @@ impl Server {
     }
 
     /// Stops the server.
+    /// Stops the server and echoes what it logged (it runs with `RUST_LOG=warn`, so only
+    /// warnings and errors: a reader sees whether the run was clean).
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+        let log = std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().filter(|line| !line.trim().is_empty()).collect();
+        eprintln!(
+            "    the server logged {} warning or error lines",
+            lines.len()
+        );
+        for line in lines.iter().take(20) {
+            eprintln!("    | {line}");
+        }
     }
 }
 

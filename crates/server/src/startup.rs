@@ -3,7 +3,7 @@
 //! spawning [`Application::run_until_stopped`].
 
 use crate::audit::{self, Action, Entry, Source};
-use crate::auth::{PasswordHasher, TokenService, load_or_create_secret};
+use crate::auth::{PasswordHasher, SessionTouches, TokenService, load_or_create_secret};
 use crate::chat::SendQueue;
 use crate::config::Config;
 use crate::error::AppError;
@@ -104,6 +104,7 @@ impl Application {
             passwords,
             hub,
             sends,
+            touches: SessionTouches::default(),
             throttles: Throttles::new(&config.limits),
             limits: Arc::new(config.limits.clone()),
             security: Arc::new(security),
@@ -159,6 +160,7 @@ impl Application {
                 self.audit_retention_days,
             )),
             tokio::spawn(sweep_revoked_sessions(state.clone())),
+            tokio::spawn(crate::auth::write_touches_periodically(state.clone())),
         ];
         let hub = state.hub.clone();
         let shutdown = self.shutdown;
@@ -178,6 +180,9 @@ impl Application {
         .await;
         for task in background {
             task.abort();
+        }
+        if let Err(error) = state.touches.flush(&state.db).await {
+            tracing::warn!(%error, "failed to record the last session activity");
         }
         // Sockets were told to close; give their tasks a moment to let go of connections.
         if tokio::time::timeout(Duration::from_secs(5), state.db.close())

@@ -1,6 +1,6 @@
 //! The state shared by every handler and socket.
 
-use crate::auth::{PasswordHasher, TokenService};
+use crate::auth::{PasswordHasher, SessionTouches, TokenService};
 use crate::chat::SendQueue;
 use crate::config::Limits;
 use crate::limits::{FailureWindows, TokenBuckets};
@@ -24,6 +24,8 @@ pub struct AppState {
     pub hub: Hub,
     /// The message writer (group commit).
     pub sends: SendQueue,
+    /// Session activity waiting to be written.
+    pub touches: SessionTouches,
     /// Session, socket and rate limits.
     pub limits: Arc<Limits>,
     /// Allowed origins, CSP.

@@ -5,11 +5,13 @@ mod extractor;
 mod jwt;
 mod password;
 mod secret;
+mod touches;
 
 pub use extractor::AuthUser;
 pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MIN_SECRET_BYTES, TokenService};
 pub use password::PasswordHasher;
 pub use secret::load_or_create_secret;
+pub use touches::{SessionTouches, write_periodically as write_touches_periodically};
 
 use crate::db;
 use crate::db::sessions::ActiveUser;
@@ -57,7 +59,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, App
 }
 
 /// The live session's user, or `None`; records the activity (at most every few seconds, so a
-/// busy client does not turn every read into a write).
+/// busy client does not turn every read into a write, and written in batches: see
+/// [`SessionTouches`]).
 pub async fn check_session(
     state: &AppState,
     session: &SessionId,
@@ -69,7 +72,7 @@ pub async fn check_session(
     if let Some(active) = &active
         && now.0 - active.last_seen_at.0 >= touch_every(state)
     {
-        db::sessions::touch(&state.db, session, now).await?;
+        state.touches.record(session, now);
     }
     Ok(active)
 }

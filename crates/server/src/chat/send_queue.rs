@@ -30,6 +30,7 @@ use colloque_protocol::{
 };
 use sqlx::SqlitePool;
 use std::collections::HashMap;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most sends one transaction holds: it bounds how long a batch holds the write lock (a few
@@ -37,6 +38,9 @@ use tokio::sync::{mpsc, oneshot};
 /// 32,766). Measured with `cargo xtask bench`, 500 senders in a closed loop: 7,339 acked msg/s
 /// with a cap of 128, 8,650 with 512.
 const MAX_BATCH: usize = 512;
+
+/// A batch slower than this is logged with where the time went (lock, write, commit).
+const SLOW_BATCH: Duration = Duration::from_millis(500);
 
 /// Sends waiting for the writer; past this, senders wait for room (back-pressure).
 const QUEUE: usize = 4096;
@@ -137,10 +141,12 @@ async fn commit(
     hub: &Hub,
     requests: Vec<Request>,
 ) -> Result<(), (Vec<Request>, sqlx::Error)> {
+    let started = std::time::Instant::now();
     let mut tx = match db.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(error) => return Err((requests, error)),
     };
+    let locked = started.elapsed();
     let keys: Vec<SendKey> = requests
         .iter()
         .map(|request| SendKey {
@@ -165,9 +171,20 @@ async fn commit(
         Ok(ids) => ids,
         Err(error) => return Err((requests, error)),
     };
+    let written = started.elapsed();
     let publishing = hub.publish_lock().await;
     if let Err(error) = tx.commit().await {
         return Err((requests, error));
+    }
+    let took = started.elapsed();
+    if took >= SLOW_BATCH {
+        tracing::warn!(
+            sends = requests.len(),
+            lock_ms = locked.as_millis(),
+            write_ms = (written - locked).as_millis(),
+            commit_ms = (took - written).as_millis(),
+            "a batch of sends was slow to store"
+        );
     }
     let stored: Vec<Message> = plan
         .inserts

@@ -89,6 +89,27 @@ pub async fn touch(
     Ok(())
 }
 
+/// [`touch`] for many sessions at once, in one transaction (in statements of at most 1,000).
+#[tracing::instrument(level = "debug", skip_all, fields(sessions = touches.len()))]
+pub async fn touch_many(
+    db: &sqlx::SqlitePool,
+    touches: &[(String, Timestamp)],
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    for chunk in touches.chunks(1000) {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH t (id, at) AS (");
+        query.push_values(chunk, |mut row, (id, at)| {
+            row.push_bind(id.as_str()).push_bind(at.0);
+        });
+        query.push(
+            ") UPDATE sessions SET last_seen_at = t.at FROM t
+             WHERE sessions.id = t.id AND sessions.last_seen_at < t.at",
+        );
+        query.build().persistent(false).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
 /// Which of `ids` are no longer live (revoked, expired, idle, account disabled, or unknown).
 /// One query for every open socket, run by the revocation sweeper.
 #[tracing::instrument(skip_all, fields(sessions = ids.len()))]
