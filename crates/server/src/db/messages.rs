@@ -156,11 +156,7 @@ pub async fn send_contexts(
                 ON c.id = req.conv AND (c.patient_id = req.sender OR c.doctor_id = req.sender)
          LEFT JOIN messages m ON m.sender_id = req.sender AND m.client_id = req.client",
     );
-    let rows: Vec<SendContextRow> = query
-        .build_query_as()
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<SendContextRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     let mut contexts: Vec<Option<SendContext>> = keys.iter().map(|_| None).collect();
     for row in rows {
         let i = usize::try_from(row.i)
@@ -216,11 +212,7 @@ pub async fn append_batch(
     });
     query
         .push(" ON CONFLICT (user_id, conversation_id) DO UPDATE SET seq = max(seq, excluded.seq)");
-    let rows: Vec<(i64, i64, i64)> = query
-        .build_query_as()
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
     let ids: HashMap<(i64, i64), i64> = rows
         .into_iter()
         .map(|(id, conversation, seq)| ((conversation, seq), id))

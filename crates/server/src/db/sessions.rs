@@ -105,7 +105,7 @@ pub async fn touch_many(
             ") UPDATE sessions SET last_seen_at = t.at FROM t
              WHERE sessions.id = t.id AND sessions.last_seen_at < t.at",
         );
-        query.build().persistent(false).execute(&mut *tx).await?;
+        query.build().execute(&mut *tx).await?;
     }
     tx.commit().await
 }
