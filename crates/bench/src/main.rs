@@ -8,9 +8,13 @@
 //! assumed; the load generator reports its own CPU so a reader can tell which side was the
 //! bottleneck.
 //!
-//! Usage: `colloque-bench [--quick] [--server-bin PATH] [--out FILE.json]`.
+//! With `--lighthouse CLI --dist DIR` it also measures the app's first load with Lighthouse.
+//!
+//! Usage: `colloque-bench [--quick] [--server-bin PATH] [--out FILE.json]
+//! [--lighthouse CLI --dist DIR]`.
 
 mod client;
+mod lighthouse;
 mod report;
 mod scenarios;
 mod server;
@@ -28,11 +32,17 @@ async fn main() -> anyhow::Result<()> {
     let mut quick = false;
     let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
     let mut out = PathBuf::from("target/bench/server.json");
+    let mut lighthouse_cli: Option<PathBuf> = None;
+    let mut dist: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
             "--out" => out = args.next().context("--out FILE")?.into(),
+            "--lighthouse" => {
+                lighthouse_cli = Some(args.next().context("--lighthouse CLI")?.into())
+            }
+            "--dist" => dist = Some(args.next().context("--dist DIR")?.into()),
             other => anyhow::bail!(
                 "unknown argument {other:?}; usage: colloque-bench [--quick] [--server-bin PATH] [--out FILE]"
             ),
@@ -119,6 +129,12 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     scenarios::idle_sockets(&idle, sizes.idle_users, &mut report).await?;
     idle.stop().await;
+
+    if let Some(cli) = &lighthouse_cli {
+        let dist = dist.as_deref().context("--lighthouse needs --dist DIR")?;
+        step("first load of the app: Lighthouse, mobile");
+        lighthouse::first_load(&server_bin, dist, cli, work.path(), &mut report).await?;
+    }
 
     report.value(
         "total_secs",

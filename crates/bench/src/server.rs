@@ -45,6 +45,21 @@ impl Server {
         for (index, (accounts, cost)) in imports.iter().enumerate() {
             import(binary, data_dir, index, accounts, *cost).await?;
         }
+        Self::spawn(binary, data_dir, &[]).await
+    }
+
+    /// Starts the server with the demo data, serving the app built in `dist`.
+    pub async fn start_app(binary: &Path, data_dir: &Path, dist: &Path) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(data_dir)?;
+        let args = ["--static-dir".into(), dist.into(), "--demo".into()];
+        Self::spawn(binary, data_dir, &args).await
+    }
+
+    async fn spawn(
+        binary: &Path,
+        data_dir: &Path,
+        args: &[std::ffi::OsString],
+    ) -> anyhow::Result<Server> {
         let port = free_port();
         let log = std::fs::File::create(data_dir.join("server.log"))?;
         let child = Command::new(binary)
@@ -53,6 +68,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(data_dir)
+            .args(args)
             .env("COLLOQUE_JWT_SECRET", JWT_SECRET)
             // The per-user send limit (100 a minute) is a protection, not what is measured.
             .env("COLLOQUE_SEND_RATE_PER_MINUTE", "1000000000")

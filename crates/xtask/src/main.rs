@@ -9,8 +9,9 @@
 //!   test layer and end with one line `N passed, N failed`.
 //! - `cargo xtask chaos [--messages N] [--kills K]`: the chaos test in release with large numbers
 //!   (10,000 messages, 10 SIGKILLs by default) and the resync benchmark.
-//! - `cargo xtask bench [--quick]`: the server's load benchmark (crates/bench) in release on
-//!   loopback; prints a table and writes `target/bench/server.json`.
+//! - `cargo xtask bench [--quick | --no-app]`: the server's load benchmark (crates/bench) in
+//!   release on loopback, then the app's first load with Lighthouse; prints a table and writes
+//!   `target/bench/server.json`.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -34,8 +35,9 @@ commands:
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
           the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
-  bench   the server's load benchmark in release on loopback (under 10 minutes; --quick: 1 minute):
-          prints a table, writes target/bench/server.json
+  bench   the server's load benchmark in release on loopback, then the app's first load with
+          Lighthouse (about 4 minutes once the tools are installed; --no-app: the server only;
+          --quick: a 30 s server run): prints a table, writes target/bench/server.json
 ";
 
 fn main() -> ExitCode {
@@ -458,9 +460,32 @@ fn cmd_chaos(root: &Path, args: &[String]) -> Result {
 
 /// `cargo xtask bench`: release builds of the server and of the load generator, then the
 /// generator drives the server over loopback (crates/bench/src/main.rs says what it measures).
+/// Unless `--quick` or `--no-app`, it also builds the app and measures its first load with
+/// Lighthouse (installing the tools it needs first, like `run` and `test`).
 fn cmd_bench(root: &Path, args: &[String]) -> Result {
-    if let Some(other) = args.iter().find(|a| a.as_str() != "--quick") {
-        return Err(format!("bench: unknown option {other}\n{USAGE}"));
+    let mut quick = false;
+    let mut app = true;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" => (quick, app) = (true, false),
+            "--no-app" => app = false,
+            other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
+        }
+    }
+    let mut bench_args: Vec<String> = Vec::new();
+    if quick {
+        bench_args.push("--quick".into());
+    }
+    if app {
+        let env = tools::ensure_all(root, true)?;
+        build_dist(root, &env)?;
+        let cli = tools::ensure_lighthouse(root, &env)?;
+        bench_args.extend([
+            "--lighthouse".into(),
+            cli.to_string_lossy().into_owned(),
+            "--dist".into(),
+            root.join("dist").to_string_lossy().into_owned(),
+        ]);
     }
     step("Release build of colloque-server and colloque-bench");
     run(Command::new("cargo").current_dir(root).args([
@@ -474,7 +499,7 @@ fn cmd_bench(root: &Path, args: &[String]) -> Result {
     step("Benchmark");
     run(Command::new(root.join("target/release/colloque-bench"))
         .current_dir(root)
-        .args(args))
+        .args(&bench_args))
 }
 
 fn cmd_lint(root: &Path) -> Result {

@@ -14,6 +14,8 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// Minifies wasm-bindgen's JS glue after trunk (trunk 0.21's own JS minifier fails on it).
 const TERSER_VERSION: &str = "5.51.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The benchmark's first-load measurement; newer majors need Node 22, the machine has Node 20.
+const LIGHTHOUSE_VERSION: &str = "12.2.3";
 
 /// Where the tools are, for the commands that need them.
 pub struct ToolEnv {
@@ -193,6 +195,34 @@ fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
         &format!("binaryen@{BINARYEN_VERSION}"),
         &format!("terser@{TERSER_VERSION}"),
     ]))
+}
+
+/// Lighthouse from npm into `.tools/lighthouse/` (its own prefix: it is only for the
+/// benchmark). Returns its command-line entry point.
+pub fn ensure_lighthouse(root: &Path, env: &ToolEnv) -> Result<PathBuf> {
+    let prefix = root.join(".tools/lighthouse");
+    let cli = prefix.join("node_modules/.bin/lighthouse");
+    let installed = cli.exists()
+        && env
+            .command(&cli.to_string_lossy())
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == LIGHTHOUSE_VERSION);
+    if installed {
+        return Ok(cli);
+    }
+    step(&format!(
+        "Installing Lighthouse {LIGHTHOUSE_VERSION} from npm into .tools/lighthouse/"
+    ));
+    run(env.command("npm").args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        &prefix.to_string_lossy(),
+        &format!("lighthouse@{LIGHTHOUSE_VERSION}"),
+    ]))?;
+    Ok(cli)
 }
 
 /// Chromium and a matching ChromeDriver from Debian's packages.
