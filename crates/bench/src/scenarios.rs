@@ -466,21 +466,7 @@ pub async fn login_burst(server: &Server, count: usize, report: &mut Report) -> 
         tokio::spawn(async move {
             let mut peak = 0;
             while sampling.load(Ordering::Relaxed) {
-                let status =
-                    std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                if let Some(kib) = status
-                    .lines()
-                    .find_map(|line| line.strip_prefix("VmRSS:"))
-                    .and_then(|rest| {
-                        rest.trim()
-                            .trim_end_matches("kB")
-                            .trim()
-                            .parse::<u64>()
-                            .ok()
-                    })
-                {
-                    peak = peak.max(kib * 1024);
-                }
+                peak = peak.max(server::rss_of(&format!("/proc/{pid}/status")));
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             peak

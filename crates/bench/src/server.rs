@@ -204,7 +204,7 @@ async fn import(
 }
 
 /// `VmRSS` of a `/proc/<pid>/status` file, in bytes.
-fn rss_of(path: &str) -> u64 {
+pub fn rss_of(path: &str) -> u64 {
     let status = std::fs::read_to_string(path).unwrap_or_default();
     status
         .lines()
