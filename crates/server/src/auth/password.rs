@@ -74,16 +74,20 @@ impl PasswordHasher {
         })
     }
 
-    /// Runs `work` on a hashing thread; at most one job per thread is in flight (the
-    /// semaphore), so handing it over never blocks.
+    /// Runs `work` on a hashing thread. The permit travels with the job and is released when
+    /// the hash is done, not when the caller goes away: at most one job per thread is ever
+    /// queued or running, so handing it over never blocks or fails.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self.permits.acquire().await?;
+        let permit = self.permits.clone().acquire_owned().await?;
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = reply.send(work());
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a password hashing job panicked")));
+            drop(permit);
+            let _ = reply.send(outcome);
         });
         self.jobs
             .try_send(job)
@@ -150,6 +154,25 @@ mod tests {
         let bad = SecretString::from("colloque-demO");
         assert!(hasher.verify(&good, Some(hash.clone())).await.unwrap());
         assert!(!hasher.verify(&bad, Some(hash)).await.unwrap());
+    }
+
+    /// Callers that go away (clients hanging up mid-login) must not free a hashing slot while
+    /// their hash still runs: the next login would find the queue full and fail.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abandoned_logins_do_not_make_the_next_one_fail() {
+        let hasher = PasswordHasher::new(Argon2Cost::OWASP).unwrap();
+        let hash = hasher.hash(&password("colloque-demo")).await.unwrap();
+        for _ in 0..12 {
+            let (hasher, hash) = (hasher.clone(), hash.clone());
+            let abandoned = tokio::spawn(async move {
+                let any = SecretString::from("colloque-demo");
+                hasher.verify(&any, Some(hash)).await
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            abandoned.abort();
+        }
+        let good = SecretString::from("colloque-demo");
+        assert!(hasher.verify(&good, Some(hash)).await.unwrap());
     }
 
     #[tokio::test]

@@ -31,7 +31,9 @@ impl SessionTouches {
         entry.0 = entry.0.max(at.0);
     }
 
-    /// Writes what was recorded since the last call, in one transaction.
+    /// Writes what was recorded since the last call, in one transaction. The write runs in a
+    /// task of its own, so a caller that is cancelled (the periodic task at shutdown) never
+    /// drops a transaction half-way; on failure the activity is kept for the next call.
     pub async fn flush(&self, db: &SqlitePool) -> Result<(), sqlx::Error> {
         let batch: Vec<(String, Timestamp)> = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -40,7 +42,18 @@ impl SessionTouches {
         if batch.is_empty() {
             return Ok(());
         }
-        db::sessions::touch_many(db, &batch).await
+        let (db, touches) = (db.clone(), self.clone());
+        let written = tokio::spawn(async move {
+            let result = db::sessions::touch_many(&db, &batch).await;
+            if result.is_err() {
+                for (session, at) in batch {
+                    touches.record(&SessionId(session), at);
+                }
+            }
+            result
+        })
+        .await;
+        written.unwrap_or_else(|error| Err(sqlx::Error::Protocol(error.to_string())))
     }
 }
 

@@ -107,7 +107,7 @@ async fn run(db: SqlitePool, hub: Hub, mut rx: mpsc::Receiver<Request>) {
         let Err((requests, error)) = commit(&db, &hub, requests).await else {
             continue;
         };
-        if requests.len() == 1 {
+        if requests.len() == 1 || !could_be_one_send(&error) {
             fail(requests, &error);
             continue;
         }
@@ -117,6 +117,27 @@ async fn run(db: SqlitePool, hub: Hub, mut rx: mpsc::Receiver<Request>) {
                 fail(request, &error);
             }
         }
+    }
+}
+
+/// Whether one send of the batch could have caused `error` (a constraint, a value that does
+/// not decode), so that retrying each send alone isolates it. A busy or locked database, a pool
+/// timeout or an I/O error would fail every retry the same way, one timeout after another:
+/// the whole batch fails at once instead, and the clients' outboxes retry.
+fn could_be_one_send(error: &sqlx::Error) -> bool {
+    use sqlx::error::ErrorKind;
+    match error {
+        sqlx::Error::Database(error) => matches!(
+            error.kind(),
+            ErrorKind::UniqueViolation
+                | ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation
+        ),
+        sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } | sqlx::Error::Protocol(_) => {
+            true
+        }
+        _ => false,
     }
 }
 
