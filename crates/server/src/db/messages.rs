@@ -36,24 +36,6 @@ impl MessageRow {
 
 const COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, sent_at";
 
-/// The message a sender already stored under this client id, if any (idempotent replays).
-#[tracing::instrument(skip(db))]
-pub async fn find_by_client_id(
-    db: impl SqliteExecutor<'_>,
-    sender: UserId,
-    client_id: ClientMsgId,
-) -> Result<Option<Message>, sqlx::Error> {
-    sqlx::query_as::<_, MessageRow>(&format!(
-        "SELECT {COLUMNS} FROM messages WHERE sender_id = ?1 AND client_id = ?2"
-    ))
-    .bind(sender.0)
-    .bind(client_id.0.to_string())
-    .fetch_optional(db)
-    .await?
-    .map(MessageRow::into_message)
-    .transpose()
-}
-
 /// What a send needs to know: the conversation (if the sender takes part in it) and the
 /// message this sender already stored under this client id, in any conversation.
 pub struct SendContext {
