@@ -5,7 +5,6 @@
 //! 09:30 UTC (the app shows local time).
 
 use crate::auth::PasswordHasher;
-use crate::chat;
 use crate::db;
 use crate::db::appointments::NewAppointment;
 use crate::db::users::NewUser;
@@ -234,24 +233,38 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
     Ok(())
 }
 
+/// Appends a thread to a new conversation through the same batch write as live sends
+/// ([`db::messages::append_batch`]): seqs from 1, the conversation's head on the last message,
+/// and each sender's read cursor on their own last message.
 async fn append_all(
     conn: &mut SqliteConnection,
     conversation: colloque_protocol::ConversationId,
     thread: &[(UserId, i64, &str)],
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    for (sender, offset, text) in thread {
-        let body = MessageBody::parse(text)?;
-        let client_id = ClientMsgId(uuid::Uuid::new_v4());
-        chat::append(
-            conn,
-            conversation,
-            *sender,
-            client_id,
-            &body,
-            Timestamp(now.0 + offset),
-        )
-        .await?;
+    let bodies = thread
+        .iter()
+        .map(|(_, _, text)| MessageBody::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut messages = Vec::with_capacity(thread.len());
+    let mut cursors: Vec<(UserId, colloque_protocol::ConversationId, Seq)> = Vec::new();
+    for (index, ((sender, offset, _), body)) in thread.iter().zip(&bodies).enumerate() {
+        let seq = Seq(index as i64 + 1);
+        messages.push(db::messages::NewMessage {
+            conversation_id: conversation,
+            seq,
+            sender_id: *sender,
+            client_id: ClientMsgId(uuid::Uuid::new_v4()),
+            body: body.as_str(),
+            sent_at: Timestamp(now.0 + offset),
+        });
+        cursors.retain(|(user, _, _)| user != sender);
+        cursors.push((*sender, conversation, seq));
     }
+    let Some(last) = messages.last() else {
+        return Ok(());
+    };
+    let heads = [(conversation, last.seq, last.sent_at)];
+    db::messages::append_batch(conn, &messages, &heads, &cursors).await?;
     Ok(())
 }

@@ -18,9 +18,9 @@ use crate::util::now_ms;
 use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, ServerFrame,
-    Timestamp, UserId,
+    UserId,
 };
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 
 /// The outcome of a send.
 #[derive(Debug)]
@@ -78,31 +78,6 @@ async fn detached<T: Send + 'static>(
     tokio::spawn(work).await.map_err(|error| {
         AppError::Internal(anyhow::Error::new(error).context("a database task failed"))
     })?
-}
-
-/// Appends a message inside the caller's transaction: reserves `last_seq + 1` (which also
-/// bumps `last_activity_at`), inserts the message, and moves the sender's own read cursor to it
-/// (one has read what one wrote).
-pub async fn append(
-    conn: &mut SqliteConnection,
-    conversation_id: ConversationId,
-    sender: UserId,
-    client_id: ClientMsgId,
-    body: &MessageBody,
-    now: Timestamp,
-) -> Result<Message, sqlx::Error> {
-    let seq = db::conversations::next_seq(conn, conversation_id, now).await?;
-    let new = db::messages::NewMessage {
-        conversation_id,
-        seq,
-        sender_id: sender,
-        client_id,
-        body: body.as_str(),
-        sent_at: now,
-    };
-    let message = db::messages::insert(&mut *conn, &new).await?;
-    db::read_cursors::advance(&mut *conn, sender, conversation_id, seq).await?;
-    Ok(message)
 }
 
 /// Moves the caller's read cursor forward (clamped to the latest message) and, if it moved,

@@ -4,7 +4,7 @@ use colloque_protocol::{
     ConversationId, ConversationStatus, ConversationSummary, MessagePreview, Role, Seq, Timestamp,
     UserId, UserProfile,
 };
-use sqlx::{FromRow, SqliteConnection, SqliteExecutor};
+use sqlx::{FromRow, SqliteExecutor};
 
 /// How many characters of the latest message the inbox preview shows.
 pub const EXCERPT_CHARS: i64 = 140;
@@ -106,26 +106,6 @@ pub async fn insert(
     .fetch_one(db)
     .await?;
     Ok(ConversationId(id))
-}
-
-/// Reserves the next sequence number. Must run inside the transaction that inserts the
-/// message: the row lock makes concurrent senders take turns, and a rollback gives the number
-/// back, so sequence numbers have no gaps.
-#[tracing::instrument(skip(conn))]
-pub async fn next_seq(
-    conn: &mut SqliteConnection,
-    id: ConversationId,
-    now: Timestamp,
-) -> Result<Seq, sqlx::Error> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ?2
-         WHERE id = ?1 RETURNING last_seq",
-    )
-    .bind(id.0)
-    .bind(now.0)
-    .fetch_one(conn)
-    .await?;
-    Ok(Seq(seq))
 }
 
 /// Closes a conversation. Returns false if it was already closed.

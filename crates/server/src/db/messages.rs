@@ -225,27 +225,6 @@ pub struct NewMessage<'a> {
     pub sent_at: Timestamp,
 }
 
-/// Stores a message.
-#[tracing::instrument(skip_all, fields(conversation = %message.conversation_id, seq = %message.seq))]
-pub async fn insert(
-    db: impl SqliteExecutor<'_>,
-    message: &NewMessage<'_>,
-) -> Result<Message, sqlx::Error> {
-    sqlx::query_as::<_, MessageRow>(&format!(
-        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
-    ))
-    .bind(message.conversation_id.0)
-    .bind(message.seq.0)
-    .bind(message.sender_id.0)
-    .bind(message.client_id.0.to_string())
-    .bind(message.body)
-    .bind(message.sent_at.0)
-    .fetch_one(db)
-    .await?
-    .into_message()
-}
-
 /// Which page of history to read; built from a validated [`HistoryQuery`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
