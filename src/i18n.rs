@@ -120,6 +120,7 @@ table! {
     BackToList => "Retour aux conversations", "Back to conversations";
     ConversationClosed => "Cette conversation est close : vous pouvez la relire mais plus y écrire.", "This conversation is closed: you can read it but no longer write in it.";
     LoadOlder => "Afficher les messages précédents", "Show earlier messages";
+    JumpToLatest => "Aller aux derniers messages", "Go to the latest messages";
     MessagesLabel => "Messages de la conversation avec {}", "Messages of the conversation with {}";
     ComposerLabel => "Votre message", "Your message";
     ComposerHint => "Entrée pour envoyer, Maj + Entrée pour aller à la ligne.", "Enter to send, Shift + Enter for a new line.";

@@ -576,6 +576,109 @@ async fn older_history_is_prepended_in_order_without_duplicates() {
     );
 }
 
+/// The rendered messages' sequence numbers, top to bottom.
+fn rendered_seqs(app: &Mounted) -> Vec<i64> {
+    app.all("message")
+        .iter()
+        .filter_map(|m| m.get_attribute("data-seq")?.parse().ok())
+        .collect()
+}
+
+/// Where a rendered message is, from the top edge of the list's box.
+fn offset_in_list(app: &Mounted, seq: i64) -> f64 {
+    let list = app.one("[data-testid='message-list']").unwrap();
+    let message = app
+        .one(&format!("[data-testid='message'][data-seq='{seq}']"))
+        .unwrap_or_else(|| panic!("message {seq} is not rendered"));
+    message.get_bounding_client_rect().top() - list.get_bounding_client_rect().top()
+}
+
+/// Scrolls the list to its top, as a reader's finger or wheel does.
+fn scroll_list_to_top(app: &Mounted) {
+    let list = app.one("[data-testid='message-list']").unwrap();
+    list.set_scroll_top(0);
+    list.dispatch_event(&web_sys::Event::new("scroll").unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_long_conversation_renders_a_window_and_scrolls_to_its_first_message_without_jumps() {
+    // 1,000 messages, served as the server does: the latest 100, then 100 before each.
+    let mut routes: Vec<(String, Value)> = vec![
+        (
+            "GET /api/conversations".into(),
+            json!([summary(1_000, 0, "Suivi")]),
+        ),
+        (
+            "GET /api/conversations/10/messages".into(),
+            page(901..=1_000, true),
+        ),
+        empty_after(1_000),
+    ];
+    for first in (1..=801).rev().step_by(100) {
+        routes.push((
+            format!("GET /api/conversations/10/messages?before={}", first + 100),
+            page(first..=first + 99, first > 1),
+        ));
+    }
+    install(&routes);
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| {
+        rendered_seqs(a).last() == Some(&1_000)
+    })
+    .await;
+    // The test page has no style sheet: give the list the scrolling box the app's CSS gives it.
+    app.one("[data-testid='message-list']")
+        .unwrap()
+        .set_attribute("style", "display:block; height:300px; overflow-y:auto")
+        .unwrap();
+    let window = colloque::components::messaging::message_list::WINDOW;
+    assert_eq!(rendered_seqs(&app), (911..=1_000).collect::<Vec<_>>());
+
+    let mut moves = 0;
+    while rendered_seqs(&app).first() != Some(&1) {
+        moves += 1;
+        assert!(moves < 200, "the first message was never reached");
+        let before = rendered_seqs(&app);
+        scroll_list_to_top(&app);
+        // The message at the top of the view now, and where it is.
+        let top = before[0];
+        let at = offset_in_list(&app, top);
+        app.until_long("the window to move up", |a| {
+            rendered_seqs(a)
+                .first()
+                .is_some_and(|first| *first < before[0])
+        })
+        .await;
+        let seqs = rendered_seqs(&app);
+        assert!(seqs.len() <= window, "{} messages in the DOM", seqs.len());
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "in order, each once: {seqs:?}"
+        );
+        let now = offset_in_list(&app, top);
+        assert!(
+            (now - at).abs() < 1.5,
+            "message {top} moved from {at} to {now} px when the window moved up"
+        );
+    }
+    assert!(
+        app.one("[data-testid='load-older']").is_none(),
+        "nothing older than the first message"
+    );
+    for first in (1..=801).rev().step_by(100) {
+        let key = format!("GET /api/conversations/10/messages?before={}", first + 100);
+        assert_eq!(calls(&key), 1, "{key} is fetched once");
+    }
+
+    app.click("[data-testid='jump-to-latest']");
+    app.until("the latest messages again", |a| {
+        rendered_seqs(a).last() == Some(&1_000)
+    })
+    .await;
+    assert_eq!(rendered_seqs(&app), (911..=1_000).collect::<Vec<_>>());
+}
+
 // ---------- never lose, never duplicate ----------
 
 fn empty_after(seq: i64) -> (String, Value) {

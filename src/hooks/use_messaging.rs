@@ -15,6 +15,10 @@
 //! - a message is recognised by its sequence number and, while pending, its client id, so a
 //!   replayed ack, a second tab's push or a catch-up page never shows it twice.
 
+mod thread;
+
+pub use thread::{Messages, Thread};
+
 use super::outbox::{self, Outbox, OutboxEntry};
 use crate::config::use_config;
 use crate::services::messaging_api as rest;
@@ -93,90 +97,6 @@ pub struct PendingMessage {
     /// Sending or failed.
     pub status: MessageStatus,
     order: u64,
-}
-
-/// The loaded part of one conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Thread {
-    /// Confirmed messages by sequence number: ordered, and a message can be there only once.
-    /// Those after a gap are kept but not shown until the gap is filled.
-    pub messages: Messages,
-    /// The latest page.
-    pub latest: LoadState,
-    /// Older history exists before the first loaded message.
-    pub has_more: bool,
-    /// Older history is on its way (or failed).
-    pub older: LoadState,
-}
-
-/// Messages ordered by sequence number, each at most once. A sorted `Vec` rather than a
-/// `BTreeMap`: the B-tree's code cost the wasm bundle kilobytes for a list this short.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Messages(Vec<Message>);
-
-impl Messages {
-    /// The sequence numbers, in order.
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Seq> {
-        self.0.iter().map(|m| &m.seq)
-    }
-
-    /// The messages, in order.
-    pub fn values(&self) -> std::slice::Iter<'_, Message> {
-        self.0.iter()
-    }
-
-    fn position(&self, seq: Seq) -> Result<usize, usize> {
-        self.0.binary_search_by(|m| m.seq.cmp(&seq))
-    }
-
-    /// Whether the message numbered `seq` is there.
-    pub fn contains_key(&self, seq: &Seq) -> bool {
-        self.position(*seq).is_ok()
-    }
-
-    /// Adds a message unless one with its sequence number is there already.
-    pub fn insert_if_absent(&mut self, message: Message) {
-        if let Err(at) = self.position(message.seq) {
-            self.0.insert(at, message);
-        }
-    }
-
-    /// The messages numbered after `seq`, in order.
-    pub fn after(&self, seq: Seq) -> &[Message] {
-        &self.0[self.0.partition_point(|m| m.seq <= seq)..]
-    }
-}
-
-impl Thread {
-    /// The end of the gapless run that starts at the first loaded message: what is shown, and
-    /// where a catch-up starts.
-    pub fn last_seq(&self) -> Option<Seq> {
-        let mut seqs = self.messages.keys();
-        let mut last = *seqs.next()?;
-        for &seq in seqs {
-            if seq.0 != last.0 + 1 {
-                break;
-            }
-            last = seq;
-        }
-        Some(last)
-    }
-
-    /// Messages are known beyond a gap: the gap must be fetched.
-    pub fn has_gap(&self) -> bool {
-        self.messages.keys().next_back().copied() > self.last_seq()
-    }
-
-    /// The messages to show: in order, up to the first gap.
-    pub fn shown(&self) -> impl Iterator<Item = &Message> {
-        let end = self.last_seq().unwrap_or_default();
-        self.messages.values().take_while(move |m| m.seq <= end)
-    }
-
-    /// The lowest loaded sequence number.
-    pub fn first_seq(&self) -> Option<Seq> {
-        self.messages.keys().next().copied()
-    }
 }
 
 /// One line of a conversation as displayed: confirmed messages, then pending ones.
@@ -403,9 +323,7 @@ impl MessagingState {
         }
         let thread = self.thread_mut(id);
         let was_loaded = thread.latest == LoadState::Loaded;
-        for message in page.messages {
-            thread.messages.insert_if_absent(message);
-        }
+        thread.messages.merge(page.messages);
         match direction {
             Direction::Latest => {
                 thread.latest = LoadState::Loaded;

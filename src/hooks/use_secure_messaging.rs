@@ -1,8 +1,9 @@
 //! One conversation, on top of [`use_messaging`]: its messages (confirmed and pending,
 //! merged), sending, older history, and marking as read what the user actually sees.
 
-use super::use_messaging::{LoadState, MessagingHandle, TimelineItem, use_messaging};
+use super::use_messaging::{LoadState, MessagingHandle, Thread, TimelineItem, use_messaging};
 use colloque_protocol::{ClientMsgId, ConversationId, ConversationSummary, Seq, UserId};
+use std::rc::Rc;
 use yew::prelude::*;
 
 /// The view of one conversation, with its intents.
@@ -12,8 +13,9 @@ pub struct SecureMessagingHandle {
     pub id: ConversationId,
     /// Its summary, once the list is known.
     pub conversation: Option<ConversationSummary>,
-    /// Its messages as displayed.
-    pub items: Vec<TimelineItem>,
+    /// Its messages as displayed: built again only when the thread or the pending messages
+    /// change, and compared by pointer (a long conversation holds thousands).
+    pub items: Rc<Vec<TimelineItem>>,
     /// The latest page's state.
     pub latest: LoadState,
     /// The conversation list's state (needed to tell "unknown" from "not loaded yet").
@@ -72,6 +74,15 @@ impl SecureMessagingHandle {
     }
 }
 
+/// A thread compared by identity: a changed thread is a new `Rc` (the reducer copies on write).
+struct SameThread(Rc<Thread>);
+
+impl PartialEq for SameThread {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 fn page_is_seen() -> bool {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return false;
@@ -86,10 +97,20 @@ fn page_is_seen() -> bool {
 pub fn use_secure_messaging(id: ConversationId) -> SecureMessagingHandle {
     let messaging = use_messaging();
     let thread = messaging.threads.get(&id).cloned().unwrap_or_default();
+    let items = {
+        let messaging = messaging.clone();
+        let key = (
+            id,
+            SameThread(Rc::clone(&thread)),
+            messaging.pending_rev,
+            messaging.me,
+        );
+        use_memo(key, move |_| messaging.timeline(id))
+    };
     let handle = SecureMessagingHandle {
         id,
         conversation: messaging.conversations.get(&id).cloned(),
-        items: messaging.timeline(id),
+        items: Rc::clone(&items),
         latest: thread.latest.clone(),
         list: messaging.list.clone(),
         has_more: thread.has_more,

@@ -1,6 +1,7 @@
 //! The messaging UI, shared by doctors and patients.
 
 pub mod medecin_messaging;
+pub mod message_list;
 pub mod messaging_button;
 pub mod secure_messaging;
 

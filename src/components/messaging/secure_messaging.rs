@@ -1,11 +1,12 @@
 //! One conversation: header, messages, composer. The same component for doctors and patients.
 
+use super::message_list::MessageList;
 use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
 use crate::components::layout::route_link;
-use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
+use crate::hooks::use_messaging::LoadState;
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
-use crate::i18n::{I18n, Key, use_i18n};
+use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
 use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ErrorCode, MAX_MESSAGE_CHARS, UserProfile,
@@ -18,10 +19,6 @@ use yew_router::prelude::*;
 
 /// The counter appears once a message reaches this share of the limit.
 const COUNTER_FROM: usize = MAX_MESSAGE_CHARS * 9 / 10;
-/// Scrolling this close to the top loads older history.
-const LOAD_OLDER_WITHIN_PX: i32 = 48;
-/// Within this distance of the bottom, new messages keep the view pinned to the bottom.
-const STICK_TO_BOTTOM_PX: i32 = 96;
 
 /// Props of [`SecureMessaging`].
 #[derive(Properties, PartialEq)]
@@ -53,7 +50,16 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
 
         header h2 { margin: 0; }
         header p { margin: .1rem 0 0; }
+        .message-window { position: relative; display: flex; flex-direction: column; }
+        .jump-to-latest {
+            position: absolute;
+            bottom: .75rem;
+            left: 50%;
+            transform: translateX(-50%);
+            box-shadow: 0 .1rem .4rem rgb(0 0 0 / 20%);
+        }
         .message-list {
+            overflow-anchor: none;
             list-style: none;
             margin: 0;
             padding: .25rem;
@@ -142,7 +148,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     // keep writing — the outbox sends it all when the server is back.
     let show_list = conv.latest == LoadState::Loaded || !conv.items.is_empty();
     let body = if show_list {
-        html! { <>{ for load_error }<MessageList conv={conv.clone()} name={name.clone()} /></> }
+        html! { <>{ for load_error }<MessageList key={conv.id.0} conv={conv.clone()} name={name.clone()} /></> }
     } else if let Some(error) = load_error {
         error
     } else {
@@ -165,164 +171,6 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 <Composer conv={conv.clone()} />
             }
         </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct MessageListProps {
-    conv: SecureMessagingHandle,
-    name: String,
-}
-
-#[derive(Default)]
-struct ScrollMemo {
-    first: Option<String>,
-    last: Option<String>,
-    from_bottom: i32,
-}
-
-#[component]
-fn MessageList(props: &MessageListProps) -> Html {
-    let i18n = use_i18n();
-    let conv = &props.conv;
-    let list_ref = use_node_ref();
-    let memo = use_mut_ref(ScrollMemo::default);
-
-    {
-        // Keeps the reading position: pinned to the bottom for new messages (if the reader was
-        // there, or wrote it), unchanged when older history is prepended above.
-        let list_ref = list_ref.clone();
-        let memo = Rc::clone(&memo);
-        let first = conv.items.first().map(|i| i.dom_id.clone());
-        let last = conv
-            .items
-            .last()
-            .map(|i| (i.dom_id.clone(), i.seq.is_none()));
-        use_effect_with((first, last), move |(first, last)| {
-            if let Some(el) = list_ref.cast::<web_sys::Element>() {
-                let mut memo = memo.borrow_mut();
-                let prepended = memo.first.is_some()
-                    && memo.first != *first
-                    && memo.last.as_ref() == last.as_ref().map(|l| &l.0);
-                let mine_pending = last.as_ref().is_some_and(|l| l.1);
-                if prepended {
-                    el.set_scroll_top(el.scroll_height() - el.client_height() - memo.from_bottom);
-                } else if memo.last.is_none()
-                    || mine_pending
-                    || memo.from_bottom < STICK_TO_BOTTOM_PX
-                {
-                    el.set_scroll_top(el.scroll_height());
-                }
-                memo.first = first.clone();
-                memo.last = last.as_ref().map(|l| l.0.clone());
-                memo.from_bottom = el.scroll_height() - el.client_height() - el.scroll_top();
-            }
-        });
-    }
-
-    let onscroll = {
-        let conv = conv.clone();
-        let memo = Rc::clone(&memo);
-        let list_ref = list_ref.clone();
-        Callback::from(move |_: Event| {
-            if let Some(el) = list_ref.cast::<web_sys::Element>() {
-                memo.borrow_mut().from_bottom =
-                    el.scroll_height() - el.client_height() - el.scroll_top();
-                if el.scroll_top() < LOAD_OLDER_WITHIN_PX
-                    && conv.has_more
-                    && conv.older != LoadState::Loading
-                {
-                    conv.load_older();
-                }
-            }
-        })
-    };
-    let load_older = {
-        let conv = conv.clone();
-        Callback::from(move |_: MouseEvent| conv.load_older())
-    };
-    let other_read = conv.conversation.as_ref().map(|c| c.other_read_seq);
-
-    html! {
-        <ol class="message-list" data-testid="message-list" ref={list_ref} {onscroll} tabindex="0"
-            aria-label={i18n.tf(Key::MessagesLabel, &[&props.name])}>
-            if conv.has_more {
-                <li class="load-older">
-                    <button type="button" class="secondary" data-testid="load-older"
-                        disabled={conv.older == LoadState::Loading} onclick={load_older}>
-                        { if conv.older == LoadState::Loading { i18n.t(Key::Loading) } else { i18n.t(Key::LoadOlder) } }
-                    </button>
-                </li>
-            }
-            if let LoadState::Failed(error) = &conv.older {
-                <li>{ error_view(&i18n, error, None) }</li>
-            }
-            if conv.items.is_empty() {
-                <li class="muted">{ i18n.t(Key::NoMessagesYet) }</li>
-            }
-            { for conv.items.iter().map(|item| message_view(&i18n, conv, item, other_read)) }
-        </ol>
-    }
-}
-
-fn message_view(
-    i18n: &I18n,
-    conv: &SecureMessagingHandle,
-    item: &TimelineItem,
-    other_read: Option<colloque_protocol::Seq>,
-) -> Html {
-    let mine = Some(item.sender_id) == conv.me;
-    let status_text = match item.status {
-        MessageStatus::Sending => i18n.t(Key::StatusSending).to_owned(),
-        MessageStatus::Sent if item.seq.is_some() && item.seq <= other_read => {
-            i18n.t(Key::StatusSeen).to_owned()
-        }
-        MessageStatus::Sent => i18n.t(Key::StatusSent).to_owned(),
-        MessageStatus::Failed(code) => i18n.tf(Key::StatusFailed, &[i18n.error(code)]),
-    };
-    let who = if mine {
-        i18n.t(Key::You).to_owned()
-    } else {
-        String::new()
-    };
-    let failed = matches!(item.status, MessageStatus::Failed(_));
-    let class = classes!(
-        "message",
-        mine.then_some("mine"),
-        failed.then_some("failed")
-    );
-    let actions = failed.then(|| {
-        let retry = {
-            let conv = conv.clone();
-            let id = item.client_id;
-            Callback::from(move |_: MouseEvent| conv.retry(id))
-        };
-        let discard = {
-            let conv = conv.clone();
-            let id = item.client_id;
-            Callback::from(move |_: MouseEvent| conv.discard(id))
-        };
-        html! {
-            <div class="message-actions">
-                <button type="button" class="secondary" data-testid="message-retry" onclick={retry}>{ i18n.t(Key::RetrySend) }</button>
-                <button type="button" class="secondary" data-testid="message-discard" onclick={discard}>{ i18n.t(Key::Discard) }</button>
-            </div>
-        }
-    });
-    html! {
-        <li key={item.dom_id.clone()} {class} data-testid="message" data-message-id={item.dom_id.clone()}
-            data-status={item.status.as_str()}>
-            <p class="message-body" data-testid="message-body">{ item.body.clone() }</p>
-            <p class="message-meta">
-                if mine { { who }{ " · " } }
-                <time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time>
-                if mine {
-                    { " · " }
-                    <span class={classes!(failed.then_some("failed-reason"))}>{ status_text }</span>
-                }
-            </p>
-            { for actions }
-        </li>
     }
 }
 
