@@ -14,7 +14,6 @@ use crate::pages::patient::{
 };
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
-use crate::style::global_styles;
 use crate::style_bridge::StyleProvider;
 use colloque_protocol::{ConversationId, Role};
 use std::rc::Rc;
@@ -224,9 +223,10 @@ pub struct ProvidersProps {
 /// above it (the session goes to the login page when it ends).
 #[component]
 pub fn Providers(props: &ProvidersProps) -> Html {
+    // After the first render of everything below: the app's first screen is in the page.
+    use_effect_with((), |_| crate::shell::take_over());
     html! {
         <StyleProvider>
-            { global_styles() }
             <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
                 <I18nProvider lang={props.lang}>
                     <SessionProvider initial={props.session.clone()}>

@@ -2,5 +2,12 @@
 //! import it.
 
 fn main() {
-    yew::Renderer::<colloque::app::App>::new().render();
+    // Into index.html's `#app`, not the body: Yew empties the element it mounts into, and the
+    // body also holds the static first screen that the app takes over once it has rendered
+    // (`colloque::shell`).
+    let root = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("app"))
+        .expect("index.html has an element #app");
+    yew::Renderer::<colloque::app::App>::with_root(root).render();
 }

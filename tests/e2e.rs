@@ -230,6 +230,21 @@ async fn deep_links_load_the_app_and_unknown_paths_show_the_not_found_page() {
     doctor
         .wait_for_element_containing("[data-testid='patient-card']", "Hugo Moreau")
         .await;
+    // The page carries a static login form for its first paint; with a saved session it was
+    // hidden from the start (static/shell.js), and the app removed it once it had rendered.
+    let first_screen = doctor
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/medecin/patients').then(r => r.text()).then(html => done({
+               static_form: html.includes('id=\"shell-email\"'),
+               signed_in: document.documentElement.classList.contains('signed-in'),
+               shell_left: !!document.getElementById('shell'),
+             }));",
+        )
+        .await;
+    assert_eq!(first_screen["static_form"], true, "{first_screen}");
+    assert_eq!(first_screen["signed_in"], true, "{first_screen}");
+    assert_eq!(first_screen["shell_left"], false, "{first_screen}");
 
     // The server sent the wasm compressed (the copy `cargo xtask build` wrote next to it).
     let sizes = doctor
@@ -328,6 +343,14 @@ async fn a_wrong_password_is_refused_in_plain_words_and_leaves_no_session() {
         .send_keys("not-the-password")
         .await
         .expect("type the password");
+    // The app's form, not the page's static copy of it, which the app removed.
+    let forms = browser
+        .execute(
+            "return [document.querySelectorAll('form').length, !!document.getElementById('shell')]",
+            vec![],
+        )
+        .await;
+    assert_eq!(forms, serde_json::json!([1, false]));
     browser.click_testid("login-submit").await;
     let error = browser.wait_testid("error-view").await;
     let text = error.text().await.expect("error text");

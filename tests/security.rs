@@ -759,8 +759,16 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
     meta.set_attribute("content", "style-src 'self'").unwrap();
     document().head().unwrap().append_child(&meta).unwrap();
 
-    let app = Setup::at("/login").mount();
-    app.until("the login form", |a| a.testid("login-submit").is_some())
+    // A page whose layout comes from a component's `use_style!` (the global look is a plain
+    // style sheet, static/app.css, which the page links; this test page has none).
+    install_fetch(&[("GET /api/conversations", 200, json!([]))]);
+    let doctor = Session {
+        token: "t".into(),
+        expires_at: in_ms(3_600_000.0),
+        user: profile(DOCTOR, Role::Doctor, "Dr Claire Martin"),
+    };
+    let app = Setup::at("/medecin/messages").logged_in(doctor).mount();
+    app.until("the inbox", |a| a.one(".inbox-list").is_some())
         .await;
     let style_of =
         js_sys::Function::new_with_args("el, prop", "return getComputedStyle(el)[prop];");
@@ -771,14 +779,13 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
             .as_string()
             .unwrap_or_default()
     };
-    let submit = app.testid("login-submit").unwrap();
-    // `--accent` (#0a57a3) from the global sheet; 26rem from the login page's `use_style!`.
-    app.until("the global style", |_| {
-        computed(&submit, "backgroundColor") == "rgb(10, 87, 163)"
+    let list = app.one(".inbox-list").unwrap();
+    // `.inbox-list { border-radius: .75rem; display: flex }` from the inbox's `use_style!`.
+    app.until("the component style", |_| {
+        computed(&list, "borderTopLeftRadius") == "12px"
     })
     .await;
-    let main = app.one("main").unwrap();
-    assert_eq!(computed(&main, "maxWidth"), "416px", "a component style");
+    assert_eq!(computed(&list, "display"), "flex", "a component style");
 
     assert_eq!(
         document().query_selector_all("style").unwrap().length(),

@@ -1,4 +1,5 @@
-//! The login form.
+//! The login form. Its layout is in static/app.css (`.login`), shared with the static copy
+//! that index.html shows before the app starts (see [`crate::shell`]); keep the two alike.
 
 use crate::app::{Route, home_route};
 use crate::components::error_view::error_view;
@@ -8,7 +9,6 @@ use crate::components::session_notice::session_notice;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
 use crate::session::use_session;
-use stylist::yew::use_style;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -23,23 +23,6 @@ pub fn Login() -> Html {
     let pending = use_state(|| false);
     let error = use_state(|| None);
     use_tab_title(Key::LoginTitle, 0);
-    let style = use_style!(
-        r#"
-        max-width: 26rem;
-        margin: 3rem auto;
-        padding: 0 1rem;
-        form {
-            background: var(--paper);
-            border: 1px solid var(--line);
-            border-radius: .75rem;
-            padding: 1.25rem;
-            display: flex;
-            flex-direction: column;
-            gap: .75rem;
-        }
-        .top { display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
-    "#
-    );
 
     if let Some(role) = session.role() {
         return html! { <Redirect<Route> to={home_route(role)} /> };
@@ -76,7 +59,7 @@ pub fn Login() -> Html {
     };
 
     html! {
-        <main id="main" class={style}>
+        <main id="main" class="login">
             <div class="top">
                 <h1>{ i18n.t(Key::AppName) }</h1>
                 { lang_switch(&i18n) }

@@ -1,0 +1,10 @@
+// Runs before the page's body is parsed (a classic script in <head>; the CSP allows no inline
+// script). A tab with a saved session opens on the user's own page: the static login form in
+// index.html is then hidden from the first paint, instead of flashing before the app starts.
+try {
+  if (sessionStorage.getItem("colloque.session")) {
+    document.documentElement.classList.add("signed-in");
+  }
+} catch (e) {
+  // Storage refused (a privacy mode): show the login form; the app decides once it starts.
+}
