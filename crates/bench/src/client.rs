@@ -95,6 +95,33 @@ pub async fn page_after(
     Ok(response.json().await?)
 }
 
+/// Sends `count` messages into `conversation` from `socket`, 100 in flight at a time, each
+/// hundred acked before the next; fails unless all of them are acked.
+pub async fn send_acked(
+    socket: &Socket,
+    conversation: ConversationId,
+    count: usize,
+) -> anyhow::Result<()> {
+    let tracker = Tracker::new();
+    socket.track(&tracker);
+    for window in 0..count.div_ceil(100) {
+        let upto = ((window + 1) * 100).min(count) as u64;
+        for index in tracker.sent.load(Ordering::Relaxed)..upto {
+            socket.send(conversation, &tracker, index);
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tracker.acked.load(Ordering::Relaxed) < upto && Instant::now() < deadline {
+            let _ = tokio::time::timeout(Duration::from_millis(100), socket.acked.notified()).await;
+        }
+    }
+    let acked = tracker.acked.load(Ordering::Relaxed);
+    anyhow::ensure!(
+        acked == count as u64,
+        "only {acked} of {count} messages were acked"
+    );
+    Ok(())
+}
+
 /// What every socket reports into while a phase runs.
 pub struct Tracker {
     /// Send time of every message not yet both acked and delivered.

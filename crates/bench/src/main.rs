@@ -8,13 +8,18 @@
 //! assumed; the load generator reports its own CPU so a reader can tell which side was the
 //! bottleneck.
 //!
-//! With `--lighthouse CLI --dist DIR` it also measures the app's first load with Lighthouse.
+//! With `--dist DIR` (the release app) it also measures the app: its first load with
+//! Lighthouse (`--lighthouse CLI`), and a 10,000-message conversation in headless Chromium
+//! (`--chromium PATH`).
 //!
-//! Usage: `colloque-bench [--quick] [--server-bin PATH] [--out FILE.json]
-//! [--lighthouse CLI --dist DIR]`.
+//! Usage: `colloque-bench [--quick] [--app-only] [--server-bin PATH] [--out FILE.json]
+//! [--dist DIR [--lighthouse CLI] [--chromium PATH]]` (`--app-only`: the app's figures alone,
+//! written to `target/bench/app.json` unless `--out`).
 
+mod cdp;
 mod client;
 mod lighthouse;
+mod long_thread;
 mod report;
 mod scenarios;
 mod server;
@@ -30,21 +35,26 @@ use std::time::{Duration, Instant};
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut quick = false;
+    let mut app_only = false;
     let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
-    let mut out = PathBuf::from("target/bench/server.json");
+    let mut out: Option<PathBuf> = None;
     let mut lighthouse_cli: Option<PathBuf> = None;
     let mut dist: Option<PathBuf> = None;
+    let mut chromium: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--app-only" => app_only = true,
             "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
-            "--out" => out = args.next().context("--out FILE")?.into(),
+            "--out" => out = Some(args.next().context("--out FILE")?.into()),
             "--lighthouse" => {
                 lighthouse_cli = Some(args.next().context("--lighthouse CLI")?.into())
             }
             "--dist" => dist = Some(args.next().context("--dist DIR")?.into()),
+            "--chromium" => chromium = Some(args.next().context("--chromium PATH")?.into()),
             other => anyhow::bail!(
-                "unknown argument {other:?}; usage: colloque-bench [--quick] [--server-bin PATH] [--out FILE]"
+                "unknown argument {other:?}; usage: colloque-bench [--quick] [--server-bin PATH] \
+                 [--out FILE] [--dist DIR [--lighthouse CLI] [--chromium PATH]]"
             ),
         }
     }
@@ -81,15 +91,72 @@ async fn main() -> anyhow::Result<()> {
         serde_json::json!(std::thread::available_parallelism().map_or(0, usize::from)),
     );
 
+    if !app_only {
+        server_phases(&server_bin, work.path(), &sizes, &mut report).await?;
+    }
+
+    if let Some(cli) = &lighthouse_cli {
+        let dist = dist.as_deref().context("--lighthouse needs --dist DIR")?;
+        step("first load of the app: Lighthouse, mobile");
+        lighthouse::first_load(&server_bin, dist, cli, work.path(), &mut report).await?;
+    }
+    if let Some(chromium) = &chromium {
+        let dist = dist.as_deref().context("--chromium needs --dist DIR")?;
+        step("the app on a 10,000-message conversation: headless Chromium");
+        long_thread::long_thread(
+            &server_bin,
+            dist,
+            chromium,
+            work.path(),
+            10_000,
+            &mut report,
+        )
+        .await?;
+    }
+
+    report.value(
+        "total_secs",
+        serde_json::json!(started.elapsed().as_secs_f64()),
+    );
+    println!();
+    report.print();
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from(if app_only {
+            "target/bench/app.json"
+        } else {
+            "target/bench/server.json"
+        })
+    });
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
+    eprintln!(
+        "\nwrote {} in {:.0} s (data directories were under {})",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        work.path().display()
+    );
+    Ok(())
+}
+
+/// Everything measured on the server alone: the disk's limit, then the main server's phases,
+/// then the idle sockets at scale.
+async fn server_phases(
+    server_bin: &std::path::Path,
+    work: &std::path::Path,
+    sizes: &Sizes,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     step("the disk's fsynced-commit limit");
-    let fsync = scenarios::fsync_commits(work.path(), &mut report).await?;
+    let fsync = scenarios::fsync_commits(work, report).await?;
 
     step("main server: importing accounts and starting");
-    let main_dir = work.path().join("main");
-    let main_accounts = scenarios::main_accounts(&sizes);
-    let burst_accounts = scenarios::burst_accounts(&sizes);
+    let main_dir = work.join("main");
+    let main_accounts = scenarios::main_accounts(sizes);
+    let burst_accounts = scenarios::burst_accounts(sizes);
     let server = Server::start(
-        &server_bin,
+        server_bin,
         &main_dir,
         &[
             (&main_accounts, HashCost::Benchmark),
@@ -103,58 +170,32 @@ async fn main() -> anyhow::Result<()> {
         "connected: {} patients + {} doctors",
         sizes.patients, sizes.doctors
     ));
-    let population = scenarios::connected(&server, &sizes, &mut report).await?;
+    let population = scenarios::connected(&server, sizes, report).await?;
     for &rate in &sizes.rates {
         step(&format!("fixed rate: {rate} msg/s for {:?}", sizes.phase));
-        scenarios::fixed_rate(&server, &population, rate, sizes.phase, &mut report).await?;
+        scenarios::fixed_rate(&server, &population, rate, sizes.phase, report).await?;
     }
     step(&format!("saturation for {:?}", sizes.phase));
-    scenarios::saturation(&server, &population, sizes.phase, fsync, &mut report).await?;
+    scenarios::saturation(&server, &population, sizes.phase, fsync, report).await?;
     step(&format!("catch-up of {} messages", sizes.catch_up));
-    scenarios::catch_up(&server, &population, sizes.catch_up, &mut report).await?;
+    scenarios::catch_up(&server, &population, sizes.catch_up, report).await?;
     scenarios::close(population);
     tokio::time::sleep(Duration::from_secs(1)).await;
     step(&format!("login burst: {} concurrent logins", sizes.burst));
-    scenarios::login_burst(&server, sizes.burst, &mut report).await?;
-    let data_dir = server.data_dir().to_path_buf();
+    scenarios::login_burst(&server, sizes.burst, report).await?;
     server.stop().await;
 
     step(&format!("idle sockets: {} users", sizes.idle_users));
-    let idle_accounts = scenarios::idle_accounts(&sizes);
+    let idle_accounts = scenarios::idle_accounts(sizes);
     let idle = Server::start(
-        &server_bin,
-        &work.path().join("idle"),
+        server_bin,
+        &work.join("idle"),
         &[(&idle_accounts, HashCost::Benchmark)],
     )
     .await?;
-    scenarios::idle_sockets(&idle, sizes.idle_users, &mut report).await?;
+    scenarios::idle_sockets(&idle, sizes.idle_users, report).await?;
     idle.stop().await;
 
-    if let Some(cli) = &lighthouse_cli {
-        let dist = dist.as_deref().context("--lighthouse needs --dist DIR")?;
-        step("first load of the app: Lighthouse, mobile");
-        lighthouse::first_load(&server_bin, dist, cli, work.path(), &mut report).await?;
-    }
-
-    report.value(
-        "total_secs",
-        serde_json::json!(started.elapsed().as_secs_f64()),
-    );
-    println!();
-    report.print();
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
-    eprintln!(
-        "\nwrote {} in {:.0} s (data directories were under {})",
-        out.display(),
-        started.elapsed().as_secs_f64(),
-        data_dir
-            .parent()
-            .map_or(data_dir.clone(), PathBuf::from)
-            .display()
-    );
     Ok(())
 }
 

@@ -100,3 +100,16 @@ pub fn mb(bytes: u64) -> String {
 pub fn secs(duration: Duration) -> String {
     format!("{:.2} s", duration.as_secs_f64())
 }
+
+/// A count with thousands separators: 10000 → "10,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

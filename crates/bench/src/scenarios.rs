@@ -401,25 +401,8 @@ pub async fn catch_up(
     let (patient, doctor, conversation) = &population.catch_up;
     let url = server.ws_url();
     let socket = Socket::connect(&url, patient).await?;
-    let tracker = Tracker::new();
-    socket.track(&tracker);
-    // Sent in windows of 100 in flight, each window acked before the next.
-    for window in 0..count.div_ceil(100) {
-        let upto = ((window + 1) * 100).min(count) as u64;
-        for index in tracker.sent.load(Ordering::Relaxed)..upto {
-            socket.send(*conversation, &tracker, index);
-        }
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while tracker.acked.load(Ordering::Relaxed) < upto && Instant::now() < deadline {
-            let _ = tokio::time::timeout(Duration::from_millis(100), socket.acked.notified()).await;
-        }
-    }
+    client::send_acked(&socket, *conversation, count).await?;
     socket.close();
-    anyhow::ensure!(
-        tracker.acked.load(Ordering::Relaxed) == count as u64,
-        "only {} of {count} catch-up messages were acked",
-        tracker.acked.load(Ordering::Relaxed)
-    );
 
     let http = reqwest::Client::new();
     let base = server.base_url();

@@ -143,12 +143,6 @@ impl Server {
         &self.binary
     }
 
-    /// The data directory (its disk is the one measured by the fsync probe).
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
-    /// Stops the server.
     /// Stops the server and echoes what it logged (it runs with `RUST_LOG=warn`, so only
     /// warnings and errors: a reader sees whether the run was clean).
     pub async fn stop(mut self) {

@@ -9,9 +9,9 @@
 //!   test layer and end with one line `N passed, N failed`.
 //! - `cargo xtask chaos [--messages N] [--kills K]`: the chaos test in release with large numbers
 //!   (10,000 messages, 10 SIGKILLs by default) and the resync benchmark.
-//! - `cargo xtask bench [--quick | --no-app]`: the server's load benchmark (crates/bench) in
-//!   release on loopback, then the app's first load with Lighthouse; prints a table and writes
-//!   `target/bench/server.json`.
+//! - `cargo xtask bench [--quick | --no-app | --app-only]`: the server's load benchmark (crates/bench) in
+//!   release on loopback, then the app: its first load with Lighthouse and a 10,000-message
+//!   conversation in headless Chromium; prints a table and writes `target/bench/server.json`.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -36,8 +36,10 @@ commands:
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
           the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
   bench   the server's load benchmark in release on loopback, then the app's first load with
-          Lighthouse (about 4 minutes once the tools are installed; --no-app: the server only;
-          --quick: a 30 s server run): prints a table, writes target/bench/server.json
+          Lighthouse and a 10,000-message conversation in Chromium (about 5 minutes once the
+          tools are installed; --no-app: the server only;
+          --quick: a 30 s server run; --app-only: the app alone, into target/bench/app.json):
+          prints a table, writes target/bench/server.json
 ";
 
 fn main() -> ExitCode {
@@ -488,18 +490,20 @@ fn cmd_chaos(root: &Path, args: &[String]) -> Result {
 /// `cargo xtask bench`: release builds of the server and of the load generator, then the
 /// generator drives the server over loopback (crates/bench/src/main.rs says what it measures).
 /// Unless `--quick` or `--no-app`, it also builds the app and measures its first load with
-/// Lighthouse (installing the tools it needs first, like `run` and `test`).
+/// Lighthouse and its 10,000-message conversation in Chromium (installing the tools it needs
+/// first, like `run` and `test`).
 fn cmd_bench(root: &Path, args: &[String]) -> Result {
     let mut quick = false;
     let mut app = true;
+    let mut bench_args: Vec<String> = Vec::new();
     for arg in args {
         match arg.as_str() {
             "--quick" => (quick, app) = (true, false),
             "--no-app" => app = false,
+            "--app-only" => bench_args.push("--app-only".into()),
             other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
         }
     }
-    let mut bench_args: Vec<String> = Vec::new();
     if quick {
         bench_args.push("--quick".into());
     }
@@ -512,6 +516,8 @@ fn cmd_bench(root: &Path, args: &[String]) -> Result {
             cli.to_string_lossy().into_owned(),
             "--dist".into(),
             root.join("dist").to_string_lossy().into_owned(),
+            "--chromium".into(),
+            tools::CHROMIUM.into(),
         ]);
     }
     step("Release build of colloque-server and colloque-bench");

@@ -14,6 +14,9 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// Minifies wasm-bindgen's JS glue after trunk (trunk 0.21's own JS minifier fails on it).
 const TERSER_VERSION: &str = "5.51.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Debian's Chromium, for the browser tests and the app benchmark.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
 /// The benchmark's first-load measurement; newer majors need Node 22, the machine has Node 20.
 const LIGHTHOUSE_VERSION: &str = "12.2.3";
 
@@ -227,7 +230,7 @@ pub fn ensure_lighthouse(root: &Path, env: &ToolEnv) -> Result<PathBuf> {
 
 /// Chromium and a matching ChromeDriver from Debian's packages.
 fn ensure_browser() -> Result<PathBuf> {
-    let chromium = Path::new("/usr/bin/chromium");
+    let chromium = Path::new(CHROMIUM);
     let driver = PathBuf::from("/usr/bin/chromedriver");
     let brotli = Command::new("brotli").arg("--version").output().is_ok();
     if chromium.exists() && driver.exists() && brotli {
