@@ -18,11 +18,12 @@ use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use colloque_protocol::{ConversationId, Timestamp, UserId};
+use ipnet::IpNet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{SqliteExecutor, SqlitePool};
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +113,7 @@ impl Transport {
 /// Where a request came from.
 #[derive(Debug, Clone)]
 pub struct Source {
-    /// The client address (the proxy's, unless `trust_forwarded_for`).
+    /// The client address: the peer's, or the one a trusted proxy forwarded.
     pub ip: Option<String>,
     /// The `User-Agent`, truncated.
     pub user_agent: Option<String>,
@@ -143,16 +144,14 @@ impl Source {
     }
 
     /// The source of a request, from its peer address and headers.
-    pub fn from_parts(parts: &Parts, trust_forwarded_for: bool, transport: Transport) -> Self {
+    pub fn from_parts(parts: &Parts, trusted_proxies: &[IpNet], transport: Transport) -> Self {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string());
-        let forwarded = trust_forwarded_for
-            .then(|| forwarded_for(&parts.headers))
-            .flatten();
+            .map(|ConnectInfo(address)| address.ip());
+        let client = peer.map(|peer| client_address(peer, &parts.headers, trusted_proxies));
         Self {
-            ip: forwarded.or(peer),
+            ip: client.map(|ip| ip.to_string()),
             user_agent: parts
                 .headers
                 .get(header::USER_AGENT)
@@ -169,14 +168,33 @@ impl Source {
     }
 }
 
-/// The last `X-Forwarded-For` entry: the one our own proxy appended (earlier ones are whatever
-/// the client claimed).
-fn forwarded_for(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get_all("x-forwarded-for").iter().next_back()?;
-    let last = value.to_str().ok()?.rsplit(',').next()?.trim();
-    last.parse::<std::net::IpAddr>()
-        .ok()
-        .map(|ip| ip.to_string())
+/// The client's address. A peer that is not a trusted proxy is the client, whatever it sends.
+/// Behind trusted proxies, `X-Forwarded-For` is read from its end (each proxy appends the
+/// address it received from): the first entry that is not itself a trusted proxy is the
+/// client; what lies before it is whatever the client claimed, and is ignored. An entry that
+/// is not an address stops the walk at the last address believed.
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 impl<S> FromRequestParts<S> for Source
@@ -190,7 +208,7 @@ where
         let state = AppState::from_ref(state);
         Ok(Source::from_parts(
             parts,
-            state.security.trust_forwarded_for,
+            &state.security.trusted_proxies,
             Transport::Rest,
         ))
     }
@@ -387,11 +405,50 @@ mod tests {
     }
 
     #[test]
-    fn only_the_last_forwarded_for_entry_counts() {
+    fn forwarded_for_is_believed_only_from_trusted_proxies_and_read_from_its_end() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let nets =
+            |list: &[&str]| -> Vec<IpNet> { list.iter().map(|n| n.parse().unwrap()).collect() };
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
-        assert_eq!(forwarded_for(&headers).as_deref(), Some("10.0.0.7"));
+        headers.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.9, 10.0.0.7".parse().unwrap(),
+        );
+        // An untrusted peer is the client, whatever it claims.
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &[]),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &headers, &nets(&["127.0.0.1/32"])),
+            ip("198.51.100.1")
+        );
+        // One trusted proxy: the entry it appended.
+        let local = nets(&["127.0.0.1/32"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers, &local),
+            ip("10.0.0.7")
+        );
+        // Two layers (a load balancer in 10.0.0.0/8, then nginx): past both, to the client;
+        // "6.6.6.6" is what the client claimed, and is ignored.
+        let layers = nets(&["127.0.0.1/32", "10.0.0.0/8"]);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers, &layers),
+            ip("203.0.113.9")
+        );
+        // Headers sent twice are read as one list.
+        let mut twice = HeaderMap::new();
+        twice.append("x-forwarded-for", "203.0.113.1".parse().unwrap());
+        twice.append("x-forwarded-for", "10.0.0.8".parse().unwrap());
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &twice, &layers),
+            ip("203.0.113.1")
+        );
+        // Garbage stops the walk at the last address believed.
         headers.insert("x-forwarded-for", "not an address".parse().unwrap());
-        assert_eq!(forwarded_for(&headers), None);
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &headers, &local),
+            ip("127.0.0.1")
+        );
     }
 }

@@ -13,6 +13,7 @@ use crate::{admin, db, demo, telemetry};
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use colloque_protocol::Role;
+use ipnet::IpNet;
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -74,9 +75,13 @@ pub enum Command {
         /// trunk dev origin, no demo data. Also set by COLLOQUE_ENV=production.
         #[arg(long)]
         production: bool,
-        /// Take the client address from the last X-Forwarded-For entry (only behind a reverse
-        /// proxy that sets it).
-        #[arg(long, env = "COLLOQUE_TRUST_FORWARDED_FOR")]
+        /// The reverse proxies (addresses or CIDR blocks, comma-separated) whose
+        /// X-Forwarded-For is believed, e.g. `127.0.0.1` for an nginx on the same host. Only a
+        /// request from one of them has its client address read from that header.
+        #[arg(long, env = "COLLOQUE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+        trusted_proxies: Vec<IpNet>,
+        /// Replaced by --trusted-proxies (refused, so that a deployment notices).
+        #[arg(long, env = "COLLOQUE_TRUST_FORWARDED_FOR", hide = true)]
         trust_forwarded_for: bool,
     },
     /// Print one person's audit trail as JSON lines (oldest first).
@@ -215,8 +220,15 @@ pub async fn run() -> anyhow::Result<()> {
             ws_idle_secs,
             audit_retention_days,
             production,
+            trusted_proxies,
             trust_forwarded_for,
         } => {
+            anyhow::ensure!(
+                !trust_forwarded_for,
+                "--trust-forwarded-for (COLLOQUE_TRUST_FORWARDED_FOR) is gone: name the proxies \
+                 to believe with --trusted-proxies <address or CIDR,...> \
+                 (COLLOQUE_TRUSTED_PROXIES), e.g. --trusted-proxies 127.0.0.1"
+            );
             let production =
                 production || std::env::var("COLLOQUE_ENV").is_ok_and(|env| env == "production");
             let limits = Limits {
@@ -227,7 +239,7 @@ pub async fn run() -> anyhow::Result<()> {
             };
             let config = Config {
                 production,
-                trust_forwarded_for,
+                trusted_proxies,
                 audit_retention_days,
                 limits,
                 static_dir,
@@ -414,6 +426,14 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(password))
 }
 
+/// A proxy: a CIDR block, or one address (a /32 or /128).
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an IP address nor a CIDR block"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +442,29 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_cidr_blocks() {
+        let cli = Cli::try_parse_from([
+            "colloque-server",
+            "serve",
+            "--trusted-proxies",
+            "127.0.0.1, 10.0.0.0/8,::1",
+        ])
+        .unwrap();
+        let Command::Serve {
+            trusted_proxies, ..
+        } = cli.command
+        else {
+            panic!("not serve");
+        };
+        let shown: Vec<String> = trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert!(
+            Cli::try_parse_from(["colloque-server", "serve", "--trusted-proxies", "proxy.lan"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Server configuration: one plain struct, filled by the CLI (flags with `COLLOQUE_*`
 //! environment overrides, see [`crate::cli`]) or by tests through [`Config::for_tests`].
 
+use ipnet::IpNet;
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -53,6 +54,28 @@ impl RateLimit {
     }
 }
 
+/// The login throttle's three windows of failures (`auth::throttle`): a brute-force limit per
+/// (account, address), and much higher ceilings per account and per address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures per (account, address).
+    pub per_pair: RateLimit,
+    /// Failures per account, over every address.
+    pub per_account: RateLimit,
+    /// Failures per address, over every account.
+    pub per_address: RateLimit,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_pair: RateLimit::per_minutes(5, 15),
+            per_account: RateLimit::per_minutes(50, 15),
+            per_address: RateLimit::per_minutes(100, 15),
+        }
+    }
+}
+
 /// The security limits: sessions, sockets, rate limits, audit. Every duration is configurable
 /// so that tests can make time pass quickly instead of sleeping.
 #[derive(Debug, Clone)]
@@ -74,10 +97,11 @@ pub struct Limits {
     pub revocation_check: Duration,
     /// Messages one user may send, over every socket and REST together (token bucket).
     pub sends: RateLimit,
-    /// Failed logins per account (email) before that account is throttled.
-    pub login_failures_per_account: RateLimit,
-    /// Failed logins per client address before that address is throttled.
-    pub login_failures_per_address: RateLimit,
+    /// Failed logins allowed per (account, address), per account and per address
+    /// (`auth::throttle`).
+    pub login: LoginLimits,
+    /// Successful logins per account (each one makes a session).
+    pub logins_per_account: RateLimit,
 }
 
 impl Default for Limits {
@@ -91,8 +115,8 @@ impl Default for Limits {
             ws_queue: 256,
             revocation_check: Duration::from_millis(500),
             sends: RateLimit::per_minute(100),
-            login_failures_per_account: RateLimit::per_minutes(5, 15),
-            login_failures_per_address: RateLimit::per_minutes(20, 15),
+            login: LoginLimits::default(),
+            logins_per_account: RateLimit::per_minute(10),
         }
     }
 }
@@ -115,9 +139,10 @@ pub struct Config {
     /// Production mode: refuses to start without an explicit secret and allowed origins, and
     /// does not allow trunk's dev origin.
     pub production: bool,
-    /// Take the client address from the last `X-Forwarded-For` entry (set it only behind a
-    /// reverse proxy that overwrites or appends that header), for login throttling and audit.
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed: only a request whose peer is
+    /// one of them has its client address read from that header (for login throttling and
+    /// audit). Empty: the peer's address is the client's.
+    pub trusted_proxies: Vec<IpNet>,
     /// Audit entries older than this many days are purged (at start and daily).
     pub audit_retention_days: u32,
     /// Sessions, sockets and rate limits.
@@ -175,7 +200,7 @@ impl Config {
             jwt_secret: None,
             allowed_origins: Vec::new(),
             production: false,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             limits: Limits::default(),
             demo: false,
@@ -191,6 +216,21 @@ impl Config {
             argon2: Argon2Cost::TESTS,
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir)
         }
+    }
+
+    /// What an operator should hear about at start, for a server bound to `bound`.
+    pub fn warnings(&self, bound: SocketAddr) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.production && bound.ip().is_loopback() && self.trusted_proxies.is_empty() {
+            // Bound to loopback in production: a reverse proxy is in front. Without
+            // --trusted-proxies every client has the proxy's address, for login throttling
+            // (the per-address ceiling then counts the whole site's failures) and for audit.
+            warnings.push(
+                "bound to loopback with no --trusted-proxies: every client will be seen as the \
+                 proxy's address; name the proxy, e.g. --trusted-proxies 127.0.0.1",
+            );
+        }
+        warnings
     }
 
     /// Checks the configuration before anything starts. In production: an explicit JWT secret of
@@ -274,6 +314,28 @@ mod tests {
             allowed_origins: vec!["https://colloque.example.fr".into()],
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
         }
+    }
+
+    #[test]
+    fn production_behind_a_local_proxy_warns_until_the_proxy_is_named() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let public = SocketAddr::from(([192, 0, 2, 10], 8080));
+        assert_eq!(production().warnings(loopback).len(), 1);
+        assert!(production().warnings(loopback)[0].contains("--trusted-proxies"));
+        assert!(
+            production().warnings(public).is_empty(),
+            "no proxy in front"
+        );
+        let named = Config {
+            trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+            ..production()
+        };
+        assert!(named.warnings(loopback).is_empty());
+        let development = Config {
+            production: false,
+            ..production()
+        };
+        assert!(development.warnings(loopback).is_empty());
     }
 
     #[test]

@@ -25,6 +25,6 @@ pub mod telemetry;
 pub mod util;
 pub mod ws;
 
-pub use config::{Argon2Cost, Config, Limits, RateLimit};
+pub use config::{Argon2Cost, Config, Limits, LoginLimits, RateLimit};
 pub use demo::{DEMO_ACCOUNTS, DEMO_PASSWORD};
 pub use startup::{Application, ShutdownHandle};

@@ -1,5 +1,5 @@
-//! In-memory rate limits: a token bucket per user for sends, and failure counters per account
-//! and per address for logins.
+//! In-memory rate limits: token buckets (sends per user, successful logins per account). The
+//! failed-login windows are in `auth::throttle`.
 //!
 //! In memory on purpose: one server process owns one database (SQLite), so there is no other
 //! replica to share counters with, and a restart forgetting them costs an attacker's budget at
@@ -7,7 +7,7 @@
 //! exhaust memory.
 
 use crate::config::RateLimit;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -66,74 +66,6 @@ impl<K: Hash + Eq + Clone> TokenBuckets<K> {
     }
 }
 
-/// Counts failures per key in a sliding window; a key with `max` failures in the window is
-/// throttled until the oldest one leaves it.
-#[derive(Clone)]
-pub struct FailureWindows<K> {
-    limit: RateLimit,
-    failures: Arc<Mutex<HashMap<K, VecDeque<Instant>>>>,
-}
-
-impl<K: Hash + Eq + Clone> FailureWindows<K> {
-    /// `limit.max` failures per `limit.window`.
-    pub fn new(limit: RateLimit) -> Self {
-        Self {
-            limit,
-            failures: Arc::new(Mutex::new(HashMap::new())),
-        }
-    }
-
-    /// `Err(wait)` when `key` has used up its failures.
-    pub fn check(&self, key: &K) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut failures = lock(&self.failures);
-        let Some(times) = failures.get_mut(key) else {
-            return Ok(());
-        };
-        self.forget_old(times, now);
-        if times.len() >= self.limit.max as usize {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(self.limit.window.saturating_sub(now.duration_since(oldest)));
-        }
-        Ok(())
-    }
-
-    /// Records one failure for `key`.
-    pub fn fail(&self, key: &K) {
-        let now = Instant::now();
-        let mut failures = lock(&self.failures);
-        if failures.len() > PRUNE_ABOVE {
-            let window = self.limit.window;
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
-        }
-        let times = failures.entry(key.clone()).or_default();
-        self.forget_old(times, now);
-        times.push_back(now);
-        // Never more than needed to decide.
-        while times.len() > self.limit.max as usize {
-            times.pop_front();
-        }
-    }
-
-    /// Forgets `key`'s failures (a successful login of that account).
-    pub fn clear(&self, key: &K) {
-        lock(&self.failures).remove(key);
-    }
-
-    fn forget_old(&self, times: &mut VecDeque<Instant>, now: Instant) {
-        while times
-            .front()
-            .is_some_and(|time| now.duration_since(*time) >= self.limit.window)
-        {
-            times.pop_front();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,18 +90,5 @@ mod tests {
                 .take_at(&1, start + Duration::from_secs(21))
                 .is_err()
         );
-    }
-
-    #[test]
-    fn failures_throttle_a_key_after_the_maximum_and_clear_resets_it() {
-        let windows = FailureWindows::new(RateLimit::per_minutes(2, 15));
-        windows.check(&"a").unwrap();
-        windows.fail(&"a");
-        windows.check(&"a").unwrap();
-        windows.fail(&"a");
-        assert!(windows.check(&"a").is_err());
-        windows.check(&"b").unwrap();
-        windows.clear(&"a");
-        windows.check(&"a").unwrap();
     }
 }

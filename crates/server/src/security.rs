@@ -6,6 +6,7 @@ use crate::config::{Config, TRUNK_DEV_ORIGINS};
 use anyhow::Context;
 use axum::http::HeaderValue;
 use base64::Engine;
+use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -14,8 +15,8 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Security {
     origins: Vec<String>,
-    /// Read the client address from `X-Forwarded-For` (behind a trusted proxy only).
-    pub trust_forwarded_for: bool,
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
     /// The `Content-Security-Policy` header value.
     pub csp: HeaderValue,
 }
@@ -32,7 +33,7 @@ impl Security {
         Ok(Self {
             csp: HeaderValue::from_str(&csp).context("the CSP is not a valid header value")?,
             origins,
-            trust_forwarded_for: config.trust_forwarded_for,
+            trusted_proxies: config.trusted_proxies.clone(),
         })
     }
 

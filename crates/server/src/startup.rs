@@ -95,6 +95,9 @@ impl Application {
 
         let listener = bind(config.bind)?;
         let bound = listener.local_addr()?;
+        for warning in config.warnings(bound) {
+            tracing::warn!(%bound, "{warning}");
+        }
         let security = Security::new(&config, bound)?;
         let hub = Hub::new(config.limits.ws_queue);
         let sends = SendQueue::start(pool.clone(), hub.clone());

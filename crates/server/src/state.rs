@@ -1,9 +1,9 @@
 //! The state shared by every handler and socket.
 
-use crate::auth::{PasswordHasher, SessionTouches, TokenService};
+use crate::auth::{LoginThrottle, PasswordHasher, SessionTouches, TokenService};
 use crate::chat::SendQueue;
 use crate::config::Limits;
-use crate::limits::{FailureWindows, TokenBuckets};
+use crate::limits::TokenBuckets;
 use crate::security::Security;
 use crate::ws::Hub;
 use axum::extract::FromRef;
@@ -39,10 +39,11 @@ pub struct AppState {
 pub struct Throttles {
     /// Message sends per user, over every socket and REST.
     pub sends: TokenBuckets<UserId>,
-    /// Failed logins per normalised email (known or not: the answer must not tell).
-    pub login_by_account: FailureWindows<String>,
-    /// Failed logins per client address.
-    pub login_by_address: FailureWindows<String>,
+    /// Failed logins per (account, address), account and address (known accounts or not: the
+    /// answer must not tell).
+    pub logins: LoginThrottle,
+    /// Successful logins per account.
+    pub successful_logins: TokenBuckets<String>,
 }
 
 impl Throttles {
@@ -50,8 +51,8 @@ impl Throttles {
     pub fn new(limits: &Limits) -> Self {
         Self {
             sends: TokenBuckets::new(limits.sends),
-            login_by_account: FailureWindows::new(limits.login_failures_per_account),
-            login_by_address: FailureWindows::new(limits.login_failures_per_address),
+            logins: LoginThrottle::new(limits.login),
+            successful_logins: TokenBuckets::new(limits.logins_per_account),
         }
     }
 }

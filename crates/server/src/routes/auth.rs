@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::audit::{self, Action, Entry, Source};
-use crate::auth::{AuthUser, SessionId};
+use crate::auth::{self, AuthUser, SessionId};
 use crate::db;
 use crate::domain::Email;
 use crate::error::AppError;
@@ -27,9 +27,10 @@ pub fn router() -> Router<AppState> {
 ///
 /// An unknown email, a wrong password and a disabled account give the same 401
 /// `invalid_credentials`, and take the same time (an unknown email is verified against a
-/// dummy hash). Failures are counted per email (whether or not it has an account) and per
-/// client address; past the limits the answer is 429 `rate_limited`, before any password is
-/// checked, and it is the same for known and unknown emails.
+/// dummy hash). Failures are counted per (email, address), per email and per address, whether
+/// or not the email has an account (`auth::throttle`); past a limit the answer is 429
+/// `rate_limited`, before any password is checked, and it is the same for known and unknown
+/// emails. Successful logins are limited per account too.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -39,7 +40,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
-        (status = 429, description = "Too many failed logins for this email or address", body = ApiError),
+        (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "login", skip_all)]
@@ -49,20 +50,17 @@ pub async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, AppError> {
     let password = SecretString::from(request.password);
-    let account_key = request.email.trim().to_lowercase();
-    let address_key = source.ip.clone().unwrap_or_default();
-    let throttles = &state.throttles;
-    if let Err(wait) = throttles
-        .login_by_account
-        .check(&account_key)
-        .and(throttles.login_by_address.check(&address_key))
+    let account_key = auth::account_key(&request.email);
+    let address = source.ip.as_deref().and_then(|ip| ip.parse().ok());
+    // Checked and counted in one step: this attempt holds its place until its check ends.
+    let attempt = match state
+        .throttles
+        .logins
+        .begin(account_key.clone(), auth::address_key(address))
     {
-        tracing::info!("login throttled");
-        let entry =
-            Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(&account_key));
-        audit::record(&state.db, &source, entry).await;
-        return Err(AppError::rate_limited(wait));
-    }
+        Ok(attempt) => attempt,
+        Err(wait) => return Err(throttled(&state, &source, &account_key, wait).await),
+    };
 
     let account = match Email::parse(&request.email) {
         Ok(email) => db::users::credentials_by_email(&state.db, &email).await?,
@@ -76,8 +74,7 @@ pub async fn login(
         Some(account) if verified && !account.disabled => account,
         refused => {
             tracing::info!("login refused");
-            throttles.login_by_account.fail(&account_key);
-            throttles.login_by_address.fail(&address_key);
+            attempt.failed();
             let entry = match refused {
                 Some(account) => {
                     Entry::new(Action::LoginFailed, Some(account.id)).detail(if account.disabled {
@@ -94,7 +91,11 @@ pub async fn login(
             return Err(AppError::InvalidCredentials);
         }
     };
-    throttles.login_by_account.clear(&account_key);
+    attempt.succeeded();
+    // Each login makes a session: a known password cannot be used to mint them by the thousand.
+    if let Err(wait) = state.throttles.successful_logins.take(&account_key) {
+        return Err(throttled(&state, &source, &account_key, wait).await);
+    }
 
     let session = SessionId::generate();
     let now = now_ms();
@@ -120,6 +121,19 @@ pub async fn login(
         expires_at: issued.expires_at,
         user,
     }))
+}
+
+/// A login refused by a throttle: audited (with the pseudonymised email), then 429.
+async fn throttled(
+    state: &AppState,
+    source: &Source,
+    account_key: &str,
+    wait: std::time::Duration,
+) -> AppError {
+    tracing::info!("login throttled");
+    let entry = Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(account_key));
+    audit::record(&state.db, source, entry).await;
+    AppError::rate_limited(wait)
 }
 
 /// Renews the access token of a live session: a new token for the same session (so logout and

@@ -111,6 +111,22 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// A login through a proxy that says the client is `forwarded_for`.
+    pub async fn post_login_via(
+        &self,
+        forwarded_for: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn login(&self, email: &str) -> Session {
         let response = self.post_login(email, DEMO_PASSWORD).await;
         assert_eq!(response.status(), 200, "login of {email}");

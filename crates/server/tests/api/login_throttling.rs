@@ -1,5 +1,6 @@
-//! Brute force: failed logins are throttled per account and per address, and the throttled
-//! answer does not tell whether the account exists.
+//! Brute force: failed logins are throttled per (account, address), with higher ceilings per
+//! account and per address; the check cannot be raced, cannot be turned against other users
+//! behind the same address, and the throttled answer does not tell whether the account exists.
 
 use crate::helpers::*;
 use colloque_server::{DEMO_PASSWORD, RateLimit};
@@ -47,7 +48,7 @@ async fn an_unknown_email_is_throttled_exactly_like_a_known_one() {
 #[tokio::test]
 async fn an_address_is_throttled_after_failures_on_many_accounts() {
     let app = spawn_app_with(|config| {
-        config.limits.login_failures_per_address = RateLimit::per_minutes(4, 15);
+        config.limits.login.per_address = RateLimit::per_minutes(4, 15);
     })
     .await;
 
@@ -76,4 +77,113 @@ async fn a_successful_login_resets_the_accounts_failures() {
     }
 
     assert_eq!(app.post_login(EMMA, DEMO_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_guesses_get_five_password_checks_and_lock_out_nobody_else() {
+    let app = spawn_app().await;
+
+    let guesses = (0..200).map(|_| app.post_login(EMMA, "wrong password"));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        checked, 5,
+        "one password check per allowed failure: {statuses:?}"
+    );
+    assert_eq!(throttled, 195);
+    assert_eq!(app.post_login(EMMA, DEMO_PASSWORD).await.status(), 429);
+    // Another patient at the same address (the same practice, the same NAT) is not affected.
+    assert_eq!(app.post_login(LUCAS, DEMO_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_has_its_own_window() {
+    let app = spawn_app_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+
+    for _ in 0..5 {
+        let response = app.post_login_via("203.0.113.5", EMMA, "wrong").await;
+        assert_eq!(response.status(), 401);
+    }
+    assert_eq!(
+        app.post_login_via("203.0.113.5", EMMA, DEMO_PASSWORD)
+            .await
+            .status(),
+        429,
+        "the guessing address is throttled"
+    );
+    assert_eq!(
+        app.post_login_via("203.0.113.6", EMMA, DEMO_PASSWORD)
+            .await
+            .status(),
+        200,
+        "Emma, from her own address, is not"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_an_untrusted_peer_buys_no_fresh_window() {
+    // The proxy trusted is elsewhere; this client connects directly and makes up addresses.
+    let app = spawn_app_with(|config| {
+        config.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+
+    for n in 0..5 {
+        let response = app
+            .post_login_via(&format!("198.51.100.{n}"), EMMA, "wrong")
+            .await;
+        assert_eq!(response.status(), 401);
+    }
+    let spoofed = app.post_login_via("198.51.100.99", EMMA, "wrong").await;
+    assert_eq!(spoofed.status(), 429);
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_grouped_by_their_64_for_the_address_ceiling() {
+    let app = spawn_app_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        config.limits.login.per_address = RateLimit::per_minutes(3, 15);
+    })
+    .await;
+
+    for (n, email) in [EMMA, LUCAS, HUGO].into_iter().enumerate() {
+        let from = format!("2001:db8:1:2::{}", n + 1);
+        assert_eq!(
+            app.post_login_via(&from, email, "wrong").await.status(),
+            401
+        );
+    }
+    let same_64 = app
+        .post_login_via("2001:db8:1:2:ffff::9", MARTIN, DEMO_PASSWORD)
+        .await;
+    assert_eq!(same_64.status(), 429, "one /64 tried three accounts");
+    let next_64 = app
+        .post_login_via("2001:db8:1:3::1", MARTIN, DEMO_PASSWORD)
+        .await;
+    assert_eq!(next_64.status(), 200);
+}
+
+#[tokio::test]
+async fn successful_logins_are_limited_per_account() {
+    let app = spawn_app_with(|config| {
+        config.limits.logins_per_account = RateLimit::per_minute(3);
+    })
+    .await;
+
+    for _ in 0..3 {
+        assert_eq!(app.post_login(EMMA, DEMO_PASSWORD).await.status(), 200);
+    }
+    let fourth = app.post_login(EMMA, DEMO_PASSWORD).await;
+    assert_eq!(fourth.status(), 429);
+    assert!(fourth.headers().contains_key("retry-after"));
+    assert_eq!(app.post_login(LUCAS, DEMO_PASSWORD).await.status(), 200);
 }
