@@ -77,6 +77,8 @@ impl Server {
             .env("COLLOQUE_SESSION_IDLE_SECS", "3600")
             .env("COLLOQUE_TOKEN_TTL_SECS", "3600")
             .env("RUST_LOG", "warn")
+            // Each simulated user logs in from its own address (client::login).
+            .env("COLLOQUE_TRUSTED_PROXIES", "127.0.0.1")
             .env_remove("COLLOQUE_STATIC_DIR")
             .env_remove("COLLOQUE_DEMO")
             .stdin(Stdio::null())
