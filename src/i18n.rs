@@ -155,6 +155,8 @@ table! {
     ErrConversationClosed => "Cette conversation est close.", "This conversation is closed.";
     ErrNoCareRelationship => "Vous ne pouvez écrire qu’aux membres de votre équipe de soins.", "You can only write to members of your care team.";
     ErrRateLimited => "Trop d’envois d’un coup. Patientez un instant.", "Too many messages at once. Please wait a moment.";
+    ErrLoginThrottled => "Trop de tentatives de connexion. Pour protéger votre compte, réessayez dans quelques minutes.", "Too many sign-in attempts. To protect your account, please try again in a few minutes.";
+    ErrServerBusy => "Le service est très sollicité en ce moment. Réessayez dans quelques secondes.", "The service is very busy right now. Please try again in a few seconds.";
     ErrServer => "Le service rencontre un problème. Réessayez dans un moment.", "The service has a problem. Please try again in a moment.";
     ErrNetwork => "Impossible de joindre le serveur. Vérifiez votre connexion.", "Cannot reach the server. Check your connection.";
 }
@@ -177,6 +179,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::ConversationClosed => Key::ErrConversationClosed,
         ErrorCode::NoCareRelationship => Key::ErrNoCareRelationship,
         ErrorCode::RateLimited => Key::ErrRateLimited,
+        ErrorCode::ServerBusy => Key::ErrServerBusy,
         ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }
 }

@@ -388,6 +388,42 @@ async fn the_token_is_kept_in_session_storage_and_never_in_local_storage() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn a_throttled_or_busy_login_is_explained_in_the_words_of_a_login() {
+    for (status, code, expected) in [
+        (429, "rate_limited", "Trop de tentatives de connexion"),
+        (503, "server_busy", "très sollicité"),
+    ] {
+        reset_storage();
+        install_fetch(&[(
+            "POST /api/auth/login",
+            status,
+            json!({"code": code, "message": "m"}),
+        )]);
+        let app = Setup::at("/login").mount();
+        app.until("the login form", |a| a.testid("login-email").is_some())
+            .await;
+        for (id, value) in [
+            ("login-email", "lucas@example.org"),
+            ("login-password", "colloque-demo"),
+        ] {
+            app.testid(id)
+                .unwrap()
+                .unchecked_into::<HtmlInputElement>()
+                .set_value(value);
+        }
+        app.click("login-submit");
+        app.until("the explanation", |a| a.testid("error-view").is_some())
+            .await;
+        let text = app.testid("error-view").unwrap().text_content().unwrap();
+        assert!(text.contains(expected), "{status}: {text}");
+        assert!(
+            !text.contains("envois"),
+            "not the message-sending wording: {text}"
+        );
+    }
+}
+
 // ---------- logout ----------
 
 #[wasm_bindgen_test]

@@ -9,6 +9,7 @@ use crate::components::session_notice::session_notice;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
 use crate::session::use_session;
+use colloque_protocol::ErrorCode;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -76,7 +77,14 @@ pub fn Login() -> Html {
                 <input id="login-password" ref={password} type="password" autocomplete="current-password"
                     required=true data-testid="login-password" />
                 if let Some(e) = &*error {
-                    { error_view(&i18n, e, None) }
+                    if e.code() == Some(ErrorCode::RateLimited) {
+                        // Login throttling lasts minutes: say so, in the words of a login.
+                        <div class="error-view" role="alert" data-testid="error-view">
+                            <p>{ i18n.t(Key::ErrLoginThrottled) }</p>
+                        </div>
+                    } else {
+                        { error_view(&i18n, e, None) }
+                    }
                 }
                 <button type="submit" data-testid="login-submit" disabled={*pending}>
                     { if *pending { i18n.t(Key::LoginPending) } else { i18n.t(Key::LoginSubmit) } }

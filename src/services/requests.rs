@@ -127,6 +127,7 @@ pub fn code_for_status(status: u16) -> ErrorCode {
         409 => ErrorCode::ConversationClosed,
         413 => ErrorCode::PayloadTooLarge,
         429 => ErrorCode::RateLimited,
+        503 => ErrorCode::ServerBusy,
         500..=599 => ErrorCode::Internal,
         _ => ErrorCode::Unknown,
     }

@@ -37,6 +37,9 @@ pub enum ErrorCode {
     NotAuthenticated,
     /// Too many requests or messages; try again later.
     RateLimited,
+    /// The server is too busy to take this request now (its password hashing queue is full,
+    /// for one); nothing was done. Try again after the `Retry-After` delay.
+    ServerBusy,
     /// The requested history position is not valid for this conversation.
     InvalidCursor,
     /// The client has fallen too far behind for live delivery on this socket (e.g. its queue
@@ -59,6 +62,7 @@ impl ErrorCode {
             self,
             ErrorCode::Internal
                 | ErrorCode::RateLimited
+                | ErrorCode::ServerBusy
                 | ErrorCode::Unknown
                 | ErrorCode::Unauthorized
                 | ErrorCode::NotAuthenticated

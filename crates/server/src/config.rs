@@ -27,6 +27,10 @@ pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 /// The origin of `trunk serve` (Trunk.toml), allowed outside production.
 pub const TRUNK_DEV_ORIGINS: [&str; 2] = ["http://127.0.0.1:8081", "http://localhost:8081"];
 
+/// How many password hashes may wait for a hashing thread: about 5 s of work at OWASP cost on
+/// 2 cores (each hash takes 20–50 ms), enough for a burst of 200 logins at a shift's start.
+pub const DEFAULT_HASH_QUEUE: usize = 256;
+
 /// "At most `max` events per `window`".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -102,6 +106,8 @@ pub struct Limits {
     pub login: LoginLimits,
     /// Successful logins per account (each one makes a session).
     pub logins_per_account: RateLimit,
+    /// Password hashes that may wait for a hashing thread; past it, login answers 503.
+    pub hash_queue: usize,
 }
 
 impl Default for Limits {
@@ -117,6 +123,7 @@ impl Default for Limits {
             sends: RateLimit::per_minute(100),
             login: LoginLimits::default(),
             logins_per_account: RateLimit::per_minute(10),
+            hash_queue: DEFAULT_HASH_QUEUE,
         }
     }
 }

@@ -63,6 +63,10 @@ pub enum AppError {
     /// Too many sends or failed logins; retry after this many seconds.
     #[error("too many requests; try again in {0} s")]
     RateLimited(u64),
+    /// Too busy to take the request (the password hashing queue is full); retry after this
+    /// many seconds.
+    #[error("the server is busy; try again in {0} s")]
+    Busy(u64),
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -85,6 +89,7 @@ impl AppError {
             AppError::BodyTooLong => ErrorCode::BodyTooLong,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             AppError::RateLimited(_) => ErrorCode::RateLimited,
+            AppError::Busy(_) => ErrorCode::ServerBusy,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -105,6 +110,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,7 +133,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match self {
-            AppError::RateLimited(seconds) => Some(seconds),
+            AppError::RateLimited(seconds) | AppError::Busy(seconds) => Some(seconds),
             _ => None,
         };
         let mut response = (status, Json(self.to_api_error())).into_response();

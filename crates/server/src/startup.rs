@@ -86,7 +86,8 @@ impl Application {
         let cost = config.argon2;
         let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
             .await
-            .context("failed to set up password hashing")??;
+            .context("failed to set up password hashing")??
+            .with_queue(config.limits.hash_queue);
         let demo_loaded = if config.demo {
             demo::load_demo_data_if_empty(&pool, &passwords).await?
         } else {

@@ -466,7 +466,7 @@ fn client_id() -> BoxedStrategy<ClientMsgId> {
         .boxed()
 }
 
-const CODES: [ErrorCode; 18] = [
+const CODES: [ErrorCode; 19] = [
     ErrorCode::InvalidJson,
     ErrorCode::UnknownFrame,
     ErrorCode::InvalidInput,
@@ -481,6 +481,7 @@ const CODES: [ErrorCode; 18] = [
     ErrorCode::NoCareRelationship,
     ErrorCode::NotAuthenticated,
     ErrorCode::RateLimited,
+    ErrorCode::ServerBusy,
     ErrorCode::InvalidCursor,
     ErrorCode::ResyncRequired,
     ErrorCode::Internal,

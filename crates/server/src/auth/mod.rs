@@ -10,7 +10,7 @@ mod touches;
 
 pub use extractor::AuthUser;
 pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MIN_SECRET_BYTES, TokenService};
-pub use password::PasswordHasher;
+pub use password::{HasherBusy, PasswordHasher};
 pub use secret::load_or_create_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
 pub use touches::{SessionTouches, write_periodically as write_touches_periodically};

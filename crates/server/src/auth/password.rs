@@ -1,10 +1,11 @@
-use crate::config::Argon2Cost;
+use crate::config::{Argon2Cost, DEFAULT_HASH_QUEUE};
 use crate::domain::Password;
 use anyhow::Context;
 use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 /// Hashes and verifies passwords with argon2id.
@@ -17,6 +18,10 @@ use tokio::sync::Semaphore;
 /// glibc gives each new thread its own malloc arena, which keeps its 19 MiB block after the
 /// hash is done. `cargo xtask bench` measured RSS 89 → 376 MB after 200 concurrent logins, and
 /// it stayed there. A fixed set of threads reuses the same blocks at every hash.
+///
+/// The queue in front of the threads is bounded too ([`DEFAULT_HASH_QUEUE`]): past it a hash is
+/// refused at once with [`HasherBusy`] (the login answers 503 `server_busy`), so a flood of
+/// logins cannot pile up requests without end.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
@@ -25,6 +30,31 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
     permits: Arc<Semaphore>,
     jobs: std::sync::mpsc::SyncSender<Job>,
+    /// Hashes waiting for a thread, and how many may.
+    waiting: Arc<AtomicUsize>,
+    queue: usize,
+}
+
+/// The hashing queue is full: refused without being queued.
+#[derive(Debug, thiserror::Error)]
+#[error("the password hashing queue is full")]
+pub struct HasherBusy;
+
+/// A place in the queue, given back when dropped.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn enter(waiting: &Arc<AtomicUsize>, limit: usize) -> Option<Waiting> {
+        let before = waiting.fetch_add(1, Ordering::AcqRel);
+        let place = Waiting(Arc::clone(waiting));
+        (before < limit).then_some(place)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -71,7 +101,15 @@ impl PasswordHasher {
             dummy_hash: dummy_hash.into(),
             permits: Arc::new(Semaphore::new(threads)),
             jobs: start_threads(threads)?,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            queue: DEFAULT_HASH_QUEUE,
         })
+    }
+
+    /// The same hasher with at most `queue` hashes waiting for a thread.
+    pub fn with_queue(mut self, queue: usize) -> Self {
+        self.queue = queue;
+        self
     }
 
     /// Runs `work` on a hashing thread. The permit travels with the job and is released when
@@ -81,7 +119,14 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let permit = self.permits.clone().acquire_owned().await?;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let _place = Waiting::enter(&self.waiting, self.queue)
+                    .ok_or(anyhow::Error::new(HasherBusy))?;
+                self.permits.clone().acquire_owned().await?
+            }
+        };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
@@ -173,6 +218,48 @@ mod tests {
         }
         let good = SecretString::from("colloque-demo");
         assert!(hasher.verify(&good, Some(hash)).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_its_queue_the_hasher_refuses_at_once_and_serves_again_after() {
+        let hasher = PasswordHasher::new(Argon2Cost::OWASP)
+            .unwrap()
+            .with_queue(3);
+        let hash = hasher.hash(&password("colloque-demo")).await.unwrap();
+        let threads = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .max(2);
+        let verifies = (0..threads + 3 + 20).map(|_| {
+            let (hasher, hash) = (hasher.clone(), hash.clone());
+            tokio::spawn(async move {
+                let good = SecretString::from("colloque-demo");
+                hasher.verify(&good, Some(hash)).await
+            })
+        });
+        let outcomes = futures_util::future::join_all(verifies).await;
+        let busy = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(Err(e)) if e.is::<HasherBusy>()))
+            .count();
+        let verified = outcomes
+            .iter()
+            .filter(|o| matches!(o, Ok(Ok(true))))
+            .count();
+        assert_eq!(
+            busy + verified,
+            outcomes.len(),
+            "each one verified or refused as busy"
+        );
+        assert!(
+            verified >= threads + 3,
+            "the threads and the queue were served: {verified}"
+        );
+        assert!(busy >= 1, "past the queue, refused");
+        let good = SecretString::from("colloque-demo");
+        assert!(
+            hasher.verify(&good, Some(hash)).await.unwrap(),
+            "and serving again"
+        );
     }
 
     #[tokio::test]

@@ -142,6 +142,12 @@ impl<K: Hash + Eq + Clone> Window<K> {
         }
     }
 
+    fn release(&mut self, key: &K) {
+        if let Some(counter) = self.counters.get_mut(key) {
+            counter.in_flight = counter.in_flight.saturating_sub(1);
+        }
+    }
+
     fn clear(&mut self, key: &K) {
         if let Some(counter) = self.counters.get_mut(key) {
             counter.failures.clear();
@@ -207,6 +213,13 @@ impl LoginThrottle {
         })
     }
 
+    fn release(&self, pair: &(String, String)) {
+        let mut windows = self.lock();
+        windows.pairs.release(pair);
+        windows.accounts.release(&pair.0);
+        windows.addresses.release(&pair.1);
+    }
+
     fn settle(&self, pair: &(String, String), failed: bool) {
         let now = Instant::now();
         let mut windows = self.lock();
@@ -235,6 +248,12 @@ impl Attempt {
     pub fn failed(mut self) {
         self.settled = true;
         self.throttle.settle(&self.pair, true);
+    }
+
+    /// The check did not happen (the server was too busy): as if never attempted.
+    pub fn released(mut self) {
+        self.settled = true;
+        self.throttle.release(&self.pair);
     }
 
     /// The password was right.
@@ -328,7 +347,8 @@ mod tests {
     }
 
     #[test]
-    fn a_success_forgives_its_own_pairs_typos_and_a_dropped_attempt_is_a_failure() {
+    fn a_success_forgives_its_own_pairs_typos_a_released_one_counts_nothing_and_a_dropped_one_fails()
+     {
         let throttle = LoginThrottle::new(limits(2, 100, 100));
         begin(&throttle, "a", "x").unwrap().failed();
         begin(&throttle, "a", "x").unwrap().succeeded();
@@ -336,6 +356,9 @@ mod tests {
         begin(&throttle, "a", "x").unwrap().failed();
         assert!(begin(&throttle, "a", "x").is_err());
 
+        for _ in 0..10 {
+            begin(&throttle, "c", "x").unwrap().released();
+        }
         drop(begin(&throttle, "b", "x").unwrap());
         drop(begin(&throttle, "b", "x").unwrap());
         assert!(

@@ -2,7 +2,7 @@
 
 use super::ApiJson;
 use crate::audit::{self, Action, Entry, Source};
-use crate::auth::{self, AuthUser, SessionId};
+use crate::auth::{self, AuthUser, HasherBusy, SessionId};
 use crate::db;
 use crate::domain::Email;
 use crate::error::AppError;
@@ -15,6 +15,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use colloque_protocol::{ApiError, LoginRequest, LoginResponse, Timestamp};
 use secrecy::SecretString;
+
+/// `Retry-After` when the hashing queue is full: about the time it takes to drain.
+const HASH_QUEUE_RETRY_SECS: u64 = 5;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -41,6 +44,7 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
         (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
+        (status = 503, description = "The password hashing queue is full; retry after Retry-After", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "login", skip_all)]
@@ -69,7 +73,16 @@ pub async fn login(
     let stored = account
         .as_ref()
         .map(|account| account.password_hash.clone());
-    let verified = state.passwords.verify(&password, stored).await?;
+    let verified = match state.passwords.verify(&password, stored).await {
+        Ok(verified) => verified,
+        Err(error) if error.is::<HasherBusy>() => {
+            // Not checked, so not a failure: the client is told when to come back.
+            attempt.released();
+            tracing::warn!("login refused: the password hashing queue is full");
+            return Err(AppError::Busy(HASH_QUEUE_RETRY_SECS));
+        }
+        Err(error) => return Err(error.into()),
+    };
     let account = match account {
         Some(account) if verified && !account.disabled => account,
         refused => {

@@ -3,7 +3,7 @@
 //! behind the same address, and the throttled answer does not tell whether the account exists.
 
 use crate::helpers::*;
-use colloque_server::{DEMO_PASSWORD, RateLimit};
+use colloque_server::{Argon2Cost, DEMO_PASSWORD, RateLimit};
 use serde_json::Value;
 
 #[tokio::test]
@@ -186,4 +186,74 @@ async fn successful_logins_are_limited_per_account() {
     assert_eq!(fourth.status(), 429);
     assert!(fourth.headers().contains_key("retry-after"));
     assert_eq!(app.post_login(LUCAS, DEMO_PASSWORD).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_hashing_queue_logins_get_503_and_it_costs_them_no_attempt() {
+    let app = spawn_app_with(|config| {
+        config.argon2 = Argon2Cost::OWASP;
+        config.limits.hash_queue = 1;
+        config.limits.logins_per_account = RateLimit::per_minute(1_000);
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+
+    // Forty people logging in at once, each from their own address.
+    let addresses: Vec<String> = (0..40).map(|n| format!("203.0.113.{n}")).collect();
+    let logins = addresses
+        .iter()
+        .map(|from| app.post_login_via(from, EMMA, DEMO_PASSWORD));
+    let responses = futures_util::future::join_all(logins).await;
+    let busy: Vec<&reqwest::Response> = responses.iter().filter(|r| r.status() == 503).collect();
+    let ok = responses.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(
+        busy.len() + ok,
+        40,
+        "each login succeeded or was refused as busy"
+    );
+    assert!(
+        !busy.is_empty(),
+        "a queue of 1 cannot hold 40 concurrent logins"
+    );
+    assert!(busy.iter().all(|r| r.headers().contains_key("retry-after")));
+    // A refused-as-busy login was no attempt: from an address whose logins were all refused,
+    // Emma still has her 5 tries.
+    let refused_from = addresses
+        .iter()
+        .zip(&responses)
+        .find(|(_, r)| r.status() == 503)
+        .map(|(from, _)| from.clone())
+        .unwrap();
+    for _ in 0..4 {
+        let body: Value = app
+            .post_login_via(&refused_from, EMMA, "wrong")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(error_code(&body), "invalid_credentials");
+    }
+    let after = app.post_login_via(&refused_from, EMMA, DEMO_PASSWORD).await;
+    assert_eq!(after.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_answer_says_server_busy_in_the_error_body() {
+    let app = spawn_app_with(|config| {
+        config.argon2 = Argon2Cost::OWASP;
+        config.limits.hash_queue = 0;
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let addresses: Vec<String> = (0..20).map(|n| format!("203.0.113.{n}")).collect();
+    let logins = addresses
+        .iter()
+        .map(|from| app.post_login_via(from, LUCAS, "whatever"));
+    let responses = futures_util::future::join_all(logins).await;
+    let busy = responses
+        .into_iter()
+        .find(|r| r.status() == 503)
+        .expect("with no queue, concurrent logins beyond the threads are refused");
+    let body: Value = busy.json().await.unwrap();
+    assert_eq!(error_code(&body), "server_busy");
 }
