@@ -108,6 +108,10 @@ pub struct Limits {
     pub logins_per_account: RateLimit,
     /// Password hashes that may wait for a hashing thread; past it, login answers 503.
     pub hash_queue: usize,
+    /// Live sessions one user may hold; a new login revokes the oldest beyond it.
+    pub sessions_per_user: usize,
+    /// How often sessions that ended more than a day ago are deleted.
+    pub session_sweep: Duration,
 }
 
 impl Default for Limits {
@@ -124,6 +128,8 @@ impl Default for Limits {
             login: LoginLimits::default(),
             logins_per_account: RateLimit::per_minute(10),
             hash_queue: DEFAULT_HASH_QUEUE,
+            sessions_per_user: 10,
+            session_sweep: Duration::from_secs(60 * 60),
         }
     }
 }

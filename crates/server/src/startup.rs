@@ -79,10 +79,6 @@ impl Application {
         };
         let tokens = TokenService::new(&secret, config.token_ttl_secs)?;
         let pool = db::connect(&config.database_path()).await?;
-        let purged = db::sessions::delete_expired(&pool, now_ms()).await?;
-        if purged > 0 {
-            tracing::info!(purged, "deleted expired sessions");
-        }
         let cost = config.argon2;
         let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
             .await
@@ -164,6 +160,7 @@ impl Application {
                 self.audit_retention_days,
             )),
             tokio::spawn(sweep_revoked_sessions(state.clone())),
+            tokio::spawn(delete_ended_sessions(state.clone())),
             tokio::spawn(crate::auth::write_touches_periodically(state.clone())),
         ];
         let hub = state.hub.clone();
@@ -250,6 +247,24 @@ async fn sweep_revoked_sessions(state: AppState) {
                 }
             }
             Err(error) => tracing::error!(%error, "failed to check the sessions of open sockets"),
+        }
+    }
+}
+
+/// Deletes the sessions that ended more than a day ago, at start and then every
+/// [`crate::config::Limits::session_sweep`], so the table holds live sessions and recent ones,
+/// not every login since the server was installed.
+async fn delete_ended_sessions(state: AppState) {
+    let mut every = tokio::time::interval(state.limits.session_sweep);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let now = now_ms();
+        let cutoff = crate::auth::idle_cutoff(&state, now);
+        match db::sessions::delete_expired(&state.db, now, cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted ended sessions"),
+            Err(error) => tracing::error!(%error, "failed to delete ended sessions"),
         }
     }
 }

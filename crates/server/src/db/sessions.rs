@@ -169,14 +169,45 @@ pub async fn revoke_all_for_user(
     Ok(result.rows_affected())
 }
 
-/// Deletes sessions that expired more than a day ago (housekeeping at start-up).
+/// Revokes a user's oldest sessions beyond their `keep` newest unexpired ones (the cap on
+/// live sessions per user); returns how many.
+#[tracing::instrument(skip(db))]
+pub async fn revoke_beyond(
+    db: impl SqliteExecutor<'_>,
+    user: UserId,
+    keep: usize,
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = ?3 WHERE id IN (
+             SELECT id FROM sessions
+             WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?3
+             ORDER BY created_at DESC, rowid DESC
+             LIMIT -1 OFFSET ?2)",
+    )
+    .bind(user.0)
+    .bind(i64::try_from(keep).unwrap_or(i64::MAX))
+    .bind(now.0)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Deletes the sessions that ended more than a day ago: past their absolute end, revoked, or
+/// unused for longer than the idle limit (`idle_cutoff`). None of them can ever be used again.
 pub async fn delete_expired(
     db: impl SqliteExecutor<'_>,
     now: Timestamp,
+    idle_cutoff: Timestamp,
 ) -> Result<u64, sqlx::Error> {
-    let result = sqlx::query("DELETE FROM sessions WHERE expires_at < ?1")
-        .bind(now.0 - crate::util::DAY_MS)
-        .execute(db)
-        .await?;
+    let day_ago = now.0 - crate::util::DAY_MS;
+    let result = sqlx::query(
+        "DELETE FROM sessions
+         WHERE expires_at < ?1 OR revoked_at < ?1 OR last_seen_at < ?2",
+    )
+    .bind(day_ago)
+    .bind(idle_cutoff.0 - crate::util::DAY_MS)
+    .execute(db)
+    .await?;
     Ok(result.rows_affected())
 }

@@ -118,7 +118,19 @@ pub async fn login(
         .tokens
         .issue(account.id, account.role, &session.0, session_end)
         .context("failed to sign a token")?;
-    db::sessions::insert(&state.db, &session, account.id, now, session_end).await?;
+    // The new session and the cap on live ones, in one transaction: past the cap the oldest
+    // are revoked, and the revocation sweep closes their sockets within a second.
+    let mut tx = state.db.begin().await?;
+    db::sessions::insert(&mut *tx, &session, account.id, now, session_end).await?;
+    let revoked =
+        db::sessions::revoke_beyond(&mut *tx, account.id, state.limits.sessions_per_user, now)
+            .await?;
+    tx.commit().await?;
+    if revoked > 0 {
+        tracing::info!(user = %account.id, revoked, "oldest sessions revoked past the cap");
+        let entry = Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap");
+        audit::record(&state.db, &source, entry).await;
+    }
     let user = db::users::profile(&state.db, account.id)
         .await?
         .context("the user vanished during login")?;

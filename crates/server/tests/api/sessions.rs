@@ -204,3 +204,86 @@ async fn re_authenticating_with_a_bad_token_closes_the_socket() {
     assert_eq!(socket.next_error().await.0, ErrorCode::Unauthorized);
     assert_eq!(socket.closed_with().await, Some(1008));
 }
+
+#[tokio::test]
+async fn a_login_past_the_session_cap_revokes_the_oldest_session_and_closes_its_socket() {
+    let app = spawn_app_with(|config| config.limits.sessions_per_user = 3).await;
+    let oldest = app.login(LUCAS).await;
+    let mut oldest_socket = app.socket(&oldest).await;
+    let mut kept = Vec::new();
+    for _ in 0..2 {
+        kept.push(app.login(LUCAS).await);
+    }
+    assert_eq!(
+        app.get("/api/conversations", &oldest.token).await.status(),
+        200,
+        "three sessions: within the cap"
+    );
+
+    kept.push(app.login(LUCAS).await);
+
+    assert_pushed_unauthorized_close(&mut oldest_socket).await;
+    assert_eq!(
+        app.get("/api/conversations", &oldest.token).await.status(),
+        401
+    );
+    for session in &kept {
+        assert_eq!(
+            app.get("/api/conversations", &session.token).await.status(),
+            200
+        );
+    }
+    let trail = app.audit_of(LUCAS).await;
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.action == "session_revoked" && r.detail.as_deref() == Some("session_cap")),
+        "the revocation is audited"
+    );
+}
+
+#[tokio::test]
+async fn ended_sessions_are_deleted_while_the_server_runs() {
+    let app =
+        spawn_app_with(|config| config.limits.session_sweep = Duration::from_millis(50)).await;
+    let live = app.login(LUCAS).await;
+    let db = app.db().await;
+    let day = 24 * 60 * 60 * 1000;
+    let now = now_ms().0;
+    for (id, expires_at, revoked_at) in [
+        ("ended-two-days-ago", now - 2 * day, None),
+        ("revoked-two-days-ago", now + day, Some(now - 2 * day)),
+    ] {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, revoked_at)
+             VALUES (?1, ?2, ?3, ?4, ?3, ?5)",
+        )
+        .bind(id)
+        .bind(live.id.0)
+        .bind(now - 3 * day)
+        .bind(expires_at)
+        .bind(revoked_at)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+
+    let mut left = i64::MAX;
+    for _ in 0..100 {
+        left = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id LIKE '%-two-days-ago'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        // A bounded poll for the sweep (every 50 ms here), not a timing assertion.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the sweep deleted the ended sessions");
+    assert_eq!(
+        app.get("/api/conversations", &live.token).await.status(),
+        200,
+        "and kept the live one"
+    );
+}
