@@ -262,7 +262,15 @@ pub struct Socket {
 impl Socket {
     /// Connects, authenticates and waits for `ready`.
     pub async fn connect(url: &str, session: &Session) -> anyhow::Result<Socket> {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        // From the user's own address, as at login (the server caps the sockets waiting to
+        // authenticate per address).
+        let mut request = url.into_client_request()?;
+        request.headers_mut().insert(
+            "x-forwarded-for",
+            address_of(&format!("user-{}", session.user.0)).parse()?,
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .context("WebSocket connect")?;
         let auth = ClientFrame::Auth {

@@ -223,6 +223,7 @@ pub async fn run() -> anyhow::Result<()> {
             trusted_proxies,
             trust_forwarded_for,
         } => {
+            raise_open_files_limit();
             anyhow::ensure!(
                 !trust_forwarded_for,
                 "--trust-forwarded-for (COLLOQUE_TRUST_FORWARDED_FOR) is gone: name the proxies \
@@ -426,6 +427,15 @@ fn read_password() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(password))
 }
 
+/// Every socket is a file descriptor: the soft limit (often 1,024) would cap the sockets long
+/// before memory does, so it is raised to the hard limit.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open files limit"),
+    }
+}
+
 /// A proxy: a CIDR block, or one address (a /32 or /128).
 fn parse_proxy(text: &str) -> Result<IpNet, String> {
     let text = text.trim();
@@ -442,6 +452,13 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serving_raises_the_open_files_limit_to_the_hard_limit() {
+        raise_open_files_limit();
+        let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
+        assert_eq!(soft, hard, "the soft limit is raised to the hard one");
     }
 
     #[test]

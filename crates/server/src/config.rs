@@ -108,6 +108,12 @@ pub struct Limits {
     pub logins_per_account: RateLimit,
     /// Password hashes that may wait for a hashing thread; past it, login answers 503.
     pub hash_queue: usize,
+    /// Sockets open at once, authenticated or not; past it, `/ws` answers 503.
+    pub ws_max_sockets: usize,
+    /// Sockets waiting to authenticate per client address; past it, `/ws` answers 429.
+    pub ws_unauthenticated_per_address: u32,
+    /// How long one write to a socket may block before the socket is dropped.
+    pub ws_write_timeout: Duration,
     /// Live sessions one user may hold; a new login revokes the oldest beyond it.
     pub sessions_per_user: usize,
     /// How often sessions that ended more than a day ago are deleted.
@@ -128,6 +134,9 @@ impl Default for Limits {
             login: LoginLimits::default(),
             logins_per_account: RateLimit::per_minute(10),
             hash_queue: DEFAULT_HASH_QUEUE,
+            ws_max_sockets: 50_000,
+            ws_unauthenticated_per_address: 20,
+            ws_write_timeout: Duration::from_secs(10),
             sessions_per_user: 10,
             session_sweep: Duration::from_secs(60 * 60),
         }

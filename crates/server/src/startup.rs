@@ -106,6 +106,10 @@ impl Application {
             sends,
             touches: SessionTouches::default(),
             throttles: Throttles::new(&config.limits),
+            sockets: crate::ws::Admission::new(
+                config.limits.ws_max_sockets,
+                config.limits.ws_unauthenticated_per_address,
+            ),
             limits: Arc::new(config.limits.clone()),
             security: Arc::new(security),
         };

@@ -5,7 +5,7 @@ use crate::chat::SendQueue;
 use crate::config::Limits;
 use crate::limits::TokenBuckets;
 use crate::security::Security;
-use crate::ws::Hub;
+use crate::ws::{Admission, Hub};
 use axum::extract::FromRef;
 use colloque_protocol::UserId;
 use sqlx::SqlitePool;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub security: Arc<Security>,
     /// Rate-limit counters.
     pub throttles: Throttles,
+    /// The socket caps.
+    pub sockets: Admission,
 }
 
 /// The in-memory rate-limit counters.

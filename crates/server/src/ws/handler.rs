@@ -3,6 +3,7 @@
 //! and pings the client every heartbeat, the reader handles client frames and closes a socket
 //! that went silent. When either ends, the other is stopped.
 
+use super::admission::{OpenSocket, Refusal, Unauthenticated};
 use super::hub::{Kick, Outbound, Registration};
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{self, AuthUser};
@@ -36,8 +37,15 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// `cargo xtask bench` (see README, "Performance").
 const SESSION_RECHECK: Duration = Duration::from_secs(1);
 
+/// After the authentication deadline, how long the server may take to send its close frame
+/// before it drops the socket.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
 /// How long the writer may take to flush its last frames once the reader ended.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `Retry-After` when the server holds as many sockets as it may.
+const SOCKETS_FULL_RETRY_SECS: u64 = 10;
 
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
@@ -49,7 +57,9 @@ const KNOWN_TYPES: [&str; 4] = ["auth", "send", "mark_read", "ping"];
 
 /// `GET /ws`: checks the `Origin` (a page of a foreign origin gets 403 and no upgrade; clients
 /// that send no `Origin` — not browsers — are let through, they carry no ambient credential),
-/// then upgrades. Frames (and messages) over [`MAX_FRAME_BYTES`] close the socket with 1009.
+/// then the socket caps ([`super::admission`]: 503 `server_busy` when the server is full, 429
+/// `rate_limited` when the address has too many sockets waiting to authenticate), then
+/// upgrades. Frames (and messages) over [`MAX_FRAME_BYTES`] close the socket with 1009.
 pub async fn handler(
     State(state): State<AppState>,
     source: Source,
@@ -67,17 +77,39 @@ pub async fn handler(
             return AppError::Forbidden("this origin may not open a socket").into_response();
         }
     }
+    let address = auth::address_key(source.ip.as_deref().and_then(|ip| ip.parse().ok()));
+    let places = match state.sockets.admit(&address) {
+        Ok(places) => places,
+        Err(Refusal::Full) => {
+            tracing::warn!("websocket refused: the server holds as many sockets as it may");
+            return AppError::Busy(SOCKETS_FULL_RETRY_SECS).into_response();
+        }
+        Err(Refusal::TooManyFromAddress) => {
+            tracing::info!("websocket refused: too many unauthenticated sockets from its address");
+            return AppError::rate_limited(state.limits.ws_auth_timeout).into_response();
+        }
+    };
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| connection(socket, state, source))
+        .on_upgrade(move |socket| connection(socket, state, source, places))
 }
 
 #[tracing::instrument(name = "ws", skip_all, fields(user = tracing::field::Empty))]
-async fn connection(mut socket: WebSocket, state: AppState, source: Source) {
-    let Some(user) = authenticate(&mut socket, &state).await else {
+async fn connection(
+    mut socket: WebSocket,
+    state: AppState,
+    source: Source,
+    (_open, waiting): (OpenSocket, Unauthenticated),
+) {
+    // The deadline holds whatever the peer does: past it (and a moment to send the close),
+    // the socket is dropped, even while a write to a peer that never reads is blocked.
+    let limit = state.limits.ws_auth_timeout + CLOSE_GRACE;
+    let Ok(Some(user)) = tokio::time::timeout(limit, authenticate(&mut socket, &state)).await
+    else {
         return;
     };
+    drop(waiting);
     tracing::Span::current().record("user", tracing::field::display(user.id));
     tracing::debug!("socket authenticated");
 
@@ -99,17 +131,26 @@ async fn connection(mut socket: WebSocket, state: AppState, source: Source) {
             return;
         }
     };
-    if send_frame(&mut socket, &ServerFrame::Ready { user: profile })
-        .await
-        .is_err()
-    {
+    let ready = ServerFrame::Ready { user: profile };
+    let ready = send_frame(&mut socket, &ready);
+    if !matches!(
+        tokio::time::timeout(state.limits.ws_write_timeout, ready).await,
+        Ok(Ok(()))
+    ) {
         state.hub.unregister(user.id, id);
         return;
     }
 
     let (sink, stream) = socket.split();
     let heartbeat = state.limits.ws_heartbeat;
-    let mut writer = tokio::spawn(write_loop(sink, rx, kicked, user.expires_at, heartbeat));
+    let mut writer = tokio::spawn(write_loop(
+        sink,
+        rx,
+        kicked,
+        user.expires_at,
+        heartbeat,
+        state.limits.ws_write_timeout,
+    ));
     let user_id = user.id;
     let reader_state = state.clone();
     let mut reader = tokio::spawn(async move {
@@ -380,6 +421,7 @@ async fn write_loop(
     mut kicked: oneshot::Receiver<Kick>,
     expires_at: Timestamp,
     heartbeat: Duration,
+    write_timeout: Duration,
 ) {
     let expiry = tokio::time::sleep(until(expires_at));
     tokio::pin!(expiry);
@@ -396,9 +438,9 @@ async fn write_loop(
                             error: ApiError::new(code, message),
                             client_id: None,
                         };
-                        let _ = sink.send(WsMessage::Text(Outbound::frame_text(&frame))).await;
+                        let _ = write(&mut sink, WsMessage::Text(Outbound::frame_text(&frame)), write_timeout).await;
                     }
-                    let _ = sink.send(close(kick.code, kick.reason)).await;
+                    let _ = write(&mut sink, close(kick.code, kick.reason), write_timeout).await;
                     return;
                 }
                 // Unregistered without a kick: keep draining the queue.
@@ -409,13 +451,13 @@ async fn write_loop(
                     error: ApiError::new(ErrorCode::Unauthorized, "the session expired"),
                     client_id: None,
                 };
-                let _ = sink.send(WsMessage::Text(Outbound::frame_text(&expired))).await;
-                let _ = sink.send(close(CLOSE_POLICY, "session expired")).await;
+                let _ = write(&mut sink, WsMessage::Text(Outbound::frame_text(&expired)), write_timeout).await;
+                let _ = write(&mut sink, close(CLOSE_POLICY, "session expired"), write_timeout).await;
                 return;
             }
             outbound = rx.recv() => match outbound {
                 Some(Outbound::Text(text)) => {
-                    if sink.send(WsMessage::Text(text)).await.is_err() {
+                    if !write(&mut sink, WsMessage::Text(text), write_timeout).await {
                         return;
                     }
                 }
@@ -423,21 +465,35 @@ async fn write_loop(
                     expiry.as_mut().reset(tokio::time::Instant::now() + until(renewed));
                 }
                 Some(Outbound::Close(code, reason)) => {
-                    let _ = sink.send(close(code, reason)).await;
+                    let _ = write(&mut sink, close(code, reason), write_timeout).await;
                     return;
                 }
                 None => {
-                    let _ = sink.send(close(CLOSE_NORMAL, "")).await;
+                    let _ = write(&mut sink, close(CLOSE_NORMAL, ""), write_timeout).await;
                     return;
                 }
             },
             _ = pings.tick() => {
-                if sink.send(WsMessage::Ping(Default::default())).await.is_err() {
+                if !write(&mut sink, WsMessage::Ping(Default::default()), write_timeout).await {
                     return;
                 }
             }
         }
     }
+}
+
+/// Sends one message, or gives up after `timeout`: a peer that does not read cannot hold a
+/// socket, its task and its buffers by blocking the server's writes. False: the socket is to
+/// be dropped.
+async fn write(
+    sink: &mut SplitSink<WebSocket, WsMessage>,
+    message: WsMessage,
+    timeout: Duration,
+) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// How long until `at`.

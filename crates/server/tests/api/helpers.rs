@@ -299,6 +299,25 @@ impl TestApp {
         socket
     }
 
+    /// A socket opened through a proxy that says the client is `forwarded_for`, or the HTTP
+    /// status that refused it.
+    pub async fn socket_via(&self, forwarded_for: &str) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://127.0.0.1:{}/ws", self.port)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", forwarded_for.parse().unwrap());
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket { stream }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(other) => panic!("unexpected websocket error {other}"),
+        }
+    }
+
     /// A socket that has not authenticated yet.
     pub async fn raw_socket(&self) -> Socket {
         let (stream, _) =

@@ -1,5 +1,5 @@
-//! WebSocket defences: Origin allowlist, authentication deadline, idle timeout, heartbeats,
-//! per-user rate limit, queue overflow.
+//! WebSocket defences: Origin allowlist, socket caps, authentication deadline (even for a
+//! peer that never reads), idle timeout, heartbeats, per-user rate limit, queue overflow.
 
 use crate::helpers::*;
 use colloque_protocol::{ClientFrame, ErrorCode, ServerFrame};
@@ -363,4 +363,112 @@ async fn a_socket_whose_queue_overflows_gets_resync_required_then_1013() {
         messages < sends,
         "{messages} of {sends} delivered before the cut"
     );
+}
+
+#[tokio::test]
+async fn an_address_may_hold_only_so_many_sockets_waiting_to_authenticate() {
+    let app = spawn_app_with(|config| {
+        config.limits.ws_unauthenticated_per_address = 3;
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let lucas = app.login(LUCAS).await;
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        waiting.push(app.socket_via("203.0.113.7").await.expect("within the cap"));
+    }
+
+    assert_eq!(app.socket_via("203.0.113.7").await.err(), Some(429));
+    assert!(
+        app.socket_via("203.0.113.8").await.is_ok(),
+        "another address has its own share"
+    );
+    // One of them authenticates: its place is free again.
+    let mut first = waiting.remove(0);
+    first
+        .send(&ClientFrame::Auth {
+            token: lucas.token.clone(),
+        })
+        .await;
+    assert!(matches!(
+        first.next_frame().await,
+        ServerFrame::Ready { .. }
+    ));
+    assert!(app.socket_via("203.0.113.7").await.is_ok());
+}
+
+#[tokio::test]
+async fn past_its_socket_cap_the_server_answers_503_until_one_closes() {
+    let app = spawn_app_with(|config| config.limits.ws_max_sockets = 2).await;
+    let lucas = app.login(LUCAS).await;
+    let first = app.socket(&lucas).await;
+    let _second = app.socket(&lucas).await;
+
+    assert_eq!(app.socket_via("203.0.113.1").await.err(), Some(503));
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        // A bounded poll while the server notices the close, not a timing assertion.
+        if let Ok(socket) = app.socket_via("203.0.113.1").await {
+            reopened = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(reopened.is_some(), "a place came free when a socket closed");
+}
+
+#[tokio::test]
+async fn the_authentication_deadline_holds_for_a_peer_that_floods_and_never_reads() {
+    use futures_util::SinkExt;
+    // Long enough for the server to fill every buffer between it and the peer, so that at the
+    // deadline it is blocked in a write.
+    // One socket may wait to authenticate from this address: whether the next is let in
+    // tells whether the server still holds the first, without reading from it (reading would
+    // unblock the server's writes).
+    let app = spawn_app_with(|config| {
+        config.limits.ws_auth_timeout = Duration::from_millis(1500);
+        config.limits.ws_unauthenticated_per_address = 1;
+    })
+    .await;
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let stream = tcp
+        .connect(([127, 0, 0, 1], app.port).into())
+        .await
+        .unwrap();
+    let (socket, _) = tokio_tungstenite::client_async(
+        format!("ws://127.0.0.1:{}/ws", app.port),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .expect("websocket connects");
+    let (mut sink, stream) = socket.split();
+    // Junk the server answers frame by frame, far more than any buffer holds, never read.
+    let flood = tokio::spawn(async move {
+        for _ in 0..1_000_000 {
+            if sink.send(WsMessage::text("x")).await.is_err() {
+                break;
+            }
+        }
+        sink
+    });
+    let mut next = None;
+    for _ in 0..100 {
+        // A bounded poll past the deadline (1.5 s, then 1 s to close), not a timing assertion.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match app.socket_via("203.0.113.1").await {
+            Ok(socket) => {
+                next = Some(socket);
+                break;
+            }
+            Err(status) => assert_eq!(status, 429, "refused while the first is held"),
+        }
+    }
+    assert!(
+        next.is_some(),
+        "the server dropped the flooding socket at its deadline, though it never read"
+    );
+    flood.abort();
+    drop(stream);
 }
