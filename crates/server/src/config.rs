@@ -108,6 +108,14 @@ pub struct Limits {
     pub logins_per_account: RateLimit,
     /// Password hashes that may wait for a hashing thread; past it, login answers 503.
     pub hash_queue: usize,
+    /// How long a client has to send a request's headers (also closes idle keep-alive
+    /// connections).
+    pub http_header_timeout: Duration,
+    /// HTTP connections open at once (WebSockets are counted by `ws_max_sockets` once
+    /// upgraded); past it, a new connection is closed at once.
+    pub http_max_connections: usize,
+    /// How long an API handler may take before the request answers 503.
+    pub http_request_timeout: Duration,
     /// Sockets open at once, authenticated or not; past it, `/ws` answers 503.
     pub ws_max_sockets: usize,
     /// Sockets waiting to authenticate per client address; past it, `/ws` answers 429.
@@ -134,6 +142,9 @@ impl Default for Limits {
             login: LoginLimits::default(),
             logins_per_account: RateLimit::per_minute(10),
             hash_queue: DEFAULT_HASH_QUEUE,
+            http_header_timeout: Duration::from_secs(10),
+            http_max_connections: 10_000,
+            http_request_timeout: Duration::from_secs(30),
             ws_max_sockets: 50_000,
             ws_unauthenticated_per_address: 20,
             ws_write_timeout: Duration::from_secs(10),

@@ -19,6 +19,7 @@ pub mod error;
 pub mod limits;
 pub mod routes;
 pub mod security;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

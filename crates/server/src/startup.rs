@@ -169,12 +169,11 @@ impl Application {
         ];
         let hub = state.hub.clone();
         let shutdown = self.shutdown;
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let limits = crate::serve::ServeLimits {
+            header_read_timeout: state.limits.http_header_timeout,
+            max_connections: state.limits.http_max_connections,
+        };
+        let served = crate::serve::serve(self.listener, self.router, limits, async move {
             tokio::select! {
                 () = shutdown_signal() => {}
                 () = shutdown.triggered() => {}
@@ -276,8 +275,14 @@ async fn delete_ended_sessions(state: AppState) {
 /// The whole HTTP surface: `/api/*`, `/ws`, and the web app (or JSON 404s) for everything else.
 /// Security headers go on every response, static files included.
 fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
+    let deadline = state.limits.http_request_timeout;
+    let api = routes::api_router().layer(axum::middleware::from_fn(
+        move |request: Request<axum::body::Body>, next: axum::middleware::Next| {
+            crate::serve::request_deadline(deadline, request, next)
+        },
+    ));
     let mut app = Router::new()
-        .nest(API_PREFIX, routes::api_router())
+        .nest(API_PREFIX, api)
         .route(WS_PATH, get(ws::handler));
     app = match &config.static_dir {
         Some(dir) => app.fallback_service(static_files(dir)),
