@@ -561,11 +561,12 @@ async fn older_history_is_prepended_in_order_without_duplicates() {
     app.until("the latest page", |a| a.all("message").len() == 3)
         .await;
 
+    // Generous bounds: one failure was seen on a machine busy compiling in parallel.
     app.click("[data-testid='load-older']");
-    app.until("the first older page", |a| a.all("message").len() == 5)
+    app.until_long("the first older page", |a| a.all("message").len() == 5)
         .await;
     app.click("[data-testid='load-older']");
-    app.until("the second older page", |a| a.all("message").len() == 6)
+    app.until_long("the second older page", |a| a.all("message").len() == 6)
         .await;
 
     let ids: Vec<String> = app.messages().into_iter().map(|m| m.0).collect();

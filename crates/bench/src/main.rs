@@ -16,6 +16,7 @@
 //! [--dist DIR [--lighthouse CLI] [--chromium PATH]]` (`--app-only`: the app's figures alone,
 //! written to `target/bench/app.json` unless `--out`).
 
+mod attack;
 mod cdp;
 mod client;
 mod lighthouse;
@@ -33,7 +34,10 @@ use std::time::{Duration, Instant};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("attack") {
+        return attack_main(args.skip(1)).await;
+    }
     let mut quick = false;
     let mut app_only = false;
     let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
@@ -197,6 +201,41 @@ async fn server_phases(
     idle.stop().await;
 
     Ok(())
+}
+
+/// `colloque-bench attack [--server-bin PATH] [--out FILE.json]`: the attack run
+/// ([`attack`]), written to `target/bench/attack.json`.
+async fn attack_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
+    let mut out = PathBuf::from("target/bench/attack.json");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
+            "--out" => out = args.next().context("--out FILE")?.into(),
+            other => anyhow::bail!(
+                "unknown argument {other:?}; usage: colloque-bench attack [--server-bin PATH] [--out FILE]"
+            ),
+        }
+    }
+    let started = Instant::now();
+    let work = tempfile::Builder::new()
+        .prefix("colloque-attack-")
+        .tempdir()
+        .context("a temporary directory")?;
+    let mut report = Report::default();
+    let outcome = attack::run(&server_bin, work.path(), &mut report).await;
+    println!();
+    report.print();
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
+    eprintln!(
+        "\nwrote {} in {:.0} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    outcome
 }
 
 fn step(what: &str) {

@@ -12,6 +12,8 @@
 //! - `cargo xtask bench [--quick | --no-app | --app-only]`: the server's load benchmark (crates/bench) in
 //!   release on loopback, then the app: its first load with Lighthouse and a 10,000-message
 //!   conversation in headless Chromium; prints a table and writes `target/bench/server.json`.
+//! - `cargo xtask attack`: the attack run (crates/bench/src/attack.rs) against the release
+//!   server; prints a table and writes `target/bench/attack.json`.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -35,6 +37,10 @@ commands:
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
           the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
+  attack  the attacks of issue 10 against the release server on loopback (socket floods,
+          login floods, credential stuffing, a login burst): for each, the server's memory and
+          open files, /api/health, and whether a legitimate user could log in and send;
+          writes target/bench/attack.json (about 2 minutes)
   bench   the server's load benchmark in release on loopback, then the app's first load with
           Lighthouse and a 10,000-message conversation in Chromium (about 5 minutes once the
           tools are installed; --no-app: the server only;
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Some("lint") => cmd_lint(&root),
         Some("chaos") => cmd_chaos(&root, &args[1..]),
         Some("bench") => cmd_bench(&root, &args[1..]),
+        Some("attack") => cmd_attack(&root),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -533,6 +540,24 @@ fn cmd_bench(root: &Path, args: &[String]) -> Result {
     run(Command::new(root.join("target/release/colloque-bench"))
         .current_dir(root)
         .args(&bench_args))
+}
+
+/// `cargo xtask attack`: release builds of the server and of the load generator, then the
+/// attacks of issue 10 against the release server on loopback (crates/bench/src/attack.rs).
+fn cmd_attack(root: &Path) -> Result {
+    step("Release build of colloque-server and colloque-bench");
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "colloque-server",
+        "-p",
+        "colloque-bench",
+    ]))?;
+    step("Attacks");
+    run(Command::new(root.join("target/release/colloque-bench"))
+        .current_dir(root)
+        .arg("attack"))
 }
 
 fn cmd_lint(root: &Path) -> Result {

@@ -419,7 +419,7 @@ async fn past_its_socket_cap_the_server_answers_503_until_one_closes() {
 }
 
 #[tokio::test]
-async fn the_authentication_deadline_holds_for_a_peer_that_floods_and_never_reads() {
+async fn a_peer_that_never_reads_is_dropped_within_the_deadline() {
     use futures_util::SinkExt;
     // Long enough for the server to fill every buffer between it and the peer, so that at the
     // deadline it is blocked in a write.
