@@ -109,7 +109,10 @@ fn open_files(pid: u32) -> u64 {
 
 /// The legitimate patient, during an attack: logs in from their own address, opens a socket,
 /// sends one message and waits for its ack.
-async fn legitimate_user(server: &Server, conversation: ConversationId) -> Result<Duration, String> {
+async fn legitimate_user(
+    server: &Server,
+    conversation: ConversationId,
+) -> Result<Duration, String> {
     let started = Instant::now();
     let http = reqwest::Client::new();
     let base = server.base_url();
@@ -344,7 +347,10 @@ pub async fn run(server_bin: &Path, work: &Path, report: &mut Report) -> anyhow:
 
     type Attack<'a> = (
         &'a str,
-        Box<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = (String, String)> + 'a>> + 'a>,
+        Box<
+            dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = (String, String)> + 'a>>
+                + 'a,
+        >,
     );
     let srv = &server;
     let base_ref = base.as_str();
@@ -448,7 +454,11 @@ pub async fn run(server_bin: &Path, work: &Path, report: &mut Report) -> anyhow:
                     let statuses = futures_util::future::join_all(logins).await;
                     (
                         format!("{BURST} people starting their shift"),
-                        format!("{} in {:.1} s", tally(&statuses), started.elapsed().as_secs_f64()),
+                        format!(
+                            "{} in {:.1} s",
+                            tally(&statuses),
+                            started.elapsed().as_secs_f64()
+                        ),
                     )
                 })
             }),

@@ -92,7 +92,10 @@ async fn parallel_wrong_passwords_get_no_more_than_the_limit_of_password_checks(
 
     let checked = statuses.iter().filter(|s| **s == 401).count();
     let throttled = statuses.iter().filter(|s| **s == 429).count();
-    assert_eq!(checked, 5, "one password check per allowed failure: {statuses:?}");
+    assert_eq!(
+        checked, 5,
+        "one password check per allowed failure: {statuses:?}"
+    );
     assert_eq!(throttled, 195);
     assert_eq!(app.post_login(EMMA, DEMO_PASSWORD).await.status(), 429);
 }
