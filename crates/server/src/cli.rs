@@ -404,8 +404,7 @@ fn print_demo_logins() {
 }
 
 async fn open(data: &DataDir) -> anyhow::Result<sqlx::SqlitePool> {
-    std::fs::create_dir_all(&data.data_dir)
-        .with_context(|| format!("failed to create {}", data.data_dir.display()))?;
+    db::create_data_dir(&data.data_dir)?;
     db::connect(&data.data_dir.join("colloque.db")).await
 }
 

@@ -308,6 +308,12 @@ impl Config {
             );
             anyhow::ensure!(!self.demo, "production mode refuses the demo data");
         }
+        anyhow::ensure!(
+            !self.demo || self.bind.ip().is_loopback(),
+            "the demo data (known accounts, one known password) is served on loopback only, \
+             not on {}",
+            self.bind
+        );
         Ok(())
     }
 

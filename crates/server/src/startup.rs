@@ -72,7 +72,10 @@ impl Application {
     /// data if asked and the database is empty, and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        create_data_dir(&config.data_dir)?;
+        db::create_data_dir(&config.data_dir)?;
+        if config.production {
+            db::check_data_dir_private(&config.data_dir)?;
+        }
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
             None => load_or_create_secret(&config.secret_path())?,
@@ -254,6 +257,38 @@ async fn sweep_revoked_sessions(state: AppState) {
     }
 }
 
+/// HSTS (two years, subdomains included) on answers to requests that reached the proxy over
+/// TLS: a trusted proxy says so with `X-Forwarded-Proto: https`. Over plain HTTP the header
+/// would be ignored by browsers, and from an untrusted peer the claim means nothing.
+async fn strict_transport_security(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let over_tls = peer.is_some_and(|peer| {
+        state
+            .security
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer))
+    }) && request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let mut response = next.run(request).await;
+    if over_tls {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
+
 /// Deletes the sessions that ended more than a day ago, at start and then every
 /// [`crate::config::Limits::session_sweep`], so the table holds live sessions and recent ones,
 /// not every login since the server was installed.
@@ -305,6 +340,27 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        // No other window keeps a handle on the app's, and no other site embeds its files.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        // The app uses none of these; a script injected anyway could not either.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(
+                "camera=(), microphone=(), geolocation=(), payment=(), usb=(), \
+                 interest-cohort=()",
+            ),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            strict_transport_security,
         ))
         .layer(
             // Method and path only: no query string, no headers (Authorization), no bodies.
@@ -407,23 +463,6 @@ fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([HeaderName::from_static("www-authenticate")])
         .max_age(Duration::from_secs(3600)))
-}
-
-/// Creates the data directory (owner-only on Unix: it holds health data and the secret).
-fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .with_context(|| format!("failed to create the data directory {}", dir.display()))
 }
 
 async fn shutdown_signal() {

@@ -50,7 +50,67 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .run(&pool)
         .await
         .context("failed to apply database migrations")?;
+    make_private(path)?;
     Ok(pool)
+}
+
+/// The database, its write-ahead log and its shared-memory index are owner-only (0600),
+/// whichever command opened them first (SQLite creates them with the process's umask, often
+/// world-readable). Called once they all exist: after the migrations wrote to the log.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut files = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        for file in files.iter().filter(|file| file.exists()) {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("failed to make {} owner-only", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates the data directory, owner-only (0700): it holds health data and the secret.
+pub fn create_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("failed to create the data directory {}", dir.display()))
+}
+
+/// In production, a data directory that its group or others may enter is refused.
+pub fn check_data_dir_private(dir: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)
+            .with_context(|| format!("failed to read {}", dir.display()))?
+            .permissions()
+            .mode();
+        anyhow::ensure!(
+            mode & 0o077 == 0,
+            "the data directory {} is open to its group or to others (mode {:o}); it holds \
+             health data: chmod 700 {}",
+            dir.display(),
+            mode & 0o777,
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// Reads a role column.

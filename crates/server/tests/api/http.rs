@@ -402,10 +402,97 @@ async fn every_response_carries_the_security_headers_and_a_csp_with_the_inline_s
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{path}"
+        );
+        assert_eq!(
+            headers["cross-origin-resource-policy"], "same-origin",
+            "{path}"
+        );
+        let permissions = headers["permissions-policy"].to_str().unwrap();
+        assert!(permissions.contains("camera=()"), "{path}: {permissions}");
+        assert!(
+            !headers.contains_key("strict-transport-security"),
+            "{path}: no HSTS over plain HTTP"
+        );
         if path.starts_with("/api") {
             assert_eq!(headers["cache-control"], "no-store", "{path}");
         }
     }
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_a_trusted_proxy_says_the_request_came_over_tls() {
+    let behind = spawn_app_with(|config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let direct = spawn_app().await;
+    let over_tls = |app: &TestApp| {
+        app.client
+            .get(app.url("/api/health"))
+            .header("x-forwarded-proto", "https")
+            .send()
+    };
+
+    let trusted = over_tls(&behind).await.unwrap();
+    let untrusted = over_tls(&direct).await.unwrap();
+
+    assert_eq!(
+        trusted.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+    assert!(
+        !untrusted
+            .headers()
+            .contains_key("strict-transport-security"),
+        "a claim from a peer that is not a trusted proxy means nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_data_is_refused_on_an_address_other_than_loopback() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let config = colloque_server::Config {
+        demo: true,
+        jwt_secret: Some(secrecy::SecretString::from(TEST_SECRET)),
+        bind: "0.0.0.0:0".parse().unwrap(),
+        ..colloque_server::Config::for_tests(data_dir.path().to_path_buf())
+    };
+    let refused = colloque_server::Application::build(config).await;
+    let error = refused.err().expect("refused").to_string();
+    assert!(error.contains("loopback"), "{error}");
+}
+
+#[tokio::test]
+async fn the_database_its_log_and_its_index_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    app.login(LUCAS).await;
+    for name in ["colloque.db", "colloque.db-wal", "colloque.db-shm"] {
+        let mode = std::fs::metadata(app.data_dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {:o}", mode & 0o777);
+    }
+}
+
+#[tokio::test]
+async fn production_refuses_a_data_directory_open_to_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let data_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(data_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = colloque_server::Config {
+        production: true,
+        jwt_secret: Some(secrecy::SecretString::from(TEST_SECRET)),
+        allowed_origins: vec!["https://colloque.example.fr".into()],
+        ..colloque_server::Config::for_tests(data_dir.path().to_path_buf())
+    };
+    let refused = colloque_server::Application::build(config).await;
+    let error = refused.err().expect("refused").to_string();
+    assert!(error.contains("chmod 700"), "{error}");
 }
 
 #[tokio::test]
@@ -429,7 +516,10 @@ async fn the_servers_own_origin_passes_cors_like_the_configured_ones() {
 
 #[tokio::test]
 async fn production_refuses_to_build_without_an_explicit_secret_and_origins() {
+    use std::os::unix::fs::PermissionsExt;
     let data_dir = tempfile::tempdir().unwrap();
+    // Owner-only, as production requires (a temporary directory follows the umask).
+    std::fs::set_permissions(data_dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let bare = colloque_server::Config {
         production: true,
         ..colloque_server::Config::for_tests(data_dir.path().to_path_buf())
@@ -461,7 +551,7 @@ async fn production_refuses_to_build_without_an_explicit_secret_and_origins() {
             .to_string()
             .contains("COLLOQUE_ALLOWED_ORIGINS")
     );
-    assert!(started.is_ok());
+    assert!(started.is_ok(), "{:?}", started.err());
     // Nothing was generated: production never writes a secret of its own.
     assert!(!data_dir.path().join("jwt_secret").exists());
 }
