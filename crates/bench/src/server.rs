@@ -72,6 +72,7 @@ impl Server {
             .env("COLLOQUE_JWT_SECRET", JWT_SECRET)
             // The per-user send limit (100 a minute) is a protection, not what is measured.
             .env("COLLOQUE_SEND_RATE_PER_MINUTE", "1000000000")
+            .env("COLLOQUE_REQUEST_RATE_PER_MINUTE", "1000000000")
             // Idle sockets are held for the whole run without keep-alive pings.
             .env("COLLOQUE_WS_IDLE_SECS", "3600")
             .env("COLLOQUE_SESSION_IDLE_SECS", "3600")

@@ -65,6 +65,14 @@ pub enum Command {
         /// Messages one user may send per minute (every socket and REST together).
         #[arg(long, env = "COLLOQUE_SEND_RATE_PER_MINUTE", default_value_t = 100)]
         send_rate_per_minute: u32,
+        /// Authenticated requests and socket frames one user may make per minute, every kind
+        /// together.
+        #[arg(
+            long,
+            env = "COLLOQUE_REQUEST_RATE_PER_MINUTE",
+            default_value_t = 1_200
+        )]
+        request_rate_per_minute: u32,
         /// Seconds without any frame (pongs included) before a socket is closed.
         #[arg(long, env = "COLLOQUE_WS_IDLE_SECS", default_value_t = 60)]
         ws_idle_secs: u64,
@@ -217,6 +225,7 @@ pub async fn run() -> anyhow::Result<()> {
             token_ttl_secs,
             session_idle_secs,
             send_rate_per_minute,
+            request_rate_per_minute,
             ws_idle_secs,
             audit_retention_days,
             production,
@@ -235,6 +244,7 @@ pub async fn run() -> anyhow::Result<()> {
             let limits = Limits {
                 session_idle: Duration::from_secs(session_idle_secs),
                 sends: RateLimit::per_minute(send_rate_per_minute),
+                requests: RateLimit::per_minute(request_rate_per_minute),
                 ws_idle_timeout: Duration::from_secs(ws_idle_secs),
                 ..Limits::default()
             };

@@ -101,6 +101,9 @@ pub struct Limits {
     pub revocation_check: Duration,
     /// Messages one user may send, over every socket and REST together (token bucket).
     pub sends: RateLimit,
+    /// Authenticated requests and socket frames one user may make, every kind together
+    /// (token bucket): history reads, mark_read, pings, sends and the rest.
+    pub requests: RateLimit,
     /// Failed logins allowed per (account, address), per account and per address
     /// (`auth::throttle`).
     pub login: LoginLimits,
@@ -139,6 +142,7 @@ impl Default for Limits {
             ws_queue: 256,
             revocation_check: Duration::from_millis(500),
             sends: RateLimit::per_minute(100),
+            requests: RateLimit::per_minute(1_200),
             login: LoginLimits::default(),
             logins_per_account: RateLimit::per_minute(10),
             hash_queue: DEFAULT_HASH_QUEUE,

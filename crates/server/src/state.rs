@@ -46,6 +46,8 @@ pub struct Throttles {
     pub logins: LoginThrottle,
     /// Successful logins per account.
     pub successful_logins: TokenBuckets<String>,
+    /// Authenticated requests and frames per user, every kind together.
+    pub requests: TokenBuckets<UserId>,
 }
 
 impl Throttles {
@@ -55,6 +57,7 @@ impl Throttles {
             sends: TokenBuckets::new(limits.sends),
             logins: LoginThrottle::new(limits.login),
             successful_logins: TokenBuckets::new(limits.logins_per_account),
+            requests: TokenBuckets::new(limits.requests),
         }
     }
 }

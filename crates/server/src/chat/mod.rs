@@ -105,6 +105,21 @@ async fn mark_read_now(
     if seq.0 < 0 {
         return Err(AppError::InvalidCursor("seq must not be negative".into()));
     }
+    // A cursor that would not move is answered from a read, without the write lock: a client
+    // repeating its mark_read cannot make sends wait.
+    {
+        let conversation = db::conversations::for_participant(&state.db, conversation_id, user.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let before = db::read_cursors::get(&state.db, user.id, conversation_id).await?;
+        if seq.min(conversation.last_seq) <= before {
+            return Ok(ReadCursor {
+                conversation_id,
+                user_id: user.id,
+                seq: before,
+            });
+        }
+    }
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let conversation = db::conversations::for_participant(&mut *tx, conversation_id, user.id)
         .await?

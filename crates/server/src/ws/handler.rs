@@ -310,6 +310,14 @@ impl Conn {
 
     /// Handles one authenticated client frame, returning the frame that answers it.
     async fn handle(&mut self, frame: ClientFrame) -> Result<ServerFrame, Closing> {
+        // Every frame counts against the user's budget, shared with their REST requests; past
+        // it the frame is refused (a send's `client_id` is kept: the client retries later).
+        if let Err(wait) = self.state.throttles.requests.take(&self.user.id) {
+            return Ok(error_frame(
+                &AppError::rate_limited(wait),
+                send_client_id(&frame),
+            ));
+        }
         let frame = match frame {
             ClientFrame::Ping { nonce } => return Ok(ServerFrame::Pong { nonce }),
             ClientFrame::Auth { token } => return self.reauthenticate(&token).await,

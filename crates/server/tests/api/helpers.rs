@@ -48,7 +48,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server whose send rate limit is out of the way (tests that store many messages).
 pub async fn spawn_app_unthrottled() -> TestApp {
-    spawn_app_with(|config| config.limits.sends = RateLimit::per_minute(1_000_000)).await
+    spawn_app_with(|config| {
+        config.limits.sends = RateLimit::per_minute(1_000_000);
+        config.limits.requests = RateLimit::per_minute(1_000_000);
+    })
+    .await
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {

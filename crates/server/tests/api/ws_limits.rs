@@ -472,3 +472,68 @@ async fn a_peer_that_never_reads_is_dropped_within_the_deadline() {
     flood.abort();
     drop(stream);
 }
+
+#[tokio::test]
+async fn every_request_and_frame_of_a_user_shares_one_budget() {
+    let app = spawn_app_with(|config| config.limits.requests = RateLimit::per_minute(6)).await;
+    let lucas = app.login(LUCAS).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.get("/api/conversations", &lucas.token).await.status(),
+            200
+        );
+    }
+    let mut socket = app.socket(&lucas).await;
+    for nonce in 0..3 {
+        socket.send(&ClientFrame::Ping { nonce }).await;
+        assert!(matches!(
+            socket.next_frame().await,
+            ServerFrame::Pong { .. }
+        ));
+    }
+
+    // The budget (6 a minute) is spent, over REST and the socket together.
+    socket.send(&ClientFrame::Ping { nonce: 9 }).await;
+    assert_eq!(socket.next_error().await.0, ErrorCode::RateLimited);
+    let refused = app.get("/api/conversations", &lucas.token).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    // Refused, not cut off: the socket still answers (with the same refusal).
+    socket.send(&ClientFrame::Ping { nonce: 10 }).await;
+    assert_eq!(socket.next_error().await.0, ErrorCode::RateLimited);
+    // Another user has a budget of their own.
+    let emma = app.login(EMMA).await;
+    assert_eq!(
+        app.get("/api/conversations", &emma.token).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_mark_read_that_moves_nothing_takes_no_write_lock() {
+    let app = spawn_app().await;
+    let lucas = app.login(LUCAS).await;
+    let conversation = app.only_conversation(&lucas).await;
+    assert!(
+        conversation.my_read_seq.0 >= 1,
+        "the demo cursor is on Lucas's own message"
+    );
+
+    // Another connection holds the database's write lock.
+    let db = app.db().await;
+    let mut writer = db.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+
+    let path = format!("/api/conversations/{}/read", conversation.id.0);
+    let response = tokio::time::timeout(
+        Duration::from_secs(3),
+        app.post(&path, &lucas.token, &serde_json::json!({"seq": 1})),
+    )
+    .await
+    .expect("answered while the write lock is held elsewhere");
+    assert_eq!(response.status(), 200);
+    sqlx::query("ROLLBACK").execute(&mut *writer).await.unwrap();
+}

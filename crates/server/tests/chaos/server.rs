@@ -136,6 +136,7 @@ impl ServerProcess {
             // of messages last hours; the chaos test is about durability, not throttling (the
             // client does handle `rate_limited`: it retries with backoff).
             .env("COLLOQUE_SEND_RATE_PER_MINUTE", "1000000000")
+            .env("COLLOQUE_REQUEST_RATE_PER_MINUTE", "1000000000")
             .env_remove("COLLOQUE_STATIC_DIR")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
