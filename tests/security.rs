@@ -317,6 +317,17 @@ impl Mounted {
             .click();
     }
 
+    /// Types an email and a password into the login form and submits it.
+    fn submit_login(&self, email: &str, password: &str) {
+        for (id, value) in [("login-email", email), ("login-password", password)] {
+            self.testid(id)
+                .unwrap()
+                .unchecked_into::<HtmlInputElement>()
+                .set_value(value);
+        }
+        self.click("login-submit");
+    }
+
     fn path(&self) -> String {
         self.history.location().path().to_owned()
     }
@@ -356,16 +367,7 @@ async fn the_token_is_kept_in_session_storage_and_never_in_local_storage() {
     let app = Setup::at("/login").mount();
     app.until("the login form", |a| a.testid("login-email").is_some())
         .await;
-    for (id, value) in [
-        ("login-email", "lucas@example.org"),
-        ("login-password", "colloque-demo"),
-    ] {
-        app.testid(id)
-            .unwrap()
-            .unchecked_into::<HtmlInputElement>()
-            .set_value(value);
-    }
-    app.click("login-submit");
+    app.submit_login("lucas@example.org", "colloque-demo");
     app.until("the patient's home", |a| a.path() == "/patient")
         .await;
     app.until("the logout button", |a| a.testid("logout").is_some())
@@ -403,16 +405,7 @@ async fn a_throttled_or_busy_login_is_explained_in_the_words_of_a_login() {
         let app = Setup::at("/login").mount();
         app.until("the login form", |a| a.testid("login-email").is_some())
             .await;
-        for (id, value) in [
-            ("login-email", "lucas@example.org"),
-            ("login-password", "colloque-demo"),
-        ] {
-            app.testid(id)
-                .unwrap()
-                .unchecked_into::<HtmlInputElement>()
-                .set_value(value);
-        }
-        app.click("login-submit");
+        app.submit_login("lucas@example.org", "colloque-demo");
         app.until("the explanation", |a| a.testid("error-view").is_some())
             .await;
         let text = app.testid("error-view").unwrap().text_content().unwrap();

@@ -527,24 +527,15 @@ fn cmd_bench(root: &Path, args: &[String]) -> Result {
             tools::CHROMIUM.into(),
         ]);
     }
-    step("Release build of colloque-server and colloque-bench");
-    run(Command::new("cargo").current_dir(root).args([
-        "build",
-        "--release",
-        "-p",
-        "colloque-server",
-        "-p",
-        "colloque-bench",
-    ]))?;
+    build_server_and_bench(root)?;
     step("Benchmark");
     run(Command::new(root.join("target/release/colloque-bench"))
         .current_dir(root)
         .args(&bench_args))
 }
 
-/// `cargo xtask attack`: release builds of the server and of the load generator, then the
-/// attacks of issue 10 against the release server on loopback (crates/bench/src/attack.rs).
-fn cmd_attack(root: &Path) -> Result {
+/// Release builds of the server and of the load generator (bench and attack run).
+fn build_server_and_bench(root: &Path) -> Result {
     step("Release build of colloque-server and colloque-bench");
     run(Command::new("cargo").current_dir(root).args([
         "build",
@@ -553,7 +544,13 @@ fn cmd_attack(root: &Path) -> Result {
         "colloque-server",
         "-p",
         "colloque-bench",
-    ]))?;
+    ]))
+}
+
+/// `cargo xtask attack`: release builds of the server and of the load generator, then the
+/// attacks of issue 10 against the release server on loopback (crates/bench/src/attack.rs).
+fn cmd_attack(root: &Path) -> Result {
+    build_server_and_bench(root)?;
     step("Attacks");
     run(Command::new(root.join("target/release/colloque-bench"))
         .current_dir(root)

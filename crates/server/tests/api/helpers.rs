@@ -259,13 +259,24 @@ impl TestApp {
 
     /// A socket opened with this `Origin` header, or the HTTP status that refused it.
     pub async fn socket_from_origin(&self, origin: &str) -> Result<Socket, u16> {
+        self.socket_with_header("origin", origin).await
+    }
+
+    /// A socket opened through a proxy that says the client is `forwarded_for`, or the HTTP
+    /// status that refused it.
+    pub async fn socket_via(&self, forwarded_for: &str) -> Result<Socket, u16> {
+        self.socket_with_header("x-forwarded-for", forwarded_for)
+            .await
+    }
+
+    /// A socket opened with one extra header on its upgrade request, or the HTTP status that
+    /// refused it.
+    async fn socket_with_header(&self, name: &'static str, value: &str) -> Result<Socket, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://127.0.0.1:{}/ws", self.port)
             .into_client_request()
             .unwrap();
-        request
-            .headers_mut()
-            .insert("origin", origin.parse().unwrap());
+        request.headers_mut().insert(name, value.parse().unwrap());
         match tokio_tungstenite::connect_async(request).await {
             Ok((stream, _)) => Ok(Socket { stream }),
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -301,25 +312,6 @@ impl TestApp {
             other => panic!("expected ready, got {other:?}"),
         }
         socket
-    }
-
-    /// A socket opened through a proxy that says the client is `forwarded_for`, or the HTTP
-    /// status that refused it.
-    pub async fn socket_via(&self, forwarded_for: &str) -> Result<Socket, u16> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://127.0.0.1:{}/ws", self.port)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("x-forwarded-for", forwarded_for.parse().unwrap());
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket { stream }),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                Err(response.status().as_u16())
-            }
-            Err(other) => panic!("unexpected websocket error {other}"),
-        }
     }
 
     /// A socket that has not authenticated yet.
