@@ -60,6 +60,12 @@ pub enum Action {
     AuditExported,
     /// Accounts and care links imported in bulk by an administrator.
     UsersImported,
+    /// The caller's appointments read.
+    AppointmentsListed,
+    /// A patient's care team read.
+    CareTeamListed,
+    /// A doctor's patient list read.
+    PatientsListed,
 }
 
 impl Action {
@@ -82,6 +88,9 @@ impl Action {
             Action::OriginRefused => "origin_refused",
             Action::AuditExported => "audit_exported",
             Action::UsersImported => "users_imported",
+            Action::AppointmentsListed => "appointments_listed",
+            Action::CareTeamListed => "care_team_listed",
+            Action::PatientsListed => "patients_listed",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `GET /api/appointments`.
 
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
@@ -27,9 +28,11 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(name = "appointments", skip_all, fields(user = %user.id))]
 pub async fn list(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<Appointment>>, AppError> {
-    Ok(Json(
-        db::appointments::for_user(&state.db, user.id, user.role).await?,
-    ))
+    let appointments = db::appointments::for_user(&state.db, user.id, user.role).await?;
+    let entry = Entry::new(Action::AppointmentsListed, Some(user.id));
+    audit::record(&state.db, &source, entry).await;
+    Ok(Json(appointments))
 }

@@ -1,5 +1,6 @@
 //! `GET /api/me`, `GET /api/care-team`, `GET /api/patients`.
 
+use crate::audit::{self, Action, Entry, Source};
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
@@ -53,12 +54,16 @@ pub async fn me(
 #[tracing::instrument(name = "care_team", skip_all, fields(user = %user.id))]
 pub async fn care_team(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<UserProfile>>, AppError> {
     if user.role != Role::Patient {
         return Err(AppError::Forbidden("only patients have a care team"));
     }
-    Ok(Json(db::care::doctors_of(&state.db, user.id).await?))
+    let doctors = db::care::doctors_of(&state.db, user.id).await?;
+    let entry = Entry::new(Action::CareTeamListed, Some(user.id));
+    audit::record(&state.db, &source, entry).await;
+    Ok(Json(doctors))
 }
 
 /// A doctor's patients.
@@ -76,10 +81,14 @@ pub async fn care_team(
 #[tracing::instrument(name = "patients", skip_all, fields(user = %user.id))]
 pub async fn patients(
     State(state): State<AppState>,
+    source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<UserProfile>>, AppError> {
     if user.role != Role::Doctor {
         return Err(AppError::Forbidden("only doctors have patients"));
     }
-    Ok(Json(db::care::patients_of(&state.db, user.id).await?))
+    let patients = db::care::patients_of(&state.db, user.id).await?;
+    let entry = Entry::new(Action::PatientsListed, Some(user.id));
+    audit::record(&state.db, &source, entry).await;
+    Ok(Json(patients))
 }

@@ -45,6 +45,28 @@ async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
 }
 
 #[tokio::test]
+async fn reads_of_appointments_care_teams_and_patient_lists_are_recorded() {
+    let app = spawn_app().await;
+    let lucas = app.login(LUCAS).await;
+    let martin = app.login(MARTIN).await;
+    assert_eq!(
+        app.get("/api/appointments", &lucas.token).await.status(),
+        200
+    );
+    assert_eq!(app.get("/api/care-team", &lucas.token).await.status(), 200);
+    assert_eq!(app.get("/api/patients", &martin.token).await.status(), 200);
+
+    assert_eq!(
+        actions(&app.audit_of(LUCAS).await),
+        ["login", "appointments_listed", "care_team_listed"]
+    );
+    assert_eq!(
+        actions(&app.audit_of(MARTIN).await),
+        ["login", "patients_listed"]
+    );
+}
+
+#[tokio::test]
 async fn refused_accesses_over_rest_and_websocket_are_recorded() {
     let app = spawn_app().await;
     let emma = app.login(EMMA).await;
