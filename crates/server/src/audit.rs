@@ -183,23 +183,29 @@ impl Source {
 /// client; what lies before it is whatever the client claimed, and is ignored. An entry that
 /// is not an address stops the walk at the last address believed.
 fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    // An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d: compare it as IPv4.
+    let peer = peer.to_canonical();
     let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
     if !trusted(&peer) {
         return peer;
     }
-    let entries: Vec<&str> = headers
+    // Split as bytes: a proxy appends to the client's own header line, so bytes a client made
+    // up (not ASCII, say) must cost only their own entry, not the address the proxy added.
+    let entries: Vec<&[u8]> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
+        .flat_map(|value| value.as_bytes().split(|&byte| byte == b','))
         .collect();
     let mut client = peer;
     for entry in entries.iter().rev() {
-        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+        let Some(ip) = std::str::from_utf8(entry)
+            .ok()
+            .and_then(|text| text.trim().parse::<IpAddr>().ok())
+        else {
             break;
         };
-        client = ip;
-        if !trusted(&ip) {
+        client = ip.to_canonical();
+        if !trusted(&client) {
             break;
         }
     }
@@ -452,6 +458,21 @@ mod tests {
         assert_eq!(
             client_address(ip("127.0.0.1"), &twice, &layers),
             ip("203.0.113.1")
+        );
+        // Bytes a client made up before the proxy's entry cost only their own entry.
+        let mut made_up = HeaderMap::new();
+        made_up.insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\xc3\xa9, 203.0.113.4").unwrap(),
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &made_up, &local),
+            ip("203.0.113.4")
+        );
+        // An IPv4 proxy seen through a dual-stack socket is still that proxy.
+        assert_eq!(
+            client_address(ip("::ffff:127.0.0.1"), &made_up, &local),
+            ip("203.0.113.4")
         );
         // Garbage stops the walk at the last address believed.
         headers.insert("x-forwarded-for", "not an address".parse().unwrap());

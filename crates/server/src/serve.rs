@@ -3,7 +3,7 @@
 //! not offer:
 //! - a **header-read timeout**: a client has this long to send a request's headers, from the
 //!   connection's start or the previous response (hyper's, which needs a timer that
-//!   `axum::serve` does not set). A slow-headers client (slowloris) cannot hold a connection,
+//!   `axum::serve` does not set). HTTP/1 only, as the server is built. A slow-headers client (slowloris) cannot hold a connection,
 //!   and an idle keep-alive connection is closed after it too;
 //! - a **cap on open HTTP connections**: past it a new connection is closed at once, before
 //!   anything is read. An upgraded connection (a WebSocket) leaves the HTTP count; sockets
@@ -18,14 +18,16 @@ use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
+
+/// How long a graceful shutdown waits for open connections to finish their requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The accept loop's limits.
 #[derive(Debug, Clone, Copy)]
@@ -82,15 +84,18 @@ pub async fn serve(
             router.clone().oneshot(request)
         });
         let mut stop = stop_rx.clone();
+        stop.mark_unchanged();
         let done = done_rx.clone();
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
-            builder
-                .http1()
+            // HTTP/1 only, as the server is built (axum's `http1` feature): no protocol sniffing,
+            // whose wait for a preface has no timeout, so the header timer starts at once.
+            let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout);
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+                .header_read_timeout(limits.header_read_timeout)
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
             tokio::pin!(connection);
+            let mut stopping = false;
             loop {
                 tokio::select! {
                     result = connection.as_mut() => {
@@ -99,12 +104,11 @@ pub async fn serve(
                         }
                         break;
                     }
-                    changed = stop.changed() => {
+                    changed = stop.changed(), if !stopping => {
+                        // Signalled, or the loop is gone: either way, finish and close.
+                        let _ = changed;
+                        stopping = true;
                         connection.as_mut().graceful_shutdown();
-                        if changed.is_err() {
-                            // The loop is gone: nothing more will be signalled.
-                            stop = watch::channel(true).1;
-                        }
                     }
                 }
             }
@@ -115,7 +119,14 @@ pub async fn serve(
     drop(listener);
     let _ = stop_tx.send(true);
     drop(done_rx);
-    done_tx.closed().await;
+    // In-flight requests finish; a client that stops reading its answer cannot hold the
+    // shutdown for ever.
+    if tokio::time::timeout(SHUTDOWN_GRACE, done_tx.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace; closing anyway");
+    }
     Ok(())
 }
 
@@ -202,6 +213,30 @@ mod tests {
             answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
             "{answer}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
+        let limits = ServeLimits {
+            header_read_timeout: Duration::from_millis(200),
+            max_connections: 1,
+        };
+        let (address, _stop) = start(limits).await;
+        let mut silent = tokio::net::TcpStream::connect(address).await.unwrap();
+        let answer = read_all(&mut silent)
+            .await
+            .expect("the server closed a connection that never sent a byte");
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer}"
+        );
+        // Its place is free again: the cap (1) lets the next one in.
+        let mut next = tokio::net::TcpStream::connect(address).await.unwrap();
+        next.write_all(b"GET /who HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_all(&mut next).await.expect("answered");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
 
     #[tokio::test]

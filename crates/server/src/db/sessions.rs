@@ -169,8 +169,9 @@ pub async fn revoke_all_for_user(
     Ok(result.rows_affected())
 }
 
-/// Revokes a user's oldest sessions beyond their `keep` newest unexpired ones (the cap on
-/// live sessions per user); returns how many.
+/// Revokes a user's least recently used sessions beyond their `keep` most recently used
+/// unexpired ones (the cap on live sessions per user); returns how many. Abandoned sessions
+/// (idle ones among them) go first, not the oldest one still in use.
 #[tracing::instrument(skip(db))]
 pub async fn revoke_beyond(
     db: impl SqliteExecutor<'_>,
@@ -182,7 +183,7 @@ pub async fn revoke_beyond(
         "UPDATE sessions SET revoked_at = ?3 WHERE id IN (
              SELECT id FROM sessions
              WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?3
-             ORDER BY created_at DESC, rowid DESC
+             ORDER BY last_seen_at DESC, created_at DESC, rowid DESC
              LIMIT -1 OFFSET ?2)",
     )
     .bind(user.0)
