@@ -121,6 +121,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
         let window = window.clone();
         let items = Rc::clone(&items);
         let range = range.clone();
+        let older = conv.older.clone();
         use_effect(move || {
             let Some(el) = list_ref.cast::<Element>() else {
                 return;
@@ -146,6 +147,11 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                 memo.want_older = false;
                 window.set(window.up(&items));
                 return;
+            }
+            if memo.want_older && older != LoadState::Loading {
+                // The page came and fitted in the window (or failed): nothing to move onto, and
+                // a later message must not pull the window up.
+                memo.want_older = false;
             }
             let pinned = *window == Window::Latest
                 && (memo.to_bottom || memo.from_bottom < STICK_TO_BOTTOM_PX);
