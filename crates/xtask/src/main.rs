@@ -202,8 +202,8 @@ fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
 /// (index.html, static/app.css): the wasm is not needed to paint it, and preloaded it shares
 /// the phone's link with the style sheet that is. Measured with `cargo xtask bench`'s
 /// Lighthouse (mobile): with the preload, performance 0.99 and LCP 1.95 s; without it, 1.00
-/// and 0.95 s. The JS glue keeps its modulepreload, so the wasm's fetch starts as soon as
-/// that 7 KB module is in.
+/// and 0.95 s. The JS glue keeps its modulepreload; the wasm's fetch itself waits for the
+/// first paint (`static/first-paint.mjs`, trunk's initializer).
 fn without_wasm_preload(index: &str) -> Result<String> {
     let links: Vec<(usize, usize)> = index
         .match_indices("<link rel=\"preload\"")
