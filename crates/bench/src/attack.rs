@@ -8,7 +8,7 @@
 //! `X-Forwarded-For` stands for the client's address: "many addresses" is an attacker spread
 //! over a botnet, "one address" a single machine (or a whole practice behind one NAT).
 
-use crate::client::{self, Session, Socket, Tracker};
+use crate::client::{self, Socket, Tracker};
 use crate::report::{Report, mb};
 use crate::server::{self, HashCost, Server};
 use anyhow::Context;
@@ -25,8 +25,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const DOCTOR: &str = "doctor@attack.test";
 const LEGIT: &str = "legit@attack.test";
 const TARGET: &str = "target@attack.test";
-/// Where the legitimate patient is.
-const LEGIT_ADDRESS: &str = "198.51.100.10";
 /// Where the attacker is, when it is one machine.
 const ATTACKER: &str = "203.0.113.66";
 /// Sockets of the socket floods.
@@ -115,26 +113,10 @@ async fn legitimate_user(
 ) -> Result<Duration, String> {
     let started = Instant::now();
     let http = reqwest::Client::new();
-    let base = server.base_url();
-    let response = http
-        .post(format!("{base}/api/auth/login"))
-        .header("x-forwarded-for", LEGIT_ADDRESS)
-        .json(&LoginRequest {
-            email: LEGIT.to_owned(),
-            password: server::PASSWORD.to_owned(),
-        })
-        .send()
+    // From an address of its own (`client::login`), not the attacker's.
+    let session = client::login(&http, &server.base_url(), LEGIT, server::PASSWORD)
         .await
         .map_err(|e| format!("login: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("login answered {}", response.status()));
-    }
-    let body: colloque_protocol::LoginResponse =
-        response.json().await.map_err(|e| format!("login: {e}"))?;
-    let session = Session {
-        token: body.token,
-        user: body.user.id,
-    };
     let socket = Socket::connect(&server.ws_url(), &session)
         .await
         .map_err(|e| format!("socket: {e}"))?;

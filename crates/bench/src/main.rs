@@ -122,8 +122,6 @@ async fn main() -> anyhow::Result<()> {
         "total_secs",
         serde_json::json!(started.elapsed().as_secs_f64()),
     );
-    println!();
-    report.print();
     let out = out.unwrap_or_else(|| {
         PathBuf::from(if app_only {
             "target/bench/app.json"
@@ -131,10 +129,7 @@ async fn main() -> anyhow::Result<()> {
             "target/bench/server.json"
         })
     });
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
+    write_report(&report, &out)?;
     eprintln!(
         "\nwrote {} in {:.0} s (data directories were under {})",
         out.display(),
@@ -224,18 +219,24 @@ async fn attack_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<(
         .context("a temporary directory")?;
     let mut report = Report::default();
     let outcome = attack::run(&server_bin, work.path(), &mut report).await;
-    println!();
-    report.print();
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&out, serde_json::to_string_pretty(&report.to_json())?)?;
+    write_report(&report, &out)?;
     eprintln!(
         "\nwrote {} in {:.0} s",
         out.display(),
         started.elapsed().as_secs_f64()
     );
     outcome
+}
+
+/// Prints the table and writes the same figures as JSON to `out`.
+fn write_report(report: &Report, out: &std::path::Path) -> anyhow::Result<()> {
+    println!();
+    report.print();
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(out, serde_json::to_string_pretty(&report.to_json())?)?;
+    Ok(())
 }
 
 fn step(what: &str) {

@@ -289,6 +289,21 @@ impl TestApp {
     /// An authenticated socket whose TCP receive buffer is tiny, so that a client that stops
     /// reading fills it (and the server's) quickly.
     pub async fn socket_with_small_buffer(&self, session: &Session) -> Socket {
+        let mut socket = self.raw_socket_with_small_buffer().await;
+        socket
+            .send(&ClientFrame::Auth {
+                token: session.token.clone(),
+            })
+            .await;
+        match socket.next_frame().await {
+            ServerFrame::Ready { user } => assert_eq!(user.id, session.id),
+            other => panic!("expected ready, got {other:?}"),
+        }
+        socket
+    }
+
+    /// A socket that has not authenticated yet, with a tiny TCP receive buffer.
+    pub async fn raw_socket_with_small_buffer(&self) -> Socket {
         let tcp = tokio::net::TcpSocket::new_v4().unwrap();
         tcp.set_recv_buffer_size(4096).unwrap();
         let stream = tcp
@@ -301,17 +316,7 @@ impl TestApp {
         )
         .await
         .expect("websocket connects");
-        let mut socket = Socket { stream };
-        socket
-            .send(&ClientFrame::Auth {
-                token: session.token.clone(),
-            })
-            .await;
-        match socket.next_frame().await {
-            ServerFrame::Ready { user } => assert_eq!(user.id, session.id),
-            other => panic!("expected ready, got {other:?}"),
-        }
-        socket
+        Socket { stream }
     }
 
     /// A socket that has not authenticated yet.

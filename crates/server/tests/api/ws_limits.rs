@@ -422,8 +422,7 @@ async fn past_its_socket_cap_the_server_answers_503_until_one_closes() {
 async fn a_peer_that_never_reads_is_dropped_within_the_deadline() {
     use futures_util::SinkExt;
     // Long enough for the server to fill every buffer between it and the peer, so that at the
-    // deadline it is blocked in a write.
-    // One socket may wait to authenticate from this address: whether the next is let in
+    // deadline it is blocked in a write. One socket may wait to authenticate from this address: whether the next is let in
     // tells whether the server still holds the first, without reading from it (reading would
     // unblock the server's writes).
     let app = spawn_app_with(|config| {
@@ -431,19 +430,8 @@ async fn a_peer_that_never_reads_is_dropped_within_the_deadline() {
         config.limits.ws_unauthenticated_per_address = 1;
     })
     .await;
-    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
-    tcp.set_recv_buffer_size(4096).unwrap();
-    let stream = tcp
-        .connect(([127, 0, 0, 1], app.port).into())
-        .await
-        .unwrap();
-    let (socket, _) = tokio_tungstenite::client_async(
-        format!("ws://127.0.0.1:{}/ws", app.port),
-        tokio_tungstenite::MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .expect("websocket connects");
-    let (mut sink, stream) = socket.split();
+    let socket = app.raw_socket_with_small_buffer().await;
+    let (mut sink, stream) = socket.stream.split();
     // Junk the server answers frame by frame, far more than any buffer holds, never read.
     let flood = tokio::spawn(async move {
         for _ in 0..1_000_000 {
