@@ -6,13 +6,14 @@
 //! It never holds message bodies, passwords or tokens. A failed login for an email that has no
 //! account stores a SHA-256 of the normalised email (a pseudonym that lets `audit-export` find
 //! it), not the email. Append-only is enforced by triggers (migration 0002): rows cannot be
-//! updated, and only [`purge`] can delete, and only rows older than the retention.
+//! updated, and only the retention purge can delete, and only rows older than the retention.
 //!
 //! Entries are written synchronously, before the answer: an access to health data that was not
 //! recorded did not happen. A failing audit write is logged loudly but does not fail the
 //! request (availability of care comes first; see docs/security.md).
 
 use crate::state::AppState;
+use crate::store::Store;
 use crate::util::{DAY_MS, now_ms};
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -21,7 +22,6 @@ use colloque_protocol::{ConversationId, Timestamp, UserId};
 use ipnet::IpNet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteExecutor, SqlitePool};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
@@ -109,7 +109,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Transport::Rest => "rest",
             Transport::Ws => "ws",
@@ -289,38 +289,6 @@ pub fn email_hash(email: &str) -> String {
         .collect()
 }
 
-/// Records an entry. Never fails the caller: a failed audit write is logged as an error.
-pub async fn record(db: impl SqliteExecutor<'_>, source: &Source, entry: Entry) {
-    if let Err(error) = insert(db, source, &entry, now_ms()).await {
-        tracing::error!(%error, action = entry.action.as_str(), "failed to write an audit entry");
-    }
-}
-
-async fn insert(
-    db: impl SqliteExecutor<'_>,
-    source: &Source,
-    entry: &Entry,
-    at: Timestamp,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log
-             (at, user_id, email_hash, action, conversation_id, detail, ip, user_agent, transport)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(at.0)
-    .bind(entry.user_id.map(|id| id.0))
-    .bind(entry.email_hash.as_deref())
-    .bind(entry.action.as_str())
-    .bind(entry.conversation_id.map(|id| id.0))
-    .bind(entry.detail.as_deref())
-    .bind(source.ip.as_deref())
-    .bind(source.user_agent.as_deref())
-    .bind(source.transport.as_str())
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// One exported entry (a JSON line of `audit-export`).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
 pub struct Record {
@@ -346,60 +314,13 @@ pub struct Record {
     pub transport: String,
 }
 
-/// One person's trail since `since`, oldest first: the entries of their user id and those of
-/// their email's pseudonym (failed logins).
-pub async fn export(
-    db: impl SqliteExecutor<'_>,
-    user: Option<UserId>,
-    email: &str,
-    since: Timestamp,
-) -> Result<Vec<Record>, sqlx::Error> {
-    sqlx::query_as::<_, Record>(
-        "SELECT id, at, user_id, email_hash, action, conversation_id, detail, ip, user_agent,
-                transport
-         FROM audit_log
-         WHERE (user_id = ?1 OR email_hash = ?2) AND at >= ?3
-         ORDER BY id",
-    )
-    .bind(user.map(|id| id.0))
-    .bind(email_hash(email))
-    .bind(since.0)
-    .fetch_all(db)
-    .await
-}
-
-/// Deletes entries older than `retention_days`. The only path allowed to delete (see the
-/// triggers of migration 0002): the cut-off is announced in `audit_purge` inside the same
-/// transaction, then withdrawn.
-pub async fn purge(
-    db: &SqlitePool,
-    retention_days: u32,
-    now: Timestamp,
-) -> Result<u64, sqlx::Error> {
-    let before = now.0 - i64::from(retention_days) * DAY_MS;
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query("INSERT INTO audit_purge (before) VALUES (?1)")
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
-    let deleted = sqlx::query("DELETE FROM audit_log WHERE at < ?1")
-        .bind(before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    sqlx::query("DELETE FROM audit_purge")
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(deleted)
-}
-
 /// Purges now, then once a day, for as long as the server runs.
-pub async fn purge_daily(db: SqlitePool, retention_days: u32) {
+pub async fn purge_daily(store: Store, retention_days: u32) {
     let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
     loop {
         every_day.tick().await;
-        match purge(&db, retention_days, now_ms()).await {
+        let before = Timestamp(now_ms().0 - i64::from(retention_days) * DAY_MS);
+        match store.purge_audit(before).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "purged old audit entries"),
             Err(error) => tracing::error!(%error, "failed to purge old audit entries"),

@@ -8,8 +8,9 @@ use crate::config::{
     DEFAULT_TOKEN_TTL_SECS, Limits, RateLimit,
 };
 use crate::startup::Application;
+use crate::store::{self, DatabaseUrl, Store};
 use crate::util::parse_naive_datetime;
-use crate::{admin, db, demo, telemetry};
+use crate::{admin, demo, telemetry};
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use colloque_protocol::Role;
@@ -35,6 +36,20 @@ pub struct DataDir {
     /// Directory of the database and the generated JWT secret (created if missing).
     #[arg(long, env = "COLLOQUE_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// The database: `sqlite://<file>` (default: `colloque.db` in the data directory) or
+    /// `postgres://user:password@host:port/database`, shared by every instance of a cluster.
+    #[arg(long, env = "COLLOQUE_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataDir {
+    /// The database this command uses.
+    pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::parse(url),
+            None => Ok(DatabaseUrl::in_data_dir(&self.data_dir)),
+        }
+    }
 }
 
 /// The commands.
@@ -265,6 +280,7 @@ pub async fn run() -> anyhow::Result<()> {
                     .ok()
                     .filter(|secret| !secret.is_empty())
                     .map(SecretString::from),
+                database_url: Some(data.database_url()?),
                 ..Config::new(bind, data.data_dir)
             };
             serve(config).await
@@ -379,7 +395,7 @@ pub async fn run() -> anyhow::Result<()> {
             let pool = open(&data).await?;
             let passwords = PasswordHasher::new(Argon2Cost::OWASP)?;
             anyhow::ensure!(
-                db::users::count(&pool).await? == 0,
+                pool.count_users().await? == 0,
                 "the database already has users; demo data is only loaded into an empty database"
             );
             demo::load_demo_data(&pool, &passwords).await?;
@@ -413,9 +429,12 @@ fn print_demo_logins() {
     }
 }
 
-async fn open(data: &DataDir) -> anyhow::Result<sqlx::SqlitePool> {
-    db::create_data_dir(&data.data_dir)?;
-    db::connect(&data.data_dir.join("colloque.db")).await
+async fn open(data: &DataDir) -> anyhow::Result<Store> {
+    let url = data.database_url()?;
+    if matches!(url, DatabaseUrl::Sqlite(_)) {
+        store::create_data_dir(&data.data_dir)?;
+    }
+    Store::connect(&url).await
 }
 
 /// Reads one line from stdin. When stdin is a terminal a prompt is shown; note that the input

@@ -1,6 +1,7 @@
 //! Server configuration: one plain struct, filled by the CLI (flags with `COLLOQUE_*`
 //! environment overrides, see [`crate::cli`]) or by tests through [`Config::for_tests`].
 
+use crate::store::DatabaseUrl;
 use ipnet::IpNet;
 use secrecy::ExposeSecret;
 use secrecy::SecretString;
@@ -165,6 +166,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Holds `colloque.db` (and its WAL files) and `jwt_secret`. Created on first start.
     pub data_dir: PathBuf,
+    /// The database; `None`: `colloque.db` in the data directory.
+    pub database_url: Option<DatabaseUrl>,
     /// The built web app (trunk's `dist/`), served with a fallback to `index.html`.
     pub static_dir: Option<PathBuf>,
     /// The HS256 signing secret (at least 32 bytes). When absent, a random secret is
@@ -233,6 +236,7 @@ impl Config {
         Config {
             bind,
             data_dir,
+            database_url: None,
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
@@ -322,8 +326,10 @@ impl Config {
     }
 
     /// The SQLite database file.
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join("colloque.db")
+    pub fn database_url(&self) -> DatabaseUrl {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| DatabaseUrl::in_data_dir(&self.data_dir))
     }
 
     /// The generated JWT secret's file.

@@ -5,15 +5,14 @@
 //! 09:30 UTC (the app shows local time).
 
 use crate::auth::PasswordHasher;
-use crate::db;
-use crate::db::appointments::NewAppointment;
-use crate::db::users::NewUser;
 use crate::domain::{Email, MessageBody, Password};
+use crate::store::NewAppointment;
+use crate::store::NewUser;
+use crate::store::{self, Store, Tx};
 use crate::util::{DAY_MS, days_from_now_at, now_ms};
 use anyhow::Context;
 use colloque_protocol::{ClientMsgId, Role, Seq, Timestamp, UserId};
 use secrecy::SecretString;
-use sqlx::{SqliteConnection, SqlitePool};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "colloque-demo";
@@ -72,10 +71,10 @@ pub const DEMO_ACCOUNTS: [DemoAccount; 5] = [DR_MARTIN, DR_DURAND, LUCAS, EMMA, 
 
 /// Loads the demo data if the database has no users. Returns whether it did.
 pub async fn load_demo_data_if_empty(
-    pool: &SqlitePool,
+    pool: &Store,
     passwords: &PasswordHasher,
 ) -> anyhow::Result<bool> {
-    if db::users::count(pool).await? > 0 {
+    if pool.count_users().await? > 0 {
         tracing::info!("the database already has users; demo data not loaded");
         return Ok(false);
     }
@@ -85,7 +84,7 @@ pub async fn load_demo_data_if_empty(
 
 /// Loads the demo data, in one transaction: all of it or nothing. Fails if a demo email is
 /// already taken.
-pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> anyhow::Result<()> {
+pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow::Result<()> {
     // Hash first (slow, on the blocking pool), then write everything in one short transaction.
     let mut hashes = Vec::with_capacity(DEMO_ACCOUNTS.len());
     for _ in DEMO_ACCOUNTS {
@@ -93,7 +92,7 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
         hashes.push(passwords.hash(&password).await?);
     }
     let now = now_ms();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = pool.begin_write().await?;
     let mut ids = Vec::with_capacity(DEMO_ACCOUNTS.len());
     for (account, hash) in DEMO_ACCOUNTS.iter().zip(&hashes) {
         let email = Email::parse(account.email)?;
@@ -104,7 +103,8 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
             speciality: account.speciality,
             password_hash: hash,
         };
-        let id = db::users::insert(&mut *tx, &user, now)
+        let id = tx
+            .insert_user(&user, now)
             .await
             .with_context(|| format!("failed to create the demo account {}", account.email))?;
         ids.push(id);
@@ -120,7 +120,7 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
         (durand, lucas),
         (durand, emma),
     ] {
-        db::care::link(&mut *tx, doctor, patient, now).await?;
+        tx.link(doctor, patient, now).await?;
     }
 
     let appointments = [
@@ -174,17 +174,17 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
             location,
             reason,
         };
-        db::appointments::insert(&mut *tx, &appointment).await?;
+        tx.insert_appointment(&appointment).await?;
     }
 
-    let blood_test = db::conversations::insert(
-        &mut *tx,
-        emma,
-        martin,
-        "Résultats de prise de sang",
-        Timestamp(now.0 - 2 * DAY_MS),
-    )
-    .await?;
+    let blood_test = tx
+        .insert_conversation(
+            emma,
+            martin,
+            "Résultats de prise de sang",
+            Timestamp(now.0 - 2 * DAY_MS),
+        )
+        .await?;
     let thread = [
         (
             emma,
@@ -205,14 +205,14 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
     append_all(&mut tx, blood_test, &thread, now).await?;
     // Martin read up to his own reply (seq 2): Emma's last message stays unread for him.
 
-    let blood_pressure = db::conversations::insert(
-        &mut *tx,
-        lucas,
-        durand,
-        "Suivi tension",
-        Timestamp(now.0 - 5 * DAY_MS),
-    )
-    .await?;
+    let blood_pressure = tx
+        .insert_conversation(
+            lucas,
+            durand,
+            "Suivi tension",
+            Timestamp(now.0 - 5 * DAY_MS),
+        )
+        .await?;
     let thread = [
         (
             durand,
@@ -226,7 +226,8 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
         ),
     ];
     append_all(&mut tx, blood_pressure, &thread, now).await?;
-    db::read_cursors::advance(&mut *tx, durand, blood_pressure, Seq(2)).await?;
+    tx.advance_read_cursor(durand, blood_pressure, Seq(2))
+        .await?;
 
     tx.commit().await?;
     tracing::info!("demo data loaded");
@@ -234,10 +235,10 @@ pub async fn load_demo_data(pool: &SqlitePool, passwords: &PasswordHasher) -> an
 }
 
 /// Appends a thread to a new conversation through the same batch write as live sends
-/// ([`db::messages::append_batch`]): seqs from 1, the conversation's head on the last message,
+/// ([`Tx::append_batch`]): seqs from 1, the conversation's head on the last message,
 /// and each sender's read cursor on their own last message.
 async fn append_all(
-    conn: &mut SqliteConnection,
+    tx: &mut Tx,
     conversation: colloque_protocol::ConversationId,
     thread: &[(UserId, i64, &str)],
     now: Timestamp,
@@ -250,7 +251,7 @@ async fn append_all(
     let mut cursors: Vec<(UserId, colloque_protocol::ConversationId, Seq)> = Vec::new();
     for (index, ((sender, offset, _), body)) in thread.iter().zip(&bodies).enumerate() {
         let seq = Seq(index as i64 + 1);
-        messages.push(db::messages::NewMessage {
+        messages.push(store::NewMessage {
             conversation_id: conversation,
             seq,
             sender_id: *sender,
@@ -265,6 +266,6 @@ async fn append_all(
         return Ok(());
     };
     let heads = [(conversation, last.seq, last.sent_at)];
-    db::messages::append_batch(conn, &messages, &heads, &cursors).await?;
+    tx.append_batch(&messages, &heads, &cursors).await?;
     Ok(())
 }

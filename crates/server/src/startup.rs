@@ -9,9 +9,10 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::security::Security;
 use crate::state::{AppState, Throttles};
+use crate::store::{self, Store};
 use crate::util::now_ms;
 use crate::ws::Hub;
-use crate::{db, demo, routes, ws};
+use crate::{demo, routes, ws};
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
@@ -72,23 +73,23 @@ impl Application {
     /// data if asked and the database is empty, and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        db::create_data_dir(&config.data_dir)?;
+        store::create_data_dir(&config.data_dir)?;
         if config.production {
-            db::check_data_dir_private(&config.data_dir)?;
+            store::check_data_dir_private(&config.data_dir)?;
         }
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),
             None => load_or_create_secret(&config.secret_path())?,
         };
         let tokens = TokenService::new(&secret, config.token_ttl_secs)?;
-        let pool = db::connect(&config.database_path()).await?;
+        let store = Store::connect(&config.database_url()).await?;
         let cost = config.argon2;
         let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
             .await
             .context("failed to set up password hashing")??
             .with_queue(config.limits.hash_queue);
         let demo_loaded = if config.demo {
-            demo::load_demo_data_if_empty(&pool, &passwords).await?
+            demo::load_demo_data_if_empty(&store, &passwords).await?
         } else {
             false
         };
@@ -100,9 +101,9 @@ impl Application {
         }
         let security = Security::new(&config, bound)?;
         let hub = Hub::new(config.limits.ws_queue);
-        let sends = SendQueue::start(pool.clone(), hub.clone());
+        let sends = SendQueue::start(store.clone(), hub.clone());
         let state = AppState {
-            db: pool,
+            store,
             tokens,
             passwords,
             hub,
@@ -163,7 +164,7 @@ impl Application {
         let state = self.state;
         let background = [
             tokio::spawn(audit::purge_daily(
-                state.db.clone(),
+                state.store.clone(),
                 self.audit_retention_days,
             )),
             tokio::spawn(sweep_revoked_sessions(state.clone())),
@@ -188,11 +189,11 @@ impl Application {
         for task in background {
             task.abort();
         }
-        if let Err(error) = state.touches.flush(&state.db).await {
+        if let Err(error) = state.touches.flush(&state.store).await {
             tracing::warn!(%error, "failed to record the last session activity");
         }
         // Sockets were told to close; give their tasks a moment to let go of connections.
-        if tokio::time::timeout(Duration::from_secs(5), state.db.close())
+        if tokio::time::timeout(Duration::from_secs(5), state.store.close())
             .await
             .is_err()
         {
@@ -236,7 +237,7 @@ async fn sweep_revoked_sessions(state: AppState) {
         }
         let now = now_ms();
         let cutoff = crate::auth::idle_cutoff(&state, now);
-        match db::sessions::not_live_among(&state.db, &sessions, now, cutoff).await {
+        match state.store.not_live_among(&sessions, now, cutoff).await {
             Ok(ended) if ended.is_empty() => {}
             Ok(ended) => {
                 let mut users = state.hub.close_sessions(&ended);
@@ -249,7 +250,7 @@ async fn sweep_revoked_sessions(state: AppState) {
                 for user in users {
                     let entry =
                         Entry::new(Action::SessionRevoked, Some(user)).detail("sockets closed");
-                    audit::record(&state.db, &Source::system(), entry).await;
+                    state.store.audit(&Source::system(), entry).await;
                 }
             }
             Err(error) => tracing::error!(%error, "failed to check the sessions of open sockets"),
@@ -299,7 +300,7 @@ async fn delete_ended_sessions(state: AppState) {
         every.tick().await;
         let now = now_ms();
         let cutoff = crate::auth::idle_cutoff(&state, now);
-        match db::sessions::delete_expired(&state.db, now, cutoff).await {
+        match state.store.delete_expired_sessions(now, cutoff).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted ended sessions"),
             Err(error) => tracing::error!(%error, "failed to delete ended sessions"),

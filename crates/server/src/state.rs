@@ -5,17 +5,17 @@ use crate::chat::SendQueue;
 use crate::config::Limits;
 use crate::limits::TokenBuckets;
 use crate::security::Security;
+use crate::store::Store;
 use crate::ws::{Admission, Hub};
 use axum::extract::FromRef;
 use colloque_protocol::UserId;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 
 /// Cheap to clone: every field is a handle.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
-    pub db: SqlitePool,
+    pub store: Store,
     /// Token signing and verification.
     pub tokens: TokenService,
     /// Password hashing.
@@ -62,9 +62,9 @@ impl Throttles {
     }
 }
 
-impl FromRef<AppState> for SqlitePool {
+impl FromRef<AppState> for Store {
     fn from_ref(state: &AppState) -> Self {
-        state.db.clone()
+        state.store.clone()
     }
 }
 

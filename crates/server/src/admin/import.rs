@@ -18,16 +18,15 @@
 //! A link may name accounts of the same file or accounts that already exist. Everything is
 //! checked before anything is written, and any error leaves the database as it was.
 
-use crate::audit::{self, Action, Entry, Source};
-use crate::db;
-use crate::db::users::NewUser;
+use crate::audit::{Action, Entry, Source};
 use crate::domain::Email;
 use crate::error::{AppError, ResultExt};
+use crate::store::NewUser;
+use crate::store::Store;
 use crate::util::now_ms;
 use anyhow::{Context, bail};
 use colloque_protocol::{Role, UserId};
 use serde::Deserialize;
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 
 /// One line of the import file.
@@ -87,7 +86,7 @@ struct CheckedUser {
 
 /// Imports `lines` in one transaction; every account gets `password_hash` (a PHC string).
 pub async fn import(
-    pool: &SqlitePool,
+    pool: &Store,
     password_hash: &str,
     lines: &[ImportLine],
 ) -> anyhow::Result<ImportReport> {
@@ -130,7 +129,7 @@ pub async fn import(
     }
 
     let now = now_ms();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = pool.begin_write().await?;
     let mut ids: HashMap<String, (UserId, Role)> = HashMap::with_capacity(users.len());
     for user in &users {
         let new = NewUser {
@@ -140,7 +139,8 @@ pub async fn import(
             speciality: user.speciality.as_deref(),
             password_hash,
         };
-        let id = db::users::insert(&mut *tx, &new, now)
+        let id = tx
+            .insert_user(&new, now)
             .await
             .on_unique_violation("users.email", || {
                 AppError::InvalidInput(format!(
@@ -155,7 +155,7 @@ pub async fn import(
         let mut find = async |email: &Email, role: Role| -> anyhow::Result<UserId> {
             let found = match ids.get(email.as_str()) {
                 Some(&known) => Some(known),
-                None => db::users::id_and_role_by_email(&mut *tx, email).await?,
+                None => tx.id_and_role_by_email(email).await?,
             };
             match found {
                 Some((id, found)) if found == role => Ok(id),
@@ -169,13 +169,13 @@ pub async fn import(
         };
         let doctor = find(doctor, Role::Doctor).await?;
         let patient = find(patient, Role::Patient).await?;
-        if db::care::link(&mut *tx, doctor, patient, now).await? {
+        if tx.link(doctor, patient, now).await? {
             created_links += 1;
         }
     }
     let entry = Entry::new(Action::UsersImported, None)
         .detail(format!("{} accounts, {created_links} links", users.len()));
-    audit::record(&mut *tx, &Source::cli(), entry).await;
+    tx.audit(&Source::cli(), entry).await;
     tx.commit().await?;
     Ok(ImportReport {
         users: users.len(),
@@ -195,9 +195,11 @@ mod tests {
 {"kind":"link","doctor":"dr.a@example.fr","patient":"b@example.fr"}
 "#;
 
-    async fn pool() -> (tempfile::TempDir, SqlitePool) {
+    async fn pool() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let pool = db::connect(&dir.path().join("colloque.db")).await.unwrap();
+        let pool = Store::connect(&crate::store::DatabaseUrl::in_data_dir(dir.path()))
+            .await
+            .unwrap();
         (dir, pool)
     }
 
@@ -209,15 +211,9 @@ mod tests {
         assert_eq!(report, ImportReport { users: 2, links: 1 });
         let doctor = Email::parse("dr.a@example.fr").unwrap();
         let patient = Email::parse("b@example.fr").unwrap();
-        let (doctor, _) = db::users::id_and_role_by_email(&pool, &doctor)
-            .await
-            .unwrap()
-            .unwrap();
-        let (patient, _) = db::users::id_and_role_by_email(&pool, &patient)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(db::care::is_linked(&pool, doctor, patient).await.unwrap());
+        let (doctor, _) = pool.id_and_role_by_email(&doctor).await.unwrap().unwrap();
+        let (patient, _) = pool.id_and_role_by_email(&patient).await.unwrap().unwrap();
+        assert!(pool.is_linked(doctor, patient).await.unwrap());
     }
 
     #[tokio::test]
@@ -233,7 +229,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(error.to_string().contains("is not a doctor"), "{error}");
-        assert_eq!(db::users::count(&pool).await.unwrap(), 0);
+        assert_eq!(pool.count_users().await.unwrap(), 0);
     }
 
     #[test]
@@ -251,6 +247,6 @@ mod tests {
         let lines = parse(&format!("{FILE}\n{FILE}")).unwrap();
         let error = import(&pool, "$argon2id$fake", &lines).await.unwrap_err();
         assert!(error.to_string().contains("already exists"), "{error}");
-        assert_eq!(db::users::count(&pool).await.unwrap(), 0);
+        assert_eq!(pool.count_users().await.unwrap(), 0);
     }
 }

@@ -5,21 +5,20 @@ pub mod import;
 
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::PasswordHasher;
-use crate::db;
-use crate::db::appointments::NewAppointment;
-use crate::db::users::NewUser;
 use crate::domain::{Email, Password};
 use crate::error::{AppError, ResultExt};
+use crate::store::NewAppointment;
+use crate::store::NewUser;
+use crate::store::Store;
 use crate::util::now_ms;
 use anyhow::{Context, bail};
 use colloque_protocol::{AppointmentId, Role, Timestamp, UserId};
 use secrecy::SecretString;
-use sqlx::SqlitePool;
 
 /// Creates an account. The password comes from the caller (the CLI reads it from stdin, never
 /// from a flag, which would leave it in the shell history and the process list).
 pub async fn add_user(
-    pool: &SqlitePool,
+    pool: &Store,
     passwords: &PasswordHasher,
     role: Role,
     display_name: &str,
@@ -45,7 +44,8 @@ pub async fn add_user(
         speciality,
         password_hash: &hash,
     };
-    let id = db::users::insert(pool, &user, now_ms())
+    let id = pool
+        .insert_user(&user, now_ms())
         .await
         .on_unique_violation("users.email", || {
             AppError::InvalidInput(format!(
@@ -56,9 +56,9 @@ pub async fn add_user(
     Ok(id)
 }
 
-async fn user_with_role(pool: &SqlitePool, email: &str, role: Role) -> anyhow::Result<UserId> {
+async fn user_with_role(pool: &Store, email: &str, role: Role) -> anyhow::Result<UserId> {
     let email = Email::parse(email)?;
-    match db::users::id_and_role_by_email(pool, &email).await? {
+    match pool.id_and_role_by_email(&email).await? {
         Some((id, found)) if found == role => Ok(id),
         Some(_) => bail!("{} is not a {}", email.as_str(), role.as_str()),
         None => bail!("no account with email {}", email.as_str()),
@@ -66,19 +66,15 @@ async fn user_with_role(pool: &SqlitePool, email: &str, role: Role) -> anyhow::R
 }
 
 /// Makes `doctor_email` follow `patient_email`. Returns false if that was already the case.
-pub async fn link(
-    pool: &SqlitePool,
-    doctor_email: &str,
-    patient_email: &str,
-) -> anyhow::Result<bool> {
+pub async fn link(pool: &Store, doctor_email: &str, patient_email: &str) -> anyhow::Result<bool> {
     let doctor = user_with_role(pool, doctor_email, Role::Doctor).await?;
     let patient = user_with_role(pool, patient_email, Role::Patient).await?;
-    Ok(db::care::link(pool, doctor, patient, now_ms()).await?)
+    Ok(pool.link(doctor, patient, now_ms()).await?)
 }
 
 /// Books an appointment between a doctor and one of their patients.
 pub async fn add_appointment(
-    pool: &SqlitePool,
+    pool: &Store,
     doctor_email: &str,
     patient_email: &str,
     starts_at: Timestamp,
@@ -91,7 +87,7 @@ pub async fn add_appointment(
     }
     let doctor = user_with_role(pool, doctor_email, Role::Doctor).await?;
     let patient = user_with_role(pool, patient_email, Role::Patient).await?;
-    if !db::care::is_linked(pool, doctor, patient).await? {
+    if !pool.is_linked(doctor, patient).await? {
         bail!("this doctor does not follow this patient; run `link` first");
     }
     let appointment = NewAppointment {
@@ -102,7 +98,7 @@ pub async fn add_appointment(
         location: location.trim(),
         reason: reason.trim(),
     };
-    db::appointments::insert(pool, &appointment)
+    pool.insert_appointment(&appointment)
         .await
         .context("failed to store the appointment")
 }
@@ -111,15 +107,15 @@ pub async fn add_appointment(
 /// (this is usually another process) closes the account's open sockets within its
 /// revocation-check interval (half a second by default), with an `unauthorized` error frame
 /// then close 1008. Recorded in the audit trail, in the same transaction.
-pub async fn set_disabled(pool: &SqlitePool, email: &str, disabled: bool) -> anyhow::Result<()> {
+pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::Result<()> {
     let email = Email::parse(email)?;
-    let Some((id, _)) = db::users::id_and_role_by_email(pool, &email).await? else {
+    let Some((id, _)) = pool.id_and_role_by_email(&email).await? else {
         bail!("no account with email {}", email.as_str());
     };
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    db::users::set_disabled(&mut *tx, id, disabled).await?;
+    let mut tx = pool.begin_write().await?;
+    tx.set_disabled(id, disabled).await?;
     let (action, detail) = if disabled {
-        let revoked = db::sessions::revoke_all_for_user(&mut *tx, id, now_ms()).await?;
+        let revoked = tx.revoke_all_sessions(id, now_ms()).await?;
         (
             Action::AccountDisabled,
             format!("{revoked} sessions revoked"),
@@ -128,7 +124,7 @@ pub async fn set_disabled(pool: &SqlitePool, email: &str, disabled: bool) -> any
         (Action::AccountEnabled, String::new())
     };
     let entry = Entry::new(action, Some(id)).detail(detail);
-    audit::record(&mut *tx, &Source::cli(), entry).await;
+    tx.audit(&Source::cli(), entry).await;
     tx.commit().await?;
     Ok(())
 }
@@ -137,20 +133,20 @@ pub async fn set_disabled(pool: &SqlitePool, email: &str, disabled: bool) -> any
 /// their email), oldest first. Works for an email without an account too (failed logins).
 /// The export itself is recorded.
 pub async fn audit_export(
-    pool: &SqlitePool,
+    pool: &Store,
     email: &str,
     since: Timestamp,
 ) -> anyhow::Result<Vec<audit::Record>> {
     let email = Email::parse(email)?;
-    let user = db::users::id_and_role_by_email(pool, &email)
-        .await?
-        .map(|(id, _)| id);
-    let records = audit::export(pool, user, email.as_str(), since).await?;
+    let user = pool.id_and_role_by_email(&email).await?.map(|(id, _)| id);
+    let records = pool
+        .audit_trail(user, &audit::email_hash(email.as_str()), since)
+        .await?;
     let mut entry =
         Entry::new(Action::AuditExported, user).detail(format!("{} entries", records.len()));
     if user.is_none() {
         entry = entry.email_hash(audit::email_hash(email.as_str()));
     }
-    audit::record(pool, &Source::cli(), entry).await;
+    pool.audit(&Source::cli(), entry).await;
     Ok(records)
 }

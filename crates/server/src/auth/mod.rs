@@ -15,10 +15,9 @@ pub use secret::load_or_create_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
 pub use touches::{SessionTouches, write_periodically as write_touches_periodically};
 
-use crate::db;
-use crate::db::sessions::ActiveUser;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::ActiveUser;
 use crate::util::now_ms;
 use colloque_protocol::{Timestamp, UserId};
 
@@ -69,8 +68,10 @@ pub async fn check_session(
     user: UserId,
 ) -> Result<Option<ActiveUser>, AppError> {
     let now = now_ms();
-    let active =
-        db::sessions::active_user(&state.db, session, user, now, idle_cutoff(state, now)).await?;
+    let active = state
+        .store
+        .active_user(session, user, now, idle_cutoff(state, now))
+        .await?;
     if let Some(active) = &active
         && now.0 - active.last_seen_at.0 >= touch_every(state)
     {

@@ -7,10 +7,9 @@
 //! sends by as much. They are now kept in memory and written together, in one statement, a few
 //! times per idle period ([`flush_every`]).
 
-use crate::db;
 use crate::state::AppState;
+use crate::store::Store;
 use colloque_protocol::Timestamp;
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -34,7 +33,7 @@ impl SessionTouches {
     /// Writes what was recorded since the last call, in one transaction. The write runs in a
     /// task of its own, so a caller that is cancelled (the periodic task at shutdown) never
     /// drops a transaction half-way; on failure the activity is kept for the next call.
-    pub async fn flush(&self, db: &SqlitePool) -> Result<(), sqlx::Error> {
+    pub async fn flush(&self, db: &Store) -> Result<(), sqlx::Error> {
         let batch: Vec<(String, Timestamp)> = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             pending.drain().collect()
@@ -44,7 +43,7 @@ impl SessionTouches {
         }
         let (db, touches) = (db.clone(), self.clone());
         let written = tokio::spawn(async move {
-            let result = db::sessions::touch_many(&db, &batch).await;
+            let result = db.touch_sessions(&batch).await;
             if result.is_err() {
                 for (session, at) in batch {
                     touches.record(&SessionId(session), at);
@@ -70,7 +69,7 @@ pub async fn write_periodically(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(error) = state.touches.flush(&state.db).await {
+        if let Err(error) = state.touches.flush(&state.store).await {
             tracing::warn!(%error, "failed to record session activity");
         }
     }

@@ -10,17 +10,16 @@ mod send_queue;
 pub use send_queue::SendQueue;
 
 use crate::auth::AuthUser;
-use crate::db;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Store;
 use crate::util::now_ms;
 use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, ServerFrame,
     UserId,
 };
-use sqlx::SqlitePool;
 
 /// The outcome of a send.
 #[derive(Debug)]
@@ -108,10 +107,12 @@ async fn mark_read_now(
     // A cursor that would not move is answered from a read, without the write lock: a client
     // repeating its mark_read cannot make sends wait.
     {
-        let conversation = db::conversations::for_participant(&state.db, conversation_id, user.id)
+        let conversation = state
+            .store
+            .conversation_for(conversation_id, user.id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let before = db::read_cursors::get(&state.db, user.id, conversation_id).await?;
+        let before = state.store.read_cursor(user.id, conversation_id).await?;
         if seq.min(conversation.last_seq) <= before {
             return Ok(ReadCursor {
                 conversation_id,
@@ -120,14 +121,16 @@ async fn mark_read_now(
             });
         }
     }
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let conversation = db::conversations::for_participant(&mut *tx, conversation_id, user.id)
+    let mut tx = state.store.begin_write().await?;
+    let conversation = tx
+        .conversation_for(conversation_id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let before = db::read_cursors::get(&mut *tx, user.id, conversation_id).await?;
+    let before = tx.read_cursor(user.id, conversation_id).await?;
     let target = seq.min(conversation.last_seq);
     let after = if target > before {
-        db::read_cursors::advance(&mut *tx, user.id, conversation_id, target).await?
+        tx.advance_read_cursor(user.id, conversation_id, target)
+            .await?
     } else {
         before
     };
@@ -172,25 +175,25 @@ async fn start_conversation_now(
         Role::Patient => (user.id, with),
         Role::Doctor => (with, user.id),
     };
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    if !db::care::is_linked(&mut *tx, doctor, patient).await? {
+    let mut tx = state.store.begin_write().await?;
+    if !tx.is_linked(doctor, patient).await? {
         return Err(AppError::NoCareRelationship);
     }
-    let existing = db::conversations::find_open_between(&mut *tx, patient, doctor).await?;
+    let existing = tx.find_open_between(patient, doctor).await?;
     let (id, created) = match existing {
         Some(id) => (id, false),
         None => {
-            let id =
-                db::conversations::insert(&mut *tx, patient, doctor, subject.as_str(), now_ms())
-                    .await?;
+            let id = tx
+                .insert_conversation(patient, doctor, subject.as_str(), now_ms())
+                .await?;
             (id, true)
         }
     };
     tx.commit().await?;
     if created {
-        push_conversation(&state.db, &state.hub, id, [patient, doctor]).await?;
+        push_conversation(&state.store, &state.hub, id, [patient, doctor]).await?;
     }
-    let summary = summary_for(&state.db, user, id).await?;
+    let summary = summary_for(&state.store, user, id).await?;
     Ok((summary, created))
 }
 
@@ -201,7 +204,9 @@ pub async fn close_conversation(
     user: &AuthUser,
     conversation_id: ConversationId,
 ) -> Result<ConversationSummary, AppError> {
-    let conversation = db::conversations::for_participant(&state.db, conversation_id, user.id)
+    let conversation = state
+        .store
+        .conversation_for(conversation_id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
     if conversation.doctor_id != user.id {
@@ -209,25 +214,25 @@ pub async fn close_conversation(
             "only the doctor can close a conversation",
         ));
     }
-    if db::conversations::close(&state.db, conversation_id).await? {
+    if state.store.close_conversation(conversation_id).await? {
         push_conversation(
-            &state.db,
+            &state.store,
             &state.hub,
             conversation_id,
             conversation.participants(),
         )
         .await?;
     }
-    summary_for(&state.db, user, conversation_id).await
+    summary_for(&state.store, user, conversation_id).await
 }
 
 /// The conversation as `user` sees it, or 404 if they do not take part.
 pub async fn summary_for(
-    pool: &SqlitePool,
+    pool: &Store,
     user: &AuthUser,
     id: ConversationId,
 ) -> Result<ConversationSummary, AppError> {
-    db::conversations::summaries(pool, user.id, user.role, Some(id))
+    pool.summaries(user.id, user.role, Some(id))
         .await?
         .pop()
         .ok_or(AppError::NotFound)
@@ -236,7 +241,7 @@ pub async fn summary_for(
 /// Pushes a `conversation` frame to each participant, each with their own view (unread count,
 /// read cursors).
 async fn push_conversation(
-    pool: &SqlitePool,
+    pool: &Store,
     hub: &Hub,
     id: ConversationId,
     [patient, doctor]: [UserId; 2],
@@ -245,10 +250,7 @@ async fn push_conversation(
         if hub.connection_count(user) == 0 {
             continue;
         }
-        if let Some(conversation) = db::conversations::summaries(pool, user, role, Some(id))
-            .await?
-            .pop()
-        {
+        if let Some(conversation) = pool.summaries(user, role, Some(id)).await?.pop() {
             hub.send_to_user(user, &ServerFrame::Conversation { conversation });
         }
     }

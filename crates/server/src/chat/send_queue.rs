@@ -18,17 +18,16 @@
 //! cancels a transaction in the middle.
 
 use super::Sent;
-use crate::db;
-use crate::db::messages::{SendContext, SendKey};
 use crate::domain::MessageBody;
 use crate::error::AppError;
+use crate::store::{self, Store};
+use crate::store::{SendContext, SendKey};
 use crate::util::now_ms;
 use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, Seq, ServerFrame,
     Timestamp, UserId,
 };
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -62,7 +61,7 @@ struct Request {
 
 impl SendQueue {
     /// Spawns the writer task on the current runtime. It ends when every handle is dropped.
-    pub fn start(db: SqlitePool, hub: Hub) -> Self {
+    pub fn start(db: Store, hub: Hub) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(db, hub, rx));
         Self { tx }
@@ -100,7 +99,7 @@ fn stopped(what: &'static str) -> AppError {
     AppError::Internal(anyhow::anyhow!(what))
 }
 
-async fn run(db: SqlitePool, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+async fn run(db: Store, hub: Hub, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let requests = std::mem::take(&mut batch);
@@ -158,12 +157,12 @@ fn fail(requests: Vec<Request>, error: &sqlx::Error) {
 /// multi-statement write (messages, heads, cursors), `COMMIT`.
 #[tracing::instrument(level = "debug", name = "send_batch", skip_all, fields(sends = requests.len()))]
 async fn commit(
-    db: &SqlitePool,
+    db: &Store,
     hub: &Hub,
     requests: Vec<Request>,
 ) -> Result<(), (Vec<Request>, sqlx::Error)> {
     let started = std::time::Instant::now();
-    let mut tx = match db.begin_with("BEGIN IMMEDIATE").await {
+    let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
         Err(error) => return Err((requests, error)),
     };
@@ -176,18 +175,18 @@ async fn commit(
             client_id: request.client_id,
         })
         .collect();
-    let contexts = match db::messages::send_contexts(&mut tx, &keys).await {
+    let contexts = match tx.send_contexts(&keys).await {
         Ok(contexts) => contexts,
         Err(error) => return Err((requests, error)),
     };
     let plan = Plan::new(&requests, contexts);
-    let ids = match db::messages::append_batch(
-        &mut tx,
-        &plan.new_messages(&requests),
-        &plan.heads(),
-        &plan.cursors(),
-    )
-    .await
+    let ids = match tx
+        .append_batch(
+            &plan.new_messages(&requests),
+            &plan.heads(),
+            &plan.cursors(),
+        )
+        .await
     {
         Ok(ids) => ids,
         Err(error) => return Err((requests, error)),
@@ -330,12 +329,12 @@ impl Plan {
         Self { decisions, inserts }
     }
 
-    fn new_messages<'a>(&self, requests: &'a [Request]) -> Vec<db::messages::NewMessage<'a>> {
+    fn new_messages<'a>(&self, requests: &'a [Request]) -> Vec<store::NewMessage<'a>> {
         self.inserts
             .iter()
             .map(|insert| {
                 let request = &requests[insert.request];
-                db::messages::NewMessage {
+                store::NewMessage {
                     conversation_id: request.conversation_id,
                     seq: insert.seq,
                     sender_id: request.sender,
@@ -403,13 +402,9 @@ mod tests {
     use crate::demo;
     use crate::domain::Email;
 
-    async fn user(db: &SqlitePool, email: &str) -> UserId {
+    async fn user(db: &Store, email: &str) -> UserId {
         let email = Email::parse(email).unwrap();
-        db::users::id_and_role_by_email(db, &email)
-            .await
-            .unwrap()
-            .unwrap()
-            .0
+        db.id_and_role_by_email(&email).await.unwrap().unwrap().0
     }
 
     fn request(
@@ -438,7 +433,9 @@ mod tests {
     #[tokio::test]
     async fn one_batch_answers_each_send_as_if_it_were_stored_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let db = db::connect(&dir.path().join("colloque.db")).await.unwrap();
+        let db = Store::connect(&crate::store::DatabaseUrl::in_data_dir(dir.path()))
+            .await
+            .unwrap();
         let hasher = PasswordHasher::new(Argon2Cost::TESTS).unwrap();
         demo::load_demo_data(&db, &hasher).await.unwrap();
         let hub = Hub::new(16);
@@ -451,16 +448,11 @@ mod tests {
             user(&db, demo::LUCAS.email).await,
             user(&db, demo::DR_DURAND.email).await,
         );
-        let open = db::conversations::find_open_between(&db, emma, martin)
-            .await
-            .unwrap()
-            .unwrap();
-        let closed = db::conversations::find_open_between(&db, lucas, durand)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(db::conversations::close(&db, closed).await.unwrap());
-        let start = db::conversations::for_participant(&db, open, emma)
+        let open = db.find_open_between(emma, martin).await.unwrap().unwrap();
+        let closed = db.find_open_between(lucas, durand).await.unwrap().unwrap();
+        assert!(db.close_conversation(closed).await.unwrap());
+        let start = db
+            .conversation_for(open, emma)
             .await
             .unwrap()
             .unwrap()
@@ -507,15 +499,13 @@ mod tests {
         assert!(!sent(5).created);
         assert_eq!(sent(5).message.id, earlier_message.id);
 
-        let conversation = db::conversations::for_participant(&db, open, emma)
-            .await
-            .unwrap()
-            .unwrap();
+        let conversation = db.conversation_for(open, emma).await.unwrap().unwrap();
         assert_eq!(conversation.last_seq.0, start.0 + 4);
-        let cursor = |user| db::read_cursors::get(&db, user, open);
+        let cursor = |user| db.read_cursor(user, open);
         assert_eq!(cursor(emma).await.unwrap().0, start.0 + 4);
         assert_eq!(cursor(martin).await.unwrap().0, start.0 + 3);
-        let (page, _) = db::messages::page(&db, open, db::messages::Page::Latest, 100)
+        let (page, _) = db
+            .messages_page(open, store::Page::Latest, 100)
             .await
             .unwrap();
         assert_eq!(page.len() as i64, start.0 + 4, "nothing stored twice");

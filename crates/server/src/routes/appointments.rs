@@ -1,8 +1,7 @@
 //! `GET /api/appointments`.
 
-use crate::audit::{self, Action, Entry, Source};
+use crate::audit::{Action, Entry, Source};
 use crate::auth::AuthUser;
-use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -31,8 +30,8 @@ pub async fn list(
     source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<Appointment>>, AppError> {
-    let appointments = db::appointments::for_user(&state.db, user.id, user.role).await?;
+    let appointments = state.store.appointments_for(user.id, user.role).await?;
     let entry = Entry::new(Action::AppointmentsListed, Some(user.id));
-    audit::record(&state.db, &source, entry).await;
+    state.store.audit(&source, entry).await;
     Ok(Json(appointments))
 }

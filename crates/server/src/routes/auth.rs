@@ -3,7 +3,6 @@
 use super::ApiJson;
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{self, AuthUser, HasherBusy, SessionId};
-use crate::db;
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -67,7 +66,7 @@ pub async fn login(
     };
 
     let account = match Email::parse(&request.email) {
-        Ok(email) => db::users::credentials_by_email(&state.db, &email).await?,
+        Ok(email) => state.store.credentials_by_email(&email).await?,
         Err(_) => None,
     };
     let stored = account
@@ -100,7 +99,7 @@ pub async fn login(
                     .email_hash(audit::email_hash(&account_key))
                     .detail("unknown_account"),
             };
-            audit::record(&state.db, &source, entry).await;
+            state.store.audit(&source, entry).await;
             return Err(AppError::InvalidCredentials);
         }
     };
@@ -120,26 +119,27 @@ pub async fn login(
         .context("failed to sign a token")?;
     // The new session and the cap on live ones, in one transaction: past the cap the oldest
     // are revoked, and the revocation sweep closes their sockets within a second.
-    let mut tx = state.db.begin().await?;
-    db::sessions::insert(&mut *tx, &session, account.id, now, session_end).await?;
-    let revoked =
-        db::sessions::revoke_beyond(&mut *tx, account.id, state.limits.sessions_per_user, now)
-            .await?;
+    let mut tx = state.store.begin_write().await?;
+    tx.insert_session(&session, account.id, now, session_end)
+        .await?;
+    let revoked = tx
+        .revoke_sessions_beyond(account.id, state.limits.sessions_per_user, now)
+        .await?;
     tx.commit().await?;
     if revoked > 0 {
         tracing::info!(user = %account.id, revoked, "oldest sessions revoked past the cap");
         let entry = Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap");
-        audit::record(&state.db, &source, entry).await;
+        state.store.audit(&source, entry).await;
     }
-    let user = db::users::profile(&state.db, account.id)
+    let user = state
+        .store
+        .profile(account.id)
         .await?
         .context("the user vanished during login")?;
-    audit::record(
-        &state.db,
-        &source,
-        Entry::new(Action::Login, Some(account.id)),
-    )
-    .await;
+    state
+        .store
+        .audit(&source, Entry::new(Action::Login, Some(account.id)))
+        .await;
     tracing::info!(user = %account.id, "logged in");
     Ok(Json(LoginResponse {
         token: issued.token,
@@ -157,7 +157,7 @@ async fn throttled(
 ) -> AppError {
     tracing::info!("login throttled");
     let entry = Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(account_key));
-    audit::record(&state.db, source, entry).await;
+    state.store.audit(source, entry).await;
     AppError::rate_limited(wait)
 }
 
@@ -185,16 +185,16 @@ pub async fn refresh(
         .tokens
         .issue(user.id, user.role, &user.session.0, user.session_end)
         .map_err(|_| AppError::Unauthorized)?;
-    db::sessions::touch(&state.db, &user.session, now_ms()).await?;
-    let profile = db::users::profile(&state.db, user.id)
+    state.store.touch_session(&user.session, now_ms()).await?;
+    let profile = state
+        .store
+        .profile(user.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    audit::record(
-        &state.db,
-        &source,
-        Entry::new(Action::Refresh, Some(user.id)),
-    )
-    .await;
+    state
+        .store
+        .audit(&source, Entry::new(Action::Refresh, Some(user.id)))
+        .await;
     Ok(Json(LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
@@ -220,13 +220,11 @@ pub async fn logout(
     source: Source,
     user: AuthUser,
 ) -> Result<StatusCode, AppError> {
-    db::sessions::revoke(&state.db, &user.session, now_ms()).await?;
+    state.store.revoke_session(&user.session, now_ms()).await?;
     state.hub.close_session(&user.session);
-    audit::record(
-        &state.db,
-        &source,
-        Entry::new(Action::Logout, Some(user.id)),
-    )
-    .await;
+    state
+        .store
+        .audit(&source, Entry::new(Action::Logout, Some(user.id)))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,14 +1,13 @@
 //! `/api/conversations` and everything under it.
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::audit::{self, Action, Entry, Source};
+use crate::audit::{Action, Entry, Source};
 use crate::auth::AuthUser;
 use crate::chat;
-use crate::db;
-use crate::db::messages::Page;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::Page;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -45,9 +44,9 @@ pub async fn list(
     source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<ConversationSummary>>, AppError> {
-    let list = db::conversations::summaries(&state.db, user.id, user.role, None).await?;
+    let list = state.store.summaries(user.id, user.role, None).await?;
     let entry = Entry::new(Action::ConversationsListed, Some(user.id));
-    audit::record(&state.db, &source, entry).await;
+    state.store.audit(&source, entry).await;
     Ok(Json(list))
 }
 
@@ -105,7 +104,7 @@ pub async fn show(
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationSummary>, AppError> {
-    let result = chat::summary_for(&state.db, &user, id).await;
+    let result = chat::summary_for(&state.store, &user, id).await;
     let opened = Some(Action::ConversationOpened);
     Ok(Json(
         audited(&state, &source, &user, Some(id), opened, result).await?,
@@ -159,7 +158,9 @@ async fn read_history(
         .limit
         .unwrap_or(DEFAULT_PAGE_SIZE)
         .clamp(1, MAX_PAGE_SIZE);
-    let conversation = db::conversations::for_participant(&state.db, id, user.id)
+    let conversation = state
+        .store
+        .conversation_for(id, user.id)
         .await?
         .ok_or(AppError::NotFound)?;
     // A cursor past the end is not "nothing new": the client's state is wrong (another
@@ -171,7 +172,7 @@ async fn read_history(
             "`after` is past the conversation's last message; reload it".into(),
         ));
     }
-    let (messages, has_more) = db::messages::page(&state.db, id, page, limit).await?;
+    let (messages, has_more) = state.store.messages_page(id, page, limit).await?;
     Ok(MessagePage { messages, has_more })
 }
 
@@ -196,7 +197,7 @@ async fn audited<T>(
         if let Err(error) = &result {
             entry = entry.detail(format!("{:?}", error.code()));
         }
-        audit::record(&state.db, source, entry).await;
+        state.store.audit(source, entry).await;
     }
     result
 }

@@ -23,8 +23,9 @@ pub fn router() -> Router<AppState> {
 )]
 #[tracing::instrument(name = "health", skip_all)]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthResponse>) {
-    let healthy = sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
+    let healthy = state
+        .store
+        .ping()
         .await
         .inspect_err(|error| tracing::error!(%error, "health check failed"))
         .is_ok();

@@ -1,8 +1,7 @@
 //! `GET /api/me`, `GET /api/care-team`, `GET /api/patients`.
 
-use crate::audit::{self, Action, Entry, Source};
+use crate::audit::{Action, Entry, Source};
 use crate::auth::AuthUser;
-use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -33,7 +32,9 @@ pub async fn me(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<UserProfile>, AppError> {
-    let profile = db::users::profile(&state.db, user.id)
+    let profile = state
+        .store
+        .profile(user.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     Ok(Json(profile))
@@ -60,9 +61,9 @@ pub async fn care_team(
     if user.role != Role::Patient {
         return Err(AppError::Forbidden("only patients have a care team"));
     }
-    let doctors = db::care::doctors_of(&state.db, user.id).await?;
+    let doctors = state.store.doctors_of(user.id).await?;
     let entry = Entry::new(Action::CareTeamListed, Some(user.id));
-    audit::record(&state.db, &source, entry).await;
+    state.store.audit(&source, entry).await;
     Ok(Json(doctors))
 }
 
@@ -87,8 +88,8 @@ pub async fn patients(
     if user.role != Role::Doctor {
         return Err(AppError::Forbidden("only doctors have patients"));
     }
-    let patients = db::care::patients_of(&state.db, user.id).await?;
+    let patients = state.store.patients_of(user.id).await?;
     let entry = Entry::new(Action::PatientsListed, Some(user.id));
-    audit::record(&state.db, &source, entry).await;
+    state.store.audit(&source, entry).await;
     Ok(Json(patients))
 }

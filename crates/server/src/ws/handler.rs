@@ -5,10 +5,9 @@
 
 use super::admission::{OpenSocket, Refusal, Unauthenticated};
 use super::hub::{Kick, Outbound, Registration};
-use crate::audit::{self, Action, Entry, Source};
+use crate::audit::{Action, Entry, Source};
 use crate::auth::{self, AuthUser};
 use crate::chat;
-use crate::db;
 use crate::domain::MessageBody;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -73,7 +72,7 @@ pub async fn handler(
             tracing::info!("websocket refused for its origin");
             let detail: String = text.chars().take(200).collect();
             let entry = Entry::new(Action::OriginRefused, None).detail(detail);
-            audit::record(&state.db, &source, entry).await;
+            state.store.audit(&source, entry).await;
             return AppError::Forbidden("this origin may not open a socket").into_response();
         }
     }
@@ -117,7 +116,7 @@ async fn connection(
 
     // Ready goes out before the writer starts, so it is the first frame after `auth` even if
     // events were queued in the meantime.
-    let profile = match db::users::profile(&state.db, user.id).await {
+    let profile = match state.store.profile(user.id).await {
         Ok(Some(profile)) => profile,
         Ok(None) => {
             state.hub.unregister(user.id, id);
@@ -401,7 +400,7 @@ impl Conn {
             }
             Err(_) => return Err(Closing(CLOSE_POLICY, "unauthorized")),
         };
-        let profile = match db::users::profile(&self.state.db, renewed.id).await {
+        let profile = match self.state.store.profile(renewed.id).await {
             Ok(Some(profile)) => profile,
             Ok(None) => return Err(Closing(CLOSE_POLICY, "unknown user")),
             Err(error) => return Ok(error_frame(&error.into(), None)),
@@ -419,7 +418,7 @@ impl Conn {
         let entry = Entry::new(Action::WsFrameRefused, Some(self.user.id))
             .conversation(conversation)
             .detail(format!("{:?}", error.code()));
-        audit::record(&self.state.db, &self.source, entry).await;
+        self.state.store.audit(&self.source, entry).await;
     }
 }
 

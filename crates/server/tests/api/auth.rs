@@ -108,9 +108,7 @@ async fn a_disabled_account_can_no_longer_log_in_or_use_its_token() {
     let app = spawn_app().await;
     let hugo = app.login(HUGO).await;
     let mut socket = app.socket(&hugo).await;
-    let pool = colloque_server::db::connect(&app.data_dir.path().join("colloque.db"))
-        .await
-        .unwrap();
+    let pool = app.db().await;
 
     colloque_server::admin::set_disabled(&pool, HUGO, true)
         .await

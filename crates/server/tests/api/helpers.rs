@@ -4,6 +4,7 @@ use colloque_protocol::{
     ClientFrame, ClientMsgId, ConversationId, ConversationSummary, LoginResponse, Message,
     MessagePage, SendMessageRequest, ServerFrame, UserId,
 };
+use colloque_server::store::{DatabaseUrl, Store};
 use colloque_server::{Application, Config, DEMO_PASSWORD, RateLimit, ShutdownHandle};
 use futures_util::{SinkExt, StreamExt};
 use secrecy::SecretString;
@@ -12,6 +13,17 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Runs `$body` with `$pool` naming the pool of a [`Store`], whichever its backend: a test's
+/// raw SQL is written once and runs on SQLite and PostgreSQL alike.
+macro_rules! on_db {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            colloque_server::store::Store::Sqlite($pool) => $body,
+            colloque_server::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
 
 /// The signing secret of test servers, so that tests can forge tokens.
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
@@ -30,6 +42,7 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
+    pub database_url: DatabaseUrl,
     pub shutdown: ShutdownHandle,
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -63,6 +76,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::for_tests(data_dir.path().to_path_buf())
     };
     configure(&mut config);
+    let database_url = config.database_url();
     let application = Application::build(config)
         .await
         .expect("application builds");
@@ -74,6 +88,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         port,
         client: reqwest::Client::new(),
         data_dir,
+        database_url,
         shutdown,
         server,
     }
@@ -85,8 +100,10 @@ pub fn new_client_id() -> ClientMsgId {
 
 impl TestApp {
     /// A second connection pool on the test server's database (what the admin CLI does).
-    pub async fn db(&self) -> sqlx::SqlitePool {
-        colloque_server::db::connect(&self.data_dir.path().join("colloque.db"))
+    /// Raw SQL in tests goes through [`on_db!`] and uses `$N` placeholders, which both
+    /// backends read.
+    pub async fn db(&self) -> Store {
+        Store::connect(&self.database_url)
             .await
             .expect("database opens")
     }

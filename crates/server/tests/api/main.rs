@@ -1,11 +1,13 @@
 //! Integration tests: a real server per test (port 0, fresh SQLite file, demo data), driven
 //! over real HTTP and real WebSockets.
 
+#[macro_use]
+mod helpers;
+
 mod audit;
 mod auth;
 mod conversations;
 mod fuzz;
-mod helpers;
 mod history;
 mod http;
 mod login_throttling;

@@ -254,26 +254,30 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
         ("ended-two-days-ago", now - 2 * day, None),
         ("revoked-two-days-ago", now + day, Some(now - 2 * day)),
     ] {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, revoked_at)
-             VALUES (?1, ?2, ?3, ?4, ?3, ?5)",
-        )
-        .bind(id)
-        .bind(live.id.0)
-        .bind(now - 3 * day)
-        .bind(expires_at)
-        .bind(revoked_at)
-        .execute(&db)
-        .await
-        .unwrap();
+        on_db!(&db, |pool| {
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $3, $5)",
+            )
+            .bind(id)
+            .bind(live.id.0)
+            .bind(now - 3 * day)
+            .bind(expires_at)
+            .bind(revoked_at)
+            .execute(pool)
+            .await
+            .unwrap();
+        });
     }
 
     let mut left = i64::MAX;
     for _ in 0..100 {
-        left = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id LIKE '%-two-days-ago'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+        left = on_db!(&db, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE id LIKE '%-two-days-ago'")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
         if left == 0 {
             break;
         }

@@ -4,6 +4,7 @@
 use crate::helpers::*;
 use colloque_protocol::{ClientFrame, ErrorCode, ServerFrame};
 use colloque_server::RateLimit;
+use colloque_server::store::Store;
 use futures_util::StreamExt;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -21,11 +22,12 @@ async fn a_foreign_origin_gets_403_and_no_upgrade() {
     assert_eq!(refused.err(), Some(403));
     assert_eq!(null.err(), Some(403));
     let trail = app.db().await;
-    let refusals: i64 =
+    let refusals: i64 = on_db!(trail, |pool| {
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'origin_refused'")
-            .fetch_one(&trail)
+            .fetch_one(&pool)
             .await
-            .unwrap();
+            .unwrap()
+    });
     assert_eq!(refusals, 2);
 }
 
@@ -507,13 +509,29 @@ async fn a_mark_read_that_moves_nothing_takes_no_write_lock() {
         "the demo cursor is on Lucas's own message"
     );
 
-    // Another connection holds the database's write lock.
+    // Another connection holds what a moving cursor would have to lock: SQLite's write lock,
+    // or on PostgreSQL the conversation's and the cursor's rows.
     let db = app.db().await;
-    let mut writer = db.acquire().await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *writer)
-        .await
-        .unwrap();
+    let _writer = match &db {
+        Store::Sqlite(pool) => {
+            let mut writer = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            sqlx::query("SELECT 1").execute(&mut *writer).await.unwrap();
+            Ok(writer)
+        }
+        Store::Postgres(pool) => {
+            let mut writer = pool.begin().await.unwrap();
+            sqlx::query(
+                "SELECT 1 FROM conversations c JOIN read_cursors r ON r.conversation_id = c.id
+                 WHERE c.id = $1 AND r.user_id = $2 FOR UPDATE",
+            )
+            .bind(conversation.id.0)
+            .bind(lucas.id.0)
+            .execute(&mut *writer)
+            .await
+            .unwrap();
+            Err(writer)
+        }
+    };
 
     let path = format!("/api/conversations/{}/read", conversation.id.0);
     let response = tokio::time::timeout(
@@ -523,5 +541,4 @@ async fn a_mark_read_that_moves_nothing_takes_no_write_lock() {
     .await
     .expect("answered while the write lock is held elsewhere");
     assert_eq!(response.status(), 200);
-    sqlx::query("ROLLBACK").execute(&mut *writer).await.unwrap();
 }

@@ -1,35 +1,10 @@
 //! The `users` table.
 
+use super::Db;
 use crate::domain::Email;
+use crate::store::model::*;
 use colloque_protocol::{Role, Timestamp, UserId, UserProfile};
-use sqlx::{FromRow, SqliteExecutor};
-
-/// What login needs to know about an account.
-#[derive(Debug)]
-pub struct Credentials {
-    /// The user.
-    pub id: UserId,
-    /// Their role.
-    pub role: Role,
-    /// PHC argon2id hash.
-    pub password_hash: String,
-    /// Disabled accounts cannot log in.
-    pub disabled: bool,
-}
-
-/// A new account.
-pub struct NewUser<'a> {
-    /// Patient or doctor.
-    pub role: Role,
-    /// Shown to others.
-    pub display_name: &'a str,
-    /// Login.
-    pub email: &'a Email,
-    /// Doctors only.
-    pub speciality: Option<&'a str>,
-    /// Already hashed.
-    pub password_hash: &'a str,
-}
+use sqlx::{Executor, FromRow};
 
 #[derive(FromRow)]
 pub(crate) struct ProfileRow {
@@ -43,7 +18,7 @@ impl ProfileRow {
     pub(crate) fn into_profile(self) -> Result<UserProfile, sqlx::Error> {
         Ok(UserProfile {
             id: UserId(self.id),
-            role: super::parse_role(&self.role)?,
+            role: parse_role(&self.role)?,
             display_name: self.display_name,
             speciality: self.speciality,
         })
@@ -53,13 +28,13 @@ impl ProfileRow {
 /// Creates an account. Fails with a unique violation on `users.email` if the email is taken.
 #[tracing::instrument(skip_all, fields(role = user.role.as_str()))]
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     user: &NewUser<'_>,
     now: Timestamp,
 ) -> Result<UserId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (role, display_name, email, speciality, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(user.role.as_str())
     .bind(user.display_name)
@@ -75,18 +50,18 @@ pub async fn insert(
 /// The credentials of the account with this email, if any.
 #[tracing::instrument(skip_all)]
 pub async fn credentials_by_email(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     email: &Email,
 ) -> Result<Option<Credentials>, sqlx::Error> {
     let row: Option<(i64, String, String, bool)> =
-        sqlx::query_as("SELECT id, role, password_hash, disabled FROM users WHERE email = ?1")
+        sqlx::query_as("SELECT id, role, password_hash, disabled FROM users WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(db)
             .await?;
     row.map(|(id, role, password_hash, disabled)| {
         Ok(Credentials {
             id: UserId(id),
-            role: super::parse_role(&role)?,
+            role: parse_role(&role)?,
             password_hash,
             disabled,
         })
@@ -97,25 +72,25 @@ pub async fn credentials_by_email(
 /// The id and role of the account with this email, if any.
 #[tracing::instrument(skip_all)]
 pub async fn id_and_role_by_email(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     email: &Email,
 ) -> Result<Option<(UserId, Role)>, sqlx::Error> {
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, role FROM users WHERE email = ?1")
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, role FROM users WHERE email = $1")
         .bind(email.as_str())
         .fetch_optional(db)
         .await?;
-    row.map(|(id, role)| Ok((UserId(id), super::parse_role(&role)?)))
+    row.map(|(id, role)| Ok((UserId(id), parse_role(&role)?)))
         .transpose()
 }
 
 /// A user's public profile.
 #[tracing::instrument(skip(db))]
 pub async fn profile(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     id: UserId,
 ) -> Result<Option<UserProfile>, sqlx::Error> {
     sqlx::query_as::<_, ProfileRow>(
-        "SELECT id, role, display_name, speciality FROM users WHERE id = ?1",
+        "SELECT id, role, display_name, speciality FROM users WHERE id = $1",
     )
     .bind(id.0)
     .fetch_optional(db)
@@ -125,7 +100,7 @@ pub async fn profile(
 }
 
 /// How many accounts exist.
-pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
+pub async fn count(db: impl Executor<'_, Database = Db>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(db)
         .await
@@ -134,11 +109,11 @@ pub async fn count(db: impl SqliteExecutor<'_>) -> Result<i64, sqlx::Error> {
 /// Enables or disables an account. Returns false when no account has this email.
 #[tracing::instrument(skip(db))]
 pub async fn set_disabled(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     id: UserId,
     disabled: bool,
 ) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query("UPDATE users SET disabled = ?2 WHERE id = ?1")
+    let result = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
         .bind(id.0)
         .bind(disabled)
         .execute(db)

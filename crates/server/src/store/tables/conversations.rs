@@ -1,57 +1,23 @@
 //! The `conversations` table.
 
+use super::Db;
+use crate::store::model::*;
 use colloque_protocol::{
-    ConversationId, ConversationStatus, ConversationSummary, MessagePreview, Role, Seq, Timestamp,
-    UserId, UserProfile,
+    ConversationId, ConversationSummary, MessagePreview, Role, Seq, Timestamp, UserId, UserProfile,
 };
-use sqlx::{FromRow, SqliteExecutor};
-
-/// How many characters of the latest message the inbox preview shows.
-pub const EXCERPT_CHARS: i64 = 140;
-
-/// The facts about a conversation that authorization and sending need.
-#[derive(Debug, Clone, Copy)]
-pub struct ConversationRef {
-    /// The conversation.
-    pub id: ConversationId,
-    /// Its patient.
-    pub patient_id: UserId,
-    /// Its doctor.
-    pub doctor_id: UserId,
-    /// Open or closed.
-    pub status: ConversationStatus,
-    /// The latest seq.
-    pub last_seq: Seq,
-}
-
-impl ConversationRef {
-    /// Both participants.
-    pub fn participants(&self) -> [UserId; 2] {
-        [self.patient_id, self.doctor_id]
-    }
-}
-
-pub(crate) fn parse_status(text: &str) -> Result<ConversationStatus, sqlx::Error> {
-    match text {
-        "open" => Ok(ConversationStatus::Open),
-        "closed" => Ok(ConversationStatus::Closed),
-        other => Err(sqlx::Error::Decode(
-            format!("unknown conversation status {other:?}").into(),
-        )),
-    }
-}
+use sqlx::{Executor, FromRow};
 
 /// The conversation `id` if `user` takes part in it. `None` both when it does not exist and
 /// when the user is not a participant: callers answer 404 either way.
 #[tracing::instrument(skip(db))]
 pub async fn for_participant(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     id: ConversationId,
     user: UserId,
 ) -> Result<Option<ConversationRef>, sqlx::Error> {
     let row: Option<(i64, i64, String, i64)> = sqlx::query_as(
         "SELECT patient_id, doctor_id, status, last_seq FROM conversations
-         WHERE id = ?1 AND (patient_id = ?2 OR doctor_id = ?2)",
+         WHERE id = $1 AND (patient_id = $2 OR doctor_id = $2)",
     )
     .bind(id.0)
     .bind(user.0)
@@ -72,12 +38,12 @@ pub async fn for_participant(
 /// The open conversation between these two, if any (there is at most one).
 #[tracing::instrument(skip(db))]
 pub async fn find_open_between(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     patient: UserId,
     doctor: UserId,
 ) -> Result<Option<ConversationId>, sqlx::Error> {
     let id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM conversations WHERE patient_id = ?1 AND doctor_id = ?2 AND status = 'open'",
+        "SELECT id FROM conversations WHERE patient_id = $1 AND doctor_id = $2 AND status = 'open'",
     )
     .bind(patient.0)
     .bind(doctor.0)
@@ -89,7 +55,7 @@ pub async fn find_open_between(
 /// Creates an open conversation. Violates `conversations_one_open_per_pair` if one exists.
 #[tracing::instrument(skip(db, subject))]
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     patient: UserId,
     doctor: UserId,
     subject: &str,
@@ -97,7 +63,7 @@ pub async fn insert(
 ) -> Result<ConversationId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO conversations (patient_id, doctor_id, subject, created_at, last_activity_at)
-         VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id",
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )
     .bind(patient.0)
     .bind(doctor.0)
@@ -110,9 +76,12 @@ pub async fn insert(
 
 /// Closes a conversation. Returns false if it was already closed.
 #[tracing::instrument(skip(db))]
-pub async fn close(db: impl SqliteExecutor<'_>, id: ConversationId) -> Result<bool, sqlx::Error> {
+pub async fn close(
+    db: impl Executor<'_, Database = Db>,
+    id: ConversationId,
+) -> Result<bool, sqlx::Error> {
     let result =
-        sqlx::query("UPDATE conversations SET status = 'closed' WHERE id = ?1 AND status = 'open'")
+        sqlx::query("UPDATE conversations SET status = 'closed' WHERE id = $1 AND status = 'open'")
             .bind(id.0)
             .execute(db)
             .await?;
@@ -182,7 +151,7 @@ impl SummaryRow {
 /// active first, as the viewer sees them. With `only`, just that one (if the viewer takes part).
 #[tracing::instrument(skip(db))]
 pub async fn summaries(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     viewer: UserId,
     role: Role,
     only: Option<ConversationId>,
@@ -198,21 +167,21 @@ pub async fn summaries(
                 COALESCE(theirs.seq, 0) AS other_read_seq,
                 (SELECT COUNT(*) FROM messages m
                   WHERE m.conversation_id = c.id AND m.seq > COALESCE(mine.seq, 0)
-                    AND m.sender_id <> ?1) AS unread_count,
+                    AND m.sender_id <> $1) AS unread_count,
                 lm.sender_id AS last_sender_id,
-                substr(lm.body, 1, ?4) AS last_excerpt,
+                substr(lm.body, 1, CAST($4 AS INTEGER)) AS last_excerpt,
                 lm.sent_at AS last_sent_at
          FROM conversations c
          JOIN users p ON p.id = c.patient_id
          JOIN users d ON d.id = c.doctor_id
          LEFT JOIN read_cursors mine
-                ON mine.conversation_id = c.id AND mine.user_id = ?1
+                ON mine.conversation_id = c.id AND mine.user_id = $1
          LEFT JOIN read_cursors theirs
                 ON theirs.conversation_id = c.id
-               AND theirs.user_id = CASE WHEN c.patient_id = ?1 THEN c.doctor_id ELSE c.patient_id END
+               AND theirs.user_id = CASE WHEN c.patient_id = $1 THEN c.doctor_id ELSE c.patient_id END
          LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
-         WHERE ((?2 = 'patient' AND c.patient_id = ?1) OR (?2 = 'doctor' AND c.doctor_id = ?1))
-           AND (?3 IS NULL OR c.id = ?3)
+         WHERE (($2 = 'patient' AND c.patient_id = $1) OR ($2 = 'doctor' AND c.doctor_id = $1))
+           AND ($3 IS NULL OR c.id = $3)
          ORDER BY c.last_activity_at DESC, c.id DESC",
     )
     .bind(viewer.0)

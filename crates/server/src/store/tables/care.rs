@@ -1,20 +1,21 @@
 //! The `care_relationships` table: which doctor follows which patient. Only linked users can
 //! talk to each other.
 
+use super::Db;
 use super::users::ProfileRow;
 use colloque_protocol::{Timestamp, UserId, UserProfile};
-use sqlx::SqliteExecutor;
+use sqlx::Executor;
 
 /// Links a doctor and a patient. Returns false if they were already linked.
 #[tracing::instrument(skip(db))]
 pub async fn link(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     doctor: UserId,
     patient: UserId,
     now: Timestamp,
 ) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "INSERT INTO care_relationships (doctor_id, patient_id, created_at) VALUES (?1, ?2, ?3)
+        "INSERT INTO care_relationships (doctor_id, patient_id, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (doctor_id, patient_id) DO NOTHING",
     )
     .bind(doctor.0)
@@ -28,16 +29,16 @@ pub async fn link(
 /// True when `doctor` follows `patient` and both accounts have the expected roles.
 #[tracing::instrument(skip(db))]
 pub async fn is_linked(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     doctor: UserId,
     patient: UserId,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (
             SELECT 1 FROM care_relationships c
-            JOIN users d ON d.id = c.doctor_id AND d.role = 'doctor' AND d.disabled = 0
-            JOIN users p ON p.id = c.patient_id AND p.role = 'patient' AND p.disabled = 0
-            WHERE c.doctor_id = ?1 AND c.patient_id = ?2)",
+            JOIN users d ON d.id = c.doctor_id AND d.role = 'doctor' AND NOT d.disabled
+            JOIN users p ON p.id = c.patient_id AND p.role = 'patient' AND NOT p.disabled
+            WHERE c.doctor_id = $1 AND c.patient_id = $2)",
     )
     .bind(doctor.0)
     .bind(patient.0)
@@ -48,13 +49,13 @@ pub async fn is_linked(
 /// A patient's doctors, by name.
 #[tracing::instrument(skip(db))]
 pub async fn doctors_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     patient: UserId,
 ) -> Result<Vec<UserProfile>, sqlx::Error> {
     sqlx::query_as::<_, ProfileRow>(
         "SELECT u.id, u.role, u.display_name, u.speciality
          FROM care_relationships c JOIN users u ON u.id = c.doctor_id
-         WHERE c.patient_id = ?1 AND u.disabled = 0
+         WHERE c.patient_id = $1 AND NOT u.disabled
          ORDER BY u.display_name, u.id",
     )
     .bind(patient.0)
@@ -68,13 +69,13 @@ pub async fn doctors_of(
 /// A doctor's patients, by name.
 #[tracing::instrument(skip(db))]
 pub async fn patients_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     doctor: UserId,
 ) -> Result<Vec<UserProfile>, sqlx::Error> {
     sqlx::query_as::<_, ProfileRow>(
         "SELECT u.id, u.role, u.display_name, u.speciality
          FROM care_relationships c JOIN users u ON u.id = c.patient_id
-         WHERE c.doctor_id = ?1 AND u.disabled = 0
+         WHERE c.doctor_id = $1 AND NOT u.disabled
          ORDER BY u.display_name, u.id",
     )
     .bind(doctor.0)

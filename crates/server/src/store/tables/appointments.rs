@@ -1,23 +1,9 @@
 //! The `appointments` table.
 
+use super::Db;
+use crate::store::model::*;
 use colloque_protocol::{Appointment, AppointmentId, Role, Timestamp, UserId, UserProfile};
-use sqlx::{FromRow, SqliteExecutor};
-
-/// A new appointment.
-pub struct NewAppointment<'a> {
-    /// The patient.
-    pub patient: UserId,
-    /// The doctor.
-    pub doctor: UserId,
-    /// Start.
-    pub starts_at: Timestamp,
-    /// Length in minutes.
-    pub duration_minutes: u32,
-    /// Where.
-    pub location: &'a str,
-    /// Why.
-    pub reason: &'a str,
-}
+use sqlx::{Executor, FromRow};
 
 #[derive(FromRow)]
 struct AppointmentRow {
@@ -60,12 +46,12 @@ impl AppointmentRow {
 /// Stores an appointment.
 #[tracing::instrument(skip_all)]
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     appointment: &NewAppointment<'_>,
 ) -> Result<AppointmentId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointments (patient_id, doctor_id, starts_at, duration_minutes, location, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(appointment.patient.0)
     .bind(appointment.doctor.0)
@@ -81,7 +67,7 @@ pub async fn insert(
 /// The user's appointments (as patient or as doctor), earliest first.
 #[tracing::instrument(skip(db))]
 pub async fn for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Executor<'_, Database = Db>,
     user: UserId,
     role: Role,
 ) -> Result<Vec<Appointment>, sqlx::Error> {
@@ -92,7 +78,7 @@ pub async fn for_user(
          FROM appointments a
          JOIN users p ON p.id = a.patient_id
          JOIN users d ON d.id = a.doctor_id
-         WHERE (?2 = 'patient' AND a.patient_id = ?1) OR (?2 = 'doctor' AND a.doctor_id = ?1)
+         WHERE ($2 = 'patient' AND a.patient_id = $1) OR ($2 = 'doctor' AND a.doctor_id = $1)
          ORDER BY a.starts_at, a.id",
     )
     .bind(user.0)

@@ -1,0 +1,366 @@
+//! The storage boundary. Everything the server keeps goes through [`Store`] (one operation,
+//! its own short transaction) or a [`Tx`] (several operations that commit together); callers
+//! never see a connection type nor SQL.
+//!
+//! Two backends, chosen at start by `--database-url`:
+//! - [`sqlite`]: one file in the data directory, the zero-setup default;
+//! - [`postgres`]: the source of truth that several server instances share.
+//!
+//! Both run the same statements (`tables/`, compiled once per backend) and keep their own
+//! migrations (`migrations/sqlite/`, `migrations/postgres/`; a test compares the two schemas).
+//! Where the dialects or the concurrency models differ (taking the write lock, locking rows,
+//! the batched send), each backend has its own function with the same name and meaning.
+
+mod data_dir;
+pub mod model;
+// Each file of `tables/` is compiled once per backend, on purpose (see the module docs).
+#[allow(clippy::duplicate_mod)]
+pub mod postgres;
+#[allow(clippy::duplicate_mod)]
+pub mod sqlite;
+
+pub use data_dir::{check_data_dir_private, create_data_dir};
+pub use model::*;
+
+use crate::audit::{Entry, Record, Source};
+use crate::auth::SessionId;
+use crate::domain::Email;
+use crate::util::now_ms;
+use colloque_protocol::{
+    Appointment, AppointmentId, ConversationId, ConversationSummary, Message, MessageId, Role, Seq,
+    Timestamp, UserId, UserProfile,
+};
+use std::path::{Path, PathBuf};
+
+/// Where the data lives, as given by `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://<path>`: a file.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`: a server (user, password, host, port, database and
+    /// options as libpq reads them).
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a `--database-url`.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            anyhow::ensure!(!path.is_empty(), "the SQLite URL names no file: {url}");
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        anyhow::bail!(
+            "--database-url must start with sqlite:// or postgres:// (got {:?})",
+            url.split(':').next().unwrap_or_default()
+        )
+    }
+
+    /// The default: `colloque.db` in the data directory.
+    pub fn in_data_dir(data_dir: &Path) -> Self {
+        Self::Sqlite(data_dir.join("colloque.db"))
+    }
+
+    /// `sqlite` or `postgres`, for logs and the health check (never the URL: it may hold a
+    /// password).
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// The database. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// One SQLite file.
+    Sqlite(sqlx::SqlitePool),
+    /// A PostgreSQL server.
+    Postgres(sqlx::PgPool),
+}
+
+/// A transaction that writes, from [`Store::begin_write`]. Dropped without [`Tx::commit`], it
+/// rolls back.
+pub enum Tx {
+    /// On SQLite, holding the write lock.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// On PostgreSQL.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$b` naming the backend module of `$store` and `$db` its pool.
+macro_rules! on_pool {
+    ($store:expr, |$db:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($db) => $body,
+            Store::Postgres($db) => $body,
+        }
+    };
+    ($store:expr, |$db:ident, $b:ident| $body:expr) => {
+        match $store {
+            Store::Sqlite($db) => {
+                use sqlite as $b;
+                $body
+            }
+            Store::Postgres($db) => {
+                use postgres as $b;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$b` naming the backend module of `$tx` and `$conn` its connection.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident, $b:ident| $body:expr) => {
+        match $tx {
+            Tx::Sqlite(tx) => {
+                use sqlite as $b;
+                let $conn = &mut **tx;
+                $body
+            }
+            Tx::Postgres(tx) => {
+                use postgres as $b;
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// Declares operations that run alike on the pool ([`Store`], each in its own implicit
+/// transaction) and inside a [`Tx`], as calls to the same table function of either backend.
+macro_rules! operations {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $module:ident::$function:ident;
+    )*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret, sqlx::Error> {
+                    on_pool!(self, |db, b| b::$module::$function(db, $($arg),*).await)
+                }
+            )*
+        }
+        impl Tx {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, sqlx::Error> {
+                    on_tx!(self, |conn, b| b::$module::$function(conn, $($arg),*).await)
+                }
+            )*
+        }
+    };
+}
+
+operations! {
+    /// Creates an account; a unique violation on `users.email` if the email is taken.
+    fn insert_user(user: &NewUser<'_>, now: Timestamp) -> UserId = users::insert;
+    /// What login needs to know about the account of `email`.
+    fn credentials_by_email(email: &Email) -> Option<Credentials> = users::credentials_by_email;
+    /// The id and role of the account of `email`.
+    fn id_and_role_by_email(email: &Email) -> Option<(UserId, Role)> = users::id_and_role_by_email;
+    /// A user's public profile.
+    fn profile(id: UserId) -> Option<UserProfile> = users::profile;
+    /// How many accounts exist.
+    fn count_users() -> i64 = users::count;
+    /// Disables or enables an account; false if there is no such user.
+    fn set_disabled(id: UserId, disabled: bool) -> bool = users::set_disabled;
+
+    /// Links a doctor and a patient; false if they already were.
+    fn link(doctor: UserId, patient: UserId, now: Timestamp) -> bool = care::link;
+    /// Whether `doctor` follows `patient` (both accounts enabled, roles as expected).
+    fn is_linked(doctor: UserId, patient: UserId) -> bool = care::is_linked;
+    /// A patient's doctors, by name.
+    fn doctors_of(patient: UserId) -> Vec<UserProfile> = care::doctors_of;
+    /// A doctor's patients, by name.
+    fn patients_of(doctor: UserId) -> Vec<UserProfile> = care::patients_of;
+
+    /// Stores an appointment.
+    fn insert_appointment(appointment: &NewAppointment<'_>) -> AppointmentId = appointments::insert;
+    /// A user's appointments, by start.
+    fn appointments_for(user: UserId, role: Role) -> Vec<Appointment> = appointments::for_user;
+
+    /// The conversation `id` if `user` takes part in it.
+    fn conversation_for(id: ConversationId, user: UserId) -> Option<ConversationRef> = conversations::for_participant;
+    /// The open conversation of a patient–doctor pair.
+    fn find_open_between(patient: UserId, doctor: UserId) -> Option<ConversationId> = conversations::find_open_between;
+    /// Creates an open conversation.
+    fn insert_conversation(patient: UserId, doctor: UserId, subject: &str, now: Timestamp) -> ConversationId = conversations::insert;
+    /// Closes a conversation; false if it already was.
+    fn close_conversation(id: ConversationId) -> bool = conversations::close;
+    /// The conversations of `viewer` as they see them (or only `only`), latest activity first.
+    fn summaries(viewer: UserId, role: Role, only: Option<ConversationId>) -> Vec<ConversationSummary> = conversations::summaries;
+
+    /// A page of a conversation's history, ascending, and whether more exist that way.
+    fn messages_page(conversation: ConversationId, page: Page, limit: u32) -> (Vec<Message>, bool) = messages::page;
+
+    /// How far `user` has read `conversation`.
+    fn read_cursor(user: UserId, conversation: ConversationId) -> Seq = read_cursors::get;
+    /// Moves a read cursor forward (never back); returns where it is.
+    fn advance_read_cursor(user: UserId, conversation: ConversationId, seq: Seq) -> Seq = read_cursors::advance;
+
+    /// Records a new session.
+    fn insert_session(id: &SessionId, user: UserId, now: Timestamp, expires_at: Timestamp) -> () = sessions::insert;
+    /// The user of a live session.
+    fn active_user(id: &SessionId, user: UserId, now: Timestamp, idle_cutoff: Timestamp) -> Option<ActiveUser> = sessions::active_user;
+    /// Records a session's activity now.
+    fn touch_session(id: &SessionId, now: Timestamp) -> () = sessions::touch;
+    /// Ends one session (logout). Idempotent.
+    fn revoke_session(id: &SessionId, now: Timestamp) -> () = sessions::revoke;
+    /// Ends every session of a user; returns how many.
+    fn revoke_all_sessions(user: UserId, now: Timestamp) -> u64 = sessions::revoke_all_for_user;
+    /// Ends a user's least recently used sessions beyond their `keep` latest; returns how many.
+    fn revoke_sessions_beyond(user: UserId, keep: usize, now: Timestamp) -> u64 = sessions::revoke_beyond;
+    /// Deletes the sessions that ended more than a day ago.
+    fn delete_expired_sessions(now: Timestamp, idle_cutoff: Timestamp) -> u64 = sessions::delete_expired;
+
+    /// A person's audit trail since `since`, oldest first (by user id and email pseudonym).
+    fn audit_trail(user: Option<UserId>, email_hash: &str, since: Timestamp) -> Vec<Record> = audit::export;
+}
+
+impl Store {
+    /// Opens the database (creating a SQLite file if needed) and applies pending migrations.
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        Ok(match url {
+            DatabaseUrl::Sqlite(path) => Self::Sqlite(sqlite::connect(path).await?),
+            DatabaseUrl::Postgres(url) => Self::Postgres(postgres::connect(url, 16).await?),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Starts a transaction that writes (see each backend's `begin_write`).
+    pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(sqlite::begin_write(pool).await?),
+            Self::Postgres(pool) => Tx::Postgres(postgres::begin_write(pool).await?),
+        })
+    }
+
+    /// Answers when the database does (the health check).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        on_pool!(self, |db| {
+            sqlx::query("SELECT 1").execute(db).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, |db| db.close().await)
+    }
+
+    /// Records an audit entry. Never fails the caller: a failed write is logged as an error.
+    pub async fn audit(&self, source: &Source, entry: Entry) {
+        let written = on_pool!(self, |db, b| b::audit::insert(db, source, &entry, now_ms())
+            .await);
+        log_audit_failure(written, &entry);
+    }
+
+    /// Deletes the audit entries older than `before` (the retention purge, the only path that
+    /// may delete); returns how many.
+    pub async fn purge_audit(&self, before: Timestamp) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let deleted = on_tx!(&mut tx, |conn, b| b::audit::purge(conn, before).await)?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Writes buffered session activity times, in one transaction.
+    pub async fn touch_sessions(&self, touches: &[(String, Timestamp)]) -> Result<(), sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        on_tx!(&mut tx, |conn, b| b::sessions::touch_many(conn, touches)
+            .await)?;
+        tx.commit().await
+    }
+
+    /// Which of `ids` are no longer live sessions.
+    pub async fn not_live_among(
+        &self,
+        ids: &[String],
+        now: Timestamp,
+        idle_cutoff: Timestamp,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        on_pool!(self, |db, b| {
+            let mut conn = db.acquire().await?;
+            b::sessions::not_live_among(&mut conn, ids, now, idle_cutoff).await
+        })
+    }
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    /// Records an audit entry that commits (or not) with the transaction. Never fails the
+    /// caller: a failed write is logged as an error.
+    pub async fn audit(&mut self, source: &Source, entry: Entry) {
+        let written = on_tx!(self, |conn, b| b::audit::insert(
+            conn,
+            source,
+            &entry,
+            now_ms()
+        )
+        .await);
+        log_audit_failure(written, &entry);
+    }
+
+    /// The [`SendContext`] of each send of a batch, same order as `keys`; locks the
+    /// conversations first where the backend needs it (PostgreSQL).
+    pub async fn send_contexts(
+        &mut self,
+        keys: &[SendKey],
+    ) -> Result<Vec<Option<SendContext>>, sqlx::Error> {
+        on_tx!(self, |conn, b| b::messages::send_contexts(conn, keys).await)
+    }
+
+    /// Stores new messages, moves the conversations' heads and the senders' read cursors;
+    /// returns the ids in the order of `messages`.
+    pub async fn append_batch(
+        &mut self,
+        messages: &[NewMessage<'_>],
+        heads: &[(ConversationId, Seq, Timestamp)],
+        cursors: &[(UserId, ConversationId, Seq)],
+    ) -> Result<Vec<MessageId>, sqlx::Error> {
+        on_tx!(self, |conn, b| b::append_batch(
+            conn, messages, heads, cursors
+        )
+        .await)
+    }
+
+    /// Locks the care relationship of a pair until the transaction ends, where the backend
+    /// needs it (PostgreSQL), so that two instances cannot both start its conversation.
+    pub async fn lock_care_pair(
+        &mut self,
+        doctor: UserId,
+        patient: UserId,
+    ) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::lock_care_pair(conn, doctor, patient)
+            .await)
+    }
+}
+
+fn log_audit_failure(written: Result<(), sqlx::Error>, entry: &Entry) {
+    if let Err(error) = written {
+        tracing::error!(%error, action = entry.action.as_str(), "failed to write an audit entry");
+    }
+}

@@ -1,0 +1,186 @@
+//! The values that cross the storage boundary: what callers hand to [`super::Store`] and what it
+//! hands back. Plain data, the same for every backend.
+
+use crate::domain::Email;
+use colloque_protocol::{
+    ClientMsgId, ConversationId, ConversationStatus, HistoryQuery, Message, MessageId, Role, Seq,
+    Timestamp, UserId,
+};
+
+/// What login needs to know about an account.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The user.
+    pub id: UserId,
+    /// Their role.
+    pub role: Role,
+    /// PHC argon2id hash.
+    pub password_hash: String,
+    /// Disabled accounts cannot log in.
+    pub disabled: bool,
+}
+
+/// A new account.
+pub struct NewUser<'a> {
+    /// Patient or doctor.
+    pub role: Role,
+    /// Shown to others.
+    pub display_name: &'a str,
+    /// Login.
+    pub email: &'a Email,
+    /// Doctors only.
+    pub speciality: Option<&'a str>,
+    /// Already hashed.
+    pub password_hash: &'a str,
+}
+
+/// A new appointment.
+pub struct NewAppointment<'a> {
+    /// The patient.
+    pub patient: UserId,
+    /// The doctor.
+    pub doctor: UserId,
+    /// Start.
+    pub starts_at: Timestamp,
+    /// Length in minutes.
+    pub duration_minutes: u32,
+    /// Where.
+    pub location: &'a str,
+    /// Why.
+    pub reason: &'a str,
+}
+
+/// The user behind an active session.
+#[derive(Debug)]
+pub struct ActiveUser {
+    /// Their role, as stored now.
+    pub role: Role,
+    /// The session's last recorded activity.
+    pub last_seen_at: Timestamp,
+    /// The session's absolute end.
+    pub expires_at: Timestamp,
+}
+
+/// How many characters of the latest message the inbox preview shows.
+pub const EXCERPT_CHARS: i64 = 140;
+
+/// The facts about a conversation that authorization and sending need.
+#[derive(Debug, Clone, Copy)]
+pub struct ConversationRef {
+    /// The conversation.
+    pub id: ConversationId,
+    /// Its patient.
+    pub patient_id: UserId,
+    /// Its doctor.
+    pub doctor_id: UserId,
+    /// Open or closed.
+    pub status: ConversationStatus,
+    /// The latest seq.
+    pub last_seq: Seq,
+}
+
+impl ConversationRef {
+    /// Both participants.
+    pub fn participants(&self) -> [UserId; 2] {
+        [self.patient_id, self.doctor_id]
+    }
+}
+
+pub(crate) fn parse_status(text: &str) -> Result<ConversationStatus, sqlx::Error> {
+    match text {
+        "open" => Ok(ConversationStatus::Open),
+        "closed" => Ok(ConversationStatus::Closed),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown conversation status {other:?}").into(),
+        )),
+    }
+}
+
+/// What a send needs to know: the conversation (if the sender takes part in it) and the
+/// message this sender already stored under this client id, in any conversation.
+pub struct SendContext {
+    /// The conversation.
+    pub conversation: ConversationRef,
+    /// The earlier message with the same (sender, client id): the send is a replay.
+    pub replay: Option<Message>,
+}
+
+/// One send of a batch, as looked up by [`send_contexts`].
+#[derive(Debug, Clone, Copy)]
+pub struct SendKey {
+    /// Where.
+    pub conversation: ConversationId,
+    /// Who.
+    pub sender: UserId,
+    /// The idempotency key.
+    pub client_id: ClientMsgId,
+}
+
+/// A message about to be stored.
+pub struct NewMessage<'a> {
+    /// Where.
+    pub conversation_id: ConversationId,
+    /// Its reserved sequence number.
+    pub seq: Seq,
+    /// Who.
+    pub sender_id: UserId,
+    /// The client's idempotency key.
+    pub client_id: ClientMsgId,
+    /// The (parsed) text.
+    pub body: &'a str,
+    /// When.
+    pub sent_at: Timestamp,
+}
+
+/// Which page of history to read; built from a validated [`HistoryQuery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The latest messages.
+    Latest,
+    /// Messages with `seq < n`.
+    Before(Seq),
+    /// Messages with `seq > n`.
+    After(Seq),
+}
+
+impl Page {
+    /// The page a query asks for, or `None` when it asks for `before` and `after` at once.
+    pub fn from_query(query: &HistoryQuery) -> Option<Page> {
+        match (query.before, query.after) {
+            (None, None) => Some(Page::Latest),
+            (Some(before), None) => Some(Page::Before(before)),
+            (None, Some(after)) => Some(Page::After(after)),
+            (Some(_), Some(_)) => None,
+        }
+    }
+}
+/// Reads a role column.
+pub(crate) fn parse_role(text: &str) -> Result<Role, sqlx::Error> {
+    match text {
+        "patient" => Ok(Role::Patient),
+        "doctor" => Ok(Role::Doctor),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown role {other:?} in the database").into(),
+        )),
+    }
+}
+
+/// The ids of a batch of stored messages, in the order of `messages`, from the `(id,
+/// conversation, seq)` rows the insert returned (in no particular order).
+pub(crate) fn ids_in_order(
+    messages: &[NewMessage<'_>],
+    rows: Vec<(i64, i64, i64)>,
+) -> Result<Vec<MessageId>, sqlx::Error> {
+    let ids: std::collections::HashMap<(i64, i64), i64> = rows
+        .into_iter()
+        .map(|(id, conversation, seq)| ((conversation, seq), id))
+        .collect();
+    messages
+        .iter()
+        .map(|message| {
+            ids.get(&(message.conversation_id.0, message.seq.0))
+                .map(|id| MessageId(*id))
+                .ok_or_else(|| sqlx::Error::Protocol("a batched message was not stored".into()))
+        })
+        .collect()
+}

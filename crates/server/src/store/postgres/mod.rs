@@ -1,0 +1,161 @@
+//! The PostgreSQL backend: the source of truth of a cluster, shared by every server instance.
+//!
+//! The table modules are the SQLite backend's (`../tables/`, compiled once per backend with
+//! `Db` naming the backend's [`sqlx::Database`]). What differs is how writers that run on
+//! several instances at once are ordered. SQLite has one write lock for the whole file;
+//! PostgreSQL locks rows:
+//! - a batch of sends locks its conversations' rows ([`lock_conversations`]) before it reads
+//!   their `last_seq`, so that each conversation's `seq` stays gap-free and commits in `seq`
+//!   order, whichever instance writes (READ COMMITTED is enough: each statement sees what the
+//!   lock's previous holder committed);
+//! - starting a conversation locks the care relationship ([`lock_care_pair`]), so that two
+//!   instances cannot both create the pair's open conversation.
+
+use crate::store::model::*;
+use anyhow::Context;
+use colloque_protocol::{ConversationId, MessageId, Seq, Timestamp, UserId};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// This backend's database.
+pub type Db = Postgres;
+
+#[path = "../tables/appointments.rs"]
+pub mod appointments;
+#[path = "../tables/audit.rs"]
+pub mod audit;
+#[path = "../tables/care.rs"]
+pub mod care;
+#[path = "../tables/conversations.rs"]
+pub mod conversations;
+#[path = "../tables/messages.rs"]
+pub mod messages;
+#[path = "../tables/read_cursors.rs"]
+pub mod read_cursors;
+#[path = "../tables/sessions.rs"]
+pub mod sessions;
+#[path = "../tables/users.rs"]
+pub mod users;
+
+/// Connects to `url` and applies pending migrations (several instances starting together
+/// are safe: sqlx takes an advisory lock around them).
+///
+/// Every acquire is bounded (10 s), and so is every statement (`statement_timeout`, 30 s, the
+/// same as the API's request deadline): with the database unreachable or stuck, a request
+/// fails with a retryable error instead of hanging.
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .context("the PostgreSQL URL is not valid")?
+        .application_name("colloque")
+        .options([("statement_timeout", "30s")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .context("failed to connect to PostgreSQL")?;
+    sqlx::migrate!("./migrations/postgres")
+        .run(&pool)
+        .await
+        .context("failed to apply database migrations")?;
+    Ok(pool)
+}
+
+/// Starts a transaction that writes (READ COMMITTED; the rules that need an order take row
+/// locks).
+pub async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+/// Locks the rows of `ids` until the transaction ends, in id order (so that two batches that
+/// share conversations cannot deadlock).
+pub async fn lock_conversations(
+    conn: &mut PgConnection,
+    ids: &[ConversationId],
+) -> Result<(), sqlx::Error> {
+    let mut ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    sqlx::query("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the care relationship of (doctor, patient), if there is one, until the transaction
+/// ends.
+pub async fn lock_care_pair(
+    conn: &mut PgConnection,
+    doctor: UserId,
+    patient: UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT 1 FROM care_relationships WHERE doctor_id = $1 AND patient_id = $2 FOR UPDATE",
+    )
+    .bind(doctor.0)
+    .bind(patient.0)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores a batch of new messages and moves the conversations' heads and the senders' read
+/// cursors, in one statement (data-modifying CTEs: one round trip, like SQLite's
+/// multi-statement query). The caller locked the conversations ([`lock_conversations`]) and
+/// reserved the seqs from the rows it then read. Returns the ids, in the order of `messages`.
+#[tracing::instrument(level = "debug", skip_all, fields(messages = messages.len()))]
+pub async fn append_batch(
+    conn: &mut PgConnection,
+    messages: &[NewMessage<'_>],
+    heads: &[(ConversationId, Seq, Timestamp)],
+    cursors: &[(UserId, ConversationId, Seq)],
+) -> Result<Vec<MessageId>, sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::<Postgres>::new(
+        "WITH new (conversation_id, seq, sender_id, client_id, body, sent_at) AS (",
+    );
+    query.push_values(messages, |mut row, message| {
+        row.push_bind(message.conversation_id.0)
+            .push_bind(message.seq.0)
+            .push_bind(message.sender_id.0)
+            .push_bind(message.client_id.0.to_string())
+            .push_bind(message.body.to_owned())
+            .push_bind(message.sent_at.0);
+    });
+    query.push(
+        "), stored AS (
+             INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at)
+             SELECT * FROM new RETURNING id, conversation_id, seq),
+         heads (id, seq, at) AS (",
+    );
+    query.push_values(heads, |mut row, (id, seq, at)| {
+        row.push_bind(id.0).push_bind(seq.0).push_bind(at.0);
+    });
+    query.push(
+        "), moved AS (
+             UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at
+             FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq
+             RETURNING 1),
+         cursors (user_id, conversation_id, seq) AS (",
+    );
+    query.push_values(cursors, |mut row, (user, conversation, seq)| {
+        row.push_bind(user.0)
+            .push_bind(conversation.0)
+            .push_bind(seq.0);
+    });
+    query.push(
+        "), read AS (
+             INSERT INTO read_cursors (user_id, conversation_id, seq) SELECT * FROM cursors
+             ON CONFLICT (user_id, conversation_id)
+             DO UPDATE SET seq = GREATEST(read_cursors.seq, excluded.seq)
+             RETURNING 1)
+         SELECT id, conversation_id, seq FROM stored",
+    );
+    let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    ids_in_order(messages, rows)
+}
