@@ -31,7 +31,8 @@ usage: cargo xtask <command>
 commands:
   run     install missing tools, build the app (release) and serve it with demo data on :8080
   test    install missing tools and browsers, then run every test layer
-  setup   only install the missing tools (add --browser for Chromium + ChromeDriver)
+  setup   only install the missing tools (add --browser for Chromium + ChromeDriver,
+          --cluster for PostgreSQL, nats-server and nginx)
   build   build the app in release into dist/ and print the bundle sizes
   size    print the bundle sizes of the current dist/
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
@@ -54,9 +55,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => cmd_run(&root, &args[1..]),
         Some("test") => cmd_test(&root),
-        Some("setup") => {
-            tools::ensure_all(&root, args.iter().any(|a| a == "--browser")).map(|_| ())
+        Some("setup") => if args.iter().any(|a| a == "--cluster") {
+            tools::ensure_cluster_engines()
+        } else {
+            Ok(())
         }
+        .and_then(|()| tools::ensure_all(&root, args.iter().any(|a| a == "--browser")))
+        .map(|_| ()),
         Some("build") => tools::ensure_all(&root, false).and_then(|env| build_dist(&root, &env)),
         Some("size") => print_sizes(&root.join("dist")),
         Some("lint") => cmd_lint(&root),
@@ -360,6 +365,7 @@ fn compressed_len(cmd: &mut Command) -> Result<u64> {
 fn cmd_test(root: &Path) -> Result {
     let started = Instant::now();
     let env = tools::ensure_all(root, true)?;
+    tools::ensure_cluster_engines()?;
     let mut summary = Summary::default();
 
     step("1/4 Host unit and server integration tests (real HTTP + WebSocket on 127.0.0.1:0)");
@@ -373,6 +379,16 @@ fn cmd_test(root: &Path) -> Result {
             // One failing test binary must not hide the results of the next ones.
             "--no-fail-fast",
         ])),
+    );
+    step("1b/4 The same server integration tests on PostgreSQL (a private cluster on loopback)");
+    summary.add(
+        "host (postgres)",
+        run_cargo_test(
+            env.command("cargo")
+                .current_dir(root)
+                .args(["test", "-p", "colloque-server", "--test", "api"])
+                .env("COLLOQUE_TEST_BACKEND", "postgres"),
+        ),
     );
     summary.add(
         "app (host)",

@@ -253,6 +253,44 @@ fn ensure_browser() -> Result<PathBuf> {
     }
 }
 
+/// PostgreSQL's server, `nats-server` and nginx from Debian's packages: the engines of a
+/// cluster, for its tests (`test`), `cluster`, and the cluster benchmark and chaos run. The
+/// tests start private instances of them (crates/testbed), never the machine's services.
+pub fn ensure_cluster_engines() -> Result {
+    let postgres = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|version| version.path().join("bin/initdb").exists());
+    let on_path = |program: &str| {
+        ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+            .iter()
+            .any(|dir| Path::new(dir).join(program).exists())
+    };
+    let missing: Vec<&str> = [
+        ("postgresql", postgres),
+        ("nats-server", on_path("nats-server")),
+        ("nginx", on_path("nginx")),
+    ]
+    .into_iter()
+    .filter(|(_, present)| !present)
+    .map(|(package, _)| package)
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let install = format!("apt-get update && apt-get install -y {}", missing.join(" "));
+    if !is_root() {
+        return Err(format!(
+            "the cluster tests need PostgreSQL, nats-server and nginx. Run as root:\n    {install}"
+        ));
+    }
+    step(&format!("Installing {} with apt", missing.join(", ")));
+    run(Command::new("sh")
+        .args(["-c", &install])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")

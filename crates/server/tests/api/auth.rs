@@ -146,7 +146,10 @@ async fn the_jwt_secret_file_is_created_owner_only_and_reused_on_restart() {
     }
 
     // Act: a second server on the same data directory.
-    let config = colloque_server::Config::for_tests(app.data_dir.path().to_path_buf());
+    let config = colloque_server::Config {
+        database_url: Some(app.database_url.clone()),
+        ..colloque_server::Config::for_tests(app.data_dir.path().to_path_buf())
+    };
     let restarted = colloque_server::Application::build(config).await.unwrap();
     let port = restarted.port();
     tokio::spawn(restarted.run_until_stopped());

@@ -6,9 +6,12 @@ use colloque_protocol::{
 };
 use colloque_server::store::{DatabaseUrl, Store};
 use colloque_server::{Application, Config, DEMO_PASSWORD, RateLimit, ShutdownHandle};
+use colloque_testbed::{Postgres, PostgresOptions};
 use futures_util::{SinkExt, StreamExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -75,6 +78,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         jwt_secret: Some(SecretString::from(TEST_SECRET)),
         ..Config::for_tests(data_dir.path().to_path_buf())
     };
+    config.database_url = test_database();
     configure(&mut config);
     let database_url = config.database_url();
     let application = Application::build(config)
@@ -92,6 +96,31 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         shutdown,
         server,
     }
+}
+
+/// The backend of this run: `COLLOQUE_TEST_BACKEND=postgres` runs every test on a fresh
+/// database of one private PostgreSQL cluster that this test binary starts (and stops when it
+/// ends, whatever happens); otherwise each test gets a fresh SQLite file in its data directory.
+fn test_database() -> Option<DatabaseUrl> {
+    static POSTGRES: OnceLock<Mutex<Postgres>> = OnceLock::new();
+    static DATABASES: AtomicU32 = AtomicU32::new(0);
+    match std::env::var("COLLOQUE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {}
+        Ok("sqlite") | Err(_) => return None,
+        Ok(other) => panic!("COLLOQUE_TEST_BACKEND must be sqlite or postgres, not {other:?}"),
+    }
+    let postgres = POSTGRES.get_or_init(|| {
+        // fsync off: hundreds of databases are created; nothing here survives a machine crash.
+        let options = PostgresOptions {
+            fsync: false,
+            ..PostgresOptions::default()
+        };
+        Mutex::new(Postgres::start(options).expect("a private PostgreSQL starts"))
+    });
+    let postgres = postgres.lock().unwrap_or_else(PoisonError::into_inner);
+    let name = format!("test_{}", DATABASES.fetch_add(1, Ordering::Relaxed));
+    postgres.create_database(&name).expect("a fresh database");
+    Some(DatabaseUrl::Postgres(postgres.url(&name)))
 }
 
 pub fn new_client_id() -> ClientMsgId {

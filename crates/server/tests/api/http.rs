@@ -466,9 +466,10 @@ async fn the_demo_data_is_refused_on_an_address_other_than_loopback() {
 }
 
 #[tokio::test]
-async fn the_database_its_log_and_its_index_are_owner_only() {
+async fn the_sqlite_database_its_log_and_its_index_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
-    let app = spawn_app().await;
+    // About SQLite's own files, whichever backend the rest of this run uses.
+    let app = spawn_app_with(|config| config.database_url = None).await;
     app.login(LUCAS).await;
     for name in ["colloque.db", "colloque.db-wal", "colloque.db-shm"] {
         let mode = std::fs::metadata(app.data_dir.path().join(name))

@@ -26,6 +26,7 @@ async fn the_shutdown_handle_closes_sockets_with_1001_and_the_port_can_be_bound_
     let config = Config {
         bind: ([127, 0, 0, 1], app.port).into(),
         jwt_secret: Some(SecretString::from(TEST_SECRET)),
+        database_url: Some(app.database_url.clone()),
         ..Config::for_tests(app.data_dir.path().to_path_buf())
     };
     let restarted = Application::build(config).await.expect("rebinds the port");

@@ -1,0 +1,20 @@
+//! The real engines of a Colloque cluster, started on loopback for tests, benchmarks and
+//! `cargo xtask cluster`: a private PostgreSQL cluster ([`Postgres`]) and a `nats-server`
+//! ([`Nats`]), each on a free port, each owned by this process and broken on purpose when a
+//! test asks (`kill -9`, immediate restart, `SIGSTOP`).
+//!
+//! Nothing here touches the machine's own PostgreSQL or NATS services: each engine gets a
+//! scratch directory, a port of its own, and a watchdog (a `sh` loop) that stops it and removes
+//! its directory when the process that started it is gone, even after a panic or a `kill -9`
+//! of the test binary.
+//!
+//! Synchronous on purpose (std processes, no runtime), so that any test, whatever its runtime,
+//! and the task runner can use it.
+
+mod nats;
+mod postgres;
+mod process;
+
+pub use nats::Nats;
+pub use postgres::{Postgres, PostgresOptions};
+pub use process::{free_port, signal, wait_for_port};
