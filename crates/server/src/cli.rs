@@ -40,6 +40,11 @@ pub struct DataDir {
     /// `postgres://user:password@host:port/database`, shared by every instance of a cluster.
     #[arg(long, env = "COLLOQUE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// The NATS server that carries wake-ups between the instances of a cluster
+    /// (`nats://host:port`). Without it an instance assumes it is alone; the admin commands
+    /// use it to tell the instances about revoked sessions at once.
+    #[arg(long, env = "COLLOQUE_NATS_URL")]
+    pub nats_url: Option<String>,
 }
 
 impl DataDir {
@@ -281,6 +286,7 @@ pub async fn run() -> anyhow::Result<()> {
                     .filter(|secret| !secret.is_empty())
                     .map(SecretString::from),
                 database_url: Some(data.database_url()?),
+                nats_url: data.nats_url.clone(),
                 ..Config::new(bind, data.data_dir)
             };
             serve(config).await
@@ -371,8 +377,18 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::DisableUser { data, email } => {
             let pool = open(&data).await?;
-            admin::set_disabled(&pool, &email, true).await?;
+            let user = admin::set_disabled(&pool, &email, true).await?;
             println!("disabled {email}");
+            // The instances close the account's sockets at once; without NATS, each notices
+            // within its revocation check.
+            if let Some(url) = &data.nats_url
+                && let Err(error) =
+                    crate::bus::announce(url, user, crate::bus::Event::Sessions).await
+            {
+                eprintln!(
+                    "warning: the instances were not told ({error:#}); they notice within seconds"
+                );
+            }
             Ok(())
         }
         Command::AuditExport { data, email, since } => {

@@ -97,9 +97,15 @@ pub struct Limits {
     pub ws_heartbeat: Duration,
     /// How many frames may wait for one socket before it is cut off (`resync_required`, 1013).
     pub ws_queue: usize,
-    /// How often open sockets are checked against the sessions table, so that a revocation made
-    /// by another process (the admin CLI's `disable-user`) closes them within this delay.
+    /// How often open sockets are checked against the sessions table. A logout closes its
+    /// sockets at once on every instance (through the bus); this check catches what the bus
+    /// lost and revocations made without it (the admin CLI on a server without NATS).
     pub revocation_check: Duration,
+    /// How often the conversations active since the last pass are compared with what this
+    /// instance's sockets were pushed (what a lost wake-up announced is delivered then).
+    pub delivery_sweep: Duration,
+    /// The same, while the bus is down: deliveries to the other instances depend on it.
+    pub delivery_sweep_bus_down: Duration,
     /// Messages one user may send, over every socket and REST together (token bucket).
     pub sends: RateLimit,
     /// Authenticated requests and socket frames one user may make, every kind together
@@ -141,7 +147,9 @@ impl Default for Limits {
             ws_idle_timeout: Duration::from_secs(60),
             ws_heartbeat: Duration::from_secs(15),
             ws_queue: 256,
-            revocation_check: Duration::from_millis(500),
+            revocation_check: Duration::from_secs(5),
+            delivery_sweep: Duration::from_secs(5),
+            delivery_sweep_bus_down: Duration::from_millis(500),
             sends: RateLimit::per_minute(100),
             requests: RateLimit::per_minute(1_200),
             login: LoginLimits::default(),
@@ -168,6 +176,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The database; `None`: `colloque.db` in the data directory.
     pub database_url: Option<DatabaseUrl>,
+    /// The NATS server that carries wake-ups between instances (`nats://host:port`); `None`:
+    /// this instance is alone.
+    pub nats_url: Option<String>,
     /// The built web app (trunk's `dist/`), served with a fallback to `index.html`.
     pub static_dir: Option<PathBuf>,
     /// The HS256 signing secret (at least 32 bytes). When absent, a random secret is
@@ -237,6 +248,7 @@ impl Config {
             bind,
             data_dir,
             database_url: None,
+            nats_url: None,
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
@@ -253,10 +265,13 @@ impl Config {
     /// A configuration for tests: a random local port, the given (temporary) data directory,
     /// cheap password hashing, no demo data, a generated JWT secret.
     pub fn for_tests(data_dir: PathBuf) -> Config {
-        Config {
+        let mut config = Config {
             argon2: Argon2Cost::TESTS,
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir)
-        }
+        };
+        // A revocation made by another process is noticed within this in tests.
+        config.limits.revocation_check = Duration::from_millis(200);
+        config
     }
 
     /// What an operator should hear about at start, for a server bound to `bound`.

@@ -1,4 +1,5 @@
-//! Colloque server: REST + WebSocket over SQLite.
+//! Colloque server: REST + WebSocket, over SQLite (one instance) or PostgreSQL and NATS (a
+//! cluster).
 //!
 //! The binary (`main.rs`) only calls [`cli::run`]; everything else lives here so that the
 //! integration tests (and other crates' end-to-end tests) can start a real server with
@@ -9,9 +10,11 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod bus;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod error;

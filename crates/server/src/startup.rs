@@ -6,12 +6,12 @@ use crate::audit::{self, Action, Entry, Source};
 use crate::auth::{PasswordHasher, SessionTouches, TokenService, load_or_create_secret};
 use crate::chat::SendQueue;
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::error::AppError;
 use crate::security::Security;
 use crate::state::{AppState, Throttles};
 use crate::store::{self, Store};
 use crate::util::now_ms;
-use crate::ws::Hub;
 use crate::{demo, routes, ws};
 use anyhow::Context;
 use axum::Router;
@@ -34,6 +34,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    from_bus: tokio::sync::mpsc::Receiver<crate::bus::Incoming>,
     audit_retention_days: u32,
     demo_loaded: bool,
     shutdown: ShutdownHandle,
@@ -100,13 +101,20 @@ impl Application {
             tracing::warn!(%bound, "{warning}");
         }
         let security = Security::new(&config, bound)?;
-        let hub = Hub::new(config.limits.ws_queue);
-        let sends = SendQueue::start(store.clone(), hub.clone());
+        let (incoming, from_bus) = tokio::sync::mpsc::channel(8_192);
+        let bus = crate::bus::connect(config.nats_url.as_deref(), incoming).await?;
+        let delivery = Delivery::new(
+            store.clone(),
+            bus,
+            config.limits.ws_queue,
+            config.limits.session_idle,
+        );
+        let sends = SendQueue::start(store.clone(), delivery.clone());
         let state = AppState {
             store,
             tokens,
             passwords,
-            hub,
+            delivery,
             sends,
             touches: SessionTouches::default(),
             throttles: Throttles::new(&config.limits),
@@ -123,6 +131,7 @@ impl Application {
             listener,
             router,
             state,
+            from_bus,
             audit_retention_days: config.audit_retention_days,
             demo_loaded,
             shutdown: ShutdownHandle::new(),
@@ -170,8 +179,13 @@ impl Application {
             tokio::spawn(sweep_revoked_sessions(state.clone())),
             tokio::spawn(delete_ended_sessions(state.clone())),
             tokio::spawn(crate::auth::write_touches_periodically(state.clone())),
+            tokio::spawn(state.delivery.clone().run(
+                self.from_bus,
+                state.limits.delivery_sweep,
+                state.limits.delivery_sweep_bus_down,
+            )),
         ];
-        let hub = state.hub.clone();
+        let registry = state.delivery.registry().clone();
         let shutdown = self.shutdown;
         let limits = crate::serve::ServeLimits {
             header_read_timeout: state.limits.http_header_timeout,
@@ -183,7 +197,7 @@ impl Application {
                 () = shutdown.triggered() => {}
             }
             tracing::info!("shutting down");
-            hub.close_all();
+            registry.close_all();
         })
         .await;
         for task in background {
@@ -231,22 +245,10 @@ async fn sweep_revoked_sessions(state: AppState) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let sessions = state.hub.sessions();
-        if sessions.is_empty() {
-            continue;
-        }
-        let now = now_ms();
-        let cutoff = crate::auth::idle_cutoff(&state, now);
-        match state.store.not_live_among(&sessions, now, cutoff).await {
-            Ok(ended) if ended.is_empty() => {}
-            Ok(ended) => {
-                let mut users = state.hub.close_sessions(&ended);
-                users.sort_unstable_by_key(|user| user.0);
-                users.dedup();
-                tracing::info!(
-                    sessions = ended.len(),
-                    "closed the sockets of ended sessions"
-                );
+        match state.delivery.recheck_sessions(None).await {
+            Ok(users) if users.is_empty() => {}
+            Ok(users) => {
+                tracing::info!(users = users.len(), "closed the sockets of ended sessions");
                 for user in users {
                     let entry =
                         Entry::new(Action::SessionRevoked, Some(user)).detail("sockets closed");

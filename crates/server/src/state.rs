@@ -3,10 +3,11 @@
 use crate::auth::{LoginThrottle, PasswordHasher, SessionTouches, TokenService};
 use crate::chat::SendQueue;
 use crate::config::Limits;
+use crate::delivery::Delivery;
 use crate::limits::TokenBuckets;
 use crate::security::Security;
 use crate::store::Store;
-use crate::ws::{Admission, Hub};
+use crate::ws::Admission;
 use axum::extract::FromRef;
 use colloque_protocol::UserId;
 use std::sync::Arc;
@@ -20,8 +21,8 @@ pub struct AppState {
     pub tokens: TokenService,
     /// Password hashing.
     pub passwords: PasswordHasher,
-    /// The connected sockets.
-    pub hub: Hub,
+    /// The sockets of this instance, and delivery to them from every instance.
+    pub delivery: Delivery,
     /// The message writer (group commit).
     pub sends: SendQueue,
     /// Session activity waiting to be written.
@@ -68,8 +69,8 @@ impl FromRef<AppState> for Store {
     }
 }
 
-impl FromRef<AppState> for Hub {
+impl FromRef<AppState> for Delivery {
     fn from_ref(state: &AppState) -> Self {
-        state.hub.clone()
+        state.delivery.clone()
     }
 }

@@ -107,7 +107,7 @@ pub async fn add_appointment(
 /// (this is usually another process) closes the account's open sockets within its
 /// revocation-check interval (half a second by default), with an `unauthorized` error frame
 /// then close 1008. Recorded in the audit trail, in the same transaction.
-pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::Result<()> {
+pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::Result<UserId> {
     let email = Email::parse(email)?;
     let Some((id, _)) = pool.id_and_role_by_email(&email).await? else {
         bail!("no account with email {}", email.as_str());
@@ -126,7 +126,7 @@ pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::
     let entry = Entry::new(action, Some(id)).detail(detail);
     tx.audit(&Source::cli(), entry).await;
     tx.commit().await?;
-    Ok(())
+    Ok(id)
 }
 
 /// One person's audit trail since `since` (their user id's entries, and the failed logins of

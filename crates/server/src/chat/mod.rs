@@ -1,24 +1,20 @@
 //! The messaging rules, shared by the REST routes and the WebSocket: each operation is one
-//! transaction, and pushes to sockets happen only after it committed.
-//!
-//! Transactions that write start with `BEGIN IMMEDIATE`: SQLite then takes the write lock up
-//! front, so concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY`
-//! when a read transaction tries to upgrade.
+//! transaction ([`Store::begin_write`]: SQLite's write lock, or PostgreSQL row locks), and
+//! what it changed is handed to [`crate::delivery`] only after it committed.
 
 mod send_queue;
 
 pub use send_queue::SendQueue;
 
 use crate::auth::AuthUser;
+use crate::delivery::ConnId;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::util::now_ms;
-use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, ServerFrame,
-    UserId,
+    ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, UserId,
 };
 
 /// The outcome of a send.
@@ -134,7 +130,6 @@ async fn mark_read_now(
     } else {
         before
     };
-    let _publishing = state.hub.publish_lock().await;
     tx.commit().await?;
     let cursor = ReadCursor {
         conversation_id,
@@ -142,11 +137,9 @@ async fn mark_read_now(
         seq: after,
     };
     if after > before {
-        state.hub.send_to_users(
-            &conversation.participants(),
-            &ServerFrame::Read { cursor },
-            origin,
-        );
+        state
+            .delivery
+            .read_moved(cursor, conversation.participants(), origin);
     }
     Ok(cursor)
 }
@@ -176,6 +169,9 @@ async fn start_conversation_now(
         Role::Doctor => (with, user.id),
     };
     let mut tx = state.store.begin_write().await?;
+    // Two instances starting the pair's conversation at once: the second waits here, then
+    // finds the first one's conversation.
+    tx.lock_care_pair(doctor, patient).await?;
     if !tx.is_linked(doctor, patient).await? {
         return Err(AppError::NoCareRelationship);
     }
@@ -191,7 +187,10 @@ async fn start_conversation_now(
     };
     tx.commit().await?;
     if created {
-        push_conversation(&state.store, &state.hub, id, [patient, doctor]).await?;
+        state
+            .delivery
+            .conversation_changed(id, [patient, doctor])
+            .await?;
     }
     let summary = summary_for(&state.store, user, id).await?;
     Ok((summary, created))
@@ -215,13 +214,10 @@ pub async fn close_conversation(
         ));
     }
     if state.store.close_conversation(conversation_id).await? {
-        push_conversation(
-            &state.store,
-            &state.hub,
-            conversation_id,
-            conversation.participants(),
-        )
-        .await?;
+        state
+            .delivery
+            .conversation_changed(conversation_id, conversation.participants())
+            .await?;
     }
     summary_for(&state.store, user, conversation_id).await
 }
@@ -236,23 +232,4 @@ pub async fn summary_for(
         .await?
         .pop()
         .ok_or(AppError::NotFound)
-}
-
-/// Pushes a `conversation` frame to each participant, each with their own view (unread count,
-/// read cursors).
-async fn push_conversation(
-    pool: &Store,
-    hub: &Hub,
-    id: ConversationId,
-    [patient, doctor]: [UserId; 2],
-) -> Result<(), AppError> {
-    for (user, role) in [(patient, Role::Patient), (doctor, Role::Doctor)] {
-        if hub.connection_count(user) == 0 {
-            continue;
-        }
-        if let Some(conversation) = pool.summaries(user, role, Some(id)).await?.pop() {
-            hub.send_to_user(user, &ServerFrame::Conversation { conversation });
-        }
-    }
-    Ok(())
 }

@@ -2,13 +2,18 @@
 //!
 //! Senders (sockets and the REST route) queue their request and wait for its answer. The
 //! writer takes whatever is queued (up to [`MAX_BATCH`]), runs every send of the batch in one
-//! `BEGIN IMMEDIATE` transaction, commits once (one fsync for the whole batch), and only then
-//! pushes the new messages and answers each sender. Each message keeps its own rules, in the
+//! transaction, commits once (one fsync for the whole batch), and only then hands the new
+//! messages to delivery and answers each sender. Each message keeps its own rules, in the
 //! same order as a lone send: participant check, idempotency on (sender, client id), open
 //! conversation, gap-free `last_seq + 1`, the sender's read cursor, decided in queue order as
-//! if the sends were stored one by one. The whole batch costs four round trips to SQLite's
-//! connection thread, whatever its size. A refusal (404, 409, a
-//! `client_id` reused in another conversation) writes nothing and does not affect the others.
+//! if the sends were stored one by one. The whole batch costs four round trips to the
+//! database, whatever its size. A refusal (404, 409, a `client_id` reused in another
+//! conversation) writes nothing and does not affect the others.
+//!
+//! Each instance of a cluster has its own writer. Their batches are ordered by the database:
+//! SQLite's one write lock, or on PostgreSQL the rows of the batch's conversations, locked (in
+//! id order) before their `last_seq` is read, so that seqs stay gap-free and commit in order
+//! whichever instance writes.
 //!
 //! A database error aborts the batch: it is rolled back and each of its sends is retried alone,
 //! so a send that cannot be stored fails by itself and nothing is half-stored. A sender is
@@ -18,15 +23,14 @@
 //! cancels a transaction in the middle.
 
 use super::Sent;
+use crate::delivery::{ConnId, Delivery};
 use crate::domain::MessageBody;
 use crate::error::AppError;
 use crate::store::{self, Store};
 use crate::store::{SendContext, SendKey};
 use crate::util::now_ms;
-use crate::ws::{ConnId, Hub};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, Seq, ServerFrame,
-    Timestamp, UserId,
+    ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, Seq, Timestamp, UserId,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -61,9 +65,9 @@ struct Request {
 
 impl SendQueue {
     /// Spawns the writer task on the current runtime. It ends when every handle is dropped.
-    pub fn start(db: Store, hub: Hub) -> Self {
+    pub fn start(db: Store, delivery: Delivery) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, hub, rx));
+        tokio::spawn(run(db, delivery, rx));
         Self { tx }
     }
 
@@ -99,11 +103,11 @@ fn stopped(what: &'static str) -> AppError {
     AppError::Internal(anyhow::anyhow!(what))
 }
 
-async fn run(db: Store, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+async fn run(db: Store, delivery: Delivery, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let requests = std::mem::take(&mut batch);
-        let Err((requests, error)) = commit(&db, &hub, requests).await else {
+        let Err((requests, error)) = commit(&db, &delivery, requests).await else {
             continue;
         };
         if requests.len() == 1 || !could_be_one_send(&error) {
@@ -112,7 +116,7 @@ async fn run(db: Store, hub: Hub, mut rx: mpsc::Receiver<Request>) {
         }
         tracing::warn!(%error, sends = requests.len(), "a batch of sends failed; retrying each alone");
         for request in requests {
-            if let Err((request, error)) = commit(&db, &hub, vec![request]).await {
+            if let Err((request, error)) = commit(&db, &delivery, vec![request]).await {
                 fail(request, &error);
             }
         }
@@ -158,7 +162,7 @@ fn fail(requests: Vec<Request>, error: &sqlx::Error) {
 #[tracing::instrument(level = "debug", name = "send_batch", skip_all, fields(sends = requests.len()))]
 async fn commit(
     db: &Store,
-    hub: &Hub,
+    delivery: &Delivery,
     requests: Vec<Request>,
 ) -> Result<(), (Vec<Request>, sqlx::Error)> {
     let started = std::time::Instant::now();
@@ -192,7 +196,6 @@ async fn commit(
         Err(error) => return Err((requests, error)),
     };
     let written = started.elapsed();
-    let publishing = hub.publish_lock().await;
     if let Err(error) = tx.commit().await {
         return Err((requests, error));
     }
@@ -206,37 +209,32 @@ async fn commit(
             "a batch of sends was slow to store"
         );
     }
-    let stored: Vec<Message> = plan
+    let stored: Vec<(Message, [UserId; 2], Option<ConnId>)> = plan
         .inserts
         .iter()
         .zip(ids)
-        .map(|(insert, id)| insert.message(&requests[insert.request], id))
+        .map(|(insert, id)| {
+            let request = &requests[insert.request];
+            (
+                insert.message(request, id),
+                insert.participants,
+                request.origin,
+            )
+        })
         .collect();
+    // Pushed before anyone is answered: a sender's other tabs see the message no later than
+    // its ack.
+    delivery.messages_stored(&stored);
     for (request, decision) in requests.into_iter().zip(plan.decisions) {
         let answer = match decision {
-            Decision::Insert(n) => {
-                let message = stored[n].clone();
-                hub.send_to_users(
-                    &plan.inserts[n].participants,
-                    &ServerFrame::Message {
-                        message: message.clone(),
-                    },
-                    request.origin,
-                );
-                Ok(Sent {
-                    message,
-                    created: true,
-                })
-            }
-            Decision::SameAs(n) => Ok(Sent {
-                message: stored[n].clone(),
-                created: false,
+            Decision::Insert(n) | Decision::SameAs(n) => Ok(Sent {
+                message: stored[n].0.clone(),
+                created: matches!(decision, Decision::Insert(_)),
             }),
             Decision::Answer(answer) => answer,
         };
         let _ = request.reply.send(answer);
     }
-    drop(publishing);
     Ok(())
 }
 
@@ -438,7 +436,12 @@ mod tests {
             .unwrap();
         let hasher = PasswordHasher::new(Argon2Cost::TESTS).unwrap();
         demo::load_demo_data(&db, &hasher).await.unwrap();
-        let hub = Hub::new(16);
+        let delivery = Delivery::new(
+            db.clone(),
+            crate::bus::Bus::Local,
+            16,
+            std::time::Duration::from_secs(60),
+        );
         let (emma, martin, hugo) = (
             user(&db, demo::EMMA.email).await,
             user(&db, demo::DR_MARTIN.email).await,
@@ -459,7 +462,7 @@ mod tests {
             .last_seq;
         let earlier = new_id();
         let (first, answer) = request(emma, open, earlier);
-        commit(&db, &hub, vec![first])
+        commit(&db, &delivery, vec![first])
             .await
             .map_err(|(_, e)| e)
             .unwrap();
@@ -476,7 +479,7 @@ mod tests {
             request(emma, open, new_id()),    // new again
         ];
         let (requests, answers): (Vec<_>, Vec<_>) = cases.into_iter().unzip();
-        commit(&db, &hub, requests)
+        commit(&db, &delivery, requests)
             .await
             .map_err(|(_, e)| e)
             .expect("the batch commits as one transaction");

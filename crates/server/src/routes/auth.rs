@@ -118,7 +118,7 @@ pub async fn login(
         .issue(account.id, account.role, &session.0, session_end)
         .context("failed to sign a token")?;
     // The new session and the cap on live ones, in one transaction: past the cap the oldest
-    // are revoked, and the revocation sweep closes their sockets within a second.
+    // are revoked, and their sockets closed, here and (through the bus) on the other instances.
     let mut tx = state.store.begin_write().await?;
     tx.insert_session(&session, account.id, now, session_end)
         .await?;
@@ -130,6 +130,10 @@ pub async fn login(
         tracing::info!(user = %account.id, revoked, "oldest sessions revoked past the cap");
         let entry = Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap");
         state.store.audit(&source, entry).await;
+        state.delivery.sessions_ended(account.id);
+        if let Err(error) = state.delivery.recheck_sessions(Some(account.id)).await {
+            tracing::warn!(%error, "failed to close the sockets of revoked sessions");
+        }
     }
     let user = state
         .store
@@ -221,7 +225,9 @@ pub async fn logout(
     user: AuthUser,
 ) -> Result<StatusCode, AppError> {
     state.store.revoke_session(&user.session, now_ms()).await?;
-    state.hub.close_session(&user.session);
+    // Its sockets here close at once; the other instances are told through the bus.
+    state.delivery.registry().close_session(&user.session);
+    state.delivery.sessions_ended(user.id);
     state
         .store
         .audit(&source, Entry::new(Action::Logout, Some(user.id)))

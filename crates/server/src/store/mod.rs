@@ -196,6 +196,12 @@ operations! {
     fn insert_conversation(patient: UserId, doctor: UserId, subject: &str, now: Timestamp) -> ConversationId = conversations::insert;
     /// Closes a conversation; false if it already was.
     fn close_conversation(id: ConversationId) -> bool = conversations::close;
+    /// The head of each conversation of `user`.
+    fn conversation_heads(user: UserId) -> Vec<(ConversationId, Seq)> = conversations::heads_of_user;
+    /// The heads of every conversation (with messages) of these users.
+    fn heads_of_users(users: &[UserId]) -> Vec<Head> = conversations::heads_of_users;
+    /// The heads of the conversations active since `since`.
+    fn heads_active_since(since: Timestamp) -> Vec<Head> = conversations::heads_active_since;
     /// The conversations of `viewer` as they see them (or only `only`), latest activity first.
     fn summaries(viewer: UserId, role: Role, only: Option<ConversationId>) -> Vec<ConversationSummary> = conversations::summaries;
 

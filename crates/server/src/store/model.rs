@@ -96,6 +96,19 @@ pub(crate) fn parse_status(text: &str) -> Result<ConversationStatus, sqlx::Error
     }
 }
 
+/// Where a conversation stands: its participants and its latest seq.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// Its patient.
+    pub patient: UserId,
+    /// Its doctor.
+    pub doctor: UserId,
+    /// Its latest seq.
+    pub seq: Seq,
+}
+
 /// What a send needs to know: the conversation (if the sender takes part in it) and the
 /// message this sender already stored under this client id, in any conversation.
 pub struct SendContext {

@@ -4,10 +4,10 @@
 //! that went silent. When either ends, the other is stopped.
 
 use super::admission::{OpenSocket, Refusal, Unauthenticated};
-use super::hub::{Kick, Outbound, Registration};
 use crate::audit::{Action, Entry, Source};
 use crate::auth::{self, AuthUser};
 use crate::chat;
+use crate::delivery::{Kick, Outbound, Registration};
 use crate::domain::MessageBody;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -112,31 +112,40 @@ async fn connection(
     tracing::Span::current().record("user", tracing::field::display(user.id));
     tracing::debug!("socket authenticated");
 
-    let Registration { id, tx, rx, kicked } = state.hub.register(user.id, user.session.clone());
-
-    // Ready goes out before the writer starts, so it is the first frame after `auth` even if
-    // events were queued in the meantime.
     let profile = match state.store.profile(user.id).await {
         Ok(Some(profile)) => profile,
         Ok(None) => {
-            state.hub.unregister(user.id, id);
             let _ = socket.send(close(CLOSE_POLICY, "unknown user")).await;
             return;
         }
         Err(error) => {
             tracing::error!(%error, "failed to load the profile of a socket's user");
-            state.hub.unregister(user.id, id);
             let _ = socket.send(close(1011, "internal error")).await;
             return;
         }
     };
+    let registered = state
+        .delivery
+        .register(user.id, user.role, user.session.clone())
+        .await;
+    let Registration { id, tx, rx, kicked } = match registered {
+        Ok(registration) => registration,
+        Err(error) => {
+            tracing::error!(%error, "failed to register a socket");
+            let _ = socket.send(close(1011, "internal error")).await;
+            return;
+        }
+    };
+
+    // Ready goes out before the writer starts, so it is the first frame after `auth` even if
+    // events were queued in the meantime.
     let ready = ServerFrame::Ready { user: profile };
     let ready = send_frame(&mut socket, &ready);
     if !matches!(
         tokio::time::timeout(state.limits.ws_write_timeout, ready).await,
         Ok(Ok(()))
     ) {
-        state.hub.unregister(user.id, id);
+        state.delivery.unregister(user.id, id);
         return;
     }
 
@@ -167,15 +176,15 @@ async fn connection(
     tokio::select! {
         _ = &mut writer => reader.abort(),
         _ = &mut reader => {
-            // The reader's queue handle is gone; dropping the hub's lets the writer flush what
+            // The reader's queue handle is gone; dropping the registry's lets the writer flush what
             // is queued (e.g. an error frame, then a close) and stop.
-            state.hub.unregister(user_id, id);
+            state.delivery.unregister(user_id, id);
             if tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await.is_err() {
                 writer.abort();
             }
         }
     }
-    state.hub.unregister(user_id, id);
+    state.delivery.unregister(user_id, id);
     tracing::debug!("socket closed");
 }
 
@@ -242,7 +251,7 @@ fn unauthorized(error: AppError) -> AppError {
 struct Conn {
     state: AppState,
     user: AuthUser,
-    id: super::ConnId,
+    id: crate::delivery::ConnId,
     tx: mpsc::Sender<Outbound>,
     source: Source,
     /// When the session was last found live in the database.
@@ -325,7 +334,7 @@ impl Conn {
         let (state, user) = (&self.state, &self.user);
         // Re-check the session before anything that reads or writes data: a logout in another
         // process, a disabled account or an expired session stop the socket here. A logout on
-        // this server closes the session's sockets at once (the hub kicks them); the database
+        // this server closes the session's sockets at once (the registry kicks them; the other instances hear it through the bus); the database
         // check catches the rest, at most SESSION_RECHECK after it happened.
         if self
             .session_checked
@@ -364,7 +373,7 @@ impl Conn {
                 seq,
             } => {
                 let result = chat::mark_read(state, user, conversation_id, seq, conn).await;
-                // The other sockets got the same frame from the hub.
+                // The other sockets got the same frame through delivery.
                 let reply = result
                     .map(|cursor| ServerFrame::Read { cursor })
                     .map_err(|error| (error, None));
@@ -406,7 +415,8 @@ impl Conn {
             Err(error) => return Ok(error_frame(&error.into(), None)),
         };
         self.state
-            .hub
+            .delivery
+            .registry()
             .set_session(renewed.id, self.id, renewed.session.clone());
         let _ = self.tx.send(Outbound::Expiry(renewed.expires_at)).await;
         self.user = renewed;

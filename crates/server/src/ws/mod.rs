@@ -3,11 +3,7 @@
 
 mod admission;
 mod handler;
-mod hub;
 
 pub use admission::Admission;
 
 pub use handler::{Refused, decode, handler};
-pub use hub::{
-    ConnId, Hub, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration,
-};

@@ -74,6 +74,87 @@ pub async fn insert(
     Ok(ConversationId(id))
 }
 
+/// The head (`last_seq`) of each conversation `user` takes part in.
+#[tracing::instrument(skip(db))]
+pub async fn heads_of_user(
+    db: impl Executor<'_, Database = Db>,
+    user: UserId,
+) -> Result<Vec<(ConversationId, Seq)>, sqlx::Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, last_seq FROM conversations WHERE patient_id = $1 OR doctor_id = $1",
+    )
+    .bind(user.0)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, seq)| (ConversationId(id), Seq(seq)))
+        .collect())
+}
+
+#[derive(FromRow)]
+struct HeadRow {
+    id: i64,
+    patient_id: i64,
+    doctor_id: i64,
+    last_seq: i64,
+}
+
+impl From<HeadRow> for Head {
+    fn from(row: HeadRow) -> Self {
+        Head {
+            conversation: ConversationId(row.id),
+            patient: UserId(row.patient_id),
+            doctor: UserId(row.doctor_id),
+            seq: Seq(row.last_seq),
+        }
+    }
+}
+
+/// The heads of every conversation of these users (the caller bounds how many).
+#[tracing::instrument(skip_all, fields(users = users.len()))]
+pub async fn heads_of_users(
+    db: impl Executor<'_, Database = Db>,
+    users: &[UserId],
+) -> Result<Vec<Head>, sqlx::Error> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sqlx::QueryBuilder::<Db>::new(
+        "SELECT id, patient_id, doctor_id, last_seq FROM conversations WHERE last_seq > 0 AND (",
+    );
+    for (i, column) in ["patient_id", "doctor_id"].into_iter().enumerate() {
+        if i > 0 {
+            query.push(" OR ");
+        }
+        query.push(column).push(" IN (");
+        let mut list = query.separated(", ");
+        for user in users {
+            list.push_bind(user.0);
+        }
+        query.push(")");
+    }
+    query.push(")");
+    let rows: Vec<HeadRow> = query.build_query_as().fetch_all(db).await?;
+    Ok(rows.into_iter().map(Head::from).collect())
+}
+
+/// The heads of the conversations that had a message (or were created) since `since`.
+#[tracing::instrument(skip(db))]
+pub async fn heads_active_since(
+    db: impl Executor<'_, Database = Db>,
+    since: Timestamp,
+) -> Result<Vec<Head>, sqlx::Error> {
+    let rows: Vec<HeadRow> = sqlx::query_as(
+        "SELECT id, patient_id, doctor_id, last_seq FROM conversations
+         WHERE last_activity_at >= $1",
+    )
+    .bind(since.0)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Head::from).collect())
+}
+
 /// Closes a conversation. Returns false if it was already closed.
 #[tracing::instrument(skip(db))]
 pub async fn close(

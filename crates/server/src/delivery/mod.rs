@@ -1,0 +1,423 @@
+//! Delivery to the sockets this instance holds, whichever instance stored what they are told.
+//!
+//! After a commit, the instance that wrote pushes to its own sockets at once (the message is in
+//! its memory), then publishes a wake-up on the [`Bus`] for every participant. An instance that
+//! receives a wake-up reads the messages its sockets miss from the database and pushes them, in
+//! order. Delivery does not depend on the bus: each socket keeps the last position it was pushed
+//! per conversation ([`registry`]), a wake-up at or below it is dropped, and a gap is filled
+//! from the database. The bus may drop, repeat or reorder; what it loses, the sweep finds:
+//! - every few seconds (faster while the bus is down), the conversations active since the last
+//!   sweep are compared with what this instance's sockets were pushed ([`Delivery::sweep`]);
+//! - after a reconnection to the bus or a slow-consumer drop, every conversation of every user
+//!   with a socket here is ([`Delivery::resync`]).
+//!
+//! There is no lock held from commit to push: two batches that commit in one order and push in
+//! the other cannot reorder a socket's messages, because a socket only ever takes the message
+//! right after its position.
+
+pub mod registry;
+
+pub use registry::{
+    ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration, Registry,
+};
+
+use crate::auth::SessionId;
+use crate::bus::{Bus, BusState, Event, Incoming};
+use crate::store::{Page, Store};
+use crate::util::now_ms;
+use axum::extract::ws::Utf8Bytes;
+use colloque_protocol::{
+    ConversationId, Message, ReadCursor, Role, Seq, ServerFrame, Timestamp, UserId,
+};
+use registry::serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How many messages one read of a gap fetches (a socket queue holds 256 frames).
+const FILL_PAGE: u32 = 100;
+
+/// How far back a sweep looks beyond the previous one: a batch's messages carry the time their
+/// batch was planned, and it commits within the database's statement timeouts; the margin also
+/// absorbs clock differences between instances.
+const SWEEP_MARGIN_MS: i64 = 120_000;
+
+/// How many users one query of a resync covers.
+const RESYNC_CHUNK: usize = 500;
+
+/// What delivery has done since start (for metrics and tests).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Gaps read from the database and pushed (wake-ups from other instances, races between
+    /// batches, sweeps).
+    pub fills: AtomicU64,
+    /// Of which found by a sweep or a resync: what a lost wake-up would have announced.
+    pub swept: AtomicU64,
+}
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Delivery {
+    registry: Registry,
+    store: Store,
+    bus: Bus,
+    /// Gaps being filled, per (user, conversation); `true`: asked again meanwhile, run again.
+    fills: Arc<Mutex<HashMap<(UserId, ConversationId), bool>>>,
+    stats: Arc<Stats>,
+    /// A session unused for this long has ended.
+    session_idle: Duration,
+}
+
+impl Delivery {
+    /// Delivery over this instance's sockets.
+    pub fn new(store: Store, bus: Bus, socket_queue: usize, session_idle: Duration) -> Self {
+        Self {
+            registry: Registry::new(socket_queue),
+            store,
+            bus,
+            fills: Arc::default(),
+            stats: Arc::default(),
+            session_idle,
+        }
+    }
+
+    /// The sockets.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// What delivery has done.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Registers an authenticated socket. It stands at its conversations' heads, read now: the
+    /// client loads what came before over REST, after the `ready` frame.
+    pub async fn register(
+        &self,
+        user: UserId,
+        role: Role,
+        session: SessionId,
+    ) -> Result<Registration, sqlx::Error> {
+        let heads = self.store.conversation_heads(user).await?;
+        let (registration, first) = self.registry.register(user, role, session, heads);
+        if first {
+            self.bus.watch(user);
+        }
+        Ok(registration)
+    }
+
+    /// Forgets a socket.
+    pub fn unregister(&self, user: UserId, id: ConnId) {
+        if self.registry.unregister(user, id) {
+            self.bus.unwatch(user);
+        }
+    }
+
+    /// Messages were committed: push them to the sockets here, then wake the other instances
+    /// up (once per user and conversation, at its new head). `origin` is the socket that sent
+    /// each message, if any: it gets an `ack` instead.
+    pub fn messages_stored(&self, stored: &[(Message, [UserId; 2], Option<ConnId>)]) {
+        let mut heads: HashMap<(UserId, ConversationId), Seq> = HashMap::new();
+        for (message, participants, origin) in stored {
+            let text = serialize(&ServerFrame::Message {
+                message: message.clone(),
+            });
+            for user in participants {
+                if self.registry.offer(*user, message, &text, *origin).gap {
+                    self.fill(*user, message.conversation_id);
+                }
+                let head = heads
+                    .entry((*user, message.conversation_id))
+                    .or_insert(message.seq);
+                *head = (*head).max(message.seq);
+            }
+        }
+        for ((user, conversation), seq) in heads {
+            self.bus.publish(user, Event::Message { conversation, seq });
+        }
+    }
+
+    /// A read cursor moved: tell both participants' sockets (but `origin`, which asked), here
+    /// and on the other instances.
+    pub fn read_moved(
+        &self,
+        cursor: ReadCursor,
+        participants: [UserId; 2],
+        origin: Option<ConnId>,
+    ) {
+        self.registry
+            .send_to_users(&participants, &ServerFrame::Read { cursor }, origin);
+        for user in participants {
+            self.bus.publish(
+                user,
+                Event::Read {
+                    conversation: cursor.conversation_id,
+                    reader: cursor.user_id,
+                    seq: cursor.seq,
+                },
+            );
+        }
+    }
+
+    /// A conversation was created or changed: push each participant their own view of it,
+    /// here and on the other instances.
+    pub async fn conversation_changed(
+        &self,
+        conversation: ConversationId,
+        [patient, doctor]: [UserId; 2],
+    ) -> Result<(), sqlx::Error> {
+        for (user, role) in [(patient, Role::Patient), (doctor, Role::Doctor)] {
+            self.push_summary(user, role, conversation).await?;
+            self.bus.publish(user, Event::Conversation { conversation });
+        }
+        Ok(())
+    }
+
+    /// Some of `user`'s sessions ended: the other instances check their sockets' sessions.
+    /// (This instance closes its own sockets of the session at once; see the callers.)
+    pub fn sessions_ended(&self, user: UserId) {
+        self.bus.publish(user, Event::Sessions);
+    }
+
+    async fn push_summary(
+        &self,
+        user: UserId,
+        role: Role,
+        conversation: ConversationId,
+    ) -> Result<(), sqlx::Error> {
+        if self.registry.connection_count(user) == 0 {
+            return Ok(());
+        }
+        if let Some(summary) = self
+            .store
+            .summaries(user, role, Some(conversation))
+            .await?
+            .pop()
+        {
+            self.registry.conversation(user, &summary);
+        }
+        Ok(())
+    }
+
+    /// Handles what the bus brought.
+    pub async fn on_incoming(&self, incoming: Incoming) {
+        let result = match incoming {
+            Incoming::Resync => self.resync().await,
+            Incoming::Event(user, Event::Message { conversation, seq }) => {
+                if self.registry.behind(user, conversation, seq).is_some() {
+                    self.fill(user, conversation);
+                }
+                Ok(())
+            }
+            Incoming::Event(
+                user,
+                Event::Read {
+                    conversation,
+                    reader,
+                    seq,
+                },
+            ) => {
+                let cursor = ReadCursor {
+                    conversation_id: conversation,
+                    user_id: reader,
+                    seq,
+                };
+                self.registry
+                    .send_to_user(user, &ServerFrame::Read { cursor });
+                Ok(())
+            }
+            Incoming::Event(user, Event::Conversation { conversation }) => {
+                match self.registry.role_of(user) {
+                    Some(role) => self.push_summary(user, role, conversation).await,
+                    None => Ok(()),
+                }
+            }
+            Incoming::Event(user, Event::Sessions) => {
+                self.recheck_sessions(Some(user)).await.map(drop)
+            }
+        };
+        if let Err(error) = result {
+            tracing::warn!(%error, "a wake-up could not be handled; the sweep will catch up");
+        }
+    }
+
+    /// Closes the sockets here whose session is no longer live (of `user`, or of everyone).
+    /// Returns the users whose sockets were closed.
+    pub async fn recheck_sessions(&self, user: Option<UserId>) -> Result<Vec<UserId>, sqlx::Error> {
+        let sessions = self.registry.sessions(user);
+        if sessions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_ms();
+        let idle = i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX);
+        let ended = self
+            .store
+            .not_live_among(&sessions, now, Timestamp(now.0.saturating_sub(idle)))
+            .await?;
+        if ended.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut users = self.registry.close_sessions(&ended);
+        users.sort();
+        users.dedup();
+        Ok(users)
+    }
+
+    /// Fills `user`'s gap in `conversation` from the database, in a task of its own; a fill
+    /// already running for the pair runs once more instead.
+    fn fill(&self, user: UserId, conversation: ConversationId) {
+        {
+            let mut fills = self.fills.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(again) = fills.get_mut(&(user, conversation)) {
+                *again = true;
+                return;
+            }
+            fills.insert((user, conversation), false);
+        }
+        let delivery = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = delivery.fill_now(user, conversation).await {
+                    tracing::warn!(%error, "failed to fill a socket's gap; the sweep will retry");
+                }
+                let mut fills = delivery
+                    .fills
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                match fills.get_mut(&(user, conversation)) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        fills.remove(&(user, conversation));
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    async fn fill_now(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(), sqlx::Error> {
+        self.stats.fills.fetch_add(1, Ordering::Relaxed);
+        let mut summary: Option<Utf8Bytes> = None;
+        loop {
+            let Some((from, unknown)) = self.registry.behind(user, conversation, Seq(i64::MAX))
+            else {
+                return Ok(());
+            };
+            if unknown && summary.is_none() {
+                let Some(role) = self.registry.role_of(user) else {
+                    return Ok(());
+                };
+                summary = self
+                    .store
+                    .summaries(user, role, Some(conversation))
+                    .await?
+                    .pop()
+                    .map(|conversation| serialize(&ServerFrame::Conversation { conversation }));
+            }
+            let (messages, more) = self
+                .store
+                .messages_page(conversation, Page::After(from), FILL_PAGE)
+                .await?;
+            let texts: Vec<(Seq, Utf8Bytes)> = messages
+                .into_iter()
+                .map(|message| (message.seq, serialize(&ServerFrame::Message { message })))
+                .collect();
+            self.registry
+                .fill(user, conversation, summary.as_ref(), &texts);
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Compares the conversations active since `since` with what this instance's sockets
+    /// were pushed, and fills the gaps. Returns how many gaps were found.
+    pub async fn sweep(&self, since: Timestamp) -> Result<usize, sqlx::Error> {
+        if self.registry.total() == 0 {
+            return Ok(0);
+        }
+        let heads = self.store.heads_active_since(since).await?;
+        Ok(self.fill_behind(heads))
+    }
+
+    /// Compares every conversation of every user with a socket here with what their sockets
+    /// were pushed, and fills the gaps (after wake-ups may have been lost).
+    pub async fn resync(&self) -> Result<(), sqlx::Error> {
+        let users: Vec<UserId> = self
+            .registry
+            .users_here()
+            .into_iter()
+            .map(|(user, _)| user)
+            .collect();
+        let mut found = 0;
+        for chunk in users.chunks(RESYNC_CHUNK) {
+            let heads = self.store.heads_of_users(chunk).await?;
+            found += self.fill_behind(heads);
+        }
+        if found > 0 {
+            tracing::info!(gaps = found, "resync filled gaps");
+        }
+        Ok(())
+    }
+
+    fn fill_behind(&self, heads: Vec<crate::store::Head>) -> usize {
+        let mut found = 0;
+        for head in heads {
+            for user in [head.patient, head.doctor] {
+                if self
+                    .registry
+                    .behind(user, head.conversation, head.seq)
+                    .is_some()
+                {
+                    found += 1;
+                    self.stats.swept.fetch_add(1, Ordering::Relaxed);
+                    self.fill(user, head.conversation);
+                }
+            }
+        }
+        found
+    }
+
+    /// Sweeps every `interval` (every `interval_down` while the bus is down), as long as the
+    /// server runs; resyncs when the bus asks.
+    pub async fn run(
+        self,
+        mut incoming: mpsc::Receiver<Incoming>,
+        interval: Duration,
+        interval_down: Duration,
+    ) {
+        let mut last = now_ms();
+        let mut next = tokio::time::Instant::now() + interval;
+        loop {
+            tokio::select! {
+                received = incoming.recv() => match received {
+                    Some(received) => self.on_incoming(received).await,
+                    None => return,
+                },
+                () = tokio::time::sleep_until(next) => {
+                    let started = now_ms();
+                    match self.sweep(Timestamp(last.0 - SWEEP_MARGIN_MS)).await {
+                        Ok(0) => {}
+                        Ok(gaps) => tracing::info!(gaps, "the sweep found undelivered messages"),
+                        Err(error) => tracing::warn!(%error, "the delivery sweep failed"),
+                    }
+                    last = started;
+                    let every = if self.bus.state() == BusState::Down { interval_down } else { interval };
+                    next = tokio::time::Instant::now() + every;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,612 @@
+//! The sockets this instance holds, per user, and what each was pushed.
+//!
+//! Each socket has a bounded queue. Pushing never waits: a socket whose queue is full (a client
+//! that stopped reading) is disconnected instead of slowing down everybody else; it reconnects
+//! and catches up through `GET /api/conversations/{id}/messages?after=`.
+//!
+//! Each socket keeps, per conversation, the seq of the last message it was pushed (or stands
+//! for: the conversation's head when it connected, the message its own send was acked with). A
+//! message is pushed only right after that position, so a socket never receives a message
+//! twice nor skips one: a message further on means a gap, which the caller fills from the
+//! database ([`super::Delivery`]).
+
+use crate::auth::SessionId;
+use axum::extract::ws::Utf8Bytes;
+use colloque_protocol::{
+    ConversationId, ConversationSummary, ErrorCode, Message, Role, Seq, ServerFrame, UserId,
+};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{mpsc, oneshot};
+
+/// How many frames may wait for one socket, by default (`Limits::ws_queue`).
+pub const SOCKET_QUEUE: usize = 256;
+
+/// Identifies one socket (a user may have several: tabs, devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(u64);
+
+/// What a socket's writer receives.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A serialized frame to send. A broadcast is serialized once and the bytes are shared by
+    /// every recipient socket.
+    Text(Utf8Bytes),
+    /// Close the socket with this code and reason, after the frames queued before.
+    Close(u16, &'static str),
+    /// The socket re-authenticated: its token now expires at this time.
+    Expiry(colloque_protocol::Timestamp),
+}
+
+/// Why a socket was cut off; its writer sends the error frame (if any) and closes with this
+/// code, without waiting for the queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Kick {
+    /// WebSocket close code.
+    pub code: u16,
+    /// Close reason.
+    pub reason: &'static str,
+    /// The error frame sent just before the close, so the client knows what to do.
+    pub error: Option<(ErrorCode, &'static str)>,
+}
+
+/// The session was revoked (logout, disabled account, idle or ended session): the client must
+/// log in (or refresh) again.
+pub const KICK_REVOKED: Kick = Kick {
+    code: 1008,
+    reason: "session ended",
+    error: Some((ErrorCode::Unauthorized, "the session ended")),
+};
+/// The client did not keep up: it must catch up over REST, then reconnect.
+pub const KICK_TOO_SLOW: Kick = Kick {
+    code: 1013,
+    reason: "too slow; reconnect and catch up",
+    error: Some((
+        ErrorCode::ResyncRequired,
+        "too many frames queued for this socket; reload conversations with after=<last seq>",
+    )),
+};
+/// The server is stopping.
+pub const KICK_SHUTDOWN: Kick = Kick {
+    code: 1001,
+    reason: "server shutting down",
+    error: None,
+};
+
+struct Conn {
+    session: SessionId,
+    tx: mpsc::Sender<Outbound>,
+    kick: oneshot::Sender<Kick>,
+    /// Per conversation, the last seq pushed. Absent: a conversation created since the socket
+    /// connected, which it has not been told about yet.
+    pushed: HashMap<ConversationId, Seq>,
+}
+
+struct UserConns {
+    role: Role,
+    conns: HashMap<ConnId, Conn>,
+}
+
+/// A registered socket's handles.
+pub struct Registration {
+    /// Its id.
+    pub id: ConnId,
+    /// Its queue, for frames answering its own requests.
+    pub tx: mpsc::Sender<Outbound>,
+    /// The writer's end of the queue.
+    pub rx: mpsc::Receiver<Outbound>,
+    /// Fires when the socket is cut off.
+    pub kicked: oneshot::Receiver<Kick>,
+}
+
+/// Shared, cheap to clone.
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new(SOCKET_QUEUE)
+    }
+}
+
+struct Inner {
+    queue: usize,
+    next_id: AtomicU64,
+    users: Mutex<HashMap<UserId, UserConns>>,
+}
+
+impl Outbound {
+    /// Serializes a frame for sending.
+    pub fn frame(frame: &ServerFrame) -> Outbound {
+        Outbound::Text(serialize(frame))
+    }
+
+    /// A frame's text.
+    pub fn frame_text(frame: &ServerFrame) -> Utf8Bytes {
+        serialize(frame)
+    }
+}
+
+/// Serializes a frame. Protocol frames contain only strings, numbers and string-keyed objects,
+/// which always serialize.
+pub(crate) fn serialize(frame: &ServerFrame) -> Utf8Bytes {
+    serde_json::to_string(frame)
+        .expect("protocol frames always serialize")
+        .into()
+}
+
+/// What pushing a message to a user's sockets found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Offered {
+    /// Some socket is further behind than the message before this one (or has not been told
+    /// about the conversation): the gap must be filled from the database.
+    pub gap: bool,
+}
+
+impl Registry {
+    /// A registry whose sockets queue at most `queue` frames each.
+    pub fn new(queue: usize) -> Self {
+        Registry {
+            inner: Arc::new(Inner {
+                queue: queue.max(1),
+                next_id: AtomicU64::new(0),
+                users: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    fn users(&self) -> MutexGuard<'_, HashMap<UserId, UserConns>> {
+        // Every update is complete under the lock, so a poisoned lock is safe to keep using.
+        self.inner
+            .users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers a new socket of `user`, which stands at `heads` (its conversations' heads,
+    /// read just before). Returns its handles, and whether it is the user's first socket here.
+    pub fn register(
+        &self,
+        user: UserId,
+        role: Role,
+        session: SessionId,
+        heads: Vec<(ConversationId, Seq)>,
+    ) -> (Registration, bool) {
+        let id = ConnId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = mpsc::channel(self.inner.queue);
+        let (kick, kicked) = oneshot::channel();
+        let conn = Conn {
+            session,
+            tx: tx.clone(),
+            kick,
+            pushed: heads.into_iter().collect(),
+        };
+        let mut users = self.users();
+        let entry = users.entry(user).or_insert_with(|| UserConns {
+            role,
+            conns: HashMap::new(),
+        });
+        let first = entry.conns.is_empty();
+        entry.conns.insert(id, conn);
+        (Registration { id, tx, rx, kicked }, first)
+    }
+
+    /// Forgets a socket (it closed). True when it was the user's last socket here.
+    pub fn unregister(&self, user: UserId, id: ConnId) -> bool {
+        let mut users = self.users();
+        let Some(entry) = users.get_mut(&user) else {
+            return false;
+        };
+        if entry.conns.remove(&id).is_none() {
+            return false;
+        }
+        if entry.conns.is_empty() {
+            users.remove(&user);
+            return true;
+        }
+        false
+    }
+
+    /// Pushes a just-committed message to `user`'s sockets that stand right before it. The
+    /// `origin` socket (the one that sent it, which gets an `ack` instead) only moves its
+    /// position. Sockets already past it are left alone.
+    pub fn offer(
+        &self,
+        user: UserId,
+        message: &Message,
+        text: &Utf8Bytes,
+        origin: Option<ConnId>,
+    ) -> Offered {
+        let mut users = self.users();
+        let Some(entry) = users.get_mut(&user) else {
+            return Offered::default();
+        };
+        let mut offered = Offered::default();
+        let mut dropped = Vec::new();
+        for (id, conn) in entry.conns.iter_mut() {
+            let Some(at) = conn.pushed.get_mut(&message.conversation_id) else {
+                offered.gap = true;
+                continue;
+            };
+            if message.seq <= *at {
+                continue;
+            }
+            if message.seq.0 != at.0 + 1 {
+                offered.gap = true;
+                continue;
+            }
+            *at = message.seq;
+            if Some(*id) != origin {
+                push_to(*id, &conn.tx, text, &mut dropped);
+            }
+        }
+        drop_conns(entry, dropped);
+        if entry.conns.is_empty() {
+            users.remove(&user);
+        }
+        offered
+    }
+
+    /// Where `user`'s sockets stand in `conversation` when one of them is behind `head`: the
+    /// lowest position, and whether some socket has not been told about the conversation.
+    pub fn behind(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        head: Seq,
+    ) -> Option<(Seq, bool)> {
+        let users = self.users();
+        let entry = users.get(&user)?;
+        let mut lowest: Option<Seq> = None;
+        let mut unknown = false;
+        for conn in entry.conns.values() {
+            let at = match conn.pushed.get(&conversation) {
+                Some(at) if *at < head => *at,
+                Some(_) => continue,
+                None => {
+                    unknown = true;
+                    Seq(0)
+                }
+            };
+            lowest = Some(lowest.map_or(at, |low| low.min(at)));
+        }
+        lowest.map(|low| (low, unknown))
+    }
+
+    /// Pushes what the database holds after a gap: first the conversation's summary to the
+    /// sockets that have not been told about it, then each message to each socket that stands
+    /// right before it, in order.
+    pub fn fill(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        summary: Option<&Utf8Bytes>,
+        messages: &[(Seq, Utf8Bytes)],
+    ) {
+        let mut users = self.users();
+        let Some(entry) = users.get_mut(&user) else {
+            return;
+        };
+        let mut dropped = Vec::new();
+        for (id, conn) in entry.conns.iter_mut() {
+            let at = match conn.pushed.entry(conversation) {
+                Entry::Occupied(at) => at.into_mut(),
+                Entry::Vacant(vacant) => {
+                    let Some(summary) = summary else { continue };
+                    push_to(*id, &conn.tx, summary, &mut dropped);
+                    vacant.insert(Seq(0))
+                }
+            };
+            for (seq, text) in messages {
+                if seq.0 == at.0 + 1 {
+                    *at = *seq;
+                    push_to(*id, &conn.tx, text, &mut dropped);
+                }
+            }
+        }
+        drop_conns(entry, dropped);
+        if entry.conns.is_empty() {
+            users.remove(&user);
+        }
+    }
+
+    /// Pushes a conversation's summary to `user`'s sockets; a socket that did not know the
+    /// conversation now stands at its head.
+    pub fn conversation(&self, user: UserId, summary: &ConversationSummary) {
+        let text = serialize(&ServerFrame::Conversation {
+            conversation: summary.clone(),
+        });
+        let mut users = self.users();
+        let Some(entry) = users.get_mut(&user) else {
+            return;
+        };
+        let mut dropped = Vec::new();
+        for (id, conn) in entry.conns.iter_mut() {
+            conn.pushed.entry(summary.id).or_insert(summary.last_seq);
+            push_to(*id, &conn.tx, &text, &mut dropped);
+        }
+        drop_conns(entry, dropped);
+        if entry.conns.is_empty() {
+            users.remove(&user);
+        }
+    }
+
+    /// Pushes `frame` to every socket of every user in `users`, except `except` (the socket
+    /// that caused it, which gets its own answer).
+    pub fn send_to_users(&self, users: &[UserId], frame: &ServerFrame, except: Option<ConnId>) {
+        let text = serialize(frame);
+        let mut map = self.users();
+        let mut seen = Vec::with_capacity(users.len());
+        for user in users {
+            if seen.contains(user) {
+                continue;
+            }
+            seen.push(*user);
+            let Some(entry) = map.get_mut(user) else {
+                continue;
+            };
+            let mut dropped = Vec::new();
+            for (id, conn) in entry.conns.iter() {
+                if Some(*id) != except {
+                    push_to(*id, &conn.tx, &text, &mut dropped);
+                }
+            }
+            drop_conns(entry, dropped);
+            if entry.conns.is_empty() {
+                map.remove(user);
+            }
+        }
+    }
+
+    /// Pushes `frame` to every socket of `user`.
+    pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
+        self.send_to_users(&[user], frame, None);
+    }
+
+    /// A socket re-authenticated with a renewed token: it now belongs to `session` (a logout of
+    /// that session closes it).
+    pub fn set_session(&self, user: UserId, id: ConnId, session: SessionId) {
+        if let Some(conn) = self
+            .users()
+            .get_mut(&user)
+            .and_then(|entry| entry.conns.get_mut(&id))
+        {
+            conn.session = session;
+        }
+    }
+
+    /// The distinct sessions of every open socket (of `user` only, if given).
+    pub fn sessions(&self, user: Option<UserId>) -> Vec<String> {
+        let users = self.users();
+        let mut sessions: Vec<String> = users
+            .iter()
+            .filter(|(id, _)| user.is_none_or(|user| user == **id))
+            .flat_map(|(_, entry)| entry.conns.values().map(|conn| conn.session.0.clone()))
+            .collect();
+        sessions.sort();
+        sessions.dedup();
+        sessions
+    }
+
+    /// The users with at least one socket here, and their roles.
+    pub fn users_here(&self) -> Vec<(UserId, Role)> {
+        self.users()
+            .iter()
+            .map(|(user, entry)| (*user, entry.role))
+            .collect()
+    }
+
+    /// The role of a user with a socket here.
+    pub fn role_of(&self, user: UserId) -> Option<Role> {
+        self.users().get(&user).map(|entry| entry.role)
+    }
+
+    /// Disconnects every socket opened with this session (logout), with an `unauthorized`
+    /// error frame then close 1008. Returns the users whose sockets were closed.
+    pub fn close_session(&self, session: &SessionId) -> Vec<UserId> {
+        self.kick_where(|conn| &conn.session == session, KICK_REVOKED)
+    }
+
+    /// Disconnects every socket of these sessions (revoked elsewhere: disabled account, idle).
+    pub fn close_sessions(&self, sessions: &[String]) -> Vec<UserId> {
+        self.kick_where(|conn| sessions.contains(&conn.session.0), KICK_REVOKED)
+    }
+
+    /// Disconnects every socket (shutdown).
+    pub fn close_all(&self) {
+        self.kick_where(|_| true, KICK_SHUTDOWN);
+    }
+
+    fn kick_where(&self, matches: impl Fn(&Conn) -> bool, kick: Kick) -> Vec<UserId> {
+        let mut map = self.users();
+        let mut kicked = Vec::new();
+        for (user, entry) in map.iter_mut() {
+            let ids: Vec<ConnId> = entry
+                .conns
+                .iter()
+                .filter(|(_, conn)| matches(conn))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                if let Some(conn) = entry.conns.remove(&id) {
+                    let _ = conn.kick.send(kick);
+                    kicked.push(*user);
+                }
+            }
+        }
+        map.retain(|_, entry| !entry.conns.is_empty());
+        kicked
+    }
+
+    /// How many sockets `user` has open here.
+    pub fn connection_count(&self, user: UserId) -> usize {
+        self.users().get(&user).map_or(0, |entry| entry.conns.len())
+    }
+
+    /// How many sockets are open here.
+    pub fn total(&self) -> usize {
+        self.users().values().map(|entry| entry.conns.len()).sum()
+    }
+}
+
+/// Queues `text` for a socket; a full queue drops the socket (too slow), a closed one too.
+fn push_to(
+    id: ConnId,
+    tx: &mpsc::Sender<Outbound>,
+    text: &Utf8Bytes,
+    dropped: &mut Vec<(ConnId, Option<Kick>)>,
+) {
+    match tx.try_send(Outbound::Text(text.clone())) {
+        Ok(()) => {}
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            tracing::warn!("socket queue full; disconnecting it");
+            dropped.push((id, Some(KICK_TOO_SLOW)));
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => dropped.push((id, None)),
+    }
+}
+
+fn drop_conns(entry: &mut UserConns, dropped: Vec<(ConnId, Option<Kick>)>) {
+    for (id, kick) in dropped {
+        if let (Some(conn), Some(kick)) = (entry.conns.remove(&id), kick) {
+            let _ = conn.kick.send(kick);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use colloque_protocol::{ClientMsgId, MessageId, Timestamp};
+
+    fn pong(nonce: u64) -> ServerFrame {
+        ServerFrame::Pong { nonce }
+    }
+
+    fn session(name: &str) -> SessionId {
+        SessionId(name.into())
+    }
+
+    fn register(registry: &Registry, user: i64, name: &str) -> Registration {
+        let heads = vec![(ConversationId(1), Seq(4))];
+        registry
+            .register(UserId(user), Role::Patient, session(name), heads)
+            .0
+    }
+
+    fn message(seq: i64) -> Message {
+        Message {
+            id: MessageId(seq),
+            conversation_id: ConversationId(1),
+            seq: Seq(seq),
+            sender_id: UserId(2),
+            client_id: ClientMsgId(uuid::Uuid::nil()),
+            body: format!("message {seq}"),
+            sent_at: Timestamp(0),
+        }
+    }
+
+    fn texts(registration: &mut Registration) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(Outbound::Text(text)) = registration.rx.try_recv() {
+            out.push(text.to_string());
+        }
+        out
+    }
+
+    #[test]
+    fn a_frame_reaches_every_socket_of_the_users_but_the_excluded_one() {
+        let registry = Registry::default();
+        let mut a1 = register(&registry, 1, "s1");
+        let mut a2 = register(&registry, 1, "s2");
+        let mut b = register(&registry, 2, "s3");
+        let mut other = register(&registry, 3, "s4");
+
+        registry.send_to_users(&[UserId(1), UserId(2)], &pong(1), Some(a1.id));
+
+        assert!(a1.rx.try_recv().is_err());
+        assert!(matches!(a2.rx.try_recv(), Ok(Outbound::Text(_))));
+        assert!(matches!(b.rx.try_recv(), Ok(Outbound::Text(_))));
+        assert!(other.rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_message_is_pushed_once_in_order_and_a_gap_is_reported_not_skipped() {
+        let registry = Registry::default();
+        let mut socket = register(&registry, 1, "s1");
+        let text = |seq| {
+            serialize(&ServerFrame::Message {
+                message: message(seq),
+            })
+        };
+
+        let first = registry.offer(UserId(1), &message(5), &text(5), None);
+        let again = registry.offer(UserId(1), &message(5), &text(5), None);
+        let ahead = registry.offer(UserId(1), &message(7), &text(7), None);
+
+        assert_eq!((first.gap, again.gap, ahead.gap), (false, false, true));
+        assert_eq!(texts(&mut socket).len(), 1, "seq 5 once, seq 7 held back");
+        assert_eq!(
+            registry.behind(UserId(1), ConversationId(1), Seq(7)),
+            Some((Seq(5), false))
+        );
+        registry.fill(
+            UserId(1),
+            ConversationId(1),
+            None,
+            &[(Seq(5), text(5)), (Seq(6), text(6)), (Seq(7), text(7))],
+        );
+        let filled = texts(&mut socket);
+        assert_eq!(filled.len(), 2);
+        assert!(filled[0].contains("\"seq\":6") && filled[1].contains("\"seq\":7"));
+        assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(7)), None);
+    }
+
+    #[test]
+    fn the_sending_socket_moves_on_without_a_copy_of_its_own_message() {
+        let registry = Registry::default();
+        let mut origin = register(&registry, 1, "s1");
+        let mut other_tab = register(&registry, 1, "s2");
+        let text = serialize(&ServerFrame::Message {
+            message: message(5),
+        });
+
+        registry.offer(UserId(1), &message(5), &text, Some(origin.id));
+
+        assert!(texts(&mut origin).is_empty());
+        assert_eq!(texts(&mut other_tab).len(), 1);
+        assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(5)), None);
+    }
+
+    #[test]
+    fn a_socket_that_does_not_keep_up_is_kicked_and_others_are_not_blocked() {
+        let registry = Registry::default();
+        let mut slow = register(&registry, 1, "s1");
+        let mut fast = register(&registry, 1, "s2");
+        for nonce in 0..=SOCKET_QUEUE as u64 {
+            registry.send_to_user(UserId(1), &pong(nonce));
+            while fast.rx.try_recv().is_ok() {}
+        }
+        let kick = slow.kicked.try_recv().unwrap();
+        assert_eq!(kick.code, 1013);
+        assert_eq!(kick.error.unwrap().0, ErrorCode::ResyncRequired);
+        assert_eq!(registry.connection_count(UserId(1)), 1);
+    }
+
+    #[test]
+    fn closing_a_session_kicks_only_its_sockets() {
+        let registry = Registry::default();
+        let mut revoked = register(&registry, 1, "s1");
+        let mut kept = register(&registry, 1, "s2");
+        registry.close_session(&session("s1"));
+        let kick = revoked.kicked.try_recv().unwrap();
+        assert_eq!(kick.code, 1008);
+        assert_eq!(kick.error.unwrap().0, ErrorCode::Unauthorized);
+        assert!(kept.kicked.try_recv().is_err());
+        assert_eq!(registry.connection_count(UserId(1)), 1);
+    }
+}
