@@ -259,8 +259,14 @@ pub struct Appointment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthResponse {
-    /// "ok" when the server can reach its database.
+    /// `ok`; `degraded` when the bus between instances is down (messages are still stored
+    /// and acknowledged; recipients on other instances get them within the sweep interval);
+    /// `failing` when the database is unreachable (answered with 503: sends cannot be stored).
     pub status: String,
+    /// `ok` or `unreachable`.
+    pub database: String,
+    /// `local` (one instance, no bus), `up` or `down`.
+    pub bus: String,
     /// The server's version.
     pub version: String,
 }

@@ -111,6 +111,10 @@ pub enum Command {
         /// Replaced by --trusted-proxies (refused, so that a deployment notices).
         #[arg(long, env = "COLLOQUE_TRUST_FORWARDED_FOR", hide = true)]
         trust_forwarded_for: bool,
+        /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9100:
+        /// never on the public port, and never with user ids or content in labels.
+        #[arg(long, env = "COLLOQUE_METRICS_BIND")]
+        metrics_bind: Option<SocketAddr>,
     },
     /// Print one person's audit trail as JSON lines (oldest first).
     AuditExport {
@@ -251,6 +255,7 @@ pub async fn run() -> anyhow::Result<()> {
             production,
             trusted_proxies,
             trust_forwarded_for,
+            metrics_bind,
         } => {
             raise_open_files_limit();
             anyhow::ensure!(
@@ -287,6 +292,7 @@ pub async fn run() -> anyhow::Result<()> {
                     .map(SecretString::from),
                 database_url: Some(data.database_url()?),
                 nats_url: data.nats_url.clone(),
+                metrics_bind,
                 ..Config::new(bind, data.data_dir)
             };
             serve(config).await

@@ -179,6 +179,9 @@ pub struct Config {
     /// The NATS server that carries wake-ups between instances (`nats://host:port`); `None`:
     /// this instance is alone.
     pub nats_url: Option<String>,
+    /// Where to serve Prometheus metrics (`GET /metrics`), apart from the public port; `None`:
+    /// not served.
+    pub metrics_bind: Option<SocketAddr>,
     /// The built web app (trunk's `dist/`), served with a fallback to `index.html`.
     pub static_dir: Option<PathBuf>,
     /// The HS256 signing secret (at least 32 bytes). When absent, a random secret is
@@ -249,6 +252,7 @@ impl Config {
             data_dir,
             database_url: None,
             nats_url: None,
+            metrics_bind: None,
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),

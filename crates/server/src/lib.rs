@@ -19,6 +19,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 pub mod routes;
 pub mod security;
 pub mod serve;

@@ -8,6 +8,7 @@ use crate::chat::SendQueue;
 use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::security::Security;
 use crate::state::{AppState, Throttles};
 use crate::store::{self, Store};
@@ -35,6 +36,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     from_bus: tokio::sync::mpsc::Receiver<crate::bus::Incoming>,
+    metrics_listener: Option<TcpListener>,
     audit_retention_days: u32,
     demo_loaded: bool,
     shutdown: ShutdownHandle,
@@ -96,6 +98,10 @@ impl Application {
         };
 
         let listener = bind(config.bind)?;
+        let metrics_listener = match config.metrics_bind {
+            Some(address) => Some(crate::metrics::bind(address).await?),
+            None => None,
+        };
         let bound = listener.local_addr()?;
         for warning in config.warnings(bound) {
             tracing::warn!(%bound, "{warning}");
@@ -103,11 +109,13 @@ impl Application {
         let security = Security::new(&config, bound)?;
         let (incoming, from_bus) = tokio::sync::mpsc::channel(8_192);
         let bus = crate::bus::connect(config.nats_url.as_deref(), incoming).await?;
+        let metrics = Metrics::default();
         let delivery = Delivery::new(
             store.clone(),
             bus,
             config.limits.ws_queue,
             config.limits.session_idle,
+            metrics.clone(),
         );
         let sends = SendQueue::start(store.clone(), delivery.clone());
         let state = AppState {
@@ -115,6 +123,7 @@ impl Application {
             tokens,
             passwords,
             delivery,
+            metrics,
             sends,
             touches: SessionTouches::default(),
             throttles: Throttles::new(&config.limits),
@@ -132,10 +141,19 @@ impl Application {
             router,
             state,
             from_bus,
+            metrics_listener,
             audit_retention_days: config.audit_retention_days,
             demo_loaded,
             shutdown: ShutdownHandle::new(),
         })
+    }
+
+    /// The metrics listener's port, if metrics are served.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
+            .map(|address| address.port())
     }
 
     /// The bound port (useful with port 0).
@@ -171,6 +189,14 @@ impl Application {
     /// socket is closed when this returns, so the port can be bound again at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state;
+        let metrics = self.metrics_listener.map(|listener| {
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                state.metrics.clone(),
+                state.delivery.clone(),
+                state.store.clone(),
+            ))
+        });
         let background = [
             tokio::spawn(audit::purge_daily(
                 state.store.clone(),
@@ -200,7 +226,7 @@ impl Application {
             registry.close_all();
         })
         .await;
-        for task in background {
+        for task in background.into_iter().chain(metrics) {
             task.abort();
         }
         if let Err(error) = state.touches.flush(&state.store).await {
@@ -321,7 +347,9 @@ fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
     ));
     let mut app = Router::new()
         .nest(API_PREFIX, api)
-        .route(WS_PATH, get(ws::handler));
+        .route(WS_PATH, get(ws::handler))
+        // Metrics live on their own listener (`--metrics-bind`); here the path is not the app's.
+        .route("/metrics", get(|| async { AppError::NotFound }));
     app = match &config.static_dir {
         Some(dir) => app.fallback_service(static_files(dir)),
         None => app.fallback(|| async { AppError::NotFound }),

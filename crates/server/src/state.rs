@@ -5,6 +5,7 @@ use crate::chat::SendQueue;
 use crate::config::Limits;
 use crate::delivery::Delivery;
 use crate::limits::TokenBuckets;
+use crate::metrics::Metrics;
 use crate::security::Security;
 use crate::store::Store;
 use crate::ws::Admission;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// The sockets of this instance, and delivery to them from every instance.
     pub delivery: Delivery,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
     /// The message writer (group commit).
     pub sends: SendQueue,
     /// Session activity waiting to be written.

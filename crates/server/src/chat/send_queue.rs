@@ -26,6 +26,7 @@ use super::Sent;
 use crate::delivery::{ConnId, Delivery};
 use crate::domain::MessageBody;
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::store::{self, Store};
 use crate::store::{SendContext, SendKey};
 use crate::util::now_ms;
@@ -52,6 +53,7 @@ const QUEUE: usize = 4096;
 #[derive(Clone)]
 pub struct SendQueue {
     tx: mpsc::Sender<Request>,
+    metrics: Metrics,
 }
 
 struct Request {
@@ -67,8 +69,9 @@ impl SendQueue {
     /// Spawns the writer task on the current runtime. It ends when every handle is dropped.
     pub fn start(db: Store, delivery: Delivery) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
+        let metrics = delivery.metrics().clone();
         tokio::spawn(run(db, delivery, rx));
-        Self { tx }
+        Self { tx, metrics }
     }
 
     /// Queues a send and waits until it is committed (or refused).
@@ -80,6 +83,7 @@ impl SendQueue {
         body: MessageBody,
         origin: Option<ConnId>,
     ) -> Result<Sent, AppError> {
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         let request = Request {
             sender,
@@ -93,9 +97,15 @@ impl SendQueue {
             .send(request)
             .await
             .map_err(|_| stopped("the message writer has stopped"))?;
-        answer
+        let answer = answer
             .await
-            .map_err(|_| stopped("the message writer dropped a send"))?
+            .map_err(|_| stopped("the message writer dropped a send"))?;
+        if answer.is_ok() {
+            self.metrics
+                .send_to_ack
+                .observe(started.elapsed().as_secs_f64());
+        }
+        answer
     }
 }
 
@@ -441,6 +451,7 @@ mod tests {
             crate::bus::Bus::Local,
             16,
             std::time::Duration::from_secs(60),
+            Metrics::default(),
         );
         let (emma, martin, hugo) = (
             user(&db, demo::EMMA.email).await,

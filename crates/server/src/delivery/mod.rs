@@ -23,6 +23,7 @@ pub use registry::{
 
 use crate::auth::SessionId;
 use crate::bus::{Bus, BusState, Event, Incoming};
+use crate::metrics::{Metrics, seconds_since};
 use crate::store::{Page, Store};
 use crate::util::now_ms;
 use axum::extract::ws::Utf8Bytes;
@@ -68,11 +69,18 @@ pub struct Delivery {
     stats: Arc<Stats>,
     /// A session unused for this long has ended.
     session_idle: Duration,
+    metrics: Metrics,
 }
 
 impl Delivery {
     /// Delivery over this instance's sockets.
-    pub fn new(store: Store, bus: Bus, socket_queue: usize, session_idle: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        bus: Bus,
+        socket_queue: usize,
+        session_idle: Duration,
+        metrics: Metrics,
+    ) -> Self {
         Self {
             registry: Registry::new(socket_queue),
             store,
@@ -80,6 +88,7 @@ impl Delivery {
             fills: Arc::default(),
             stats: Arc::default(),
             session_idle,
+            metrics,
         }
     }
 
@@ -91,6 +100,11 @@ impl Delivery {
     /// The bus.
     pub fn bus(&self) -> &Bus {
         &self.bus
+    }
+
+    /// This instance's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// What delivery has done.
@@ -126,18 +140,27 @@ impl Delivery {
     /// each message, if any: it gets an `ack` instead.
     pub fn messages_stored(&self, stored: &[(Message, [UserId; 2], Option<ConnId>)]) {
         let mut heads: HashMap<(UserId, ConversationId), Seq> = HashMap::new();
+        self.metrics.messages_stored.inc_by(stored.len() as u64);
         for (message, participants, origin) in stored {
             let text = serialize(&ServerFrame::Message {
                 message: message.clone(),
             });
+            let mut pushed = false;
             for user in participants {
-                if self.registry.offer(*user, message, &text, *origin).gap {
+                let offered = self.registry.offer(*user, message, &text, *origin);
+                pushed |= offered.pushed;
+                if offered.gap {
                     self.fill(*user, message.conversation_id);
                 }
                 let head = heads
                     .entry((*user, message.conversation_id))
                     .or_insert(message.seq);
                 *head = (*head).max(message.seq);
+            }
+            if pushed {
+                self.metrics
+                    .send_to_push
+                    .observe(seconds_since(message.sent_at));
             }
         }
         for ((user, conversation), seq) in heads {
@@ -330,12 +353,22 @@ impl Delivery {
                 .store
                 .messages_page(conversation, Page::After(from), FILL_PAGE)
                 .await?;
+            let sent_at: HashMap<Seq, Timestamp> = messages
+                .iter()
+                .map(|message| (message.seq, message.sent_at))
+                .collect();
             let texts: Vec<(Seq, Utf8Bytes)> = messages
                 .into_iter()
                 .map(|message| (message.seq, serialize(&ServerFrame::Message { message })))
                 .collect();
-            self.registry
+            let pushed = self
+                .registry
                 .fill(user, conversation, summary.as_ref(), &texts);
+            for seq in pushed {
+                if let Some(at) = sent_at.get(&seq) {
+                    self.metrics.send_to_push.observe(seconds_since(*at));
+                }
+            }
             if !more {
                 return Ok(());
             }

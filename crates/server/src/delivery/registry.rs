@@ -145,6 +145,8 @@ pub struct Offered {
     /// Some socket is further behind than the message before this one (or has not been told
     /// about the conversation): the gap must be filled from the database.
     pub gap: bool,
+    /// It was pushed to at least one socket.
+    pub pushed: bool,
 }
 
 impl Registry {
@@ -242,6 +244,7 @@ impl Registry {
             *at = message.seq;
             if Some(*id) != origin {
                 push_to(*id, &conn.tx, text, &mut dropped);
+                offered.pushed = true;
             }
         }
         drop_conns(entry, dropped);
@@ -279,18 +282,19 @@ impl Registry {
 
     /// Pushes what the database holds after a gap: first the conversation's summary to the
     /// sockets that have not been told about it, then each message to each socket that stands
-    /// right before it, in order.
+    /// right before it, in order. Returns the seqs pushed to at least one socket.
     pub fn fill(
         &self,
         user: UserId,
         conversation: ConversationId,
         summary: Option<&Utf8Bytes>,
         messages: &[(Seq, Utf8Bytes)],
-    ) {
+    ) -> Vec<Seq> {
         let mut users = self.users();
         let Some(entry) = users.get_mut(&user) else {
-            return;
+            return Vec::new();
         };
+        let mut pushed = Vec::new();
         let mut dropped = Vec::new();
         for (id, conn) in entry.conns.iter_mut() {
             let at = match conn.pushed.entry(conversation) {
@@ -305,6 +309,9 @@ impl Registry {
                 if seq.0 == at.0 + 1 {
                     *at = *seq;
                     push_to(*id, &conn.tx, text, &mut dropped);
+                    if !pushed.contains(seq) {
+                        pushed.push(*seq);
+                    }
                 }
             }
         }
@@ -312,6 +319,7 @@ impl Registry {
         if entry.conns.is_empty() {
             users.remove(&user);
         }
+        pushed
     }
 
     /// Pushes a conversation's summary to `user`'s sockets; a socket that did not know the
@@ -549,17 +557,22 @@ mod tests {
         let ahead = registry.offer(UserId(1), &message(7), &text(7), None);
 
         assert_eq!((first.gap, again.gap, ahead.gap), (false, false, true));
+        assert_eq!(
+            (first.pushed, again.pushed, ahead.pushed),
+            (true, false, false)
+        );
         assert_eq!(texts(&mut socket).len(), 1, "seq 5 once, seq 7 held back");
         assert_eq!(
             registry.behind(UserId(1), ConversationId(1), Seq(7)),
             Some((Seq(5), false))
         );
-        registry.fill(
+        let pushed = registry.fill(
             UserId(1),
             ConversationId(1),
             None,
             &[(Seq(5), text(5)), (Seq(6), text(6)), (Seq(7), text(7))],
         );
+        assert_eq!(pushed, vec![Seq(6), Seq(7)]);
         let filled = texts(&mut socket);
         assert_eq!(filled.len(), 2);
         assert!(filled[0].contains("\"seq\":6") && filled[1].contains("\"seq\":7"));

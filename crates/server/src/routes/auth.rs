@@ -78,6 +78,7 @@ pub async fn login(
             // Not checked, so not a failure: the client is told when to come back.
             attempt.released();
             tracing::warn!("login refused: the password hashing queue is full");
+            state.metrics.login("busy");
             return Err(AppError::Busy(HASH_QUEUE_RETRY_SECS));
         }
         Err(error) => return Err(error.into()),
@@ -87,6 +88,7 @@ pub async fn login(
         refused => {
             tracing::info!("login refused");
             attempt.failed();
+            state.metrics.login("failure");
             let entry = match refused {
                 Some(account) => {
                     Entry::new(Action::LoginFailed, Some(account.id)).detail(if account.disabled {
@@ -145,6 +147,7 @@ pub async fn login(
         .audit(&source, Entry::new(Action::Login, Some(account.id)))
         .await;
     tracing::info!(user = %account.id, "logged in");
+    state.metrics.login("success");
     Ok(Json(LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
@@ -160,6 +163,7 @@ async fn throttled(
     wait: std::time::Duration,
 ) -> AppError {
     tracing::info!("login throttled");
+    state.metrics.login("throttled");
     let entry = Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(account_key));
     state.store.audit(source, entry).await;
     AppError::rate_limited(wait)

@@ -265,6 +265,11 @@ impl Store {
         Ok(())
     }
 
+    /// Connections open and idle in the pool (metrics).
+    pub fn pool_use(&self) -> (u32, usize) {
+        on_pool!(self, |db| (db.size(), db.num_idle()))
+    }
+
     /// Closes every connection (shutdown).
     pub async fn close(&self) {
         on_pool!(self, |db| db.close().await)

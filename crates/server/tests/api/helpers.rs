@@ -43,6 +43,8 @@ pub const HUGO: &str = "hugo.moreau@colloque.test";
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The metrics listener's port, when the test asked for one.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     pub database_url: DatabaseUrl,
@@ -85,11 +87,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("application builds");
     let port = application.port();
+    let metrics_port = application.metrics_port();
     let shutdown = application.shutdown_handle();
     let server = tokio::spawn(application.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client: reqwest::Client::new(),
         data_dir,
         database_url,

@@ -107,7 +107,7 @@ async fn api_responses_are_never_cached() {
 }
 
 #[tokio::test]
-async fn health_reports_ok_with_the_version() {
+async fn health_reports_ok_with_the_version_the_database_and_no_bus_for_one_instance() {
     let app = spawn_app().await;
 
     let response = app.client.get(app.url("/api/health")).send().await.unwrap();
@@ -115,6 +115,8 @@ async fn health_reports_ok_with_the_version() {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["bus"], "local");
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
 }
 

@@ -12,6 +12,7 @@ mod history;
 mod http;
 mod login_throttling;
 mod messages;
+mod metrics;
 mod sessions;
 mod shutdown;
 mod tokens;
