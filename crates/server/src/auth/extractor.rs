@@ -1,4 +1,4 @@
-use super::SessionId;
+use crate::domain::SessionId;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};

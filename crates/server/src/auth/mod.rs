@@ -15,22 +15,12 @@ pub use secret::load_or_create_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
 pub use touches::{SessionTouches, write_periodically as write_touches_periodically};
 
+use crate::domain::SessionId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::ActiveUser;
 use crate::util::now_ms;
 use colloque_protocol::{Timestamp, UserId};
-
-/// A session id: random, carried as the token's `sid`, revoked by logout.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SessionId(pub String);
-
-impl SessionId {
-    /// 122 random bits from the OS generator (UUID v4), in simple hex form.
-    pub fn generate() -> Self {
-        SessionId(uuid::Uuid::new_v4().simple().to_string())
-    }
-}
 
 /// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
 /// claims, then that the session is live (not revoked, not past its end, not idle) and the user

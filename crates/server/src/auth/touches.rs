@@ -7,14 +7,13 @@
 //! sends by as much. They are now kept in memory and written together, in one statement, a few
 //! times per idle period ([`flush_every`]).
 
+use crate::domain::SessionId;
 use crate::state::AppState;
 use crate::store::Store;
 use colloque_protocol::Timestamp;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-
-use super::SessionId;
 
 /// Sessions used since the last write, with when. Cheap to clone.
 #[derive(Clone, Default)]

@@ -21,8 +21,8 @@ pub use registry::{
     ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration, Registry,
 };
 
-use crate::auth::SessionId;
 use crate::bus::{Bus, BusState, Event, Incoming};
+use crate::domain::SessionId;
 use crate::metrics::{Metrics, seconds_since};
 use crate::store::{Page, Store};
 use crate::util::now_ms;

@@ -10,7 +10,7 @@
 //! twice nor skips one: a message further on means a gap, which the caller fills from the
 //! database ([`super::Delivery`]).
 
-use crate::auth::SessionId;
+use crate::domain::SessionId;
 use axum::extract::ws::Utf8Bytes;
 use colloque_protocol::{
     ConversationId, ConversationSummary, ErrorCode, Message, Role, Seq, ServerFrame, UserId,

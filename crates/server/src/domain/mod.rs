@@ -4,11 +4,13 @@
 mod email;
 mod message_body;
 mod password;
+mod session_id;
 mod subject;
 
 pub use email::Email;
 pub use message_body::MessageBody;
 pub use password::Password;
+pub use session_id::SessionId;
 pub use subject::Subject;
 
 /// Why a value was refused. Converted to the matching protocol error code by

@@ -2,8 +2,8 @@
 
 use super::ApiJson;
 use crate::audit::{self, Action, Entry, Source};
-use crate::auth::{self, AuthUser, HasherBusy, SessionId};
-use crate::domain::Email;
+use crate::auth::{self, AuthUser, HasherBusy};
+use crate::domain::{Email, SessionId};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::util::now_ms;

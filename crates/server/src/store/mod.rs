@@ -23,8 +23,7 @@ pub use data_dir::{check_data_dir_private, create_data_dir};
 pub use model::*;
 
 use crate::audit::{Entry, Record, Source};
-use crate::auth::SessionId;
-use crate::domain::Email;
+use crate::domain::{Email, SessionId};
 use crate::util::now_ms;
 use colloque_protocol::{
     Appointment, AppointmentId, ConversationId, ConversationSummary, Message, MessageId, Role, Seq,

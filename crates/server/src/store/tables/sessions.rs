@@ -2,7 +2,7 @@
 //! revoke tokens that are still cryptographically valid.
 
 use super::Db;
-use crate::auth::SessionId;
+use crate::domain::SessionId;
 use crate::store::model::*;
 use colloque_protocol::{Timestamp, UserId};
 use sqlx::Executor;
