@@ -14,6 +14,9 @@ use std::time::Duration;
 /// and revocation (logout, disabled account) is server-side anyway.
 pub const DEFAULT_TOKEN_TTL_SECS: u64 = 15 * 60;
 
+/// Secrets shorter than this are refused (HS256 wants a key at least as long as its output).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The default session idle limit: a session with no activity (request, socket frame other than
 /// a ping, refresh) for 15 minutes can no longer be used nor refreshed (automatic logoff).
 pub const DEFAULT_SESSION_IDLE_SECS: u64 = 15 * 60;
@@ -299,9 +302,9 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(secret) = &self.jwt_secret {
             anyhow::ensure!(
-                secret.expose_secret().len() >= crate::auth::MIN_SECRET_BYTES,
+                secret.expose_secret().len() >= MIN_SECRET_BYTES,
                 "COLLOQUE_JWT_SECRET must be at least {} bytes long",
-                crate::auth::MIN_SECRET_BYTES
+                MIN_SECRET_BYTES
             );
         }
         for origin in &self.allowed_origins {
@@ -326,7 +329,7 @@ impl Config {
             anyhow::ensure!(
                 self.jwt_secret.is_some(),
                 "production mode needs an explicit COLLOQUE_JWT_SECRET (at least {} bytes)",
-                crate::auth::MIN_SECRET_BYTES
+                MIN_SECRET_BYTES
             );
             anyhow::ensure!(
                 !self.allowed_origins.is_empty(),

@@ -1,3 +1,4 @@
+use crate::config::MIN_SECRET_BYTES;
 use colloque_protocol::{Role, Timestamp, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -59,9 +60,6 @@ pub struct TokenService {
     validation: Validation,
     ttl_secs: u64,
 }
-
-/// Secrets shorter than this are refused (HS256 wants a key at least as long as its output).
-pub const MIN_SECRET_BYTES: usize = 32;
 
 impl TokenService {
     /// Builds the service from the signing secret.

@@ -9,7 +9,7 @@ mod throttle;
 mod touches;
 
 pub use extractor::AuthUser;
-pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MIN_SECRET_BYTES, TokenService};
+pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, TokenService};
 pub use password::{HasherBusy, PasswordHasher};
 pub use secret::load_or_create_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
