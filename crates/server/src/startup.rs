@@ -204,7 +204,11 @@ impl Application {
             )),
             tokio::spawn(sweep_revoked_sessions(state.clone())),
             tokio::spawn(delete_ended_sessions(state.clone())),
-            tokio::spawn(crate::auth::write_touches_periodically(state.clone())),
+            tokio::spawn(crate::auth::write_touches_periodically(
+                state.touches.clone(),
+                state.store.clone(),
+                state.limits.session_idle,
+            )),
             tokio::spawn(state.delivery.clone().run(
                 self.from_bus,
                 state.limits.delivery_sweep,
@@ -327,7 +331,7 @@ async fn delete_ended_sessions(state: AppState) {
     loop {
         every.tick().await;
         let now = now_ms();
-        let cutoff = crate::auth::idle_cutoff(&state, now);
+        let cutoff = crate::auth::idle_cutoff(state.limits.session_idle, now);
         match state.store.delete_expired_sessions(now, cutoff).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted ended sessions"),

@@ -33,7 +33,14 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer_token(parts).ok_or(AppError::Unauthorized)?;
-        let user = super::authenticate(&state, token).await?;
+        let user = super::authenticate(
+            &state.tokens,
+            &state.store,
+            &state.touches,
+            state.limits.session_idle,
+            token,
+        )
+        .await?;
         // Every authenticated request counts against its user's budget, whatever it asks.
         state
             .throttles

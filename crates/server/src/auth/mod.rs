@@ -17,24 +17,30 @@ pub use touches::{SessionTouches, write_periodically as write_touches_periodical
 
 use crate::domain::SessionId;
 use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::ActiveUser;
+use crate::store::{ActiveUser, Store};
 use crate::util::now_ms;
 use colloque_protocol::{Timestamp, UserId};
+use std::time::Duration;
 
 /// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
-/// claims, then that the session is live (not revoked, not past its end, not idle) and the user
-/// enabled, and records the activity. Every failure is the same [`AppError::Unauthorized`]: the
-/// client learns nothing more.
+/// claims, then that the session is live (not revoked, not past its end, not idle for
+/// `session_idle`) and the user enabled, and records the activity. Every failure is the same
+/// [`AppError::Unauthorized`]: the client learns nothing more.
 #[tracing::instrument(name = "authenticate", skip_all)]
-pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
-    let claims = state.tokens.verify(token).map_err(|error| {
+pub async fn authenticate(
+    tokens: &TokenService,
+    store: &Store,
+    touches: &SessionTouches,
+    session_idle: Duration,
+    token: &str,
+) -> Result<AuthUser, AppError> {
+    let claims = tokens.verify(token).map_err(|error| {
         tracing::debug!(%error, "token rejected");
         AppError::Unauthorized
     })?;
     let user_id = claims.user_id().ok_or(AppError::Unauthorized)?;
     let session = SessionId(claims.sid.clone());
-    let user = check_session(state, &session, user_id)
+    let user = check_session(store, touches, session_idle, &session, user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if user.role != claims.role {
@@ -53,32 +59,33 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, App
 /// busy client does not turn every read into a write, and written in batches: see
 /// [`SessionTouches`]).
 pub async fn check_session(
-    state: &AppState,
+    store: &Store,
+    touches: &SessionTouches,
+    session_idle: Duration,
     session: &SessionId,
     user: UserId,
 ) -> Result<Option<ActiveUser>, AppError> {
     let now = now_ms();
-    let active = state
-        .store
-        .active_user(session, user, now, idle_cutoff(state, now))
+    let active = store
+        .active_user(session, user, now, idle_cutoff(session_idle, now))
         .await?;
     if let Some(active) = &active
-        && now.0 - active.last_seen_at.0 >= touch_every(state)
+        && now.0 - active.last_seen_at.0 >= touch_every(session_idle)
     {
-        state.touches.record(session, now);
+        touches.record(session, now);
     }
     Ok(active)
 }
 
 /// Sessions last used before this are idle.
-pub fn idle_cutoff(state: &AppState, now: Timestamp) -> Timestamp {
-    let idle = i64::try_from(state.limits.session_idle.as_millis()).unwrap_or(i64::MAX);
+pub fn idle_cutoff(session_idle: Duration, now: Timestamp) -> Timestamp {
+    let idle = i64::try_from(session_idle.as_millis()).unwrap_or(i64::MAX);
     Timestamp(now.0.saturating_sub(idle))
 }
 
 /// How stale `last_seen_at` may get before it is written again: a tenth of the idle limit, at
 /// most 10 s.
-fn touch_every(state: &AppState) -> i64 {
-    let idle = i64::try_from(state.limits.session_idle.as_millis()).unwrap_or(i64::MAX);
+fn touch_every(session_idle: Duration) -> i64 {
+    let idle = i64::try_from(session_idle.as_millis()).unwrap_or(i64::MAX);
     (idle / 10).min(10_000)
 }

@@ -8,7 +8,6 @@
 //! times per idle period ([`flush_every`]).
 
 use crate::domain::SessionId;
-use crate::state::AppState;
 use crate::store::Store;
 use colloque_protocol::Timestamp;
 use std::collections::HashMap;
@@ -58,17 +57,17 @@ impl SessionTouches {
 /// How often recorded activity is written: a tenth of the idle limit, between 10 ms and 1 s.
 /// With the touch interval (also a tenth of the idle limit, at most 10 s), the stored
 /// `last_seen_at` lags the real activity by at most a fifth of the idle limit.
-pub fn flush_every(state: &AppState) -> Duration {
-    (state.limits.session_idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1))
+pub fn flush_every(session_idle: Duration) -> Duration {
+    (session_idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1))
 }
 
 /// Writes recorded session activity every [`flush_every`], for as long as the server runs.
-pub async fn write_periodically(state: AppState) {
-    let mut every = tokio::time::interval(flush_every(&state));
+pub async fn write_periodically(touches: SessionTouches, store: Store, session_idle: Duration) {
+    let mut every = tokio::time::interval(flush_every(session_idle));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(error) = state.touches.flush(&state.store).await {
+        if let Err(error) = touches.flush(&store).await {
             tracing::warn!(%error, "failed to record session activity");
         }
     }

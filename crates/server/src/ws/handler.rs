@@ -219,7 +219,15 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUs
             }
         };
         match decode(text.as_str()) {
-            Ok(ClientFrame::Auth { token }) => match auth::authenticate(state, &token).await {
+            Ok(ClientFrame::Auth { token }) => match auth::authenticate(
+                &state.tokens,
+                &state.store,
+                &state.touches,
+                state.limits.session_idle,
+                &token,
+            )
+            .await
+            {
                 Ok(user) => return Some(user),
                 Err(error) => {
                     let _ = send_frame(socket, &error_frame(&unauthorized(error), None)).await;
@@ -340,7 +348,15 @@ impl Conn {
             .session_checked
             .is_none_or(|at| at.elapsed() >= SESSION_RECHECK)
         {
-            match auth::check_session(state, &user.session, user.id).await {
+            let checked = auth::check_session(
+                &state.store,
+                &state.touches,
+                state.limits.session_idle,
+                &user.session,
+                user.id,
+            )
+            .await;
+            match checked {
                 Ok(Some(_)) => self.session_checked = Some(Instant::now()),
                 Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
                 Err(error) => return Ok(error_frame(&error, send_client_id(&frame))),
@@ -398,7 +414,16 @@ impl Conn {
     /// its place (registration, queue) and now lives as long as the new token; `ready` again.
     /// A bad token, or another user's, ends the socket.
     async fn reauthenticate(&mut self, token: &str) -> Result<ServerFrame, Closing> {
-        let renewed = match auth::authenticate(&self.state, token).await {
+        let state = &self.state;
+        let renewed = auth::authenticate(
+            &state.tokens,
+            &state.store,
+            &state.touches,
+            state.limits.session_idle,
+            token,
+        )
+        .await;
+        let renewed = match renewed {
             Ok(renewed) if renewed.id == self.user.id => renewed,
             Ok(_) => {
                 tracing::info!("socket re-authentication as another user refused");
