@@ -12,17 +12,15 @@
 //! recorded did not happen. A failing audit write is logged loudly but does not fail the
 //! request (availability of care comes first; see docs/security.md).
 
-use crate::state::AppState;
 use crate::store::Store;
 use crate::util::{DAY_MS, now_ms};
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use colloque_protocol::{ConversationId, Timestamp, UserId};
 use ipnet::IpNet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
 /// What happened.
@@ -210,23 +208,6 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) 
         }
     }
     client
-}
-
-impl<S> FromRequestParts<S> for Source
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        Ok(Source::from_parts(
-            parts,
-            &state.security.trusted_proxies,
-            Transport::Rest,
-        ))
-    }
 }
 
 /// One entry to record.

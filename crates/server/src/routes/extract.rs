@@ -1,8 +1,13 @@
 //! axum's extractors, with their rejections turned into [`AppError`] so that every failure,
-//! including a malformed body or path, answers with a protocol `ApiError` JSON body.
+//! including a malformed body or path, answers with a protocol `ApiError` JSON body; and the
+//! request's audit [`Source`], which needs the [`AppState`].
 
+use crate::audit::{Source, Transport};
 use crate::error::AppError;
-use axum::extract::{FromRequest, FromRequestParts};
+use crate::state::AppState;
+use axum::extract::{FromRef, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use std::convert::Infallible;
 
 /// `Json<T>` whose rejection is an [`AppError`] (400 `invalid_json`, 413 `payload_too_large`).
 #[derive(Debug, FromRequest)]
@@ -18,3 +23,23 @@ pub struct ApiPath<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct ApiQuery<T>(pub T);
+
+/// Where a REST request (or a WebSocket upgrade) comes from, as the trusted proxies tell it.
+/// Here rather than in `audit`, so that the audit trail (and the store that writes it) do not
+/// depend on the application state.
+impl<S> FromRequestParts<S> for Source
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(Source::from_parts(
+            parts,
+            &state.security.trusted_proxies,
+            Transport::Rest,
+        ))
+    }
+}
