@@ -12,12 +12,10 @@
 //! recorded did not happen. A failing audit write is logged loudly but does not fail the
 //! request (availability of care comes first; see docs/security.md).
 
-use crate::store::Store;
-use crate::util::{DAY_MS, now_ms};
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use colloque_protocol::{ConversationId, Timestamp, UserId};
+use colloque_protocol::{ConversationId, UserId};
 use ipnet::IpNet;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -293,20 +291,6 @@ pub struct Record {
     pub user_agent: Option<String>,
     /// rest, ws, cli or system.
     pub transport: String,
-}
-
-/// Purges now, then once a day, for as long as the server runs.
-pub async fn purge_daily(store: Store, retention_days: u32) {
-    let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
-    loop {
-        every_day.tick().await;
-        let before = Timestamp(now_ms().0 - i64::from(retention_days) * DAY_MS);
-        match store.purge_audit(before).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::info!(deleted, "purged old audit entries"),
-            Err(error) => tracing::error!(%error, "failed to purge old audit entries"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+mod background;
 pub mod bus;
 pub mod chat;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod delivery;
 pub mod demo;
 pub mod domain;
 pub mod error;
+mod http;
 pub mod limits;
 pub mod metrics;
 pub mod routes;
