@@ -1,27 +1,11 @@
-use crate::domain::SessionId;
+//! [`AuthUser`] as an axum extractor: the one part of `auth` that reads the [`AppState`].
+
+use super::AuthUser;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use colloque_protocol::{Role, Timestamp, UserId};
-
-/// The authenticated caller. Extracting it verifies the bearer token *and* the session row
-/// (not revoked, not expired, user not disabled), so a handler taking an `AuthUser` cannot run
-/// for anybody else.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    /// Who.
-    pub id: UserId,
-    /// Patient or doctor.
-    pub role: Role,
-    /// The session the token belongs to.
-    pub session: SessionId,
-    /// When the token expires.
-    pub expires_at: Timestamp,
-    /// When the session ends, whatever the activity (renewed tokens never go past it).
-    pub session_end: Timestamp,
-}
 
 impl<S> FromRequestParts<S> for AuthUser
 where

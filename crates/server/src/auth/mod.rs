@@ -8,7 +8,6 @@ mod secret;
 mod throttle;
 mod touches;
 
-pub use extractor::AuthUser;
 pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, TokenService};
 pub use password::{HasherBusy, PasswordHasher};
 pub use secret::load_or_create_secret;
@@ -19,8 +18,25 @@ use crate::domain::SessionId;
 use crate::error::AppError;
 use crate::store::{ActiveUser, Store};
 use crate::util::now_ms;
-use colloque_protocol::{Timestamp, UserId};
+use colloque_protocol::{Role, Timestamp, UserId};
 use std::time::Duration;
+
+/// The authenticated caller. Extracting it verifies the bearer token *and* the session row
+/// (not revoked, not expired, user not disabled), so a handler taking an `AuthUser` cannot run
+/// for anybody else.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// Who.
+    pub id: UserId,
+    /// Patient or doctor.
+    pub role: Role,
+    /// The session the token belongs to.
+    pub session: SessionId,
+    /// When the token expires.
+    pub expires_at: Timestamp,
+    /// When the session ends, whatever the activity (renewed tokens never go past it).
+    pub session_end: Timestamp,
+}
 
 /// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
 /// claims, then that the session is live (not revoked, not past its end, not idle for
