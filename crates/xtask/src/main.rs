@@ -14,6 +14,8 @@
 //!   conversation in headless Chromium; prints a table and writes `target/bench/server.json`.
 //! - `cargo xtask attack`: the attack run (crates/bench/src/attack.rs) against the release
 //!   server; prints a table and writes `target/bench/attack.json`.
+//! - `cargo xtask cluster [--port P]`: a real cluster on loopback (PostgreSQL, NATS, three
+//!   server instances, nginx in front on http://127.0.0.1:8080) with demo data.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
 mod report;
@@ -30,6 +32,10 @@ usage: cargo xtask <command>
 
 commands:
   run     install missing tools, build the app (release) and serve it with demo data on :8080
+  cluster install missing tools, build the app and the server (release), then start a cluster
+          on loopback with demo data: a private PostgreSQL, nats-server, three server
+          instances and nginx in front, round-robin, on http://127.0.0.1:8080 (--port P for
+          another port); Ctrl-C stops it all
   test    install missing tools and browsers, then run every test layer
   setup   only install the missing tools (add --browser for Chromium + ChromeDriver,
           --cluster for PostgreSQL, nats-server and nginx)
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match args.first().map(String::as_str) {
         Some("run") => cmd_run(&root, &args[1..]),
+        Some("cluster") => cmd_cluster(&root, &args[1..]),
         Some("test") => cmd_test(&root),
         Some("setup") => if args.iter().any(|a| a == "--cluster") {
             tools::ensure_cluster_engines()
@@ -132,6 +139,53 @@ fn cmd_run(root: &Path, args: &[String]) -> Result {
         .args(["serve", "--static-dir", "dist", "--demo"])
         .args(args);
     run(&mut cmd)
+}
+
+/// `cargo xtask cluster [--port P]`: the app and the release binaries, then
+/// `colloque-cluster` (crates/testbed/src/bin/colloque-cluster.rs) in place of this process,
+/// so that Ctrl-C reaches it and it stops the cluster before the shell prompt comes back.
+fn cmd_cluster(root: &Path, args: &[String]) -> Result {
+    let mut port = "8080".to_string();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--port" => {
+                port = rest
+                    .next()
+                    .filter(|v| v.parse::<u16>().is_ok_and(|p| p > 0))
+                    .ok_or("cluster: --port needs a port number")?
+                    .clone();
+            }
+            other => return Err(format!("cluster: unknown option {other}\n{USAGE}")),
+        }
+    }
+    let started = Instant::now();
+    let env = tools::ensure_all(root, false)?;
+    tools::ensure_cluster_engines()?;
+    build_dist(root, &env)?;
+    step("Building the server and colloque-cluster (release)");
+    run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "--release",
+        "-p",
+        "colloque-server",
+        "-p",
+        "colloque-testbed",
+    ]))?;
+    eprintln!(
+        "\nBuilt in {:.0} s. Starting the cluster (Ctrl+C to stop).",
+        started.elapsed().as_secs_f64()
+    );
+    let mut cmd = Command::new(root.join("target/release/colloque-cluster"));
+    cmd.current_dir(root)
+        .args(["--port", &port, "--server-bin"])
+        .arg(root.join("target/release/colloque-server"))
+        .arg("--dist")
+        .arg(root.join("dist"));
+    let shown = format!("{cmd:?}");
+    // Returns only if the exec failed.
+    let error = std::os::unix::process::CommandExt::exec(&mut cmd);
+    Err(format!("could not start {shown}: {error}"))
 }
 
 /// `trunk build --release` into `dist/`, then the size report.
