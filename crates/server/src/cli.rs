@@ -96,6 +96,14 @@ pub enum Command {
         /// Seconds without any frame (pongs included) before a socket is closed.
         #[arg(long, env = "COLLOQUE_WS_IDLE_SECS", default_value_t = 60)]
         ws_idle_secs: u64,
+        /// How often (milliseconds) the sessions of open sockets are checked in the database:
+        /// the bound on how long a revocation the bus did not carry keeps a socket open.
+        #[arg(long, env = "COLLOQUE_REVOCATION_CHECK_MS", default_value_t = 5_000)]
+        revocation_check_ms: u64,
+        /// Fault injection for the cluster tests: this instance stores and delivers as usual
+        /// but never tells the others (every wake-up it would publish is dropped).
+        #[arg(long, env = "COLLOQUE_FAULT_DROP_WAKEUPS", hide = true)]
+        fault_drop_wakeups: bool,
         /// Audit entries older than this many days are purged (at start and daily).
         #[arg(long, env = "COLLOQUE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
         audit_retention_days: u32,
@@ -251,6 +259,8 @@ pub async fn run() -> anyhow::Result<()> {
             send_rate_per_minute,
             request_rate_per_minute,
             ws_idle_secs,
+            revocation_check_ms,
+            fault_drop_wakeups,
             audit_retention_days,
             production,
             trusted_proxies,
@@ -271,6 +281,7 @@ pub async fn run() -> anyhow::Result<()> {
                 sends: RateLimit::per_minute(send_rate_per_minute),
                 requests: RateLimit::per_minute(request_rate_per_minute),
                 ws_idle_timeout: Duration::from_secs(ws_idle_secs),
+                revocation_check: Duration::from_millis(revocation_check_ms.max(10)),
                 ..Limits::default()
             };
             let config = Config {
@@ -293,6 +304,7 @@ pub async fn run() -> anyhow::Result<()> {
                 database_url: Some(data.database_url()?),
                 nats_url: data.nats_url.clone(),
                 metrics_bind,
+                fault_drop_wakeups,
                 ..Config::new(bind, data.data_dir)
             };
             serve(config).await

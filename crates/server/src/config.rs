@@ -185,6 +185,8 @@ pub struct Config {
     /// Where to serve Prometheus metrics (`GET /metrics`), apart from the public port; `None`:
     /// not served.
     pub metrics_bind: Option<SocketAddr>,
+    /// Fault injection (cluster tests): publish no wake-up at all.
+    pub fault_drop_wakeups: bool,
     /// The built web app (trunk's `dist/`), served with a fallback to `index.html`.
     pub static_dir: Option<PathBuf>,
     /// The HS256 signing secret (at least 32 bytes). When absent, a random secret is
@@ -256,6 +258,7 @@ impl Config {
             database_url: None,
             nats_url: None,
             metrics_bind: None,
+            fault_drop_wakeups: false,
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),

@@ -107,6 +107,10 @@ impl Application {
         let security = Security::new(&config, bound)?;
         let (incoming, from_bus) = tokio::sync::mpsc::channel(8_192);
         let bus = crate::bus::connect(config.nats_url.as_deref(), incoming).await?;
+        if config.fault_drop_wakeups {
+            tracing::warn!("fault injection: this instance publishes no wake-up");
+            bus.drop_every_publish();
+        }
         let metrics = Metrics::default();
         let delivery = Delivery::new(
             store.clone(),

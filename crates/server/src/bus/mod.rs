@@ -104,6 +104,14 @@ impl Bus {
         }
     }
 
+    /// Fault injection (cluster tests): from now on every publish is dropped, as if each
+    /// wake-up were lost right after its commit.
+    pub fn drop_every_publish(&self) {
+        if let Bus::Nats(bus) = self {
+            bus.drop_every_publish();
+        }
+    }
+
     /// This instance now holds a socket of `user` (called for the first one).
     pub fn watch(&self, user: UserId) {
         if let Bus::Nats(bus) = self {

@@ -37,6 +37,8 @@ struct Inner {
     watches: mpsc::UnboundedSender<Watch>,
     connected: Arc<AtomicBool>,
     dropped: AtomicU64,
+    /// Fault injection: drop every publish.
+    drop_all: AtomicBool,
 }
 
 enum Watch {
@@ -82,14 +84,22 @@ impl NatsBus {
                 watches,
                 connected,
                 dropped: AtomicU64::new(0),
+                drop_all: AtomicBool::new(false),
             }),
         })
     }
 
     pub(super) fn publish(&self, user: UserId, event: Event) {
-        if !self.is_connected() || self.inner.outbox.try_send((user, event)).is_err() {
+        if self.inner.drop_all.load(Ordering::Relaxed)
+            || !self.is_connected()
+            || self.inner.outbox.try_send((user, event)).is_err()
+        {
             self.inner.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub(super) fn drop_every_publish(&self) {
+        self.inner.drop_all.store(true, Ordering::Relaxed);
     }
 
     pub(super) fn watch(&self, user: UserId) {

@@ -82,6 +82,30 @@ struct Conn {
     /// Per conversation, the last seq pushed. Absent: a conversation created since the socket
     /// connected, which it has not been told about yet.
     pushed: HashMap<ConversationId, Seq>,
+    /// Messages this socket sent and was acked while it stood further back (another
+    /// instance's message was still on its way): they are passed over, not pushed, when the
+    /// position reaches them.
+    acked_ahead: Vec<(ConversationId, Seq)>,
+}
+
+/// At most this many acked-ahead messages are remembered per socket; beyond, the oldest is
+/// forgotten and would be pushed (a copy the client drops by its seq).
+const ACKED_AHEAD: usize = 32;
+
+impl Conn {
+    /// Moves past the acked-ahead messages that directly follow `conversation`'s position.
+    fn pass_acked(&mut self, conversation: ConversationId) {
+        let Some(at) = self.pushed.get_mut(&conversation) else {
+            return;
+        };
+        while let Some(i) = self
+            .acked_ahead
+            .iter()
+            .position(|&(c, seq)| c == conversation && seq.0 == at.0 + 1)
+        {
+            *at = self.acked_ahead.swap_remove(i).1;
+        }
+    }
 }
 
 struct UserConns {
@@ -186,6 +210,7 @@ impl Registry {
             tx: tx.clone(),
             kick,
             pushed: heads.into_iter().collect(),
+            acked_ahead: Vec::new(),
         };
         let mut users = self.users();
         let entry = users.entry(user).or_insert_with(|| UserConns {
@@ -239,6 +264,13 @@ impl Registry {
             }
             if message.seq.0 != at.0 + 1 {
                 offered.gap = true;
+                if Some(*id) == origin {
+                    if conn.acked_ahead.len() == ACKED_AHEAD {
+                        conn.acked_ahead.remove(0);
+                    }
+                    conn.acked_ahead
+                        .push((message.conversation_id, message.seq));
+                }
                 continue;
             }
             *at = message.seq;
@@ -246,6 +278,7 @@ impl Registry {
                 push_to(*id, &conn.tx, text, &mut dropped);
                 offered.pushed = true;
             }
+            conn.pass_acked(message.conversation_id);
         }
         drop_conns(entry, dropped);
         if entry.conns.is_empty() {
@@ -297,15 +330,14 @@ impl Registry {
         let mut pushed = Vec::new();
         let mut dropped = Vec::new();
         for (id, conn) in entry.conns.iter_mut() {
-            let at = match conn.pushed.entry(conversation) {
-                Entry::Occupied(at) => at.into_mut(),
-                Entry::Vacant(vacant) => {
-                    let Some(summary) = summary else { continue };
-                    push_to(*id, &conn.tx, summary, &mut dropped);
-                    vacant.insert(Seq(0))
-                }
-            };
+            if let Entry::Vacant(vacant) = conn.pushed.entry(conversation) {
+                let Some(summary) = summary else { continue };
+                push_to(*id, &conn.tx, summary, &mut dropped);
+                vacant.insert(Seq(0));
+            }
             for (seq, text) in messages {
+                conn.pass_acked(conversation);
+                let at = conn.pushed.entry(conversation).or_default();
                 if seq.0 == at.0 + 1 {
                     *at = *seq;
                     push_to(*id, &conn.tx, text, &mut dropped);
@@ -314,6 +346,7 @@ impl Registry {
                     }
                 }
             }
+            conn.pass_acked(conversation);
         }
         drop_conns(entry, dropped);
         if entry.conns.is_empty() {
@@ -487,139 +520,5 @@ fn drop_conns(entry: &mut UserConns, dropped: Vec<(ConnId, Option<Kick>)>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use colloque_protocol::{ClientMsgId, MessageId, Timestamp};
-
-    fn pong(nonce: u64) -> ServerFrame {
-        ServerFrame::Pong { nonce }
-    }
-
-    fn session(name: &str) -> SessionId {
-        SessionId(name.into())
-    }
-
-    fn register(registry: &Registry, user: i64, name: &str) -> Registration {
-        let heads = vec![(ConversationId(1), Seq(4))];
-        registry
-            .register(UserId(user), Role::Patient, session(name), heads)
-            .0
-    }
-
-    fn message(seq: i64) -> Message {
-        Message {
-            id: MessageId(seq),
-            conversation_id: ConversationId(1),
-            seq: Seq(seq),
-            sender_id: UserId(2),
-            client_id: ClientMsgId(uuid::Uuid::nil()),
-            body: format!("message {seq}"),
-            sent_at: Timestamp(0),
-        }
-    }
-
-    fn texts(registration: &mut Registration) -> Vec<String> {
-        let mut out = Vec::new();
-        while let Ok(Outbound::Text(text)) = registration.rx.try_recv() {
-            out.push(text.to_string());
-        }
-        out
-    }
-
-    #[test]
-    fn a_frame_reaches_every_socket_of_the_users_but_the_excluded_one() {
-        let registry = Registry::default();
-        let mut a1 = register(&registry, 1, "s1");
-        let mut a2 = register(&registry, 1, "s2");
-        let mut b = register(&registry, 2, "s3");
-        let mut other = register(&registry, 3, "s4");
-
-        registry.send_to_users(&[UserId(1), UserId(2)], &pong(1), Some(a1.id));
-
-        assert!(a1.rx.try_recv().is_err());
-        assert!(matches!(a2.rx.try_recv(), Ok(Outbound::Text(_))));
-        assert!(matches!(b.rx.try_recv(), Ok(Outbound::Text(_))));
-        assert!(other.rx.try_recv().is_err());
-    }
-
-    #[test]
-    fn a_message_is_pushed_once_in_order_and_a_gap_is_reported_not_skipped() {
-        let registry = Registry::default();
-        let mut socket = register(&registry, 1, "s1");
-        let text = |seq| {
-            serialize(&ServerFrame::Message {
-                message: message(seq),
-            })
-        };
-
-        let first = registry.offer(UserId(1), &message(5), &text(5), None);
-        let again = registry.offer(UserId(1), &message(5), &text(5), None);
-        let ahead = registry.offer(UserId(1), &message(7), &text(7), None);
-
-        assert_eq!((first.gap, again.gap, ahead.gap), (false, false, true));
-        assert_eq!(
-            (first.pushed, again.pushed, ahead.pushed),
-            (true, false, false)
-        );
-        assert_eq!(texts(&mut socket).len(), 1, "seq 5 once, seq 7 held back");
-        assert_eq!(
-            registry.behind(UserId(1), ConversationId(1), Seq(7)),
-            Some((Seq(5), false))
-        );
-        let pushed = registry.fill(
-            UserId(1),
-            ConversationId(1),
-            None,
-            &[(Seq(5), text(5)), (Seq(6), text(6)), (Seq(7), text(7))],
-        );
-        assert_eq!(pushed, vec![Seq(6), Seq(7)]);
-        let filled = texts(&mut socket);
-        assert_eq!(filled.len(), 2);
-        assert!(filled[0].contains("\"seq\":6") && filled[1].contains("\"seq\":7"));
-        assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(7)), None);
-    }
-
-    #[test]
-    fn the_sending_socket_moves_on_without_a_copy_of_its_own_message() {
-        let registry = Registry::default();
-        let mut origin = register(&registry, 1, "s1");
-        let mut other_tab = register(&registry, 1, "s2");
-        let text = serialize(&ServerFrame::Message {
-            message: message(5),
-        });
-
-        registry.offer(UserId(1), &message(5), &text, Some(origin.id));
-
-        assert!(texts(&mut origin).is_empty());
-        assert_eq!(texts(&mut other_tab).len(), 1);
-        assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(5)), None);
-    }
-
-    #[test]
-    fn a_socket_that_does_not_keep_up_is_kicked_and_others_are_not_blocked() {
-        let registry = Registry::default();
-        let mut slow = register(&registry, 1, "s1");
-        let mut fast = register(&registry, 1, "s2");
-        for nonce in 0..=SOCKET_QUEUE as u64 {
-            registry.send_to_user(UserId(1), &pong(nonce));
-            while fast.rx.try_recv().is_ok() {}
-        }
-        let kick = slow.kicked.try_recv().unwrap();
-        assert_eq!(kick.code, 1013);
-        assert_eq!(kick.error.unwrap().0, ErrorCode::ResyncRequired);
-        assert_eq!(registry.connection_count(UserId(1)), 1);
-    }
-
-    #[test]
-    fn closing_a_session_kicks_only_its_sockets() {
-        let registry = Registry::default();
-        let mut revoked = register(&registry, 1, "s1");
-        let mut kept = register(&registry, 1, "s2");
-        registry.close_session(&session("s1"));
-        let kick = revoked.kicked.try_recv().unwrap();
-        assert_eq!(kick.code, 1008);
-        assert_eq!(kick.error.unwrap().0, ErrorCode::Unauthorized);
-        assert!(kept.kicked.try_recv().is_err());
-        assert_eq!(registry.connection_count(UserId(1)), 1);
-    }
-}
+#[path = "registry_tests.rs"]
+mod tests;

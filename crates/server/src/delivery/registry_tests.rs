@@ -1,0 +1,166 @@
+//! The registry's rules: each message once, in order, gaps reported; slow sockets cut off.
+
+use super::*;
+use colloque_protocol::{ClientMsgId, MessageId, Timestamp};
+
+fn pong(nonce: u64) -> ServerFrame {
+    ServerFrame::Pong { nonce }
+}
+
+fn session(name: &str) -> SessionId {
+    SessionId(name.into())
+}
+
+fn register(registry: &Registry, user: i64, name: &str) -> Registration {
+    let heads = vec![(ConversationId(1), Seq(4))];
+    registry
+        .register(UserId(user), Role::Patient, session(name), heads)
+        .0
+}
+
+fn message(seq: i64) -> Message {
+    Message {
+        id: MessageId(seq),
+        conversation_id: ConversationId(1),
+        seq: Seq(seq),
+        sender_id: UserId(2),
+        client_id: ClientMsgId(uuid::Uuid::nil()),
+        body: format!("message {seq}"),
+        sent_at: Timestamp(0),
+    }
+}
+
+fn texts(registration: &mut Registration) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(Outbound::Text(text)) = registration.rx.try_recv() {
+        out.push(text.to_string());
+    }
+    out
+}
+
+#[test]
+fn a_frame_reaches_every_socket_of_the_users_but_the_excluded_one() {
+    let registry = Registry::default();
+    let mut a1 = register(&registry, 1, "s1");
+    let mut a2 = register(&registry, 1, "s2");
+    let mut b = register(&registry, 2, "s3");
+    let mut other = register(&registry, 3, "s4");
+
+    registry.send_to_users(&[UserId(1), UserId(2)], &pong(1), Some(a1.id));
+
+    assert!(a1.rx.try_recv().is_err());
+    assert!(matches!(a2.rx.try_recv(), Ok(Outbound::Text(_))));
+    assert!(matches!(b.rx.try_recv(), Ok(Outbound::Text(_))));
+    assert!(other.rx.try_recv().is_err());
+}
+
+#[test]
+fn a_message_is_pushed_once_in_order_and_a_gap_is_reported_not_skipped() {
+    let registry = Registry::default();
+    let mut socket = register(&registry, 1, "s1");
+    let text = |seq| {
+        serialize(&ServerFrame::Message {
+            message: message(seq),
+        })
+    };
+
+    let first = registry.offer(UserId(1), &message(5), &text(5), None);
+    let again = registry.offer(UserId(1), &message(5), &text(5), None);
+    let ahead = registry.offer(UserId(1), &message(7), &text(7), None);
+
+    assert_eq!((first.gap, again.gap, ahead.gap), (false, false, true));
+    assert_eq!(
+        (first.pushed, again.pushed, ahead.pushed),
+        (true, false, false)
+    );
+    assert_eq!(texts(&mut socket).len(), 1, "seq 5 once, seq 7 held back");
+    assert_eq!(
+        registry.behind(UserId(1), ConversationId(1), Seq(7)),
+        Some((Seq(5), false))
+    );
+    let pushed = registry.fill(
+        UserId(1),
+        ConversationId(1),
+        None,
+        &[(Seq(5), text(5)), (Seq(6), text(6)), (Seq(7), text(7))],
+    );
+    assert_eq!(pushed, vec![Seq(6), Seq(7)]);
+    let filled = texts(&mut socket);
+    assert_eq!(filled.len(), 2);
+    assert!(filled[0].contains("\"seq\":6") && filled[1].contains("\"seq\":7"));
+    assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(7)), None);
+}
+
+#[test]
+fn a_message_acked_while_its_socket_stood_further_back_is_passed_over_not_pushed() {
+    let registry = Registry::default();
+    let mut origin = register(&registry, 1, "s1");
+    let text = |seq| {
+        serialize(&ServerFrame::Message {
+            message: message(seq),
+        })
+    };
+
+    // Seq 5 (from another instance) is still on its way when the socket's own send is
+    // stored as seq 6 and acked.
+    let offered = registry.offer(UserId(1), &message(6), &text(6), Some(origin.id));
+    let pushed = registry.fill(
+        UserId(1),
+        ConversationId(1),
+        None,
+        &[(Seq(5), text(5)), (Seq(6), text(6))],
+    );
+
+    assert!(offered.gap);
+    assert_eq!(pushed, vec![Seq(5)]);
+    assert_eq!(
+        texts(&mut origin).len(),
+        1,
+        "seq 5 only: seq 6 came as the ack"
+    );
+    assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(6)), None);
+}
+
+#[test]
+fn the_sending_socket_moves_on_without_a_copy_of_its_own_message() {
+    let registry = Registry::default();
+    let mut origin = register(&registry, 1, "s1");
+    let mut other_tab = register(&registry, 1, "s2");
+    let text = serialize(&ServerFrame::Message {
+        message: message(5),
+    });
+
+    registry.offer(UserId(1), &message(5), &text, Some(origin.id));
+
+    assert!(texts(&mut origin).is_empty());
+    assert_eq!(texts(&mut other_tab).len(), 1);
+    assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(5)), None);
+}
+
+#[test]
+fn a_socket_that_does_not_keep_up_is_kicked_and_others_are_not_blocked() {
+    let registry = Registry::default();
+    let mut slow = register(&registry, 1, "s1");
+    let mut fast = register(&registry, 1, "s2");
+    for nonce in 0..=SOCKET_QUEUE as u64 {
+        registry.send_to_user(UserId(1), &pong(nonce));
+        while fast.rx.try_recv().is_ok() {}
+    }
+    let kick = slow.kicked.try_recv().unwrap();
+    assert_eq!(kick.code, 1013);
+    assert_eq!(kick.error.unwrap().0, ErrorCode::ResyncRequired);
+    assert_eq!(registry.connection_count(UserId(1)), 1);
+}
+
+#[test]
+fn closing_a_session_kicks_only_its_sockets() {
+    let registry = Registry::default();
+    let mut revoked = register(&registry, 1, "s1");
+    let mut kept = register(&registry, 1, "s2");
+    registry.close_session(&session("s1"));
+    let kick = revoked.kicked.try_recv().unwrap();
+    assert_eq!(kick.code, 1008);
+    assert_eq!(kick.error.unwrap().0, ErrorCode::Unauthorized);
+    assert!(kept.kicked.try_recv().is_err());
+    assert_eq!(registry.connection_count(UserId(1)), 1);
+}
