@@ -43,7 +43,10 @@ commands:
   size    print the bundle sizes of the current dist/
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
-          the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S)
+          the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S);
+          --cluster: 10,000 messages through nginx over three instances on PostgreSQL and
+          NATS, with 6 instance kills, 3 NATS outages and 2 PostgreSQL immediate restarts
+          (--kills K, --nats-outages N, --pg-restarts P)
   attack  the attacks of issue 10 against the release server on loopback (socket floods,
           login floods, credential stuffing, a login burst): for each, the server's memory and
           open files, /api/health, and whether a legitimate user could log in and send;
@@ -518,15 +521,32 @@ fn cmd_test(root: &Path) -> Result {
 
 /// `cargo xtask chaos`: the server's chaos test (crates/server/tests/chaos) in release, with
 /// large numbers, output streamed. Flags become the test's `CHAOS_*` variables.
+/// The command-line flag that sets a chaos variable.
+fn flag_of(variable: &str) -> Option<&'static str> {
+    match variable {
+        "CHAOS_KILLS" => Some("--kills"),
+        "CHAOS_NATS_OUTAGES" => Some("--nats-outages"),
+        "CHAOS_PG_RESTARTS" => Some("--pg-restarts"),
+        _ => None,
+    }
+}
+
 fn cmd_chaos(root: &Path, args: &[String]) -> Result {
     let mut env = vec![
         ("CHAOS_MESSAGES", "10000".to_string()),
         ("CHAOS_KILLS", "10".to_string()),
         ("CHAOS_RESYNC", "1".to_string()),
     ];
+    let mut cluster = false;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         let name = match flag.as_str() {
+            "--cluster" => {
+                cluster = true;
+                continue;
+            }
+            "--nats-outages" => "CHAOS_NATS_OUTAGES",
+            "--pg-restarts" => "CHAOS_PG_RESTARTS",
             "--messages" => "CHAOS_MESSAGES",
             "--kills" => "CHAOS_KILLS",
             "--cuts" => "CHAOS_CUTS",
@@ -540,26 +560,51 @@ fn cmd_chaos(root: &Path, args: &[String]) -> Result {
         env.retain(|(n, _)| *n != name);
         env.push((name, value.clone()));
     }
+    if cluster {
+        tools::ensure_cluster_engines()?;
+        // Three instances: each kill takes one of them down for a moment.
+        for (name, default) in [
+            ("CHAOS_KILLS", "6"),
+            ("CHAOS_NATS_OUTAGES", "3"),
+            ("CHAOS_PG_RESTARTS", "2"),
+        ] {
+            if !args.iter().any(|a| flag_of(name) == Some(a.as_str())) {
+                env.retain(|(n, _)| *n != name);
+                env.push((name, default.to_string()));
+            }
+        }
+        env.retain(|(n, _)| *n != "CHAOS_RESYNC");
+    }
     step(&format!(
-        "Chaos test (release): {}",
+        "Chaos test{} (release): {}",
+        if cluster { " on a cluster" } else { "" },
         env.iter()
             .map(|(n, v)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join(" ")
     ));
     let mut cmd = Command::new("cargo");
-    cmd.current_dir(root).args([
-        "test",
-        "--release",
-        "-p",
-        "colloque-server",
-        "--test",
-        "chaos",
-        "--",
-        "--nocapture",
-        // One test at a time, so that the resync figure is not measured under the chaos load.
-        "--test-threads=1",
-    ]);
+    cmd.current_dir(root)
+        .args(["test", "--release", "-p", "colloque-server", "--test"]);
+    if cluster {
+        // Three server processes, a private PostgreSQL, nats-server and nginx
+        // (crates/server/tests/cluster/faults.rs).
+        cmd.args([
+            "cluster",
+            "--",
+            "--nocapture",
+            "--exact",
+            "faults::cluster_chaos",
+        ]);
+    } else {
+        cmd.args([
+            "chaos",
+            "--",
+            "--nocapture",
+            // One test at a time, so that the resync figure is not measured under the chaos load.
+            "--test-threads=1",
+        ]);
+    }
     cmd.envs(env);
     run(&mut cmd)
 }
