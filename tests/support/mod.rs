@@ -63,6 +63,31 @@ impl E2e {
         e2e
     }
 
+    /// A cluster, as `cargo xtask cluster` starts it: a private PostgreSQL, NATS, three
+    /// `colloque-server` processes (the binary in `COLLOQUE_SERVER_BIN`, which `cargo xtask
+    /// test` builds) serving the app with the demo data, and nginx in front, round-robin. The
+    /// browsers use nginx's address.
+    pub async fn start_cluster(name: &str) -> (E2e, colloque_testbed::Cluster) {
+        let server_bin = std::env::var_os("COLLOQUE_SERVER_BIN")
+            .map(PathBuf::from)
+            .expect("COLLOQUE_SERVER_BIN names the server binary — run through `cargo xtask test`");
+        let mut options = colloque_testbed::ClusterOptions::new(server_bin);
+        options.static_dir = Some(dist_dir());
+        options.demo = true;
+        options.proxy_port = Some(free_port());
+        // Commits reach the kernel before they are acknowledged; killing processes loses
+        // nothing without fsync (only a machine crash would).
+        options.postgres.fsync = false;
+        let cluster =
+            tokio::task::spawn_blocking(move || colloque_testbed::Cluster::start(options))
+                .await
+                .expect("the cluster's start does not panic")
+                .expect("the cluster starts");
+        let mut e2e = E2e::start_driver(name).await;
+        e2e.base_url = cluster.url();
+        (e2e, cluster)
+    }
+
     /// The production layout: the app's static files on one origin (as on a CDN, with a
     /// `config.json` pointing at the API) and the API server on another, which the test can
     /// stop and start again on the same port and database.

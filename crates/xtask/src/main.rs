@@ -12,6 +12,8 @@
 //! - `cargo xtask bench [--quick | --no-app | --app-only]`: the server's load benchmark (crates/bench) in
 //!   release on loopback, then the app: its first load with Lighthouse and a 10,000-message
 //!   conversation in headless Chromium; prints a table and writes `target/bench/server.json`.
+//!   `--cluster [--quick]`: three instances on PostgreSQL and NATS instead
+//!   (`target/bench/cluster.json`).
 //! - `cargo xtask attack`: the attack run (crates/bench/src/attack.rs) against the release
 //!   server; prints a table and writes `target/bench/attack.json`.
 //! - `cargo xtask cluster [--port P]`: a real cluster on loopback (PostgreSQL, NATS, three
@@ -55,7 +57,10 @@ commands:
           Lighthouse and a 10,000-message conversation in Chromium (about 5 minutes once the
           tools are installed; --no-app: the server only;
           --quick: a 30 s server run; --app-only: the app alone, into target/bench/app.json):
-          prints a table, writes target/bench/server.json
+          prints a table, writes target/bench/server.json;
+          --cluster: three server instances on a private PostgreSQL (fsync on) and NATS, 3 × 1,000
+          sockets, every delivery crossing instances: 60 s at 600 msg/s, saturation, a 10 s NATS
+          outage (about 3 minutes; --quick: 1 minute); writes target/bench/cluster.json
 ";
 
 fn main() -> ExitCode {
@@ -487,7 +492,19 @@ fn cmd_test(root: &Path) -> Result {
     }
 
     step("4/4 End to end: the served release build in headless Chromium through WebDriver");
-    if built.is_ok() {
+    // The cluster's end-to-end test runs server processes: the debug binary, built by step 1.
+    let server_bin = run(Command::new("cargo").current_dir(root).args([
+        "build",
+        "-p",
+        "colloque-server",
+        "--bin",
+        "colloque-server",
+    ]));
+    if let Err(e) = &server_bin {
+        eprintln!("    {e}");
+        summary.record_failure("server build");
+    }
+    if built.is_ok() && server_bin.is_ok() {
         summary.add(
             "e2e",
             run_cargo_test(
@@ -501,10 +518,16 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e",
                         "--test",
                         "e2e_offline",
+                        "--test",
+                        "e2e_cluster",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
-                    .env("COLLOQUE_E2E_OUT", root.join("target/e2e")),
+                    .env("COLLOQUE_E2E_OUT", root.join("target/e2e"))
+                    .env(
+                        "COLLOQUE_SERVER_BIN",
+                        root.join("target/debug/colloque-server"),
+                    ),
             ),
         );
     } else {
@@ -614,17 +637,37 @@ fn cmd_chaos(root: &Path, args: &[String]) -> Result {
 /// Unless `--quick` or `--no-app`, it also builds the app and measures its first load with
 /// Lighthouse and its 10,000-message conversation in Chromium (installing the tools it needs
 /// first, like `run` and `test`).
+///
+/// With `--cluster` (and `--quick` or not): the cluster run instead (crates/bench/src/cluster.rs),
+/// which needs PostgreSQL and nats-server (installed first when missing, as `setup --cluster`
+/// does); no app build.
 fn cmd_bench(root: &Path, args: &[String]) -> Result {
     let mut quick = false;
     let mut app = true;
+    let mut cluster = false;
     let mut bench_args: Vec<String> = Vec::new();
     for arg in args {
         match arg.as_str() {
             "--quick" => (quick, app) = (true, false),
             "--no-app" => app = false,
             "--app-only" => bench_args.push("--app-only".into()),
+            "--cluster" => cluster = true,
             other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
         }
+    }
+    if cluster {
+        if bench_args.iter().any(|a| a == "--app-only") {
+            return Err("bench: --cluster and --app-only do not go together".into());
+        }
+        tools::ensure_cluster_engines()?;
+        build_server_and_bench(root)?;
+        step("Cluster benchmark");
+        let mut command = Command::new(root.join("target/release/colloque-bench"));
+        command.current_dir(root).arg("cluster");
+        if quick {
+            command.arg("--quick");
+        }
+        return run(&mut command);
     }
     if quick {
         bench_args.push("--quick".into());
