@@ -1,7 +1,7 @@
 //! The tasks that run beside the server for as long as it serves: the audit purge, the sweeps
-//! of ended sessions (their sockets, then their rows), the writer of session activity and the
-//! delivery loop. [`crate::startup::Application::run_until_stopped`] starts them and aborts
-//! them at shutdown.
+//! of ended sessions (their sockets, then their rows) and of old login attempts, the writer of
+//! session activity and the delivery loop. [`crate::startup::Application::run_until_stopped`]
+//! starts them and aborts them at shutdown.
 
 use crate::audit::{Action, Entry, Source};
 use crate::bus::Incoming;
@@ -17,11 +17,12 @@ pub(crate) fn spawn(
     state: &AppState,
     from_bus: mpsc::Receiver<Incoming>,
     audit_retention_days: u32,
-) -> [JoinHandle<()>; 5] {
+) -> [JoinHandle<()>; 6] {
     [
         tokio::spawn(purge_audit_daily(state.store.clone(), audit_retention_days)),
         tokio::spawn(sweep_revoked_sessions(state.clone())),
         tokio::spawn(delete_ended_sessions(state.clone())),
+        tokio::spawn(delete_old_login_attempts(state.clone())),
         tokio::spawn(crate::auth::write_touches_periodically(
             state.touches.clone(),
             state.store.clone(),
@@ -88,6 +89,23 @@ async fn delete_ended_sessions(state: AppState) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted ended sessions"),
             Err(error) => tracing::error!(%error, "failed to delete ended sessions"),
+        }
+    }
+}
+
+/// Deletes the login attempts that no throttle window looks at any more, at start and then
+/// every [`crate::config::Limits::session_sweep`], so the table holds the last quarter of an
+/// hour's attempts, not every login since the server was installed. Every instance of a
+/// cluster runs it; the deletes are idempotent.
+async fn delete_old_login_attempts(state: AppState) {
+    let mut every = tokio::time::interval(state.limits.session_sweep);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match state.throttles.logins.forget_old().await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted old login attempts"),
+            Err(error) => tracing::error!(%error, "failed to delete old login attempts"),
         }
     }
 }

@@ -1,10 +1,10 @@
-//! In-memory rate limits: token buckets (sends per user, successful logins per account). The
-//! failed-login windows are in `auth::throttle`.
+//! In-memory rate limits: token buckets (sends and requests per user). The login limits are
+//! in `auth::throttle`, in the database.
 //!
-//! In memory on purpose: one server process owns one database (SQLite), so there is no other
-//! replica to share counters with, and a restart forgetting them costs an attacker's budget at
-//! most one more window. Maps are pruned as they grow, so a flood of distinct keys cannot
-//! exhaust memory.
+//! In memory on purpose: they budget authenticated users, whose every request is audited, so a
+//! user spreading sockets over N instances gets at most N times the budget, and a restart
+//! forgetting them costs at most one more window (docs/security.md, "Login throttling"). Maps
+//! are pruned as they grow, so a flood of distinct keys cannot exhaust memory.
 
 use crate::config::RateLimit;
 use std::collections::HashMap;

@@ -120,6 +120,7 @@ impl Application {
             metrics.clone(),
         );
         let sends = SendQueue::start(store.clone(), delivery.clone());
+        let throttles = Throttles::new(&config.limits, store.clone());
         let state = AppState {
             store,
             tokens,
@@ -128,7 +129,7 @@ impl Application {
             metrics,
             sends,
             touches: SessionTouches::default(),
-            throttles: Throttles::new(&config.limits),
+            throttles,
             sockets: crate::ws::Admission::new(
                 config.limits.ws_max_sockets,
                 config.limits.ws_unauthenticated_per_address,

@@ -40,27 +40,26 @@ pub struct AppState {
     pub sockets: Admission,
 }
 
-/// The in-memory rate-limit counters.
+/// The rate limits. The login throttle keeps its counts in the database, so they hold over
+/// every instance; the per-user budgets are this instance's own (docs/security.md, "Login
+/// throttling", says why that is safe).
 #[derive(Clone)]
 pub struct Throttles {
-    /// Message sends per user, over every socket and REST.
+    /// Message sends per user, over every socket and REST (in memory).
     pub sends: TokenBuckets<UserId>,
     /// Failed logins per (account, address), account and address (known accounts or not: the
-    /// answer must not tell).
+    /// answer must not tell), and successful logins per account (in the database).
     pub logins: LoginThrottle,
-    /// Successful logins per account.
-    pub successful_logins: TokenBuckets<String>,
-    /// Authenticated requests and frames per user, every kind together.
+    /// Authenticated requests and frames per user, every kind together (in memory).
     pub requests: TokenBuckets<UserId>,
 }
 
 impl Throttles {
-    /// Counters for these limits.
-    pub fn new(limits: &Limits) -> Self {
+    /// Counters for these limits; the login throttle's on `store`.
+    pub fn new(limits: &Limits, store: Store) -> Self {
         Self {
             sends: TokenBuckets::new(limits.sends),
-            logins: LoginThrottle::new(limits.login),
-            successful_logins: TokenBuckets::new(limits.logins_per_account),
+            logins: LoginThrottle::new(store, limits),
             requests: TokenBuckets::new(limits.requests),
         }
     }

@@ -1,7 +1,7 @@
-//! Login throttling that cannot be raced and cannot be turned against others
-//! (docs/security.md, "Login throttling").
+//! Login throttling that cannot be raced, cannot be turned against others, and holds over every
+//! instance (docs/security.md, "Login throttling").
 //!
-//! Three sliding windows of failures, checked and reserved in one step under one lock:
+//! Three sliding windows of failures, checked and reserved in one step:
 //! - per (account, address): the brute-force limit. A flood against one account from one
 //!   address stops there, and never touches another account tried from the same address (a
 //!   practice behind one NAT, a hospital behind one proxy).
@@ -12,18 +12,32 @@
 //! An attempt holds a place in all three until its password check ends ([`Attempt`]): two
 //! hundred concurrent guesses get as many password checks as the limit allows, not two
 //! hundred. An attempt refused by a window is not a failure, so it counts against nothing.
+//! Successful logins are limited per account as well ([`Attempt::succeeded`]).
+//!
+//! The state is the database's (`login_attempts`, one row per attempt let through), not this
+//! process's memory: several instances on one PostgreSQL share it, so no limit multiplies by
+//! their number. Each check counts the windows and records the attempt in flight in one write
+//! transaction that holds the attempt's account and address ([`Tx::lock_login_keys`]: SQLite's
+//! write lock, PostgreSQL's advisory locks), so no other attempt on either, on any instance, is
+//! counted in between. An attempt in flight for longer than a request can live counts as
+//! failed: its instance died mid-check. What to answer, given the counts, is decided here by
+//! pure functions ([`decide`], [`success_wait`]).
+//!
+//! [`Tx::lock_login_keys`]: crate::store::Tx::lock_login_keys
 
-use crate::config::{LoginLimits, RateLimit};
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+use crate::config::{Limits, LoginLimits, RateLimit};
+use crate::store::{LoginAttemptId, LoginCounts, LoginCutoffs, LoginOutcome, Store, WindowCount};
+use crate::util::now_ms;
+use colloque_protocol::Timestamp;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Above this many keys in a map, idle ones are pruned before one is added.
-const PRUNE_ABOVE: usize = 10_000;
 /// What a client is told to wait when the window is full of attempts still being checked.
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(1);
+/// At least this long in flight, an attempt counts as failed (its instance died mid-check);
+/// never less than twice the API's request deadline, past which a live instance has dropped the
+/// request, and so settled the attempt as failed.
+const IN_FLIGHT_STALE: Duration = Duration::from_secs(60);
 /// Longest account key kept (an email's maximum length); longer input is cut.
 const MAX_ACCOUNT_KEY: usize = 254;
 
@@ -54,219 +68,208 @@ pub fn address_key(address: Option<IpAddr>) -> String {
     }
 }
 
-#[derive(Default)]
-struct Counter {
-    failures: VecDeque<Instant>,
-    in_flight: u32,
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Counter {
-    fn forget_old(&mut self, window: Duration, now: Instant) {
-        while self
-            .failures
-            .front()
-            .is_some_and(|at| now.duration_since(*at) >= window)
-        {
-            self.failures.pop_front();
-        }
-    }
+/// `duration` before `now`.
+fn before(now: Timestamp, duration: Duration) -> Timestamp {
+    Timestamp(now.0.saturating_sub(millis(duration)))
+}
 
-    /// `Err(wait)` when the failures and the attempts in flight fill the window.
-    fn check(&mut self, limit: RateLimit, now: Instant) -> Result<(), Duration> {
-        self.forget_old(limit.window, now);
-        let max = limit.max as usize;
-        if self.failures.len() >= max {
-            let oldest = self.failures.front().copied().unwrap_or(now);
-            return Err(limit.window.saturating_sub(now.duration_since(oldest)));
-        }
-        if self.failures.len() + self.in_flight as usize >= max {
-            return Err(IN_FLIGHT_WAIT);
-        }
-        Ok(())
-    }
+/// How long until the oldest of a full window's events leaves it.
+fn until_oldest_leaves(window: Duration, oldest: Option<Timestamp>, now: Timestamp) -> Duration {
+    let elapsed = oldest.map_or(0, |oldest| now.0.saturating_sub(oldest.0).max(0));
+    window.saturating_sub(Duration::from_millis(elapsed.unsigned_abs()))
+}
 
-    fn settle(&mut self, failed: bool, limit: RateLimit, now: Instant) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        if failed {
-            self.failures.push_back(now);
-            // Never more than needed to decide.
-            while self.failures.len() > limit.max as usize {
-                self.failures.pop_front();
-            }
-        }
-    }
-
-    fn idle(&self, window: Duration, now: Instant) -> bool {
-        self.in_flight == 0
-            && self
-                .failures
-                .back()
-                .is_none_or(|last| now.duration_since(*last) >= window)
+/// Where each window begins at `now`.
+fn cutoffs(limits: &LoginLimits, in_flight_stale: Duration, now: Timestamp) -> LoginCutoffs {
+    LoginCutoffs {
+        stale_before: before(now, in_flight_stale),
+        pair_since: before(now, limits.per_pair.window),
+        account_since: before(now, limits.per_account.window),
+        address_since: before(now, limits.per_address.window),
     }
 }
 
-/// One window's counters by key.
-struct Window<K> {
+/// One window: `Some(wait)` when its failures, or its failures and the attempts in flight,
+/// fill it.
+fn window_wait(limit: RateLimit, count: &WindowCount, now: Timestamp) -> Option<Duration> {
+    let max = i64::from(limit.max);
+    if count.failures >= max {
+        return Some(until_oldest_leaves(limit.window, count.oldest_failure, now));
+    }
+    (count.failures + count.in_flight >= max).then_some(IN_FLIGHT_WAIT)
+}
+
+/// Whether an attempt may go on to its password check, given what its three windows hold:
+/// `Err(wait)` when any is full, for the longest of their waits.
+pub fn decide(limits: &LoginLimits, counts: &LoginCounts, now: Timestamp) -> Result<(), Duration> {
+    let waits = [
+        window_wait(limits.per_pair, &counts.pair, now),
+        window_wait(limits.per_account, &counts.account, now),
+        window_wait(limits.per_address, &counts.address, now),
+    ];
+    match waits.into_iter().flatten().max() {
+        Some(wait) => Err(wait),
+        None => Ok(()),
+    }
+}
+
+/// Whether one more successful login fits an account that had `count` in the window (the
+/// oldest at `oldest`): `Some(wait)` if not. At least one per window, whatever the setting.
+pub fn success_wait(
     limit: RateLimit,
-    counters: HashMap<K, Counter>,
+    count: i64,
+    oldest: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Duration> {
+    (count >= i64::from(limit.max.max(1))).then(|| until_oldest_leaves(limit.window, oldest, now))
 }
 
-impl<K: Hash + Eq + Clone> Window<K> {
-    fn new(limit: RateLimit) -> Self {
-        Self {
-            limit,
-            counters: HashMap::new(),
-        }
-    }
-
-    fn check(&mut self, key: &K, now: Instant) -> Result<(), Duration> {
-        match self.counters.get_mut(key) {
-            Some(counter) => counter.check(self.limit, now),
-            None if self.limit.max == 0 => Err(self.limit.window),
-            None => Ok(()),
-        }
-    }
-
-    fn reserve(&mut self, key: &K, now: Instant) {
-        if self.counters.len() > PRUNE_ABOVE {
-            let window = self.limit.window;
-            self.counters
-                .retain(|_, counter| !counter.idle(window, now));
-        }
-        self.counters.entry(key.clone()).or_default().in_flight += 1;
-    }
-
-    fn settle(&mut self, key: &K, failed: bool, now: Instant) {
-        if let Some(counter) = self.counters.get_mut(key) {
-            counter.settle(failed, self.limit, now);
-        }
-    }
-
-    fn release(&mut self, key: &K) {
-        if let Some(counter) = self.counters.get_mut(key) {
-            counter.in_flight = counter.in_flight.saturating_sub(1);
-        }
-    }
-
-    fn clear(&mut self, key: &K) {
-        if let Some(counter) = self.counters.get_mut(key) {
-            counter.failures.clear();
-            if counter.in_flight == 0 {
-                self.counters.remove(key);
-            }
-        }
-    }
-}
-
-struct Windows {
-    pairs: Window<(String, String)>,
-    accounts: Window<String>,
-    addresses: Window<String>,
-}
-
-/// The login throttle, shared by every request.
+/// The login throttle, shared by every request (and, through the database, every instance).
 #[derive(Clone)]
 pub struct LoginThrottle {
-    windows: Arc<Mutex<Windows>>,
+    store: Store,
+    limits: LoginLimits,
+    successes: RateLimit,
+    in_flight_stale: Duration,
 }
 
 impl LoginThrottle {
-    /// Windows with these limits.
-    pub fn new(limits: LoginLimits) -> Self {
+    /// The throttle of these limits (`login`, `logins_per_account`), on `store`.
+    pub fn new(store: Store, limits: &Limits) -> Self {
         Self {
-            windows: Arc::new(Mutex::new(Windows {
-                pairs: Window::new(limits.per_pair),
-                accounts: Window::new(limits.per_account),
-                addresses: Window::new(limits.per_address),
-            })),
+            store,
+            limits: limits.login,
+            successes: limits.logins_per_account,
+            in_flight_stale: IN_FLIGHT_STALE.max(limits.http_request_timeout.saturating_mul(2)),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Windows> {
-        // Every update is complete under the lock: a poisoned lock holds consistent counters.
-        self.windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Checks the three windows and, if none is full, holds a place in each until the returned
-    /// attempt is settled. `Err(wait)`: refused, for at least this long.
-    pub fn begin(&self, account: String, address: String) -> Result<Attempt, Duration> {
-        let now = Instant::now();
-        let mut windows = self.lock();
-        let pair = (account, address);
-        let waits = [
-            windows.pairs.check(&pair, now),
-            windows.accounts.check(&pair.0, now),
-            windows.addresses.check(&pair.1, now),
-        ];
-        if let Some(wait) = waits.iter().filter_map(|w| w.err()).max() {
-            return Err(wait);
+    /// attempt is settled. `Ok(Err(wait))`: refused, for at least this long.
+    pub async fn begin(
+        &self,
+        account: String,
+        address: String,
+    ) -> Result<Result<Attempt, Duration>, sqlx::Error> {
+        let now = now_ms();
+        let mut tx = self.store.begin_write().await?;
+        tx.lock_login_keys(&account, &address).await?;
+        let cutoffs = cutoffs(&self.limits, self.in_flight_stale, now);
+        let counts = tx.login_counts(&account, &address, &cutoffs).await?;
+        if let Err(wait) = decide(&self.limits, &counts, now) {
+            tx.rollback().await?;
+            return Ok(Err(wait));
         }
-        windows.pairs.reserve(&pair, now);
-        windows.accounts.reserve(&pair.0, now);
-        windows.addresses.reserve(&pair.1, now);
-        Ok(Attempt {
+        let id = tx.insert_login_attempt(&account, &address, now).await?;
+        tx.commit().await?;
+        Ok(Ok(Attempt {
             throttle: self.clone(),
-            pair,
+            id,
+            account,
+            address,
             settled: false,
-        })
+        }))
     }
 
-    fn release(&self, pair: &(String, String)) {
-        let mut windows = self.lock();
-        windows.pairs.release(pair);
-        windows.accounts.release(&pair.0);
-        windows.addresses.release(&pair.1);
-    }
-
-    fn settle(&self, pair: &(String, String), failed: bool) {
-        let now = Instant::now();
-        let mut windows = self.lock();
-        windows.pairs.settle(pair, failed, now);
-        windows.accounts.settle(&pair.0, failed, now);
-        windows.addresses.settle(&pair.1, failed, now);
-        if !failed {
-            // The right password from this address: its own earlier typos are forgiven. The
-            // account's and the address's ceilings are not (they count others' attempts too).
-            windows.pairs.clear(pair);
-        }
+    /// Deletes the attempts that no window looks at any more; returns how many.
+    pub async fn forget_old(&self) -> Result<u64, sqlx::Error> {
+        let kept = [
+            self.limits.per_pair.window,
+            self.limits.per_account.window,
+            self.limits.per_address.window,
+            self.successes.window,
+            self.in_flight_stale,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(self.in_flight_stale);
+        self.store
+            .delete_login_attempts_before(before(now_ms(), kept))
+            .await
     }
 }
 
-/// A login attempt holding its place in the windows. Settle it with [`Attempt::failed`] or
-/// [`Attempt::succeeded`]; dropped unsettled (the request was cancelled mid-check), it counts
-/// as a failure, so hanging up cannot buy free guesses.
+/// Records how an attempt ended. A failed write is logged: the attempt stays in flight, which
+/// counts against its windows, and as a failure once stale.
+async fn settle(store: &Store, id: LoginAttemptId, outcome: LoginOutcome) {
+    if let Err(error) = store.settle_login_attempt(id, outcome, now_ms()).await {
+        tracing::error!(%error, "failed to record how a login attempt ended");
+    }
+}
+
+/// A login attempt holding its place in the windows. Settle it with [`Attempt::failed`],
+/// [`Attempt::released`] or [`Attempt::succeeded`]; dropped unsettled (the request was
+/// cancelled mid-check), it counts as a failure, so hanging up cannot buy free guesses.
 pub struct Attempt {
     throttle: LoginThrottle,
-    pair: (String, String),
+    id: LoginAttemptId,
+    account: String,
+    address: String,
     settled: bool,
 }
 
 impl Attempt {
     /// The password was wrong, or the account unknown or disabled.
-    pub fn failed(mut self) {
+    pub async fn failed(mut self) {
         self.settled = true;
-        self.throttle.settle(&self.pair, true);
+        settle(&self.throttle.store, self.id, LoginOutcome::Failed).await;
     }
 
     /// The check did not happen (the server was too busy): as if never attempted.
-    pub fn released(mut self) {
+    pub async fn released(mut self) {
         self.settled = true;
-        self.throttle.release(&self.pair);
+        if let Err(error) = self.throttle.store.release_login_attempt(self.id).await {
+            tracing::error!(%error, "failed to release a login attempt");
+        }
     }
 
-    /// The password was right.
-    pub fn succeeded(mut self) {
+    /// The password was right: its own (account, address)'s earlier failures are forgiven (the
+    /// account's and the address's ceilings are not: they count others' attempts too), and it
+    /// counts as a successful login if the account has had fewer than its limit within the
+    /// window; `Ok(Err(wait))` if not (the login is refused, and counts as nothing). One
+    /// transaction holding the account, so that the limit holds over every instance.
+    pub async fn succeeded(mut self) -> Result<Result<(), Duration>, sqlx::Error> {
+        let throttle = &self.throttle;
+        let now = now_ms();
+        let mut tx = throttle.store.begin_write().await?;
+        tx.lock_login_keys(&self.account, &self.address).await?;
+        let stale_before = before(now, throttle.in_flight_stale);
+        tx.forgive_login_failures(&self.account, &self.address, stale_before)
+            .await?;
+        let since = before(now, throttle.successes.window);
+        let (count, oldest) = tx.login_successes(&self.account, since).await?;
+        let answer = match success_wait(throttle.successes, count, oldest, now) {
+            Some(wait) => {
+                tx.release_login_attempt(self.id).await?;
+                Err(wait)
+            }
+            None => {
+                tx.settle_login_attempt(self.id, LoginOutcome::Succeeded, now)
+                    .await?;
+                Ok(())
+            }
+        };
+        tx.commit().await?;
         self.settled = true;
-        self.throttle.settle(&self.pair, false);
+        Ok(answer)
     }
 }
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        if !self.settled {
-            self.throttle.settle(&self.pair, true);
+        if self.settled {
+            return;
+        }
+        // Settled as failed in the background. Without a runtime (shutting down), the row
+        // stays in flight and counts as failed once stale.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let store = self.throttle.store.clone();
+            let id = self.id;
+            runtime.spawn(async move { settle(&store, id, LoginOutcome::Failed).await });
         }
     }
 }
@@ -274,97 +277,288 @@ impl Drop for Attempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::DatabaseUrl;
 
-    fn limits(pair: u32, account: u32, address: u32) -> LoginLimits {
-        LoginLimits {
-            per_pair: RateLimit::per_minutes(pair, 15),
-            per_account: RateLimit::per_minutes(account, 15),
-            per_address: RateLimit::per_minutes(address, 15),
+    fn limits(pair: u32, account: u32, address: u32) -> Limits {
+        Limits {
+            login: LoginLimits {
+                per_pair: RateLimit::per_minutes(pair, 15),
+                per_account: RateLimit::per_minutes(account, 15),
+                per_address: RateLimit::per_minutes(address, 15),
+            },
+            ..Limits::default()
         }
     }
 
-    fn begin(throttle: &LoginThrottle, account: &str, address: &str) -> Result<Attempt, Duration> {
-        throttle.begin(account.to_owned(), address.to_owned())
+    /// A throttle on a fresh SQLite database (the directory lives as long as the test).
+    async fn throttle(limits: &Limits) -> (LoginThrottle, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&DatabaseUrl::in_data_dir(dir.path()))
+            .await
+            .unwrap();
+        (LoginThrottle::new(store, limits), dir)
+    }
+
+    async fn begin(
+        throttle: &LoginThrottle,
+        account: &str,
+        address: &str,
+    ) -> Result<Attempt, Duration> {
+        throttle
+            .begin(account.to_owned(), address.to_owned())
+            .await
+            .expect("the database answers")
+    }
+
+    async fn succeeded(attempt: Attempt) -> Result<(), Duration> {
+        attempt.succeeded().await.expect("the database answers")
+    }
+
+    fn window(failures: i64, oldest_secs_ago: i64, in_flight: i64) -> WindowCount {
+        WindowCount {
+            failures,
+            oldest_failure: Some(Timestamp(NOW.0 - oldest_secs_ago * 1000)),
+            in_flight,
+        }
+    }
+
+    const NOW: Timestamp = Timestamp(1_000_000_000);
+
+    #[test]
+    fn the_decision_waits_for_the_oldest_failure_or_for_attempts_in_flight() {
+        let limits = limits(5, 50, 100).login;
+        let quiet = LoginCounts::default();
+        assert_eq!(decide(&limits, &quiet, NOW), Ok(()));
+
+        let full_pair = LoginCounts {
+            pair: window(5, 60, 0),
+            ..quiet
+        };
+        assert_eq!(
+            decide(&limits, &full_pair, NOW),
+            Err(Duration::from_secs(14 * 60)),
+            "the oldest of five failures leaves the 15-minute window in 14 minutes"
+        );
+
+        let checking = LoginCounts {
+            pair: window(3, 60, 2),
+            ..quiet
+        };
+        assert_eq!(decide(&limits, &checking, NOW), Err(IN_FLIGHT_WAIT));
+
+        let both = LoginCounts {
+            pair: window(3, 60, 2),
+            address: window(100, 5 * 60, 0),
+            ..quiet
+        };
+        assert_eq!(
+            decide(&limits, &both, NOW),
+            Err(Duration::from_secs(10 * 60)),
+            "the longest wait"
+        );
+
+        let closed = self::limits(0, 50, 100).login;
+        assert_eq!(
+            decide(&closed, &quiet, NOW),
+            Err(Duration::from_secs(15 * 60)),
+            "a window of zero refuses everything"
+        );
     }
 
     #[test]
-    fn attempts_in_flight_fill_the_window_until_their_check_ends() {
-        let throttle = LoginThrottle::new(limits(3, 100, 100));
-        let held: Vec<Attempt> = (0..3)
-            .map(|_| begin(&throttle, "a", "1.2.3.4").unwrap())
-            .collect();
+    fn the_success_limit_waits_for_the_oldest_success_to_leave_the_window() {
+        let limit = RateLimit::per_minute(10);
+        let oldest = Some(Timestamp(NOW.0 - 20_000));
+        assert_eq!(success_wait(limit, 9, oldest, NOW), None);
         assert_eq!(
-            begin(&throttle, "a", "1.2.3.4").err(),
+            success_wait(limit, 10, oldest, NOW),
+            Some(Duration::from_secs(40))
+        );
+        assert_eq!(
+            success_wait(RateLimit::per_minute(0), 0, None, NOW),
+            None,
+            "at least one"
+        );
+    }
+
+    #[tokio::test]
+    async fn attempts_in_flight_fill_the_window_until_their_check_ends() {
+        let (throttle, _dir) = throttle(&limits(3, 100, 100)).await;
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(begin(&throttle, "a", "1.2.3.4").await.unwrap());
+        }
+        assert_eq!(
+            begin(&throttle, "a", "1.2.3.4").await.err(),
             Some(IN_FLIGHT_WAIT),
             "three checks in flight: a fourth waits"
         );
         let mut held = held.into_iter();
-        held.next().unwrap().succeeded();
-        let fourth = begin(&throttle, "a", "1.2.3.4").expect("a place came free");
-        fourth.failed();
+        succeeded(held.next().unwrap()).await.unwrap();
+        let fourth = begin(&throttle, "a", "1.2.3.4")
+            .await
+            .expect("a place came free");
+        fourth.failed().await;
         for attempt in held {
-            attempt.failed();
+            attempt.failed().await;
         }
-        let wait = begin(&throttle, "a", "1.2.3.4").err().expect("throttled");
+        let wait = begin(&throttle, "a", "1.2.3.4")
+            .await
+            .err()
+            .expect("throttled");
         assert!(
             wait > Duration::from_secs(14 * 60),
             "three failures: {wait:?}"
         );
     }
 
-    #[test]
-    fn failures_on_one_account_never_block_another_from_the_same_address() {
-        let throttle = LoginThrottle::new(limits(5, 100, 100));
+    #[tokio::test]
+    async fn failures_on_one_account_never_block_another_from_the_same_address() {
+        let (throttle, _dir) = throttle(&limits(5, 100, 100)).await;
         for _ in 0..5 {
-            begin(&throttle, "a", "10.0.0.1").unwrap().failed();
+            begin(&throttle, "a", "10.0.0.1")
+                .await
+                .unwrap()
+                .failed()
+                .await;
         }
         for _ in 0..100 {
             // Refused attempts count against nothing.
-            assert!(begin(&throttle, "a", "10.0.0.1").is_err());
+            assert!(begin(&throttle, "a", "10.0.0.1").await.is_err());
         }
-        begin(&throttle, "b", "10.0.0.1").unwrap().succeeded();
-        begin(&throttle, "a", "10.0.0.2").unwrap().succeeded();
+        succeeded(begin(&throttle, "b", "10.0.0.1").await.unwrap())
+            .await
+            .unwrap();
+        succeeded(begin(&throttle, "a", "10.0.0.2").await.unwrap())
+            .await
+            .unwrap();
     }
 
-    #[test]
-    fn the_account_and_address_ceilings_hold_over_many_pairs() {
-        let throttle = LoginThrottle::new(limits(5, 3, 4));
+    #[tokio::test]
+    async fn the_account_and_address_ceilings_hold_over_many_pairs() {
+        let (throttle, _dir) = throttle(&limits(5, 3, 4)).await;
         for address in ["1.1.1.1", "1.1.1.2", "1.1.1.3"] {
-            begin(&throttle, "a", address).unwrap().failed();
+            begin(&throttle, "a", address).await.unwrap().failed().await;
         }
         assert!(
-            begin(&throttle, "a", "1.1.1.4").is_err(),
+            begin(&throttle, "a", "1.1.1.4").await.is_err(),
             "guessing spread over addresses"
         );
         for account in ["b", "c", "d", "e"] {
-            begin(&throttle, account, "9.9.9.9").unwrap().failed();
+            begin(&throttle, account, "9.9.9.9")
+                .await
+                .unwrap()
+                .failed()
+                .await;
         }
         assert!(
-            begin(&throttle, "f", "9.9.9.9").is_err(),
+            begin(&throttle, "f", "9.9.9.9").await.is_err(),
             "stuffing from one address"
         );
-        begin(&throttle, "f", "9.9.9.8").unwrap().succeeded();
+        succeeded(begin(&throttle, "f", "9.9.9.8").await.unwrap())
+            .await
+            .unwrap();
     }
 
-    #[test]
-    fn a_success_forgives_its_own_pairs_typos_a_released_one_counts_nothing_and_a_dropped_one_fails()
+    #[tokio::test]
+    async fn a_success_forgives_its_own_pairs_typos_a_released_one_counts_nothing_and_a_dropped_one_fails()
      {
-        let throttle = LoginThrottle::new(limits(2, 100, 100));
-        begin(&throttle, "a", "x").unwrap().failed();
-        begin(&throttle, "a", "x").unwrap().succeeded();
-        begin(&throttle, "a", "x").unwrap().failed();
-        begin(&throttle, "a", "x").unwrap().failed();
-        assert!(begin(&throttle, "a", "x").is_err());
+        let (throttle, _dir) = throttle(&limits(2, 100, 100)).await;
+        begin(&throttle, "a", "x").await.unwrap().failed().await;
+        succeeded(begin(&throttle, "a", "x").await.unwrap())
+            .await
+            .unwrap();
+        begin(&throttle, "a", "x").await.unwrap().failed().await;
+        begin(&throttle, "a", "x").await.unwrap().failed().await;
+        assert!(begin(&throttle, "a", "x").await.is_err());
 
         for _ in 0..10 {
-            begin(&throttle, "c", "x").unwrap().released();
+            begin(&throttle, "c", "x").await.unwrap().released().await;
         }
-        drop(begin(&throttle, "b", "x").unwrap());
-        drop(begin(&throttle, "b", "x").unwrap());
+        drop(begin(&throttle, "b", "x").await.unwrap());
+        drop(begin(&throttle, "b", "x").await.unwrap());
         assert!(
-            begin(&throttle, "b", "x").is_err(),
+            begin(&throttle, "b", "x").await.is_err(),
             "hanging up mid-check is no free guess"
         );
+    }
+
+    #[tokio::test]
+    async fn a_forgiven_failure_still_counts_for_the_account_and_the_address() {
+        let (throttle, _dir) = throttle(&limits(5, 2, 100)).await;
+        begin(&throttle, "a", "x").await.unwrap().failed().await;
+        succeeded(begin(&throttle, "a", "x").await.unwrap())
+            .await
+            .unwrap();
+        begin(&throttle, "a", "y").await.unwrap().failed().await;
+        assert!(
+            begin(&throttle, "a", "z").await.is_err(),
+            "x's forgiven failure and y's fill the account's window"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_attempt_left_in_flight_by_a_dead_instance_counts_as_failed_once_stale() {
+        let (throttle, _dir) = throttle(&limits(1, 100, 100)).await;
+        let long_ago = Timestamp(now_ms().0 - 2 * 60 * 1000);
+        throttle
+            .store
+            .insert_login_attempt("a", "x", long_ago)
+            .await
+            .unwrap();
+        let wait = begin(&throttle, "a", "x")
+            .await
+            .err()
+            .expect("the dead instance's attempt fills the window");
+        assert!(
+            wait > Duration::from_secs(12 * 60) && wait <= Duration::from_secs(13 * 60),
+            "a failure two minutes ago, not an attempt in flight: {wait:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn successful_logins_are_limited_per_account_and_a_refused_one_counts_nothing() {
+        let mut limits = limits(5, 100, 100);
+        limits.logins_per_account = RateLimit::per_minute(2);
+        let (throttle, _dir) = throttle(&limits).await;
+        for _ in 0..2 {
+            succeeded(begin(&throttle, "a", "x").await.unwrap())
+                .await
+                .unwrap();
+        }
+        for _ in 0..10 {
+            let wait = succeeded(begin(&throttle, "a", "x").await.unwrap())
+                .await
+                .expect_err("a third login within the minute");
+            assert!(wait > Duration::from_secs(59) && wait <= Duration::from_secs(60));
+        }
+        succeeded(begin(&throttle, "b", "x").await.unwrap())
+            .await
+            .expect("another account");
+        assert_eq!(
+            throttle
+                .store
+                .login_successes("a", Timestamp(0))
+                .await
+                .unwrap()
+                .0,
+            2,
+            "refused logins are not recorded as successes"
+        );
+    }
+
+    #[tokio::test]
+    async fn old_attempts_are_forgotten() {
+        let (throttle, _dir) = throttle(&limits(5, 50, 100)).await;
+        let store = &throttle.store;
+        let now = now_ms();
+        store
+            .insert_login_attempt("a", "x", Timestamp(now.0 - 16 * 60 * 1000))
+            .await
+            .unwrap();
+        store.insert_login_attempt("a", "x", now).await.unwrap();
+        assert_eq!(throttle.forget_old().await.unwrap(), 1);
+        assert_eq!(throttle.forget_old().await.unwrap(), 0);
     }
 
     #[test]

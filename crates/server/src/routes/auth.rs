@@ -30,9 +30,10 @@ pub fn router() -> Router<AppState> {
 /// An unknown email, a wrong password and a disabled account give the same 401
 /// `invalid_credentials`, and take the same time (an unknown email is verified against a
 /// dummy hash). Failures are counted per (email, address), per email and per address, whether
-/// or not the email has an account (`auth::throttle`); past a limit the answer is 429
-/// `rate_limited`, before any password is checked, and it is the same for known and unknown
-/// emails. Successful logins are limited per account too.
+/// or not the email has an account (`auth::throttle`, in the database: the limits hold over
+/// every instance); past a limit the answer is 429 `rate_limited`, before any password is
+/// checked, and it is the same for known and unknown emails. Successful logins are limited per
+/// account too.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -55,11 +56,13 @@ pub async fn login(
     let password = SecretString::from(request.password);
     let account_key = auth::account_key(&request.email);
     let address = source.ip.as_deref().and_then(|ip| ip.parse().ok());
-    // Checked and counted in one step: this attempt holds its place until its check ends.
+    // Checked and counted in one step, over every instance: this attempt holds its place until
+    // its check ends.
     let attempt = match state
         .throttles
         .logins
         .begin(account_key.clone(), auth::address_key(address))
+        .await?
     {
         Ok(attempt) => attempt,
         Err(wait) => return Err(throttled(&state, &source, &account_key, wait).await),
@@ -76,7 +79,7 @@ pub async fn login(
         Ok(verified) => verified,
         Err(error) if error.is::<HasherBusy>() => {
             // Not checked, so not a failure: the client is told when to come back.
-            attempt.released();
+            attempt.released().await;
             tracing::warn!("login refused: the password hashing queue is full");
             state.metrics.login("busy");
             return Err(AppError::Busy(HASH_QUEUE_RETRY_SECS));
@@ -87,7 +90,7 @@ pub async fn login(
         Some(account) if verified && !account.disabled => account,
         refused => {
             tracing::info!("login refused");
-            attempt.failed();
+            attempt.failed().await;
             state.metrics.login("failure");
             let entry = match refused {
                 Some(account) => {
@@ -105,9 +108,8 @@ pub async fn login(
             return Err(AppError::InvalidCredentials);
         }
     };
-    attempt.succeeded();
     // Each login makes a session: a known password cannot be used to mint them by the thousand.
-    if let Err(wait) = state.throttles.successful_logins.take(&account_key) {
+    if let Err(wait) = attempt.succeeded().await? {
         return Err(throttled(&state, &source, &account_key, wait).await);
     }
 

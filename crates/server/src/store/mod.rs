@@ -229,6 +229,22 @@ operations! {
 
     /// A person's audit trail since `since`, oldest first (by user id and email pseudonym).
     fn audit_trail(user: Option<UserId>, email_hash: &str, since: Timestamp) -> Vec<Record> = audit::export;
+
+    /// What the login throttle's three windows hold for an attempt on (account, address). In a
+    /// [`Tx`] after [`Tx::lock_login_keys`] for a check that cannot be raced.
+    fn login_counts(account: &str, address: &str, cutoffs: &LoginCutoffs) -> LoginCounts = login_attempts::counts;
+    /// Records a login attempt in flight.
+    fn insert_login_attempt(account: &str, address: &str, now: Timestamp) -> LoginAttemptId = login_attempts::insert;
+    /// Settles a login attempt still in flight.
+    fn settle_login_attempt(id: LoginAttemptId, outcome: LoginOutcome, now: Timestamp) -> () = login_attempts::settle;
+    /// Forgets a login attempt still in flight (as if never made).
+    fn release_login_attempt(id: LoginAttemptId) -> () = login_attempts::release;
+    /// The right password from (account, address): that pair's failures stop counting for it.
+    fn forgive_login_failures(account: &str, address: &str, stale_before: Timestamp) -> u64 = login_attempts::forgive;
+    /// The successful logins of an account since `since`: how many, and the oldest's time.
+    fn login_successes(account: &str, since: Timestamp) -> (i64, Option<Timestamp>) = login_attempts::successes;
+    /// Deletes the login attempts older than `before`; returns how many.
+    fn delete_login_attempts_before(before: Timestamp) -> u64 = login_attempts::delete_before;
 }
 
 impl Store {
@@ -321,6 +337,15 @@ impl Tx {
         }
     }
 
+    /// Rolls back now, releasing the transaction's locks before it returns (a dropped
+    /// transaction is rolled back too, but later, when the pool takes its connection back).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
+
     /// Records an audit entry that commits (or not) with the transaction. Never fails the
     /// caller: a failed write is logged as an error.
     pub async fn audit(&mut self, source: &Source, entry: Entry) {
@@ -355,6 +380,18 @@ impl Tx {
             conn, messages, heads, cursors
         )
         .await)
+    }
+
+    /// Holds a login attempt's account and address until the transaction ends, so that the
+    /// attempts on either, on every instance, are counted and recorded one after the other
+    /// (SQLite: the write lock already does; PostgreSQL: advisory locks).
+    pub async fn lock_login_keys(
+        &mut self,
+        account: &str,
+        address: &str,
+    ) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::lock_login_keys(conn, account, address)
+            .await)
     }
 
     /// Locks the care relationship of a pair until the transaction ends, where the backend

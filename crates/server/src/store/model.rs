@@ -167,6 +167,66 @@ impl Page {
         }
     }
 }
+/// A login attempt's row (`login_attempts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginAttemptId(pub i64);
+
+/// How a login attempt that was checked ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Wrong password, unknown or disabled account, or the request dropped mid-check.
+    Failed,
+    /// The right password.
+    Succeeded,
+}
+
+impl LoginOutcome {
+    /// The `outcome` column's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginOutcome::Failed => "failed",
+            LoginOutcome::Succeeded => "succeeded",
+        }
+    }
+}
+
+/// What one window of the login throttle holds for one key (an (account, address) pair, an
+/// account or an address).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowCount {
+    /// Failures within the window, attempts in flight for too long included (their instance
+    /// died mid-check).
+    pub failures: i64,
+    /// When the oldest of them happened.
+    pub oldest_failure: Option<Timestamp>,
+    /// Attempts whose password is being checked now.
+    pub in_flight: i64,
+}
+
+/// The login throttle's three windows for one attempt (see `auth::throttle`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginCounts {
+    /// Per (account, address); failures forgiven by that pair's right password excluded.
+    pub pair: WindowCount,
+    /// Per account, over every address.
+    pub account: WindowCount,
+    /// Per address, over every account.
+    pub address: WindowCount,
+}
+
+/// Where the login throttle's windows begin: rows after each time count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginCutoffs {
+    /// Attempts in flight since before this count as failed (their instance died).
+    pub stale_before: Timestamp,
+    /// The (account, address) window.
+    pub pair_since: Timestamp,
+    /// The account window.
+    pub account_since: Timestamp,
+    /// The address window.
+    pub address_since: Timestamp,
+}
+
 /// Reads a role column.
 pub(crate) fn parse_role(text: &str) -> Result<Role, sqlx::Error> {
     match text {

@@ -16,5 +16,6 @@ mod client;
 mod delivery;
 mod faults;
 mod harness;
+mod login_throttling;
 mod schema;
 mod writers;

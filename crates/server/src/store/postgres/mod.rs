@@ -9,7 +9,10 @@
 //!   order, whichever instance writes (READ COMMITTED is enough: each statement sees what the
 //!   lock's previous holder committed);
 //! - starting a conversation locks the care relationship ([`lock_care_pair`]), so that two
-//!   instances cannot both create the pair's open conversation.
+//!   instances cannot both create the pair's open conversation;
+//! - a login attempt locks its account and address keys (advisory locks, [`lock_login_keys`])
+//!   before it counts the throttle's windows and records itself, so that the limits hold over
+//!   every instance.
 
 use crate::store::model::*;
 use anyhow::Context;
@@ -30,6 +33,8 @@ pub mod audit;
 pub mod care;
 #[path = "../tables/conversations.rs"]
 pub mod conversations;
+#[path = "../tables/login_attempts.rs"]
+pub mod login_attempts;
 #[path = "../tables/messages.rs"]
 pub mod messages;
 #[path = "../tables/read_cursors.rs"]
@@ -99,6 +104,32 @@ pub async fn lock_care_pair(
     .bind(patient.0)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// The advisory-lock class of login accounts' keys (the first of `pg_advisory_xact_lock`'s two
+/// 32-bit keys; the second is the key's `hashtext`).
+const LOGIN_ACCOUNT_LOCK: i32 = 0x4c_41_43; // "LAC"
+/// The advisory-lock class of login addresses' keys.
+const LOGIN_ADDRESS_LOCK: i32 = 0x4c_41_44; // "LAD"
+
+/// Locks a login attempt's account and address until the transaction ends (transaction-scoped
+/// advisory locks), so that the attempts on one account or one address are counted and
+/// recorded one after the other, whichever instance they reach. The account first, then the
+/// address, in separate statements, always: no two attempts can wait for each other. Two keys
+/// that share a hash share a lock, which only makes them wait.
+pub async fn lock_login_keys(
+    conn: &mut PgConnection,
+    account: &str,
+    address: &str,
+) -> Result<(), sqlx::Error> {
+    for (class, key) in [(LOGIN_ACCOUNT_LOCK, account), (LOGIN_ADDRESS_LOCK, address)] {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(class)
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -24,6 +24,8 @@ pub mod audit;
 pub mod care;
 #[path = "../tables/conversations.rs"]
 pub mod conversations;
+#[path = "../tables/login_attempts.rs"]
+pub mod login_attempts;
 #[path = "../tables/messages.rs"]
 pub mod messages;
 #[path = "../tables/read_cursors.rs"]
@@ -94,7 +96,8 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
 /// Starts a transaction that writes. `BEGIN IMMEDIATE` takes SQLite's write lock up front, so
 /// concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY` when a read
 /// transaction tries to upgrade. Holding the only write lock also serialises every rule that
-/// PostgreSQL enforces with row locks ([`lock_conversations`], [`lock_care_pair`]).
+/// PostgreSQL enforces with row or advisory locks ([`lock_conversations`], [`lock_care_pair`],
+/// [`lock_login_keys`]).
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
@@ -112,6 +115,16 @@ pub async fn lock_care_pair(
     _conn: &mut SqliteConnection,
     _doctor: UserId,
     _patient: UserId,
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// Nothing to do: the transaction already holds the database's only write lock, so no other
+/// login attempt is counted or recorded until it ends.
+pub async fn lock_login_keys(
+    _conn: &mut SqliteConnection,
+    _account: &str,
+    _address: &str,
 ) -> Result<(), sqlx::Error> {
     Ok(())
 }
