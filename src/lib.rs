@@ -11,6 +11,7 @@ pub mod config;
 pub mod hooks;
 pub mod i18n;
 pub mod pages;
+pub mod red_flags;
 pub mod services;
 pub mod session;
 pub mod shell;
