@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 mod background;
 pub mod bus;
+pub mod care;
 pub mod chat;
 pub mod cli;
 pub mod config;
