@@ -154,10 +154,25 @@ pub struct Tracker {
     pub delivered_count: AtomicU64,
     /// Pushes or acks of a message of this phase already seen.
     pub duplicates: AtomicU64,
+    /// Of which acks (the rest are pushes).
+    pub duplicate_acks: AtomicU64,
     /// Acks or pushes of messages of an earlier phase that arrived late.
     pub strays: AtomicU64,
     /// Error frames.
     pub errors: AtomicU64,
+    /// When each message was sent, acked and delivered; kept only by [`Tracker::recording`].
+    timeline: Option<Mutex<HashMap<ClientMsgId, Times>>>,
+}
+
+/// When one message was sent, acked and first delivered.
+#[derive(Debug, Clone, Copy)]
+pub struct Times {
+    /// Queued on its socket.
+    pub sent: Instant,
+    /// Its ack arrived.
+    pub acked: Option<Instant>,
+    /// Its first `message` frame arrived.
+    pub delivered: Option<Instant>,
 }
 
 struct InFlight {
@@ -169,8 +184,17 @@ struct InFlight {
 impl Tracker {
     /// An empty tracker.
     pub fn new() -> Arc<Tracker> {
+        Arc::new(Self::empty(false))
+    }
+
+    /// An empty tracker that also keeps every message's [`Times`] ([`Tracker::timeline`]).
+    pub fn recording() -> Arc<Tracker> {
+        Arc::new(Self::empty(true))
+    }
+
+    fn empty(recording: bool) -> Tracker {
         let histogram = || Mutex::new(Histogram::new_with_bounds(1, 120_000_000, 3).unwrap());
-        Arc::new(Tracker {
+        Tracker {
             pending: Mutex::new(HashMap::new()),
             settled: Mutex::new(HashSet::new()),
             ack: histogram(),
@@ -179,20 +203,42 @@ impl Tracker {
             acked: AtomicU64::new(0),
             delivered_count: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
+            duplicate_acks: AtomicU64::new(0),
             strays: AtomicU64::new(0),
             errors: AtomicU64::new(0),
-        })
+            timeline: recording.then(|| Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Every message's [`Times`], in no particular order (empty unless
+    /// [`Tracker::recording`]).
+    pub fn timeline(&self) -> Vec<Times> {
+        self.timeline
+            .as_ref()
+            .map(|timeline| timeline.lock().unwrap().values().copied().collect())
+            .unwrap_or_default()
     }
 
     fn will_send(&self, id: ClientMsgId) {
+        let sent = Instant::now();
         self.pending.lock().unwrap().insert(
             id,
             InFlight {
-                sent: Instant::now(),
+                sent,
                 acked: false,
                 delivered: false,
             },
         );
+        if let Some(timeline) = &self.timeline {
+            timeline.lock().unwrap().insert(
+                id,
+                Times {
+                    sent,
+                    acked: None,
+                    delivered: None,
+                },
+            );
+        }
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -207,12 +253,11 @@ impl Tracker {
     fn settle(&self, id: ClientMsgId, ack: bool) {
         let mut pending = self.pending.lock().unwrap();
         let Some(entry) = pending.get_mut(&id) else {
-            let counter = if self.settled.lock().unwrap().contains(&id) {
-                &self.duplicates
+            if self.settled.lock().unwrap().contains(&id) {
+                self.duplicate(ack);
             } else {
-                &self.strays
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+                self.strays.fetch_add(1, Ordering::Relaxed);
+            }
             return;
         };
         let seen = if ack {
@@ -221,11 +266,22 @@ impl Tracker {
             &mut entry.delivered
         };
         if *seen {
-            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            self.duplicate(ack);
             return;
         }
         *seen = true;
-        let micros = entry.sent.elapsed().as_micros().max(1) as u64;
+        let now = Instant::now();
+        let micros = now.duration_since(entry.sent).as_micros().max(1) as u64;
+        if let Some(timeline) = &self.timeline
+            && let Some(times) = timeline.lock().unwrap().get_mut(&id)
+        {
+            let at = if ack {
+                &mut times.acked
+            } else {
+                &mut times.delivered
+            };
+            *at = Some(now);
+        }
         let done = entry.acked && entry.delivered;
         if done {
             pending.remove(&id);
@@ -239,6 +295,22 @@ impl Tracker {
             self.delivered_count.fetch_add(1, Ordering::Relaxed);
             let _ = self.delivered.lock().unwrap().record(micros);
         }
+    }
+
+    fn duplicate(&self, ack: bool) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+        if ack {
+            self.duplicate_acks.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `id`'s ack has arrived (or it is not one of this tracker's messages).
+    pub fn is_acked(&self, id: ClientMsgId) -> bool {
+        self.pending
+            .lock()
+            .unwrap()
+            .get(&id)
+            .is_none_or(|entry| entry.acked)
     }
 
     /// Messages sent but never acked, and acked but never delivered.
@@ -341,8 +413,9 @@ impl Socket {
         *self.tracker.lock().unwrap() = tracker.clone();
     }
 
-    /// Queues a `send` of a short message (no medical content: a benchmark line).
-    pub fn send(&self, conversation: ConversationId, tracker: &Tracker, index: u64) {
+    /// Queues a `send` of a short message (no medical content: a benchmark line); returns its
+    /// client id.
+    pub fn send(&self, conversation: ConversationId, tracker: &Tracker, index: u64) -> ClientMsgId {
         let client_id = ClientMsgId(uuid::Uuid::new_v4());
         let frame = ClientFrame::Send {
             conversation_id: conversation,
@@ -352,6 +425,27 @@ impl Socket {
         let text = serde_json::to_string(&frame).expect("a frame serialises");
         tracker.will_send(client_id);
         let _ = self.out.send(WsMessage::text(text));
+        client_id
+    }
+
+    /// A closed loop until `deadline`: sends, waits for that message's ack (10 s at most),
+    /// sends the next; one message in flight at a time. An ack notified while nobody waited (an
+    /// earlier phase's) only wakes the loop once, for nothing: it checks its own message.
+    pub async fn closed_loop(
+        &self,
+        conversation: ConversationId,
+        tracker: &Tracker,
+        deadline: Instant,
+    ) {
+        let mut index = 0;
+        while Instant::now() < deadline {
+            let id = self.send(conversation, tracker, index);
+            index += 1;
+            let give_up = tokio::time::Instant::now() + Duration::from_secs(10);
+            while !tracker.is_acked(id) && tokio::time::Instant::now() < give_up {
+                let _ = tokio::time::timeout_at(give_up, self.acked.notified()).await;
+            }
+        }
     }
 
     /// Closes the socket (the writer task ends and sends a close frame).

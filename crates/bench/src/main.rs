@@ -15,10 +15,14 @@
 //! Usage: `colloque-bench [--quick] [--app-only] [--server-bin PATH] [--out FILE.json]
 //! [--dist DIR [--lighthouse CLI] [--chromium PATH]]` (`--app-only`: the app's figures alone,
 //! written to `target/bench/app.json` unless `--out`).
+//!
+//! Two other runs: `colloque-bench attack` (the attacks of issue 10, [`attack`]) and
+//! `colloque-bench cluster [--quick]` (three instances on PostgreSQL and NATS, [`cluster`]).
 
 mod attack;
 mod cdp;
 mod client;
+mod cluster;
 mod lighthouse;
 mod long_thread;
 mod report;
@@ -37,6 +41,9 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("attack") {
         return attack_main(args.skip(1)).await;
+    }
+    if args.peek().map(String::as_str) == Some("cluster") {
+        return cluster_main(args.skip(1)).await;
     }
     let mut quick = false;
     let mut app_only = false;
@@ -219,6 +226,49 @@ async fn attack_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<(
         .context("a temporary directory")?;
     let mut report = Report::default();
     let outcome = attack::run(&server_bin, work.path(), &mut report).await;
+    write_report(&report, &out)?;
+    eprintln!(
+        "\nwrote {} in {:.0} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    outcome
+}
+
+/// `colloque-bench cluster [--quick] [--server-bin PATH] [--out FILE.json]`: three instances
+/// on PostgreSQL and NATS ([`cluster`]), written to `target/bench/cluster.json`.
+async fn cluster_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let mut quick = false;
+    let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
+    let mut out = PathBuf::from("target/bench/cluster.json");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
+            "--out" => out = args.next().context("--out FILE")?.into(),
+            other => anyhow::bail!(
+                "unknown argument {other:?}; usage: colloque-bench cluster [--quick] \
+                 [--server-bin PATH] [--out FILE]"
+            ),
+        }
+    }
+    let sizes = cluster::Sizes::new(quick);
+    let started = Instant::now();
+    let work = tempfile::Builder::new()
+        .prefix("colloque-bench-cluster-")
+        .tempdir()
+        .context("a temporary directory")?;
+    let mut report = Report::default();
+    report.value("sizes", serde_json::json!(format!("{sizes:?}")));
+    report.value(
+        "cores",
+        serde_json::json!(std::thread::available_parallelism().map_or(0, usize::from)),
+    );
+    let outcome = cluster::run(&server_bin, work.path(), &sizes, &mut report).await;
+    report.value(
+        "total_secs",
+        serde_json::json!(started.elapsed().as_secs_f64()),
+    );
     write_report(&report, &out)?;
     eprintln!(
         "\nwrote {} in {:.0} s",

@@ -98,7 +98,8 @@ fn join(lines: Vec<serde_json::Value>) -> String {
     lines.iter().map(|line| line.to_string() + "\n").collect()
 }
 
-async fn login_all(
+/// Logs `emails` in at `base`, `concurrency` at a time, in order.
+pub async fn login_all(
     http: &reqwest::Client,
     base: &str,
     emails: Vec<String>,
@@ -113,7 +114,8 @@ async fn login_all(
         .collect()
 }
 
-async fn connect_all(
+/// Opens one authenticated socket per session at `url`, `concurrency` at a time, in order.
+pub async fn connect_all(
     url: &str,
     sessions: &[Session],
     concurrency: usize,
@@ -227,10 +229,10 @@ fn track_all(population: &Population, tracker: &Arc<Tracker>) {
 /// How long a phase waits, after its last send, for the acks and pushes still due. A message
 /// neither acked nor pushed by then counts as lost; what arrives later is counted as a stray by
 /// the next phase, not as a duplicate.
-const DRAIN: Duration = Duration::from_secs(60);
+pub const DRAIN: Duration = Duration::from_secs(60);
 
 /// Waits until every sent message is acked and delivered, at most `limit`.
-async fn drain(tracker: &Tracker, limit: Duration) {
+pub async fn drain(tracker: &Tracker, limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if tracker.missing() == (0, 0) {
@@ -333,18 +335,7 @@ pub async fn saturation(
         .patient_sockets
         .iter()
         .zip(&population.patients)
-        .map(|(socket, (_, conversation))| {
-            let tracker = tracker.clone();
-            async move {
-                let mut index = 0;
-                while Instant::now() < deadline {
-                    socket.send(*conversation, &tracker, index);
-                    index += 1;
-                    let _ = tokio::time::timeout(Duration::from_secs(10), socket.acked.notified())
-                        .await;
-                }
-            }
-        });
+        .map(|(socket, (_, conversation))| socket.closed_loop(*conversation, &tracker, deadline));
     futures_util::future::join_all(loops).await;
     let elapsed = started.elapsed();
     let acked = tracker.acked.load(Ordering::Relaxed);

@@ -43,7 +43,7 @@ impl Server {
     ) -> anyhow::Result<Server> {
         std::fs::create_dir_all(data_dir)?;
         for (index, (accounts, cost)) in imports.iter().enumerate() {
-            import(binary, data_dir, index, accounts, *cost).await?;
+            import(binary, data_dir, None, index, accounts, *cost).await?;
         }
         Self::spawn(binary, data_dir, &[]).await
     }
@@ -163,19 +163,26 @@ impl Server {
     }
 }
 
-async fn import(
+/// `colloque-server import-users` of `accounts` (JSON lines, written to
+/// `accounts-<index>.jsonl` in `data_dir`), every password [`PASSWORD`] hashed at `cost`: into
+/// the SQLite database of `data_dir`, or into `database_url` (a cluster's PostgreSQL) if given.
+pub async fn import(
     binary: &Path,
     data_dir: &Path,
+    database_url: Option<&str>,
     index: usize,
     accounts: &str,
     cost: HashCost,
 ) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
     let file = data_dir.join(format!("accounts-{index}.jsonl"));
     std::fs::write(&file, accounts)?;
-    let mut child = Command::new(binary)
-        .arg("import-users")
-        .arg("--data-dir")
-        .arg(data_dir)
+    let mut command = Command::new(binary);
+    command.arg("import-users").arg("--data-dir").arg(data_dir);
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command
         .arg("--file")
         .arg(&file)
         .arg("--hash-cost")
@@ -217,7 +224,7 @@ pub fn rss_of(path: &str) -> u64 {
 }
 
 /// utime + stime of a `/proc/<pid>/stat` file.
-fn cpu_of(path: &str) -> Duration {
+pub fn cpu_of(path: &str) -> Duration {
     let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The command name (field 2) is in parentheses and may contain spaces: split after it.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
