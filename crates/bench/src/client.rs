@@ -8,7 +8,7 @@ use colloque_protocol::{
 };
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -139,9 +139,9 @@ pub async fn send_acked(
 pub struct Tracker {
     /// Send time of every message not yet both acked and delivered.
     pending: Mutex<HashMap<ClientMsgId, InFlight>>,
-    /// Messages of this phase both acked and delivered: a frame for one of them again is a
-    /// duplicate.
-    settled: Mutex<HashSet<ClientMsgId>>,
+    /// Messages of this phase both acked and delivered, with their sockets: a frame for one of
+    /// them again is a duplicate.
+    settled: Mutex<HashMap<ClientMsgId, Route>>,
     /// send → ack, µs.
     pub ack: Mutex<Histogram<u64>>,
     /// send → pushed to the doctor's socket, µs.
@@ -154,8 +154,8 @@ pub struct Tracker {
     pub delivered_count: AtomicU64,
     /// Pushes or acks of a message of this phase already seen.
     pub duplicates: AtomicU64,
-    /// Of which acks (the rest are pushes).
-    pub duplicate_acks: AtomicU64,
+    /// Every duplicate, for a closer look.
+    duplicate_log: Mutex<Vec<Duplicate>>,
     /// Acks or pushes of messages of an earlier phase that arrived late.
     pub strays: AtomicU64,
     /// Error frames.
@@ -179,6 +179,39 @@ struct InFlight {
     sent: Instant,
     acked: bool,
     delivered: bool,
+    route: Route,
+}
+
+/// Which sockets a message went through ([`Socket::number`]).
+#[derive(Debug, Clone, Copy)]
+struct Route {
+    sent: Instant,
+    /// The sender's socket.
+    from: u64,
+    /// The socket of its first push.
+    to: Option<u64>,
+}
+
+/// A frame for a message that had already had one.
+#[derive(Debug, Clone, Copy)]
+pub struct Duplicate {
+    /// Which.
+    pub kind: DuplicateKind,
+    /// How long after the message was sent it came.
+    pub after_send: Duration,
+}
+
+/// What a [`Duplicate`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateKind {
+    /// A second ack.
+    Ack,
+    /// A push onto the sender's own socket (this one or the first): the message echoed back.
+    PushToSender,
+    /// The same message pushed twice onto one socket.
+    PushTwiceOnOneSocket,
+    /// Pushed onto a second socket that is not the sender's.
+    PushOnAnotherSocket,
 }
 
 impl Tracker {
@@ -196,14 +229,14 @@ impl Tracker {
         let histogram = || Mutex::new(Histogram::new_with_bounds(1, 120_000_000, 3).unwrap());
         Tracker {
             pending: Mutex::new(HashMap::new()),
-            settled: Mutex::new(HashSet::new()),
+            settled: Mutex::new(HashMap::new()),
             ack: histogram(),
             delivered: histogram(),
             sent: AtomicU64::new(0),
             acked: AtomicU64::new(0),
             delivered_count: AtomicU64::new(0),
             duplicates: AtomicU64::new(0),
-            duplicate_acks: AtomicU64::new(0),
+            duplicate_log: Mutex::new(Vec::new()),
             strays: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             timeline: recording.then(|| Mutex::new(HashMap::new())),
@@ -219,7 +252,7 @@ impl Tracker {
             .unwrap_or_default()
     }
 
-    fn will_send(&self, id: ClientMsgId) {
+    fn will_send(&self, id: ClientMsgId, from: u64) {
         let sent = Instant::now();
         self.pending.lock().unwrap().insert(
             id,
@@ -227,6 +260,11 @@ impl Tracker {
                 sent,
                 acked: false,
                 delivered: false,
+                route: Route {
+                    sent,
+                    from,
+                    to: None,
+                },
             },
         );
         if let Some(timeline) = &self.timeline {
@@ -242,21 +280,23 @@ impl Tracker {
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn on_ack(&self, id: ClientMsgId) {
-        self.settle(id, true);
+    fn on_ack(&self, id: ClientMsgId, socket: u64) {
+        self.settle(id, true, socket);
     }
 
-    fn on_delivered(&self, id: ClientMsgId) {
-        self.settle(id, false);
+    fn on_delivered(&self, id: ClientMsgId, socket: u64) {
+        self.settle(id, false, socket);
     }
 
-    fn settle(&self, id: ClientMsgId, ack: bool) {
+    fn settle(&self, id: ClientMsgId, ack: bool, socket: u64) {
         let mut pending = self.pending.lock().unwrap();
         let Some(entry) = pending.get_mut(&id) else {
-            if self.settled.lock().unwrap().contains(&id) {
-                self.duplicate(ack);
-            } else {
-                self.strays.fetch_add(1, Ordering::Relaxed);
+            let settled = self.settled.lock().unwrap().get(&id).copied();
+            match settled {
+                Some(route) => self.duplicate(ack, route, socket),
+                None => {
+                    self.strays.fetch_add(1, Ordering::Relaxed);
+                }
             }
             return;
         };
@@ -266,10 +306,15 @@ impl Tracker {
             &mut entry.delivered
         };
         if *seen {
-            self.duplicate(ack);
+            let route = entry.route;
+            drop(pending);
+            self.duplicate(ack, route, socket);
             return;
         }
         *seen = true;
+        if !ack {
+            entry.route.to = Some(socket);
+        }
         let now = Instant::now();
         let micros = now.duration_since(entry.sent).as_micros().max(1) as u64;
         if let Some(timeline) = &self.timeline
@@ -284,8 +329,9 @@ impl Tracker {
         }
         let done = entry.acked && entry.delivered;
         if done {
+            let route = entry.route;
             pending.remove(&id);
-            self.settled.lock().unwrap().insert(id);
+            self.settled.lock().unwrap().insert(id, route);
         }
         drop(pending);
         if ack {
@@ -297,11 +343,26 @@ impl Tracker {
         }
     }
 
-    fn duplicate(&self, ack: bool) {
+    fn duplicate(&self, ack: bool, route: Route, socket: u64) {
         self.duplicates.fetch_add(1, Ordering::Relaxed);
-        if ack {
-            self.duplicate_acks.fetch_add(1, Ordering::Relaxed);
-        }
+        let kind = if ack {
+            DuplicateKind::Ack
+        } else if socket == route.from || route.to == Some(route.from) {
+            DuplicateKind::PushToSender
+        } else if route.to == Some(socket) {
+            DuplicateKind::PushTwiceOnOneSocket
+        } else {
+            DuplicateKind::PushOnAnotherSocket
+        };
+        self.duplicate_log.lock().unwrap().push(Duplicate {
+            kind,
+            after_send: route.sent.elapsed(),
+        });
+    }
+
+    /// Every duplicate so far.
+    pub fn duplicate_log(&self) -> Vec<Duplicate> {
+        self.duplicate_log.lock().unwrap().clone()
     }
 
     /// Whether `id`'s ack has arrived (or it is not one of this tracker's messages).
@@ -329,7 +390,13 @@ pub struct Socket {
     tracker: Arc<Mutex<Arc<Tracker>>>,
     /// Notified at each ack (closed-loop senders wait on it).
     pub acked: Arc<Notify>,
+    /// Which socket of this process it is (the trackers tell a push onto its sender's socket
+    /// from a push onto another).
+    number: u64,
 }
+
+/// The next [`Socket::number`].
+static NEXT_SOCKET: AtomicU64 = AtomicU64::new(1);
 
 impl Socket {
     /// Connects, authenticates and waits for `ready`.
@@ -375,6 +442,7 @@ impl Socket {
             }
             let _ = sink.close().await;
         });
+        let number = NEXT_SOCKET.fetch_add(1, Ordering::Relaxed);
         let tracker = Arc::new(Mutex::new(Tracker::new()));
         let acked = Arc::new(Notify::new());
         let (reader_tracker, reader_acked) = (tracker.clone(), acked.clone());
@@ -389,10 +457,12 @@ impl Socket {
                 let tracker = reader_tracker.lock().unwrap().clone();
                 match frame {
                     ServerFrame::Ack { client_id, .. } => {
-                        tracker.on_ack(client_id);
+                        tracker.on_ack(client_id, number);
                         reader_acked.notify_one();
                     }
-                    ServerFrame::Message { message } => tracker.on_delivered(message.client_id),
+                    ServerFrame::Message { message } => {
+                        tracker.on_delivered(message.client_id, number);
+                    }
                     ServerFrame::Error { .. } => {
                         tracker.errors.fetch_add(1, Ordering::Relaxed);
                         reader_acked.notify_one();
@@ -405,6 +475,7 @@ impl Socket {
             out,
             tracker,
             acked,
+            number,
         })
     }
 
@@ -423,7 +494,7 @@ impl Socket {
             body: format!("Message de test numéro {index}, sans contenu médical."),
         };
         let text = serde_json::to_string(&frame).expect("a frame serialises");
-        tracker.will_send(client_id);
+        tracker.will_send(client_id, self.number);
         let _ = self.out.send(WsMessage::text(text));
         client_id
     }

@@ -16,7 +16,7 @@
 //! 4. NATS outage: NATS is killed while the patients send, then started again: what the sweep
 //!    delivered meanwhile, and how long the rest took once NATS was back.
 
-use crate::client::{Socket, Times, Tracker};
+use crate::client::{DuplicateKind, Socket, Times, Tracker};
 use crate::report::{Report, mb, percentiles, percentiles_text, secs, thousands};
 use crate::scenarios::{self, DRAIN};
 use crate::server::{self, HashCost};
@@ -704,6 +704,7 @@ async fn sustained(
 ) -> anyhow::Result<()> {
     let tracker = Tracker::recording();
     population.track(&tracker);
+    let postgres0 = postgres_counters(cluster);
     let cpu0 = bench.cpu(cluster);
     let started = Instant::now();
     let sent = open_loop(population, sizes.rate, sizes.sustained, 0, &tracker).await;
@@ -713,6 +714,7 @@ async fn sustained(
     // The CPU of the window alone: what the rate costs, without the drain's idle tail.
     let cpu = bench.cpu(cluster).since(&cpu0);
     scenarios::drain(&tracker, DRAIN).await;
+    let postgres = postgres_use(cluster, &postgres0, acked_in_window).await;
     let acked = tracker.acked.load(Ordering::Relaxed);
     let (lost, undelivered) = tracker.missing();
     let duplicates = tracker.duplicates.load(Ordering::Relaxed);
@@ -757,16 +759,22 @@ async fn sustained(
         format!("{instances_ms:.2} / {postgres_ms:.2} ms"),
         "",
     );
+    report.row(
+        "sustained: PostgreSQL per acked message (its statistics)",
+        postgres.0,
+        "",
+    );
     report.value(
         "sustained",
         json!({"offered_per_sec": sizes.rate, "secs": window.as_secs_f64(), "sent": sent,
             "acked": acked, "acked_per_sec": acked_rate, "delivered_per_sec": delivered_rate,
             "lost": lost, "undelivered": undelivered, "duplicated": duplicates,
-            "duplicate_acks": tracker.duplicate_acks.load(Ordering::Relaxed),
+            "duplicate_kinds": duplicate_kinds(&tracker),
             "errors": tracker.errors.load(Ordering::Relaxed),
             "strays": tracker.strays.load(Ordering::Relaxed),
             "ack": percentiles(&ack), "delivered": percentiles(&delivered),
             "cpu": cpu.json(),
+            "postgres_per_message": postgres.1,
             "instances_cpu_ms_per_message": instances_ms,
             "postgres_cpu_ms_per_message": postgres_ms}),
     );
@@ -783,6 +791,7 @@ async fn saturation(
 ) -> anyhow::Result<()> {
     let tracker = Tracker::recording();
     population.track(&tracker);
+    let postgres0 = postgres_counters(cluster);
     let cpu0 = bench.cpu(cluster);
     let started = Instant::now();
     let deadline = started + sizes.saturation;
@@ -797,6 +806,7 @@ async fn saturation(
     let delivered_count = tracker.delivered_count.load(Ordering::Relaxed);
     let cpu = bench.cpu(cluster).since(&cpu0);
     scenarios::drain(&tracker, DRAIN).await;
+    let postgres = postgres_use(cluster, &postgres0, acked).await;
     let (lost, undelivered) = tracker.missing();
     let duplicates = tracker.duplicates.load(Ordering::Relaxed);
     let ack = tracker.ack.lock().unwrap().clone();
@@ -825,18 +835,66 @@ async fn saturation(
         "0 / 0 / 0",
     );
     report.row("saturation: CPU, % of one core", cpu.text(), "");
+    report.row(
+        "saturation: PostgreSQL per acked message (its statistics)",
+        postgres.0,
+        "",
+    );
     report.value(
         "saturation",
         json!({"senders": population.patients.len(), "secs": elapsed.as_secs_f64(),
             "sent": tracker.sent.load(Ordering::Relaxed), "acked_per_sec": acked_rate,
             "delivered_per_sec": delivered_rate, "lost": lost, "undelivered": undelivered,
             "duplicated": duplicates,
-            "duplicate_acks": tracker.duplicate_acks.load(Ordering::Relaxed),
+            "duplicate_kinds": duplicate_kinds(&tracker),
             "errors": tracker.errors.load(Ordering::Relaxed),
             "ack": percentiles(&ack), "delivered": percentiles(&delivered),
-            "cpu": cpu.json()}),
+            "cpu": cpu.json(), "postgres_per_message": postgres.1}),
     );
     Ok(())
+}
+
+/// PostgreSQL's cumulative counters for the cluster's database: transactions, rows, WAL
+/// records, bytes and syncs (`pg_stat_database`, `pg_stat_wal`).
+fn postgres_counters(cluster: &Cluster) -> Option<Vec<f64>> {
+    let sql = format!(
+        "SELECT d.xact_commit + d.xact_rollback, d.tup_returned + d.tup_fetched, \
+         d.tup_inserted + d.tup_updated + d.tup_deleted, w.wal_records, w.wal_bytes, w.wal_sync \
+         FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = '{}'",
+        colloque_testbed::DATABASE
+    );
+    let line = tokio::task::block_in_place(|| cluster.postgres.psql("postgres", &sql)).ok()?;
+    line.trim()
+        .split('|')
+        .map(|v| v.trim().parse().ok())
+        .collect()
+}
+
+/// What PostgreSQL did per message since `before`, as a table cell and as JSON. Its backends
+/// publish their statistics up to a second or so late: this waits a little first.
+async fn postgres_use(
+    cluster: &Cluster,
+    before: &Option<Vec<f64>>,
+    messages: u64,
+) -> (String, serde_json::Value) {
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (Some(before), Some(after)) = (before, postgres_counters(cluster)) else {
+        return ("?".to_owned(), serde_json::Value::Null);
+    };
+    let per: Vec<f64> = after
+        .iter()
+        .zip(before)
+        .map(|(a, b)| (a - b) / messages.max(1) as f64)
+        .collect();
+    (
+        format!(
+            "{:.2} transactions, {:.1} rows read, {:.1} rows written, {:.1} WAL records, \
+             {:.0} WAL bytes, {:.2} WAL syncs",
+            per[0], per[1], per[2], per[3], per[4], per[5]
+        ),
+        json!({"transactions": per[0], "rows_read": per[1], "rows_written": per[2],
+            "wal_records": per[3], "wal_bytes": per[4], "wal_syncs": per[5]}),
+    )
 }
 
 /// When each instance saw the bus go down, then come back.
@@ -1048,7 +1106,7 @@ async fn outage(
             "ack": percentiles(&ack_during), "delivered": percentiles(&delivered_during),
             "after": {"sent": after_sent, "delivered": percentiles(&delivered_after)},
             "lost": lost, "undelivered": undelivered, "duplicated": duplicates,
-            "duplicate_acks": tracker.duplicate_acks.load(Ordering::Relaxed),
+            "duplicate_kinds": duplicate_kinds(&tracker),
             "errors": tracker.errors.load(Ordering::Relaxed),
             "strays": tracker.strays.load(Ordering::Relaxed)}),
     );
@@ -1082,17 +1140,43 @@ fn write_timeline(phase: &str, started: Instant, tracker: &Tracker) -> anyhow::R
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// "lost / undelivered / duplicated of sent", and which copies the duplicates were.
+/// "lost / undelivered / duplicated of sent", and what the duplicates were (each also
+/// described on stderr).
 fn losses(tracker: &Tracker) -> String {
     let (lost, undelivered) = tracker.missing();
-    let duplicates = tracker.duplicates.load(Ordering::Relaxed);
-    let acks = tracker.duplicate_acks.load(Ordering::Relaxed);
+    let duplicates = tracker.duplicate_log();
     let mut text = format!(
-        "{lost} / {undelivered} / {duplicates} of {}",
+        "{lost} / {undelivered} / {} of {}",
+        duplicates.len(),
         thousands(tracker.sent.load(Ordering::Relaxed) as usize)
     );
-    if duplicates > 0 {
-        text += &format!(" ({} pushed twice, {acks} acked twice)", duplicates - acks);
+    if !duplicates.is_empty() {
+        let count = |kind| duplicates.iter().filter(|d| d.kind == kind).count();
+        let kinds = [
+            (
+                DuplicateKind::PushTwiceOnOneSocket,
+                "pushed twice on one socket",
+            ),
+            (DuplicateKind::PushToSender, "pushed back to its sender"),
+            (
+                DuplicateKind::PushOnAnotherSocket,
+                "pushed to a third socket",
+            ),
+            (DuplicateKind::Ack, "acked twice"),
+        ];
+        let parts: Vec<String> = kinds
+            .iter()
+            .filter(|(kind, _)| count(*kind) > 0)
+            .map(|(kind, what)| format!("{} {what}", count(*kind)))
+            .collect();
+        text += &format!(" ({})", parts.join(", "));
+        for duplicate in duplicates.iter().take(10) {
+            eprintln!(
+                "    duplicate: {:?}, {:.0} ms after its send",
+                duplicate.kind,
+                duplicate.after_send.as_secs_f64() * 1e3
+            );
+        }
     }
     text
 }
@@ -1102,6 +1186,16 @@ fn seconds(durations: &[Option<Duration>]) -> Vec<Option<f64>> {
         .iter()
         .map(|d| d.map(|d| d.as_secs_f64()))
         .collect()
+}
+
+/// The duplicates by kind, as JSON.
+fn duplicate_kinds(tracker: &Tracker) -> serde_json::Value {
+    let log = tracker.duplicate_log();
+    let count = |kind| log.iter().filter(|d| d.kind == kind).count();
+    json!({"pushed_twice_on_one_socket": count(DuplicateKind::PushTwiceOnOneSocket),
+        "pushed_back_to_sender": count(DuplicateKind::PushToSender),
+        "pushed_to_another_socket": count(DuplicateKind::PushOnAnotherSocket),
+        "acked_twice": count(DuplicateKind::Ack)})
 }
 
 /// A histogram (µs) of durations.
