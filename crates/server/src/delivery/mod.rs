@@ -432,14 +432,23 @@ impl Delivery {
         interval_down: Duration,
     ) {
         let mut last = now_ms();
-        let mut next = tokio::time::Instant::now() + interval;
+        let mut last_sweep = tokio::time::Instant::now();
+        // Ticks at the shorter interval, so that a sweep follows within `interval_down` when
+        // the bus goes down, whenever the last one was.
+        let mut ticks = tokio::time::interval(interval_down.min(interval));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 received = incoming.recv() => match received {
                     Some(received) => self.on_incoming(received).await,
                     None => return,
                 },
-                () = tokio::time::sleep_until(next) => {
+                _ = ticks.tick() => {
+                    let every = if self.bus.state() == BusState::Down { interval_down } else { interval };
+                    if last_sweep.elapsed() < every {
+                        continue;
+                    }
+                    last_sweep = tokio::time::Instant::now();
                     let started = now_ms();
                     match self.sweep(Timestamp(last.0 - SWEEP_MARGIN_MS)).await {
                         Ok(0) => {}
@@ -447,8 +456,6 @@ impl Delivery {
                         Err(error) => tracing::warn!(%error, "the delivery sweep failed"),
                     }
                     last = started;
-                    let every = if self.bus.state() == BusState::Down { interval_down } else { interval };
-                    next = tokio::time::Instant::now() + every;
                 }
             }
         }
