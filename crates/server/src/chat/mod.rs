@@ -34,11 +34,14 @@ pub struct Sent {
 /// batch's transaction:
 /// 1. the sender must take part in the conversation (else 404, whether or not it exists);
 /// 2. if the sender already stored this client id, that message is returned unchanged — checked
-///    before the open/closed test so that a retry of a message stored just before the doctor
-///    closed the conversation still gets its ack;
-/// 3. the conversation must be open (else 409);
-/// 4. reserve `last_seq + 1`, insert, move the sender's own read cursor to it;
-/// 5. after the commit, push; only then is the sender answered.
+///    before the next tests so that a retry of a message stored just before the doctor closed
+///    the conversation (or the care relationship ended) still gets its ack;
+/// 3. both participants must still be enabled and in a care relationship (else 403
+///    `no_care_relationship`): authorization is re-checked on every send, not only when the
+///    conversation started;
+/// 4. the conversation must be open (else 409);
+/// 5. reserve `last_seq + 1`, insert, move the sender's own read cursor to it;
+/// 6. after the commit, push; only then is the sender answered.
 #[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
 pub async fn send_message(
     state: &AppState,

@@ -4,11 +4,11 @@
 //! writer takes whatever is queued (up to [`MAX_BATCH`]), runs every send of the batch in one
 //! transaction, commits once (one fsync for the whole batch), and only then hands the new
 //! messages to delivery and answers each sender. Each message keeps its own rules, in the
-//! same order as a lone send: participant check, idempotency on (sender, client id), open
-//! conversation, gap-free `last_seq + 1`, the sender's read cursor, decided in queue order as
-//! if the sends were stored one by one. The whole batch costs four round trips to the
-//! database, whatever its size. A refusal (404, 409, a `client_id` reused in another
-//! conversation) writes nothing and does not affect the others.
+//! same order as a lone send: participant check, idempotency on (sender, client id), both
+//! participants enabled and still linked, open conversation, gap-free `last_seq + 1`, the
+//! sender's read cursor, decided in queue order as if the sends were stored one by one. The whole batch costs four round trips to the
+//! database, whatever its size. A refusal (404, 403 `no_care_relationship`, 409, a `client_id`
+//! reused in another conversation) writes nothing and does not affect the others.
 //!
 //! Each instance of a cluster has its own writer. Their batches are ordered by the database:
 //! SQLite's one write lock, or on PostgreSQL the rows of the batch's conversations, locked (in
@@ -304,7 +304,11 @@ impl Plan {
                     replay: Some(message),
                     ..
                 }) => Decision::Answer(replay(request, message.conversation_id, || message)),
-                Some(SendContext { conversation, .. }) => {
+                Some(SendContext {
+                    conversation,
+                    linked,
+                    ..
+                }) => {
                     let key = (request.sender, request.client_id);
                     if let Some(&n) = planned.get(&key) {
                         if inserts[n].conversation_id == request.conversation_id {
@@ -312,6 +316,8 @@ impl Plan {
                         } else {
                             Decision::Answer(Err(reused_client_id()))
                         }
+                    } else if !linked {
+                        Decision::Answer(Err(AppError::NoCareRelationship))
                     } else if conversation.status == ConversationStatus::Closed {
                         Decision::Answer(Err(AppError::ConversationClosed))
                     } else {
@@ -403,126 +409,5 @@ fn reused_client_id() -> AppError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::PasswordHasher;
-    use crate::config::Argon2Cost;
-    use crate::demo;
-    use crate::domain::Email;
-
-    async fn user(db: &Store, email: &str) -> UserId {
-        let email = Email::parse(email).unwrap();
-        db.id_and_role_by_email(&email).await.unwrap().unwrap().0
-    }
-
-    fn request(
-        sender: UserId,
-        conversation_id: ConversationId,
-        client_id: ClientMsgId,
-    ) -> (Request, oneshot::Receiver<Result<Sent, AppError>>) {
-        let (reply, answer) = oneshot::channel();
-        let request = Request {
-            sender,
-            conversation_id,
-            client_id,
-            body: MessageBody::parse("Bonjour, une question sur mon ordonnance.").unwrap(),
-            origin: None,
-            reply,
-        };
-        (request, answer)
-    }
-
-    fn new_id() -> ClientMsgId {
-        ClientMsgId(uuid::Uuid::new_v4())
-    }
-
-    /// One batch holding every case at once must commit as one transaction (no fallback to
-    /// one-by-one, which would hide a wrong plan) and answer each send as if it were alone.
-    #[tokio::test]
-    async fn one_batch_answers_each_send_as_if_it_were_stored_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Store::connect(&crate::store::DatabaseUrl::in_data_dir(dir.path()))
-            .await
-            .unwrap();
-        let hasher = PasswordHasher::new(Argon2Cost::TESTS).unwrap();
-        demo::load_demo_data(&db, &hasher).await.unwrap();
-        let delivery = Delivery::new(
-            db.clone(),
-            crate::bus::Bus::Local,
-            16,
-            std::time::Duration::from_secs(60),
-            Metrics::default(),
-        );
-        let (emma, martin, hugo) = (
-            user(&db, demo::EMMA.email).await,
-            user(&db, demo::DR_MARTIN.email).await,
-            user(&db, demo::HUGO.email).await,
-        );
-        let (lucas, durand) = (
-            user(&db, demo::LUCAS.email).await,
-            user(&db, demo::DR_DURAND.email).await,
-        );
-        let open = db.find_open_between(emma, martin).await.unwrap().unwrap();
-        let closed = db.find_open_between(lucas, durand).await.unwrap().unwrap();
-        assert!(db.close_conversation(closed).await.unwrap());
-        let start = db
-            .conversation_for(open, emma)
-            .await
-            .unwrap()
-            .unwrap()
-            .last_seq;
-        let earlier = new_id();
-        let (first, answer) = request(emma, open, earlier);
-        commit(&db, &delivery, vec![first])
-            .await
-            .map_err(|(_, e)| e)
-            .unwrap();
-        let earlier_message = answer.await.unwrap().unwrap().message;
-
-        let repeated = new_id();
-        let cases = vec![
-            request(emma, open, repeated),    // new
-            request(martin, open, new_id()),  // new, same conversation
-            request(emma, open, repeated),    // replay within the batch
-            request(hugo, open, new_id()),    // not a participant
-            request(lucas, closed, new_id()), // closed conversation
-            request(emma, open, earlier),     // replay of an earlier batch
-            request(emma, open, new_id()),    // new again
-        ];
-        let (requests, answers): (Vec<_>, Vec<_>) = cases.into_iter().unzip();
-        commit(&db, &delivery, requests)
-            .await
-            .map_err(|(_, e)| e)
-            .expect("the batch commits as one transaction");
-        let mut results = Vec::new();
-        for answer in answers {
-            results.push(answer.await.unwrap());
-        }
-
-        let sent = |i: usize| results[i].as_ref().unwrap();
-        assert!(sent(0).created && sent(1).created && sent(6).created);
-        assert_eq!(
-            [sent(0), sent(1), sent(6)].map(|s| s.message.seq.0),
-            [start.0 + 2, start.0 + 3, start.0 + 4],
-            "gap-free, in queue order, after the earlier batch"
-        );
-        assert!(!sent(2).created);
-        assert_eq!(sent(2).message.id, sent(0).message.id);
-        assert!(matches!(results[3], Err(AppError::NotFound)));
-        assert!(matches!(results[4], Err(AppError::ConversationClosed)));
-        assert!(!sent(5).created);
-        assert_eq!(sent(5).message.id, earlier_message.id);
-
-        let conversation = db.conversation_for(open, emma).await.unwrap().unwrap();
-        assert_eq!(conversation.last_seq.0, start.0 + 4);
-        let cursor = |user| db.read_cursor(user, open);
-        assert_eq!(cursor(emma).await.unwrap().0, start.0 + 4);
-        assert_eq!(cursor(martin).await.unwrap().0, start.0 + 3);
-        let (page, _) = db
-            .messages_page(open, store::Page::Latest, 100)
-            .await
-            .unwrap();
-        assert_eq!(page.len() as i64, start.0 + 4, "nothing stored twice");
-        assert_eq!(page.last().unwrap().id, sent(6).message.id);
-    }
-}
+#[path = "send_queue_tests.rs"]
+mod tests;

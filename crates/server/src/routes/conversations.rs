@@ -216,6 +216,7 @@ async fn audited<T>(
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
         (status = 400, description = "Malformed, empty or too long", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`)", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 409, description = "The conversation is closed", body = ApiError),
         (status = 413, description = "Request body too large", body = ApiError),

@@ -175,6 +175,8 @@ operations! {
 
     /// Links a doctor and a patient; false if they already were.
     fn link(doctor: UserId, patient: UserId, now: Timestamp) -> bool = care::link;
+    /// Ends the care relationship of a pair; false if there was none.
+    fn unlink(doctor: UserId, patient: UserId) -> bool = care::unlink;
     /// Whether `doctor` follows `patient` (both accounts enabled, roles as expected).
     fn is_linked(doctor: UserId, patient: UserId) -> bool = care::is_linked;
     /// A patient's doctors, by name.

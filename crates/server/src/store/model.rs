@@ -114,6 +114,9 @@ pub struct Head {
 pub struct SendContext {
     /// The conversation.
     pub conversation: ConversationRef,
+    /// Both participants are enabled and still in a care relationship: they may write to each
+    /// other.
+    pub linked: bool,
     /// The earlier message with the same (sender, client id): the send is a replay.
     pub replay: Option<Message>,
 }

@@ -26,6 +26,22 @@ pub async fn link(
     Ok(result.rows_affected() == 1)
 }
 
+/// Ends the care relationship of a pair. Returns false if there was none.
+#[tracing::instrument(skip(db))]
+pub async fn unlink(
+    db: impl Executor<'_, Database = Db>,
+    doctor: UserId,
+    patient: UserId,
+) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("DELETE FROM care_relationships WHERE doctor_id = $1 AND patient_id = $2")
+            .bind(doctor.0)
+            .bind(patient.0)
+            .execute(db)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// True when `doctor` follows `patient` and both accounts have the expected roles.
 #[tracing::instrument(skip(db))]
 pub async fn is_linked(

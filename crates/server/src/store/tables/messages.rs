@@ -42,6 +42,7 @@ struct SendContextRow {
     doctor_id: Option<i64>,
     status: Option<String>,
     last_seq: Option<i64>,
+    linked: bool,
     m_id: Option<i64>,
     m_conversation_id: Option<i64>,
     m_seq: Option<i64>,
@@ -86,13 +87,16 @@ impl SendContextRow {
                 status: parse_status(&status)?,
                 last_seq: Seq(last_seq),
             },
+            linked: self.linked,
             replay,
         }))
     }
 }
 
 /// The [`SendContext`] of each send of a batch, in one query: `None` where the sender does not
-/// take part in the conversation (or it does not exist). Same order as `keys`.
+/// take part in the conversation (or it does not exist). Same order as `keys`. Whether the two
+/// participants may still write to each other (both enabled, still in a care relationship) is
+/// read here, inside the batch's transaction, for every send.
 #[tracing::instrument(level = "debug", skip_all, fields(sends = keys.len()))]
 pub async fn send_contexts(
     conn: &mut <Db as sqlx::Database>::Connection,
@@ -112,6 +116,11 @@ pub async fn send_contexts(
     });
     query.push(
         ") SELECT req.i AS i, c.patient_id, c.doctor_id, c.status, c.last_seq,
+                EXISTS (
+                    SELECT 1 FROM care_relationships r
+                    JOIN users d ON d.id = r.doctor_id AND d.role = 'doctor' AND NOT d.disabled
+                    JOIN users p ON p.id = r.patient_id AND p.role = 'patient' AND NOT p.disabled
+                    WHERE r.doctor_id = c.doctor_id AND r.patient_id = c.patient_id) AS linked,
                 m.id AS m_id, m.conversation_id AS m_conversation_id, m.seq AS m_seq,
                 m.client_id AS m_client_id, m.body AS m_body, m.sent_at AS m_sent_at
          FROM req
