@@ -1,9 +1,10 @@
-//! The tasks that run beside the server for as long as it serves: the audit purge, the sweeps
+//! The tasks that run beside the server for as long as it serves: the audit purge and the
+//! writer of the audit trail's counts of refusals, the sweeps
 //! of ended sessions (their sockets, then their rows) and of old login attempts, the writer of
 //! session activity and the delivery loop. [`crate::startup::Application::run_until_stopped`]
 //! starts them and aborts them at shutdown.
 
-use crate::audit::{Action, Entry, Source};
+use crate::audit::{self, Action, Auditor, Entry, Source};
 use crate::bus::Incoming;
 use crate::state::AppState;
 use crate::store::Store;
@@ -17,9 +18,10 @@ pub(crate) fn spawn(
     state: &AppState,
     from_bus: mpsc::Receiver<Incoming>,
     audit_retention_days: u32,
-) -> [JoinHandle<()>; 6] {
+) -> [JoinHandle<()>; 7] {
     [
         tokio::spawn(purge_audit_daily(state.store.clone(), audit_retention_days)),
+        tokio::spawn(write_refusals(state.audit.clone())),
         tokio::spawn(sweep_revoked_sessions(state.clone())),
         tokio::spawn(delete_ended_sessions(state.clone())),
         tokio::spawn(delete_old_login_attempts(state.clone())),
@@ -37,16 +39,32 @@ pub(crate) fn spawn(
 }
 
 /// Purges the audit entries older than the retention now, then once a day, for as long as the
-/// server runs.
+/// server runs. A retention under the minimum (outside production, which refuses it) purges at
+/// the minimum: the store and the database refuse more recent cut-offs.
 async fn purge_audit_daily(store: Store, retention_days: u32) {
+    let days = retention_days.max(audit::MIN_RETENTION_DAYS);
     let mut every_day = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
     loop {
         every_day.tick().await;
-        let before = Timestamp(now_ms().0 - i64::from(retention_days) * DAY_MS);
+        let before = Timestamp(now_ms().0 - i64::from(days) * DAY_MS);
         match store.purge_audit(before).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "purged old audit entries"),
             Err(error) => tracing::error!(%error, "failed to purge old audit entries"),
+        }
+    }
+}
+
+/// Appends the counts of refusals once their minute has closed: every second, so a count is
+/// written within a second or two of its minute's end. What the database refuses is kept and
+/// tried again.
+async fn write_refusals(audit: Auditor) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(error) = audit.flush_closed().await {
+            tracing::error!(%error, "failed to write counts of refusals to the audit trail");
         }
     }
 }
@@ -67,7 +85,7 @@ async fn sweep_revoked_sessions(state: AppState) {
                 for user in users {
                     let entry =
                         Entry::new(Action::SessionRevoked, Some(user)).detail("sockets closed");
-                    state.store.audit(&Source::system(), entry).await;
+                    state.audit.note(&Source::system(), entry).await;
                 }
             }
             Err(error) => tracing::error!(%error, "failed to check the sessions of open sockets"),

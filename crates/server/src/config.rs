@@ -28,6 +28,10 @@ pub const DEFAULT_SESSION_MAX_SECS: u64 = 12 * 60 * 60;
 /// The default audit retention: one year.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 
+/// The shortest audit retention production accepts (CNIL: 6 months to a year for access
+/// traces); the purge never goes below it anywhere.
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = crate::audit::MIN_RETENTION_DAYS;
+
 /// The origin of `trunk serve` (Trunk.toml), allowed outside production.
 pub const TRUNK_DEV_ORIGINS: [&str; 2] = ["http://127.0.0.1:8081", "http://localhost:8081"];
 
@@ -296,12 +300,19 @@ impl Config {
                  proxy's address; name the proxy, e.g. --trusted-proxies 127.0.0.1",
             );
         }
+        if !self.production && self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
+            warnings.push(
+                "--audit-retention-days is below the minimum of 180 days: the audit trail is \
+                 kept 180 days anyway (production refuses to start with less)",
+            );
+        }
         warnings
     }
 
     /// Checks the configuration before anything starts. In production: an explicit JWT secret of
     /// at least 32 bytes (a generated one would silently differ between replicas and vanish
-    /// with the data directory), explicit allowed origins, and no demo data.
+    /// with the data directory), explicit allowed origins, no demo data, and an audit retention
+    /// of at least [`MIN_AUDIT_RETENTION_DAYS`].
     pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(secret) = &self.jwt_secret {
             anyhow::ensure!(
@@ -340,6 +351,13 @@ impl Config {
                  e.g. https://colloque.example.fr"
             );
             anyhow::ensure!(!self.demo, "production mode refuses the demo data");
+            anyhow::ensure!(
+                self.audit_retention_days >= MIN_AUDIT_RETENTION_DAYS,
+                "production mode keeps the audit trail at least {MIN_AUDIT_RETENTION_DAYS} days \
+                 (CNIL recommends 6 months to a year for access traces): \
+                 --audit-retention-days {} is too short",
+                self.audit_retention_days
+            );
         }
         anyhow::ensure!(
             !self.demo || self.bind.ip().is_loopback(),
@@ -451,6 +469,29 @@ mod tests {
             ..production()
         };
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn production_refuses_an_audit_retention_below_the_minimum() {
+        let short = Config {
+            audit_retention_days: MIN_AUDIT_RETENTION_DAYS - 1,
+            ..production()
+        };
+        let error = short.validate().unwrap_err().to_string();
+        assert!(error.contains("180 days"), "{error}");
+        let minimum = Config {
+            audit_retention_days: MIN_AUDIT_RETENTION_DAYS,
+            ..production()
+        };
+        minimum.validate().unwrap();
+        // Elsewhere it starts, and says the minimum holds anyway.
+        let development = Config {
+            production: false,
+            ..short
+        };
+        development.validate().unwrap();
+        let warnings = development.warnings(SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert!(warnings.iter().any(|w| w.contains("180 days")));
     }
 
     #[test]

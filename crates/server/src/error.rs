@@ -12,6 +12,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use colloque_protocol::{ApiError, ErrorCode};
 
+/// `Retry-After` of a read refused because its audit entry could not be written.
+pub const UNRECORDED_RETRY_SECS: u64 = 5;
+
 /// Everything that can go wrong while serving a request or a frame.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -67,6 +70,12 @@ pub enum AppError {
     /// many seconds.
     #[error("the server is busy; try again in {0} s")]
     Busy(u64),
+    /// A read of health data whose audit entry could not be written: refused, nothing
+    /// returned; retry after this many seconds.
+    #[error(
+        "the access could not be recorded in the audit trail; nothing was returned, try again in {0} s"
+    )]
+    Unrecorded(u64),
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -89,7 +98,7 @@ impl AppError {
             AppError::BodyTooLong => ErrorCode::BodyTooLong,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             AppError::RateLimited(_) => ErrorCode::RateLimited,
-            AppError::Busy(_) => ErrorCode::ServerBusy,
+            AppError::Busy(_) | AppError::Unrecorded(_) => ErrorCode::ServerBusy,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -110,7 +119,7 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy(_) | AppError::Unrecorded(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -133,7 +142,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match self {
-            AppError::RateLimited(seconds) | AppError::Busy(seconds) => Some(seconds),
+            AppError::RateLimited(seconds)
+            | AppError::Busy(seconds)
+            | AppError::Unrecorded(seconds) => Some(seconds),
             _ => None,
         };
         let mut response = (status, Json(self.to_api_error())).into_response();
@@ -156,6 +167,17 @@ impl AppError {
     /// Rate limited until `wait` has passed (rounded up to whole seconds).
     pub fn rate_limited(wait: std::time::Duration) -> Self {
         AppError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+    }
+
+    /// An access whose audit entry could not be written (`error`, logged here): `503
+    /// server_busy`, and the caller answers nothing else.
+    pub fn unrecorded(action: crate::audit::Action, error: &sqlx::Error) -> Self {
+        tracing::error!(
+            %error,
+            action = action.as_str(),
+            "an access could not be recorded in the audit trail; it is refused"
+        );
+        AppError::Unrecorded(UNRECORDED_RETRY_SECS)
     }
 
     /// True for the refusals that concern an object the caller may not reach (audited).

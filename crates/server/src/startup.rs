@@ -70,7 +70,7 @@ impl ShutdownHandle {
 
 impl Application {
     /// Validates the configuration, creates the data directory, loads or generates the JWT
-    /// secret, opens the database and runs migrations, purges old audit entries, loads the demo
+    /// secret, opens the database and runs migrations, loads the demo
     /// data if asked and the database is empty, and binds.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
@@ -122,6 +122,7 @@ impl Application {
         let sends = SendQueue::start(store.clone(), delivery.clone());
         let throttles = Throttles::new(&config.limits, store.clone());
         let state = AppState {
+            audit: crate::audit::Auditor::new(store.clone()),
             store,
             tokens,
             passwords,
@@ -188,7 +189,8 @@ impl Application {
     }
 
     /// Serves until Ctrl-C, SIGTERM or [`ShutdownHandle::trigger`], then closes every socket
-    /// (code 1001), lets in-flight requests finish and closes the database. The listening
+    /// (code 1001), lets in-flight requests finish, writes the audit trail's pending counts of
+    /// refusals and closes the database. The listening
     /// socket is closed when this returns, so the port can be bound again at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state;
@@ -221,6 +223,10 @@ impl Application {
         }
         if let Err(error) = state.touches.flush(&state.store).await {
             tracing::warn!(%error, "failed to record the last session activity");
+        }
+        // The counts of refusals whose minute is still open: written now, not lost.
+        if let Err(error) = state.audit.flush_all().await {
+            tracing::error!(%error, "failed to write the last counts of refusals to the audit trail");
         }
         // Sockets were told to close; give their tasks a moment to let go of connections.
         if tokio::time::timeout(Duration::from_secs(5), state.store.close())

@@ -1,5 +1,6 @@
 //! The state shared by every handler and socket.
 
+use crate::audit::Auditor;
 use crate::auth::{LoginThrottle, PasswordHasher, SessionTouches, TokenService};
 use crate::chat::SendQueue;
 use crate::config::Limits;
@@ -18,6 +19,8 @@ use std::sync::Arc;
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// The audit trail: refusals counted, reads recorded before they are answered.
+    pub audit: Auditor,
     /// Token signing and verification.
     pub tokens: TokenService,
     /// Password hashing.

@@ -175,7 +175,7 @@ pub async fn import(
     }
     let entry = Entry::new(Action::UsersImported, None)
         .detail(format!("{} accounts, {created_links} links", users.len()));
-    tx.audit(&Source::cli(), entry).await;
+    tx.audit(&Source::cli(), &entry).await?;
     tx.commit().await?;
     Ok(ImportReport {
         users: users.len(),

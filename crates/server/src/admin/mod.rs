@@ -1,9 +1,10 @@
-//! Administration commands (accounts, care relationships, appointments), run by the CLI against
-//! the same database as the server. Safe to run while the server runs (SQLite WAL).
+//! Administration commands (accounts, care relationships, appointments, the audit trail), run
+//! by the CLI against the same database as the server. Safe to run while the server runs
+//! (SQLite WAL).
 
 pub mod import;
 
-use crate::audit::{self, Action, Entry, Source};
+use crate::audit::{self, Action, Entry, Source, Verification};
 use crate::auth::PasswordHasher;
 use crate::domain::{Email, Password};
 use crate::error::{AppError, ResultExt};
@@ -106,7 +107,9 @@ pub async fn add_appointment(
 /// Disables (or re-enables) an account; disabling revokes all its sessions. A running server
 /// (this is usually another process) closes the account's open sockets within its
 /// revocation-check interval (half a second by default), with an `unauthorized` error frame
-/// then close 1008. Recorded in the audit trail, in the same transaction.
+/// then close 1008. Recorded in the audit trail, in the same transaction: a change that cannot
+/// be recorded is not made. Messages to and from a disabled account are refused from the
+/// next send on (`no_care_relationship`).
 pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::Result<UserId> {
     let email = Email::parse(email)?;
     let Some((id, _)) = pool.id_and_role_by_email(&email).await? else {
@@ -124,14 +127,14 @@ pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::
         (Action::AccountEnabled, String::new())
     };
     let entry = Entry::new(action, Some(id)).detail(detail);
-    tx.audit(&Source::cli(), entry).await;
+    tx.audit(&Source::cli(), &entry).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// One person's audit trail since `since` (their user id's entries, and the failed logins of
 /// their email), oldest first. Works for an email without an account too (failed logins).
-/// The export itself is recorded.
+/// The export itself is recorded, before anything is returned (or nothing is).
 pub async fn audit_export(
     pool: &Store,
     email: &str,
@@ -147,6 +150,22 @@ pub async fn audit_export(
     if user.is_none() {
         entry = entry.email_hash(audit::email_hash(email.as_str()));
     }
-    pool.audit(&Source::cli(), entry).await;
+    pool.audit(&Source::cli(), &entry).await?;
     Ok(records)
+}
+
+/// Walks the whole audit chain (`audit-verify`), and records that it was verified and what was
+/// found.
+pub async fn audit_verify(pool: &Store) -> anyhow::Result<Verification> {
+    let verification = pool
+        .verify_audit()
+        .await
+        .context("failed to read the audit trail")?;
+    let detail = match &verification {
+        Verification::Intact { rows, .. } => format!("intact, {rows} rows"),
+        Verification::Broken(broken) => format!("broken at row {}", broken.id),
+    };
+    let entry = Entry::new(Action::AuditVerified, None).detail(detail);
+    pool.audit(&Source::cli(), &entry).await?;
+    Ok(verification)
 }

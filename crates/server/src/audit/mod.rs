@@ -1,27 +1,47 @@
 //! The audit trail (HIPAA "audit controls"): an append-only table of who did what, when and
 //! from where — logins (successful, failed, throttled), refreshes, logouts, revocations, every
-//! read of a conversation, every refused access to an object, every refused WebSocket frame and
-//! foreign `Origin`.
+//! read of health data, every refused access to an object, every refused WebSocket frame and
+//! foreign `Origin`, and the administrators' changes.
 //!
 //! It never holds message bodies, passwords or tokens. A failed login for an email that has no
 //! account stores a SHA-256 of the normalised email (a pseudonym that lets `audit-export` find
-//! it), not the email. Append-only is enforced by triggers (migration 0002): rows cannot be
-//! updated, and only the retention purge can delete, and only rows older than the retention.
+//! it), not the email.
 //!
-//! Entries are written synchronously, before the answer: an access to health data that was not
-//! recorded did not happen. A failing audit write is logged loudly but does not fail the
-//! request (availability of care comes first; see docs/security.md).
+//! What makes it hard to flood, skip or change (docs/security.md, "Audit trail"):
+//! - **refusals are counted, not written one by one** ([`refusals`]): one row per (address,
+//!   action, minute) — and authenticated user for refusals of a logged-in user — with its
+//!   number of occurrences, appended when the minute closes and at shutdown. Traffic without a
+//!   valid token can therefore never write a row per request;
+//! - **a read of health data is recorded before it is answered, or not answered**
+//!   ([`Auditor::read`]: 503 when its row cannot be written);
+//! - **rows are hash-chained** ([`chain`]): each carries the SHA-256 of its own fields and of the
+//!   previous row's hash; appends are serialised (SQLite's write lock, a row lock on
+//!   PostgreSQL's one-row `audit_chain`), `audit-verify` walks the chain and names the first
+//!   broken link, and the retention purge records the anchor it leaves behind;
+//! - **append-only in the database**: triggers refuse updates, and deletes other than the
+//!   purge's, whose cut-off must be at least [`MIN_RETENTION_DAYS`] old.
 
+mod chain;
+mod recorder;
+pub mod refusals;
 mod source;
 
+pub use chain::{Broken, GENESIS, Row, StoredRow, Verification, Walk};
+pub use recorder::Auditor;
 pub use source::{Source, Transport};
 
 use colloque_protocol::{ConversationId, UserId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// The shortest retention allowed: 180 days. CNIL recommends keeping access traces of health
+/// data for 6 months to 1 year; production refuses to start with less, and the purge refuses a
+/// more recent cut-off (in the database too: migrations `0006`/`0005`, which repeat the
+/// number).
+pub const MIN_RETENTION_DAYS: u32 = 180;
+
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// A successful login.
     Login,
@@ -61,6 +81,10 @@ pub enum Action {
     CareTeamListed,
     /// A doctor's patient list read.
     PatientsListed,
+    /// A care relationship ended by an administrator (its open conversation closed).
+    CareUnlinked,
+    /// The audit chain verified by an administrator.
+    AuditVerified,
 }
 
 impl Action {
@@ -86,7 +110,30 @@ impl Action {
             Action::AppointmentsListed => "appointments_listed",
             Action::CareTeamListed => "care_team_listed",
             Action::PatientsListed => "patients_listed",
+            Action::CareUnlinked => "care_unlinked",
+            Action::AuditVerified => "audit_verified",
         }
+    }
+
+    /// A refusal: counted per (address, action, minute) and written once per minute with its
+    /// count ([`refusals`]), never one row per request. Failed and throttled logins, foreign
+    /// origins (no valid token at all), and the objects and frames refused to a logged-in user.
+    pub fn is_refusal(self) -> bool {
+        matches!(
+            self,
+            Action::LoginFailed
+                | Action::LoginThrottled
+                | Action::OriginRefused
+                | Action::AccessDenied
+                | Action::WsFrameRefused
+        )
+    }
+
+    /// A refusal made to an authenticated user (a valid session): that user is part of its
+    /// count's key. The other refusals' user, if any, is only what the request claimed (the
+    /// account of a failed login), kept when every refusal of the minute agrees on it.
+    pub fn is_refusal_of_a_session(self) -> bool {
+        matches!(self, Action::AccessDenied | Action::WsFrameRefused)
     }
 }
 
@@ -173,6 +220,8 @@ pub struct Record {
     pub user_agent: Option<String>,
     /// rest, ws, cli or system.
     pub transport: String,
+    /// How many times it happened: more than one for refusals counted over a minute.
+    pub occurrences: i64,
 }
 
 #[cfg(test)]

@@ -94,7 +94,8 @@ pub enum Command {
         /// but never tells the others (every wake-up it would publish is dropped).
         #[arg(long, env = "COLLOQUE_FAULT_DROP_WAKEUPS", hide = true)]
         fault_drop_wakeups: bool,
-        /// Audit entries older than this many days are purged (at start and daily).
+        /// Audit entries older than this many days are purged (at start and daily). At least
+        /// 180 (production refuses less; elsewhere the purge keeps 180 days anyway).
         #[arg(long, env = "COLLOQUE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
         audit_retention_days: u32,
         /// Production: refuse to start without COLLOQUE_JWT_SECRET and allowed origins; no
@@ -167,6 +168,12 @@ pub enum Command {
         /// The patient's email.
         #[arg(long)]
         patient: String,
+    },
+    /// Walk the audit trail's hash chain: prints OK with the number of rows and the head's
+    /// hash, or the first broken link (a row id) and exits non-zero.
+    AuditVerify {
+        #[command(flatten)]
+        data: DataDir,
     },
     /// Book an appointment.
     AddAppointment {
@@ -327,6 +334,18 @@ mod tests {
         assert_eq!(send_rate_per_minute, 100);
         assert_eq!(audit_retention_days, 365);
         assert!(production);
+    }
+
+    #[test]
+    fn audit_verify_takes_only_the_database() {
+        let cli = Cli::try_parse_from([
+            "colloque-server",
+            "audit-verify",
+            "--database-url",
+            "sqlite:///tmp/colloque.db",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::AuditVerify { .. }));
     }
 
     #[test]

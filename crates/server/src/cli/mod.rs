@@ -7,7 +7,7 @@ use crate::config::{Argon2Cost, Config, Limits, RateLimit};
 use crate::startup::Application;
 use crate::store::{self, DatabaseUrl, Store};
 use crate::util::parse_naive_datetime;
-use crate::{admin, demo, telemetry};
+use crate::{admin, audit, demo, telemetry};
 use anyhow::Context;
 use clap::Parser;
 use secrecy::SecretString;
@@ -183,6 +183,27 @@ pub async fn run() -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::AuditVerify { data } => {
+            let pool = open(&data).await?;
+            match admin::audit_verify(&pool).await? {
+                audit::Verification::Intact {
+                    rows,
+                    unchained,
+                    head_id,
+                    head_hash,
+                } => {
+                    println!("OK: {rows} rows chained, head row {head_id}, head hash {head_hash}");
+                    if unchained > 0 {
+                        println!("({unchained} older rows were written before the chain began)");
+                    }
+                    Ok(())
+                }
+                audit::Verification::Broken(broken) => {
+                    println!("BROKEN at row {}: {}", broken.id, broken.reason);
+                    anyhow::bail!("the audit chain is broken at row {}", broken.id)
+                }
+            }
         }
         Command::AuditExport { data, email, since } => {
             let since = match since {

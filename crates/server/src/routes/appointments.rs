@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "Appointments in ascending start order", body = Vec<Appointment>),
         (status = 401, description = "No valid session", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "appointments", skip_all, fields(user = %user.id))]
@@ -32,6 +33,6 @@ pub async fn list(
 ) -> Result<Json<Vec<Appointment>>, AppError> {
     let appointments = state.store.appointments_for(user.id, user.role).await?;
     let entry = Entry::new(Action::AppointmentsListed, Some(user.id));
-    state.store.audit(&source, entry).await;
+    state.audit.read(&source, entry).await?;
     Ok(Json(appointments))
 }

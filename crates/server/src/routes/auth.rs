@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
         (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
-        (status = 503, description = "The password hashing queue is full; retry after Retry-After", body = ApiError),
+        (status = 503, description = "The password hashing queue is full, or the login could not be recorded in the audit trail (no session made); retry after Retry-After", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "login", skip_all)]
@@ -65,7 +65,7 @@ pub async fn login(
         .await?
     {
         Ok(attempt) => attempt,
-        Err(wait) => return Err(throttled(&state, &source, &account_key, wait).await),
+        Err(wait) => return Err(throttled(&state, &source, &account_key, wait)),
     };
 
     let account = match Email::parse(&request.email) {
@@ -104,13 +104,13 @@ pub async fn login(
                     .email_hash(audit::email_hash(&account_key))
                     .detail("unknown_account"),
             };
-            state.store.audit(&source, entry).await;
+            state.audit.refused(&source, &entry);
             return Err(AppError::InvalidCredentials);
         }
     };
     // Each login makes a session: a known password cannot be used to mint them by the thousand.
     if let Err(wait) = attempt.succeeded().await? {
-        return Err(throttled(&state, &source, &account_key, wait).await);
+        return Err(throttled(&state, &source, &account_key, wait));
     }
 
     let session = SessionId::generate();
@@ -121,19 +121,30 @@ pub async fn login(
         .tokens
         .issue(account.id, account.role, &session.0, session_end)
         .context("failed to sign a token")?;
-    // The new session and the cap on live ones, in one transaction: past the cap the oldest
-    // are revoked, and their sockets closed, here and (through the bus) on the other instances.
+    // The new session, the cap on live ones and their audit entries, in one transaction: past
+    // the cap the oldest are revoked, and their sockets closed, here and (through the bus) on
+    // the other instances. A login that cannot be recorded makes no session (503).
     let mut tx = state.store.begin_write().await?;
     tx.insert_session(&session, account.id, now, session_end)
         .await?;
     let revoked = tx
         .revoke_sessions_beyond(account.id, state.limits.sessions_per_user, now)
         .await?;
+    let mut entries = vec![Entry::new(Action::Login, Some(account.id))];
+    if revoked > 0 {
+        entries.insert(
+            0,
+            Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap"),
+        );
+    }
+    for entry in &entries {
+        if let Err(error) = tx.audit(&source, entry).await {
+            return Err(AppError::unrecorded(entry.action, &error));
+        }
+    }
     tx.commit().await?;
     if revoked > 0 {
         tracing::info!(user = %account.id, revoked, "oldest sessions revoked past the cap");
-        let entry = Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap");
-        state.store.audit(&source, entry).await;
         state.delivery.sessions_ended(account.id);
         if let Err(error) = state.delivery.recheck_sessions(Some(account.id)).await {
             tracing::warn!(%error, "failed to close the sockets of revoked sessions");
@@ -144,10 +155,6 @@ pub async fn login(
         .profile(account.id)
         .await?
         .context("the user vanished during login")?;
-    state
-        .store
-        .audit(&source, Entry::new(Action::Login, Some(account.id)))
-        .await;
     tracing::info!(user = %account.id, "logged in");
     state.metrics.login("success");
     Ok(Json(LoginResponse {
@@ -157,8 +164,9 @@ pub async fn login(
     }))
 }
 
-/// A login refused by a throttle: audited (with the pseudonymised email), then 429.
-async fn throttled(
+/// A login refused by a throttle: counted in the audit trail (with the pseudonymised email),
+/// then 429.
+fn throttled(
     state: &AppState,
     source: &Source,
     account_key: &str,
@@ -167,7 +175,7 @@ async fn throttled(
     tracing::info!("login throttled");
     state.metrics.login("throttled");
     let entry = Entry::new(Action::LoginThrottled, None).email_hash(audit::email_hash(account_key));
-    state.store.audit(source, entry).await;
+    state.audit.refused(source, &entry);
     AppError::rate_limited(wait)
 }
 
@@ -183,6 +191,7 @@ async fn throttled(
     responses(
         (status = 200, description = "A renewed token for the same session", body = LoginResponse),
         (status = 401, description = "No live session (expired token, idle, revoked, ended)", body = ApiError),
+        (status = 503, description = "The refresh could not be recorded in the audit trail (`server_busy`); no token returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "refresh", skip_all, fields(user = %user.id))]
@@ -202,9 +211,9 @@ pub async fn refresh(
         .await?
         .ok_or(AppError::Unauthorized)?;
     state
-        .store
-        .audit(&source, Entry::new(Action::Refresh, Some(user.id)))
-        .await;
+        .audit
+        .read(&source, Entry::new(Action::Refresh, Some(user.id)))
+        .await?;
     Ok(Json(LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
@@ -234,9 +243,10 @@ pub async fn logout(
     // Its sockets here close at once; the other instances are told through the bus.
     state.delivery.registry().close_session(&user.session);
     state.delivery.sessions_ended(user.id);
+    // The session ends whether or not this can be recorded (a failure is logged).
     state
-        .store
-        .audit(&source, Entry::new(Action::Logout, Some(user.id)))
+        .audit
+        .note(&source, Entry::new(Action::Logout, Some(user.id)))
         .await;
     Ok(StatusCode::NO_CONTENT)
 }

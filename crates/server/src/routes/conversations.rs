@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The caller's conversations", body = Vec<ConversationSummary>),
         (status = 401, description = "No valid session", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "list_conversations", skip_all, fields(user = %user.id))]
@@ -46,7 +47,7 @@ pub async fn list(
 ) -> Result<Json<Vec<ConversationSummary>>, AppError> {
     let list = state.store.summaries(user.id, user.role, None).await?;
     let entry = Entry::new(Action::ConversationsListed, Some(user.id));
-    state.store.audit(&source, entry).await;
+    state.audit.read(&source, entry).await?;
     Ok(Json(list))
 }
 
@@ -95,6 +96,7 @@ pub async fn start(
         (status = 200, description = "The conversation", body = ConversationSummary),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "show_conversation", skip_all, fields(user = %user.id, conversation = %id))]
@@ -124,6 +126,7 @@ pub async fn show(
         (status = 400, description = "`before` and `after` together, a negative position, or `after` past the last message (`invalid_cursor`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "history", skip_all, fields(user = %user.id, conversation = %id))]
@@ -176,8 +179,8 @@ async fn read_history(
     Ok(MessagePage { messages, has_more })
 }
 
-/// Records a successful read (`success`) or a refused access to an object, then passes the
-/// result on.
+/// Records a successful read (`success`: before it is answered, or the read fails with 503) or
+/// counts a refused access to an object, then passes the result on.
 async fn audited<T>(
     state: &AppState,
     source: &Source,
@@ -194,10 +197,12 @@ async fn audited<T>(
     if let Some(action) = action {
         let mut entry = Entry::new(action, Some(user.id));
         entry.conversation_id = conversation;
-        if let Err(error) = &result {
-            entry = entry.detail(format!("{:?}", error.code()));
+        match &result {
+            Ok(_) => state.audit.read(source, entry).await?,
+            Err(error) => state
+                .audit
+                .refused(source, &entry.detail(format!("{:?}", error.code()))),
         }
-        state.store.audit(source, entry).await;
     }
     result
 }

@@ -50,6 +50,7 @@ pub async fn me(
         (status = 200, description = "The patient's doctors, by name", body = Vec<UserProfile>),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is not a patient", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "care_team", skip_all, fields(user = %user.id))]
@@ -63,7 +64,7 @@ pub async fn care_team(
     }
     let doctors = state.store.doctors_of(user.id).await?;
     let entry = Entry::new(Action::CareTeamListed, Some(user.id));
-    state.store.audit(&source, entry).await;
+    state.audit.read(&source, entry).await?;
     Ok(Json(doctors))
 }
 
@@ -77,6 +78,7 @@ pub async fn care_team(
         (status = 200, description = "The doctor's patients, by name", body = Vec<UserProfile>),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is not a doctor", body = ApiError),
+        (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "patients", skip_all, fields(user = %user.id))]
@@ -90,6 +92,6 @@ pub async fn patients(
     }
     let patients = state.store.patients_of(user.id).await?;
     let entry = Entry::new(Action::PatientsListed, Some(user.id));
-    state.store.audit(&source, entry).await;
+    state.audit.read(&source, entry).await?;
     Ok(Json(patients))
 }

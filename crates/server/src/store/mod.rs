@@ -22,9 +22,8 @@ pub mod sqlite;
 pub use data_dir::{check_data_dir_private, create_data_dir};
 pub use model::*;
 
-use crate::audit::{Entry, Record, Source};
+use crate::audit::Record;
 use crate::domain::{Email, SessionId};
-use crate::util::now_ms;
 use colloque_protocol::{
     Appointment, AppointmentId, ConversationId, ConversationSummary, Message, MessageId, Role, Seq,
     Timestamp, UserId, UserProfile,
@@ -159,6 +158,10 @@ macro_rules! operations {
     };
 }
 
+// The audit trail's appends, purge and verification (declared after the macros it uses).
+mod audit_trail;
+pub use audit_trail::PurgeError;
+
 operations! {
     /// Creates an account; a unique violation on `users.email` if the email is taken.
     fn insert_user(user: &NewUser<'_>, now: Timestamp) -> UserId = users::insert;
@@ -292,22 +295,6 @@ impl Store {
         on_pool!(self, |db| db.close().await)
     }
 
-    /// Records an audit entry. Never fails the caller: a failed write is logged as an error.
-    pub async fn audit(&self, source: &Source, entry: Entry) {
-        let written = on_pool!(self, |db, b| b::audit::insert(db, source, &entry, now_ms())
-            .await);
-        log_audit_failure(written, &entry);
-    }
-
-    /// Deletes the audit entries older than `before` (the retention purge, the only path that
-    /// may delete); returns how many.
-    pub async fn purge_audit(&self, before: Timestamp) -> Result<u64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let deleted = on_tx!(&mut tx, |conn, b| b::audit::purge(conn, before).await)?;
-        tx.commit().await?;
-        Ok(deleted)
-    }
-
     /// Writes buffered session activity times, in one transaction.
     pub async fn touch_sessions(&self, touches: &[(String, Timestamp)]) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
@@ -346,19 +333,6 @@ impl Tx {
             Tx::Sqlite(tx) => tx.rollback().await,
             Tx::Postgres(tx) => tx.rollback().await,
         }
-    }
-
-    /// Records an audit entry that commits (or not) with the transaction. Never fails the
-    /// caller: a failed write is logged as an error.
-    pub async fn audit(&mut self, source: &Source, entry: Entry) {
-        let written = on_tx!(self, |conn, b| b::audit::insert(
-            conn,
-            source,
-            &entry,
-            now_ms()
-        )
-        .await);
-        log_audit_failure(written, &entry);
     }
 
     /// The [`SendContext`] of each send of a batch, same order as `keys`; locks the
@@ -405,11 +379,5 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         on_tx!(self, |conn, b| b::lock_care_pair(conn, doctor, patient)
             .await)
-    }
-}
-
-fn log_audit_failure(written: Result<(), sqlx::Error>, entry: &Entry) {
-    if let Err(error) = written {
-        tracing::error!(%error, action = entry.action.as_str(), "failed to write an audit entry");
     }
 }

@@ -260,3 +260,17 @@ pub(crate) fn ids_in_order(
         })
         .collect()
 }
+
+/// The audit trail's chain (`audit_chain`, see [`crate::audit::chain`]): its head, where the
+/// next row links, and its anchor, where the first remaining row links.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditChain {
+    /// The last row's id.
+    pub head_id: i64,
+    /// The last row's hash.
+    pub head_hash: String,
+    /// Rows at or below this id are older than the chain (or purged).
+    pub anchor_id: i64,
+    /// The hash the first row after the anchor links to.
+    pub anchor_hash: String,
+}

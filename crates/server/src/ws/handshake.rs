@@ -57,7 +57,7 @@ pub async fn handler(
             tracing::info!("websocket refused for its origin");
             let detail: String = text.chars().take(200).collect();
             let entry = Entry::new(Action::OriginRefused, None).detail(detail);
-            state.store.audit(&source, entry).await;
+            state.audit.refused(&source, &entry);
             return AppError::Forbidden("this origin may not open a socket").into_response();
         }
     }

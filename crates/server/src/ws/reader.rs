@@ -169,7 +169,7 @@ impl Conn {
             Ok(reply) => reply,
             Err((error, client_id)) => {
                 if error.is_access_denial() {
-                    self.audit_refusal(conversation, &error).await;
+                    self.audit_refusal(conversation, &error);
                 }
                 error_frame(&error, client_id)
             }
@@ -215,10 +215,11 @@ impl Conn {
         Ok(ServerFrame::Ready { user: profile })
     }
 
-    async fn audit_refusal(&self, conversation: ConversationId, error: &AppError) {
+    /// Counts a refused frame in the audit trail (one row per minute, not per frame).
+    fn audit_refusal(&self, conversation: ConversationId, error: &AppError) {
         let entry = Entry::new(Action::WsFrameRefused, Some(self.user.id))
             .conversation(conversation)
             .detail(format!("{:?}", error.code()));
-        self.state.store.audit(&self.source, entry).await;
+        self.state.audit.refused(&self.source, &entry);
     }
 }

@@ -1,7 +1,8 @@
 //! The audit trail: what is recorded, what never is, append-only, export, retention.
 
 use crate::helpers::*;
-use colloque_protocol::ClientFrame;
+use colloque_protocol::{ClientFrame, Timestamp};
+use colloque_server::audit::{Row, Verification};
 use colloque_server::util::{DAY_MS, now_ms};
 use serde_json::json;
 
@@ -11,7 +12,7 @@ fn actions(trail: &[colloque_server::audit::Record]) -> Vec<&str> {
 
 #[tokio::test]
 async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     app.post_login(EMMA, "wrong password").await;
     let emma = app.login(EMMA).await;
     let conversation = app.only_conversation(&emma).await;
@@ -21,6 +22,9 @@ async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
     app.history(&emma, id, "?after=0").await;
     app.post("/api/auth/refresh", &emma.token, &json!({})).await;
     app.post("/api/auth/logout", &emma.token, &json!({})).await;
+    // The failed login is a refusal: counted, and written when its minute closes or, here,
+    // when the server stops.
+    app.stop().await;
 
     let trail = app.audit_of(EMMA).await;
 
@@ -36,6 +40,8 @@ async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
             "logout",
         ]
     );
+    assert_eq!(trail[0].detail.as_deref(), Some("wrong_password"));
+    assert!(trail.iter().all(|record| record.occurrences == 1));
     let history = &trail[4];
     assert_eq!(history.user_id, Some(emma.id.0));
     assert_eq!(history.conversation_id, Some(id.0));
@@ -68,7 +74,7 @@ async fn reads_of_appointments_care_teams_and_patient_lists_are_recorded() {
 
 #[tokio::test]
 async fn refused_accesses_over_rest_and_websocket_are_recorded() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     let emma = app.login(EMMA).await;
     let conversation = app.only_conversation(&emma).await;
     let hugo = app.login(HUGO).await;
@@ -87,6 +93,8 @@ async fn refused_accesses_over_rest_and_websocket_are_recorded() {
         })
         .await;
     socket.next_error().await;
+    drop(socket);
+    app.stop().await;
 
     let trail = app.audit_of(HUGO).await;
     let denied: Vec<_> = trail
@@ -101,12 +109,13 @@ async fn refused_accesses_over_rest_and_websocket_are_recorded() {
     for record in denied {
         assert_eq!(record.conversation_id, Some(conversation.id.0));
         assert_eq!(record.detail.as_deref(), Some("NotFound"));
+        assert_eq!(record.occurrences, 1);
     }
 }
 
 #[tokio::test]
 async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
-    let app = spawn_app().await;
+    let mut app = spawn_app().await;
     app.post_login("nobody@colloque.test", "hunter2-password")
         .await;
     let emma = app.login(EMMA).await;
@@ -118,6 +127,7 @@ async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
     )
     .await;
     app.history(&emma, conversation.id, "").await;
+    app.stop().await;
 
     let unknown = app.audit_of("nobody@colloque.test").await;
     // Every column of every row, as text, on either backend.
@@ -127,7 +137,8 @@ async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
                     || COALESCE(email_hash, '') || '|' || action || '|'
                     || COALESCE(CAST(conversation_id AS TEXT), '') || '|'
                     || COALESCE(detail, '') || '|' || COALESCE(ip, '') || '|'
-                    || COALESCE(user_agent, '') || '|' || transport
+                    || COALESCE(user_agent, '') || '|' || transport || '|'
+                    || COALESCE(prev_hash, '') || '|' || COALESCE(hash, '')
              FROM audit_log",
         )
         .fetch_all(&pool)
@@ -153,16 +164,24 @@ async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
 #[tokio::test]
 async fn the_trail_cannot_be_changed_and_only_old_entries_are_purged() {
     let app = spawn_app().await;
-    app.login(EMMA).await;
     let db = app.db().await;
-    let old = now_ms().0 - 400 * DAY_MS;
-    on_db!(&db, |pool| {
-        sqlx::query("INSERT INTO audit_log (at, action, transport) VALUES ($1, 'login', 'rest')")
-            .bind(old)
-            .execute(pool)
-            .await
-            .unwrap();
-    });
+    // The trail goes from its oldest end: the old entries come first, as they would have.
+    let old = |days: i64| Row {
+        at: now_ms().0 - days * DAY_MS,
+        user_id: None,
+        email_hash: None,
+        action: "login".into(),
+        conversation_id: None,
+        detail: Some(format!("{days} days ago")),
+        ip: None,
+        user_agent: None,
+        transport: "rest".into(),
+        occurrences: 1,
+    };
+    db.append_audit(&[old(400), old(370), old(200)])
+        .await
+        .unwrap();
+    app.login(EMMA).await;
 
     let update = on_db!(&db, |pool| {
         sqlx::query("UPDATE audit_log SET action = 'nothing'")
@@ -176,19 +195,23 @@ async fn the_trail_cannot_be_changed_and_only_old_entries_are_purged() {
             .await
             .map(drop)
     });
-    let cut_off = colloque_protocol::Timestamp(now_ms().0 - 365 * DAY_MS);
+    let cut_off = Timestamp(now_ms().0 - 365 * DAY_MS);
     let purged = db.purge_audit(cut_off).await.unwrap();
 
     assert!(update.unwrap_err().to_string().contains("append-only"));
     assert!(delete.is_err());
-    assert_eq!(purged, 1);
-    let left: i64 = on_db!(&db, |pool| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-            .fetch_one(pool)
+    assert_eq!(purged, 2);
+    let left: Vec<String> = on_db!(&db, |pool| {
+        sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id")
+            .fetch_all(pool)
             .await
             .unwrap()
     });
-    assert!(left >= 1, "the recent login stays");
+    assert_eq!(
+        left,
+        ["login", "login"],
+        "the 200-day-old entry and the new login stay"
+    );
     // The purge window is closed again.
     let again = on_db!(&db, |pool| {
         sqlx::query("DELETE FROM audit_log")
@@ -197,6 +220,11 @@ async fn the_trail_cannot_be_changed_and_only_old_entries_are_purged() {
             .map(drop)
     });
     assert!(again.is_err());
+    // The anchor moved with the purge: the rest of the chain still verifies.
+    assert!(matches!(
+        db.verify_audit().await.unwrap(),
+        Verification::Intact { rows: 2, .. }
+    ));
 }
 
 #[tokio::test]
@@ -223,7 +251,7 @@ async fn the_export_starts_at_since() {
     app.login(EMMA).await;
     let db = app.db().await;
 
-    let future = colloque_protocol::Timestamp(now_ms().0 + DAY_MS);
+    let future = Timestamp(now_ms().0 + DAY_MS);
     let nothing = colloque_server::admin::audit_export(&db, EMMA, future)
         .await
         .unwrap();

@@ -141,6 +141,51 @@ impl TestApp {
             .expect("database opens")
     }
 
+    /// Stops the server as SIGTERM does, and waits until it has: what it kept in memory for
+    /// the audit trail (the counts of refusals of the current minute) is written by then.
+    pub async fn stop(&mut self) {
+        self.shutdown.trigger();
+        tokio::time::timeout(Duration::from_secs(15), &mut self.server)
+            .await
+            .expect("the server stopped in time")
+            .expect("the server task ended")
+            .expect("the server stopped cleanly");
+    }
+
+    /// `--database-url` for the admin commands run as processes.
+    pub fn database_url_arg(&self) -> String {
+        match &self.database_url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// Runs this crate's `colloque-server` binary with `args` on the test server's database.
+    pub fn admin_command(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_colloque-server"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .arg("--database-url")
+            .arg(self.database_url_arg())
+            .env_remove("COLLOQUE_ENV")
+            .output()
+            .expect("colloque-server runs")
+    }
+
+    /// (ip, user, occurrences) of every row of `action`, in id order.
+    pub async fn audit_counts(&self, action: &str) -> Vec<(Option<String>, Option<i64>, i64)> {
+        on_db!(self.db().await, |pool| {
+            sqlx::query_as(
+                "SELECT ip, user_id, occurrences FROM audit_log WHERE action = $1 ORDER BY id",
+            )
+            .bind(action)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        })
+    }
+
     /// The audit trail of `email`, as `audit-export` prints it.
     pub async fn audit_of(&self, email: &str) -> Vec<colloque_server::audit::Record> {
         colloque_server::admin::audit_export(

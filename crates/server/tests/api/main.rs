@@ -5,6 +5,8 @@
 mod helpers;
 
 mod audit;
+mod audit_chain;
+mod audit_refusals;
 mod auth;
 mod conversations;
 mod fuzz;

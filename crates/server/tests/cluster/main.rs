@@ -13,6 +13,7 @@ mod checker;
 #[path = "../chaos/client.rs"]
 mod client;
 
+mod audit;
 mod delivery;
 mod faults;
 mod harness;

@@ -12,7 +12,9 @@
 //!   instances cannot both create the pair's open conversation;
 //! - a login attempt locks its account and address keys (advisory locks, [`lock_login_keys`])
 //!   before it counts the throttle's windows and records itself, so that the limits hold over
-//!   every instance.
+//!   every instance;
+//! - an audit append locks the chain's one-row head ([`lock_audit_chain`]), last in its
+//!   transaction, so that the rows of every instance form one hash chain.
 
 use crate::store::model::*;
 use anyhow::Context;
@@ -131,6 +133,18 @@ pub async fn lock_login_keys(
             .await?;
     }
     Ok(())
+}
+
+/// Locks the audit chain's head until the transaction ends and reads it: appends from every
+/// instance take ids and commit one after the other, so the chain (the order of ids) is one
+/// sequence. Taken last in a transaction (after any conversation, care pair or login lock),
+/// so that it never waits while holding what another transaction needs first.
+pub async fn lock_audit_chain(conn: &mut PgConnection) -> Result<AuditChain, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT head_id, head_hash, anchor_id, anchor_hash FROM audit_chain WHERE id = 1 FOR UPDATE",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Stores a batch of new messages and moves the conversations' heads and the senders' read

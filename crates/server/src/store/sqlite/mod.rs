@@ -97,7 +97,7 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
 /// concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY` when a read
 /// transaction tries to upgrade. Holding the only write lock also serialises every rule that
 /// PostgreSQL enforces with row or advisory locks ([`lock_conversations`], [`lock_care_pair`],
-/// [`lock_login_keys`]).
+/// [`lock_login_keys`], [`lock_audit_chain`]).
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
@@ -127,6 +127,12 @@ pub async fn lock_login_keys(
     _address: &str,
 ) -> Result<(), sqlx::Error> {
     Ok(())
+}
+
+/// The audit chain's head, for an append: nothing to lock, the transaction already holds the
+/// database's only write lock, so appends from every process are one sequence.
+pub async fn lock_audit_chain(conn: &mut SqliteConnection) -> Result<AuditChain, sqlx::Error> {
+    audit::chain(conn).await
 }
 
 /// Stores a batch of new messages and moves, in the same round trip to the database (one
