@@ -13,7 +13,7 @@ use crate::store::NewUser;
 use crate::store::Store;
 use crate::util::now_ms;
 use anyhow::{Context, bail};
-use colloque_protocol::{AppointmentId, Role, Timestamp, UserId};
+use colloque_protocol::{AppointmentId, ConversationId, Role, Timestamp, UserId};
 use secrecy::SecretString;
 
 /// Creates an account. The password comes from the caller (the CLI reads it from stdin, never
@@ -152,6 +152,56 @@ pub async fn audit_export(
     }
     pool.audit(&Source::cli(), &entry).await?;
     Ok(records)
+}
+
+/// What `unlink` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unlinked {
+    /// The doctor.
+    pub doctor: UserId,
+    /// The patient.
+    pub patient: UserId,
+    /// Whether they were linked.
+    pub was_linked: bool,
+    /// The pair's open conversation, now closed.
+    pub closed: Option<ConversationId>,
+}
+
+/// Ends the care relationship of a doctor and a patient and closes their open conversation, in
+/// one transaction, recorded in the audit trail (one entry for each of the two, so that either
+/// one's export shows it). From then on neither can write to the other (every send re-checks
+/// the relationship); the closed conversation stays readable. On PostgreSQL the pair is
+/// locked first, as when a conversation is started, so the two cannot interleave.
+pub async fn unlink(
+    pool: &Store,
+    doctor_email: &str,
+    patient_email: &str,
+) -> anyhow::Result<Unlinked> {
+    let doctor = user_with_role(pool, doctor_email, Role::Doctor).await?;
+    let patient = user_with_role(pool, patient_email, Role::Patient).await?;
+    let mut tx = pool.begin_write().await?;
+    tx.lock_care_pair(doctor, patient).await?;
+    let was_linked = tx.unlink(doctor, patient).await?;
+    let closed = tx.close_open_between(patient, doctor).await?;
+    if was_linked || closed.is_some() {
+        let closing = match closed {
+            Some(id) => format!("conversation {id} closed"),
+            None => "no open conversation".to_owned(),
+        };
+        for (user, other) in [(doctor, patient), (patient, doctor)] {
+            let mut entry = Entry::new(Action::CareUnlinked, Some(user))
+                .detail(format!("with {other}; {closing}"));
+            entry.conversation_id = closed;
+            tx.audit(&Source::cli(), &entry).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(Unlinked {
+        doctor,
+        patient,
+        was_linked,
+        closed,
+    })
 }
 
 /// Walks the whole audit chain (`audit-verify`), and records that it was verified and what was

@@ -153,19 +153,22 @@ pub async fn connect(url: Option<&str>, incoming: mpsc::Sender<Incoming>) -> any
     }
 }
 
-/// Publishes one event and waits until NATS has it: for the admin commands, which run once
-/// and exit (a revoked account's sockets close on every instance at once).
-pub async fn announce(url: &str, user: UserId, event: Event) -> anyhow::Result<()> {
+/// Publishes events and waits until NATS has them: for the admin commands, which run once and
+/// exit (a revoked account's sockets close on every instance at once; an ended care
+/// relationship's closed conversation reaches both users' sockets).
+pub async fn announce(url: &str, events: &[(UserId, Event)]) -> anyhow::Result<()> {
     let client = async_nats::ConnectOptions::new()
         .name("colloque-admin")
         .connection_timeout(std::time::Duration::from_secs(5))
         .connect(url)
         .await
         .context("failed to connect to NATS")?;
-    client
-        .publish(Bus::subject(user), encode(&event).into())
-        .await
-        .context("failed to publish to NATS")?;
+    for (user, event) in events {
+        client
+            .publish(Bus::subject(*user), encode(event).into())
+            .await
+            .context("failed to publish to NATS")?;
+    }
     client.flush().await.context("failed to flush to NATS")?;
     Ok(())
 }

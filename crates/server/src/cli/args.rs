@@ -169,6 +169,19 @@ pub enum Command {
         #[arg(long)]
         patient: String,
     },
+    /// End a care relationship: the doctor no longer follows the patient, their open
+    /// conversation is closed (it stays readable), and neither can write to the other. With
+    /// --nats-url, the sockets of both see the closed conversation at once.
+    Unlink {
+        #[command(flatten)]
+        data: DataDir,
+        /// The doctor's email.
+        #[arg(long)]
+        doctor: String,
+        /// The patient's email.
+        #[arg(long)]
+        patient: String,
+    },
     /// Walk the audit trail's hash chain: prints OK with the number of rows and the head's
     /// hash, or the first broken link (a row id) and exits non-zero.
     AuditVerify {
@@ -337,7 +350,23 @@ mod tests {
     }
 
     #[test]
-    fn audit_verify_takes_only_the_database() {
+    fn unlink_takes_a_doctor_and_a_patient_and_audit_verify_only_the_database() {
+        let cli = Cli::try_parse_from([
+            "colloque-server",
+            "unlink",
+            "--doctor",
+            "dr.martin@colloque.test",
+            "--patient",
+            "emma.petit@colloque.test",
+            "--nats-url",
+            "nats://127.0.0.1:4222",
+        ])
+        .unwrap();
+        let Command::Unlink { data, .. } = cli.command else {
+            panic!("expected unlink");
+        };
+        assert!(data.nats_url.is_some());
+        assert!(Cli::try_parse_from(["colloque-server", "unlink", "--doctor", "d@x.fr"]).is_err());
         let cli = Cli::try_parse_from([
             "colloque-server",
             "audit-verify",

@@ -176,11 +176,37 @@ pub async fn run() -> anyhow::Result<()> {
             // within its revocation check.
             if let Some(url) = &data.nats_url
                 && let Err(error) =
-                    crate::bus::announce(url, user, crate::bus::Event::Sessions).await
+                    crate::bus::announce(url, &[(user, crate::bus::Event::Sessions)]).await
             {
                 eprintln!(
                     "warning: the instances were not told ({error:#}); they notice within seconds"
                 );
+            }
+            Ok(())
+        }
+        Command::Unlink {
+            data,
+            doctor,
+            patient,
+        } => {
+            let pool = open(&data).await?;
+            let unlinked = admin::unlink(&pool, &doctor, &patient).await?;
+            match (unlinked.was_linked, unlinked.closed) {
+                (false, None) => println!("{doctor} did not follow {patient}; nothing changed"),
+                (_, None) => println!("{doctor} no longer follows {patient}"),
+                (_, Some(id)) => {
+                    println!("{doctor} no longer follows {patient}; conversation {id} closed");
+                }
+            }
+            // The closed conversation reaches both users' sockets on every instance at once;
+            // without NATS, their apps see it when they next load their conversations (and
+            // any send is refused from now on either way).
+            if let (Some(url), Some(conversation)) = (&data.nats_url, unlinked.closed) {
+                let event = crate::bus::Event::Conversation { conversation };
+                let events = [(unlinked.doctor, event), (unlinked.patient, event)];
+                if let Err(error) = crate::bus::announce(url, &events).await {
+                    eprintln!("warning: the instances were not told ({error:#})");
+                }
             }
             Ok(())
         }

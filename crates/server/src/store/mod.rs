@@ -200,6 +200,8 @@ operations! {
     fn insert_conversation(patient: UserId, doctor: UserId, subject: &str, now: Timestamp) -> ConversationId = conversations::insert;
     /// Closes a conversation; false if it already was.
     fn close_conversation(id: ConversationId) -> bool = conversations::close;
+    /// Closes the open conversation of a patient–doctor pair, if any; returns it.
+    fn close_open_between(patient: UserId, doctor: UserId) -> Option<ConversationId> = conversations::close_open_between;
     /// The head of each conversation of `user`.
     fn conversation_heads(user: UserId) -> Vec<(ConversationId, Seq)> = conversations::heads_of_user;
     /// The heads of every conversation (with messages) of these users.

@@ -8,6 +8,7 @@ mod audit;
 mod audit_chain;
 mod audit_refusals;
 mod auth;
+mod care;
 mod conversations;
 mod fuzz;
 mod history;

@@ -169,6 +169,24 @@ pub async fn close(
     Ok(result.rows_affected() == 1)
 }
 
+/// Closes the open conversation of a patient–doctor pair (there is at most one); returns it.
+#[tracing::instrument(skip(db))]
+pub async fn close_open_between(
+    db: impl Executor<'_, Database = Db>,
+    patient: UserId,
+    doctor: UserId,
+) -> Result<Option<ConversationId>, sqlx::Error> {
+    let closed: Option<i64> = sqlx::query_scalar(
+        "UPDATE conversations SET status = 'closed'
+         WHERE patient_id = $1 AND doctor_id = $2 AND status = 'open' RETURNING id",
+    )
+    .bind(patient.0)
+    .bind(doctor.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(closed.map(ConversationId))
+}
+
 #[derive(FromRow)]
 struct SummaryRow {
     id: i64,
