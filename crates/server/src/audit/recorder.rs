@@ -37,12 +37,19 @@ impl Auditor {
 
     /// Records `entry`: a refusal is counted ([`super::refusals`]; its row is written when its
     /// minute closes), anything else is appended to the chain now.
+    ///
+    /// The append runs in a task of its own: a request whose client goes away is dropped by
+    /// axum, and a write transaction dropped midway would leave SQLite's write lock held (see
+    /// `chat::detached`).
     pub async fn record(&self, source: &Source, entry: Entry) -> Result<(), sqlx::Error> {
         if entry.action.is_refusal() {
             self.refused(source, &entry);
             return Ok(());
         }
-        self.store.audit(source, &entry).await
+        let (store, source) = (self.store.clone(), source.clone());
+        tokio::spawn(async move { store.audit(&source, &entry).await })
+            .await
+            .map_err(|error| sqlx::Error::Protocol(format!("an audit append failed: {error}")))?
     }
 
     /// Counts a refusal (it costs no database write now).
@@ -73,12 +80,21 @@ impl Auditor {
     /// Appends the counts whose minute has closed (and the rows an earlier attempt could not
     /// write); returns how many rows were appended.
     pub async fn flush_closed(&self) -> Result<usize, sqlx::Error> {
-        self.flush(false).await
+        self.flush_detached(false).await
     }
 
     /// Appends every count, open minutes included (shutdown).
     pub async fn flush_all(&self) -> Result<usize, sqlx::Error> {
-        self.flush(true).await
+        self.flush_detached(true).await
+    }
+
+    /// Flushes in a task of its own, so that the counts taken are written or kept even when
+    /// the caller (the periodic writer, aborted at shutdown) is dropped.
+    async fn flush_detached(&self, all: bool) -> Result<usize, sqlx::Error> {
+        let auditor = self.clone();
+        tokio::spawn(async move { auditor.flush(all).await })
+            .await
+            .map_err(|error| sqlx::Error::Protocol(format!("an audit flush failed: {error}")))?
     }
 
     async fn flush(&self, all: bool) -> Result<usize, sqlx::Error> {
@@ -123,4 +139,76 @@ impl Auditor {
 /// Logs an audit entry that could not be written: an operator must hear about it.
 pub(crate) fn log_failure(action: Action, error: &sqlx::Error) {
     tracing::error!(%error, action = action.as_str(), "failed to write an audit entry");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{Transport, refusals::MINUTE_MS};
+    use crate::store::DatabaseUrl;
+    use colloque_protocol::Timestamp;
+
+    async fn rows(store: &Store) -> Vec<(String, i64)> {
+        let Store::Sqlite(pool) = store else {
+            unreachable!("a SQLite store")
+        };
+        sqlx::query_as("SELECT action, occurrences FROM audit_log ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    async fn refuse_inserts(store: &Store, refuse: bool) {
+        let Store::Sqlite(pool) = store else {
+            unreachable!("a SQLite store")
+        };
+        let sql = if refuse {
+            "CREATE TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'no'); END"
+        } else {
+            "DROP TRIGGER refuse"
+        };
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+
+    /// The periodic writer appends the minutes that have closed and keeps the current one; rows
+    /// the database refuses are kept and written by a later pass, never dropped.
+    #[tokio::test]
+    async fn closed_minutes_are_appended_and_refused_rows_are_kept_for_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&DatabaseUrl::in_data_dir(dir.path()))
+            .await
+            .unwrap();
+        let auditor = Auditor::new(store.clone());
+        let source = Source {
+            ip: Some("203.0.113.9".into()),
+            user_agent: None,
+            transport: Transport::Rest,
+        };
+        let throttled = Entry::new(Action::LoginThrottled, None);
+        let a_minute_ago = Timestamp(now_ms().0 - MINUTE_MS);
+        for _ in 0..3 {
+            auditor
+                .lock()
+                .refusals
+                .count(&source, &throttled, a_minute_ago);
+        }
+        // A minute that is still open whenever the test runs.
+        let later = Timestamp(now_ms().0 + 10 * MINUTE_MS);
+        let origin = Entry::new(Action::OriginRefused, None);
+        auditor.lock().refusals.count(&source, &origin, later);
+
+        refuse_inserts(&store, true).await;
+        assert!(auditor.flush_closed().await.is_err());
+        assert!(rows(&store).await.is_empty());
+        refuse_inserts(&store, false).await;
+        assert_eq!(auditor.flush_closed().await.unwrap(), 1);
+        assert_eq!(rows(&store).await, [("login_throttled".to_owned(), 3)]);
+        assert_eq!(
+            auditor.flush_closed().await.unwrap(),
+            0,
+            "its minute is open"
+        );
+        assert_eq!(auditor.flush_all().await.unwrap(), 1, "written at shutdown");
+        assert_eq!(rows(&store).await.len(), 2);
+    }
 }

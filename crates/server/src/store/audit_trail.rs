@@ -90,7 +90,10 @@ impl Store {
         }
     }
 
-    /// Walks the whole chain, from its anchor to its head (`audit-verify`).
+    /// Walks the whole chain, from its anchor to its head (`audit-verify`), in pages, without
+    /// holding any lock: appends go on meanwhile (the walk stops at the head it read first). A
+    /// retention purge that runs during the walk can make it report the row after the new
+    /// anchor; walk again.
     pub async fn verify_audit(&self) -> Result<Verification, sqlx::Error> {
         // The newest id first: a row above the head read next was written outside the chain
         // (an append that commits in between moves the head past it).

@@ -139,10 +139,12 @@ pub async fn purge_through(
     db: &sqlx::Pool<Db>,
     before: Timestamp,
 ) -> Result<Option<i64>, sqlx::Error> {
+    // In id order from the oldest end, to the first row to keep: this reads what the purge
+    // deletes (a day's rows, daily), not what it keeps (at least 180 days' worth).
     let first_kept: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(id) FROM audit_log WHERE at >= $1")
+        sqlx::query_scalar("SELECT id FROM audit_log WHERE at >= $1 ORDER BY id LIMIT 1")
             .bind(before.0)
-            .fetch_one(db)
+            .fetch_optional(db)
             .await?;
     match first_kept {
         Some(first_kept) => {
