@@ -199,6 +199,8 @@ pub struct Duplicate {
     pub kind: DuplicateKind,
     /// How long after the message was sent it came.
     pub after_send: Duration,
+    /// Whether the message's ack had come before it.
+    pub after_ack: bool,
 }
 
 /// What a [`Duplicate`] was.
@@ -293,7 +295,7 @@ impl Tracker {
         let Some(entry) = pending.get_mut(&id) else {
             let settled = self.settled.lock().unwrap().get(&id).copied();
             match settled {
-                Some(route) => self.duplicate(ack, route, socket),
+                Some(route) => self.duplicate(ack, route, socket, true),
                 None => {
                     self.strays.fetch_add(1, Ordering::Relaxed);
                 }
@@ -306,9 +308,9 @@ impl Tracker {
             &mut entry.delivered
         };
         if *seen {
-            let route = entry.route;
+            let (route, acked) = (entry.route, entry.acked);
             drop(pending);
-            self.duplicate(ack, route, socket);
+            self.duplicate(ack, route, socket, acked);
             return;
         }
         *seen = true;
@@ -343,7 +345,7 @@ impl Tracker {
         }
     }
 
-    fn duplicate(&self, ack: bool, route: Route, socket: u64) {
+    fn duplicate(&self, ack: bool, route: Route, socket: u64, after_ack: bool) {
         self.duplicates.fetch_add(1, Ordering::Relaxed);
         let kind = if ack {
             DuplicateKind::Ack
@@ -357,6 +359,7 @@ impl Tracker {
         self.duplicate_log.lock().unwrap().push(Duplicate {
             kind,
             after_send: route.sent.elapsed(),
+            after_ack,
         });
     }
 

@@ -717,7 +717,7 @@ async fn sustained(
     let postgres = postgres_use(cluster, &postgres0, acked_in_window).await;
     let acked = tracker.acked.load(Ordering::Relaxed);
     let (lost, undelivered) = tracker.missing();
-    let duplicates = tracker.duplicates.load(Ordering::Relaxed);
+    let duplicates = duplicated(&tracker);
     let ack = tracker.ack.lock().unwrap().clone();
     let delivered = tracker.delivered.lock().unwrap().clone();
     let acked_rate = acked_in_window as f64 / window.as_secs_f64();
@@ -808,7 +808,7 @@ async fn saturation(
     scenarios::drain(&tracker, DRAIN).await;
     let postgres = postgres_use(cluster, &postgres0, acked).await;
     let (lost, undelivered) = tracker.missing();
-    let duplicates = tracker.duplicates.load(Ordering::Relaxed);
+    let duplicates = duplicated(&tracker);
     let ack = tracker.ack.lock().unwrap().clone();
     let delivered = tracker.delivered.lock().unwrap().clone();
     let acked_rate = acked as f64 / elapsed.as_secs_f64();
@@ -1008,7 +1008,7 @@ async fn outage(
     let delivered_during = histogram(during.iter().filter_map(|t| Some(t.delivered? - t.sent)));
     let delivered_after = histogram(after.iter().filter_map(|t| Some(t.delivered? - t.sent)));
     let (lost, undelivered) = tracker.missing();
-    let duplicates = tracker.duplicates.load(Ordering::Relaxed);
+    let duplicates = duplicated(&tracker);
     let dropped = counter_delta(&metrics0, &metrics1, "colloque_bus_wakeups_dropped");
     let swept = counter_delta(&metrics0, &metrics1, "colloque_sweep_gaps_filled");
     let noticed: Vec<Option<Duration>> = watches
@@ -1140,43 +1140,51 @@ fn write_timeline(phase: &str, started: Instant, tracker: &Tracker) -> anyhow::R
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// "lost / undelivered / duplicated of sent", and what the duplicates were (each also
-/// described on stderr).
+/// "lost / undelivered / duplicated of sent": duplicated is a second ack, or a second push of
+/// one message (on the socket that had it, or on a third one). A push of a message onto its
+/// sender's own socket (which should get only the ack) is counted apart, as an echo. Each is
+/// also described on stderr.
 fn losses(tracker: &Tracker) -> String {
     let (lost, undelivered) = tracker.missing();
-    let duplicates = tracker.duplicate_log();
+    let log = tracker.duplicate_log();
+    let count = |kind| log.iter().filter(|d| d.kind == kind).count();
+    let echoes = count(DuplicateKind::PushToSender);
     let mut text = format!(
         "{lost} / {undelivered} / {} of {}",
-        duplicates.len(),
+        log.len() - echoes,
         thousands(tracker.sent.load(Ordering::Relaxed) as usize)
     );
-    if !duplicates.is_empty() {
-        let count = |kind| duplicates.iter().filter(|d| d.kind == kind).count();
-        let kinds = [
-            (
-                DuplicateKind::PushTwiceOnOneSocket,
-                "pushed twice on one socket",
-            ),
-            (DuplicateKind::PushToSender, "pushed back to its sender"),
-            (
-                DuplicateKind::PushOnAnotherSocket,
-                "pushed to a third socket",
-            ),
-            (DuplicateKind::Ack, "acked twice"),
-        ];
-        let parts: Vec<String> = kinds
-            .iter()
-            .filter(|(kind, _)| count(*kind) > 0)
-            .map(|(kind, what)| format!("{} {what}", count(*kind)))
-            .collect();
+    let kinds = [
+        (
+            DuplicateKind::PushTwiceOnOneSocket,
+            "pushed twice on one socket",
+        ),
+        (
+            DuplicateKind::PushOnAnotherSocket,
+            "pushed to a third socket",
+        ),
+        (DuplicateKind::Ack, "acked twice"),
+        (DuplicateKind::PushToSender, "echoed to its sender's socket"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(kind, _)| count(*kind) > 0)
+        .map(|(kind, what)| format!("{} {what}", count(*kind)))
+        .collect();
+    if !parts.is_empty() {
         text += &format!(" ({})", parts.join(", "));
-        for duplicate in duplicates.iter().take(10) {
-            eprintln!(
-                "    duplicate: {:?}, {:.0} ms after its send",
-                duplicate.kind,
-                duplicate.after_send.as_secs_f64() * 1e3
-            );
-        }
+    }
+    for duplicate in log.iter().take(10) {
+        eprintln!(
+            "    {:?}: {:.0} ms after its send, {} its ack",
+            duplicate.kind,
+            duplicate.after_send.as_secs_f64() * 1e3,
+            if duplicate.after_ack {
+                "after"
+            } else {
+                "before"
+            }
+        );
     }
     text
 }
@@ -1188,12 +1196,21 @@ fn seconds(durations: &[Option<Duration>]) -> Vec<Option<f64>> {
         .collect()
 }
 
+/// Second acks and second pushes of a message, echoes to its sender left apart ([`losses`]).
+fn duplicated(tracker: &Tracker) -> usize {
+    tracker
+        .duplicate_log()
+        .iter()
+        .filter(|d| d.kind != DuplicateKind::PushToSender)
+        .count()
+}
+
 /// The duplicates by kind, as JSON.
 fn duplicate_kinds(tracker: &Tracker) -> serde_json::Value {
     let log = tracker.duplicate_log();
     let count = |kind| log.iter().filter(|d| d.kind == kind).count();
     json!({"pushed_twice_on_one_socket": count(DuplicateKind::PushTwiceOnOneSocket),
-        "pushed_back_to_sender": count(DuplicateKind::PushToSender),
+        "echoed_to_sender": count(DuplicateKind::PushToSender),
         "pushed_to_another_socket": count(DuplicateKind::PushOnAnotherSocket),
         "acked_twice": count(DuplicateKind::Ack)})
 }
