@@ -28,7 +28,7 @@ use crate::store::{Page, Store};
 use crate::util::now_ms;
 use axum::extract::ws::Utf8Bytes;
 use colloque_protocol::{
-    ConversationId, Message, ReadCursor, Role, Seq, ServerFrame, Timestamp, UserId,
+    ClientMsgId, ConversationId, Message, ReadCursor, Role, Seq, ServerFrame, Timestamp, UserId,
 };
 use registry::serialize;
 use std::collections::HashMap;
@@ -357,9 +357,12 @@ impl Delivery {
                 .iter()
                 .map(|message| (message.seq, message.sent_at))
                 .collect();
-            let texts: Vec<(Seq, Utf8Bytes)> = messages
+            let texts: Vec<(Seq, ClientMsgId, Utf8Bytes)> = messages
                 .into_iter()
-                .map(|message| (message.seq, serialize(&ServerFrame::Message { message })))
+                .map(|message| {
+                    let (seq, client_id) = (message.seq, message.client_id);
+                    (seq, client_id, serialize(&ServerFrame::Message { message }))
+                })
                 .collect();
             let pushed = self
                 .registry

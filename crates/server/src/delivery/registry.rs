@@ -13,7 +13,8 @@
 use crate::domain::SessionId;
 use axum::extract::ws::Utf8Bytes;
 use colloque_protocol::{
-    ConversationId, ConversationSummary, ErrorCode, Message, Role, Seq, ServerFrame, UserId,
+    ClientMsgId, ConversationId, ConversationSummary, ErrorCode, Message, Role, Seq, ServerFrame,
+    UserId,
 };
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -86,6 +87,9 @@ struct Conn {
     /// instance's message was still on its way): they are passed over, not pushed, when the
     /// position reaches them.
     acked_ahead: Vec<(ConversationId, Seq)>,
+    /// The client ids of this socket's own sends not answered yet: a gap filled from the
+    /// database between their commit and their ack must not push them back to it.
+    sending: Vec<ClientMsgId>,
 }
 
 /// At most this many acked-ahead messages are remembered per socket; beyond, the oldest is
@@ -211,6 +215,7 @@ impl Registry {
             kick,
             pushed: heads.into_iter().collect(),
             acked_ahead: Vec::new(),
+            sending: Vec::new(),
         };
         let mut users = self.users();
         let entry = users.entry(user).or_insert_with(|| UserConns {
@@ -315,13 +320,14 @@ impl Registry {
 
     /// Pushes what the database holds after a gap: first the conversation's summary to the
     /// sockets that have not been told about it, then each message to each socket that stands
-    /// right before it, in order. Returns the seqs pushed to at least one socket.
+    /// right before it, in order (passing over the socket's own sends in flight, which their
+    /// ack stands for). Returns the seqs pushed to at least one socket.
     pub fn fill(
         &self,
         user: UserId,
         conversation: ConversationId,
         summary: Option<&Utf8Bytes>,
-        messages: &[(Seq, Utf8Bytes)],
+        messages: &[(Seq, ClientMsgId, Utf8Bytes)],
     ) -> Vec<Seq> {
         let mut users = self.users();
         let Some(entry) = users.get_mut(&user) else {
@@ -335,11 +341,15 @@ impl Registry {
                 push_to(*id, &conn.tx, summary, &mut dropped);
                 vacant.insert(Seq(0));
             }
-            for (seq, text) in messages {
+            for (seq, client_id, text) in messages {
                 conn.pass_acked(conversation);
+                let own = conn.sending.contains(client_id);
                 let at = conn.pushed.entry(conversation).or_default();
                 if seq.0 == at.0 + 1 {
                     *at = *seq;
+                    if own {
+                        continue;
+                    }
                     push_to(*id, &conn.tx, text, &mut dropped);
                     if !pushed.contains(seq) {
                         pushed.push(*seq);
@@ -406,6 +416,29 @@ impl Registry {
     /// Pushes `frame` to every socket of `user`.
     pub fn send_to_user(&self, user: UserId, frame: &ServerFrame) {
         self.send_to_users(&[user], frame, None);
+    }
+
+    /// A socket sent a message with this client id and waits for its answer.
+    pub fn sending(&self, user: UserId, id: ConnId, client_id: ClientMsgId) {
+        if let Some(conn) = self
+            .users()
+            .get_mut(&user)
+            .and_then(|entry| entry.conns.get_mut(&id))
+            && !conn.sending.contains(&client_id)
+        {
+            conn.sending.push(client_id);
+        }
+    }
+
+    /// The send of this client id was answered (acked or refused).
+    pub fn answered(&self, user: UserId, id: ConnId, client_id: ClientMsgId) {
+        if let Some(conn) = self
+            .users()
+            .get_mut(&user)
+            .and_then(|entry| entry.conns.get_mut(&id))
+        {
+            conn.sending.retain(|sent| *sent != client_id);
+        }
     }
 
     /// A socket re-authenticated with a renewed token: it now belongs to `session` (a logout of

@@ -24,10 +24,14 @@ fn message(seq: i64) -> Message {
         conversation_id: ConversationId(1),
         seq: Seq(seq),
         sender_id: UserId(2),
-        client_id: ClientMsgId(uuid::Uuid::nil()),
+        client_id: client_id(seq),
         body: format!("message {seq}"),
         sent_at: Timestamp(0),
     }
+}
+
+fn client_id(seq: i64) -> ClientMsgId {
+    ClientMsgId(uuid::Uuid::from_u128(seq as u128))
 }
 
 fn texts(registration: &mut Registration) -> Vec<String> {
@@ -82,7 +86,11 @@ fn a_message_is_pushed_once_in_order_and_a_gap_is_reported_not_skipped() {
         UserId(1),
         ConversationId(1),
         None,
-        &[(Seq(5), text(5)), (Seq(6), text(6)), (Seq(7), text(7))],
+        &[
+            (Seq(5), client_id(5), text(5)),
+            (Seq(6), client_id(6), text(6)),
+            (Seq(7), client_id(7), text(7)),
+        ],
     );
     assert_eq!(pushed, vec![Seq(6), Seq(7)]);
     let filled = texts(&mut socket);
@@ -108,7 +116,10 @@ fn a_message_acked_while_its_socket_stood_further_back_is_passed_over_not_pushed
         UserId(1),
         ConversationId(1),
         None,
-        &[(Seq(5), text(5)), (Seq(6), text(6))],
+        &[
+            (Seq(5), client_id(5), text(5)),
+            (Seq(6), client_id(6), text(6)),
+        ],
     );
 
     assert!(offered.gap);
@@ -119,6 +130,40 @@ fn a_message_acked_while_its_socket_stood_further_back_is_passed_over_not_pushed
         "seq 5 only: seq 6 came as the ack"
     );
     assert_eq!(registry.behind(UserId(1), ConversationId(1), Seq(6)), None);
+}
+
+#[test]
+fn a_gap_filled_between_a_sends_commit_and_its_ack_does_not_echo_it_to_its_sender() {
+    let registry = Registry::default();
+    let mut origin = register(&registry, 1, "s1");
+    let text = |seq| {
+        serialize(&ServerFrame::Message {
+            message: message(seq),
+        })
+    };
+    registry.sending(UserId(1), origin.id, client_id(6));
+
+    // A fill reads seqs 5 (another instance's) and 6 (this socket's send, just committed)
+    // before the writer offers seq 6.
+    let pushed = registry.fill(
+        UserId(1),
+        ConversationId(1),
+        None,
+        &[
+            (Seq(5), client_id(5), text(5)),
+            (Seq(6), client_id(6), text(6)),
+        ],
+    );
+    let offered = registry.offer(UserId(1), &message(6), &text(6), Some(origin.id));
+    registry.answered(UserId(1), origin.id, client_id(6));
+
+    assert_eq!(pushed, vec![Seq(5)]);
+    assert!(!offered.pushed && !offered.gap);
+    assert_eq!(
+        texts(&mut origin).len(),
+        1,
+        "seq 5 only: seq 6 comes as the ack"
+    );
 }
 
 #[test]

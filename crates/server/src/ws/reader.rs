@@ -137,8 +137,21 @@ impl Conn {
             } => {
                 let result = match MessageBody::parse(&body) {
                     Ok(body) => {
-                        chat::send_message(state, user, conversation_id, client_id, &body, conn)
-                            .await
+                        // While it is in flight, a gap filled from the database does not push
+                        // this socket its own message: the ack will stand for it.
+                        let registry = state.delivery.registry();
+                        registry.sending(user.id, self.id, client_id);
+                        let sent = chat::send_message(
+                            state,
+                            user,
+                            conversation_id,
+                            client_id,
+                            &body,
+                            conn,
+                        )
+                        .await;
+                        registry.answered(user.id, self.id, client_id);
+                        sent
                     }
                     Err(error) => Err(error.into()),
                 };
