@@ -144,6 +144,8 @@ table! {
     SessionEndedLoggedOut => "Vous êtes déconnecté. Vos messages ont été effacés de ce navigateur.", "You are signed out. Your messages have been removed from this browser.";
     SessionEndedIdle => "Vous avez été déconnecté après une période d’inactivité, pour protéger vos données. Reconnectez-vous pour continuer.", "You were signed out after a period of inactivity, to protect your data. Sign in again to continue.";
     SessionEndedExpired => "Votre session a expiré. Reconnectez-vous pour continuer.", "Your session has expired. Sign in again to continue.";
+    ErrWrongPassword => "Le mot de passe actuel n’est pas le bon.", "The current password is not right.";
+    ErrWeakPassword => "Le nouveau mot de passe doit compter au moins 8 caractères.", "The new password must have at least 8 characters.";
     ErrInvalidRequest => "La demande n’a pas pu être comprise. Réessayez.", "The request could not be understood. Please try again.";
     ErrEmptyBody => "Le message est vide.", "The message is empty.";
     ErrBodyTooLong => "Ce message est trop long.", "This message is too long.";
@@ -174,6 +176,8 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::PayloadTooLarge => Key::ErrTooLarge,
         ErrorCode::Unauthorized => Key::ErrUnauthorized,
         ErrorCode::InvalidCredentials => Key::ErrInvalidCredentials,
+        ErrorCode::WrongPassword => Key::ErrWrongPassword,
+        ErrorCode::WeakPassword => Key::ErrWeakPassword,
         ErrorCode::Forbidden => Key::ErrForbidden,
         ErrorCode::NotFound => Key::ErrNotFound,
         ErrorCode::ConversationClosed => Key::ErrConversationClosed,

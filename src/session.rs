@@ -2,9 +2,11 @@
 //! closes; never localStorage: this is a health app), and in a context for the components.
 //!
 //! Access tokens are short-lived (about 15 minutes). While the user is active the token is
-//! renewed at two thirds of its lifetime through `POST /api/auth/refresh`; a request refused
-//! with 401 gets one renewal and one retry (see [`crate::services::requests::Renewer`]), after
-//! which the session ends. However it ends (the logout button, inactivity, a revoked or expired
+//! renewed at two thirds of its lifetime through `POST /api/auth/refresh/{session}`, which
+//! the browser authenticates with the session's refresh cookie (HttpOnly: this code never
+//! sees the credential); a request refused with 401 gets one renewal and one retry (see
+//! [`crate::services::requests::Renewer`]), after which the session ends. A renewed token is
+//! shared with the session's other tabs, if any ([`tabs`]). However it ends (the logout button, inactivity, a revoked or expired
 //! session), the browser is wiped of health data ([`wipe_browser_storage`]) and the user is
 //! taken to the login page, which says why in plain words.
 
@@ -12,7 +14,9 @@ use crate::app::Route;
 use crate::config::Config;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth, json};
-use colloque_protocol::{LoginResponse, Role, Timestamp, UserProfile};
+use colloque_protocol::{
+    LoginResponse, Role, SessionHandle as SessionName, Timestamp, UserProfile,
+};
 use futures_channel::oneshot;
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
@@ -24,19 +28,17 @@ use std::rc::{Rc, Weak};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+mod renewal;
+mod tabs;
+
+pub use renewal::{RenewalClock, renewal_delay_ms};
+
 const STORAGE_KEY: &str = "colloque.session";
 /// Every key the app writes to browser storage starts with this.
 pub const STORAGE_PREFIX: &str = "colloque.";
 /// The one key that survives a logout: the language, a UI preference and not health data.
 pub const KEPT_KEY: &str = "colloque.lang";
 
-/// Lifetime assumed for a token whose `expires_at` cannot be trusted (the device's clock is
-/// far off): the server's access-token lifetime.
-const DEFAULT_LIFETIME_MS: i64 = 15 * 60 * 1000;
-/// Longer than this and the device clock is off: fall back to the default.
-const MAX_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
-/// Never renew more often than this, whatever the clock says.
-const MIN_RENEWAL_DELAY_MS: i64 = 500;
 /// After a renewal that could not reach the server, wait this long before activity may
 /// trigger another (offline, every keystroke would otherwise send one).
 const RETRY_AFTER_MS: f64 = 10_000.0;
@@ -50,6 +52,8 @@ pub struct Session {
     pub expires_at: Timestamp,
     /// Who is logged in.
     pub user: UserProfile,
+    /// The session's public name: its refresh route, and its entry on the security page.
+    pub handle: SessionName,
 }
 
 // Never print the token, even in a debug dump.
@@ -69,6 +73,7 @@ impl From<LoginResponse> for Session {
             token: r.token,
             expires_at: r.expires_at,
             user: r.user,
+            handle: r.session,
         }
     }
 }
@@ -85,6 +90,15 @@ impl Session {
         // If storage is unavailable the session simply lasts until the page reloads.
         let _ = SessionStorage::set(STORAGE_KEY, self);
     }
+}
+
+/// Whether a session another tab posted replaces this tab's: the same session and user, and a
+/// token that lives longer (two tabs renewing at once both post; the later token wins on both
+/// sides, and an older one arriving late changes nothing).
+pub fn takes_over(ours: &Session, theirs: &Session) -> bool {
+    ours.handle == theirs.handle
+        && ours.user.id == theirs.user.id
+        && theirs.expires_at > ours.expires_at
 }
 
 /// True for a localStorage key that may hold health data: every `colloque.*` key (the
@@ -113,56 +127,6 @@ pub fn wipe_browser_storage() {
         for key in doomed {
             let _ = storage.remove_item(&key);
         }
-    }
-}
-
-/// How long after receiving a token to renew it: two thirds of its lifetime. A lifetime the
-/// device clock makes absurd (already past, or over a day) counts as the usual 15 minutes.
-pub fn renewal_delay_ms(expires_at: Timestamp, now: Timestamp) -> u32 {
-    let lifetime = expires_at.0 - now.0;
-    let lifetime = if lifetime <= 0 || lifetime > MAX_LIFETIME_MS {
-        DEFAULT_LIFETIME_MS
-    } else {
-        lifetime
-    };
-    (lifetime * 2 / 3).max(MIN_RENEWAL_DELAY_MS) as u32
-}
-
-/// When to renew the token: a pure state machine fed by one timer (two thirds of the token's
-/// lifetime) and by the user's activity. The token is renewed only if the user did something
-/// since it was issued, so an idle session is left to run out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RenewalClock {
-    active: bool,
-    due: bool,
-}
-
-impl RenewalClock {
-    /// A token was just received; `active` when the user is there (a login, a page load).
-    pub fn issued(active: bool) -> Self {
-        Self { active, due: false }
-    }
-
-    /// The user did something. True: renew now (the two-thirds mark already passed).
-    pub fn activity(&mut self) -> bool {
-        self.active = true;
-        self.due
-    }
-
-    /// Two thirds of the lifetime passed. True: renew now (there was activity).
-    pub fn two_thirds(&mut self) -> bool {
-        self.due = true;
-        self.active
-    }
-
-    /// A renewal started.
-    pub fn renewing(&mut self) {
-        *self = Self::default();
-    }
-
-    /// A renewal could not reach the server: try again at the next activity.
-    pub fn failed(&mut self) {
-        self.due = true;
     }
 }
 
@@ -204,6 +168,8 @@ struct Core {
     renewal: RefCell<Option<Waiters>>,
     /// When the last renewal started (`Date.now()`).
     last_attempt: Cell<f64>,
+    /// The session's other tabs.
+    tabs: RefCell<Option<tabs::Tabs>>,
 }
 
 impl Core {
@@ -224,6 +190,7 @@ impl Core {
             timer: RefCell::new(None),
             renewal: RefCell::new(None),
             last_attempt: Cell::new(f64::NEG_INFINITY),
+            tabs: RefCell::new(None),
         })
     }
 
@@ -269,6 +236,7 @@ impl Core {
             s.ended = None;
         });
         self.schedule_renewal();
+        self.join_tabs();
     }
 
     fn renewed(&self, session: Session) {
@@ -276,6 +244,41 @@ impl Core {
         self.clock.set(RenewalClock::issued(false));
         self.update(|s| s.session = Some(Rc::new(session)));
         self.schedule_renewal();
+    }
+
+    /// Listens to the session's other tabs (a duplicated tab shares its session).
+    fn join_tabs(&self) {
+        let handle = self
+            .state
+            .borrow()
+            .session
+            .as_ref()
+            .map(|s| s.handle.clone());
+        let me = self.me.clone();
+        let tabs = handle.and_then(|handle| {
+            tabs::Tabs::join(&handle, move |text| {
+                if let Some(core) = me.upgrade() {
+                    core.heard(&text);
+                }
+            })
+        });
+        *self.tabs.borrow_mut() = tabs;
+    }
+
+    /// Another tab of this session renewed its token: take it if it is newer than ours.
+    fn heard(&self, text: &str) {
+        let Ok(theirs) = json::from_str::<Session>(text) else {
+            return;
+        };
+        let newer = self
+            .state
+            .borrow()
+            .session
+            .as_ref()
+            .is_some_and(|ours| takes_over(ours, &theirs));
+        if newer {
+            self.renewed(theirs);
+        }
     }
 
     /// Ends the session, however it ends: revokes it server-side (best effort), wipes the
@@ -291,6 +294,7 @@ impl Core {
         });
         self.timer.borrow_mut().take();
         self.renewal.borrow_mut().take();
+        self.tabs.borrow_mut().take();
         wipe_browser_storage();
         self.update(|s| {
             s.session = None;
@@ -348,11 +352,12 @@ impl Core {
         self.last_attempt.set(js_sys::Date::now());
         let state = self.snapshot();
         let me = self.me.clone();
-        let api = Api::new(&self.api_base, self.token().as_deref());
+        let api = Api::new(&self.api_base, None);
         let waiters = Waiters::default();
         *self.renewal.borrow_mut() = Some(Rc::clone(&waiters));
         let outcome = async move {
-            let result = auth::refresh(&api).await;
+            let handle = state.session.as_ref().map(|s| s.handle.clone())?;
+            let result = auth::refresh(&api, &handle).await;
             let core = me.upgrade()?;
             core.renewal.borrow_mut().take();
             let current = core.snapshot();
@@ -364,7 +369,13 @@ impl Core {
             match result {
                 Ok(response) if Some(response.user.id) == user => {
                     let token: Rc<str> = response.token.as_str().into();
-                    core.renewed(Session::from(response));
+                    let session = Session::from(response);
+                    if let (Some(tabs), Ok(text)) =
+                        (&*core.tabs.borrow(), serde_json::to_string(&session))
+                    {
+                        tabs.post(&text);
+                    }
+                    core.renewed(session);
                     Some(token)
                 }
                 Err(Error::Network) => {
@@ -541,9 +552,11 @@ pub fn SessionProvider(props: &SessionProviderProps) -> Html {
         let core = Rc::clone(&core);
         use_effect_with((), move |_| {
             core.schedule_renewal();
+            core.join_tabs();
             move || {
                 core.timer.borrow_mut().take();
                 core.renewal.borrow_mut().take();
+                core.tabs.borrow_mut().take();
                 core.rerender.borrow_mut().take();
             }
         });
@@ -578,6 +591,42 @@ pub fn use_session() -> SessionHandle {
 mod tests {
     use super::*;
 
+    fn session(handle: &str, user: i64, expires_at: i64) -> Session {
+        Session {
+            token: format!("token-{expires_at}"),
+            expires_at: Timestamp(expires_at),
+            user: UserProfile {
+                id: colloque_protocol::UserId(user),
+                role: Role::Patient,
+                display_name: "Emma Petit".into(),
+                speciality: None,
+            },
+            handle: SessionName(handle.into()),
+        }
+    }
+
+    #[test]
+    fn a_tab_takes_only_a_newer_token_of_its_own_session() {
+        let ours = session("a1", 4, 1_000);
+        assert!(takes_over(&ours, &session("a1", 4, 2_000)));
+        assert!(
+            !takes_over(&ours, &session("a1", 4, 1_000)),
+            "not the same one"
+        );
+        assert!(
+            !takes_over(&ours, &session("a1", 4, 500)),
+            "not an older one"
+        );
+        assert!(
+            !takes_over(&ours, &session("b2", 4, 2_000)),
+            "not another session's"
+        );
+        assert!(
+            !takes_over(&ours, &session("a1", 5, 2_000)),
+            "not another user's"
+        );
+    }
+
     #[test]
     fn only_the_language_survives_among_the_apps_keys() {
         assert!(is_health_key("colloque.outbox.7"));
@@ -585,47 +634,5 @@ mod tests {
         assert!(is_health_key("colloque.draft.7.12"));
         assert!(!is_health_key("colloque.lang"));
         assert!(!is_health_key("someone-else.key"));
-    }
-
-    #[test]
-    fn a_token_is_renewed_at_two_thirds_of_its_lifetime() {
-        assert_eq!(
-            renewal_delay_ms(Timestamp(900_000 + 5), Timestamp(5)),
-            600_000
-        );
-    }
-
-    #[test]
-    fn an_absurd_lifetime_counts_as_fifteen_minutes() {
-        assert_eq!(renewal_delay_ms(Timestamp(0), Timestamp(10)), 600_000);
-        assert_eq!(
-            renewal_delay_ms(Timestamp(3 * MAX_LIFETIME_MS), Timestamp(0)),
-            600_000
-        );
-    }
-
-    #[test]
-    fn an_active_user_is_renewed_at_the_two_thirds_mark() {
-        let mut clock = RenewalClock::issued(false);
-        assert!(!clock.activity(), "too early to renew");
-        assert!(clock.two_thirds(), "active since the token was issued");
-    }
-
-    #[test]
-    fn an_idle_user_is_renewed_only_when_they_come_back() {
-        let mut clock = RenewalClock::issued(false);
-        assert!(!clock.two_thirds(), "nobody there: let it be");
-        assert!(clock.activity(), "back before it ran out: renew at once");
-        clock.renewing();
-        assert!(!clock.activity(), "one renewal at a time");
-    }
-
-    #[test]
-    fn an_unreachable_server_is_asked_again_at_the_next_activity() {
-        let mut clock = RenewalClock::issued(true);
-        assert!(clock.two_thirds());
-        clock.renewing();
-        clock.failed();
-        assert!(clock.activity());
     }
 }

@@ -179,6 +179,7 @@ fn Harness(props: &HarnessProps) -> Html {
         token: "test-token".into(),
         expires_at: Timestamp(FAR_FUTURE),
         user: profile(PATIENT, Role::Patient, "Lucas Bernard"),
+        handle: colloque_protocol::SessionHandle("a1b2c3".into()),
     };
     let config = Rc::new(Config::resolve("", "", "http:", "localhost"));
     let history = AnyHistory::from(MemoryHistory::new());

@@ -10,68 +10,28 @@
 
 mod common;
 
-use colloque::app::{Providers, Route, switch};
-use colloque::config::Config;
 use colloque::hooks::outbox::{self, OutboxEntry};
-use colloque::i18n::Lang;
-use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketEvent};
 use colloque::session::Session;
 use colloque_protocol::{
-    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary,
-    LoginResponse, Message, MessageId, MessagePage, MessagePreview, Role, Seq, Timestamp,
-    UserProfile,
+    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, LoginResponse, Message,
+    MessageId, MessagePage, MessagePreview, Role, Seq, SessionHandle, Timestamp, UserProfile,
 };
 use serde_json::{Value, json};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, HtmlInputElement, Storage};
-use yew::prelude::*;
-use yew_router::history::{AnyHistory, History, MemoryHistory};
-use yew_router::prelude::*;
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-use common::{DOCTOR, PATIENT, install_fetch, profile, requests};
+use common::app::*;
+use common::{DOCTOR, PATIENT, credentials, install_fetch, profile, requests};
 
 const CONV: ConversationId = ConversationId(10);
 const OLD_TOKEN: &str = "old-token-4f1c";
 const NEW_TOKEN: &str = "new-token-9a2e";
-
-// ---------- the injected socket ----------
-
-#[derive(Default)]
-struct FakeServer {
-    /// Tokens the app connected or re-authenticated with.
-    tokens: RefCell<Vec<String>>,
-    /// Connections the app dropped.
-    closed: Cell<u32>,
-}
-
-struct FakeConnector(Rc<FakeServer>);
-struct FakeConnection(Rc<FakeServer>);
-
-impl Connector for FakeConnector {
-    fn connect(&self, token: String, _events: Callback<SocketEvent>) -> Box<dyn Connection> {
-        self.0.tokens.borrow_mut().push(token);
-        Box::new(FakeConnection(Rc::clone(&self.0)))
-    }
-}
-
-impl Connection for FakeConnection {
-    fn send(&self, frame: ClientFrame) {
-        if let ClientFrame::Auth { token } = frame {
-            self.0.tokens.borrow_mut().push(token);
-        }
-    }
-}
-
-impl Drop for FakeConnection {
-    fn drop(&mut self) {
-        self.0.closed.set(self.0.closed.get() + 1);
-    }
-}
+/// The test session's public name: its refresh route is `POST /api/auth/refresh/5e55`.
+const HANDLE: &str = "5e55";
+const REFRESH: &str = "POST /api/auth/refresh/5e55";
 
 // ---------- canned REST answers ----------
 
@@ -94,6 +54,7 @@ fn session(token: &str, lifetime_ms: f64) -> Session {
         token: token.into(),
         expires_at: in_ms(lifetime_ms),
         user: lucas(),
+        handle: SessionHandle(HANDLE.into()),
     }
 }
 
@@ -102,6 +63,7 @@ fn login_response(token: &str) -> Value {
         token: token.into(),
         expires_at: in_ms(15.0 * 60_000.0),
         user: lucas(),
+        session: SessionHandle(HANDLE.into()),
     })
     .unwrap()
 }
@@ -145,39 +107,6 @@ fn page_with_markup() -> Value {
         has_more: false,
     })
     .unwrap()
-}
-
-// ---------- browser helpers ----------
-
-fn window() -> web_sys::Window {
-    web_sys::window().unwrap()
-}
-
-fn document() -> web_sys::Document {
-    window().document().unwrap()
-}
-
-fn local() -> Storage {
-    window().local_storage().unwrap().unwrap()
-}
-
-fn session_storage() -> Storage {
-    window().session_storage().unwrap().unwrap()
-}
-
-fn entries(storage: &Storage) -> Vec<(String, String)> {
-    (0..storage.length().unwrap())
-        .filter_map(|i| storage.key(i).unwrap())
-        .map(|k| {
-            let v = storage.get_item(&k).unwrap().unwrap_or_default();
-            (k, v)
-        })
-        .collect()
-}
-
-fn reset_storage() {
-    local().clear().unwrap();
-    session_storage().clear().unwrap();
 }
 
 /// An outbox, a draft and a cached conversation, as the messaging code keeps them, plus the
@@ -224,135 +153,6 @@ fn assert_wiped() {
         left.contains(&"another-app.setting".to_owned()),
         "other keys are not ours to delete"
     );
-}
-
-// ---------- rendering ----------
-
-#[derive(Properties, PartialEq)]
-struct HarnessProps {
-    history: AnyHistory,
-    config: Rc<Config>,
-    session: Option<Session>,
-    connector: ConnectorRef,
-}
-
-#[component]
-fn Harness(props: &HarnessProps) -> Html {
-    html! {
-        <Router history={props.history.clone()}>
-            <Providers config={Rc::clone(&props.config)} session={props.session.clone()}
-                lang={Some(Lang::Fr)} connector={Some(props.connector.clone())}>
-                <Switch<Route> render={switch} />
-            </Providers>
-        </Router>
-    }
-}
-
-struct Mounted {
-    root: Element,
-    history: AnyHistory,
-    server: Rc<FakeServer>,
-    app: Option<yew::AppHandle<Harness>>,
-}
-
-struct Setup {
-    at: &'static str,
-    session: Option<Session>,
-    config: Config,
-}
-
-impl Setup {
-    fn at(at: &'static str) -> Self {
-        Self {
-            at,
-            session: None,
-            config: Config::resolve("", "", "http:", "localhost"),
-        }
-    }
-
-    fn logged_in(mut self, session: Session) -> Self {
-        self.session = Some(session);
-        self
-    }
-
-    fn idle(mut self, timeout_ms: u32, warning_ms: u32) -> Self {
-        self.config = self.config.with_idle_timeout_ms(timeout_ms, warning_ms);
-        self
-    }
-
-    fn mount(self) -> Mounted {
-        let root = document().create_element("div").unwrap();
-        document().body().unwrap().append_child(&root).unwrap();
-        let server = Rc::new(FakeServer::default());
-        let history = AnyHistory::from(MemoryHistory::with_entries([self.at]));
-        let props = HarnessProps {
-            history: history.clone(),
-            config: Rc::new(self.config),
-            session: self.session,
-            connector: ConnectorRef(Rc::new(FakeConnector(Rc::clone(&server)))),
-        };
-        let app = yew::Renderer::<Harness>::with_root_and_props(root.clone(), props).render();
-        Mounted {
-            root,
-            history,
-            server,
-            app: Some(app),
-        }
-    }
-}
-
-impl Mounted {
-    fn one(&self, css: &str) -> Option<Element> {
-        self.root.query_selector(css).unwrap()
-    }
-
-    fn testid(&self, id: &str) -> Option<Element> {
-        self.one(&format!("[data-testid='{id}']"))
-    }
-
-    fn click(&self, id: &str) {
-        self.testid(id)
-            .unwrap_or_else(|| panic!("no {id}"))
-            .unchecked_into::<HtmlElement>()
-            .click();
-    }
-
-    /// Types an email and a password into the login form and submits it.
-    fn submit_login(&self, email: &str, password: &str) {
-        for (id, value) in [("login-email", email), ("login-password", password)] {
-            self.testid(id)
-                .unwrap()
-                .unchecked_into::<HtmlInputElement>()
-                .set_value(value);
-        }
-        self.click("login-submit");
-    }
-
-    fn path(&self) -> String {
-        self.history.location().path().to_owned()
-    }
-
-    /// Polls `check` until it holds. Each round lets pending promises and timers run; the
-    /// limit bounds the wait (about 5 s) and is no timing assertion.
-    async fn until(&self, what: &str, check: impl Fn(&Mounted) -> bool) {
-        for _ in 0..250 {
-            yew::scheduler::flush().await;
-            if check(self) {
-                return;
-            }
-            gloo_timers::future::TimeoutFuture::new(20).await;
-        }
-        panic!("timed out waiting for {what}");
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        if let Some(app) = self.app.take() {
-            app.destroy();
-        }
-        self.root.remove();
-    }
 }
 
 // ---------- token storage ----------
@@ -613,11 +413,7 @@ async fn a_refused_token_is_renewed_once_and_the_request_retried() {
             401,
             json!({"code": "unauthorized", "message": "expired"}),
         ),
-        (
-            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
-            200,
-            login_response(NEW_TOKEN),
-        ),
+        (REFRESH, 200, login_response(NEW_TOKEN)),
         (
             &format!("GET /api/conversations @{NEW_TOKEN}"),
             200,
@@ -637,6 +433,15 @@ async fn a_refused_token_is_renewed_once_and_the_request_retried() {
         count(&log, "POST /api/auth/refresh"),
         1,
         "one renewal: {log:?}"
+    );
+    assert!(
+        log.contains(&format!("{REFRESH} @")),
+        "the renewal goes to this session's route, with its cookie and no token: {log:?}"
+    );
+    assert!(
+        credentials().iter().all(|mode| mode == "include"),
+        "every request sends and accepts cookies, the app being maybe on another origin: {:?}",
+        credentials()
     );
     assert_eq!(
         count(&log, &format!("GET /api/conversations @{OLD_TOKEN}")),
@@ -671,11 +476,7 @@ async fn a_token_the_server_will_not_renew_ends_the_session_in_plain_words() {
             401,
             refused.clone(),
         ),
-        (
-            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
-            401,
-            refused,
-        ),
+        (REFRESH, 401, refused),
     ]);
     let app = Setup::at("/patient/messages")
         .logged_in(session(OLD_TOKEN, 15.0 * 60_000.0))
@@ -707,11 +508,7 @@ async fn an_active_session_renews_its_token_before_it_runs_out() {
     reset_storage();
     install_fetch(&[
         ("GET /api/conversations", 200, json!([])),
-        (
-            &format!("POST /api/auth/refresh @{OLD_TOKEN}"),
-            200,
-            login_response(NEW_TOKEN),
-        ),
+        (REFRESH, 200, login_response(NEW_TOKEN)),
     ]);
     // A token with 1.2 s to live: renewed at two thirds of that, since the user just arrived.
     let app = Setup::at("/patient/messages")
@@ -795,6 +592,7 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
         token: "t".into(),
         expires_at: in_ms(3_600_000.0),
         user: profile(DOCTOR, Role::Doctor, "Dr Claire Martin"),
+        handle: SessionHandle("d0c".into()),
     };
     let app = Setup::at("/medecin/messages").logged_in(doctor).mount();
     app.until("the inbox", |a| a.one(".inbox-list").is_some())

@@ -194,8 +194,13 @@ async fn send(
     query: &[(&str, String)],
     body: Option<&str>,
 ) -> Result<(u16, String), Error> {
+    // With credentials, always: the refresh cookie must be stored from the login's answer and
+    // sent with the refresh even when the app is served from another origin than the API (a
+    // CDN). The cookie's path keeps it off every other request, and the server's CORS lets
+    // only its allowed origins read a credentialed answer.
     let mut builder = RequestBuilder::new(&api.url(path))
         .method(method)
+        .credentials(web_sys::RequestCredentials::Include)
         .header("Accept", "application/json");
     if !query.is_empty() {
         builder = builder.query(query.iter().map(|(k, v)| (*k, v.as_str())));

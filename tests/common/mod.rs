@@ -4,6 +4,8 @@
 // Each test binary uses a subset.
 #![allow(dead_code)]
 
+pub mod app;
+
 use colloque_protocol::{Role, UserId, UserProfile};
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
@@ -13,7 +15,8 @@ pub const DOCTOR: UserId = UserId(2);
 
 /// Replaces `fetch`. A request is answered from `routes` by "METHOD /path?query @token" first,
 /// then "METHOD /path?query"; anything else is a 404 `not_found`. Every request is logged twice:
-/// in `window.__calls` as "METHOD /path?query" and in `window.__requests` with " @token".
+/// in `window.__calls` as "METHOD /path?query" and in `window.__requests` with " @token"; its
+/// credentials mode goes to `window.__credentials` and its body to `window.__bodies`.
 pub fn install_fetch(routes: &[(&str, u16, Value)]) {
     let table: serde_json::Map<String, Value> = routes
         .iter()
@@ -25,6 +28,8 @@ pub fn install_fetch(routes: &[(&str, u16, Value)]) {
         window.__routes = JSON.parse(routes);
         window.__calls = [];
         window.__requests = [];
+        window.__credentials = [];
+        window.__bodies = [];
         window.fetch = function (req) {
             const url = new URL(req.url, location.href);
             const auth = (req.headers.get("authorization") || "").replace("Bearer ", "");
@@ -32,6 +37,8 @@ pub fn install_fetch(routes: &[(&str, u16, Value)]) {
             const keyed = key + " @" + auth;
             window.__calls.push(key);
             window.__requests.push(keyed);
+            window.__credentials.push(req.credentials);
+            req.clone().text().then(function (body) { window.__bodies.push(key + " " + body); });
             const hit = window.__routes[keyed] || window.__routes[key];
             const [status, body] = hit || [404, {code: "not_found", message: key}];
             return Promise.resolve(new Response(status === 204 ? null : JSON.stringify(body),
@@ -60,6 +67,17 @@ pub fn calls(key: &str) -> usize {
 /// Every request since [`install_fetch`], as "METHOD /path?query @token".
 pub fn requests() -> Vec<String> {
     logged("__requests")
+}
+
+/// The credentials mode of every request since [`install_fetch`] ("include", "same-origin"…).
+pub fn credentials() -> Vec<String> {
+    logged("__credentials")
+}
+
+/// The body of every request since [`install_fetch`], as "METHOD /path?query <body>" (read
+/// asynchronously: await a flush before looking).
+pub fn bodies() -> Vec<String> {
+    logged("__bodies")
 }
 
 pub fn profile(id: UserId, role: Role, name: &str) -> UserProfile {

@@ -25,6 +25,11 @@ pub enum ErrorCode {
     Unauthorized,
     /// Login failed. Deliberately the same for an unknown email and a wrong password.
     InvalidCredentials,
+    /// A password change gave a current password that is not the account's (403: the session
+    /// itself is fine, so this is not `unauthorized`).
+    WrongPassword,
+    /// A new password that the password policy refuses (too short, too long).
+    WeakPassword,
     /// The user is authenticated but not allowed to do this.
     Forbidden,
     /// No such resource, or not one the user may know about.

@@ -74,3 +74,17 @@ impl fmt::Display for ClientMsgId {
         self.0.fmt(f)
     }
 }
+
+/// The public name of a session: what the sessions page shows and ends, and the last segment
+/// of the session's refresh route. Not a credential (it opens nothing by itself), and not the
+/// session id carried inside access tokens.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct SessionHandle(pub String);
+
+impl fmt::Display for SessionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

@@ -20,7 +20,9 @@ mod rest;
 
 pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
-pub use ids::{AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, Timestamp, UserId};
+pub use ids::{
+    AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, SessionHandle, Timestamp, UserId,
+};
 pub use rest::*;
 
 /// The longest message body accepted, in Unicode scalar values (characters), after trimming.

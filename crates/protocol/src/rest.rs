@@ -2,10 +2,13 @@
 //!
 //! | method | path | request | response |
 //! |---|---|---|---|
-//! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] |
+//! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] + the refresh cookie |
 //! | POST | `/api/auth/logout` | – | 204 |
-//! | POST | `/api/auth/refresh` | – | [`LoginResponse`] (a new token for the same session) |
+//! | POST | `/api/auth/refresh/{session}` | the refresh cookie | [`LoginResponse`] + a rotated cookie |
 //! | GET | `/api/me` | – | [`UserProfile`] |
+//! | POST | `/api/me/password` | [`ChangePasswordRequest`] | 204 (the other sessions end) |
+//! | GET | `/api/sessions` | – | `Vec<`[`SessionInfo`]`>` (the caller's live sessions) |
+//! | POST | `/api/sessions/{id}/end` | – | 204 |
 //! | GET | `/api/conversations` | – | `Vec<`[`ConversationSummary`]`>` (role-aware) |
 //! | POST | `/api/conversations` | [`StartConversationRequest`] | [`ConversationSummary`] (201 new, 200 existing) |
 //! | GET | `/api/conversations/{id}` | – | [`ConversationSummary`] |
@@ -21,7 +24,9 @@
 //!
 //! Authenticated routes take `Authorization: Bearer <token>`.
 
-use crate::ids::{AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, Timestamp, UserId};
+use crate::ids::{
+    AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, SessionHandle, Timestamp, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// Whether a user is a patient or a doctor ("médecin").
@@ -81,6 +86,47 @@ pub struct LoginResponse {
     pub expires_at: Timestamp,
     /// Who logged in.
     pub user: UserProfile,
+    /// The session's public name: its refresh route is `POST /api/auth/refresh/{session}`
+    /// (where its refresh cookie is sent), and it is the `id` of its [`SessionInfo`].
+    pub session: SessionHandle,
+}
+
+/// One of the caller's live sessions (`GET /api/sessions`): a browser or device logged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The session's public name (`POST /api/sessions/{id}/end` ends it).
+    pub id: SessionHandle,
+    /// The browser and system it was opened with, read coarsely from its `User-Agent` at
+    /// login ("Firefox · Android"); empty when they could not be told.
+    pub device: String,
+    /// The client's address at its latest login or refresh, as the audit trail reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// When it was opened (the login).
+    pub created_at: Timestamp,
+    /// Its latest recorded activity (a request, a socket frame, a refresh).
+    pub last_seen_at: Timestamp,
+    /// True for the session the request was made with ("this device").
+    pub current: bool,
+}
+
+/// `POST /api/me/password`: a new password, given the current one. Every other session of the
+/// account ends; the caller's own goes on.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePasswordRequest {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new one (at least 8 characters).
+    pub new_password: String,
+}
+
+// Never print a password, even in a debug dump.
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest { .. }")
+    }
 }
 
 /// Open conversations accept messages; closed ones are read-only.

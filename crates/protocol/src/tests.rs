@@ -80,3 +80,63 @@ fn roles_are_lowercase_on_the_wire() {
     assert_eq!(serde_json::to_value(Role::Doctor).unwrap(), json!("doctor"));
     assert_eq!(Role::Patient.as_str(), "patient");
 }
+
+#[test]
+fn a_login_names_its_session_by_a_plain_string() {
+    let response = LoginResponse {
+        token: "t".into(),
+        expires_at: Timestamp(1),
+        user: UserProfile {
+            id: UserId(4),
+            role: Role::Patient,
+            display_name: "Emma Petit".into(),
+            speciality: None,
+        },
+        session: SessionHandle("a1b2".into()),
+    };
+    let value = serde_json::to_value(&response).unwrap();
+    assert_eq!(value["session"], "a1b2");
+    assert_eq!(
+        serde_json::from_value::<LoginResponse>(value).unwrap(),
+        response
+    );
+}
+
+#[test]
+fn a_session_without_a_known_address_omits_it() {
+    let info = SessionInfo {
+        id: SessionHandle("s".into()),
+        device: "Firefox · Android".into(),
+        address: None,
+        created_at: Timestamp(1),
+        last_seen_at: Timestamp(2),
+        current: true,
+    };
+    let value = serde_json::to_value(&info).unwrap();
+    assert!(value.get("address").is_none(), "{value}");
+    assert_eq!(serde_json::from_value::<SessionInfo>(value).unwrap(), info);
+}
+
+#[test]
+fn a_password_change_never_shows_its_passwords_in_a_debug_dump() {
+    let request = ChangePasswordRequest {
+        current_password: "old-secret-1".into(),
+        new_password: "new-secret-2".into(),
+    };
+    let dump = format!("{request:?}");
+    assert!(!dump.contains("secret"), "{dump}");
+}
+
+#[test]
+fn the_password_change_refusals_are_permanent_snake_case_codes() {
+    assert_eq!(
+        serde_json::to_value(ErrorCode::WrongPassword).unwrap(),
+        json!("wrong_password")
+    );
+    assert_eq!(
+        serde_json::to_value(ErrorCode::WeakPassword).unwrap(),
+        json!("weak_password")
+    );
+    assert!(ErrorCode::WrongPassword.is_permanent());
+    assert!(ErrorCode::WeakPassword.is_permanent());
+}

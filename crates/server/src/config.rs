@@ -25,6 +25,11 @@ pub const DEFAULT_SESSION_IDLE_SECS: u64 = 15 * 60;
 /// logs in again.
 pub const DEFAULT_SESSION_MAX_SECS: u64 = 12 * 60 * 60;
 
+/// The default grace after a refresh (`Limits::refresh_grace`): long enough for two tabs'
+/// simultaneous renewals, the requests under way and the socket's re-authentication; short
+/// enough that a token taken before a refresh is worth seconds, not its quarter of an hour.
+pub const DEFAULT_REFRESH_GRACE_SECS: u64 = 10;
+
 /// The default audit retention: one year.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 
@@ -143,6 +148,21 @@ pub struct Limits {
     pub sessions_per_user: usize,
     /// How often sessions that ended more than a day ago are deleted.
     pub session_sweep: Duration,
+    /// After a refresh rotates a session's credential, how long the replaced credential still
+    /// gets a sibling instead of revoking the session (two tabs renewing at once, a retry), and
+    /// how long an access token of the generation before still works (requests under way, a
+    /// socket about to re-authenticate). Past it, the old token is refused.
+    pub refresh_grace: Duration,
+}
+
+impl Limits {
+    /// What the session checks need.
+    pub fn session_rules(&self) -> crate::auth::SessionRules {
+        crate::auth::SessionRules {
+            idle: self.session_idle,
+            grace: self.refresh_grace,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -170,6 +190,7 @@ impl Default for Limits {
             ws_write_timeout: Duration::from_secs(10),
             sessions_per_user: 10,
             session_sweep: Duration::from_secs(60 * 60),
+            refresh_grace: Duration::from_secs(DEFAULT_REFRESH_GRACE_SECS),
         }
     }
 }

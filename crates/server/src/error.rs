@@ -27,6 +27,12 @@ pub enum AppError {
     /// Authenticated, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A password change whose current password is wrong.
+    #[error("the current password is not right")]
+    WrongPassword,
+    /// A new password the policy refuses; the text says why, never the password.
+    #[error("{0}")]
+    WeakPassword(&'static str),
     /// No such resource, or not one this user may know about.
     #[error("not found")]
     NotFound,
@@ -88,6 +94,8 @@ impl AppError {
             AppError::Unauthorized => ErrorCode::Unauthorized,
             AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
             AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::WrongPassword => ErrorCode::WrongPassword,
+            AppError::WeakPassword(_) => ErrorCode::WeakPassword,
             AppError::NotFound => ErrorCode::NotFound,
             AppError::ConversationClosed => ErrorCode::ConversationClosed,
             AppError::NoCareRelationship => ErrorCode::NoCareRelationship,
@@ -107,12 +115,15 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::NoCareRelationship => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::NoCareRelationship | AppError::WrongPassword => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::ConversationClosed => StatusCode::CONFLICT,
             AppError::InvalidJson(_)
             | AppError::InvalidInput(_)
             | AppError::InvalidCursor(_)
+            | AppError::WeakPassword(_)
             | AppError::EmptyBody
             | AppError::BodyTooLong => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -4,7 +4,7 @@
 
 use crate::config::{Config, TRUNK_DEV_ORIGINS};
 use anyhow::Context;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine;
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
@@ -19,6 +19,8 @@ pub struct Security {
     pub trusted_proxies: Vec<IpNet>,
     /// The `Content-Security-Policy` header value.
     pub csp: HeaderValue,
+    /// Production mode: cookies are always `Secure`.
+    pub production: bool,
 }
 
 impl Security {
@@ -34,7 +36,25 @@ impl Security {
             csp: HeaderValue::from_str(&csp).context("the CSP is not a valid header value")?,
             origins,
             trusted_proxies: config.trusted_proxies.clone(),
+            production: config.production,
         })
+    }
+
+    /// True when the request reached the edge over TLS: a trusted proxy (the `peer`) says so
+    /// with `X-Forwarded-Proto: https`. From an untrusted peer the claim means nothing.
+    pub fn over_tls(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
+        peer.is_some_and(|peer| {
+            let peer = peer.to_canonical();
+            self.trusted_proxies.iter().any(|net| net.contains(&peer))
+        }) && headers
+            .get("x-forwarded-proto")
+            .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"))
+    }
+
+    /// Whether cookies set in answer to this request must be `Secure`: always in production,
+    /// and whenever the request came over TLS. (Over plain HTTP a browser would drop them.)
+    pub fn secure_cookies(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> bool {
+        self.production || self.over_tls(peer, headers)
     }
 
     /// Every allowed origin, lowercase.

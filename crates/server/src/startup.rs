@@ -116,7 +116,7 @@ impl Application {
             store.clone(),
             bus,
             config.limits.ws_queue,
-            config.limits.session_idle,
+            config.limits.session_rules(),
             metrics.clone(),
         );
         let sends = SendQueue::start(store.clone(), delivery.clone());

@@ -466,7 +466,7 @@ fn client_id() -> BoxedStrategy<ClientMsgId> {
         .boxed()
 }
 
-const CODES: [ErrorCode; 19] = [
+const CODES: [ErrorCode; 21] = [
     ErrorCode::InvalidJson,
     ErrorCode::UnknownFrame,
     ErrorCode::InvalidInput,
@@ -485,6 +485,8 @@ const CODES: [ErrorCode; 19] = [
     ErrorCode::InvalidCursor,
     ErrorCode::ResyncRequired,
     ErrorCode::Internal,
+    ErrorCode::WrongPassword,
+    ErrorCode::WeakPassword,
     ErrorCode::Unknown,
 ];
 
@@ -626,12 +628,35 @@ fn appointment() -> BoxedStrategy<Appointment> {
 }
 
 fn login() -> BoxedStrategy<LoginResponse> {
-    (text(), timestamp(), user())
-        .prop_map(|(token, expires_at, user)| LoginResponse {
+    (text(), timestamp(), user(), text())
+        .prop_map(|(token, expires_at, user, session)| LoginResponse {
             token,
             expires_at,
             user,
+            session: SessionHandle(session),
         })
+        .boxed()
+}
+
+fn device() -> BoxedStrategy<SessionInfo> {
+    (
+        text(),
+        text(),
+        proptest::option::of(text()),
+        timestamp(),
+        timestamp(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(id, device, address, created_at, last_seen_at, current)| SessionInfo {
+                id: SessionHandle(id),
+                device,
+                address,
+                created_at,
+                last_seen_at,
+                current,
+            },
+        )
         .boxed()
 }
 
@@ -689,6 +714,7 @@ fn document() -> BoxedStrategy<String> {
         proptest::collection::vec(summary(), 0..3).prop_map(json),
         api_error().prop_map(json),
         session().prop_map(json),
+        proptest::collection::vec(device(), 0..3).prop_map(json),
         proptest::collection::vec(outbox_entry(), 0..3).prop_map(json),
         appointment().prop_map(json),
         (int(), any::<bool>(), text()).prop_map(json),
@@ -836,6 +862,7 @@ fn all_agree(text: &str) -> Result<(), TestCaseError> {
     agrees::<Appointment>(text)?;
     agrees::<ReadCursor>(text)?;
     agrees::<Session>(text)?;
+    agrees::<Vec<SessionInfo>>(text)?;
     agrees::<Vec<OutboxEntry>>(text)?;
     agrees::<(i64, bool, String)>(text)?;
     agrees::<String>(text)?;
@@ -880,6 +907,7 @@ proptest! {
         appointment in appointment(),
         cursor in cursor(),
         error in api_error(),
+        devices in proptest::collection::vec(device(), 0..3),
     ) {
         round_trip(&page)?;
         round_trip(&summaries)?;
@@ -892,6 +920,7 @@ proptest! {
         round_trip(&vec![appointment])?;
         round_trip(&cursor)?;
         round_trip(&error)?;
+        round_trip(&devices)?;
     }
 
     #[test]

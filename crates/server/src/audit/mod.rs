@@ -1,7 +1,8 @@
 //! The audit trail (HIPAA "audit controls"): an append-only table of who did what, when and
-//! from where — logins (successful, failed, throttled), refreshes, logouts, revocations, every
-//! read of health data, every refused access to an object, every refused WebSocket frame and
-//! foreign `Origin`, and the administrators' changes.
+//! from where — logins (successful, failed, throttled), refreshes (and reused refresh
+//! credentials), logouts, sessions ended from the sessions page, password changes, revocations,
+//! every read of health data, every refused access to an object, every refused WebSocket frame
+//! and foreign `Origin`, and the administrators' changes.
 //!
 //! It never holds message bodies, passwords or tokens. A failed login for an email that has no
 //! account stores a SHA-256 of the normalised email (a pseudonym that lets `audit-export` find
@@ -49,8 +50,20 @@ pub enum Action {
     LoginFailed,
     /// A login refused by throttling, before the password was checked.
     LoginThrottled,
-    /// A token renewed.
+    /// A token renewed (its refresh credential rotated, or a sibling given to a concurrent
+    /// refresh: detail `concurrent`).
     Refresh,
+    /// A refresh credential replaced earlier came back: someone else held a copy. The session
+    /// was revoked.
+    RefreshReused,
+    /// A session ended by its user from the sessions page (detail: `this_session` when it was
+    /// the caller's own).
+    SessionEnded,
+    /// The password changed (detail: how many other sessions ended).
+    PasswordChanged,
+    /// A password change refused: the current password given was wrong (a counted refusal,
+    /// like a failed login).
+    PasswordChangeFailed,
     /// A session ended by its user.
     Logout,
     /// Open sockets closed because their session ended (logout elsewhere, disabled, idle).
@@ -95,6 +108,10 @@ impl Action {
             Action::LoginFailed => "login_failed",
             Action::LoginThrottled => "login_throttled",
             Action::Refresh => "refresh",
+            Action::RefreshReused => "refresh_reused",
+            Action::SessionEnded => "session_ended",
+            Action::PasswordChanged => "password_changed",
+            Action::PasswordChangeFailed => "password_change_failed",
             Action::Logout => "logout",
             Action::SessionRevoked => "session_revoked",
             Action::AccountDisabled => "account_disabled",
@@ -126,6 +143,7 @@ impl Action {
                 | Action::OriginRefused
                 | Action::AccessDenied
                 | Action::WsFrameRefused
+                | Action::PasswordChangeFailed
         )
     }
 
@@ -133,7 +151,10 @@ impl Action {
     /// count's key. The other refusals' user, if any, is only what the request claimed (the
     /// account of a failed login), kept when every refusal of the minute agrees on it.
     pub fn is_refusal_of_a_session(self) -> bool {
-        matches!(self, Action::AccessDenied | Action::WsFrameRefused)
+        matches!(
+            self,
+            Action::AccessDenied | Action::WsFrameRefused | Action::PasswordChangeFailed
+        )
     }
 }
 

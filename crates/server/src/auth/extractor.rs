@@ -21,7 +21,7 @@ where
             &state.tokens,
             &state.store,
             &state.touches,
-            state.limits.session_idle,
+            state.limits.session_rules(),
             token,
         )
         .await?;

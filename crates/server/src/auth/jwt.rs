@@ -19,6 +19,9 @@ pub struct Claims {
     pub role: Role,
     /// The session id; revoking the session kills the token.
     pub sid: String,
+    /// The session's generation when the token was issued; a refresh moves the session to the
+    /// next one, and the token stops working shortly after (`auth::refresh`).
+    pub r#gen: i64,
     /// Always [`ISSUER`].
     pub iss: String,
     /// Always [`AUDIENCE`].
@@ -92,13 +95,14 @@ impl TokenService {
         self.ttl_secs
     }
 
-    /// Signs a token for this user and session, living [`Self::ttl_secs`] but never past
-    /// `session_end` (the session's absolute end).
+    /// Signs a token for this user and session (at `generation`), living [`Self::ttl_secs`]
+    /// but never past `session_end` (the session's absolute end).
     pub fn issue(
         &self,
         user: UserId,
         role: Role,
         sid: &str,
+        generation: i64,
         session_end: Timestamp,
     ) -> anyhow::Result<IssuedToken> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
@@ -109,6 +113,7 @@ impl TokenService {
             sub: user.0.to_string(),
             role,
             sid: sid.to_owned(),
+            r#gen: generation,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             exp,
@@ -153,12 +158,18 @@ mod tests {
         )
         .unwrap();
         let issued = tokens
-            .issue(UserId(7), Role::Doctor, "abc", Timestamp(now_ms + 20_000))
+            .issue(
+                UserId(7),
+                Role::Doctor,
+                "abc",
+                0,
+                Timestamp(now_ms + 20_000),
+            )
             .unwrap();
         assert!(issued.expires_at.0 <= now_ms + 20_000);
         assert!(
             tokens
-                .issue(UserId(7), Role::Doctor, "abc", Timestamp(now_ms - 1))
+                .issue(UserId(7), Role::Doctor, "abc", 0, Timestamp(now_ms - 1))
                 .is_err()
         );
     }
@@ -166,7 +177,9 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_and_carries_its_claims() {
         let tokens = service();
-        let issued = tokens.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
+        let issued = tokens
+            .issue(UserId(7), Role::Doctor, "abc", 0, FAR)
+            .unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         assert_eq!(claims.user_id(), Some(UserId(7)));
         assert_eq!(claims.role, Role::Doctor);
@@ -176,7 +189,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_rejected() {
         let other = TokenService::new(&SecretString::from("y".repeat(32)), 60).unwrap();
-        let issued = other.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
+        let issued = other.issue(UserId(7), Role::Doctor, "abc", 0, FAR).unwrap();
         assert!(service().verify(&issued.token).is_err());
     }
 
@@ -188,7 +201,9 @@ mod tests {
     #[test]
     fn a_token_without_typ_is_rejected() {
         let tokens = service();
-        let issued = tokens.issue(UserId(7), Role::Doctor, "abc", FAR).unwrap();
+        let issued = tokens
+            .issue(UserId(7), Role::Doctor, "abc", 0, FAR)
+            .unwrap();
         let claims = tokens.verify(&issued.token).unwrap();
         let mut header = Header::new(Algorithm::HS256);
         header.typ = None;

@@ -1,9 +1,11 @@
 //! Authentication: argon2id password hashes, HS256 access tokens bound to a server-side
 //! session, and the [`AuthUser`] extractor that checks both on every request.
 
+pub mod cookie;
 mod extractor;
 mod jwt;
 mod password;
+pub mod refresh;
 mod secret;
 mod throttle;
 mod touches;
@@ -18,8 +20,18 @@ use crate::domain::SessionId;
 use crate::error::AppError;
 use crate::store::{ActiveUser, Store};
 use crate::util::now_ms;
-use colloque_protocol::{Role, Timestamp, UserId};
+use colloque_protocol::{Role, SessionHandle, Timestamp, UserId};
 use std::time::Duration;
+
+/// What makes a session live besides its row: how long it may go unused, and how long an
+/// access token of the generation before a refresh still works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionRules {
+    /// A session unused for this long is over.
+    pub idle: Duration,
+    /// [`crate::Limits::refresh_grace`].
+    pub grace: Duration,
+}
 
 /// The authenticated caller. Extracting it verifies the bearer token *and* the session row
 /// (not revoked, not expired, user not disabled), so a handler taking an `AuthUser` cannot run
@@ -32,6 +44,10 @@ pub struct AuthUser {
     pub role: Role,
     /// The session the token belongs to.
     pub session: SessionId,
+    /// The session's public name.
+    pub handle: SessionHandle,
+    /// The session generation the token was issued for.
+    pub generation: i64,
     /// When the token expires.
     pub expires_at: Timestamp,
     /// When the session ends, whatever the activity (renewed tokens never go past it).
@@ -39,15 +55,15 @@ pub struct AuthUser {
 }
 
 /// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
-/// claims, then that the session is live (not revoked, not past its end, not idle for
-/// `session_idle`) and the user enabled, and records the activity. Every failure is the same
-/// [`AppError::Unauthorized`]: the client learns nothing more.
+/// claims, then that the session is live (not revoked, not past its end, not idle, not moved
+/// on by a refresh: see [`check_session`]) and the user enabled, and records the activity.
+/// Every failure is the same [`AppError::Unauthorized`]: the client learns nothing more.
 #[tracing::instrument(name = "authenticate", skip_all)]
 pub async fn authenticate(
     tokens: &TokenService,
     store: &Store,
     touches: &SessionTouches,
-    session_idle: Duration,
+    rules: SessionRules,
     token: &str,
 ) -> Result<AuthUser, AppError> {
     let claims = tokens.verify(token).map_err(|error| {
@@ -56,7 +72,7 @@ pub async fn authenticate(
     })?;
     let user_id = claims.user_id().ok_or(AppError::Unauthorized)?;
     let session = SessionId(claims.sid.clone());
-    let user = check_session(store, touches, session_idle, &session, user_id)
+    let user = check_session(store, touches, rules, &session, user_id, claims.r#gen)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if user.role != claims.role {
@@ -66,27 +82,41 @@ pub async fn authenticate(
         id: user_id,
         role: user.role,
         session,
+        handle: user.handle,
+        generation: claims.r#gen,
         expires_at: claims.expires_at(),
         session_end: user.expires_at,
     })
 }
 
-/// The live session's user, or `None`; records the activity (at most every few seconds, so a
-/// busy client does not turn every read into a write, and written in batches: see
-/// [`SessionTouches`]).
+/// The live session's user, or `None`: the session must be live and the token's
+/// `generation` still good for it ([`refresh::generation_live`]: a token issued before the
+/// session's latest refresh works only for the grace after it). Records the activity (at most
+/// every few seconds, so a busy client does not turn every read into a write, and written in
+/// batches: see [`SessionTouches`]).
 pub async fn check_session(
     store: &Store,
     touches: &SessionTouches,
-    session_idle: Duration,
+    rules: SessionRules,
     session: &SessionId,
     user: UserId,
+    generation: i64,
 ) -> Result<Option<ActiveUser>, AppError> {
     let now = now_ms();
     let active = store
-        .active_user(session, user, now, idle_cutoff(session_idle, now))
-        .await?;
+        .active_user(session, user, now, idle_cutoff(rules.idle, now))
+        .await?
+        .filter(|active| {
+            refresh::generation_live(
+                generation,
+                active.generation,
+                active.rotated_at,
+                now,
+                rules.grace,
+            )
+        });
     if let Some(active) = &active
-        && now.0 - active.last_seen_at.0 >= touch_every(session_idle)
+        && now.0 - active.last_seen_at.0 >= touch_every(rules.idle)
     {
         touches.record(session, now);
     }

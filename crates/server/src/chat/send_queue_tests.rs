@@ -44,7 +44,7 @@ async fn demo_store(dir: &tempfile::TempDir) -> (Store, Delivery) {
         db.clone(),
         crate::bus::Bus::Local,
         16,
-        std::time::Duration::from_secs(60),
+        crate::Limits::default().session_rules(),
         Metrics::default(),
     );
     (db, delivery)

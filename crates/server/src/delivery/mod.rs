@@ -21,10 +21,12 @@ pub use registry::{
     ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration, Registry,
 };
 
+use crate::auth::refresh::generation_live;
+use crate::auth::{SessionRules, idle_cutoff};
 use crate::bus::{Bus, BusState, Event, Incoming};
 use crate::domain::SessionId;
 use crate::metrics::{Metrics, seconds_since};
-use crate::store::{Page, Store};
+use crate::store::{LiveGeneration, Page, Store};
 use crate::util::now_ms;
 use axum::extract::ws::Utf8Bytes;
 use colloque_protocol::{
@@ -67,8 +69,8 @@ pub struct Delivery {
     /// Gaps being filled, per (user, conversation); `true`: asked again meanwhile, run again.
     fills: Arc<Mutex<HashMap<(UserId, ConversationId), bool>>>,
     stats: Arc<Stats>,
-    /// A session unused for this long has ended.
-    session_idle: Duration,
+    /// When a session has ended (idle limit, grace of a refresh).
+    rules: SessionRules,
     metrics: Metrics,
 }
 
@@ -78,7 +80,7 @@ impl Delivery {
         store: Store,
         bus: Bus,
         socket_queue: usize,
-        session_idle: Duration,
+        rules: SessionRules,
         metrics: Metrics,
     ) -> Self {
         Self {
@@ -87,7 +89,7 @@ impl Delivery {
             bus,
             fills: Arc::default(),
             stats: Arc::default(),
-            session_idle,
+            rules,
             metrics,
         }
     }
@@ -112,16 +114,20 @@ impl Delivery {
         &self.stats
     }
 
-    /// Registers an authenticated socket. It stands at its conversations' heads, read now: the
-    /// client loads what came before over REST, after the `ready` frame.
+    /// Registers a socket authenticated for `session` at `generation`. It stands at its
+    /// conversations' heads, read now: the client loads what came before over REST, after the
+    /// `ready` frame.
     pub async fn register(
         &self,
         user: UserId,
         role: Role,
         session: SessionId,
+        generation: i64,
     ) -> Result<Registration, sqlx::Error> {
         let heads = self.store.conversation_heads(user).await?;
-        let (registration, first) = self.registry.register(user, role, session, heads);
+        let (registration, first) = self
+            .registry
+            .register(user, role, session, generation, heads);
         if first {
             self.bus.watch(user);
         }
@@ -272,23 +278,33 @@ impl Delivery {
         }
     }
 
-    /// Closes the sockets here whose session is no longer live (of `user`, or of everyone).
-    /// Returns the users whose sockets were closed.
+    /// Closes the sockets here whose session is no longer live, or whose token a refresh of
+    /// the session has retired (of `user`, or of everyone). Returns the users whose sockets
+    /// were closed.
     pub async fn recheck_sessions(&self, user: Option<UserId>) -> Result<Vec<UserId>, sqlx::Error> {
         let sessions = self.registry.sessions(user);
         if sessions.is_empty() {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let idle = i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX);
-        let ended = self
+        let live: HashMap<String, LiveGeneration> = self
             .store
-            .not_live_among(&sessions, now, Timestamp(now.0.saturating_sub(idle)))
-            .await?;
-        if ended.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut users = self.registry.close_sessions(&ended);
+            .live_generations(&sessions, now, idle_cutoff(self.rules.idle, now))
+            .await?
+            .into_iter()
+            .map(|live| (live.id.clone(), live))
+            .collect();
+        let mut users = self.registry.close_ended(|session, generation| {
+            live.get(&session.0).is_none_or(|live| {
+                !generation_live(
+                    generation,
+                    live.generation,
+                    live.rotated_at,
+                    now,
+                    self.rules.grace,
+                )
+            })
+        });
         users.sort();
         users.dedup();
         Ok(users)

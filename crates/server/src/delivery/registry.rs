@@ -78,6 +78,8 @@ pub const KICK_SHUTDOWN: Kick = Kick {
 
 struct Conn {
     session: SessionId,
+    /// The session generation of the token it authenticated with.
+    generation: i64,
     tx: mpsc::Sender<Outbound>,
     kick: oneshot::Sender<Kick>,
     /// Per conversation, the last seq pushed. Absent: a conversation created since the socket
@@ -197,13 +199,15 @@ impl Registry {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a new socket of `user`, which stands at `heads` (its conversations' heads,
-    /// read just before). Returns its handles, and whether it is the user's first socket here.
+    /// Registers a new socket of `user`, authenticated for `session` at `generation`, which
+    /// stands at `heads` (its conversations' heads, read just before). Returns its handles, and
+    /// whether it is the user's first socket here.
     pub fn register(
         &self,
         user: UserId,
         role: Role,
         session: SessionId,
+        generation: i64,
         heads: Vec<(ConversationId, Seq)>,
     ) -> (Registration, bool) {
         let id = ConnId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
@@ -211,6 +215,7 @@ impl Registry {
         let (kick, kicked) = oneshot::channel();
         let conn = Conn {
             session,
+            generation,
             tx: tx.clone(),
             kick,
             pushed: heads.into_iter().collect(),
@@ -441,15 +446,16 @@ impl Registry {
         }
     }
 
-    /// A socket re-authenticated with a renewed token: it now belongs to `session` (a logout of
-    /// that session closes it).
-    pub fn set_session(&self, user: UserId, id: ConnId, session: SessionId) {
+    /// A socket re-authenticated with a renewed token: it now belongs to `session` at
+    /// `generation` (a logout of that session closes it).
+    pub fn set_session(&self, user: UserId, id: ConnId, session: SessionId, generation: i64) {
         if let Some(conn) = self
             .users()
             .get_mut(&user)
             .and_then(|entry| entry.conns.get_mut(&id))
         {
             conn.session = session;
+            conn.generation = generation;
         }
     }
 
@@ -485,9 +491,10 @@ impl Registry {
         self.kick_where(|conn| &conn.session == session, KICK_REVOKED)
     }
 
-    /// Disconnects every socket of these sessions (revoked elsewhere: disabled account, idle).
-    pub fn close_sessions(&self, sessions: &[String]) -> Vec<UserId> {
-        self.kick_where(|conn| sessions.contains(&conn.session.0), KICK_REVOKED)
+    /// Disconnects every socket whose session and token generation `ended` says are over
+    /// (revoked elsewhere, disabled account, idle, moved on by a refresh).
+    pub fn close_ended(&self, ended: impl Fn(&SessionId, i64) -> bool) -> Vec<UserId> {
+        self.kick_where(|conn| ended(&conn.session, conn.generation), KICK_REVOKED)
     }
 
     /// Disconnects every socket (shutdown).

@@ -14,7 +14,7 @@ fn session(name: &str) -> SessionId {
 fn register(registry: &Registry, user: i64, name: &str) -> Registration {
     let heads = vec![(ConversationId(1), Seq(4))];
     registry
-        .register(UserId(user), Role::Patient, session(name), heads)
+        .register(UserId(user), Role::Patient, session(name), 0, heads)
         .0
 }
 
@@ -207,5 +207,20 @@ fn closing_a_session_kicks_only_its_sockets() {
     assert_eq!(kick.code, 1008);
     assert_eq!(kick.error.unwrap().0, ErrorCode::Unauthorized);
     assert!(kept.kicked.try_recv().is_err());
+    assert_eq!(registry.connection_count(UserId(1)), 1);
+}
+
+#[test]
+fn a_socket_left_on_an_ended_generation_is_kicked_and_a_re_authenticated_one_kept() {
+    let registry = Registry::default();
+    let mut stale = register(&registry, 1, "s1");
+    let mut renewed = register(&registry, 1, "s1");
+    registry.set_session(UserId(1), renewed.id, session("s1"), 1);
+
+    let users = registry.close_ended(|session, generation| session.0 == "s1" && generation < 1);
+
+    assert_eq!(users, vec![UserId(1)]);
+    assert_eq!(stale.kicked.try_recv().unwrap().code, 1008);
+    assert!(renewed.kicked.try_recv().is_err());
     assert_eq!(registry.connection_count(UserId(1)), 1);
 }

@@ -1,16 +1,18 @@
 //! Domain types that can only be built through `parse()`: once a handler holds a
 //! [`MessageBody`] it knows the text is trimmed, non-empty and short enough.
 
+mod device;
 mod email;
 mod message_body;
 mod password;
 mod session_id;
 mod subject;
 
+pub use device::device_label;
 pub use email::Email;
 pub use message_body::MessageBody;
 pub use password::Password;
-pub use session_id::SessionId;
+pub use session_id::{SessionId, new_session_handle, parse_session_handle};
 pub use subject::Subject;
 
 /// Why a value was refused. Converted to the matching protocol error code by

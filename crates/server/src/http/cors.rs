@@ -5,7 +5,12 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// Cross-origin calls from the allowed origins only (the same list as the WebSocket's).
+/// Cross-origin calls from the allowed origins only (the same list as the WebSocket's), with
+/// credentials: an app served from another origin of the same site (a CDN) sends its login,
+/// refresh and logout with `credentials: "include"`, so that the browser stores and sends the
+/// refresh cookie (`auth::cookie`), and may read the answers only if this says so. Safe with
+/// an explicit list (never `*`, which browsers refuse with credentials anyway): the cookie is
+/// only ever sent to the refresh route, which also checks `Origin` itself.
 pub(crate) fn layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
     let origins = origins
         .iter()
@@ -18,6 +23,7 @@ pub(crate) fn layer(origins: &[String]) -> anyhow::Result<CorsLayer> {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allow_credentials(true)
         .expose_headers([HeaderName::from_static("www-authenticate")])
         .max_age(Duration::from_secs(3600)))
 }

@@ -68,15 +68,7 @@ async fn strict_transport_security(
         .extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
-    let over_tls = peer.is_some_and(|peer| {
-        security
-            .trusted_proxies
-            .iter()
-            .any(|net| net.contains(&peer))
-    }) && request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let over_tls = security.over_tls(peer, request.headers());
     let mut response = next.run(request).await;
     if over_tls {
         response.headers_mut().insert(

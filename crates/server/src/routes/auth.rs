@@ -1,18 +1,22 @@
-//! `POST /api/auth/login`, `POST /api/auth/refresh`, `POST /api/auth/logout`.
+//! `POST /api/auth/login`, `POST /api/auth/refresh/{session}`, `POST /api/auth/logout`.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath, SecureCookies};
 use crate::audit::{self, Action, Entry, Source};
+use crate::auth::cookie::{clear_refresh_cookie, refresh_credential, set_refresh_cookie};
+use crate::auth::refresh::{self, Refresh, RefreshRules};
 use crate::auth::{self, AuthUser, HasherBusy};
-use crate::domain::{Email, SessionId};
+use crate::domain::{Email, SessionId, device_label, parse_session_handle};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::NewSession;
 use crate::util::now_ms;
 use anyhow::Context;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use colloque_protocol::{ApiError, LoginRequest, LoginResponse, Timestamp};
+use colloque_protocol::{ApiError, LoginRequest, LoginResponse, SessionHandle, Timestamp};
 use secrecy::SecretString;
 
 /// `Retry-After` when the hashing queue is full: about the time it takes to drain.
@@ -21,11 +25,12 @@ const HASH_QUEUE_RETRY_SECS: u64 = 5;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
+        .route("/auth/refresh/{session}", post(refresh))
         .route("/auth/logout", post(logout))
 }
 
-/// Exchanges email and password for an access token bound to a new session.
+/// Exchanges email and password for an access token bound to a new session, and the session's
+/// refresh credential in an HttpOnly cookie scoped to its refresh route.
 ///
 /// An unknown email, a wrong password and a disabled account give the same 401
 /// `invalid_credentials`, and take the same time (an unknown email is verified against a
@@ -40,7 +45,7 @@ pub fn router() -> Router<AppState> {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = LoginResponse),
+        (status = 200, description = "Logged in; `Set-Cookie` carries the session's refresh credential (HttpOnly, SameSite=Strict, Path=/api/auth/refresh/{session})", body = LoginResponse),
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
         (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
@@ -51,8 +56,9 @@ pub fn router() -> Router<AppState> {
 pub async fn login(
     State(state): State<AppState>,
     source: Source,
+    SecureCookies(secure): SecureCookies,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<LoginResponse>, AppError> {
+) -> Result<Response, AppError> {
     let password = SecretString::from(request.password);
     let account_key = auth::account_key(&request.email);
     let address = source.ip.as_deref().and_then(|ip| ip.parse().ok());
@@ -119,14 +125,22 @@ pub async fn login(
     let session_end = Timestamp(now.0.saturating_add(max));
     let issued = state
         .tokens
-        .issue(account.id, account.role, &session.0, session_end)
+        .issue(account.id, account.role, &session.0, 0, session_end)
         .context("failed to sign a token")?;
-    // The new session, the cap on live ones and their audit entries, in one transaction: past
-    // the cap the oldest are revoked, and their sockets closed, here and (through the bus) on
-    // the other instances. A login that cannot be recorded makes no session (503).
+    let device = device_label(source.user_agent.as_deref());
+    let new_session = NewSession {
+        id: &session,
+        user: account.id,
+        expires_at: session_end,
+        device: &device,
+        ip: source.ip.as_deref(),
+    };
+    // The new session, its first refresh credential, the cap on live ones and their audit
+    // entries, in one transaction: past the cap the oldest are revoked, and their sockets
+    // closed, here and (through the bus) on the other instances. A login that cannot be
+    // recorded makes no session (503).
     let mut tx = state.store.begin_write().await?;
-    tx.insert_session(&session, account.id, now, session_end)
-        .await?;
+    let (handle, credential) = refresh::open(&mut tx, &new_session, now).await?;
     let revoked = tx
         .revoke_sessions_beyond(account.id, state.limits.sessions_per_user, now)
         .await?;
@@ -157,11 +171,14 @@ pub async fn login(
         .context("the user vanished during login")?;
     tracing::info!(user = %account.id, "logged in");
     state.metrics.login("success");
-    Ok(Json(LoginResponse {
+    let cookie = set_refresh_cookie(&handle, &credential, seconds_until(session_end), secure);
+    let body = LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
         user,
-    }))
+        session: handle,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// A login refused by a throttle: counted in the audit trail (with the pseudonymised email),
@@ -179,50 +196,107 @@ fn throttled(
     AppError::rate_limited(wait)
 }
 
-/// Renews the access token of a live session: a new token for the same session (so logout and
-/// revocation still cover it), living the usual lifetime but never past the session's absolute
-/// end. A session idle for longer than the idle limit, revoked or ended cannot be refreshed:
-/// 401, and the user logs in again.
+/// Renews session `{session}` from its refresh credential (the cookie its login set; no
+/// access token needed): a new access token, of the session's next generation — the tokens
+/// issued before stop working within the grace (10 s) — and a new credential in the cookie.
+/// The credential presented is replaced: presented again later, it revokes the session (a
+/// reuse: someone holds a copy). Presented again within the grace (two tabs renewing at once,
+/// a retry whose answer was lost), it gets a sibling credential and a token of the current
+/// generation instead.
+///
+/// 401 (and the cookie cleared) when the credential is missing, unknown or not this session's,
+/// or the session is revoked, idle past its limit or over; 403 from a page of an origin that
+/// is not allowed; 503 when the refresh cannot be recorded in the audit trail (nothing is
+/// rotated then: the same cookie works again).
 #[utoipa::path(
     post,
-    path = "/api/auth/refresh",
+    path = "/api/auth/refresh/{session}",
     tag = "auth",
-    security(("bearer" = [])),
+    params(("session" = String, Path, description = "The session's public name (`LoginResponse::session`)")),
     responses(
-        (status = 200, description = "A renewed token for the same session", body = LoginResponse),
-        (status = 401, description = "No live session (expired token, idle, revoked, ended)", body = ApiError),
-        (status = 503, description = "The refresh could not be recorded in the audit trail (`server_busy`); no token returned", body = ApiError),
+        (status = 200, description = "A new token for the same session; `Set-Cookie` carries the next refresh credential", body = LoginResponse),
+        (status = 401, description = "No refresh credential of this live session (missing, unknown, reused: the session is then revoked)", body = ApiError),
+        (status = 403, description = "A page of a foreign origin", body = ApiError),
+        (status = 503, description = "The refresh could not be recorded in the audit trail (`server_busy`); nothing was rotated, no token returned", body = ApiError),
     )
 )]
-#[tracing::instrument(name = "refresh", skip_all, fields(user = %user.id))]
+#[tracing::instrument(name = "refresh", skip_all)]
 pub async fn refresh(
     State(state): State<AppState>,
     source: Source,
-    user: AuthUser,
-) -> Result<Json<LoginResponse>, AppError> {
+    SecureCookies(secure): SecureCookies,
+    headers: HeaderMap,
+    ApiPath(session): ApiPath<String>,
+) -> Result<Response, AppError> {
+    // The one route that a cookie authenticates: a page of a foreign origin may not even try
+    // (SameSite already keeps other sites' pages from sending it).
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !state.security.origin_allowed(origin.to_str().unwrap_or(""))
+    {
+        return Err(AppError::Forbidden("this origin may not refresh a session"));
+    }
+    let Some(handle) = parse_session_handle(&session) else {
+        return Err(AppError::Unauthorized);
+    };
+    let refused = |handle: &SessionHandle| {
+        let cookie = clear_refresh_cookie(handle, secure);
+        ([(header::SET_COOKIE, cookie)], AppError::Unauthorized).into_response()
+    };
+    let Some(credential) = refresh_credential(&headers) else {
+        return Ok(refused(&handle));
+    };
+    let now = now_ms();
+    let rules = RefreshRules {
+        now,
+        idle_cutoff: auth::idle_cutoff(state.limits.session_idle, now),
+        grace: state.limits.refresh_grace,
+    };
+    let renewed = match refresh::refresh(&state.store, credential, &handle, &source, rules).await? {
+        Refresh::Renewed(renewed) => renewed,
+        Refresh::Refused => return Ok(refused(&handle)),
+        Refresh::Reused { user, session } => {
+            tracing::warn!(%user, "a replaced refresh credential came back: session revoked");
+            state.delivery.registry().close_session(&session);
+            state.delivery.sessions_ended(user);
+            // The session is revoked whether or not this can be recorded (a failure is logged).
+            let entry = Entry::new(Action::RefreshReused, Some(user)).detail("session_revoked");
+            state.audit.note(&source, entry).await;
+            return Ok(refused(&handle));
+        }
+    };
     let issued = state
         .tokens
-        .issue(user.id, user.role, &user.session.0, user.session_end)
+        .issue(
+            renewed.user,
+            renewed.role,
+            &renewed.session.0,
+            renewed.generation,
+            renewed.session_end,
+        )
         .map_err(|_| AppError::Unauthorized)?;
-    state.store.touch_session(&user.session, now_ms()).await?;
     let profile = state
         .store
-        .profile(user.id)
+        .profile(renewed.user)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    state
-        .audit
-        .read(&source, Entry::new(Action::Refresh, Some(user.id)))
-        .await?;
-    Ok(Json(LoginResponse {
+    let cookie = set_refresh_cookie(
+        &renewed.handle,
+        &renewed.credential,
+        seconds_until(renewed.session_end),
+        secure,
+    );
+    let body = LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
         user: profile,
-    }))
+        session: renewed.handle,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
-/// Revokes the caller's session: its token stops working at once, on every route, and its
-/// sockets get an `unauthorized` error frame and close (1008) right away.
+/// Revokes the caller's session: its token stops working at once, on every route, its
+/// sockets get an `unauthorized` error frame and close (1008) right away, and its refresh
+/// cookie is cleared.
 #[utoipa::path(
     post,
     path = "/api/auth/logout",
@@ -237,16 +311,34 @@ pub async fn refresh(
 pub async fn logout(
     State(state): State<AppState>,
     source: Source,
+    SecureCookies(secure): SecureCookies,
     user: AuthUser,
-) -> Result<StatusCode, AppError> {
-    state.store.revoke_session(&user.session, now_ms()).await?;
-    // Its sockets here close at once; the other instances are told through the bus.
-    state.delivery.registry().close_session(&user.session);
-    state.delivery.sessions_ended(user.id);
+) -> Result<Response, AppError> {
+    end_session(&state, user.id, &user.session).await?;
     // The session ends whether or not this can be recorded (a failure is logged).
     state
         .audit
         .note(&source, Entry::new(Action::Logout, Some(user.id)))
         .await;
-    Ok(StatusCode::NO_CONTENT)
+    let cookie = clear_refresh_cookie(&user.handle, secure);
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+/// Revokes a session (if it was not already) and closes its sockets: at once on this
+/// instance, and through the bus on the others (logout, and a session ended from the sessions
+/// page).
+pub(super) async fn end_session(
+    state: &AppState,
+    user: colloque_protocol::UserId,
+    session: &SessionId,
+) -> Result<(), AppError> {
+    state.store.revoke_session(session, now_ms()).await?;
+    state.delivery.registry().close_session(session);
+    state.delivery.sessions_ended(user);
+    Ok(())
+}
+
+/// Whole seconds from now until `end` (a cookie's `Max-Age`).
+fn seconds_until(end: Timestamp) -> i64 {
+    (end.0 - now_ms().0) / 1000
 }

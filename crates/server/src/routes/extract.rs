@@ -43,3 +43,27 @@ where
         ))
     }
 }
+
+/// Whether the cookies of this request's answer must be `Secure` (see
+/// [`crate::security::Security::secure_cookies`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SecureCookies(pub bool);
+
+impl<S> FromRequestParts<S> for SecureCookies
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(SecureCookies(
+            state.security.secure_cookies(peer, &parts.headers),
+        ))
+    }
+}

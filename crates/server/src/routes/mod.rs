@@ -8,7 +8,7 @@ mod health;
 pub mod openapi;
 mod people;
 
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery, SecureCookies};
 
 use crate::error::AppError;
 use crate::state::AppState;

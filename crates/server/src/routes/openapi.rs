@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
     )),
     modifiers(&BearerToken),
     tags(
-        (name = "auth", description = "Sessions"),
+        (name = "auth", description = "Sessions, refresh and password"),
         (name = "people", description = "The caller, their doctors or patients"),
         (name = "conversations", description = "Conversations and messages"),
         (name = "appointments", description = "Appointments"),

@@ -26,7 +26,7 @@ use crate::audit::Record;
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
     Appointment, AppointmentId, ConversationId, ConversationSummary, Message, MessageId, Role, Seq,
-    Timestamp, UserId, UserProfile,
+    SessionHandle, Timestamp, UserId, UserProfile,
 };
 use std::path::{Path, PathBuf};
 
@@ -219,10 +219,32 @@ operations! {
     /// Moves a read cursor forward (never back); returns where it is.
     fn advance_read_cursor(user: UserId, conversation: ConversationId, seq: Seq) -> Seq = read_cursors::advance;
 
-    /// Records a new session.
-    fn insert_session(id: &SessionId, user: UserId, now: Timestamp, expires_at: Timestamp) -> () = sessions::insert;
+    /// The email and password hash of an account.
+    fn email_and_password_hash(id: UserId) -> Option<(String, String)> = users::email_and_hash;
+    /// Replaces an account's password hash.
+    fn set_password_hash(id: UserId, password_hash: &str) -> () = users::set_password_hash;
+
+    /// Records a new session, named `handle`.
+    fn insert_session(session: &NewSession<'_>, handle: &SessionHandle, now: Timestamp) -> () = sessions::insert;
     /// The user of a live session.
     fn active_user(id: &SessionId, user: UserId, now: Timestamp, idle_cutoff: Timestamp) -> Option<ActiveUser> = sessions::active_user;
+    /// A live session that a refresh may renew.
+    fn refreshable_session(id: &SessionId, now: Timestamp, idle_cutoff: Timestamp) -> Option<RefreshableSession> = sessions::refreshable;
+    /// A refresh went through (`bump`: 1 to move to the next generation, 0 to stay); returns
+    /// the generation to issue the access token for.
+    fn session_refreshed(id: &SessionId, now: Timestamp, ip: Option<&str>, bump: i64) -> i64 = sessions::refreshed;
+    /// A user's live sessions, latest activity first.
+    fn live_sessions(user: UserId, now: Timestamp, idle_cutoff: Timestamp) -> Vec<SessionRow> = sessions::live_of_user;
+    /// Ends a user's session named `handle` if it is live; returns its id.
+    fn revoke_session_by_handle(user: UserId, handle: &SessionHandle, now: Timestamp) -> Option<SessionId> = sessions::revoke_by_handle;
+    /// Ends every session of a user but one; returns how many.
+    fn revoke_other_sessions(user: UserId, keep: &SessionId, now: Timestamp) -> u64 = sessions::revoke_others;
+    /// Records a current refresh credential (its hash) of a session.
+    fn insert_refresh_token(hash: &str, session: &SessionId, now: Timestamp) -> () = refresh_tokens::insert;
+    /// The session of a refresh credential (by hash), and when it was replaced.
+    fn refresh_token(hash: &str) -> Option<(SessionId, Option<Timestamp>)> = refresh_tokens::find;
+    /// Marks a session's current refresh credentials replaced.
+    fn replace_refresh_tokens(session: &SessionId, now: Timestamp) -> u64 = refresh_tokens::replace_current;
     /// Records a session's activity now.
     fn touch_session(id: &SessionId, now: Timestamp) -> () = sessions::touch;
     /// Ends one session (logout). Idempotent.
@@ -305,16 +327,16 @@ impl Store {
         tx.commit().await
     }
 
-    /// Which of `ids` are no longer live sessions.
-    pub async fn not_live_among(
+    /// The live ones among sessions `ids`, with their generations.
+    pub async fn live_generations(
         &self,
         ids: &[String],
         now: Timestamp,
         idle_cutoff: Timestamp,
-    ) -> Result<Vec<String>, sqlx::Error> {
+    ) -> Result<Vec<LiveGeneration>, sqlx::Error> {
         on_pool!(self, |db, b| {
             let mut conn = db.acquire().await?;
-            b::sessions::not_live_among(&mut conn, ids, now, idle_cutoff).await
+            b::sessions::live_among(&mut conn, ids, now, idle_cutoff).await
         })
     }
 }
@@ -370,6 +392,13 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         on_tx!(self, |conn, b| b::lock_login_keys(conn, account, address)
             .await)
+    }
+
+    /// Holds session `id` until the transaction ends, so that its refreshes, on every instance,
+    /// are judged one after the other (SQLite: the write lock already does; PostgreSQL: its
+    /// row locked).
+    pub async fn lock_session(&mut self, id: &SessionId) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::lock_session(conn, id).await)
     }
 
     /// Locks the care relationship of a pair until the transaction ends, where the backend

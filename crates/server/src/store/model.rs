@@ -1,10 +1,10 @@
 //! The values that cross the storage boundary: what callers hand to [`super::Store`] and what it
 //! hands back. Plain data, the same for every backend.
 
-use crate::domain::Email;
+use crate::domain::{Email, SessionId};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, HistoryQuery, Message, MessageId, Role, Seq,
-    Timestamp, UserId,
+    SessionHandle, Timestamp, UserId,
 };
 
 /// What login needs to know about an account.
@@ -59,6 +59,67 @@ pub struct ActiveUser {
     pub last_seen_at: Timestamp,
     /// The session's absolute end.
     pub expires_at: Timestamp,
+    /// The session's public name.
+    pub handle: SessionHandle,
+    /// The session's generation: bumped by every refresh that rotates its credential.
+    pub generation: i64,
+    /// When it last rotated.
+    pub rotated_at: Option<Timestamp>,
+}
+
+/// A session being opened (login).
+pub struct NewSession<'a> {
+    /// Its id (the tokens' `sid`).
+    pub id: &'a SessionId,
+    /// Whose.
+    pub user: UserId,
+    /// Its absolute end.
+    pub expires_at: Timestamp,
+    /// The coarse browser and system label (`domain::device_label`).
+    pub device: &'a str,
+    /// The client's address, as the audit trail reads it.
+    pub ip: Option<&'a str>,
+}
+
+/// A live session that a refresh may renew.
+#[derive(Debug)]
+pub struct RefreshableSession {
+    /// Whose.
+    pub user: UserId,
+    /// Their role, as stored now.
+    pub role: Role,
+    /// Its public name.
+    pub handle: SessionHandle,
+    /// Its absolute end.
+    pub expires_at: Timestamp,
+}
+
+/// One of a user's live sessions, as the sessions page lists it.
+#[derive(Debug)]
+pub struct SessionRow {
+    /// Its id (compared with the caller's, never shown).
+    pub id: SessionId,
+    /// Its public name.
+    pub handle: SessionHandle,
+    /// The browser and system label.
+    pub device: String,
+    /// The client's address at the latest login or refresh.
+    pub ip: Option<String>,
+    /// The login.
+    pub created_at: Timestamp,
+    /// The latest recorded activity.
+    pub last_seen_at: Timestamp,
+}
+
+/// A live session's generation, for the sockets' periodic check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveGeneration {
+    /// The session id.
+    pub id: String,
+    /// Its generation.
+    pub generation: i64,
+    /// When it last rotated.
+    pub rotated_at: Option<Timestamp>,
 }
 
 /// How many characters of the latest message the inbox preview shows.

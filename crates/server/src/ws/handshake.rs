@@ -111,7 +111,7 @@ async fn connection(
     };
     let registered = state
         .delivery
-        .register(user.id, user.role, user.session.clone())
+        .register(user.id, user.role, user.session.clone(), user.generation)
         .await;
     let Registration { id, tx, rx, kicked } = match registered {
         Ok(registration) => registration,
@@ -208,7 +208,7 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUs
                 &state.tokens,
                 &state.store,
                 &state.touches,
-                state.limits.session_idle,
+                state.limits.session_rules(),
                 &token,
             )
             .await

@@ -117,9 +117,10 @@ impl Conn {
             let checked = auth::check_session(
                 &state.store,
                 &state.touches,
-                state.limits.session_idle,
+                state.limits.session_rules(),
                 &user.session,
                 user.id,
+                user.generation,
             )
             .await;
             match checked {
@@ -198,7 +199,7 @@ impl Conn {
             &state.tokens,
             &state.store,
             &state.touches,
-            state.limits.session_idle,
+            state.limits.session_rules(),
             token,
         )
         .await;
@@ -218,10 +219,12 @@ impl Conn {
             Ok(None) => return Err(Closing(CLOSE_POLICY, "unknown user")),
             Err(error) => return Ok(error_frame(&error.into(), None)),
         };
-        self.state
-            .delivery
-            .registry()
-            .set_session(renewed.id, self.id, renewed.session.clone());
+        self.state.delivery.registry().set_session(
+            renewed.id,
+            self.id,
+            renewed.session.clone(),
+            renewed.generation,
+        );
         let _ = self.tx.send(Outbound::Expiry(renewed.expires_at)).await;
         self.user = renewed;
         self.session_checked = Some(Instant::now());

@@ -20,7 +20,7 @@ async fn logins_reads_refreshes_and_logouts_are_recorded_with_their_source() {
     app.get(&format!("/api/conversations/{id}"), &emma.token)
         .await;
     app.history(&emma, id, "?after=0").await;
-    app.post("/api/auth/refresh", &emma.token, &json!({})).await;
+    let emma = app.renew(&emma).await;
     app.post("/api/auth/logout", &emma.token, &json!({})).await;
     // The failed login is a refusal: counted, and written when its minute closes or, here,
     // when the server stops.

@@ -6,7 +6,7 @@ use crate::helpers::*;
 use colloque_server::RateLimit;
 use colloque_server::audit::Verification;
 use colloque_server::store::Store;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The most rows one (address, action) may take for a burst that lasts seconds: one per
 /// minute, two when the burst straddles a minute's end.
@@ -137,8 +137,9 @@ async fn a_read_whose_audit_row_cannot_be_written_answers_503_and_returns_nothin
             "{path}: code and message only"
         );
     }
-    let refresh = app.post("/api/auth/refresh", &emma.token, &json!({})).await;
+    let refresh = app.refresh(&emma).await;
     assert_eq!(refresh.status(), 503, "no token without its trace");
+    assert_eq!(refresh_cookie(&refresh), None, "nor a new credential");
     let login = app.post_login(LUCAS, colloque_server::DEMO_PASSWORD).await;
     assert_eq!(login.status(), 503, "no session without its trace");
     // Sends are not reads of the trail's kind: they are stored (and refusals still counted).
@@ -148,6 +149,11 @@ async fn a_read_whose_audit_row_cannot_be_written_answers_503_and_returns_nothin
 
     let page = app.history(&emma, id, "").await;
     assert_eq!(page.messages.last().unwrap().id, sent.id);
+    assert_eq!(
+        app.refresh(&emma).await.status(),
+        200,
+        "the refresh that could not be recorded rotated nothing: its credential still works"
+    );
     let lucas_sessions: i64 = on_db!(&db, |pool| {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id

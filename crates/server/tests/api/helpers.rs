@@ -52,11 +52,42 @@ pub struct TestApp {
     pub server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// A logged-in user.
+/// A logged-in user, as a browser holds it: the access token, the session's public name, and
+/// the refresh credential its cookie carries.
 #[derive(Clone)]
 pub struct Session {
     pub token: String,
     pub id: UserId,
+    pub handle: String,
+    pub refresh: String,
+}
+
+/// The refresh credential that an answer's `Set-Cookie` gives (`None` when it gives none, or
+/// clears it), and the cookie's attributes.
+pub fn refresh_cookie(response: &reqwest::Response) -> Option<(String, String)> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let value = pair.strip_prefix("colloque_refresh=")?;
+            (!value.is_empty()).then(|| (value.to_owned(), attributes.trim().to_owned()))
+        })
+}
+
+/// The session a login or refresh answer describes.
+pub async fn session_from(response: reqwest::Response) -> Session {
+    assert_eq!(response.status(), 200, "a login or refresh");
+    let (refresh, _) = refresh_cookie(&response).expect("a refresh cookie");
+    let body: LoginResponse = response.json().await.unwrap();
+    Session {
+        token: body.token,
+        id: body.user.id,
+        handle: body.session.0,
+        refresh,
+    }
 }
 
 /// A server with the demo data, a known JWT secret and cheap password hashing.
@@ -229,11 +260,28 @@ impl TestApp {
     pub async fn login(&self, email: &str) -> Session {
         let response = self.post_login(email, DEMO_PASSWORD).await;
         assert_eq!(response.status(), 200, "login of {email}");
-        let body: LoginResponse = response.json().await.unwrap();
-        Session {
-            token: body.token,
-            id: body.user.id,
-        }
+        session_from(response).await
+    }
+
+    /// `POST /api/auth/refresh/{handle}` with this refresh credential in its cookie, as the
+    /// browser sends it (no access token).
+    pub async fn refresh_with(&self, handle: &str, credential: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/auth/refresh/{handle}")))
+            .header("cookie", format!("colloque_refresh={credential}"))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Refreshes `session` with its current credential.
+    pub async fn refresh(&self, session: &Session) -> reqwest::Response {
+        self.refresh_with(&session.handle, &session.refresh).await
+    }
+
+    /// Refreshes `session`, which must succeed: the renewed session.
+    pub async fn renew(&self, session: &Session) -> Session {
+        session_from(self.refresh(session).await).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {

@@ -334,6 +334,13 @@ async fn only_configured_origins_pass_cors() {
         allowed.headers()["access-control-allow-origin"],
         "https://app.colloque.test"
     );
+    // An app on another origin (a CDN) sends its login, refresh and logout with credentials,
+    // for the refresh cookie: only the allowed origins may read those answers.
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    // Without its origin echoed back, a foreign page reads nothing, credentials or not.
     assert!(
         !refused
             .headers()

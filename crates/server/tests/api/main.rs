@@ -16,6 +16,7 @@ mod http;
 mod login_throttling;
 mod messages;
 mod metrics;
+mod refresh_tokens;
 mod sessions;
 mod shutdown;
 mod tokens;

@@ -11,10 +11,6 @@ use std::time::Duration;
 /// closes within its 0.5 s revocation check).
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.post("/api/auth/refresh", token, &json!({})).await
-}
-
 /// Waits (at most [`CLOSE_WAIT`]) for the socket to receive an `unauthorized` error frame then
 /// a 1008 close, with nothing sent by the client.
 async fn assert_pushed_unauthorized_close(socket: &mut Socket) {
@@ -45,18 +41,19 @@ async fn a_refreshed_token_works_and_belongs_to_the_same_session() {
     let app = spawn_app().await;
     let emma = app.login(EMMA).await;
 
-    let response = refresh(&app, &emma.token).await;
+    let response = app.refresh(&emma).await;
 
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let renewed: LoginResponse = response.json().await.unwrap();
-    assert_eq!(renewed.user.id, emma.id);
+    let renewed = session_from(response).await;
+    assert_eq!(renewed.id, emma.id);
+    assert_eq!(renewed.handle, emma.handle, "the same session");
     assert_eq!(app.get("/api/me", &renewed.token).await.status(), 200);
     // One session: logging out with the new token kills the old one too.
     app.post("/api/auth/logout", &renewed.token, &json!({}))
         .await;
     assert_eq!(app.get("/api/me", &emma.token).await.status(), 401);
-    assert_eq!(refresh(&app, &renewed.token).await.status(), 401);
+    assert_eq!(app.refresh(&renewed).await.status(), 401);
 }
 
 #[tokio::test]
@@ -68,7 +65,7 @@ async fn a_session_idle_past_the_limit_cannot_be_refreshed_or_used() {
     // Time passes with no activity (the idle limit is configured small for the test).
     tokio::time::sleep(Duration::from_millis(450)).await;
 
-    let response = refresh(&app, &emma.token).await;
+    let response = app.refresh(&emma).await;
     assert_eq!(response.status(), 401);
     assert_eq!(error_code(&response.json().await.unwrap()), "unauthorized");
     assert_eq!(app.get("/api/me", &emma.token).await.status(), 401);
@@ -86,7 +83,7 @@ async fn activity_keeps_a_session_alive_past_the_idle_limit() {
         assert_eq!(app.get("/api/me", &emma.token).await.status(), 200);
     }
 
-    assert_eq!(refresh(&app, &emma.token).await.status(), 200);
+    assert_eq!(app.refresh(&emma).await.status(), 200);
 }
 
 #[tokio::test]
@@ -127,7 +124,7 @@ async fn disabling_an_account_closes_every_socket_of_every_session_within_a_seco
     assert_pushed_unauthorized_close(&mut laptop_socket).await;
     assert_pushed_unauthorized_close(&mut laptop_second_tab).await;
     assert_eq!(app.get("/api/me", &phone.token).await.status(), 401);
-    assert_eq!(refresh(&app, &laptop.token).await.status(), 401);
+    assert_eq!(app.refresh(&laptop).await.status(), 401);
     bystander.assert_nothing_pending().await;
 }
 
@@ -137,7 +134,7 @@ async fn a_socket_re_authenticates_with_a_renewed_token_and_keeps_working() {
     let emma = app.login(EMMA).await;
     let conversation = app.only_conversation(&emma).await;
     let mut socket = app.socket(&emma).await;
-    let renewed: LoginResponse = refresh(&app, &emma.token).await.json().await.unwrap();
+    let renewed = app.renew(&emma).await;
 
     socket
         .send(&ClientFrame::Auth {
@@ -256,14 +253,23 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
     ] {
         on_db!(&db, |pool| {
             sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $3, $5)",
+                "INSERT INTO sessions (id, public_id, user_id, created_at, expires_at, last_seen_at,
+                                       revoked_at)
+                 VALUES ($1, $1, $2, $3, $4, $3, $5)",
             )
             .bind(id)
             .bind(live.id.0)
             .bind(now - 3 * day)
             .bind(expires_at)
             .bind(revoked_at)
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $1, $2)",
+            )
+            .bind(id)
+            .bind(now - 3 * day)
             .execute(pool)
             .await
             .unwrap();
@@ -285,6 +291,18 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(left, 0, "the sweep deleted the ended sessions");
+    let credentials_left: i64 = on_db!(&db, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM refresh_tokens WHERE session_id LIKE '%-two-days-ago'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(
+        credentials_left, 0,
+        "and their refresh credentials with them"
+    );
     assert_eq!(
         app.get("/api/conversations", &live.token).await.status(),
         200,

@@ -19,6 +19,7 @@ fn claims_for(session: &Session, sid: &str) -> Claims {
         sub: session.id.0.to_string(),
         role: Role::Patient,
         sid: sid.to_owned(),
+        r#gen: 0,
         iss: ISSUER.to_owned(),
         aud: AUDIENCE.to_owned(),
         exp: now() + 600,

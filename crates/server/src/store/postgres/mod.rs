@@ -10,6 +10,8 @@
 //!   lock's previous holder committed);
 //! - starting a conversation locks the care relationship ([`lock_care_pair`]), so that two
 //!   instances cannot both create the pair's open conversation;
+//! - a refresh locks its session's row ([`lock_session`]) before it reads the session's
+//!   credentials, so that one credential is never rotated twice;
 //! - a login attempt locks its account and address keys (advisory locks, [`lock_login_keys`])
 //!   before it counts the throttle's windows and records itself, so that the limits hold over
 //!   every instance;
@@ -41,6 +43,8 @@ pub mod login_attempts;
 pub mod messages;
 #[path = "../tables/read_cursors.rs"]
 pub mod read_cursors;
+#[path = "../tables/refresh_tokens.rs"]
+pub mod refresh_tokens;
 #[path = "../tables/sessions.rs"]
 pub mod sessions;
 #[path = "../tables/users.rs"]
@@ -106,6 +110,19 @@ pub async fn lock_care_pair(
     .bind(patient.0)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Locks session `id`'s row until the transaction ends, so that two refreshes of one session,
+/// on any instances, read and rotate its credentials one after the other.
+pub async fn lock_session(
+    conn: &mut PgConnection,
+    id: &crate::domain::SessionId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE")
+        .bind(&id.0)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -30,6 +30,8 @@ pub mod login_attempts;
 pub mod messages;
 #[path = "../tables/read_cursors.rs"]
 pub mod read_cursors;
+#[path = "../tables/refresh_tokens.rs"]
+pub mod refresh_tokens;
 #[path = "../tables/sessions.rs"]
 pub mod sessions;
 #[path = "../tables/users.rs"]
@@ -97,7 +99,7 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
 /// concurrent writers queue on `busy_timeout` instead of failing with `SQLITE_BUSY` when a read
 /// transaction tries to upgrade. Holding the only write lock also serialises every rule that
 /// PostgreSQL enforces with row or advisory locks ([`lock_conversations`], [`lock_care_pair`],
-/// [`lock_login_keys`], [`lock_audit_chain`]).
+/// [`lock_login_keys`], [`lock_audit_chain`], [`lock_session`]).
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
@@ -133,6 +135,15 @@ pub async fn lock_login_keys(
 /// database's only write lock, so appends from every process are one sequence.
 pub async fn lock_audit_chain(conn: &mut SqliteConnection) -> Result<AuditChain, sqlx::Error> {
     audit::chain(conn).await
+}
+
+/// Nothing to do: the transaction already holds the database's only write lock, so no other
+/// refresh of the session is judged until it ends.
+pub async fn lock_session(
+    _conn: &mut SqliteConnection,
+    _id: &crate::domain::SessionId,
+) -> Result<(), sqlx::Error> {
+    Ok(())
 }
 
 /// Stores a batch of new messages and moves, in the same round trip to the database (one

@@ -4,39 +4,48 @@
 use super::Db;
 use crate::domain::SessionId;
 use crate::store::model::*;
-use colloque_protocol::{Timestamp, UserId};
+use colloque_protocol::{SessionHandle, Timestamp, UserId};
 use sqlx::Executor;
 
-/// Records a new session, active now, ending at `expires_at` whatever happens.
-#[tracing::instrument(skip_all, fields(user = %user))]
+/// Records a new session, active now, ending at `expires_at` whatever happens, named
+/// `handle` on the sessions page and in its refresh route.
+#[tracing::instrument(skip_all, fields(user = %session.user))]
 pub async fn insert(
     db: impl Executor<'_, Database = Db>,
-    id: &SessionId,
-    user: UserId,
+    session: &NewSession<'_>,
+    handle: &SessionHandle,
     now: Timestamp,
-    expires_at: Timestamp,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $3)",
+        "INSERT INTO sessions (id, user_id, public_id, created_at, expires_at, last_seen_at,
+                               generation, device, ip)
+         VALUES ($1, $2, $3, $4, $5, $4, 0, $6, $7)",
     )
-    .bind(&id.0)
-    .bind(user.0)
+    .bind(&session.id.0)
+    .bind(session.user.0)
+    .bind(&handle.0)
     .bind(now.0)
-    .bind(expires_at.0)
+    .bind(session.expires_at.0)
+    .bind(session.device)
+    .bind(session.ip)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// When a session counts as live: not revoked, not past its absolute end, used since
-/// `idle_cutoff`, and its account enabled. One definition for requests, refreshes and the
-/// socket sweeper.
-const LIVE: &str = "s.revoked_at IS NULL AND s.expires_at > $3 AND s.last_seen_at > $4
-                    AND NOT u.disabled";
+/// When a session counts as live: not revoked, not past its absolute end, used since the idle
+/// cut-off, and its account enabled; `$now` and `$idle` number the two times' placeholders.
+/// One definition for requests, refreshes, the sessions page and the sockets' check.
+fn live(now: u8, idle: u8) -> String {
+    format!(
+        "s.revoked_at IS NULL AND s.expires_at > ${now} AND s.last_seen_at > ${idle}
+         AND NOT u.disabled"
+    )
+}
 
-/// The user of session `id` if the session belongs to `user` and is live (see [`LIVE`]):
-/// neither revoked, expired nor idle since before `idle_cutoff`, and the account enabled.
+/// The user of session `id` if the session belongs to `user` and is live (see [`live`]):
+/// neither revoked, expired nor idle since before `idle_cutoff`, and the account enabled. The
+/// caller compares the token's generation with the session's.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn active_user(
     db: impl Executor<'_, Database = Db>,
@@ -45,9 +54,12 @@ pub async fn active_user(
     now: Timestamp,
     idle_cutoff: Timestamp,
 ) -> Result<Option<ActiveUser>, sqlx::Error> {
-    let row: Option<(String, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT u.role, s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id = $1 AND s.user_id = $2 AND {LIVE}"
+    type Row = (String, i64, i64, String, i64, Option<i64>);
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT u.role, s.last_seen_at, s.expires_at, s.public_id, s.generation, s.rotated_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND s.user_id = $2 AND {}",
+        live(3, 4)
     ))
     .bind(&id.0)
     .bind(user.0)
@@ -55,14 +67,152 @@ pub async fn active_user(
     .bind(idle_cutoff.0)
     .fetch_optional(db)
     .await?;
-    row.map(|(role, last_seen_at, expires_at)| {
-        Ok(ActiveUser {
+    row.map(
+        |(role, last_seen_at, expires_at, handle, generation, rotated_at)| {
+            Ok(ActiveUser {
+                role: parse_role(&role)?,
+                last_seen_at: Timestamp(last_seen_at),
+                expires_at: Timestamp(expires_at),
+                handle: SessionHandle(handle),
+                generation,
+                rotated_at: rotated_at.map(Timestamp),
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Session `id`, if it is live (see [`live`]): what a refresh of it needs.
+#[tracing::instrument(skip_all)]
+pub async fn refreshable(
+    db: impl Executor<'_, Database = Db>,
+    id: &SessionId,
+    now: Timestamp,
+    idle_cutoff: Timestamp,
+) -> Result<Option<RefreshableSession>, sqlx::Error> {
+    let row: Option<(i64, String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT s.user_id, u.role, s.public_id, s.expires_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1 AND {}",
+        live(2, 3)
+    ))
+    .bind(&id.0)
+    .bind(now.0)
+    .bind(idle_cutoff.0)
+    .fetch_optional(db)
+    .await?;
+    row.map(|(user, role, handle, expires_at)| {
+        Ok(RefreshableSession {
+            user: UserId(user),
             role: parse_role(&role)?,
-            last_seen_at: Timestamp(last_seen_at),
+            handle: SessionHandle(handle),
             expires_at: Timestamp(expires_at),
         })
     })
     .transpose()
+}
+
+/// A refresh went through: the session was used now, from `ip`, and (`bump` = 1) moved to its
+/// next generation, or (`bump` = 0, a concurrent refresh) stays at its current one. Returns
+/// the generation to issue the access token for.
+#[tracing::instrument(skip_all)]
+pub async fn refreshed(
+    db: impl Executor<'_, Database = Db>,
+    id: &SessionId,
+    now: Timestamp,
+    ip: Option<&str>,
+    bump: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET generation = generation + $4,
+             rotated_at = CASE WHEN $4 > 0 THEN $2 ELSE rotated_at END,
+             last_seen_at = CASE WHEN last_seen_at < $2 THEN $2 ELSE last_seen_at END,
+             ip = $3
+         WHERE id = $1 RETURNING generation",
+    )
+    .bind(&id.0)
+    .bind(now.0)
+    .bind(ip)
+    .bind(bump)
+    .fetch_one(db)
+    .await
+}
+
+/// The live sessions of `user` (see [`live`]), latest activity first.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn live_of_user(
+    db: impl Executor<'_, Database = Db>,
+    user: UserId,
+    now: Timestamp,
+    idle_cutoff: Timestamp,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    type Row = (String, String, String, Option<String>, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT s.id, s.public_id, s.device, s.ip, s.created_at, s.last_seen_at
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.user_id = $1 AND {}
+         ORDER BY s.last_seen_at DESC, s.created_at DESC",
+        live(2, 3)
+    ))
+    .bind(user.0)
+    .bind(now.0)
+    .bind(idle_cutoff.0)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, handle, device, ip, created_at, last_seen_at)| SessionRow {
+                id: SessionId(id),
+                handle: SessionHandle(handle),
+                device,
+                ip,
+                created_at: Timestamp(created_at),
+                last_seen_at: Timestamp(last_seen_at),
+            },
+        )
+        .collect())
+}
+
+/// Revokes the session of `user` named `handle`, if it is still live; returns its id.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn revoke_by_handle(
+    db: impl Executor<'_, Database = Db>,
+    user: UserId,
+    handle: &SessionHandle,
+    now: Timestamp,
+) -> Result<Option<SessionId>, sqlx::Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $3
+         WHERE user_id = $1 AND public_id = $2 AND revoked_at IS NULL AND expires_at > $3
+         RETURNING id",
+    )
+    .bind(user.0)
+    .bind(&handle.0)
+    .bind(now.0)
+    .fetch_optional(db)
+    .await?;
+    Ok(id.map(SessionId))
+}
+
+/// Revokes every session of `user` but `keep` (a password change); returns how many.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn revoke_others(
+    db: impl Executor<'_, Database = Db>,
+    user: UserId,
+    keep: &SessionId,
+    now: Timestamp,
+) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "UPDATE sessions SET revoked_at = $3
+         WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+    )
+    .bind(user.0)
+    .bind(&keep.0)
+    .bind(now.0)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
 }
 
 /// Records activity on a session (never moves `last_seen_at` back).
@@ -101,19 +251,20 @@ pub async fn touch_many(
     Ok(())
 }
 
-/// Which of `ids` are no longer live (revoked, expired, idle, account disabled, or unknown).
-/// One query per thousand open sockets, run by the revocation sweeper.
+/// The live ones among sessions `ids` (revoked, expired, idle, of a disabled account and
+/// unknown ones are left out), with their generations. One query per thousand open sockets,
+/// run by the sockets' periodic check.
 #[tracing::instrument(skip_all, fields(sessions = ids.len()))]
-pub async fn not_live_among(
+pub async fn live_among(
     db: &mut <Db as sqlx::Database>::Connection,
     ids: &[String],
     now: Timestamp,
     idle_cutoff: Timestamp,
-) -> Result<Vec<String>, sqlx::Error> {
-    let mut live = std::collections::HashSet::new();
+) -> Result<Vec<LiveGeneration>, sqlx::Error> {
+    let mut live = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
         let mut query = sqlx::QueryBuilder::<Db>::new(
-            "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT s.id, s.generation, s.rotated_at FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE NOT u.disabled AND s.revoked_at IS NULL AND s.expires_at > ",
         );
         query
@@ -126,14 +277,19 @@ pub async fn not_live_among(
             list.push_bind(id.as_str());
         }
         query.push(")");
-        let found: Vec<String> = query.build_query_scalar().fetch_all(&mut *db).await?;
-        live.extend(found);
+        let found: Vec<(String, i64, Option<i64>)> =
+            query.build_query_as().fetch_all(&mut *db).await?;
+        live.extend(
+            found
+                .into_iter()
+                .map(|(id, generation, rotated_at)| LiveGeneration {
+                    id,
+                    generation,
+                    rotated_at: rotated_at.map(Timestamp),
+                }),
+        );
     }
-    Ok(ids
-        .iter()
-        .filter(|id| !live.contains(*id))
-        .cloned()
-        .collect())
+    Ok(live)
 }
 
 /// Revokes one session (logout). Idempotent.

@@ -120,3 +120,31 @@ pub async fn set_disabled(
         .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// The email and password hash of account `id` (a password change checks the current
+/// password, and counts its attempts under the email like a login's).
+#[tracing::instrument(skip(db))]
+pub async fn email_and_hash(
+    db: impl Executor<'_, Database = Db>,
+    id: UserId,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(db)
+        .await
+}
+
+/// Replaces account `id`'s password hash.
+#[tracing::instrument(skip_all, fields(user = %id))]
+pub async fn set_password_hash(
+    db: impl Executor<'_, Database = Db>,
+    id: UserId,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id.0)
+        .bind(password_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
