@@ -7,6 +7,7 @@ mod extract;
 mod health;
 pub mod openapi;
 mod people;
+mod sessions;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, SecureCookies};
 
@@ -26,6 +27,7 @@ pub fn api_router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(people::router())
+        .merge(sessions::router())
         .merge(conversations::router())
         .merge(appointments::router())
         .merge(health::router())

@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::Request;
 use colloque_protocol::{
-    ErrorCode, HistoryQuery, LoginRequest, MarkReadRequest, SendMessageRequest,
-    StartConversationRequest,
+    ChangePasswordRequest, ErrorCode, HistoryQuery, LoginRequest, MarkReadRequest,
+    SendMessageRequest, StartConversationRequest,
 };
 use colloque_server::error::AppError;
 use colloque_server::routes::{ApiJson, ApiQuery};
@@ -140,6 +140,10 @@ async fn all_bodies(body: Vec<u8>) {
             assert_clean_refusal(&error);
         }
         if let Err(error) = extract_body::<MarkReadRequest>(body.clone(), content_type).await {
+            assert_clean_refusal(&error);
+        }
+        if let Err(error) = extract_body::<ChangePasswordRequest>(body.clone(), content_type).await
+        {
             assert_clean_refusal(&error);
         }
     }

@@ -18,6 +18,7 @@ mod messages;
 mod metrics;
 mod refresh_tokens;
 mod sessions;
+mod sessions_page;
 mod shutdown;
 mod tokens;
 mod websocket;
