@@ -179,9 +179,12 @@ async fn run(name: &str, params: Params) {
     let conversation: ConversationSummary = response.json().await.expect("a conversation");
     patient.config.conversation = conversation.id;
     doctor.config.conversation = conversation.id;
+    // Reads the history only: no refresh (the chaos client keeps its own session).
     let reader = harness::User {
         id: patient.user_id,
         token: patient.token().to_owned(),
+        handle: String::new(),
+        refresh: String::new(),
     };
 
     let clients = [

@@ -84,11 +84,50 @@ pub async fn start(instances: usize, proxy: bool, env: &[(&str, &str)]) -> TestC
     }
 }
 
-/// A logged-in user, valid on every instance (one JWT secret, sessions in PostgreSQL).
+/// A logged-in user, valid on every instance (one JWT secret, sessions in PostgreSQL): the
+/// access token, the session's public name and the refresh credential of its cookie.
 #[derive(Clone)]
 pub struct User {
     pub id: UserId,
     pub token: String,
+    pub handle: String,
+    pub refresh: String,
+}
+
+/// The user a login or refresh answer describes (panics on anything but a 200 with a refresh
+/// cookie).
+pub async fn user_from(response: reqwest::Response) -> User {
+    assert_eq!(response.status(), 200, "a login or refresh");
+    let refresh = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| {
+            let value = cookie
+                .split(';')
+                .next()?
+                .strip_prefix("colloque_refresh=")?;
+            (!value.is_empty()).then(|| value.to_owned())
+        })
+        .expect("a refresh cookie");
+    let body: LoginResponse = response.json().await.expect("a login body");
+    User {
+        id: body.user.id,
+        token: body.token,
+        handle: body.session.0,
+        refresh,
+    }
+}
+
+/// `POST /api/auth/refresh/{session}` on the instance on `port`, with `user`'s credential.
+pub async fn refresh(port: u16, user: &User) -> reqwest::Response {
+    http()
+        .post(format!("{}/api/auth/refresh/{}", base(port), user.handle))
+        .header("cookie", format!("colloque_refresh={}", user.refresh))
+        .send()
+        .await
+        .expect("refresh request")
 }
 
 pub fn http() -> reqwest::Client {
@@ -110,11 +149,7 @@ pub async fn login(port: u16, email: &str) -> User {
         .await
         .expect("login request");
     assert_eq!(response.status(), 200, "login of {email}");
-    let body: LoginResponse = response.json().await.expect("login body");
-    User {
-        id: body.user.id,
-        token: body.token,
-    }
+    user_from(response).await
 }
 
 pub async fn only_conversation(port: u16, user: &User) -> ConversationSummary {

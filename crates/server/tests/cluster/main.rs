@@ -19,4 +19,5 @@ mod faults;
 mod harness;
 mod login_throttling;
 mod schema;
+mod sessions;
 mod writers;
