@@ -12,6 +12,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
     appointments::Appointments, care_team::CareTeam, dashboard::Dashboard, messages::Messages,
 };
+use crate::pages::security::Security;
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
 use crate::style_bridge::StyleProvider;
@@ -24,7 +25,7 @@ use yew_router::prelude::*;
 ///
 /// `Routable` is written by hand rather than derived: the derive builds a generic route
 /// recognizer (a state machine in a thread-local, a hash map of parameters) that costs about
-/// 4 KB of the compressed bundle, where eleven fixed paths need a `match` on the segments.
+/// 4 KB of the compressed bundle, where thirteen fixed paths need a `match` on the segments.
 /// The tests below check that every route survives `to_path` → `recognize`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -40,6 +41,8 @@ pub enum Route {
     PatientCareTeam,
     /// `/patient/messages`: a patient's conversations.
     PatientMessages,
+    /// `/patient/securite`: a patient's devices and password.
+    PatientSecurity,
     /// `/patient/messages/:id`: a patient's conversation.
     PatientConversation {
         /// The conversation.
@@ -54,6 +57,8 @@ pub enum Route {
     },
     /// `/medecin/patients`: a doctor's patients.
     MedecinPatients,
+    /// `/medecin/securite`: a doctor's devices and password.
+    MedecinSecurity,
     /// `/404`, and anything else.
     NotFound,
 }
@@ -76,8 +81,10 @@ impl Route {
             "/patient/rendez-vous" => Route::PatientAppointments,
             "/patient/equipe" => Route::PatientCareTeam,
             "/patient/messages" => Route::PatientMessages,
+            "/patient/securite" => Route::PatientSecurity,
             "/medecin/messages" => Route::MedecinInbox,
             "/medecin/patients" => Route::MedecinPatients,
+            "/medecin/securite" => Route::MedecinSecurity,
             "/404" => Route::NotFound,
             _ => {
                 if let Some(rest) = path.strip_prefix("/patient/messages/") {
@@ -109,10 +116,12 @@ impl Routable for Route {
             Route::PatientAppointments => "/patient/rendez-vous".to_owned(),
             Route::PatientCareTeam => "/patient/equipe".to_owned(),
             Route::PatientMessages => "/patient/messages".to_owned(),
+            Route::PatientSecurity => "/patient/securite".to_owned(),
             Route::PatientConversation { id } => format!("/patient/messages/{id}"),
             Route::MedecinInbox => "/medecin/messages".to_owned(),
             Route::MedecinConversation { id } => format!("/medecin/messages/{id}"),
             Route::MedecinPatients => "/medecin/patients".to_owned(),
+            Route::MedecinSecurity => "/medecin/securite".to_owned(),
             Route::NotFound => "/404".to_owned(),
         }
     }
@@ -125,10 +134,12 @@ impl Routable for Route {
             "/patient/rendez-vous",
             "/patient/equipe",
             "/patient/messages",
+            "/patient/securite",
             "/patient/messages/:id",
             "/medecin/messages",
             "/medecin/messages/:id",
             "/medecin/patients",
+            "/medecin/securite",
             "/404",
         ]
     }
@@ -186,6 +197,9 @@ pub fn switch(route: Route) -> Html {
             html! { <Inbox selected={Some(ConversationId(id))} /> },
         ),
         Route::MedecinPatients => guarded(Role::Doctor, html! { <Patients /> }),
+        // One page for both roles.
+        Route::PatientSecurity => guarded(Role::Patient, html! { <Security /> }),
+        Route::MedecinSecurity => guarded(Role::Doctor, html! { <Security /> }),
         Route::NotFound => html! { <Layout><NotFound /></Layout> },
     }
 }
@@ -311,6 +325,8 @@ mod tests {
             Route::MedecinConversation { id: 0 },
             Route::MedecinConversation { id: 123_456 },
             Route::MedecinPatients,
+            Route::PatientSecurity,
+            Route::MedecinSecurity,
             Route::NotFound,
         ]
     }

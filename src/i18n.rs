@@ -66,6 +66,7 @@ table! {
     NavCareTeam => "Mon équipe de soins", "My care team";
     NavMessages => "Messagerie", "Messages";
     NavPatients => "Mes patients", "My patients";
+    NavSecurity => "Sécurité", "Security";
     Logout => "Se déconnecter", "Sign out";
     Menu => "Menu", "Menu";
     IdleUnsentOne => "Un message n’est pas encore parti : il sera effacé de cet appareil à la déconnexion.", "One message has not been sent yet: it will be deleted from this device when you are signed out.";
@@ -144,6 +145,19 @@ table! {
     SessionEndedLoggedOut => "Vous êtes déconnecté. Vos messages ont été effacés de ce navigateur.", "You are signed out. Your messages have been removed from this browser.";
     SessionEndedIdle => "Vous avez été déconnecté après une période d’inactivité, pour protéger vos données. Reconnectez-vous pour continuer.", "You were signed out after a period of inactivity, to protect your data. Sign in again to continue.";
     SessionEndedExpired => "Votre session a expiré. Reconnectez-vous pour continuer.", "Your session has expired. Sign in again to continue.";
+    SecurityTitle => "Sécurité du compte", "Account security";
+    DevicesTitle => "Appareils connectés", "Signed-in devices";
+    DevicesIntro => "Un appareil que vous ne reconnaissez pas ? Déconnectez-le, puis changez votre mot de passe.", "A device you do not recognise? Sign it out, then change your password.";
+    ThisDevice => "Cet appareil", "This device";
+    UnknownDevice => "Appareil inconnu", "Unknown device";
+    LastActive => "Dernière activité : {}", "Last active: {}";
+    FromAddress => "Adresse : {}", "Address: {}";
+    SignOutDevice => "Déconnecter", "Sign out";
+    SignOutNamed => "Déconnecter {}", "Sign out {}";
+    PasswordTitle => "Changer de mot de passe", "Change your password";
+    CurrentPassword => "Mot de passe actuel", "Current password";
+    NewPassword => "Nouveau mot de passe (8 caractères au moins)", "New password (at least 8 characters)";
+    PasswordChanged => "Mot de passe changé. Vos autres appareils ont été déconnectés.", "Password changed. Your other devices have been signed out.";
     ErrWrongPassword => "Le mot de passe actuel n’est pas le bon.", "The current password is not right.";
     ErrWeakPassword => "Le nouveau mot de passe doit compter au moins 8 caractères.", "The new password must have at least 8 characters.";
     ErrInvalidRequest => "La demande n’a pas pu être comprise. Réessayez.", "The request could not be understood. Please try again.";

@@ -66,8 +66,12 @@ pub fn Layout(props: &LayoutProps) -> Html {
             (Route::PatientDashboard, Key::NavHome),
             (Route::PatientAppointments, Key::NavAppointments),
             (Route::PatientCareTeam, Key::NavCareTeam),
+            (Route::PatientSecurity, Key::NavSecurity),
         ],
-        Some(Role::Doctor) => vec![(Route::MedecinPatients, Key::NavPatients)],
+        Some(Role::Doctor) => vec![
+            (Route::MedecinPatients, Key::NavPatients),
+            (Route::MedecinSecurity, Key::NavSecurity),
+        ],
         None => vec![],
     };
     let nav = links.into_iter().map(|(to, key)| {
@@ -179,6 +183,7 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::PatientAppointments) => Key::NavAppointments,
         Some(Route::PatientCareTeam) => Key::NavCareTeam,
         Some(Route::MedecinPatients) => Key::NavPatients,
+        Some(Route::PatientSecurity | Route::MedecinSecurity) => Key::SecurityTitle,
         Some(Route::NotFound) | None => Key::NotFoundTitle,
         Some(Route::Login) => Key::LoginTitle,
         Some(_) => Key::InboxTitle,

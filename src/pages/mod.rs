@@ -4,3 +4,4 @@ pub mod login;
 pub mod medecin;
 pub mod not_found;
 pub mod patient;
+pub mod security;

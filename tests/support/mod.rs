@@ -11,6 +11,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod proxy;
+pub use proxy::FreezableProxy;
 use std::time::{Duration, Instant};
 
 use colloque_server::{Application, Config, ShutdownHandle};
@@ -47,12 +50,18 @@ pub struct E2e {
 impl E2e {
     /// The simple layout: one server serves the app, the API and the WebSocket.
     pub async fn start(name: &str) -> E2e {
+        Self::start_with(name, |_| {}).await
+    }
+
+    /// [`Self::start`], with the server's configuration changed by `configure`.
+    pub async fn start_with(name: &str, configure: impl FnOnce(&mut Config)) -> E2e {
         let data = tempfile::tempdir().expect("temp data dir");
-        let config = Config {
+        let mut config = Config {
             static_dir: Some(dist_dir()),
             demo: true,
             ..Config::for_tests(data.path().to_path_buf())
         };
+        configure(&mut config);
         let app = Application::build(config).await.expect("build the server");
         let base_url = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
@@ -92,18 +101,27 @@ impl E2e {
     /// `config.json` pointing at the API) and the API server on another, which the test can
     /// stop and start again on the same port and database.
     pub async fn start_cdn(name: &str) -> (E2e, Api) {
-        let (e2e, api, _) = Self::start_cdn_inner(name, false).await;
+        Self::start_cdn_with(name, |_| {}).await
+    }
+
+    /// [`Self::start_cdn`], with the API server's configuration changed by `configure`.
+    pub async fn start_cdn_with(name: &str, configure: impl FnOnce(&mut Config)) -> (E2e, Api) {
+        let (e2e, api, _) = Self::start_cdn_inner(name, false, configure).await;
         (e2e, api)
     }
 
     /// [`Self::start_cdn`], with the app's WebSocket going through a [`FreezableProxy`] (REST
     /// goes straight to the API).
     pub async fn start_cdn_with_ws_proxy(name: &str) -> (E2e, Api, FreezableProxy) {
-        let (e2e, api, proxy) = Self::start_cdn_inner(name, true).await;
+        let (e2e, api, proxy) = Self::start_cdn_inner(name, true, |_| {}).await;
         (e2e, api, proxy.expect("the proxy"))
     }
 
-    async fn start_cdn_inner(name: &str, proxy: bool) -> (E2e, Api, Option<FreezableProxy>) {
+    async fn start_cdn_inner(
+        name: &str,
+        proxy: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> (E2e, Api, Option<FreezableProxy>) {
         let dist = dist_dir();
         let api_port = free_port();
         let api_origin = format!("http://127.0.0.1:{api_port}");
@@ -141,12 +159,13 @@ impl E2e {
         tokio::spawn(cdn.run_until_stopped());
 
         let data = tempfile::tempdir().expect("temp data dir");
-        let api_config = Config {
+        let mut api_config = Config {
             bind: ([127, 0, 0, 1], api_port).into(),
             demo: true,
             allowed_origins: vec![cdn_origin.clone()],
             ..Config::for_tests(data.path().to_path_buf())
         };
+        configure(&mut api_config);
         let mut api = Api {
             config: api_config,
             running: None,
@@ -256,6 +275,11 @@ impl Browser {
 
     /// Logs in through the login form and waits for the logged-in shell.
     pub async fn login(&self, email: &str) {
+        self.login_with(email, DEMO_PASSWORD).await;
+    }
+
+    /// Logs in with this password through the login form and waits for the logged-in shell.
+    pub async fn login_with(&self, email: &str, password: &str) {
         self.goto("/login").await;
         self.wait_testid("login-email")
             .await
@@ -264,7 +288,7 @@ impl Browser {
             .expect("type the email");
         self.wait_testid("login-password")
             .await
-            .send_keys(DEMO_PASSWORD)
+            .send_keys(password)
             .await
             .expect("type the password");
         self.click_testid("login-submit").await;
@@ -494,100 +518,6 @@ impl Api {
         task.await
             .expect("the server task")
             .expect("the server stops cleanly");
-    }
-}
-
-/// A TCP proxy in front of the API whose open connections can all go silent at once: kept
-/// open, nothing forwarded either way, as when a phone's network dies under a live WebSocket
-/// (no FIN, no RST). Connections made afterwards work normally.
-pub struct FreezableProxy {
-    pub port: u16,
-    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    connections: std::sync::Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl FreezableProxy {
-    pub async fn start(target_port: u16) -> FreezableProxy {
-        use std::sync::Arc;
-        use std::sync::atomic::AtomicU64;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the proxy");
-        let port = listener.local_addr().expect("the proxy's port").port();
-        let generation = Arc::new(AtomicU64::new(0));
-        let connections = Arc::new(AtomicUsize::new(0));
-        let (gen_, count) = (Arc::clone(&generation), Arc::clone(&connections));
-        let task = tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let born = gen_.load(Ordering::SeqCst);
-                let gen_ = Arc::clone(&gen_);
-                tokio::spawn(async move {
-                    let Ok(outbound) =
-                        tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await
-                    else {
-                        return;
-                    };
-                    let (in_read, in_write) = inbound.into_split();
-                    let (out_read, out_write) = outbound.into_split();
-                    let alive = move || gen_.load(Ordering::SeqCst) == born;
-                    tokio::join!(
-                        pipe(in_read, out_write, alive.clone()),
-                        pipe(out_read, in_write, alive)
-                    );
-                });
-            }
-        });
-        FreezableProxy {
-            port,
-            generation,
-            connections,
-            task,
-        }
-    }
-
-    /// Every connection open now goes silent for good.
-    pub fn freeze_open_connections(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Connections accepted so far.
-    pub fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FreezableProxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Copies one direction while `alive()`; once it is not, holds both ends open and forwards
-/// nothing more.
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    alive: impl Fn() -> bool,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) if alive() => return,
-            Ok(n) => n,
-            Err(_) => 0,
-        };
-        if !alive() {
-            // A dead network: what arrives is lost, and neither side hears a close.
-            let _held = (from, to);
-            std::future::pending::<()>().await;
-            return;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
     }
 }
 

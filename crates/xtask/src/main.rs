@@ -519,6 +519,8 @@ fn cmd_test(root: &Path) -> Result {
                         "--test",
                         "e2e_offline",
                         "--test",
+                        "e2e_sessions",
+                        "--test",
                         "e2e_cluster",
                         "--no-fail-fast",
                     ])
