@@ -245,8 +245,6 @@ operations! {
     fn refresh_token(hash: &str) -> Option<(SessionId, Option<Timestamp>)> = refresh_tokens::find;
     /// Marks a session's current refresh credentials replaced.
     fn replace_refresh_tokens(session: &SessionId, now: Timestamp) -> u64 = refresh_tokens::replace_current;
-    /// Records a session's activity now.
-    fn touch_session(id: &SessionId, now: Timestamp) -> () = sessions::touch;
     /// Ends one session (logout). Idempotent.
     fn revoke_session(id: &SessionId, now: Timestamp) -> () = sessions::revoke;
     /// Ends every session of a user; returns how many.

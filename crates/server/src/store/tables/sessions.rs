@@ -215,21 +215,6 @@ pub async fn revoke_others(
     Ok(result.rows_affected())
 }
 
-/// Records activity on a session (never moves `last_seen_at` back).
-#[tracing::instrument(skip_all)]
-pub async fn touch(
-    db: impl Executor<'_, Database = Db>,
-    id: &SessionId,
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2")
-        .bind(&id.0)
-        .bind(now.0)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
 /// Writes the buffered last-activity times of many sessions (the caller's transaction); a
 /// time never moves backwards.
 #[tracing::instrument(level = "debug", skip_all, fields(sessions = touches.len()))]
