@@ -127,6 +127,13 @@ async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
     )
     .await;
     app.history(&emma, conversation.id, "").await;
+    let renewed = app.renew(&emma).await;
+    app.post(
+        "/api/me/password",
+        &renewed.token,
+        &serde_json::json!({"current_password": "wrong-current-1", "new_password": "new-secret-22"}),
+    )
+    .await;
     app.stop().await;
 
     let unknown = app.audit_of("nobody@colloque.test").await;
@@ -156,6 +163,10 @@ async fn the_trail_never_holds_bodies_tokens_passwords_or_unknown_emails() {
         "nobody@colloque.test",
         emma.token.as_str(),
         &emma.token[..20],
+        emma.refresh.as_str(),
+        renewed.refresh.as_str(),
+        "wrong-current-1",
+        "new-secret-22",
     ] {
         assert!(!dump.contains(secret), "the trail contains {secret:?}");
     }
