@@ -77,7 +77,6 @@ fn millis(duration: Duration) -> i64 {
 }
 
 /// A session just renewed: what its answer needs.
-#[derive(Debug)]
 pub struct Renewed {
     /// Whose.
     pub user: UserId,
@@ -96,6 +95,18 @@ pub struct Renewed {
     /// The credential presented had just been replaced by a concurrent refresh: this one got
     /// a sibling, and the session stayed at its generation.
     pub concurrent: bool,
+}
+
+// Never print the credential, even in a debug dump.
+impl std::fmt::Debug for Renewed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renewed")
+            .field("user", &self.user)
+            .field("handle", &self.handle)
+            .field("generation", &self.generation)
+            .field("credential", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a refresh came to.
@@ -232,6 +243,21 @@ mod tests {
             "the same credential, the same hash"
         );
         assert_ne!(hash, credential_hash(&two));
+    }
+
+    #[test]
+    fn a_debug_dump_never_shows_the_credential() {
+        let renewed = Renewed {
+            user: UserId(4),
+            role: Role::Patient,
+            session: SessionId("s".into()),
+            handle: SessionHandle("h".into()),
+            generation: 1,
+            session_end: Timestamp(0),
+            credential: "secret-credential".into(),
+            concurrent: false,
+        };
+        assert!(!format!("{renewed:?}").contains("secret-credential"));
     }
 
     #[test]
