@@ -152,11 +152,11 @@ pub async fn open(
 }
 
 /// Renews the session whose credential is `credential`, presented on the refresh route of
-/// `handle` by `source`. One write transaction, which holds the session (PostgreSQL: its row
-/// locked; SQLite: the write lock) from the credential's lookup to the commit, so that two
-/// refreshes of one session, on any instances, are judged one after the other. A renewal is
-/// recorded in the audit trail in that transaction, or does not happen (503: the credential
-/// stays as it was).
+/// `handle` by `source`. A known credential is judged in one write transaction, which holds
+/// the session (PostgreSQL: its row locked; SQLite: the write lock) from reading the
+/// credential's state to the commit, so that two refreshes of one session, on any instances,
+/// are judged one after the other. A renewal is recorded in the audit trail in that
+/// transaction, or does not happen (503: the credential stays as it was).
 pub async fn refresh(
     store: &Store,
     credential: &str,
@@ -165,10 +165,11 @@ pub async fn refresh(
     rules: RefreshRules,
 ) -> Result<Refresh, AppError> {
     let hash = credential_hash(credential);
-    let mut tx = store.begin_write().await?;
-    let Some((session, _)) = tx.refresh_token(&hash).await? else {
+    // Looked up before any write lock: a flood of made-up cookies costs reads only.
+    let Some((session, _)) = store.refresh_token(&hash).await? else {
         return Ok(Refresh::Refused);
     };
+    let mut tx = store.begin_write().await?;
     tx.lock_session(&session).await?;
     // Read again under the lock: a refresh that held it before may have replaced it.
     let Some((session, replaced_at)) = tx.refresh_token(&hash).await? else {
