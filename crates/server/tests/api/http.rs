@@ -137,8 +137,12 @@ async fn the_openapi_document_is_served_and_lists_every_route() {
     let paths = document["paths"].as_object().unwrap();
     for (path, method) in [
         ("/api/auth/login", "post"),
+        ("/api/auth/refresh/{session}", "post"),
         ("/api/auth/logout", "post"),
         ("/api/me", "get"),
+        ("/api/me/password", "post"),
+        ("/api/sessions", "get"),
+        ("/api/sessions/{id}/end", "post"),
         ("/api/conversations", "get"),
         ("/api/conversations", "post"),
         ("/api/conversations/{id}", "get"),
@@ -168,6 +172,8 @@ async fn the_openapi_document_is_served_and_lists_every_route() {
         "ServerFrame",
         "ClientFrame",
         "ConversationSummary",
+        "SessionInfo",
+        "ChangePasswordRequest",
     ] {
         assert!(schemas.contains_key(schema), "{schema} missing");
     }
