@@ -3,7 +3,7 @@
 //! closes the sockets held by the others.
 
 use crate::harness::*;
-use colloque_protocol::{ErrorCode, Message, ServerFrame};
+use colloque_protocol::Message;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,22 +190,7 @@ async fn a_logout_on_one_instance_closes_the_sockets_on_the_others() {
     assert_eq!(response.status(), 204);
 
     for (name, socket) in [("instance 2", &mut on_2), ("instance 3", &mut on_3)] {
-        match socket.next(Duration::from_secs(10)).await {
-            Seen::Frame(frame) => match *frame {
-                ServerFrame::Error { error, .. } => {
-                    assert_eq!(error.code, ErrorCode::Unauthorized, "{name}")
-                }
-                other => panic!("{name}: expected an error frame, got {other:?}"),
-            },
-            other => panic!("{name}: expected an error frame, got {other:?}"),
-        }
-        assert!(
-            matches!(
-                socket.next(Duration::from_secs(5)).await,
-                Seen::Closed(Some(1008))
-            ),
-            "{name}: closed with 1008"
-        );
+        socket.assert_session_ended(name).await;
     }
     println!(
         "logout on instance 1: sockets on instances 2 and 3 closed {} ms later",

@@ -3,8 +3,8 @@
 //! with: REST calls to one instance, and sockets held on one instance.
 
 use colloque_protocol::{
-    ClientFrame, ClientMsgId, ConversationId, ConversationSummary, LoginResponse, Message,
-    MessagePage, SendMessageRequest, ServerFrame, UserId,
+    ClientFrame, ClientMsgId, ConversationId, ConversationSummary, ErrorCode, LoginResponse,
+    Message, MessagePage, SendMessageRequest, ServerFrame, UserId,
 };
 use colloque_testbed::{Cluster, ClusterOptions, PostgresOptions};
 use futures_util::{SinkExt, StreamExt};
@@ -340,6 +340,27 @@ impl Socket {
             }
         }
         got
+    }
+
+    /// Asserts that the server ends this socket for its session: an `unauthorized` error
+    /// frame, then a close with 1008 (a generous bound on each, not a measurement).
+    pub async fn assert_session_ended(&mut self, name: &str) {
+        match self.next(Duration::from_secs(10)).await {
+            Seen::Frame(frame) => match *frame {
+                ServerFrame::Error { error, .. } => {
+                    assert_eq!(error.code, ErrorCode::Unauthorized, "{name}")
+                }
+                other => panic!("{name}: expected an error frame, got {other:?}"),
+            },
+            other => panic!("{name}: expected an error frame, got {other:?}"),
+        }
+        assert!(
+            matches!(
+                self.next(Duration::from_secs(5)).await,
+                Seen::Closed(Some(1008))
+            ),
+            "{name}: closed with 1008"
+        );
     }
 
     /// Sends a message over this socket and waits for its ack.

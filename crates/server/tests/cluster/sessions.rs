@@ -3,7 +3,6 @@
 //! instances at once is rotated once (the session's row is locked), with no false alarm.
 
 use crate::harness::*;
-use colloque_protocol::{ErrorCode, ServerFrame};
 use std::time::{Duration, Instant};
 
 /// The instances' own periodic check is set to a minute: only the bus can close the sockets
@@ -35,22 +34,7 @@ async fn ending_a_session_on_one_instance_closes_its_sockets_on_the_others() {
         ("instance 2", &mut phone_on_2),
         ("instance 3", &mut phone_on_3),
     ] {
-        match socket.next(Duration::from_secs(10)).await {
-            Seen::Frame(frame) => match *frame {
-                ServerFrame::Error { error, .. } => {
-                    assert_eq!(error.code, ErrorCode::Unauthorized, "{name}")
-                }
-                other => panic!("{name}: expected an error frame, got {other:?}"),
-            },
-            other => panic!("{name}: expected an error frame, got {other:?}"),
-        }
-        assert!(
-            matches!(
-                socket.next(Duration::from_secs(5)).await,
-                Seen::Closed(Some(1008))
-            ),
-            "{name}: closed with 1008"
-        );
+        socket.assert_session_ended(name).await;
     }
     println!(
         "session ended on instance 1: its sockets on instances 2 and 3 closed {} ms later",
