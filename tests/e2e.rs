@@ -37,7 +37,9 @@ async fn a_patient_and_a_doctor_converse_in_real_time_and_nobody_else_sees_it() 
     // 1. The patient opens the MessagingButton of her appointment with Dr Martin and writes.
     patient.login(PATIENT).await;
     // On her 360 px phone the header is one compact row (name, messaging, connection dot,
-    // menu button); the navigation, language and logout wait behind the menu button.
+    // menu button); the navigation, language and logout wait behind the menu button. (While
+    // the socket connects, "Connexion…" keeps its words on a row of its own: measure online.)
+    patient.wait_online().await;
     let header = patient
         .execute(
             "return document.querySelector('header').getBoundingClientRect().height;",

@@ -295,6 +295,17 @@ impl Browser {
         self.wait_testid("logout").await;
     }
 
+    /// Waits until the app's live connection says "online" (its status is then only a dot on a
+    /// phone; while connecting its words take a row of their own).
+    pub async fn wait_online(&self) {
+        self.wait_until(|| async {
+            let status = self.find_css("[data-testid='connection-status']").await?;
+            let state = status.attr("data-state").await.ok()??;
+            (state == "online").then_some(())
+        })
+        .await;
+    }
+
     /// From the patient's appointments page, opens the conversation with the doctor of the
     /// appointment whose card names `doctor` (through that card's MessagingButton).
     pub async fn open_conversation_from_appointment(&self, doctor: &str) {

@@ -251,7 +251,10 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
         ("ended-two-days-ago", now - 2 * day, None),
         ("revoked-two-days-ago", now + day, Some(now - 2 * day)),
     ] {
+        // In one transaction: the running sweep must not delete the session between the two
+        // inserts (it ended two days ago, so it is the sweep's to take).
         on_db!(&db, |pool| {
+            let mut tx = pool.begin().await.unwrap();
             sqlx::query(
                 "INSERT INTO sessions (id, public_id, user_id, created_at, expires_at, last_seen_at,
                                        revoked_at)
@@ -262,7 +265,7 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
             .bind(now - 3 * day)
             .bind(expires_at)
             .bind(revoked_at)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .unwrap();
             sqlx::query(
@@ -270,9 +273,10 @@ async fn ended_sessions_are_deleted_while_the_server_runs() {
             )
             .bind(id)
             .bind(now - 3 * day)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .unwrap();
+            tx.commit().await.unwrap();
         });
     }
 
