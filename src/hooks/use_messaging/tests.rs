@@ -1,5 +1,8 @@
 use super::*;
-use colloque_protocol::{MessageId, Role};
+use colloque_protocol::{
+    ConversationSummary, ErrorCode, Message, MessageId, MessagePage, ReadCursor, Role, Timestamp,
+    UserProfile,
+};
 
 const ME: UserId = UserId(1);
 const DOCTOR: UserId = UserId(2);

@@ -1,0 +1,572 @@
+//! The provider's side-effecting half: the socket, the REST calls, the resend timers and the
+//! outbox, shared (behind an `Rc`) by the handle and the provider's effects.
+
+use super::{Action, Direction, LoadState, MessageStatus, MessagingState, PendingMessage};
+use crate::hooks::outbox::{self, Outbox, OutboxEntry};
+use crate::services::Api;
+use crate::services::messaging_api as rest;
+use crate::services::websocket::{
+    Connection, ConnectionState, ConnectorRef, SocketEvent, backoff_delay_ms,
+};
+use colloque_protocol::{ClientFrame, ClientMsgId, ConversationId, ErrorCode, Seq, ServerFrame};
+use gloo_events::EventListener;
+use gloo_timers::callback::{Interval, Timeout};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// A message sent over a live socket is normally acknowledged within milliseconds; with no
+/// answer after this (plus its backoff) it is sent again. A dead socket is usually noticed
+/// sooner, by the heartbeat, and everything pending is resent on the next `Ready`.
+const ACK_TIMEOUT_MS: u32 = 10_000;
+
+/// A pending message's resend schedule.
+pub(super) struct Resend {
+    /// Failed attempts so far: the backoff's exponent.
+    attempt: u32,
+    /// Dropping it cancels the resend.
+    _timer: Timeout,
+}
+
+/// The provider's side-effecting half, shared (behind an `Rc`) by the handle and the effects.
+pub(super) struct Inner {
+    pub(super) state: RefCell<Option<UseReducerHandle<MessagingState>>>,
+    pub(super) api: RefCell<Api>,
+    pub(super) connector: RefCell<Option<ConnectorRef>>,
+    pub(super) connection: RefCell<Option<Box<dyn Connection>>>,
+    /// The token the socket last authenticated with.
+    pub(super) token: RefCell<Option<String>>,
+    /// Bumped at each login/logout so that late answers for a previous session are dropped.
+    pub(super) epoch: Cell<u64>,
+    /// The logged-in user's outbox; `None` while logged out (nothing is written then).
+    pub(super) outbox: RefCell<Option<Outbox>>,
+    /// The `pending_rev` last written to the outbox.
+    pub(super) saved_rev: Cell<u64>,
+    /// One resend timer per pending message.
+    /// (A few entries at most: plain vectors cost less wasm than more hash map types.)
+    pub(super) resends: RefCell<Vec<(ClientMsgId, Resend)>>,
+    /// Conversations with a catch-up request in flight (`true`: asked again meanwhile).
+    pub(super) catching_up: RefCell<Vec<(ConversationId, bool)>>,
+    /// The outbox lease timer and the browser listeners, for the logged-in session.
+    pub(super) session_tasks: RefCell<Option<(Interval, Vec<EventListener>)>>,
+}
+
+impl Inner {
+    /// Nothing yet: the provider sets the state and the API at each render, and a login
+    /// starts the rest.
+    pub(super) fn new() -> Self {
+        Inner {
+            state: RefCell::new(None),
+            api: RefCell::new(Api::default()),
+            connector: RefCell::new(None),
+            connection: RefCell::new(None),
+            token: RefCell::new(None),
+            epoch: Cell::new(0),
+            outbox: RefCell::new(None),
+            saved_rev: Cell::new(0),
+            resends: RefCell::new(Vec::new()),
+            catching_up: RefCell::new(Vec::new()),
+            session_tasks: RefCell::new(None),
+        }
+    }
+
+    pub(super) fn dispatch(&self, action: Action) {
+        let Some(state) = self.state.borrow().clone() else {
+            return;
+        };
+        state.dispatch(action);
+        if state.pending_rev != self.saved_rev.get() {
+            self.saved_rev.set(state.pending_rev);
+            self.save_outbox();
+            // Acked, discarded or failed: no more resends.
+            self.resends.borrow_mut().retain(|(id, _)| {
+                state
+                    .pending
+                    .get(id)
+                    .is_some_and(|p| p.status == MessageStatus::Sending)
+            });
+        }
+    }
+
+    pub(super) fn read<R>(&self, f: impl FnOnce(&MessagingState) -> R) -> R {
+        let state = self.state.borrow();
+        let state = state.as_ref().expect("set on the provider's first render");
+        f(state)
+    }
+
+    pub(super) fn online(&self) -> bool {
+        self.connection.borrow().is_some() && self.read(|s| s.connection) == ConnectionState::Online
+    }
+
+    pub(super) fn send_frame(&self, frame: ClientFrame) {
+        if let Some(connection) = self.connection.borrow().as_ref() {
+            connection.send(frame);
+        }
+    }
+
+    /// Writes this tab's pending messages to the outbox (renewing its lease on them).
+    pub(super) fn save_outbox(&self) {
+        let Some(outbox) = self.outbox.borrow().clone() else {
+            return;
+        };
+        let mine: Vec<OutboxEntry> = self.read(|s| {
+            // Stored in the order written, so equal timestamps still come back in order.
+            let mut pending: Vec<&PendingMessage> = s.pending.values().collect();
+            crate::small_sort::sort_by_key(&mut pending, |p| p.order);
+            pending
+                .into_iter()
+                .map(|p| OutboxEntry {
+                    client_id: p.client_id,
+                    conversation_id: p.conversation_id,
+                    body: p.body.clone(),
+                    created_at: p.created_at,
+                    failed: match p.status {
+                        MessageStatus::Failed(code) => Some(code),
+                        _ => None,
+                    },
+                    tab: String::new(),
+                    lease: 0,
+                })
+                .collect()
+        });
+        outbox.save(&mine, crate::time::now());
+    }
+
+    /// Takes over the outbox entries that are this tab's (a reload) or nobody's any more (a
+    /// closed tab), shows them and sends them.
+    pub(super) fn adopt_outbox(self: &Rc<Self>) {
+        let Some(outbox) = self.outbox.borrow().clone() else {
+            return;
+        };
+        let found = outbox::adoptable(&outbox.load(), outbox.tab(), crate::time::now());
+        let adopted: Vec<OutboxEntry> = found
+            .into_iter()
+            .filter(|e| !self.read(|s| s.pending.contains_key(&e.client_id)))
+            .collect();
+        for entry in &adopted {
+            self.dispatch(Action::Queued(PendingMessage {
+                client_id: entry.client_id,
+                conversation_id: entry.conversation_id,
+                body: entry.body.clone(),
+                created_at: entry.created_at,
+                status: entry
+                    .failed
+                    .map_or(MessageStatus::Sending, MessageStatus::Failed),
+                order: 0,
+            }));
+        }
+        // Write them back as ours (the lease), whether or not anything changed above.
+        self.save_outbox();
+        for entry in adopted {
+            if entry.failed.is_none() {
+                if self.online() {
+                    self.transmit(entry.client_id);
+                } else {
+                    // The socket's `Ready` (usually within a second) sends it; if the socket
+                    // cannot connect at all, this timer sends it over REST.
+                    self.resend_later(entry.client_id, ACK_TIMEOUT_MS, false);
+                }
+            }
+        }
+    }
+
+    /// Runs a request for the current session and hands its answer to `done`, unless the user
+    /// logged out in between.
+    pub(super) fn spawn<T: 'static>(
+        self: &Rc<Self>,
+        work: impl AsyncFnOnce(Api) -> T + 'static,
+        done: impl FnOnce(&Rc<Inner>, T) + 'static,
+    ) {
+        let inner = Rc::clone(self);
+        let epoch = self.epoch.get();
+        let api = self.api.borrow().clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = work(api).await;
+            if inner.epoch.get() == epoch {
+                done(&inner, result);
+            }
+        });
+    }
+
+    pub(super) fn on_event(self: &Rc<Self>, event: SocketEvent) {
+        match event {
+            SocketEvent::State(state) => self.dispatch(Action::Connection(state)),
+            SocketEvent::Frame(frame) => match *frame {
+                ServerFrame::Ready { user } => self.dispatch(Action::Ready(user)),
+                ServerFrame::Ack { client_id, message } => {
+                    self.dispatch(Action::Acked(client_id, message))
+                }
+                ServerFrame::Message { message } => {
+                    let id = message.conversation_id;
+                    self.dispatch(Action::Incoming(message));
+                    self.fill_gap(id);
+                }
+                ServerFrame::Read { cursor } => self.dispatch(Action::ReadCursor(cursor)),
+                ServerFrame::Conversation { conversation } => {
+                    self.dispatch(Action::Upsert(conversation))
+                }
+                ServerFrame::Pong { .. } => {}
+                ServerFrame::Error {
+                    error,
+                    client_id: Some(client_id),
+                } => {
+                    if error.code.is_permanent() {
+                        self.dispatch(Action::SendFailed(client_id, error.code));
+                    } else {
+                        self.resend_later(client_id, 0, true);
+                    }
+                }
+                ServerFrame::Error {
+                    error,
+                    client_id: None,
+                } => match error.code {
+                    // The token ran out. The socket waits for a renewed one; any REST call
+                    // refused with 401 renews it (or ends the session if it cannot be).
+                    ErrorCode::Unauthorized => self.refresh(),
+                    // This socket fell behind: start afresh and fetch what was missed.
+                    ErrorCode::ResyncRequired => self.reconnect(),
+                    _ => {}
+                },
+            },
+        }
+    }
+
+    /// Drops the socket and opens another; its `Ready` resends and catches up.
+    pub(super) fn reconnect(self: &Rc<Self>) {
+        let connector = self.connector.borrow().clone();
+        let token = self.token.borrow().clone();
+        let (Some(connector), Some(token)) = (connector, token) else {
+            return;
+        };
+        self.connection.borrow_mut().take();
+        self.dispatch(Action::Connection(ConnectionState::Connecting));
+        let events = {
+            let inner = Rc::downgrade(self);
+            let epoch = self.epoch.get();
+            Callback::from(move |event| {
+                if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch) {
+                    inner.on_event(event);
+                }
+            })
+        };
+        let connection = connector.0.connect(token, events);
+        *self.connection.borrow_mut() = Some(connection);
+    }
+
+    /// Sends a pending message again after its backoff (plus `wait_ms`), unless it has been
+    /// acknowledged or refused by then. `failed`: an attempt failed, so the next waits longer.
+    pub(super) fn resend_later(
+        self: &Rc<Self>,
+        client_id: ClientMsgId,
+        wait_ms: u32,
+        failed: bool,
+    ) {
+        let sending = self.read(|s| {
+            s.pending
+                .get(&client_id)
+                .is_some_and(|p| p.status == MessageStatus::Sending)
+        });
+        if !sending {
+            return;
+        }
+        let mut resends = self.resends.borrow_mut();
+        let attempt = resends
+            .iter()
+            .find(|(id, _)| *id == client_id)
+            .map_or(0, |(_, r)| r.attempt);
+        resends.retain(|(id, _)| *id != client_id);
+        let delay = wait_ms.saturating_add(backoff_delay_ms(attempt, js_sys::Math::random()));
+        let inner = Rc::downgrade(self);
+        let epoch = self.epoch.get();
+        let timer = Timeout::new(delay, move || {
+            if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch) {
+                inner.transmit(client_id);
+            }
+        });
+        resends.push((
+            client_id,
+            Resend {
+                attempt: attempt.saturating_add(u32::from(failed)),
+                _timer: timer,
+            },
+        ));
+    }
+
+    /// Sends a pending message: over the socket when online, else over REST. Both are
+    /// idempotent on the client id, so a resend after a lost ack stores it once. Each call
+    /// arms the message's own resend timer.
+    pub(super) fn transmit(self: &Rc<Self>, client_id: ClientMsgId) {
+        let Some(p) = self.read(|s| s.pending.get(&client_id).cloned()) else {
+            return;
+        };
+        if p.status != MessageStatus::Sending {
+            return;
+        }
+        if self.online() {
+            self.send_frame(ClientFrame::Send {
+                conversation_id: p.conversation_id,
+                client_id,
+                body: p.body,
+            });
+            self.resend_later(client_id, ACK_TIMEOUT_MS, false);
+            return;
+        }
+        // REST requests race each other, so without the socket a conversation's messages go
+        // one at a time, oldest first: this one waits for the earlier one to be stored (or to
+        // fail for good), which then sends it at once.
+        let conversation_id = p.conversation_id;
+        let earlier_waiting = self.read(|s| {
+            s.pending.values().any(|q| {
+                q.conversation_id == conversation_id
+                    && q.order < p.order
+                    && q.status == MessageStatus::Sending
+            })
+        });
+        if earlier_waiting {
+            self.resend_later(client_id, ACK_TIMEOUT_MS, false);
+            return;
+        }
+        self.spawn(
+            async move |api| {
+                rest::send_message_to_conversation(&api, p.conversation_id, client_id, &p.body)
+                    .await
+            },
+            move |inner, result| match result {
+                Ok(message) => {
+                    inner.dispatch(Action::Acked(client_id, message));
+                    inner.transmit_next(conversation_id);
+                }
+                Err(e) => match e.code().filter(|c| c.is_permanent()) {
+                    Some(code) => {
+                        inner.dispatch(Action::SendFailed(client_id, code));
+                        inner.transmit_next(conversation_id);
+                    }
+                    None => inner.resend_later(client_id, 0, true),
+                },
+            },
+        );
+    }
+
+    /// Sends the oldest message of a conversation still waiting, if any.
+    pub(super) fn transmit_next(self: &Rc<Self>, conversation_id: ConversationId) {
+        let next = self.read(|s| {
+            s.pending
+                .values()
+                .filter(|p| p.conversation_id == conversation_id)
+                .filter(|p| p.status == MessageStatus::Sending)
+                .min_by_key(|p| p.order)
+                .map(|p| p.client_id)
+        });
+        if let Some(client_id) = next {
+            self.transmit(client_id);
+        }
+    }
+
+    pub(super) fn refresh(self: &Rc<Self>) {
+        self.dispatch(Action::ListLoading);
+        self.spawn(
+            async |api| rest::get_medecin_conversations(&api).await,
+            |inner, result| match result {
+                Ok(list) => inner.dispatch(Action::ListLoaded(list)),
+                Err(e) => inner.dispatch(Action::ListFailed(e)),
+            },
+        );
+    }
+
+    pub(super) fn load_page(self: &Rc<Self>, id: ConversationId, direction: Direction, from: Seq) {
+        self.dispatch(Action::PageLoading(id, direction));
+        self.spawn(
+            async move |api| match direction {
+                Direction::Latest => rest::get_conversation_messages(&api, id).await,
+                Direction::Older => rest::get_message_history(&api, id, from).await,
+                Direction::Newer => rest::get_messages_after(&api, id, from).await,
+            },
+            move |inner, result| match result {
+                Ok(page) => {
+                    inner.dispatch(Action::PageLoaded(id, direction, page));
+                    inner.fill_gap(id);
+                }
+                Err(e) => inner.dispatch(Action::PageFailed(id, direction, e)),
+            },
+        );
+    }
+
+    /// Catches up when a shown conversation has a hole (a push arrived before those it
+    /// follows).
+    pub(super) fn fill_gap(self: &Rc<Self>, id: ConversationId) {
+        let gap = self.read(|s| {
+            s.threads
+                .get(&id)
+                .is_some_and(|t| t.latest == LoadState::Loaded && t.has_gap())
+        });
+        if gap {
+            self.catch_up(id);
+        }
+    }
+
+    /// Fetches everything after the conversation's last shown message, a page at a time. One
+    /// request at a time per conversation; asking during one runs another after it.
+    pub(super) fn catch_up(self: &Rc<Self>, id: ConversationId) {
+        if let Some((_, again)) = self
+            .catching_up
+            .borrow_mut()
+            .iter_mut()
+            .find(|(c, _)| *c == id)
+        {
+            *again = true;
+            return;
+        }
+        let Some(from) = self.read(|s| {
+            s.threads
+                .get(&id)
+                .filter(|t| t.latest == LoadState::Loaded)
+                .map(|t| t.last_seq().unwrap_or_default())
+        }) else {
+            return;
+        };
+        self.catching_up.borrow_mut().push((id, false));
+        self.spawn(
+            async move |api| rest::get_messages_after(&api, id, from).await,
+            move |inner, result| {
+                let again = {
+                    let mut catching_up = inner.catching_up.borrow_mut();
+                    let at = catching_up.iter().position(|(c, _)| *c == id);
+                    at.is_some_and(|at| catching_up.swap_remove(at).1)
+                };
+                match result {
+                    Ok(page) => {
+                        let progress = !page.messages.is_empty();
+                        let more = page.has_more;
+                        inner.dispatch(Action::PageLoaded(id, Direction::Newer, page));
+                        let gap = inner.read(|s| s.threads.get(&id).is_some_and(|t| t.has_gap()));
+                        if again || (progress && (more || gap)) {
+                            inner.catch_up(id);
+                        }
+                    }
+                    // Our position is not one the server knows (history rewritten, a
+                    // restored backup): reload this conversation, and only this one.
+                    Err(e) if e.code() == Some(ErrorCode::InvalidCursor) => inner.reload(id),
+                    // Offline or refused: the next reconnection, `online` or visibility
+                    // change asks again.
+                    Err(_) => {}
+                }
+            },
+        );
+    }
+
+    /// Replaces a conversation's messages by its latest page.
+    pub(super) fn reload(self: &Rc<Self>, id: ConversationId) {
+        self.spawn(
+            async move |api| rest::get_conversation_messages(&api, id).await,
+            move |inner, result| match result {
+                Ok(page) => {
+                    inner.dispatch(Action::Reloaded(id, page));
+                    inner.fill_gap(id);
+                }
+                Err(e) => inner.dispatch(Action::PageFailed(id, Direction::Latest, e)),
+            },
+        );
+    }
+
+    /// Fetches what was missed in every shown conversation, and the list (unread counts may
+    /// have moved while we were away).
+    pub(super) fn catch_up_all(self: &Rc<Self>) {
+        let shown: Vec<ConversationId> = self.read(|s| {
+            s.threads
+                .iter()
+                .filter(|(_, t)| t.latest == LoadState::Loaded)
+                .map(|(id, _)| *id)
+                .collect()
+        });
+        for id in shown {
+            self.catch_up(id);
+        }
+        self.refresh();
+    }
+
+    /// After (re)connecting: resend what is still pending, then catch up.
+    pub(super) fn resync(self: &Rc<Self>) {
+        // In the order they were written: the server stores a socket's sends in the order it
+        // reads them, so this order becomes the conversation's order.
+        let pending: Vec<ClientMsgId> = self.read(|s| {
+            let mut sending: Vec<&PendingMessage> = s
+                .pending
+                .values()
+                .filter(|p| p.status == MessageStatus::Sending)
+                .collect();
+            crate::small_sort::sort_by_key(&mut sending, |p| p.order);
+            sending.into_iter().map(|p| p.client_id).collect()
+        });
+        // A new connection: the backoff starts over.
+        self.resends.borrow_mut().clear();
+        for client_id in pending {
+            self.transmit(client_id);
+        }
+        self.catch_up_all();
+    }
+
+    /// Logged in: the outbox lease and the browser events that call for a catch-up.
+    pub(super) fn start_session_tasks(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let lease = Interval::new(outbox::LEASE_RENEW_MS, {
+            let weak = weak.clone();
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    // Renews this tab's lease and picks up a closed tab's leftovers.
+                    inner.adopt_outbox();
+                }
+            }
+        });
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let on_online = {
+                let weak = weak.clone();
+                EventListener::new(&window, "online", move |_| {
+                    if let Some(inner) = weak.upgrade() {
+                        if let Some(connection) = inner.connection.borrow().as_ref() {
+                            connection.wake();
+                        }
+                        inner.resync();
+                    }
+                })
+            };
+            let on_pagehide = {
+                let weak = weak.clone();
+                EventListener::new(&window, "pagehide", move |_| {
+                    if let Some(outbox) = weak.upgrade().and_then(|i| i.outbox.borrow().clone()) {
+                        outbox.release();
+                    }
+                })
+            };
+            listeners.push(on_online);
+            listeners.push(on_pagehide);
+            if let Some(document) = window.document() {
+                let on_visible = EventListener::new(&document, "visibilitychange", move |_| {
+                    let visible = web_sys::window()
+                        .and_then(|w| w.document())
+                        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+                    if let Some(inner) = weak.upgrade().filter(|_| visible) {
+                        inner.catch_up_all();
+                    }
+                });
+                listeners.push(on_visible);
+            }
+        }
+        *self.session_tasks.borrow_mut() = Some((lease, listeners));
+    }
+
+    /// Logged out (or switching user): stops everything and forgets the state, without
+    /// touching the stored outbox.
+    pub(super) fn stop(&self) {
+        self.epoch.set(self.epoch.get() + 1);
+        // First, so that clearing the state below does not empty the stored outbox.
+        self.outbox.borrow_mut().take();
+        self.session_tasks.borrow_mut().take();
+        self.resends.borrow_mut().clear();
+        self.catching_up.borrow_mut().clear();
+        // Dropping the connection closes the socket; the callback it held goes too.
+        self.connection.borrow_mut().take();
+        self.token.borrow_mut().take();
+        self.dispatch(Action::Reset);
+    }
+}
