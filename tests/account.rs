@@ -9,7 +9,9 @@
 mod common;
 
 use colloque::session::Session;
-use colloque_protocol::{LoginResponse, Role, SessionHandle, SessionInfo, Timestamp, UserProfile};
+use colloque_protocol::{
+    LoginResponse, OutboxKey, Role, SessionHandle, SessionInfo, Timestamp, UserProfile,
+};
 use common::app::*;
 use common::{DOCTOR, PATIENT, bodies, install_fetch, profile, requests};
 use serde_json::{Value, json};
@@ -279,6 +281,7 @@ async fn a_token_renewed_in_one_tab_is_taken_by_the_other_tabs_of_its_session() 
         expires_at: in_ms(15.0 * 60_000.0),
         user: lucas(),
         session: SessionHandle(HANDLE.into()),
+        outbox_key: OutboxKey(common::OUTBOX_KEY.into()),
     })
     .unwrap();
     install_fetch(&[

@@ -14,7 +14,8 @@ use colloque::hooks::outbox::{self, OutboxEntry};
 use colloque::session::Session;
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, LoginResponse, Message,
-    MessageId, MessagePage, MessagePreview, Role, Seq, SessionHandle, Timestamp, UserProfile,
+    MessageId, MessagePage, MessagePreview, OutboxKey, Role, Seq, SessionHandle, Timestamp,
+    UserProfile,
 };
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue};
@@ -64,6 +65,7 @@ fn login_response(token: &str) -> Value {
         expires_at: in_ms(15.0 * 60_000.0),
         user: lucas(),
         session: SessionHandle(HANDLE.into()),
+        outbox_key: OutboxKey(common::OUTBOX_KEY.into()),
     })
     .unwrap()
 }

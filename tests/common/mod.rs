@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 
 pub const PATIENT: UserId = UserId(1);
+/// An outbox key as the server sends it (URL-safe base64 of 32 bytes).
+pub const OUTBOX_KEY: &str = "gr0iagkULuauxHtUp8xDt1-_uUiOygjTuHpSsWVWFeI";
 pub const DOCTOR: UserId = UserId(2);
 
 /// Replaces `fetch`. A request is answered from `routes` by "METHOD /path?query @token" first,

@@ -83,6 +83,24 @@ impl fmt::Display for ClientMsgId {
 #[serde(transparent)]
 pub struct SessionHandle(pub String);
 
+/// The logged-in user's outbox key: 256 random bits, URL-safe base64 without padding (43
+/// characters). The app encrypts the messages it has not sent yet with it (AES-256-GCM) before
+/// it keeps them in the browser's storage, and holds the key in memory only. The server gives
+/// it in the answer to a login and to each refresh, never anywhere else; it is the same for
+/// every session of the user until an administrator rotates it. A secret: never logged, never
+/// in a URL, never stored by the app.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct OutboxKey(pub String);
+
+// Never print the key, even in a debug dump.
+impl fmt::Debug for OutboxKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OutboxKey(<redacted>)")
+    }
+}
+
 impl fmt::Display for SessionHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

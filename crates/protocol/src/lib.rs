@@ -21,7 +21,8 @@ mod rest;
 pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
 pub use ids::{
-    AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, SessionHandle, Timestamp, UserId,
+    AppointmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq, SessionHandle,
+    Timestamp, UserId,
 };
 pub use rest::*;
 

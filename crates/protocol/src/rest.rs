@@ -2,7 +2,7 @@
 //!
 //! | method | path | request | response |
 //! |---|---|---|---|
-//! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] + the refresh cookie |
+//! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] (with the outbox key) + the refresh cookie |
 //! | POST | `/api/auth/logout` | – | 204 |
 //! | POST | `/api/auth/refresh/{session}` | the refresh cookie | [`LoginResponse`] + a rotated cookie |
 //! | GET | `/api/me` | – | [`UserProfile`] |
@@ -25,7 +25,8 @@
 //! Authenticated routes take `Authorization: Bearer <token>`.
 
 use crate::ids::{
-    AppointmentId, ClientMsgId, ConversationId, MessageId, Seq, SessionHandle, Timestamp, UserId,
+    AppointmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq, SessionHandle,
+    Timestamp, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,9 @@ pub struct LoginResponse {
     /// The session's public name: its refresh route is `POST /api/auth/refresh/{session}`
     /// (where its refresh cookie is sent), and it is the `id` of its [`SessionInfo`].
     pub session: SessionHandle,
+    /// The user's outbox key (see [`OutboxKey`]): the same at each login and refresh until it
+    /// is rotated.
+    pub outbox_key: OutboxKey,
 }
 
 /// One of the caller's live sessions (`GET /api/sessions`): a browser or device logged in.

@@ -93,9 +93,15 @@ fn a_login_names_its_session_by_a_plain_string() {
             speciality: None,
         },
         session: SessionHandle("a1b2".into()),
+        outbox_key: OutboxKey("k".repeat(43)),
     };
     let value = serde_json::to_value(&response).unwrap();
     assert_eq!(value["session"], "a1b2");
+    assert_eq!(value["outbox_key"], "k".repeat(43), "a plain string");
+    assert!(
+        !format!("{response:?}").contains("kkkk"),
+        "a debug dump never shows the key"
+    );
     assert_eq!(
         serde_json::from_value::<LoginResponse>(value).unwrap(),
         response

@@ -628,12 +628,13 @@ fn appointment() -> BoxedStrategy<Appointment> {
 }
 
 fn login() -> BoxedStrategy<LoginResponse> {
-    (text(), timestamp(), user(), text())
-        .prop_map(|(token, expires_at, user, session)| LoginResponse {
+    (text(), timestamp(), user(), text(), text())
+        .prop_map(|(token, expires_at, user, session, key)| LoginResponse {
             token,
             expires_at,
             user,
             session: SessionHandle(session),
+            outbox_key: OutboxKey(key),
         })
         .boxed()
 }

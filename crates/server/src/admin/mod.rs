@@ -132,6 +132,25 @@ pub async fn set_disabled(pool: &Store, email: &str, disabled: bool) -> anyhow::
     Ok(id)
 }
 
+/// Replaces an account's outbox key (`auth::outbox_key`), and records it. What the person's
+/// browsers still hold under the old key is dropped unread (the app tells them); their sessions
+/// get the new key at their next refresh.
+pub async fn rotate_outbox_key(pool: &Store, email: &str) -> anyhow::Result<UserId> {
+    let email = Email::parse(email)?;
+    let Some((id, _)) = pool.id_and_role_by_email(&email).await? else {
+        bail!("no account with email {}", email.as_str());
+    };
+    let mut tx = pool.begin_write().await?;
+    crate::auth::outbox_key::rotate(&mut tx, id, now_ms()).await?;
+    tx.audit(
+        &Source::cli(),
+        &Entry::new(Action::OutboxKeyRotated, Some(id)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// One person's audit trail since `since` (their user id's entries, and the failed logins of
 /// their email), oldest first. Works for an email without an account too (failed logins).
 /// The export itself is recorded, before anything is returned (or nothing is).

@@ -72,6 +72,8 @@ pub enum Action {
     AccountDisabled,
     /// An account enabled again.
     AccountEnabled,
+    /// An account's outbox key replaced by an administrator.
+    OutboxKeyRotated,
     /// The conversation list read.
     ConversationsListed,
     /// One conversation's summary read.
@@ -116,6 +118,7 @@ impl Action {
             Action::SessionRevoked => "session_revoked",
             Action::AccountDisabled => "account_disabled",
             Action::AccountEnabled => "account_enabled",
+            Action::OutboxKeyRotated => "outbox_key_rotated",
             Action::ConversationsListed => "conversations_listed",
             Action::ConversationOpened => "conversation_opened",
             Action::HistoryRead => "history_read",

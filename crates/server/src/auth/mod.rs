@@ -4,6 +4,7 @@
 pub mod cookie;
 mod extractor;
 mod jwt;
+pub mod outbox_key;
 mod password;
 pub mod refresh;
 mod secret;

@@ -18,7 +18,7 @@ use crate::domain::{SessionId, new_session_handle};
 use crate::error::AppError;
 use crate::store::{NewSession, Store};
 use base64::Engine;
-use colloque_protocol::{Role, SessionHandle, Timestamp, UserId};
+use colloque_protocol::{OutboxKey, Role, SessionHandle, Timestamp, UserId};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
@@ -92,6 +92,8 @@ pub struct Renewed {
     pub session_end: Timestamp,
     /// The new credential, for the cookie. Never logged.
     pub credential: String,
+    /// The user's outbox key, for the answer. Never logged.
+    pub outbox_key: OutboxKey,
     /// The credential presented had just been replaced by a concurrent refresh: this one got
     /// a sibling, and the session stayed at its generation.
     pub concurrent: bool,
@@ -105,6 +107,7 @@ impl std::fmt::Debug for Renewed {
             .field("handle", &self.handle)
             .field("generation", &self.generation)
             .field("credential", &"<redacted>")
+            .field("outbox_key", &self.outbox_key)
             .finish_non_exhaustive()
     }
 }
@@ -203,6 +206,7 @@ pub async fn refresh(
     let generation = tx
         .session_refreshed(&session, rules.now, source.ip.as_deref(), bump)
         .await?;
+    let outbox_key = super::outbox_key::for_user(&mut tx, live.user, rules.now).await?;
     let mut entry = Entry::new(Action::Refresh, Some(live.user));
     if bump == 0 {
         entry = entry.detail("concurrent");
@@ -220,6 +224,7 @@ pub async fn refresh(
         generation,
         session_end: live.expires_at,
         credential,
+        outbox_key,
         concurrent: bump == 0,
     }))
 }
@@ -256,9 +261,12 @@ mod tests {
             generation: 1,
             session_end: Timestamp(0),
             credential: "secret-credential".into(),
+            outbox_key: OutboxKey("secret-outbox-key".into()),
             concurrent: false,
         };
-        assert!(!format!("{renewed:?}").contains("secret-credential"));
+        let dump = format!("{renewed:?}");
+        assert!(!dump.contains("secret-credential"));
+        assert!(!dump.contains("secret-outbox-key"));
     }
 
     #[test]

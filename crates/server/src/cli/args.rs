@@ -219,6 +219,15 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Replace an account's outbox key: what their browsers still keep under the old one (unsent
+    /// messages) can no longer be read, and is dropped.
+    RotateOutboxKey {
+        #[command(flatten)]
+        data: DataDir,
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
     /// Load the demo data (the database must have no users).
     Demo {
         #[command(flatten)]

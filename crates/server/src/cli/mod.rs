@@ -184,6 +184,12 @@ pub async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::RotateOutboxKey { data, email } => {
+            let pool = open(&data).await?;
+            admin::rotate_outbox_key(&pool, &email).await?;
+            println!("rotated the outbox key of {email}");
+            Ok(())
+        }
         Command::Unlink {
             data,
             doctor,

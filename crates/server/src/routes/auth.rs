@@ -4,7 +4,7 @@ use super::{ApiJson, ApiPath, SecureCookies};
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::cookie::{clear_refresh_cookie, refresh_credential, set_refresh_cookie};
 use crate::auth::refresh::{self, Refresh, RefreshRules};
-use crate::auth::{self, AuthUser, HasherBusy};
+use crate::auth::{self, AuthUser, HasherBusy, outbox_key};
 use crate::domain::{Email, SessionId, device_label, parse_session_handle};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in; `Set-Cookie` carries the session's refresh credential (HttpOnly, SameSite=Strict, Path=/api/auth/refresh/{session})", body = LoginResponse),
+        (status = 200, description = "Logged in, with the user's outbox key; `Set-Cookie` carries the session's refresh credential (HttpOnly, SameSite=Strict, Path=/api/auth/refresh/{session})", body = LoginResponse),
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
         (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
@@ -141,6 +141,7 @@ pub async fn login(
     // recorded makes no session (503).
     let mut tx = state.store.begin_write().await?;
     let (handle, credential) = refresh::open(&mut tx, &new_session, now).await?;
+    let outbox_key = outbox_key::for_user(&mut tx, account.id, now).await?;
     let revoked = tx
         .revoke_sessions_beyond(account.id, state.limits.sessions_per_user, now)
         .await?;
@@ -177,6 +178,7 @@ pub async fn login(
         expires_at: issued.expires_at,
         user,
         session: handle,
+        outbox_key,
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -214,7 +216,7 @@ fn throttled(
     tag = "auth",
     params(("session" = String, Path, description = "The session's public name (`LoginResponse::session`)")),
     responses(
-        (status = 200, description = "A new token for the same session; `Set-Cookie` carries the next refresh credential", body = LoginResponse),
+        (status = 200, description = "A new token for the same session, with the user's outbox key; `Set-Cookie` carries the next refresh credential", body = LoginResponse),
         (status = 401, description = "No refresh credential of this live session (missing, unknown, reused: the session is then revoked)", body = ApiError),
         (status = 403, description = "A page of a foreign origin", body = ApiError),
         (status = 503, description = "The refresh could not be recorded in the audit trail (`server_busy`); nothing was rotated, no token returned", body = ApiError),
@@ -290,6 +292,7 @@ pub async fn refresh(
         expires_at: issued.expires_at,
         user: profile,
         session: renewed.handle,
+        outbox_key: renewed.outbox_key,
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }

@@ -219,6 +219,13 @@ operations! {
     /// Moves a read cursor forward (never back); returns where it is.
     fn advance_read_cursor(user: UserId, conversation: ConversationId, seq: Seq) -> Seq = read_cursors::advance;
 
+    /// A user's outbox key, if one was made.
+    fn outbox_key(user: UserId) -> Option<String> = outbox_keys::find;
+    /// Gives a user this outbox key unless they have one.
+    fn insert_outbox_key(user: UserId, key: &str, now: Timestamp) -> () = outbox_keys::insert_if_absent;
+    /// Replaces a user's outbox key (a rotation).
+    fn replace_outbox_key(user: UserId, key: &str, now: Timestamp) -> () = outbox_keys::replace;
+
     /// The email and password hash of an account.
     fn email_and_password_hash(id: UserId) -> Option<(String, String)> = users::email_and_hash;
     /// Replaces an account's password hash.

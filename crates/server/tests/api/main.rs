@@ -16,6 +16,7 @@ mod http;
 mod login_throttling;
 mod messages;
 mod metrics;
+mod outbox_key;
 mod refresh_tokens;
 mod sessions;
 mod sessions_page;

@@ -41,6 +41,8 @@ pub mod conversations;
 pub mod login_attempts;
 #[path = "../tables/messages.rs"]
 pub mod messages;
+#[path = "../tables/outbox_keys.rs"]
+pub mod outbox_keys;
 #[path = "../tables/read_cursors.rs"]
 pub mod read_cursors;
 #[path = "../tables/refresh_tokens.rs"]
