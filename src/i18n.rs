@@ -90,6 +90,13 @@ table! {
     Password => "Mot de passe", "Password";
     LoginSubmit => "Se connecter", "Sign in";
     LoginPending => "Connexion en cours…", "Signing in…";
+    SharedComputer => "Ordinateur partagé", "Shared computer";
+    SharedComputerHelp => "Rien ne sera gardé dans ce navigateur. Un message pas encore envoyé sera perdu si vous fermez ou rechargez la page, et il faudra vous reconnecter.", "Nothing will be kept in this browser. A message not sent yet will be lost if you close or reload the page, and you will have to sign in again.";
+    OutboxWaitingOne => "Un message écrit sur cet appareil n’est pas encore parti : il s’affichera et partira dès que la connexion reviendra.", "One message written on this device has not been sent yet: it will show and go as soon as the connection is back.";
+    OutboxWaitingMany => "{} messages écrits sur cet appareil ne sont pas encore partis : ils s’afficheront et partiront dès que la connexion reviendra.", "{} messages written on this device have not been sent yet: they will show and go as soon as the connection is back.";
+    OutboxUnreadable => "Des messages non envoyés gardés sur cet appareil n’ont pas pu être relus ({}) : ils ont été supprimés. Écrivez-les de nouveau si besoin.", "Unsent messages kept on this device could not be read back ({}): they were deleted. Please write them again if needed.";
+    OutboxExpired => "Des messages non envoyés depuis plus de 24 heures ont été supprimés de cet appareil ({}). Écrivez-les de nouveau si besoin.", "Unsent messages older than 24 hours were deleted from this device ({}). Please write them again if needed.";
+    OutboxNoticeOk => "J’ai compris", "Got it";
     Hello => "Bonjour {}", "Hello {}";
     NextAppointment => "Votre prochain rendez-vous", "Your next appointment";
     NoUpcomingAppointment => "Aucun rendez-vous à venir.", "No upcoming appointment.";

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod components;
 pub mod config;
+pub mod crypto;
 pub mod hooks;
 pub mod i18n;
 pub mod pages;

@@ -12,6 +12,7 @@
 
 use crate::app::Route;
 use crate::config::Config;
+use crate::crypto::OutboxKey;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth, json};
 use colloque_protocol::{
@@ -29,15 +30,13 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 mod renewal;
+mod storage;
 mod tabs;
 
 pub use renewal::{RenewalClock, renewal_delay_ms};
+pub use storage::{KEPT_KEY, STORAGE_PREFIX, is_health_key, wipe_browser_storage};
 
 const STORAGE_KEY: &str = "colloque.session";
-/// Every key the app writes to browser storage starts with this.
-pub const STORAGE_PREFIX: &str = "colloque.";
-/// The one key that survives a logout: the language, a UI preference and not health data.
-pub const KEPT_KEY: &str = "colloque.lang";
 
 /// After a renewal that could not reach the server, wait this long before activity may
 /// trigger another (offline, every keystroke would otherwise send one).
@@ -54,6 +53,15 @@ pub struct Session {
     pub user: UserProfile,
     /// The session's public name: its refresh route, and its entry on the security page.
     pub handle: SessionName,
+    /// The user's outbox key, from the login or refresh answer. Memory only: never
+    /// serialised, so never in sessionStorage nor posted to the other tabs (a reloaded tab
+    /// gets it again from its first refresh).
+    #[serde(skip)]
+    pub outbox_key: Option<OutboxKey>,
+    /// "Ordinateur partagé": nothing of this session is kept in the browser's storage (not
+    /// the session, not the outbox); a reload or a closed tab ends it.
+    #[serde(skip)]
+    pub shared: bool,
 }
 
 // Never print the token, even in a debug dump.
@@ -74,6 +82,8 @@ impl From<LoginResponse> for Session {
             expires_at: r.expires_at,
             user: r.user,
             handle: r.session,
+            outbox_key: OutboxKey::from_base64(&r.outbox_key.0),
+            shared: false,
         }
     }
 }
@@ -88,7 +98,9 @@ impl Session {
 
     fn save(&self) {
         // If storage is unavailable the session simply lasts until the page reloads.
-        let _ = SessionStorage::set(STORAGE_KEY, self);
+        if !self.shared {
+            let _ = SessionStorage::set(STORAGE_KEY, self);
+        }
     }
 }
 
@@ -99,35 +111,6 @@ pub fn takes_over(ours: &Session, theirs: &Session) -> bool {
     ours.handle == theirs.handle
         && ours.user.id == theirs.user.id
         && theirs.expires_at > ours.expires_at
-}
-
-/// True for a localStorage key that may hold health data: every `colloque.*` key (the
-/// outbox, drafts, cached messages) but the language preference.
-pub fn is_health_key(key: &str) -> bool {
-    key.starts_with(STORAGE_PREFIX) && key != KEPT_KEY
-}
-
-/// Removes every trace of the session and its health data from this browser: all of
-/// sessionStorage, and every [`is_health_key`] of localStorage. Never panics: storage may be
-/// disabled.
-pub fn wipe_browser_storage() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    if let Ok(Some(storage)) = window.session_storage() {
-        let _ = storage.clear();
-    }
-    if let Ok(Some(storage)) = window.local_storage() {
-        let count = storage.length().unwrap_or(0);
-        // Collect first: removing while indexing would skip keys.
-        let doomed: Vec<String> = (0..count)
-            .filter_map(|i| storage.key(i).ok().flatten())
-            .filter(|k| is_health_key(k))
-            .collect();
-        for key in doomed {
-            let _ = storage.remove_item(&key);
-        }
-    }
 }
 
 /// Why the last session ended, for the login page's notice.
@@ -239,7 +222,14 @@ impl Core {
         self.join_tabs();
     }
 
-    fn renewed(&self, session: Session) {
+    fn renewed(&self, mut session: Session) {
+        // Another tab's token comes without the key and the shared choice: they stay ours.
+        if let Some(ours) = self.state.borrow().session.as_deref() {
+            session.shared = ours.shared;
+            if session.outbox_key.is_none() {
+                session.outbox_key = ours.outbox_key.clone();
+            }
+        }
         session.save();
         self.clock.set(RenewalClock::issued(false));
         self.update(|s| s.session = Some(Rc::new(session)));
@@ -495,9 +485,21 @@ impl SessionHandle {
         self.core.api()
     }
 
-    /// Stores a fresh login.
-    pub fn login(&self, response: LoginResponse) {
-        self.core.login(Session::from(response));
+    /// Stores a fresh login; `shared`: on a shared computer, nothing is kept in the browser's
+    /// storage.
+    pub fn login(&self, response: LoginResponse, shared: bool) {
+        let mut session = Session::from(response);
+        session.shared = shared;
+        self.core.login(session);
+    }
+
+    /// Asks the server for the outbox key, when this session has none yet (a reloaded tab):
+    /// it comes with a refresh.
+    pub fn fetch_outbox_key(&self) {
+        let missing = self.session().is_some_and(|s| s.outbox_key.is_none());
+        if missing {
+            drop(self.core.start_renewal());
+        }
     }
 
     /// The user logs out: the session is revoked server-side (in the background), the
@@ -602,6 +604,8 @@ mod tests {
                 speciality: None,
             },
             handle: SessionName(handle.into()),
+            outbox_key: None,
+            shared: false,
         }
     }
 
@@ -625,14 +629,5 @@ mod tests {
             !takes_over(&ours, &session("a1", 5, 2_000)),
             "not another user's"
         );
-    }
-
-    #[test]
-    fn only_the_language_survives_among_the_apps_keys() {
-        assert!(is_health_key("colloque.outbox.7"));
-        assert!(is_health_key("colloque.session"));
-        assert!(is_health_key("colloque.draft.7.12"));
-        assert!(!is_health_key("colloque.lang"));
-        assert!(!is_health_key("someone-else.key"));
     }
 }

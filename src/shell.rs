@@ -1,8 +1,9 @@
 //! The static first screen. index.html carries a copy of the login form, styled by
 //! static/app.css, so the page shows it at its first paint, before the wasm has even loaded.
 //! When the app has rendered its own screen it takes over: what the user typed into the copy
-//! (and where the caret was) moves into the app's form, then the copy is removed, in one step
-//! with no paint between. Until then, static/app.css hides what the app renders.
+//! (and where the caret was, and the shared-computer choice) moves into the app's form, then
+//! the copy is removed, in one step with no paint between. Until then, static/app.css hides
+//! what the app renders.
 
 use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
@@ -28,6 +29,12 @@ pub fn take_over() {
             .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
     };
     let focused = document.active_element().map(|e| e.id());
+    if let (Some(from), Some(to)) = (input("shell-shared"), input("login-shared")) {
+        to.set_checked(to.checked() || from.checked());
+        if focused.as_deref() == Some("shell-shared") {
+            let _ = to.focus();
+        }
+    }
     for (from, to) in CARRIED {
         let (Some(from_input), Some(to_input)) = (input(from), input(to)) else {
             continue;

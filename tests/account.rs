@@ -34,6 +34,8 @@ fn session(user: UserProfile, token: &str, lifetime_ms: f64, handle: &str) -> Se
         expires_at: in_ms(lifetime_ms),
         user,
         handle: SessionHandle(handle.into()),
+        outbox_key: None,
+        shared: false,
     }
 }
 

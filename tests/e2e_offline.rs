@@ -69,12 +69,14 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
     patient.screenshot("1-patient-offline-sending").await;
 
     // She reloads the page while the server is still down: the app comes back from the CDN
-    // with her three messages still waiting in the outbox.
+    // with her three messages still waiting in the outbox — sealed: the key to read them
+    // comes with the session's first refresh, once the server answers (tests/e2e_outbox.rs
+    // checks the storage itself). Meanwhile the app says that they wait.
     patient.refresh().await;
-    for text in offline {
-        patient.wait_message("sending", text).await;
-    }
-    patient.screenshot("2-patient-reloaded-still-sending").await;
+    let waiting = patient.wait_testid("outbox-waiting").await;
+    let waiting = waiting.text().await.expect("the notice's text");
+    assert!(waiting.contains("3 messages"), "{waiting}");
+    patient.screenshot("2-patient-reloaded-still-waiting").await;
 
     // Logging out would wipe the outbox: the app asks first. She changes her mind, and stays
     // logged in with her three messages still waiting.
@@ -91,17 +93,15 @@ async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
             .await
             .is_none()
     );
-    assert_eq!(
-        patient
-            .texts("[data-testid='message'][data-status='sending']")
-            .await
-            .len(),
-        offline.len(),
-        "still logged in, still pending"
+    let waiting = patient.wait_testid("outbox-waiting").await;
+    let waiting = waiting.text().await.expect("the notice's text");
+    assert!(
+        waiting.contains("3 messages"),
+        "still logged in, still waiting: {waiting}"
     );
 
-    // The server comes back: the outbox drains and the doctor gets each message once, in
-    // order, without reloading his page.
+    // The server comes back: the key comes with the session's refresh, the outbox drains
+    // and the doctor gets each message once, in order, without reloading his page.
     api.start().await;
     for text in offline {
         patient.wait_message("sent", text).await;

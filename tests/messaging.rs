@@ -9,6 +9,7 @@ mod common;
 use colloque::app::Providers;
 use colloque::components::messaging::{MedecinMessaging, MessagingButton};
 use colloque::config::Config;
+use colloque::crypto::OutboxKey;
 use colloque::i18n::Lang;
 use colloque::services::websocket::{
     Connection, ConnectionState, Connector, ConnectorRef, SocketEvent,
@@ -180,6 +181,8 @@ fn Harness(props: &HarnessProps) -> Html {
         expires_at: Timestamp(FAR_FUTURE),
         user: profile(PATIENT, Role::Patient, "Lucas Bernard"),
         handle: colloque_protocol::SessionHandle("a1b2c3".into()),
+        outbox_key: OutboxKey::from_base64(common::OUTBOX_KEY),
+        shared: false,
     };
     let config = Rc::new(Config::resolve("", "", "http:", "localhost"));
     let history = AnyHistory::from(MemoryHistory::new());
@@ -763,9 +766,15 @@ async fn a_pending_message_survives_a_reload_and_is_sent_once_after_it() {
         (status.as_str(), body.as_str()),
         ("sending", "Envoyé hors ligne")
     );
+    app.until(
+        "sealed into the outbox before anything is acknowledged",
+        |_| stored_outbox().contains(&id),
+    )
+    .await;
     assert!(
-        stored_outbox().contains(&id),
-        "in the outbox before anything is acknowledged"
+        !stored_outbox().contains("hors ligne"),
+        "and unreadable there: {}",
+        stored_outbox()
     );
 
     // A reload: the app goes away without any goodbye, and comes back in the same tab.
@@ -920,7 +929,10 @@ async fn a_transient_refusal_keeps_the_message_sending_and_sends_it_again() {
     })
     .await;
     assert_eq!(app.messages()[2].1, "sending");
-    assert!(stored_outbox().contains(&client_id.to_string()));
+    app.until("kept in the outbox", |_| {
+        stored_outbox().contains(&client_id.to_string())
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -942,7 +954,10 @@ async fn a_permanent_refusal_is_failed_in_the_outbox_too_and_discarding_removes_
         .one("[data-testid='message'][data-status='failed']")
         .expect("failed");
     assert!(failed.text_content().unwrap().contains("close"));
-    assert!(stored_outbox().contains("conversation_closed"));
+    app.until("the refusal kept in the outbox", |_| {
+        stored_outbox().contains("conversation_closed")
+    })
+    .await;
 
     app.click("[data-testid='message-discard']");
     yew::scheduler::flush().await;

@@ -10,6 +10,7 @@
 
 mod common;
 
+use colloque::crypto::Sealed;
 use colloque::hooks::outbox::{self, OutboxEntry};
 use colloque::session::Session;
 use colloque_protocol::{
@@ -56,6 +57,8 @@ fn session(token: &str, lifetime_ms: f64) -> Session {
         expires_at: in_ms(lifetime_ms),
         user: lucas(),
         handle: SessionHandle(HANDLE.into()),
+        outbox_key: None,
+        shared: false,
     }
 }
 
@@ -337,20 +340,23 @@ fn press(key: &str) {
 async fn the_idle_warning_says_that_unsent_messages_would_be_wiped() {
     reset_storage();
     // Two messages written earlier and never acknowledged, left by a tab that is gone (lease
-    // 0): this tab adopts them, so they are pending when the warning shows.
-    let entry = |body: &str| OutboxEntry {
+    // 0), sealed: this tab's session has no outbox key yet (a reload), so they wait, and
+    // they are counted when the warning shows.
+    let entry = |data: &str| OutboxEntry {
         client_id: ClientMsgId(uuid::Uuid::new_v4()),
-        conversation_id: ConversationId(10),
-        body: body.into(),
-        created_at: Timestamp(1),
+        created_at: in_ms(0.0),
         failed: None,
         tab: "a-closed-tab".into(),
         lease: 0,
+        sealed: Sealed {
+            iv: "AAAAAAAAAAAAAAAA".into(),
+            data: data.into(),
+        },
     };
     local()
         .set_item(
             &outbox::storage_key(lucas().id),
-            &serde_json::to_string(&[entry("Premier"), entry("Second")]).unwrap(),
+            &serde_json::to_string(&[entry("c2VjcmV0MQ"), entry("c2VjcmV0Mg")]).unwrap(),
         )
         .unwrap();
     install_fetch(&[("GET /api/conversations", 200, json!([]))]);
@@ -595,6 +601,8 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
         expires_at: in_ms(3_600_000.0),
         user: profile(DOCTOR, Role::Doctor, "Dr Claire Martin"),
         handle: SessionHandle("d0c".into()),
+        outbox_key: None,
+        shared: false,
     };
     let app = Setup::at("/medecin/messages").logged_in(doctor).mount();
     app.until("the inbox", |a| a.one(".inbox-list").is_some())

@@ -5,6 +5,7 @@ use crate::app::{Route, home_route, inbox_route};
 use crate::components::alert_dialog::AlertDialog;
 use crate::components::connection_status::connection_status;
 use crate::components::messaging::MessagingButton;
+use crate::components::outbox_notice::outbox_notice;
 use crate::hooks::outbox;
 use crate::hooks::{MessagingHandle, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
@@ -144,7 +145,12 @@ pub fn Layout(props: &LayoutProps) -> Html {
                     <div class="menu-tools">{ lang_switch(&i18n) }</div>
                 }
             </header>
-            <main id="main" tabindex="-1">{ props.children.clone() }</main>
+            <main id="main" tabindex="-1">
+                if role.is_some() {
+                    { outbox_notice(&i18n, &messaging) }
+                }
+                { props.children.clone() }
+            </main>
             { announcer(&i18n, &messaging) }
             { for unsent_dialog }
         </>

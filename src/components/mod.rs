@@ -9,4 +9,5 @@ pub mod error_view;
 pub mod idle_warning;
 pub mod layout;
 pub mod messaging;
+pub mod outbox_notice;
 pub mod session_notice;

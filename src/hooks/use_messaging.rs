@@ -6,8 +6,8 @@
 //! network work lives in the provider's effects and in [`MessagingHandle`]'s intent methods.
 //!
 //! Never lose, never duplicate:
-//! - every message gets its client id before anything is sent and goes into the persisted
-//!   [`outbox`](super::outbox) until the server acknowledges it; each message has its own resend
+//! - every message gets its client id before anything is sent and goes into the persisted,
+//!   sealed [`outbox`](super::outbox) until the server acknowledges it; each message has its own resend
 //!   timer (exponential backoff, full jitter), so one stuck message holds up no other;
 //! - a conversation's messages are kept by sequence number and shown only up to the first gap
 //!   ([`Thread::last_seq`]); a gap, a reconnection (`Ready`), the browser's `online` event and
@@ -16,6 +16,7 @@
 //!   replayed ack, a second tab's push or a catch-up page never shows it twice.
 
 mod inner;
+mod outbox_sync;
 mod state;
 mod thread;
 
@@ -61,15 +62,16 @@ impl Deref for MessagingHandle {
 }
 
 impl MessagingHandle {
-    /// Sends `body` to a conversation. It is stored in the outbox and shows as "sending" at
-    /// once, then goes out. Returns its client id, or `None` for a blank body.
+    /// Sends `body` to a conversation. It shows as "sending" at once and goes out; it is kept
+    /// in the outbox, sealed, until the server has it. Returns its client id, or `None` for a blank body.
     pub fn send(&self, conversation_id: ConversationId, body: &str) -> Option<ClientMsgId> {
         let body = body.trim();
         if body.is_empty() {
             return None;
         }
         let client_id = ClientMsgId(uuid::Uuid::new_v4());
-        // The dispatch writes the outbox before anything leaves.
+        // The dispatch starts sealing it into the outbox (WebCrypto answers within
+        // milliseconds; the send does not wait for it).
         self.inner.dispatch(Action::Queued(PendingMessage {
             client_id,
             conversation_id,
@@ -173,6 +175,11 @@ impl MessagingHandle {
     pub fn refresh(&self) {
         self.inner.refresh();
     }
+
+    /// The user has read the notice of unsent messages dropped from this device.
+    pub fn dismiss_outbox_notice(&self) {
+        self.inner.dispatch(Action::DismissOutboxNotice);
+    }
 }
 
 /// Props of [`MessagingProvider`].
@@ -200,6 +207,7 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
     let session = use_session();
     let state = use_reducer(MessagingState::default);
     let inner = use_memo((), |_| Inner::new());
+    *inner.me.borrow_mut() = Rc::downgrade(&inner);
     // Fresh handles each render: a long-lived one would keep every past state alive.
     *inner.state.borrow_mut() = Some(state.clone());
     *inner.api.borrow_mut() = session.api();
@@ -215,6 +223,9 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
     // One login, whatever its token renewals: those re-authenticate the same socket.
     let login = session.login_id().zip(session.user().map(|u| u.id));
     let token = session.token().map(str::to_owned);
+    // On a shared computer nothing is stored: the outbox lives in this tab's memory only.
+    let shared = session.session().is_some_and(|s| s.shared);
+    let key = session.session().and_then(|s| s.outbox_key.clone());
     {
         let inner = Rc::clone(&inner);
         let token = token.clone();
@@ -223,8 +234,10 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
             inner.stop();
             if let (Some((_, me)), Some(token)) = (*login, token) {
                 inner.dispatch(Action::Identify(me));
-                let tab = tab.map_or_else(outbox::tab_id, |t| t.to_string());
-                *inner.outbox.borrow_mut() = Some(Outbox::new(me, tab));
+                if !shared {
+                    let tab = tab.map_or_else(outbox::tab_id, |t| t.to_string());
+                    *inner.outbox.borrow_mut() = Some(Outbox::new(me, tab));
+                }
                 *inner.connector.borrow_mut() = Some(connector.clone());
                 *inner.token.borrow_mut() = Some(token);
                 inner.start_session_tasks();
@@ -248,10 +261,31 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
         });
     }
     {
+        // After the login's effect (which forgets the previous key): the key, when the session
+        // has it, opens the stored outbox.
+        let inner = Rc::clone(&inner);
+        use_effect_with((login, key.clone()), move |(_, key)| {
+            inner.set_outbox_key(key.clone());
+        });
+    }
+    {
         let inner = Rc::clone(&inner);
         use_effect_with(state.ready_count, move |count| {
             if *count > 0 {
                 inner.resync();
+            }
+        });
+    }
+    {
+        // A reloaded tab has no key: it comes with the session's refresh, asked when there is
+        // something to read or to keep (not at every page load: a refresh renews the token,
+        // which reloads the page's data) and the server answers (a `Ready`).
+        let session = session.clone();
+        let needed = state.outbox_waiting > 0 || !state.pending.is_empty();
+        let wanted = login.is_some() && key.is_none() && !shared && needed;
+        use_effect_with((state.ready_count, wanted), move |(count, wanted)| {
+            if *count > 0 && *wanted {
+                session.fetch_outbox_key();
             }
         });
     }

@@ -6,6 +6,7 @@ use crate::components::error_view::error_view;
 use crate::components::layout::lang_switch;
 use crate::components::layout::use_tab_title;
 use crate::components::session_notice::session_notice;
+use crate::hooks::outbox;
 use crate::i18n::{Key, use_i18n};
 use crate::services::auth;
 use crate::session::use_session;
@@ -21,9 +22,12 @@ pub fn Login() -> Html {
     let session = use_session();
     let email = use_node_ref();
     let password = use_node_ref();
+    let shared = use_node_ref();
     let pending = use_state(|| false);
     let error = use_state(|| None);
     use_tab_title(Key::LoginTitle, 0);
+    // Whatever earlier users of this browser left unsent for more than a day goes now, unread.
+    use_effect_with((), |_| outbox::purge_expired(crate::time::now()));
 
     if let Some(role) = session.role() {
         return html! { <Redirect<Route> to={home_route(role)} /> };
@@ -31,7 +35,7 @@ pub fn Login() -> Html {
 
     let onsubmit = {
         let session = session.clone();
-        let (email, password) = (email.clone(), password.clone());
+        let (email, password, shared) = (email.clone(), password.clone(), shared.clone());
         let (pending, error) = (pending.clone(), error.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -44,6 +48,9 @@ pub fn Login() -> Html {
                     .unwrap_or_default()
             };
             let (email, password) = (value(&email), value(&password));
+            let shared = shared
+                .cast::<HtmlInputElement>()
+                .is_some_and(|i| i.checked());
             let api = session.api();
             let session = session.clone();
             let (pending, error) = (pending.clone(), error.clone());
@@ -51,7 +58,11 @@ pub fn Login() -> Html {
             error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 match auth::login(&api, &email, &password).await {
-                    Ok(response) => session.login(response),
+                    Ok(response) => {
+                        // Earlier users' leftovers go; this user's own are read once logged in.
+                        outbox::purge_others(response.user.id);
+                        session.login(response, shared);
+                    }
                     Err(e) => error.set(Some(e)),
                 }
                 pending.set(false);
@@ -76,6 +87,12 @@ pub fn Login() -> Html {
                 <label for="login-password">{ i18n.t(Key::Password) }</label>
                 <input id="login-password" ref={password} type="password" autocomplete="current-password"
                     required=true data-testid="login-password" />
+                <div class="shared-choice">
+                    <input id="login-shared" ref={shared} type="checkbox" data-testid="login-shared"
+                        aria-describedby="login-shared-help" />
+                    <label for="login-shared">{ i18n.t(Key::SharedComputer) }</label>
+                    <p id="login-shared-help" class="muted">{ i18n.t(Key::SharedComputerHelp) }</p>
+                </div>
                 if let Some(e) = &*error {
                     if e.code() == Some(ErrorCode::RateLimited) {
                         // Login throttling lasts minutes: say so, in the words of a login.

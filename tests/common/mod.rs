@@ -13,6 +13,8 @@ use wasm_bindgen::JsValue;
 pub const PATIENT: UserId = UserId(1);
 /// An outbox key as the server sends it (URL-safe base64 of 32 bytes).
 pub const OUTBOX_KEY: &str = "gr0iagkULuauxHtUp8xDt1-_uUiOygjTuHpSsWVWFeI";
+/// Another user's, or the same user's after a rotation.
+pub const OTHER_OUTBOX_KEY: &str = "Xl2wq8S0u6c2M0i5f3QzZk1pN3c4ZjRhYk9rM2JsZQA";
 pub const DOCTOR: UserId = UserId(2);
 
 /// Replaces `fetch`. A request is answered from `routes` by "METHOD /path?query @token" first,

@@ -521,6 +521,8 @@ fn cmd_test(root: &Path) -> Result {
                         "--test",
                         "e2e_sessions",
                         "--test",
+                        "e2e_outbox",
+                        "--test",
                         "e2e_cluster",
                         "--no-fail-fast",
                     ])

@@ -1,8 +1,9 @@
 //! The provider's side-effecting half: the socket, the REST calls, the resend timers and the
 //! outbox, shared (behind an `Rc`) by the handle and the provider's effects.
 
+use super::outbox_sync::Vault;
 use super::{Action, Direction, LoadState, MessageStatus, MessagingState, PendingMessage};
-use crate::hooks::outbox::{self, Outbox, OutboxEntry};
+use crate::hooks::outbox::{self, Outbox};
 use crate::services::Api;
 use crate::services::messaging_api as rest;
 use crate::services::websocket::{
@@ -12,13 +13,13 @@ use colloque_protocol::{ClientFrame, ClientMsgId, ConversationId, ErrorCode, Seq
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use yew::prelude::*;
 
 /// A message sent over a live socket is normally acknowledged within milliseconds; with no
 /// answer after this (plus its backoff) it is sent again. A dead socket is usually noticed
 /// sooner, by the heartbeat, and everything pending is resent on the next `Ready`.
-const ACK_TIMEOUT_MS: u32 = 10_000;
+pub(super) const ACK_TIMEOUT_MS: u32 = 10_000;
 
 /// A pending message's resend schedule.
 pub(super) struct Resend {
@@ -49,6 +50,10 @@ pub(super) struct Inner {
     pub(super) catching_up: RefCell<Vec<(ConversationId, bool)>>,
     /// The outbox lease timer and the browser listeners, for the logged-in session.
     pub(super) session_tasks: RefCell<Option<(Interval, Vec<EventListener>)>>,
+    /// The outbox's key and sealed contents (see `outbox_sync`).
+    pub(super) vault: RefCell<Vault>,
+    /// Itself, for the work that outlives a call (sealing a message).
+    pub(super) me: RefCell<Weak<Inner>>,
 }
 
 impl Inner {
@@ -67,6 +72,8 @@ impl Inner {
             resends: RefCell::new(Vec::new()),
             catching_up: RefCell::new(Vec::new()),
             session_tasks: RefCell::new(None),
+            vault: RefCell::new(Vault::default()),
+            me: RefCell::new(Weak::new()),
         }
     }
 
@@ -101,72 +108,6 @@ impl Inner {
     pub(super) fn send_frame(&self, frame: ClientFrame) {
         if let Some(connection) = self.connection.borrow().as_ref() {
             connection.send(frame);
-        }
-    }
-
-    /// Writes this tab's pending messages to the outbox (renewing its lease on them).
-    pub(super) fn save_outbox(&self) {
-        let Some(outbox) = self.outbox.borrow().clone() else {
-            return;
-        };
-        let mine: Vec<OutboxEntry> = self.read(|s| {
-            // Stored in the order written, so equal timestamps still come back in order.
-            let mut pending: Vec<&PendingMessage> = s.pending.values().collect();
-            crate::small_sort::sort_by_key(&mut pending, |p| p.order);
-            pending
-                .into_iter()
-                .map(|p| OutboxEntry {
-                    client_id: p.client_id,
-                    conversation_id: p.conversation_id,
-                    body: p.body.clone(),
-                    created_at: p.created_at,
-                    failed: match p.status {
-                        MessageStatus::Failed(code) => Some(code),
-                        _ => None,
-                    },
-                    tab: String::new(),
-                    lease: 0,
-                })
-                .collect()
-        });
-        outbox.save(&mine, crate::time::now());
-    }
-
-    /// Takes over the outbox entries that are this tab's (a reload) or nobody's any more (a
-    /// closed tab), shows them and sends them.
-    pub(super) fn adopt_outbox(self: &Rc<Self>) {
-        let Some(outbox) = self.outbox.borrow().clone() else {
-            return;
-        };
-        let found = outbox::adoptable(&outbox.load(), outbox.tab(), crate::time::now());
-        let adopted: Vec<OutboxEntry> = found
-            .into_iter()
-            .filter(|e| !self.read(|s| s.pending.contains_key(&e.client_id)))
-            .collect();
-        for entry in &adopted {
-            self.dispatch(Action::Queued(PendingMessage {
-                client_id: entry.client_id,
-                conversation_id: entry.conversation_id,
-                body: entry.body.clone(),
-                created_at: entry.created_at,
-                status: entry
-                    .failed
-                    .map_or(MessageStatus::Sending, MessageStatus::Failed),
-                order: 0,
-            }));
-        }
-        // Write them back as ours (the lease), whether or not anything changed above.
-        self.save_outbox();
-        for entry in adopted {
-            if entry.failed.is_none() {
-                if self.online() {
-                    self.transmit(entry.client_id);
-                } else {
-                    // The socket's `Ready` (usually within a second) sends it; if the socket
-                    // cannot connect at all, this timer sends it over REST.
-                    self.resend_later(entry.client_id, ACK_TIMEOUT_MS, false);
-                }
-            }
         }
     }
 
@@ -567,6 +508,7 @@ impl Inner {
         // Dropping the connection closes the socket; the callback it held goes too.
         self.connection.borrow_mut().take();
         self.token.borrow_mut().take();
+        *self.vault.borrow_mut() = Vault::default();
         self.dispatch(Action::Reset);
     }
 }

@@ -122,6 +122,12 @@ pub struct MessagingState {
     pub refresh_requests: u64,
     /// The latest message from someone else, for the screen-reader announcement.
     pub last_incoming: Option<Message>,
+    /// Stored messages that wait for the outbox key to be read (a reloaded tab, until its
+    /// session's first refresh answers).
+    pub outbox_waiting: usize,
+    /// Unsent messages dropped from this device since the user was last told: (unreadable,
+    /// expired).
+    pub outbox_dropped: (usize, usize),
     next_order: u64,
 }
 
@@ -169,6 +175,18 @@ pub enum Action {
     ReadLocally(ConversationId, Seq),
     /// A read cursor moved on the server.
     ReadCursor(ReadCursor),
+    /// This many stored messages wait for the outbox key.
+    OutboxWaiting(usize),
+    /// Unsent messages were dropped from this device: the key could not open them, or they
+    /// were more than a day old.
+    OutboxDropped {
+        /// Could not be opened (another key, changed bytes).
+        unreadable: usize,
+        /// Written more than a day ago.
+        expired: usize,
+    },
+    /// The user has read the notice of dropped messages.
+    DismissOutboxNotice,
 }
 
 impl Reducible for MessagingState {
@@ -264,6 +282,15 @@ impl MessagingState {
             }
             Action::Discard(client_id) => self.forget_pending(&client_id),
             Action::ReadLocally(id, seq) => self.move_my_cursor(id, seq),
+            Action::OutboxWaiting(count) => self.outbox_waiting = count,
+            Action::OutboxDropped {
+                unreadable,
+                expired,
+            } => {
+                self.outbox_dropped.0 += unreadable;
+                self.outbox_dropped.1 += expired;
+            }
+            Action::DismissOutboxNotice => self.outbox_dropped = (0, 0),
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
                     self.move_my_cursor(cursor.conversation_id, cursor.seq);

@@ -2,6 +2,7 @@
 //! refuse must be malformed (or outside what the app needs: floats, depth, lone surrogates).
 
 use super::*;
+use crate::crypto::Sealed;
 use crate::hooks::outbox::OutboxEntry;
 use crate::i18n::Lang;
 use crate::services::websocket::decode_frame;
@@ -368,8 +369,8 @@ fn options_defaults_and_uuids() {
     );
     both_reject::<uuid::Uuid>("\"0123\"");
     both_reject::<uuid::Uuid>("12");
-    let entry = r#"{"client_id":"00000000-0000-0000-0000-000000000007","conversation_id":1,
-        "body":"b","created_at":5,"tab":"t","lease":0}"#;
+    let entry = r#"{"client_id":"00000000-0000-0000-0000-000000000007","created_at":5,
+        "tab":"t","lease":0,"sealed":{"iv":"aXY","data":"ZGF0YQ"}}"#;
     assert_eq!(from_str::<OutboxEntry>(entry).unwrap().failed, None);
 }
 
@@ -662,28 +663,33 @@ fn device() -> BoxedStrategy<SessionInfo> {
 }
 
 fn session() -> BoxedStrategy<Session> {
-    login().prop_map(Session::from).boxed()
+    // The outbox key is never serialised: a stored session has none.
+    login()
+        .prop_map(|login| Session {
+            outbox_key: None,
+            ..Session::from(login)
+        })
+        .boxed()
 }
 
 fn outbox_entry() -> BoxedStrategy<OutboxEntry> {
     (
         client_id(),
-        int(),
-        text(),
         timestamp(),
         proptest::option::of(code()),
         text(),
         int(),
+        text(),
+        text(),
     )
         .prop_map(
-            |(client_id, conversation, body, created_at, failed, tab, lease)| OutboxEntry {
+            |(client_id, created_at, failed, tab, lease, iv, data)| OutboxEntry {
                 client_id,
-                conversation_id: ConversationId(conversation),
-                body,
                 created_at,
                 failed,
                 tab,
                 lease,
+                sealed: Sealed { iv, data },
             },
         )
         .boxed()
