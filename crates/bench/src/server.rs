@@ -64,6 +64,9 @@ impl Server {
         let log = std::fs::File::create(data_dir.join("server.log"))?;
         let child = Command::new(binary)
             .arg("serve")
+            // Plain HTTP on loopback, with a given secret but no allowed origins; the demo data
+            // for the app's benchmark.
+            .arg("--dev")
             .arg("--bind")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
@@ -82,6 +85,7 @@ impl Server {
             .env("COLLOQUE_TRUSTED_PROXIES", "127.0.0.1")
             .env_remove("COLLOQUE_STATIC_DIR")
             .env_remove("COLLOQUE_DEMO")
+            .env_remove("COLLOQUE_ENV")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))

@@ -275,7 +275,9 @@ impl Default for Argon2Cost {
 }
 
 impl Config {
-    /// Production defaults for a given data directory (used by the CLI before applying flags).
+    /// Production defaults for a given data directory (used by the CLI before applying flags):
+    /// production mode included, so that whatever builds a server without saying otherwise
+    /// gets the safe one.
     pub fn new(bind: SocketAddr, data_dir: PathBuf) -> Config {
         Config {
             bind,
@@ -287,7 +289,7 @@ impl Config {
             static_dir: None,
             jwt_secret: None,
             allowed_origins: Vec::new(),
-            production: false,
+            production: true,
             trusted_proxies: Vec::new(),
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             limits: Limits::default(),
@@ -297,11 +299,12 @@ impl Config {
         }
     }
 
-    /// A configuration for tests: a random local port, the given (temporary) data directory,
-    /// cheap password hashing, no demo data, a generated JWT secret.
+    /// A configuration for tests: development mode, a random local port, the given (temporary)
+    /// data directory, cheap password hashing, no demo data, a generated JWT secret.
     pub fn for_tests(data_dir: PathBuf) -> Config {
         let mut config = Config {
             argon2: Argon2Cost::TESTS,
+            production: false,
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir)
         };
         // A revocation made by another process is noticed within this in tests.
@@ -363,15 +366,22 @@ impl Config {
         if self.production {
             anyhow::ensure!(
                 self.jwt_secret.is_some(),
-                "production mode needs an explicit COLLOQUE_JWT_SECRET (at least {} bytes)",
+                "production mode (the default) needs an explicit COLLOQUE_JWT_SECRET (at least {} \
+                 bytes) and allowed origins (COLLOQUE_ALLOWED_ORIGINS); to try Colloque on this \
+                 machine, start it in development mode: `colloque-server serve --dev`",
                 MIN_SECRET_BYTES
             );
             anyhow::ensure!(
                 !self.allowed_origins.is_empty(),
-                "production mode needs explicit allowed origins (COLLOQUE_ALLOWED_ORIGINS), \
-                 e.g. https://colloque.example.fr"
+                "production mode (the default) needs explicit allowed origins \
+                 (COLLOQUE_ALLOWED_ORIGINS), e.g. https://colloque.example.fr; to try Colloque \
+                 on this machine, start it in development mode: `colloque-server serve --dev`"
             );
-            anyhow::ensure!(!self.demo, "production mode refuses the demo data");
+            anyhow::ensure!(
+                !self.demo,
+                "the demo data (known accounts, one known password) needs development mode: \
+                 `colloque-server serve --dev --demo`; production mode, the default, refuses it"
+            );
             anyhow::ensure!(
                 self.audit_retention_days >= MIN_AUDIT_RETENTION_DAYS,
                 "production mode keeps the audit trail at least {MIN_AUDIT_RETENTION_DAYS} days \
@@ -517,9 +527,14 @@ mod tests {
 
     #[test]
     fn development_starts_with_a_generated_secret_and_no_origins() {
-        Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
-            .validate()
-            .unwrap();
+        let bare = Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into());
+        assert!(bare.validate().is_err(), "production is the default");
+        Config {
+            production: false,
+            ..bare
+        }
+        .validate()
+        .unwrap();
     }
 
     #[test]

@@ -216,6 +216,7 @@ mod tests {
     fn production_does_not_allow_the_trunk_dev_origin() {
         let bound = SocketAddr::from(([127, 0, 0, 1], 8080));
         let mut config = Config::new(bound, "data".into());
+        config.production = false;
         let dev = Security::new(&config, bound).unwrap();
         config.production = true;
         config.allowed_origins = vec!["https://Colloque.example.fr/".into()];

@@ -131,6 +131,11 @@ impl Cluster {
         let jwt_secret = random_hex(32);
 
         let mut args: Vec<OsString> = vec![
+            // Development mode: plain HTTP on loopback (production's cookies are always
+            // `Secure`, which a client over http://127.0.0.1 would not send back), demo data
+            // allowed. The JWT secret and, behind the proxy, the allowed origins are given
+            // explicitly all the same, as production needs them.
+            "--dev".into(),
             "--database-url".into(),
             postgres.url(DATABASE).into(),
             "--trusted-proxies".into(),
@@ -464,6 +469,7 @@ impl ServerInstance {
             .arg("--data-dir")
             .arg(self.data_dir())
             .args(&self.args)
+            .env_remove("COLLOQUE_ENV")
             .envs(self.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null());
         // The program and its arguments, not the environment: it holds the JWT secret.

@@ -144,7 +144,7 @@ fn cmd_run(root: &Path, args: &[String]) -> Result {
     let server = root.join("target/release/colloque-server");
     let mut cmd = Command::new(server);
     cmd.current_dir(root)
-        .args(["serve", "--static-dir", "dist", "--demo"])
+        .args(["serve", "--dev", "--static-dir", "dist", "--demo"])
         .args(args);
     run(&mut cmd)
 }

@@ -98,8 +98,14 @@ pub enum Command {
         /// 180 (production refuses less; elsewhere the purge keeps 180 days anyway).
         #[arg(long, env = "COLLOQUE_AUDIT_RETENTION_DAYS", default_value_t = DEFAULT_AUDIT_RETENTION_DAYS)]
         audit_retention_days: u32,
-        /// Production: refuse to start without COLLOQUE_JWT_SECRET and allowed origins; no
-        /// trunk dev origin, no demo data. Also set by COLLOQUE_ENV=production.
+        /// Development mode: a JWT secret generated into the data directory when none is
+        /// given, trunk's dev origin allowed, demo data allowed (on loopback). Also set by
+        /// COLLOQUE_ENV=dev. Without it the server runs in production mode.
+        #[arg(long, conflicts_with = "production")]
+        dev: bool,
+        /// Production mode, the default, spelled out: refuse to start without
+        /// COLLOQUE_JWT_SECRET and allowed origins; no trunk dev origin, no demo data. Also
+        /// COLLOQUE_ENV=production.
         #[arg(long)]
         production: bool,
         /// The reverse proxies (addresses or CIDR blocks, comma-separated) whose
@@ -310,6 +316,7 @@ mod tests {
             bind,
             token_ttl_secs,
             demo,
+            dev,
             ..
         } = cli.command
         else {
@@ -318,6 +325,10 @@ mod tests {
         assert_eq!(bind, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(token_ttl_secs, DEFAULT_TOKEN_TTL_SECS);
         assert!(!demo);
+        assert!(!dev, "development is asked for, never assumed");
+        assert!(
+            Cli::try_parse_from(["colloque-server", "serve", "--dev", "--production"]).is_err()
+        );
     }
 
     #[test]

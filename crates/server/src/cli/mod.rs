@@ -15,6 +15,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 mod args;
+mod mode;
 
 pub use args::{Cli, Command, DataDir, HashCost, RoleArg};
 
@@ -37,6 +38,7 @@ pub async fn run() -> anyhow::Result<()> {
             revocation_check_ms,
             fault_drop_wakeups,
             audit_retention_days,
+            dev,
             production,
             trusted_proxies,
             trust_forwarded_for,
@@ -49,8 +51,8 @@ pub async fn run() -> anyhow::Result<()> {
                  to believe with --trusted-proxies <address or CIDR,...> \
                  (COLLOQUE_TRUSTED_PROXIES), e.g. --trusted-proxies 127.0.0.1"
             );
-            let production =
-                production || std::env::var("COLLOQUE_ENV").is_ok_and(|env| env == "production");
+            let environment = std::env::var("COLLOQUE_ENV").ok();
+            let production = mode::production_mode(dev, production, environment.as_deref())?;
             let limits = Limits {
                 session_idle: Duration::from_secs(session_idle_secs),
                 sends: RateLimit::per_minute(send_rate_per_minute),

@@ -18,6 +18,7 @@ mod messages;
 mod metrics;
 mod outbox_key;
 mod refresh_tokens;
+mod safe_defaults;
 mod sessions;
 mod sessions_page;
 mod shutdown;

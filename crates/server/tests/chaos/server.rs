@@ -130,6 +130,7 @@ impl ServerProcess {
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--data-dir")
             .arg(&self.data_dir)
+            .arg("--dev")
             .arg("--demo")
             .env("COLLOQUE_JWT_SECRET", JWT_SECRET)
             // The per-user send limit (100 a minute by default) would make a run of thousands
@@ -138,6 +139,7 @@ impl ServerProcess {
             .env("COLLOQUE_SEND_RATE_PER_MINUTE", "1000000000")
             .env("COLLOQUE_REQUEST_RATE_PER_MINUTE", "1000000000")
             .env_remove("COLLOQUE_STATIC_DIR")
+            .env_remove("COLLOQUE_ENV")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
