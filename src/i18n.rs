@@ -83,6 +83,8 @@ table! {
     ConnConnecting => "Connexion…", "Connecting…";
     ConnOffline => "Hors ligne : vos messages partiront au retour de la connexion", "Offline: your messages will be sent when the connection is back";
     ConnLabel => "État de la connexion", "Connection status";
+    ConnPaused => "Colloque est ouvert dans trop d’onglets ; cet onglet s’est mis en pause.", "Colloque is open in too many tabs; this tab has paused.";
+    ConnResume => "Reprendre ici", "Resume here";
     EmergencyNote => "La messagerie n’est pas faite pour les urgences. En cas d’urgence, appelez le 15 ou le 112.", "Messaging is not for emergencies. In an emergency, call 15 or 112.";
     LoginTitle => "Connexion", "Sign in";
     LoginIntro => "Connectez-vous pour écrire à votre équipe de soins.", "Sign in to write to your care team.";
@@ -205,6 +207,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::NoCareRelationship => Key::ErrNoCareRelationship,
         ErrorCode::RateLimited => Key::ErrRateLimited,
         ErrorCode::ServerBusy => Key::ErrServerBusy,
+        ErrorCode::TooManySockets => Key::ConnPaused,
         ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }
 }

@@ -1,6 +1,7 @@
 //! Browser tests of the account's security page (issue 10), the same for patients and
-//! doctors: the signed-in devices, signing one out, the password change; and the token a tab
-//! renews, taken by the other tabs of its session.
+//! doctors: the signed-in devices, signing one out, the password change; the token a tab
+//! renews, taken by the other tabs of its session; and a tab paused because the account holds
+//! too many sockets.
 //!
 //! The whole app is rendered ([`common::app`]); `fetch` answers from a table, the WebSocket is
 //! in memory. Waits are bounded polls, never fixed sleeps.
@@ -10,7 +11,8 @@ mod common;
 
 use colloque::session::Session;
 use colloque_protocol::{
-    LoginResponse, OutboxKey, Role, SessionHandle, SessionInfo, Timestamp, UserProfile,
+    ApiError, ErrorCode, LoginResponse, OutboxKey, Role, ServerFrame, SessionHandle, SessionInfo,
+    Timestamp, UserProfile,
 };
 use common::app::*;
 use common::{DOCTOR, PATIENT, bodies, install_fetch, profile, requests};
@@ -326,4 +328,77 @@ async fn a_token_renewed_in_one_tab_is_taken_by_the_other_tabs_of_its_session() 
         Some("tab-c-token"),
         "another session's tab keeps its own token"
     );
+}
+
+fn connection_state(app: &Mounted) -> Option<String> {
+    app.testid("connection-status")?.get_attribute("data-state")
+}
+
+#[wasm_bindgen_test]
+async fn a_tab_closed_for_too_many_sockets_pauses_calmly_and_resumes_when_asked() {
+    reset_storage();
+    install_fetch(&[(
+        "GET /api/sessions",
+        200,
+        devices(&[device(HANDLE, "Firefox · macOS", true)]),
+    )]);
+    let app = Setup::at("/patient/securite")
+        .logged_in(session(lucas(), "t", 600_000.0, HANDLE))
+        .mount();
+    app.until("a socket", |a| a.server.tokens.borrow().len() == 1)
+        .await;
+    app.server.push(ServerFrame::Ready { user: lucas() });
+    app.until("online", |a| {
+        connection_state(a).as_deref() == Some("online")
+    })
+    .await;
+
+    app.server.push(ServerFrame::Error {
+        error: ApiError::new(ErrorCode::TooManySockets, "too many sockets"),
+        client_id: None,
+    });
+
+    app.until("paused", |a| {
+        connection_state(a).as_deref() == Some("paused")
+    })
+    .await;
+    let notice = app
+        .testid("connection-status")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(
+        notice.contains("Colloque est ouvert dans trop d’onglets ; cet onglet s’est mis en pause."),
+        "{notice}"
+    );
+    assert_eq!(app.server.closed.get(), 1, "the socket is let go");
+    for _ in 0..10 {
+        yew::scheduler::flush().await;
+    }
+    assert_eq!(
+        app.server.tokens.borrow().len(),
+        1,
+        "no reconnection by itself: it would close another tab's socket"
+    );
+    assert_eq!(
+        app.path(),
+        "/patient/securite",
+        "still signed in, on its page"
+    );
+
+    app.click("resume-here");
+
+    app.until("a new socket", |a| a.server.tokens.borrow().len() == 2)
+        .await;
+    assert_eq!(
+        app.server.tokens.borrow()[1],
+        "t",
+        "with the session's token"
+    );
+    app.server.push(ServerFrame::Ready { user: lucas() });
+    app.until("online again", |a| {
+        connection_state(a).as_deref() == Some("online")
+    })
+    .await;
+    assert!(app.testid("resume-here").is_none());
 }

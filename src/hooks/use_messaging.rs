@@ -180,6 +180,12 @@ impl MessagingHandle {
     pub fn dismiss_outbox_notice(&self) {
         self.inner.dispatch(Action::DismissOutboxNotice);
     }
+
+    /// Connects this tab again after it was paused (too many tabs): the server then closes
+    /// the oldest socket of the account, in another tab, which pauses in turn.
+    pub fn resume(&self) {
+        self.inner.reconnect();
+    }
 }
 
 /// Props of [`MessagingProvider`].
@@ -252,9 +258,10 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
         let inner = Rc::clone(&inner);
         use_effect_with(token, move |token| {
             let changed = token.is_some() && *inner.token.borrow() != *token;
-            if changed && inner.connection.borrow().is_some() {
+            // Kept even without a socket (a paused tab), so that a resumption uses it.
+            if changed {
                 *inner.token.borrow_mut() = token.clone();
-                if let Some(token) = token.clone() {
+                if let (true, Some(token)) = (inner.connection.borrow().is_some(), token.clone()) {
                     inner.send_frame(ClientFrame::Auth { token });
                 }
             }

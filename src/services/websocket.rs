@@ -30,6 +30,9 @@ pub enum ConnectionState {
     /// Down; a reconnection is scheduled (or nobody is logged in).
     #[default]
     Offline,
+    /// The server closed this tab's socket because the account holds too many (other tabs
+    /// took over): no reconnection until the person asks for one.
+    Paused,
 }
 
 impl ConnectionState {
@@ -39,6 +42,7 @@ impl ConnectionState {
             ConnectionState::Online => "online",
             ConnectionState::Connecting => "connecting",
             ConnectionState::Offline => "offline",
+            ConnectionState::Paused => "paused",
         }
     }
 }
@@ -172,6 +176,10 @@ enum Ended {
     AfterReady,
     /// The server refused the token: wait for the session to renew it (the provider asks).
     Refused,
+    /// The server closed the socket because the account holds too many: stop, and let the
+    /// provider (the person) decide when to connect again. Reconnecting by itself would
+    /// close another tab's socket, which would reconnect in turn, for ever.
+    Paused,
     /// The provider is gone (logout).
     Stopped,
 }
@@ -240,9 +248,13 @@ async fn run(
     loop {
         link.emit(ConnectionState::Connecting);
         let ended = session(&mut link).await;
+        if matches!(ended, Ended::Paused) {
+            // The provider was told by the error frame, and shows the paused state.
+            return;
+        }
         link.emit(ConnectionState::Offline);
         let go_on = match ended {
-            Ended::Stopped => false,
+            Ended::Stopped | Ended::Paused => false,
             Ended::Refused => link.new_token().await,
             Ended::AfterReady => {
                 attempt = 0;
@@ -365,6 +377,13 @@ async fn session(link: &mut Link) -> Ended {
                     } if error.code == colloque_protocol::ErrorCode::Unauthorized => {
                         link.events.emit(SocketEvent::Frame(Box::new(frame)));
                         break Some(Ended::Refused);
+                    }
+                    ServerFrame::Error {
+                        error,
+                        client_id: None,
+                    } if error.code == colloque_protocol::ErrorCode::TooManySockets => {
+                        link.events.emit(SocketEvent::Frame(Box::new(frame)));
+                        break Some(Ended::Paused);
                     }
                     _ => {}
                 }
@@ -556,5 +575,6 @@ mod tests {
         assert_eq!(ConnectionState::Online.as_str(), "online");
         assert_eq!(ConnectionState::Connecting.as_str(), "connecting");
         assert_eq!(ConnectionState::Offline.as_str(), "offline");
+        assert_eq!(ConnectionState::Paused.as_str(), "paused");
     }
 }

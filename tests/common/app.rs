@@ -25,14 +25,25 @@ pub struct FakeServer {
     pub tokens: RefCell<Vec<String>>,
     /// Connections the app dropped.
     pub closed: Cell<u32>,
+    /// Where the latest connection reports to the app.
+    pub events: RefCell<Option<Callback<SocketEvent>>>,
+}
+
+impl FakeServer {
+    /// The server sends `frame` on the latest connection.
+    pub fn push(&self, frame: colloque_protocol::ServerFrame) {
+        let events = self.events.borrow().clone().expect("the app connected");
+        events.emit(SocketEvent::Frame(Box::new(frame)));
+    }
 }
 
 pub struct FakeConnector(pub Rc<FakeServer>);
 pub struct FakeConnection(Rc<FakeServer>);
 
 impl Connector for FakeConnector {
-    fn connect(&self, token: String, _events: Callback<SocketEvent>) -> Box<dyn Connection> {
+    fn connect(&self, token: String, events: Callback<SocketEvent>) -> Box<dyn Connection> {
         self.0.tokens.borrow_mut().push(token);
+        *self.0.events.borrow_mut() = Some(events);
         Box::new(FakeConnection(Rc::clone(&self.0)))
     }
 }

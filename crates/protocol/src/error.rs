@@ -51,6 +51,10 @@ pub enum ErrorCode {
     /// overflowed). It must reload its conversations from the REST API (`after` its last seq),
     /// then carry on; nothing was lost on the server.
     ResyncRequired,
+    /// WebSocket only: this account holds more sockets than it may (tabs, devices), and this
+    /// one, the oldest, was closed (1008). The client should not reconnect by itself, which
+    /// would close another of the account's sockets in turn, but wait for the person to ask.
+    TooManySockets,
     /// The server failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version of the protocol does not know (sent by a newer server).
@@ -72,6 +76,7 @@ impl ErrorCode {
                 | ErrorCode::Unauthorized
                 | ErrorCode::NotAuthenticated
                 | ErrorCode::ResyncRequired
+                | ErrorCode::TooManySockets
         )
     }
 }

@@ -142,6 +142,9 @@ pub struct Limits {
     pub ws_max_sockets: usize,
     /// Sockets waiting to authenticate per client address; past it, `/ws` answers 429.
     pub ws_unauthenticated_per_address: u32,
+    /// Authenticated sockets one user may hold on this instance; past it, their oldest is
+    /// closed (`too_many_sockets`, 1008).
+    pub ws_sockets_per_user: usize,
     /// How long one write to a socket may block before the socket is dropped.
     pub ws_write_timeout: Duration,
     /// Live sessions one user may hold; a new login revokes the oldest beyond it.
@@ -187,6 +190,7 @@ impl Default for Limits {
             http_request_timeout: Duration::from_secs(30),
             ws_max_sockets: 50_000,
             ws_unauthenticated_per_address: 20,
+            ws_sockets_per_user: crate::delivery::SOCKETS_PER_USER,
             ws_write_timeout: Duration::from_secs(10),
             sessions_per_user: 10,
             session_sweep: Duration::from_secs(60 * 60),

@@ -115,7 +115,7 @@ impl Application {
         let delivery = Delivery::new(
             store.clone(),
             bus,
-            config.limits.ws_queue,
+            (config.limits.ws_queue, config.limits.ws_sockets_per_user),
             config.limits.session_rules(),
             metrics.clone(),
         );

@@ -166,6 +166,13 @@ impl Inner {
                     ErrorCode::Unauthorized => self.refresh(),
                     // This socket fell behind: start afresh and fetch what was missed.
                     ErrorCode::ResyncRequired => self.reconnect(),
+                    // Too many tabs hold a socket: this one was the oldest. It pauses until the
+                    // person resumes it here (reconnecting by itself would close another tab's
+                    // socket, which would do the same, for ever).
+                    ErrorCode::TooManySockets => {
+                        self.connection.borrow_mut().take();
+                        self.dispatch(Action::Connection(ConnectionState::Paused));
+                    }
                     _ => {}
                 },
             },

@@ -467,7 +467,7 @@ fn client_id() -> BoxedStrategy<ClientMsgId> {
         .boxed()
 }
 
-const CODES: [ErrorCode; 21] = [
+const CODES: [ErrorCode; 22] = [
     ErrorCode::InvalidJson,
     ErrorCode::UnknownFrame,
     ErrorCode::InvalidInput,
@@ -485,6 +485,7 @@ const CODES: [ErrorCode; 21] = [
     ErrorCode::ServerBusy,
     ErrorCode::InvalidCursor,
     ErrorCode::ResyncRequired,
+    ErrorCode::TooManySockets,
     ErrorCode::Internal,
     ErrorCode::WrongPassword,
     ErrorCode::WeakPassword,

@@ -43,7 +43,7 @@ async fn demo_store(dir: &tempfile::TempDir) -> (Store, Delivery) {
     let delivery = Delivery::new(
         db.clone(),
         crate::bus::Bus::Local,
-        16,
+        (16, 10),
         crate::Limits::default().session_rules(),
         Metrics::default(),
     );

@@ -18,7 +18,8 @@
 pub mod registry;
 
 pub use registry::{
-    ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_SLOW, Kick, Outbound, Registration, Registry,
+    ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_MANY_SOCKETS, KICK_TOO_SLOW, Kick, Outbound,
+    Registration, Registry, SOCKETS_PER_USER,
 };
 
 use crate::auth::refresh::generation_live;
@@ -79,12 +80,13 @@ impl Delivery {
     pub fn new(
         store: Store,
         bus: Bus,
-        socket_queue: usize,
+        sockets: (usize, usize),
         rules: SessionRules,
         metrics: Metrics,
     ) -> Self {
+        let (queue, per_user) = sockets;
         Self {
-            registry: Registry::new(socket_queue),
+            registry: Registry::new(queue, per_user),
             store,
             bus,
             fills: Arc::default(),

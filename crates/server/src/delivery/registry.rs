@@ -25,8 +25,12 @@ use tokio::sync::{mpsc, oneshot};
 /// How many frames may wait for one socket, by default (`Limits::ws_queue`).
 pub const SOCKET_QUEUE: usize = 256;
 
+/// How many sockets one user may hold on this instance, by default
+/// (`Limits::ws_sockets_per_user`).
+pub const SOCKETS_PER_USER: usize = 10;
+
 /// Identifies one socket (a user may have several: tabs, devices).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(u64);
 
 /// What a socket's writer receives.
@@ -67,6 +71,17 @@ pub const KICK_TOO_SLOW: Kick = Kick {
     error: Some((
         ErrorCode::ResyncRequired,
         "too many frames queued for this socket; reload conversations with after=<last seq>",
+    )),
+};
+/// The user authenticated more sockets than they may hold here, and this one is the oldest:
+/// the client should not reconnect by itself (it would close another of the user's sockets),
+/// but wait for the person to ask.
+pub const KICK_TOO_MANY_SOCKETS: Kick = Kick {
+    code: 1008,
+    reason: "too many sockets",
+    error: Some((
+        ErrorCode::TooManySockets,
+        "this account has too many sockets open; the oldest was closed",
     )),
 };
 /// The server is stopping.
@@ -139,12 +154,13 @@ pub struct Registry {
 
 impl Default for Registry {
     fn default() -> Self {
-        Registry::new(SOCKET_QUEUE)
+        Registry::new(SOCKET_QUEUE, SOCKETS_PER_USER)
     }
 }
 
 struct Inner {
     queue: usize,
+    per_user: usize,
     next_id: AtomicU64,
     users: Mutex<HashMap<UserId, UserConns>>,
 }
@@ -180,11 +196,13 @@ pub struct Offered {
 }
 
 impl Registry {
-    /// A registry whose sockets queue at most `queue` frames each.
-    pub fn new(queue: usize) -> Self {
+    /// A registry whose sockets queue at most `queue` frames each, and whose users hold at
+    /// most `per_user` sockets each.
+    pub fn new(queue: usize, per_user: usize) -> Self {
         Registry {
             inner: Arc::new(Inner {
                 queue: queue.max(1),
+                per_user: per_user.max(1),
                 next_id: AtomicU64::new(0),
                 users: Mutex::new(HashMap::new()),
             }),
@@ -201,7 +219,8 @@ impl Registry {
 
     /// Registers a new socket of `user`, authenticated for `session` at `generation`, which
     /// stands at `heads` (its conversations' heads, read just before). Returns its handles, and
-    /// whether it is the user's first socket here.
+    /// whether it is the user's first socket here. Past the user's cap, their oldest socket
+    /// here is closed ([`KICK_TOO_MANY_SOCKETS`]): the newest is the one the person is using.
     pub fn register(
         &self,
         user: UserId,
@@ -229,6 +248,16 @@ impl Registry {
         });
         let first = entry.conns.is_empty();
         entry.conns.insert(id, conn);
+        while entry.conns.len() > self.inner.per_user {
+            // Ids grow with every registration: the smallest is the oldest.
+            let Some(oldest) = entry.conns.keys().min().copied() else {
+                break;
+            };
+            if let Some(conn) = entry.conns.remove(&oldest) {
+                tracing::info!("a user's socket past the cap; closing their oldest");
+                let _ = conn.kick.send(KICK_TOO_MANY_SOCKETS);
+            }
+        }
         (Registration { id, tx, rx, kicked }, first)
     }
 

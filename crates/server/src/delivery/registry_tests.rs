@@ -224,3 +224,23 @@ fn a_socket_left_on_an_ended_generation_is_kicked_and_a_re_authenticated_one_kep
     assert!(renewed.kicked.try_recv().is_err());
     assert_eq!(registry.connection_count(UserId(1)), 1);
 }
+
+#[test]
+fn past_a_users_cap_their_oldest_socket_is_kicked_and_no_one_elses() {
+    let registry = Registry::new(SOCKET_QUEUE, 2);
+    let mut oldest = register(&registry, 1, "s1");
+    let mut second = register(&registry, 1, "s1");
+    let mut other_user = register(&registry, 2, "s2");
+    let mut third = register(&registry, 2, "s2");
+
+    let mut newest = register(&registry, 1, "s1");
+
+    let kick = oldest.kicked.try_recv().expect("the oldest is kicked");
+    assert_eq!(kick.code, 1008);
+    assert_eq!(kick.error.map(|e| e.0), Some(ErrorCode::TooManySockets));
+    for kept in [&mut second, &mut newest, &mut other_user, &mut third] {
+        assert!(kept.kicked.try_recv().is_err(), "only the oldest");
+    }
+    assert_eq!(registry.connection_count(UserId(1)), 2);
+    assert_eq!(registry.connection_count(UserId(2)), 2);
+}
