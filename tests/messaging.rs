@@ -1059,7 +1059,7 @@ async fn a_refused_cursor_reloads_that_conversation_from_its_latest_page() {
         ),
         (
             "GET /api/conversations/10/messages?after=2&limit=100",
-            400,
+            409,
             json!({"code": "invalid_cursor", "message": "after is beyond the last seq"}),
         ),
         ("GET /api/conversations/10/messages", 200, page(5..=6, true)),

@@ -106,3 +106,57 @@ impl fmt::Display for SessionHandle {
         self.0.fmt(f)
     }
 }
+
+/// Integers in request bodies, read as JSON Schema reads them: `3` and `3.0` are the same
+/// integer there, so the OpenAPI document's `"type": "integer"` admits both, and a client (or a
+/// JSON library) that writes `3.0` must not be refused. Used with `deserialize_with` on the
+/// fields of REST request bodies only, which the app never reads.
+pub mod integral {
+    use super::{Seq, UserId};
+    use serde::Deserializer;
+    use serde::de::{Error, Unexpected, Visitor};
+    use std::fmt;
+
+    struct Integer;
+
+    impl Visitor<'_> for Integer {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+
+        fn visit_u64<E: Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value).map_err(|_| E::invalid_value(Unexpected::Unsigned(value), &self))
+        }
+
+        fn visit_f64<E: Error>(self, value: f64) -> Result<i64, E> {
+            // -2^63 ..= 2^63 - 1: the bounds are exact as floats; 2^63 itself is out.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if value.fract() == 0.0 && (-LIMIT..LIMIT).contains(&value) {
+                Ok(value as i64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(value), &self))
+            }
+        }
+    }
+
+    /// An `i64`, from `3` or `3.0`.
+    pub fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_i64(Integer)
+    }
+
+    /// A [`Seq`], from `3` or `3.0`.
+    pub fn seq<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Seq, D::Error> {
+        integer(deserializer).map(Seq)
+    }
+
+    /// A [`UserId`], from `3` or `3.0`.
+    pub fn user_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UserId, D::Error> {
+        integer(deserializer).map(UserId)
+    }
+}

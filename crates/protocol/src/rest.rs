@@ -195,6 +195,7 @@ pub struct ConversationSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartConversationRequest {
     /// The doctor (for a patient) or patient (for a doctor) to talk to.
+    #[serde(deserialize_with = "crate::ids::integral::user_id")]
     pub with_user_id: UserId,
     /// What it is about; a default subject is used when absent or blank.
     #[serde(default)]
@@ -235,12 +236,14 @@ pub struct SendMessageRequest {
 ///
 /// - neither `before` nor `after`: the latest `limit` messages;
 /// - `before=N`: the `limit` messages just before seq N (older history, scrolling up);
-/// - `after=N`: the first `limit` messages after seq N (catching up after a reconnect).
+/// - `after=N`: the first `limit` messages after seq N (catching up after a reconnect);
+/// - both: the first `limit` messages strictly between `after` and `before`.
 ///
 /// Messages are always returned in ascending `seq` order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Return messages with `seq < before`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -270,6 +273,7 @@ pub struct MessagePage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkReadRequest {
     /// The highest sequence number seen.
+    #[serde(deserialize_with = "crate::ids::integral::seq")]
     pub seq: Seq,
 }
 

@@ -146,3 +146,25 @@ fn the_password_change_refusals_are_permanent_snake_case_codes() {
     assert!(ErrorCode::WrongPassword.is_permanent());
     assert!(ErrorCode::WeakPassword.is_permanent());
 }
+
+#[test]
+fn request_integers_are_read_as_json_schema_reads_them() {
+    let read: MarkReadRequest = serde_json::from_str(r#"{"seq": 3.0}"#).unwrap();
+    assert_eq!(read.seq, Seq(3));
+    let start: StartConversationRequest =
+        serde_json::from_str(r#"{"with_user_id": 1e1, "subject": null}"#).unwrap();
+    assert_eq!(start.with_user_id, UserId(10));
+    for refused in [
+        r#"{"seq": 3.5}"#,
+        r#"{"seq": 9223372036854775808}"#,
+        r#"{"seq": 1e19}"#,
+        r#"{"seq": "3"}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<MarkReadRequest>(refused).is_err(),
+            "{refused}"
+        );
+    }
+    let largest: MarkReadRequest = serde_json::from_str(r#"{"seq": 9223372036854775807}"#).unwrap();
+    assert_eq!(largest.seq, Seq(i64::MAX));
+}

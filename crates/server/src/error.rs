@@ -57,6 +57,13 @@ pub enum AppError {
     /// A history position that makes no sense.
     #[error("{0}")]
     InvalidCursor(String),
+    /// A history position past the conversation's last message: well formed, but the
+    /// client's state does not match the server's (409: reload the conversation).
+    #[error("`after` is past the conversation's last message; reload it")]
+    CursorPastEnd,
+    /// A client id already given to a message of another conversation (409).
+    #[error("this client_id was already used for a message in another conversation")]
+    ClientIdReused,
     /// An empty message body.
     #[error("the message is empty")]
     EmptyBody,
@@ -100,8 +107,10 @@ impl AppError {
             AppError::ConversationClosed => ErrorCode::ConversationClosed,
             AppError::NoCareRelationship => ErrorCode::NoCareRelationship,
             AppError::InvalidJson(_) | AppError::UnsupportedMediaType(_) => ErrorCode::InvalidJson,
-            AppError::InvalidInput(_) | AppError::MethodNotAllowed => ErrorCode::InvalidInput,
-            AppError::InvalidCursor(_) => ErrorCode::InvalidCursor,
+            AppError::InvalidInput(_) | AppError::MethodNotAllowed | AppError::ClientIdReused => {
+                ErrorCode::InvalidInput
+            }
+            AppError::InvalidCursor(_) | AppError::CursorPastEnd => ErrorCode::InvalidCursor,
             AppError::EmptyBody => ErrorCode::EmptyBody,
             AppError::BodyTooLong => ErrorCode::BodyTooLong,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
@@ -119,7 +128,9 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::ConversationClosed => StatusCode::CONFLICT,
+            AppError::ConversationClosed | AppError::CursorPastEnd | AppError::ClientIdReused => {
+                StatusCode::CONFLICT
+            }
             AppError::InvalidJson(_)
             | AppError::InvalidInput(_)
             | AppError::InvalidCursor(_)

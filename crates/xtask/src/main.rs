@@ -18,9 +18,13 @@
 //!   server; prints a table and writes `target/bench/attack.json`.
 //! - `cargo xtask cluster [--port P]`: a real cluster on loopback (PostgreSQL, NATS, three
 //!   server instances, nginx in front on http://127.0.0.1:8080) with demo data.
+//! - `cargo xtask contract`: schemathesis against the server and its OpenAPI document (the
+//!   last step of `test`), alone.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
+mod contract;
 mod report;
+mod runs;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +48,9 @@ commands:
   build   build the app in release into dist/ and print the bundle sizes
   size    print the bundle sizes of the current dist/
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
+  contract  the API contract alone (the last step of `test`): schemathesis, installed from
+          PyPI into .tools/schemathesis/, against the server and its OpenAPI document,
+          authenticated as a patient then a doctor; it must find nothing
   chaos   the chaos test in release: 10,000 messages, 10 server SIGKILLs, socket cuts, then
           the resync benchmark (options: --messages N, --kills K, --cuts C, --seed S);
           --cluster: 10,000 messages through nginx over three instances on PostgreSQL and
@@ -80,9 +87,10 @@ fn main() -> ExitCode {
         Some("build") => tools::ensure_all(&root, false).and_then(|env| build_dist(&root, &env)),
         Some("size") => print_sizes(&root.join("dist")),
         Some("lint") => cmd_lint(&root),
-        Some("chaos") => cmd_chaos(&root, &args[1..]),
-        Some("bench") => cmd_bench(&root, &args[1..]),
-        Some("attack") => cmd_attack(&root),
+        Some("chaos") => runs::cmd_chaos(&root, &args[1..]),
+        Some("bench") => runs::cmd_bench(&root, &args[1..]),
+        Some("attack") => runs::cmd_attack(&root),
+        Some("contract") => runs::cmd_contract(&root),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -430,7 +438,7 @@ fn cmd_test(root: &Path) -> Result {
     tools::ensure_cluster_engines()?;
     let mut summary = Summary::default();
 
-    step("1/4 Host unit and server integration tests (real HTTP + WebSocket on 127.0.0.1:0)");
+    step("1/5 Host unit and server integration tests (real HTTP + WebSocket on 127.0.0.1:0)");
     summary.add(
         "host",
         run_cargo_test(env.command("cargo").current_dir(root).args([
@@ -442,7 +450,7 @@ fn cmd_test(root: &Path) -> Result {
             "--no-fail-fast",
         ])),
     );
-    step("1b/4 The same server integration tests on PostgreSQL (a private cluster on loopback)");
+    step("1b/5 The same server integration tests on PostgreSQL (a private cluster on loopback)");
     summary.add(
         "host (postgres)",
         run_cargo_test(
@@ -461,7 +469,7 @@ fn cmd_test(root: &Path) -> Result {
         ),
     );
 
-    step("2/4 App tests in headless Chromium (wasm-bindgen-test)");
+    step("2/5 App tests in headless Chromium (wasm-bindgen-test)");
     summary.add(
         "wasm",
         run_cargo_test(
@@ -484,14 +492,14 @@ fn cmd_test(root: &Path) -> Result {
         ),
     );
 
-    step("3/4 Release build of the app");
+    step("3/5 Release build of the app");
     let built = build_dist(root, &env);
     if let Err(e) = &built {
         eprintln!("    {e}");
         summary.record_failure("release build");
     }
 
-    step("4/4 End to end: the served release build in headless Chromium through WebDriver");
+    step("4/5 End to end: the served release build in headless Chromium through WebDriver");
     // The cluster's end-to-end test runs server processes: the debug binary, built by step 1.
     let server_bin = run(Command::new("cargo").current_dir(root).args([
         "build",
@@ -538,185 +546,22 @@ fn cmd_test(root: &Path) -> Result {
         eprintln!("    skipped: the release build failed (counted as a failure above)");
     }
 
+    step("5/5 The API contract: schemathesis against the server's OpenAPI document");
+    if server_bin.is_ok() {
+        let server = root.join("target/debug/colloque-server");
+        for (layer, counts) in contract::run_contract(root, &server) {
+            summary.add(&layer, counts);
+        }
+    } else {
+        eprintln!("    skipped: the server build failed (counted as a failure above)");
+    }
+
     summary.print(started.elapsed());
     if summary.ok() {
         Ok(())
     } else {
         Err("some tests failed".into())
     }
-}
-
-/// `cargo xtask chaos`: the server's chaos test (crates/server/tests/chaos) in release, with
-/// large numbers, output streamed. Flags become the test's `CHAOS_*` variables.
-/// The command-line flag that sets a chaos variable.
-fn flag_of(variable: &str) -> Option<&'static str> {
-    match variable {
-        "CHAOS_KILLS" => Some("--kills"),
-        "CHAOS_NATS_OUTAGES" => Some("--nats-outages"),
-        "CHAOS_PG_RESTARTS" => Some("--pg-restarts"),
-        _ => None,
-    }
-}
-
-fn cmd_chaos(root: &Path, args: &[String]) -> Result {
-    let mut env = vec![
-        ("CHAOS_MESSAGES", "10000".to_string()),
-        ("CHAOS_KILLS", "10".to_string()),
-        ("CHAOS_RESYNC", "1".to_string()),
-    ];
-    let mut cluster = false;
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let name = match flag.as_str() {
-            "--cluster" => {
-                cluster = true;
-                continue;
-            }
-            "--nats-outages" => "CHAOS_NATS_OUTAGES",
-            "--pg-restarts" => "CHAOS_PG_RESTARTS",
-            "--messages" => "CHAOS_MESSAGES",
-            "--kills" => "CHAOS_KILLS",
-            "--cuts" => "CHAOS_CUTS",
-            "--seed" => "CHAOS_SEED",
-            other => return Err(format!("chaos: unknown option {other}\n{USAGE}")),
-        };
-        let value = rest
-            .next()
-            .filter(|v| v.parse::<u64>().is_ok())
-            .ok_or_else(|| format!("chaos: {flag} needs a number"))?;
-        env.retain(|(n, _)| *n != name);
-        env.push((name, value.clone()));
-    }
-    if cluster {
-        tools::ensure_cluster_engines()?;
-        // Three instances: each kill takes one of them down for a moment.
-        for (name, default) in [
-            ("CHAOS_KILLS", "6"),
-            ("CHAOS_NATS_OUTAGES", "3"),
-            ("CHAOS_PG_RESTARTS", "2"),
-        ] {
-            if !args.iter().any(|a| flag_of(name) == Some(a.as_str())) {
-                env.retain(|(n, _)| *n != name);
-                env.push((name, default.to_string()));
-            }
-        }
-        env.retain(|(n, _)| *n != "CHAOS_RESYNC");
-    }
-    step(&format!(
-        "Chaos test{} (release): {}",
-        if cluster { " on a cluster" } else { "" },
-        env.iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
-    let mut cmd = Command::new("cargo");
-    cmd.current_dir(root)
-        .args(["test", "--release", "-p", "colloque-server", "--test"]);
-    if cluster {
-        // Three server processes, a private PostgreSQL, nats-server and nginx
-        // (crates/server/tests/cluster/faults.rs).
-        cmd.args([
-            "cluster",
-            "--",
-            "--nocapture",
-            "--exact",
-            "faults::cluster_chaos",
-        ]);
-    } else {
-        cmd.args([
-            "chaos",
-            "--",
-            "--nocapture",
-            // One test at a time, so that the resync figure is not measured under the chaos load.
-            "--test-threads=1",
-        ]);
-    }
-    cmd.envs(env);
-    run(&mut cmd)
-}
-
-/// `cargo xtask bench`: release builds of the server and of the load generator, then the
-/// generator drives the server over loopback (crates/bench/src/main.rs says what it measures).
-/// Unless `--quick` or `--no-app`, it also builds the app and measures its first load with
-/// Lighthouse and its 10,000-message conversation in Chromium (installing the tools it needs
-/// first, like `run` and `test`).
-///
-/// With `--cluster` (and `--quick` or not): the cluster run instead (crates/bench/src/cluster.rs),
-/// which needs PostgreSQL and nats-server (installed first when missing, as `setup --cluster`
-/// does); no app build.
-fn cmd_bench(root: &Path, args: &[String]) -> Result {
-    let mut quick = false;
-    let mut app = true;
-    let mut cluster = false;
-    let mut bench_args: Vec<String> = Vec::new();
-    for arg in args {
-        match arg.as_str() {
-            "--quick" => (quick, app) = (true, false),
-            "--no-app" => app = false,
-            "--app-only" => bench_args.push("--app-only".into()),
-            "--cluster" => cluster = true,
-            other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
-        }
-    }
-    if cluster {
-        if bench_args.iter().any(|a| a == "--app-only") {
-            return Err("bench: --cluster and --app-only do not go together".into());
-        }
-        tools::ensure_cluster_engines()?;
-        build_server_and_bench(root)?;
-        step("Cluster benchmark");
-        let mut command = Command::new(root.join("target/release/colloque-bench"));
-        command.current_dir(root).arg("cluster");
-        if quick {
-            command.arg("--quick");
-        }
-        return run(&mut command);
-    }
-    if quick {
-        bench_args.push("--quick".into());
-    }
-    if app {
-        let env = tools::ensure_all(root, true)?;
-        build_dist(root, &env)?;
-        let cli = tools::ensure_lighthouse(root, &env)?;
-        bench_args.extend([
-            "--lighthouse".into(),
-            cli.to_string_lossy().into_owned(),
-            "--dist".into(),
-            root.join("dist").to_string_lossy().into_owned(),
-            "--chromium".into(),
-            tools::CHROMIUM.into(),
-        ]);
-    }
-    build_server_and_bench(root)?;
-    step("Benchmark");
-    run(Command::new(root.join("target/release/colloque-bench"))
-        .current_dir(root)
-        .args(&bench_args))
-}
-
-/// Release builds of the server and of the load generator (bench and attack run).
-fn build_server_and_bench(root: &Path) -> Result {
-    step("Release build of colloque-server and colloque-bench");
-    run(Command::new("cargo").current_dir(root).args([
-        "build",
-        "--release",
-        "-p",
-        "colloque-server",
-        "-p",
-        "colloque-bench",
-    ]))
-}
-
-/// `cargo xtask attack`: release builds of the server and of the load generator, then the
-/// attacks of issue 10 against the release server on loopback (crates/bench/src/attack.rs).
-fn cmd_attack(root: &Path) -> Result {
-    build_server_and_bench(root)?;
-    step("Attacks");
-    run(Command::new(root.join("target/release/colloque-bench"))
-        .current_dir(root)
-        .arg("attack"))
 }
 
 fn cmd_lint(root: &Path) -> Result {

@@ -41,13 +41,22 @@ const IN_FLIGHT_STALE: Duration = Duration::from_secs(60);
 /// Longest account key kept (an email's maximum length); longer input is cut.
 const MAX_ACCOUNT_KEY: usize = 254;
 
-/// The key of an account: the email as typed, trimmed and lower-cased, at most 254 characters.
-/// Known and unknown emails are keyed alike, so the answer never tells which exists.
+/// The key of an account: the email as typed, trimmed and lower-cased, at most 254 characters,
+/// a NUL character read as U+FFFD (PostgreSQL's text cannot hold one; such an email has no
+/// account anyway). Known and unknown emails are keyed alike, so the answer never tells which
+/// exists.
 pub fn account_key(email: &str) -> String {
     email
         .trim()
         .chars()
         .take(MAX_ACCOUNT_KEY)
+        .map(|c| {
+            if c == '\0' {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
         .flat_map(char::to_lowercase)
         .collect()
 }

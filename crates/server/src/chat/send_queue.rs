@@ -403,9 +403,7 @@ fn replay(
 }
 
 fn reused_client_id() -> AppError {
-    AppError::InvalidInput(
-        "this client_id was already used for a message in another conversation".into(),
-    )
+    AppError::ClientIdReused
 }
 
 #[cfg(test)]

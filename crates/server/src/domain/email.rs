@@ -16,7 +16,9 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let email = raw.trim().to_lowercase();
         let invalid = DomainError::Invalid("not a valid email address");
-        if email.is_empty() || email.len() > MAX_EMAIL_LEN || email.chars().any(char::is_whitespace)
+        if email.is_empty()
+            || email.len() > MAX_EMAIL_LEN
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(invalid);
         }

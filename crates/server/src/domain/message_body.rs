@@ -1,7 +1,8 @@
 use super::DomainError;
 use colloque_protocol::MAX_MESSAGE_CHARS;
 
-/// The text of a message: trimmed, not empty, at most [`MAX_MESSAGE_CHARS`] characters.
+/// The text of a message: trimmed, not empty, at most [`MAX_MESSAGE_CHARS`] characters, no NUL
+/// character (PostgreSQL's text cannot hold one, and no message needs it).
 ///
 /// Deliberately no `Debug` output of the content: message bodies are health data and must never
 /// end up in logs, even by accident through `{:?}`.
@@ -18,6 +19,9 @@ impl MessageBody {
         }
         if trimmed.chars().count() > MAX_MESSAGE_CHARS {
             return Err(DomainError::BodyTooLong);
+        }
+        if trimmed.contains('\0') {
+            return Err(DomainError::Invalid("the message contains a NUL character"));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -69,6 +73,14 @@ mod tests {
     fn white_space_around_a_long_body_does_not_count() {
         let body = format!("  {}  ", "a".repeat(MAX_MESSAGE_CHARS));
         assert!(MessageBody::parse(&body).is_ok());
+    }
+
+    #[test]
+    fn a_nul_character_is_refused() {
+        assert!(matches!(
+            MessageBody::parse("a\0b"),
+            Err(DomainError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub async fn show(
 }
 
 /// A page of history in ascending seq order: the latest messages, or those `before` a seq
-/// (scrolling up), or those `after` one (catching up). `limit` is clamped to 1..=100.
+/// (scrolling up), or those `after` one (catching up), or with both, those between the two
+/// from `after` on. `limit` is clamped to 1..=100.
 #[utoipa::path(
     get,
     path = "/api/conversations/{id}/messages",
@@ -123,7 +124,8 @@ pub async fn show(
     params(("id" = i64, Path, description = "The conversation id"), HistoryQuery),
     responses(
         (status = 200, description = "A page of messages", body = MessagePage),
-        (status = 400, description = "`before` and `after` together, a negative position, or `after` past the last message (`invalid_cursor`)", body = ApiError),
+        (status = 400, description = "A query field that is not of its type, or that the route does not know (`invalid_input`); a negative position (`invalid_cursor`)", body = ApiError),
+        (status = 409, description = "`after` past the conversation's last message (`invalid_cursor`): the client's state does not match the server's; reload the conversation", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 503, description = "The read could not be recorded in the audit trail (`server_busy`); nothing returned", body = ApiError),
@@ -150,9 +152,12 @@ async fn read_history(
     id: ConversationId,
     query: &HistoryQuery,
 ) -> Result<MessagePage, AppError> {
-    let page = Page::from_query(query)
-        .ok_or_else(|| AppError::InvalidInput("give `before` or `after`, not both".into()))?;
-    if matches!(page, Page::Before(seq) | Page::After(seq) if seq.0 < 0) {
+    let page = Page::from_query(query);
+    if [query.before, query.after]
+        .into_iter()
+        .flatten()
+        .any(|seq| seq.0 < 0)
+    {
         return Err(AppError::InvalidCursor(
             "history positions are not negative".into(),
         ));
@@ -168,12 +173,10 @@ async fn read_history(
         .ok_or(AppError::NotFound)?;
     // A cursor past the end is not "nothing new": the client's state is wrong (another
     // server's data, a restored backup). Saying so lets it reload that conversation cleanly.
-    if let Page::After(seq) = page
-        && seq > conversation.last_seq
+    if let Some(after) = query.after
+        && after > conversation.last_seq
     {
-        return Err(AppError::InvalidCursor(
-            "`after` is past the conversation's last message; reload it".into(),
-        ));
+        return Err(AppError::CursorPastEnd);
     }
     let (messages, has_more) = state.store.messages_page(id, page, limit).await?;
     Ok(MessagePage { messages, has_more })
@@ -219,12 +222,11 @@ async fn audited<T>(
     responses(
         (status = 201, description = "Stored", body = Message),
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
-        (status = 400, description = "Malformed, empty or too long", body = ApiError),
+        (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`)", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
-        (status = 409, description = "The conversation is closed", body = ApiError),
-        (status = 413, description = "Request body too large", body = ApiError),
+        (status = 409, description = "The conversation is closed (`conversation_closed`), or the client_id was already used in another conversation (`invalid_input`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
     )
 )]

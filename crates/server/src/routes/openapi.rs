@@ -1,5 +1,6 @@
 //! `GET /api/openapi.json`: generated from the handlers' `#[utoipa::path]` attributes and the
-//! protocol crate's types, so it cannot drift from the code.
+//! protocol crate's types, so it cannot drift from the code, then completed by
+//! [`super::openapi_contract`] with what those attributes cannot say.
 
 use crate::state::AppState;
 use axum::routing::get;
@@ -68,6 +69,13 @@ impl Modify for BearerToken {
     }
 }
 
+/// The document this server serves.
+pub fn document() -> serde_json::Value {
+    let generated =
+        serde_json::to_value(ApiDoc::openapi()).expect("an OpenAPI document serializes");
+    super::openapi_contract::complete(generated)
+}
+
 /// This document.
 #[utoipa::path(
     get,
@@ -75,6 +83,6 @@ impl Modify for BearerToken {
     tag = "health",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json() -> Json<serde_json::Value> {
+    Json(document())
 }

@@ -218,16 +218,18 @@ pub enum Page {
     Before(Seq),
     /// Messages with `seq > n`.
     After(Seq),
+    /// Messages with `after < seq < before`, from `after` on: `Between(after, before)`.
+    Between(Seq, Seq),
 }
 
 impl Page {
-    /// The page a query asks for, or `None` when it asks for `before` and `after` at once.
-    pub fn from_query(query: &HistoryQuery) -> Option<Page> {
-        match (query.before, query.after) {
-            (None, None) => Some(Page::Latest),
-            (Some(before), None) => Some(Page::Before(before)),
-            (None, Some(after)) => Some(Page::After(after)),
-            (Some(_), Some(_)) => None,
+    /// The page a query asks for.
+    pub fn from_query(query: &HistoryQuery) -> Page {
+        match (query.after, query.before) {
+            (None, None) => Page::Latest,
+            (None, Some(before)) => Page::Before(before),
+            (Some(after), None) => Page::After(after),
+            (Some(after), Some(before)) => Page::Between(after, before),
         }
     }
 }

@@ -1,5 +1,5 @@
 use crate::helpers::*;
-use colloque_protocol::{ConversationSummary, Message};
+use colloque_protocol::{ConversationSummary, Message, MessagePage};
 use serde_json::Value;
 
 /// Lucas–Martin with `count` messages from alternating senders; returns their conversation.
@@ -100,32 +100,30 @@ async fn the_latest_page_defaults_to_fifty_and_limits_are_clamped() {
 }
 
 #[tokio::test]
-async fn before_and_after_together_are_refused() {
+async fn before_and_after_together_give_the_messages_between_and_garbage_is_refused() {
     let app = spawn_app_unthrottled().await;
-    let emma = app.login(EMMA).await;
-    let conversation = app.only_conversation(&emma).await;
+    let (lucas, conversation) = conversation_with(&app, 6).await;
+    let get = |query: &str| {
+        let path = format!("/api/conversations/{}/messages?{query}", conversation.id);
+        let app = &app;
+        let token = lucas.token.clone();
+        async move { app.get(&path, &token).await }
+    };
 
-    let both = app
-        .get(
-            &format!(
-                "/api/conversations/{}/messages?before=3&after=1",
-                conversation.id
-            ),
-            &emma.token,
-        )
-        .await;
-    let garbage = app
-        .get(
-            &format!("/api/conversations/{}/messages?before=abc", conversation.id),
-            &emma.token,
-        )
-        .await;
+    let between: MessagePage = get("after=1&before=6&limit=3").await.json().await.unwrap();
+    let rest: MessagePage = get("after=4&before=6").await.json().await.unwrap();
+    let empty: MessagePage = get("after=4&before=2").await.json().await.unwrap();
+    let garbage = get("before=abc").await;
 
-    for response in [both, garbage] {
-        assert_eq!(response.status(), 400);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(error_code(&body), "invalid_input");
-    }
+    let seqs = |page: &MessagePage| page.messages.iter().map(|m| m.seq.0).collect::<Vec<_>>();
+    assert_eq!(seqs(&between), [2, 3, 4]);
+    assert!(between.has_more, "5 is between too");
+    assert_eq!(seqs(&rest), [5]);
+    assert!(!rest.has_more);
+    assert!(seqs(&empty).is_empty());
+    assert_eq!(garbage.status(), 400);
+    let body: Value = garbage.json().await.unwrap();
+    assert_eq!(error_code(&body), "invalid_input");
 }
 
 #[tokio::test]
@@ -158,7 +156,7 @@ async fn a_client_that_missed_a_thousand_messages_catches_up_exactly_once_in_ord
 }
 
 #[tokio::test]
-async fn a_cursor_past_the_last_message_is_an_invalid_cursor() {
+async fn a_cursor_past_the_last_message_is_a_conflict_with_the_servers_state() {
     let app = spawn_app().await;
     let (lucas, conversation) = conversation_with(&app, 3).await;
 
@@ -176,7 +174,8 @@ async fn a_cursor_past_the_last_message_is_an_invalid_cursor() {
         .await;
 
     assert_eq!(at_end.status(), 200);
-    assert_eq!(past_end.status(), 400);
+    // Well formed, so not a 400: the client's state does not match the server's.
+    assert_eq!(past_end.status(), 409);
     assert_eq!(
         error_code(&past_end.json::<Value>().await.unwrap()),
         "invalid_cursor"

@@ -35,13 +35,13 @@ async fn malformed_json_is_a_400_with_an_api_error_body() {
 }
 
 #[tokio::test]
-async fn a_request_body_over_64_kib_is_refused_with_413() {
+async fn a_request_body_over_128_kib_is_refused_with_413() {
     let app = spawn_app().await;
     let emma = app.login(EMMA).await;
     let conversation = app.only_conversation(&emma).await;
     let body = format!(
         r#"{{"client_id": "7c6c1f53-3e30-4b47-9d53-1f7d3d6c9e10", "body": "{}"}}"#,
-        "a".repeat(70 * 1024)
+        "a".repeat(130 * 1024)
     );
 
     let response = app

@@ -149,18 +149,21 @@ pub async fn page(
     page: Page,
     limit: u32,
 ) -> Result<(Vec<Message>, bool), sqlx::Error> {
-    let (filter, order, bound) = match page {
-        Page::Latest => ("", "DESC", 0),
-        Page::Before(seq) => ("AND seq < $2", "DESC", seq.0),
-        Page::After(seq) => ("AND seq > $2", "ASC", seq.0),
+    // The open interval (above, below) of seqs, read from its top end or from its bottom one.
+    let (above, below, order) = match page {
+        Page::Latest => (i64::MIN, i64::MAX, "DESC"),
+        Page::Before(seq) => (i64::MIN, seq.0, "DESC"),
+        Page::After(seq) => (seq.0, i64::MAX, "ASC"),
+        Page::Between(after, before) => (after.0, before.0, "ASC"),
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 {filter}
-         ORDER BY seq {order} LIMIT $3"
+        "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq < $3
+         ORDER BY seq {order} LIMIT $4"
     );
     let rows = sqlx::query_as::<_, MessageRow>(&sql)
         .bind(conversation.0)
-        .bind(bound)
+        .bind(above)
+        .bind(below)
         .bind(i64::from(limit) + 1)
         .fetch_all(db)
         .await?;
