@@ -101,7 +101,7 @@ impl Summary {
         for (layer, c) in &self.layers {
             let broken = if c.broken { " (did not complete)" } else { "" };
             println!(
-                "  {layer:<14} {:>5} passed, {:>3} failed{broken}",
+                "  {layer:<18} {:>5} passed, {:>3} failed{broken}",
                 c.passed, c.failed
             );
         }
