@@ -169,6 +169,34 @@ table! {
     PasswordChanged => "Mot de passe changé. Vos autres appareils ont été déconnectés.", "Password changed. Your other devices have been signed out.";
     ErrWrongPassword => "Le mot de passe actuel n’est pas le bon.", "The current password is not right.";
     ErrWeakPassword => "Le nouveau mot de passe doit compter au moins 8 caractères.", "The new password must have at least 8 characters.";
+    MfaTitle => "Double authentification", "Two-step verification";
+    MfaIntro => "À chaque connexion, un code à 6 chiffres de votre application d’authentification vous sera demandé en plus du mot de passe.", "Each time you sign in, a 6-digit code from your authenticator app will be asked for as well as your password.";
+    MfaRequired => "Votre établissement exige la double authentification des médecins. Activez-la pour accéder à votre messagerie.", "Your organisation requires two-step verification for doctors. Turn it on to reach your messages.";
+    MfaOn => "La double authentification est activée. Codes de secours restants : {}.", "Two-step verification is on. Recovery codes left: {}.";
+    MfaOff => "La double authentification n’est pas activée.", "Two-step verification is off.";
+    MfaStart => "Activer la double authentification", "Turn on two-step verification";
+    MfaScan => "Scannez ce QR code avec votre application d’authentification (FreeOTP, Google Authenticator, Microsoft Authenticator…).", "Scan this QR code with your authenticator app (FreeOTP, Google Authenticator, Microsoft Authenticator…).";
+    MfaQrLabel => "QR code à scanner avec l’application d’authentification", "QR code to scan with the authenticator app";
+    MfaManual => "Impossible de scanner ? Saisissez cette clé dans l’application :", "Cannot scan? Type this key into the app:";
+    MfaCodeLabel => "Code à 6 chiffres affiché par l’application", "6-digit code shown by the app";
+    MfaConfirm => "Vérifier et activer", "Verify and turn on";
+    MfaCodesTitle => "Vos codes de secours", "Your recovery codes";
+    MfaCodesHint => "Chaque code sert une seule fois, si vous n’avez plus votre téléphone. Copiez-les ou imprimez-les et gardez-les en lieu sûr : ils ne seront plus affichés.", "Each code works once, if you no longer have your phone. Copy or print them and keep them somewhere safe: they will not be shown again.";
+    Print => "Imprimer", "Print";
+    MfaCodesDone => "J’ai noté mes codes", "I have kept my codes";
+    MfaDisableTitle => "Désactiver la double authentification", "Turn off two-step verification";
+    MfaDisableCode => "Code de l’application ou code de secours", "App code or recovery code";
+    MfaLoginTitle => "Vérification en deux étapes", "Two-step verification";
+    MfaLoginIntro => "Saisissez le code à 6 chiffres affiché par votre application d’authentification.", "Enter the 6-digit code shown by your authenticator app.";
+    MfaRecoveryIntro => "Saisissez l’un de vos codes de secours. Chaque code ne sert qu’une fois.", "Enter one of your recovery codes. Each code works only once.";
+    MfaRecoveryLabel => "Code de secours", "Recovery code";
+    MfaUseRecovery => "Utiliser un code de secours", "Use a recovery code";
+    MfaUseApp => "Utiliser le code de l’application", "Use the app’s code";
+    MfaVerify => "Valider", "Verify";
+    MfaRestart => "Recommencer la connexion", "Start signing in again";
+    ErrInvalidMfaCode => "Code incorrect ou déjà utilisé. Vérifiez que l’heure de votre téléphone est juste, puis réessayez.", "Wrong or already used code. Check that your phone’s clock is right, then try again.";
+    ErrMfaEnrolmentRequired => "Activez d’abord la double authentification.", "Turn on two-step verification first.";
+    ErrMfaAlreadyEnabled => "La double authentification est déjà activée.", "Two-step verification is already on.";
     ErrInvalidRequest => "La demande n’a pas pu être comprise. Réessayez.", "The request could not be understood. Please try again.";
     ErrEmptyBody => "Le message est vide.", "The message is empty.";
     ErrBodyTooLong => "Ce message est trop long.", "This message is too long.";
@@ -208,6 +236,9 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::RateLimited => Key::ErrRateLimited,
         ErrorCode::ServerBusy => Key::ErrServerBusy,
         ErrorCode::TooManySockets => Key::ConnPaused,
+        ErrorCode::InvalidMfaCode => Key::ErrInvalidMfaCode,
+        ErrorCode::MfaEnrolmentRequired => Key::ErrMfaEnrolmentRequired,
+        ErrorCode::MfaAlreadyEnabled => Key::ErrMfaAlreadyEnabled,
         ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }
 }

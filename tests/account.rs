@@ -286,6 +286,7 @@ async fn a_token_renewed_in_one_tab_is_taken_by_the_other_tabs_of_its_session() 
         user: lucas(),
         session: SessionHandle(HANDLE.into()),
         outbox_key: OutboxKey(common::OUTBOX_KEY.into()),
+        mfa_enrolment_required: false,
     })
     .unwrap();
     install_fetch(&[

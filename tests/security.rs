@@ -69,6 +69,7 @@ fn login_response(token: &str) -> Value {
         user: lucas(),
         session: SessionHandle(HANDLE.into()),
         outbox_key: OutboxKey(common::OUTBOX_KEY.into()),
+        mfa_enrolment_required: false,
     })
     .unwrap()
 }

@@ -55,6 +55,15 @@ pub enum ErrorCode {
     /// one, the oldest, was closed (1008). The client should not reconnect by itself, which
     /// would close another of the account's sockets in turn, but wait for the person to ask.
     TooManySockets,
+    /// A one-time code (from the authenticator app, or a recovery code) that is wrong, was
+    /// already used, or came too late: 401 at login's second step, 403 when a logged-in user
+    /// confirms an enrolment or disables multi-factor authentication.
+    InvalidMfaCode,
+    /// This deployment requires multi-factor authentication for doctors, and this doctor has
+    /// not enrolled yet: the session may only enrol (and log out) until then.
+    MfaEnrolmentRequired,
+    /// Multi-factor authentication is already on for this account (disable it first).
+    MfaAlreadyEnabled,
     /// The server failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version of the protocol does not know (sent by a newer server).

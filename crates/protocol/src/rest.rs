@@ -3,10 +3,16 @@
 //! | method | path | request | response |
 //! |---|---|---|---|
 //! | POST | `/api/auth/login` | [`LoginRequest`] | [`LoginResponse`] (with the outbox key) + the refresh cookie |
+//! | POST | `/api/auth/login` (MFA on) | [`LoginRequest`] | 202 [`MfaChallenge`] |
+//! | POST | `/api/auth/login/mfa` | [`MfaLoginRequest`] | [`LoginResponse`] + the refresh cookie |
 //! | POST | `/api/auth/logout` | – | 204 |
 //! | POST | `/api/auth/refresh/{session}` | the refresh cookie | [`LoginResponse`] + a rotated cookie |
 //! | GET | `/api/me` | – | [`UserProfile`] |
 //! | POST | `/api/me/password` | [`ChangePasswordRequest`] | 204 (the other sessions end) |
+//! | GET | `/api/me/mfa` | – | [`MfaStatus`] |
+//! | POST | `/api/me/mfa/enrol` | – | [`MfaEnrolment`] |
+//! | POST | `/api/me/mfa/confirm` | [`MfaCodeRequest`] | [`RecoveryCodes`] (shown once) |
+//! | POST | `/api/me/mfa/disable` | [`MfaDisableRequest`] | 204 |
 //! | GET | `/api/sessions` | – | `Vec<`[`SessionInfo`]`>` (the caller's live sessions) |
 //! | POST | `/api/sessions/{id}/end` | – | 204 |
 //! | GET | `/api/conversations` | – | `Vec<`[`ConversationSummary`]`>` (role-aware) |
@@ -93,6 +99,144 @@ pub struct LoginResponse {
     /// The user's outbox key (see [`OutboxKey`]): the same at each login and refresh until it
     /// is rotated.
     pub outbox_key: OutboxKey,
+    /// True when this deployment requires multi-factor authentication for doctors and this
+    /// doctor has not enrolled: the session may only enrol (`/api/me/mfa/*`), read `/api/me`
+    /// and log out; everything else answers 403 `mfa_enrolment_required` until the enrolment
+    /// is confirmed. Absent means false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mfa_enrolment_required: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// `202` answer to `POST /api/auth/login` when the account has multi-factor authentication:
+/// the password was right, and no session exists yet. Send the challenge back with a code to
+/// `POST /api/auth/login/mfa`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaChallenge {
+    /// A short-lived token good for the second step of this login only: not an access token,
+    /// not a session, no refresh cookie.
+    pub challenge: String,
+    /// When the challenge expires (log in again after it).
+    pub expires_at: Timestamp,
+}
+
+// Never print the challenge, even in a debug dump.
+impl std::fmt::Debug for MfaChallenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaChallenge")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /api/auth/login/mfa`: the second step of a login.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaLoginRequest {
+    /// [`MfaChallenge::challenge`].
+    pub challenge: String,
+    /// The 6-digit code of the authenticator app, or one of the recovery codes (spaces and
+    /// dashes ignored, case-insensitive).
+    pub code: String,
+}
+
+// Never print a code or a challenge, even in a debug dump.
+impl std::fmt::Debug for MfaLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaLoginRequest { .. }")
+    }
+}
+
+/// `GET /api/me/mfa`: where the caller's multi-factor authentication stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaStatus {
+    /// Logins need a code.
+    pub enabled: bool,
+    /// This deployment requires it for the caller (a doctor, with `--require-mfa-for-doctors`).
+    pub required: bool,
+    /// Unused recovery codes left (0 when disabled).
+    pub recovery_codes_left: u32,
+}
+
+/// A QR code's dark modules, to draw as one SVG path: `<svg viewBox="0 0 size size">` with
+/// `<path d="{path}"/>` (a quiet zone of 4 modules is included in `size`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QrCode {
+    /// Width and height, in modules, quiet zone included.
+    pub size: u32,
+    /// SVG path data: one `M x y h w v 1 h -w z` rectangle per run of dark modules in a row.
+    pub path: String,
+}
+
+/// `POST /api/me/mfa/enrol`: a new, pending authenticator secret. It is on only once
+/// `POST /api/me/mfa/confirm` has been given a code from it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaEnrolment {
+    /// `otpauth://totp/Colloque:<email>?secret=…&issuer=Colloque&algorithm=SHA1&digits=6&period=30`.
+    pub otpauth_uri: String,
+    /// The secret in base32 (RFC 4648, no padding), for typing into the app by hand.
+    pub secret: String,
+    /// `otpauth_uri` as a QR code.
+    pub qr: QrCode,
+}
+
+// Never print the secret, even in a debug dump.
+impl std::fmt::Debug for MfaEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaEnrolment { .. }")
+    }
+}
+
+/// `POST /api/me/mfa/confirm`: the first code of the new authenticator.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaCodeRequest {
+    /// The 6-digit code the authenticator app shows now.
+    pub code: String,
+}
+
+impl std::fmt::Debug for MfaCodeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaCodeRequest { .. }")
+    }
+}
+
+/// The ten recovery codes made when multi-factor authentication is turned on: each works
+/// once, in place of a code from the app. Shown this once; the server keeps only their hashes.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    /// `XXXX-XXXX-XXXX-XXXX` (base32 letters and digits 2–7).
+    pub codes: Vec<String>,
+}
+
+impl std::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCodes { .. }")
+    }
+}
+
+/// `POST /api/me/mfa/disable`: the password and a current code (or a recovery code).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MfaDisableRequest {
+    /// The account's password.
+    pub password: String,
+    /// A code from the authenticator app, or a recovery code.
+    pub code: String,
+}
+
+impl std::fmt::Debug for MfaDisableRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MfaDisableRequest { .. }")
+    }
 }
 
 /// One of the caller's live sessions (`GET /api/sessions`): a browser or device logged in.

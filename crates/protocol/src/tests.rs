@@ -94,6 +94,7 @@ fn a_login_names_its_session_by_a_plain_string() {
         },
         session: SessionHandle("a1b2".into()),
         outbox_key: OutboxKey("k".repeat(43)),
+        mfa_enrolment_required: false,
     };
     let value = serde_json::to_value(&response).unwrap();
     assert_eq!(value["session"], "a1b2");

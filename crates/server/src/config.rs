@@ -156,6 +156,9 @@ pub struct Limits {
     /// how long an access token of the generation before still works (requests under way, a
     /// socket about to re-authenticate). Past it, the old token is refused.
     pub refresh_grace: Duration,
+    /// Every doctor must use multi-factor authentication (`--require-mfa-for-doctors`): a
+    /// doctor without it gets a session restricted to enrolment.
+    pub require_mfa_for_doctors: bool,
 }
 
 impl Limits {
@@ -164,6 +167,7 @@ impl Limits {
         crate::auth::SessionRules {
             idle: self.session_idle,
             grace: self.refresh_grace,
+            require_mfa_for_doctors: self.require_mfa_for_doctors,
         }
     }
 }
@@ -195,6 +199,7 @@ impl Default for Limits {
             sessions_per_user: 10,
             session_sweep: Duration::from_secs(60 * 60),
             refresh_grace: Duration::from_secs(DEFAULT_REFRESH_GRACE_SECS),
+            require_mfa_for_doctors: false,
         }
     }
 }

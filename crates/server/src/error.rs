@@ -89,6 +89,18 @@ pub enum AppError {
         "the access could not be recorded in the audit trail; nothing was returned, try again in {0} s"
     )]
     Unrecorded(u64),
+    /// A wrong, used or late one-time code at login's second step (401: no session yet).
+    #[error("the code is not right, or was already used")]
+    InvalidMfaCode,
+    /// The same, from a logged-in user (403: the session itself is fine).
+    #[error("the code is not right, or was already used")]
+    WrongMfaCode,
+    /// A session restricted to MFA enrolment asked for anything else.
+    #[error("multi-factor authentication is required: enrol first")]
+    MfaEnrolmentRequired,
+    /// An enrolment started while MFA is on.
+    #[error("multi-factor authentication is already on; disable it first")]
+    MfaAlreadyEnabled,
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -116,6 +128,9 @@ impl AppError {
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             AppError::RateLimited(_) => ErrorCode::RateLimited,
             AppError::Busy(_) | AppError::Unrecorded(_) => ErrorCode::ServerBusy,
+            AppError::InvalidMfaCode | AppError::WrongMfaCode => ErrorCode::InvalidMfaCode,
+            AppError::MfaEnrolmentRequired => ErrorCode::MfaEnrolmentRequired,
+            AppError::MfaAlreadyEnabled => ErrorCode::MfaAlreadyEnabled,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -123,10 +138,15 @@ impl AppError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::NoCareRelationship | AppError::WrongPassword => {
-                StatusCode::FORBIDDEN
+            AppError::Unauthorized | AppError::InvalidCredentials | AppError::InvalidMfaCode => {
+                StatusCode::UNAUTHORIZED
             }
+            AppError::Forbidden(_)
+            | AppError::NoCareRelationship
+            | AppError::WrongPassword
+            | AppError::WrongMfaCode
+            | AppError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
+            AppError::MfaAlreadyEnabled => StatusCode::CONFLICT,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::ConversationClosed | AppError::CursorPastEnd | AppError::ClientIdReused => {
                 StatusCode::CONFLICT

@@ -83,6 +83,7 @@ impl Application {
             None => load_or_create_secret(&config.secret_path())?,
         };
         let tokens = TokenService::new(&secret, config.token_ttl_secs)?;
+        let mfa = crate::auth::mfa::MfaKeys::derive(&secret);
         let store = Store::connect(&config.database_url()).await?;
         let cost = config.argon2;
         let passwords = tokio::task::spawn_blocking(move || PasswordHasher::new(cost))
@@ -126,6 +127,7 @@ impl Application {
             store,
             tokens,
             passwords,
+            mfa,
             delivery,
             metrics,
             sends,

@@ -1,6 +1,7 @@
 //! The state shared by every handler and socket.
 
 use crate::audit::Auditor;
+use crate::auth::mfa::MfaKeys;
 use crate::auth::{LoginThrottle, PasswordHasher, SessionTouches, TokenService};
 use crate::chat::SendQueue;
 use crate::config::Limits;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub tokens: TokenService,
     /// Password hashing.
     pub passwords: PasswordHasher,
+    /// The keys of multi-factor authentication (TOTP secrets at rest, recovery codes' hashes).
+    pub mfa: MfaKeys,
     /// The sockets of this instance, and delivery to them from every instance.
     pub delivery: Delivery,
     /// Prometheus metrics.

@@ -467,7 +467,7 @@ fn client_id() -> BoxedStrategy<ClientMsgId> {
         .boxed()
 }
 
-const CODES: [ErrorCode; 22] = [
+const CODES: [ErrorCode; 25] = [
     ErrorCode::InvalidJson,
     ErrorCode::UnknownFrame,
     ErrorCode::InvalidInput,
@@ -489,6 +489,9 @@ const CODES: [ErrorCode; 22] = [
     ErrorCode::Internal,
     ErrorCode::WrongPassword,
     ErrorCode::WeakPassword,
+    ErrorCode::InvalidMfaCode,
+    ErrorCode::MfaEnrolmentRequired,
+    ErrorCode::MfaAlreadyEnabled,
     ErrorCode::Unknown,
 ];
 
@@ -637,6 +640,7 @@ fn login() -> BoxedStrategy<LoginResponse> {
             user,
             session: SessionHandle(session),
             outbox_key: OutboxKey(key),
+            mfa_enrolment_required: false,
         })
         .boxed()
 }

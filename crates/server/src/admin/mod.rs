@@ -151,6 +151,27 @@ pub async fn rotate_outbox_key(pool: &Store, email: &str) -> anyhow::Result<User
     Ok(id)
 }
 
+/// Turns multi-factor authentication off for an account (a doctor who lost both the phone and
+/// the recovery codes, or every account after the server secret changed: the TOTP secrets are
+/// encrypted under a key derived from it). Their sessions are revoked, so the next login is a
+/// password-only one (or, where the deployment requires MFA of doctors, an enrolment). Audited
+/// in the same transaction. Returns false if the account had no authenticator.
+pub async fn reset_mfa(pool: &Store, email: &str) -> anyhow::Result<(UserId, bool)> {
+    let email = Email::parse(email)?;
+    let Some((id, _)) = pool.id_and_role_by_email(&email).await? else {
+        bail!("no account with email {}", email.as_str());
+    };
+    let mut tx = pool.begin_write().await?;
+    let had = tx.delete_totp(id).await?;
+    tx.delete_recovery_codes(id).await?;
+    let revoked = tx.revoke_all_sessions(id, now_ms()).await?;
+    let entry =
+        Entry::new(Action::MfaReset, Some(id)).detail(format!("{revoked} sessions revoked"));
+    tx.audit(&Source::cli(), &entry).await?;
+    tx.commit().await?;
+    Ok((id, had))
+}
+
 /// One person's audit trail since `since` (their user id's entries, and the failed logins of
 /// their email), oldest first. Works for an email without an account too (failed logins).
 /// The export itself is recorded, before anything is returned (or nothing is).

@@ -100,6 +100,19 @@ pub enum Action {
     CareUnlinked,
     /// The audit chain verified by an administrator.
     AuditVerified,
+    /// The right password of an account with MFA: a challenge was given (no session yet).
+    MfaChallenged,
+    /// A wrong, used or late one-time code (detail: `login`, `disable`), counted like a failed
+    /// login.
+    MfaFailed,
+    /// MFA turned on (an enrolment confirmed; ten new recovery codes made).
+    MfaEnabled,
+    /// MFA turned off by its user (detail: which kind of code they gave).
+    MfaDisabled,
+    /// A recovery code used (detail: `login` or `disable`).
+    MfaRecoveryCodeUsed,
+    /// MFA reset by an administrator (`reset-mfa`): the user must enrol again.
+    MfaReset,
 }
 
 impl Action {
@@ -132,6 +145,12 @@ impl Action {
             Action::PatientsListed => "patients_listed",
             Action::CareUnlinked => "care_unlinked",
             Action::AuditVerified => "audit_verified",
+            Action::MfaChallenged => "mfa_challenged",
+            Action::MfaFailed => "mfa_failed",
+            Action::MfaEnabled => "mfa_enabled",
+            Action::MfaDisabled => "mfa_disabled",
+            Action::MfaRecoveryCodeUsed => "mfa_recovery_code_used",
+            Action::MfaReset => "mfa_reset",
         }
     }
 
@@ -147,6 +166,7 @@ impl Action {
                 | Action::AccessDenied
                 | Action::WsFrameRefused
                 | Action::PasswordChangeFailed
+                | Action::MfaFailed
         )
     }
 

@@ -1,4 +1,5 @@
-//! [`AuthUser`] as an axum extractor: the one part of `auth` that reads the [`AppState`].
+//! [`AuthUser`] (and [`EnrollingUser`]) as axum extractors: the one part of `auth` that reads
+//! the [`AppState`].
 
 use super::AuthUser;
 use crate::error::AppError;
@@ -8,6 +9,28 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = EnrollingUser::from_request_parts(parts, state).await?.0;
+        if user.enrolment_only {
+            return Err(AppError::MfaEnrolmentRequired);
+        }
+        Ok(user)
+    }
+}
+
+/// A caller whose session may be restricted to enrolling in MFA
+/// ([`AuthUser::enrolment_only`]): the extractor of the routes such a session may use (MFA
+/// enrolment, `/api/me`, logout). Every other route takes an [`AuthUser`], which refuses it.
+#[derive(Debug, Clone)]
+pub struct EnrollingUser(pub AuthUser);
+
+impl<S> FromRequestParts<S> for EnrollingUser
 where
     AppState: FromRef<S>,
     S: Send + Sync,
@@ -31,7 +54,7 @@ where
             .requests
             .take(&user.id)
             .map_err(AppError::rate_limited)?;
-        Ok(user)
+        Ok(EnrollingUser(user))
     }
 }
 

@@ -7,8 +7,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The `iss` claim of every token.
 pub const ISSUER: &str = "colloque";
-/// The `aud` claim of every token.
+/// The `aud` claim of every access token.
 pub const AUDIENCE: &str = "colloque-app";
+/// The `aud` claim of a login's MFA challenge: never accepted as an access token, and an
+/// access token is never accepted as a challenge.
+pub const MFA_AUDIENCE: &str = "colloque-mfa";
+
+/// A login's MFA challenge: who gave the right password, until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ChallengeClaims {
+    sub: String,
+    iss: String,
+    aud: String,
+    exp: u64,
+    nbf: u64,
+    iat: u64,
+}
 
 /// Access-token claims. Times are seconds since the epoch, as RFC 7519 requires.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +75,7 @@ pub struct TokenService {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    challenge_validation: Validation,
     ttl_secs: u64,
 }
 
@@ -82,10 +97,13 @@ impl TokenService {
         // Tolerates small clock differences between the issuing and verifying moments only;
         // both happen on this server.
         validation.leeway = 5;
+        let mut challenge_validation = validation.clone();
+        challenge_validation.set_audience(&[MFA_AUDIENCE]);
         Ok(Self {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
             validation,
+            challenge_validation,
             ttl_secs,
         })
     }
@@ -125,6 +143,40 @@ impl TokenService {
             token,
             expires_at: claims.expires_at(),
         })
+    }
+
+    /// Signs a login's MFA challenge for `user`, living `ttl_secs`: good for
+    /// `POST /api/auth/login/mfa` only.
+    pub fn issue_challenge(&self, user: UserId, ttl_secs: u64) -> anyhow::Result<IssuedToken> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+        let claims = ChallengeClaims {
+            sub: user.0.to_string(),
+            iss: ISSUER.to_owned(),
+            aud: MFA_AUDIENCE.to_owned(),
+            exp: now + ttl_secs,
+            nbf: now,
+            iat: now,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        Ok(IssuedToken {
+            token,
+            expires_at: Timestamp(i64::try_from(claims.exp).unwrap_or(i64::MAX / 1000) * 1000),
+        })
+    }
+
+    /// The user of a valid, unexpired MFA challenge (the same checks as an access token's,
+    /// with the challenge's audience); `None` for anything else, access tokens included.
+    pub fn verify_challenge(&self, token: &str) -> Option<UserId> {
+        let data = jsonwebtoken::decode::<ChallengeClaims>(
+            token,
+            &self.decoding,
+            &self.challenge_validation,
+        )
+        .ok()?;
+        if data.header.typ.as_deref() != Some("JWT") {
+            return None;
+        }
+        data.claims.sub.parse().ok().map(UserId)
     }
 
     /// Verifies signature, algorithm, `typ`, issuer, audience and time claims.
@@ -191,6 +243,32 @@ mod tests {
         let other = TokenService::new(&SecretString::from("y".repeat(32)), 60).unwrap();
         let issued = other.issue(UserId(7), Role::Doctor, "abc", 0, FAR).unwrap();
         assert!(service().verify(&issued.token).is_err());
+    }
+
+    #[test]
+    fn an_mfa_challenge_and_an_access_token_are_never_taken_for_each_other() {
+        let tokens = service();
+        let challenge = tokens.issue_challenge(UserId(7), 300).unwrap();
+        assert_eq!(tokens.verify_challenge(&challenge.token), Some(UserId(7)));
+        assert!(
+            tokens.verify(&challenge.token).is_err(),
+            "not an access token"
+        );
+        let access = tokens
+            .issue(UserId(7), Role::Doctor, "abc", 0, FAR)
+            .unwrap();
+        assert_eq!(
+            tokens.verify_challenge(&access.token),
+            None,
+            "not a challenge"
+        );
+        let other = TokenService::new(&SecretString::from("y".repeat(32)), 60).unwrap();
+        let forged = other.issue_challenge(UserId(7), 300).unwrap();
+        assert_eq!(
+            tokens.verify_challenge(&forged.token),
+            None,
+            "another secret"
+        );
     }
 
     #[test]

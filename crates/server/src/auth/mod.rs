@@ -4,6 +4,7 @@
 pub mod cookie;
 mod extractor;
 mod jwt;
+pub mod mfa;
 pub mod outbox_key;
 mod password;
 pub mod refresh;
@@ -11,7 +12,8 @@ mod secret;
 mod throttle;
 mod touches;
 
-pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, TokenService};
+pub use extractor::EnrollingUser;
+pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MFA_AUDIENCE, TokenService};
 pub use password::{HasherBusy, PasswordHasher};
 pub use secret::load_or_create_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
@@ -32,6 +34,8 @@ pub struct SessionRules {
     pub idle: Duration,
     /// [`crate::Limits::refresh_grace`].
     pub grace: Duration,
+    /// [`crate::Limits::require_mfa_for_doctors`].
+    pub require_mfa_for_doctors: bool,
 }
 
 /// The authenticated caller. Extracting it verifies the bearer token *and* the session row
@@ -53,6 +57,11 @@ pub struct AuthUser {
     pub expires_at: Timestamp,
     /// When the session ends, whatever the activity (renewed tokens never go past it).
     pub session_end: Timestamp,
+    /// A doctor without MFA where the deployment requires it: the session may only enrol
+    /// (the [`EnrollingUser`] routes); everywhere else it is refused (403
+    /// `mfa_enrolment_required`). Re-read with the session on every request, so a confirmed
+    /// enrolment lifts it at once.
+    pub enrolment_only: bool,
 }
 
 /// Checks a token and its session: signature, algorithm, `typ`, issuer, audience, time
@@ -87,6 +96,7 @@ pub async fn authenticate(
         generation: claims.r#gen,
         expires_at: claims.expires_at(),
         session_end: user.expires_at,
+        enrolment_only: rules.require_mfa_for_doctors && user.role == Role::Doctor && !user.mfa,
     })
 }
 

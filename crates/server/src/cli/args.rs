@@ -116,6 +116,10 @@ pub enum Command {
         /// Replaced by --trusted-proxies (refused, so that a deployment notices).
         #[arg(long, env = "COLLOQUE_TRUST_FORWARDED_FOR", hide = true)]
         trust_forwarded_for: bool,
+        /// Every doctor must use multi-factor authentication: a doctor without it can only
+        /// enrol (and log out) until they have.
+        #[arg(long, env = "COLLOQUE_REQUIRE_MFA_FOR_DOCTORS")]
+        require_mfa_for_doctors: bool,
         /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9100:
         /// never on the public port, and never with user ids or content in labels.
         #[arg(long, env = "COLLOQUE_METRICS_BIND")]
@@ -219,6 +223,15 @@ pub enum Command {
     },
     /// Disable an account: it can no longer log in, and its sessions are revoked.
     DisableUser {
+        #[command(flatten)]
+        data: DataDir,
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Turn multi-factor authentication off for an account (lost phone and recovery codes);
+    /// its sessions end.
+    ResetMfa {
         #[command(flatten)]
         data: DataDir,
         /// The account's email.

@@ -42,6 +42,7 @@ pub async fn run() -> anyhow::Result<()> {
             production,
             trusted_proxies,
             trust_forwarded_for,
+            require_mfa_for_doctors,
             metrics_bind,
         } => {
             raise_open_files_limit();
@@ -59,6 +60,7 @@ pub async fn run() -> anyhow::Result<()> {
                 requests: RateLimit::per_minute(request_rate_per_minute),
                 ws_idle_timeout: Duration::from_secs(ws_idle_secs),
                 revocation_check: Duration::from_millis(revocation_check_ms.max(10)),
+                require_mfa_for_doctors,
                 ..Limits::default()
             };
             let config = Config {
@@ -176,6 +178,24 @@ pub async fn run() -> anyhow::Result<()> {
             println!("disabled {email}");
             // The instances close the account's sockets at once; without NATS, each notices
             // within its revocation check.
+            if let Some(url) = &data.nats_url
+                && let Err(error) =
+                    crate::bus::announce(url, &[(user, crate::bus::Event::Sessions)]).await
+            {
+                eprintln!(
+                    "warning: the instances were not told ({error:#}); they notice within seconds"
+                );
+            }
+            Ok(())
+        }
+        Command::ResetMfa { data, email } => {
+            let pool = open(&data).await?;
+            let (user, had) = admin::reset_mfa(&pool, &email).await?;
+            if had {
+                println!("multi-factor authentication reset for {email}; its sessions ended");
+            } else {
+                println!("{email} had no multi-factor authentication; its sessions ended");
+            }
             if let Some(url) = &data.nats_url
                 && let Err(error) =
                     crate::bus::announce(url, &[(user, crate::bus::Event::Sessions)]).await

@@ -1,14 +1,16 @@
-//! `POST /api/auth/login`, `POST /api/auth/refresh/{session}`, `POST /api/auth/logout`.
+//! `POST /api/auth/login`, `POST /api/auth/login/mfa`, `POST /api/auth/refresh/{session}`,
+//! `POST /api/auth/logout`.
 
 use super::{ApiJson, ApiPath, SecureCookies};
 use crate::audit::{self, Action, Entry, Source};
 use crate::auth::cookie::{clear_refresh_cookie, refresh_credential, set_refresh_cookie};
+use crate::auth::mfa::{self, Spent};
 use crate::auth::refresh::{self, Refresh, RefreshRules};
-use crate::auth::{self, AuthUser, HasherBusy, outbox_key};
+use crate::auth::{self, EnrollingUser, HasherBusy, outbox_key};
 use crate::domain::{Email, SessionId, device_label, parse_session_handle};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::NewSession;
+use crate::store::{NewSession, Tx};
 use crate::util::now_ms;
 use anyhow::Context;
 use axum::extract::State;
@@ -16,7 +18,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use colloque_protocol::{ApiError, LoginRequest, LoginResponse, SessionHandle, Timestamp};
+use colloque_protocol::{
+    ApiError, LoginRequest, LoginResponse, MfaChallenge, MfaLoginRequest, Role, SessionHandle,
+    Timestamp, UserId,
+};
 use secrecy::SecretString;
 
 /// `Retry-After` when the hashing queue is full: about the time it takes to drain.
@@ -25,6 +30,7 @@ const HASH_QUEUE_RETRY_SECS: u64 = 5;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
+        .route("/auth/login/mfa", post(login_mfa))
         .route("/auth/refresh/{session}", post(refresh))
         .route("/auth/logout", post(logout))
 }
@@ -39,6 +45,9 @@ pub fn router() -> Router<AppState> {
 /// every instance); past a limit the answer is 429 `rate_limited`, before any password is
 /// checked, and it is the same for known and unknown emails. Successful logins are limited per
 /// account too.
+///
+/// When the account has multi-factor authentication, the right password makes no session: the
+/// answer is `202` with a short-lived challenge for `POST /api/auth/login/mfa`.
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -46,6 +55,7 @@ pub fn router() -> Router<AppState> {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in, with the user's outbox key; `Set-Cookie` carries the session's refresh credential (HttpOnly, SameSite=Strict, Path=/api/auth/refresh/{session})", body = LoginResponse),
+        (status = 202, description = "The password is right and the account has multi-factor authentication: no session yet; send a code with this challenge to /api/auth/login/mfa", body = MfaChallenge),
         (status = 400, description = "Malformed body", body = ApiError),
         (status = 401, description = "Invalid credentials", body = ApiError),
         (status = 429, description = "Too many failed logins for this email or address, or too many logins for this account", body = ApiError),
@@ -119,66 +129,210 @@ pub async fn login(
         return Err(throttled(&state, &source, &account_key, wait));
     }
 
+    if mfa::enabled(&state.store, account.id).await? {
+        let challenge = state
+            .tokens
+            .issue_challenge(account.id, mfa::CHALLENGE_TTL_SECS)
+            .context("failed to sign an MFA challenge")?;
+        tracing::info!(user = %account.id, "password accepted; MFA challenge given");
+        state
+            .audit
+            .note(&source, Entry::new(Action::MfaChallenged, Some(account.id)))
+            .await;
+        let body = MfaChallenge {
+            challenge: challenge.token,
+            expires_at: challenge.expires_at,
+        };
+        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+    }
+    let enrolment_required = state.limits.require_mfa_for_doctors && account.role == Role::Doctor;
+    let tx = state.store.begin_write().await?;
+    let opened = Opened {
+        user: account.id,
+        role: account.role,
+        enrolment_required,
+        detail: None,
+    };
+    open_session(&state, &source, secure, tx, Vec::new(), opened).await
+}
+
+/// The second step of a login to an account with multi-factor authentication: the challenge
+/// the password gave, and a code of the authenticator app or one of the recovery codes. The
+/// answer is a login's: a new session, its token and refresh cookie.
+///
+/// A code is accepted once: a TOTP code for a time step later than the last one accepted, a
+/// recovery code while unused (it is then used up). Wrong codes are counted like failed logins,
+/// in the database, per (account, address), per account and per address — in windows of their
+/// own, which a right password does not clear — and past them the answer is 429.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login/mfa",
+    tag = "auth",
+    request_body = MfaLoginRequest,
+    responses(
+        (status = 200, description = "Logged in; `Set-Cookie` carries the session's refresh credential", body = LoginResponse),
+        (status = 400, description = "Malformed body", body = ApiError),
+        (status = 401, description = "`invalid_mfa_code`: the code is wrong, already used or late; `unauthorized`: the challenge is invalid or expired (log in again)", body = ApiError),
+        (status = 429, description = "Too many wrong codes for this account or address", body = ApiError),
+        (status = 503, description = "The login could not be recorded in the audit trail (no session made, the code not spent)", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "login_mfa", skip_all)]
+pub async fn login_mfa(
+    State(state): State<AppState>,
+    source: Source,
+    SecureCookies(secure): SecureCookies,
+    ApiJson(request): ApiJson<MfaLoginRequest>,
+) -> Result<Response, AppError> {
+    let user = state
+        .tokens
+        .verify_challenge(&request.challenge)
+        .ok_or(AppError::Unauthorized)?;
+    let Some((account, email)) = state
+        .store
+        .credentials_by_id(user)
+        .await?
+        .filter(|(account, _)| !account.disabled)
+    else {
+        return Err(AppError::Unauthorized);
+    };
+    let attempt = match begin_code_attempt(&state, &source, &email).await? {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let entry = Entry::new(Action::MfaFailed, Some(user)).detail("throttled");
+            state.audit.refused(&source, &entry);
+            return Err(AppError::rate_limited(wait));
+        }
+    };
+    let Some(proof) = mfa::judge(&state.store, &state.mfa, user, &request.code).await? else {
+        attempt.failed().await;
+        tracing::info!(%user, "MFA code refused");
+        state.metrics.login("failure");
+        let entry = Entry::new(Action::MfaFailed, Some(user)).detail("login");
+        state.audit.refused(&source, &entry);
+        return Err(AppError::InvalidMfaCode);
+    };
+    // Each login makes a session: limited per account, as after a password.
+    if let Err(wait) = attempt.succeeded().await? {
+        return Err(throttled(&state, &source, &auth::account_key(&email), wait));
+    }
+    let mut tx = state.store.begin_write().await?;
+    // Spent here, with the session: a request that spent it in between wins, this one fails.
+    let Some(spent) = mfa::spend(&mut tx, user, &proof).await? else {
+        return Err(AppError::InvalidMfaCode);
+    };
+    let mut entries = Vec::new();
+    if spent == Spent::RecoveryCode {
+        entries.push(Entry::new(Action::MfaRecoveryCodeUsed, Some(user)).detail("login"));
+    }
+    let opened = Opened {
+        user,
+        role: account.role,
+        enrolment_required: false,
+        detail: Some(spent.as_str()),
+    };
+    open_session(&state, &source, secure, tx, entries, opened).await
+}
+
+/// Holds a place for one code attempt of the account of `email` from the caller's address, in
+/// the login throttle's windows (in the database, over every instance), keyed apart from the
+/// password's (`mfa:<account>`): a right password forgives its own failures, never the codes'.
+pub(super) async fn begin_code_attempt(
+    state: &AppState,
+    source: &Source,
+    email: &str,
+) -> Result<Result<auth::Attempt, std::time::Duration>, AppError> {
+    let address = source.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let key = format!("mfa:{}", auth::account_key(email));
+    Ok(state
+        .throttles
+        .logins
+        .begin(key, auth::address_key(address))
+        .await?)
+}
+
+/// Who a new session is for, and what its answer says.
+struct Opened {
+    user: UserId,
+    role: Role,
+    /// [`LoginResponse::mfa_enrolment_required`].
+    enrolment_required: bool,
+    /// The login's audit detail: which second factor, if any.
+    detail: Option<&'static str>,
+}
+
+/// Opens a session for a login whose checks have passed, in `tx` (which may already hold a
+/// spent code, whose audit `entries` come first): the session, its first refresh credential,
+/// the cap on live ones and the audit entries commit together — a login that cannot be
+/// recorded makes no session (503), and spends no code.
+async fn open_session(
+    state: &AppState,
+    source: &Source,
+    secure: bool,
+    mut tx: Tx,
+    mut entries: Vec<Entry>,
+    opened: Opened,
+) -> Result<Response, AppError> {
+    let user = opened.user;
     let session = SessionId::generate();
     let now = now_ms();
     let max = i64::try_from(state.limits.session_max.as_millis()).unwrap_or(i64::MAX / 2);
     let session_end = Timestamp(now.0.saturating_add(max));
     let issued = state
         .tokens
-        .issue(account.id, account.role, &session.0, 0, session_end)
+        .issue(user, opened.role, &session.0, 0, session_end)
         .context("failed to sign a token")?;
     let device = device_label(source.user_agent.as_deref());
     let new_session = NewSession {
         id: &session,
-        user: account.id,
+        user,
         expires_at: session_end,
         device: &device,
         ip: source.ip.as_deref(),
     };
-    // The new session, its first refresh credential, the cap on live ones and their audit
-    // entries, in one transaction: past the cap the oldest are revoked, and their sockets
-    // closed, here and (through the bus) on the other instances. A login that cannot be
-    // recorded makes no session (503).
-    let mut tx = state.store.begin_write().await?;
+    // Past the cap the oldest sessions are revoked, and their sockets closed, here and
+    // (through the bus) on the other instances.
     let (handle, credential) = refresh::open(&mut tx, &new_session, now).await?;
-    let outbox_key = outbox_key::for_user(&mut tx, account.id, now).await?;
+    let outbox_key = outbox_key::for_user(&mut tx, user, now).await?;
     let revoked = tx
-        .revoke_sessions_beyond(account.id, state.limits.sessions_per_user, now)
+        .revoke_sessions_beyond(user, state.limits.sessions_per_user, now)
         .await?;
-    let mut entries = vec![Entry::new(Action::Login, Some(account.id))];
     if revoked > 0 {
-        entries.insert(
-            0,
-            Entry::new(Action::SessionRevoked, Some(account.id)).detail("session_cap"),
-        );
+        entries.push(Entry::new(Action::SessionRevoked, Some(user)).detail("session_cap"));
     }
+    let mut login = Entry::new(Action::Login, Some(user));
+    if let Some(detail) = opened.detail {
+        login = login.detail(detail);
+    }
+    entries.push(login);
     for entry in &entries {
-        if let Err(error) = tx.audit(&source, entry).await {
+        if let Err(error) = tx.audit(source, entry).await {
             return Err(AppError::unrecorded(entry.action, &error));
         }
     }
     tx.commit().await?;
     if revoked > 0 {
-        tracing::info!(user = %account.id, revoked, "oldest sessions revoked past the cap");
-        state.delivery.sessions_ended(account.id);
-        if let Err(error) = state.delivery.recheck_sessions(Some(account.id)).await {
+        tracing::info!(%user, revoked, "oldest sessions revoked past the cap");
+        state.delivery.sessions_ended(user);
+        if let Err(error) = state.delivery.recheck_sessions(Some(user)).await {
             tracing::warn!(%error, "failed to close the sockets of revoked sessions");
         }
     }
-    let user = state
+    let profile = state
         .store
-        .profile(account.id)
+        .profile(user)
         .await?
         .context("the user vanished during login")?;
-    tracing::info!(user = %account.id, "logged in");
+    tracing::info!(%user, "logged in");
     state.metrics.login("success");
     let cookie = set_refresh_cookie(&handle, &credential, seconds_until(session_end), secure);
     let body = LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
-        user,
+        user: profile,
         session: handle,
         outbox_key,
+        mfa_enrolment_required: opened.enrolment_required,
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -287,12 +441,16 @@ pub async fn refresh(
         seconds_until(renewed.session_end),
         secure,
     );
+    let enrolment_required = state.limits.require_mfa_for_doctors
+        && renewed.role == Role::Doctor
+        && !mfa::enabled(&state.store, renewed.user).await?;
     let body = LoginResponse {
         token: issued.token,
         expires_at: issued.expires_at,
         user: profile,
         session: renewed.handle,
         outbox_key: renewed.outbox_key,
+        mfa_enrolment_required: enrolment_required,
     };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -315,7 +473,7 @@ pub async fn logout(
     State(state): State<AppState>,
     source: Source,
     SecureCookies(secure): SecureCookies,
-    user: AuthUser,
+    EnrollingUser(user): EnrollingUser,
 ) -> Result<Response, AppError> {
     end_session(&state, user.id, &user.session).await?;
     // The session ends whether or not this can be recorded (a failure is logged).

@@ -5,6 +5,7 @@ mod auth;
 mod conversations;
 mod extract;
 mod health;
+mod mfa;
 pub mod openapi;
 mod openapi_contract;
 mod people;
@@ -31,6 +32,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(auth::router())
         .merge(people::router())
         .merge(sessions::router())
+        .merge(mfa::router())
         .merge(conversations::router())
         .merge(appointments::router())
         .merge(health::router())

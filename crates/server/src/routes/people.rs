@@ -1,7 +1,7 @@
 //! `GET /api/me`, `GET /api/care-team`, `GET /api/patients`.
 
 use crate::audit::{Action, Entry, Source};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, EnrollingUser};
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 #[tracing::instrument(name = "me", skip_all, fields(user = %user.id))]
 pub async fn me(
     State(state): State<AppState>,
-    user: AuthUser,
+    EnrollingUser(user): EnrollingUser,
 ) -> Result<Json<UserProfile>, AppError> {
     let profile = state
         .store

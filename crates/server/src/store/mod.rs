@@ -167,6 +167,8 @@ operations! {
     fn insert_user(user: &NewUser<'_>, now: Timestamp) -> UserId = users::insert;
     /// What login needs to know about the account of `email`.
     fn credentials_by_email(email: &Email) -> Option<Credentials> = users::credentials_by_email;
+    /// What login needs to know about account `id`, and its email.
+    fn credentials_by_id(id: UserId) -> Option<(Credentials, String)> = users::credentials_by_id;
     /// The id and role of the account of `email`.
     fn id_and_role_by_email(email: &Email) -> Option<(UserId, Role)> = users::id_and_role_by_email;
     /// A user's public profile.
@@ -260,6 +262,27 @@ operations! {
     fn revoke_sessions_beyond(user: UserId, keep: usize, now: Timestamp) -> u64 = sessions::revoke_beyond;
     /// Deletes the sessions that ended more than a day ago.
     fn delete_expired_sessions(now: Timestamp, idle_cutoff: Timestamp) -> u64 = sessions::delete_expired;
+
+    /// The TOTP authenticator of a user, pending or enabled.
+    fn mfa_totp(user: UserId) -> Option<MfaTotp> = mfa::totp;
+    /// Records a pending authenticator, replacing a pending one; false if one is enabled.
+    fn put_pending_totp(user: UserId, secret: &str, now: Timestamp) -> bool = mfa::put_pending;
+    /// Enables the pending authenticator whose (encrypted) secret is `secret`, at time step `step`.
+    fn enable_totp(user: UserId, secret: &str, step: i64, now: Timestamp) -> bool = mfa::enable;
+    /// Spends a time step of an enabled authenticator; false if it, or a later one, was used.
+    fn use_totp_step(user: UserId, step: i64) -> bool = mfa::use_step;
+    /// Deletes a user's authenticator; false if there was none.
+    fn delete_totp(user: UserId) -> bool = mfa::delete_totp;
+    /// Deletes a user's recovery codes; returns how many.
+    fn delete_recovery_codes(user: UserId) -> u64 = mfa::delete_recovery_codes;
+    /// Records one recovery code (its keyed hash).
+    fn insert_recovery_code(user: UserId, hash: &str) -> () = mfa::insert_recovery_code;
+    /// Consumes an unused recovery code; false if there is none with this hash.
+    fn use_recovery_code(user: UserId, hash: &str, now: Timestamp) -> bool = mfa::use_recovery_code;
+    /// Whether a user has an unused recovery code of this hash.
+    fn recovery_code_unused(user: UserId, hash: &str) -> bool = mfa::recovery_code_unused;
+    /// How many unused recovery codes a user has.
+    fn recovery_codes_left(user: UserId) -> i64 = mfa::recovery_codes_left;
 
     /// A person's audit trail since `since`, oldest first (by user id and email pseudonym).
     fn audit_trail(user: Option<UserId>, email_hash: &str, since: Timestamp) -> Vec<Record> = audit::export;

@@ -65,6 +65,18 @@ pub struct ActiveUser {
     pub generation: i64,
     /// When it last rotated.
     pub rotated_at: Option<Timestamp>,
+    /// Whether the account has multi-factor authentication enabled.
+    pub mfa: bool,
+}
+
+/// An account's TOTP authenticator (`mfa_totp`).
+pub struct MfaTotp {
+    /// The secret, encrypted (`auth::mfa::MfaKeys`): never logged, never sent once enabled.
+    pub secret: String,
+    /// False while enrolment waits for its first code.
+    pub enabled: bool,
+    /// The latest time step whose code was accepted.
+    pub last_step: i64,
 }
 
 /// A session being opened (login).

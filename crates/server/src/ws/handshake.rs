@@ -213,6 +213,13 @@ async fn authenticate(socket: &mut WebSocket, state: &AppState) -> Option<AuthUs
             )
             .await
             {
+                Ok(user) if user.enrolment_only => {
+                    // A session restricted to MFA enrolment has nothing to do on a socket.
+                    let refused = AppError::MfaEnrolmentRequired;
+                    let _ = send_frame(socket, &error_frame(&refused, None)).await;
+                    let _ = socket.send(close(CLOSE_POLICY, "enrol first")).await;
+                    return None;
+                }
                 Ok(user) => return Some(user),
                 Err(error) => {
                     let _ = send_frame(socket, &error_frame(&unauthorized(error), None)).await;

@@ -204,7 +204,10 @@ impl Conn {
         )
         .await;
         let renewed = match renewed {
-            Ok(renewed) if renewed.id == self.user.id => renewed,
+            Ok(renewed) if renewed.id == self.user.id && !renewed.enrolment_only => renewed,
+            Ok(renewed) if renewed.enrolment_only => {
+                return Err(Closing(CLOSE_POLICY, "enrol first"));
+            }
             Ok(_) => {
                 tracing::info!("socket re-authentication as another user refused");
                 return Err(Closing(CLOSE_POLICY, "another user"));

@@ -17,6 +17,7 @@ mod http;
 mod login_throttling;
 mod messages;
 mod metrics;
+mod mfa;
 mod outbox_key;
 mod refresh_tokens;
 mod safe_defaults;

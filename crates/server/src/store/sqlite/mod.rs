@@ -28,6 +28,8 @@ pub mod conversations;
 pub mod login_attempts;
 #[path = "../tables/messages.rs"]
 pub mod messages;
+#[path = "../tables/mfa.rs"]
+pub mod mfa;
 #[path = "../tables/outbox_keys.rs"]
 pub mod outbox_keys;
 #[path = "../tables/read_cursors.rs"]

@@ -54,9 +54,11 @@ pub async fn active_user(
     now: Timestamp,
     idle_cutoff: Timestamp,
 ) -> Result<Option<ActiveUser>, sqlx::Error> {
-    type Row = (String, i64, i64, String, i64, Option<i64>);
+    type Row = (String, i64, i64, String, i64, Option<i64>, bool);
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT u.role, s.last_seen_at, s.expires_at, s.public_id, s.generation, s.rotated_at
+        "SELECT u.role, s.last_seen_at, s.expires_at, s.public_id, s.generation, s.rotated_at,
+                EXISTS (SELECT 1 FROM mfa_totp m
+                        WHERE m.user_id = u.id AND m.enabled_at IS NOT NULL) AS mfa
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id = $1 AND s.user_id = $2 AND {}",
         live(3, 4)
@@ -68,7 +70,7 @@ pub async fn active_user(
     .fetch_optional(db)
     .await?;
     row.map(
-        |(role, last_seen_at, expires_at, handle, generation, rotated_at)| {
+        |(role, last_seen_at, expires_at, handle, generation, rotated_at, mfa)| {
             Ok(ActiveUser {
                 role: parse_role(&role)?,
                 last_seen_at: Timestamp(last_seen_at),
@@ -76,6 +78,7 @@ pub async fn active_user(
                 handle: SessionHandle(handle),
                 generation,
                 rotated_at: rotated_at.map(Timestamp),
+                mfa,
             })
         },
     )

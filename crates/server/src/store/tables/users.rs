@@ -69,6 +69,32 @@ pub async fn credentials_by_email(
     .transpose()
 }
 
+/// The same as [`credentials_by_email`], by id, with the account's email: what the second
+/// step of a login needs.
+#[tracing::instrument(skip_all)]
+pub async fn credentials_by_id(
+    db: impl Executor<'_, Database = Db>,
+    id: UserId,
+) -> Result<Option<(Credentials, String)>, sqlx::Error> {
+    let row: Option<(String, String, bool, String)> =
+        sqlx::query_as("SELECT role, password_hash, disabled, email FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
+    row.map(|(role, password_hash, disabled, email)| {
+        Ok((
+            Credentials {
+                id,
+                role: parse_role(&role)?,
+                password_hash,
+                disabled,
+            },
+            email,
+        ))
+    })
+    .transpose()
+}
+
 /// The id and role of the account with this email, if any.
 #[tracing::instrument(skip_all)]
 pub async fn id_and_role_by_email(
