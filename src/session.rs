@@ -62,6 +62,10 @@ pub struct Session {
     /// the session, not the outbox); a reload or a closed tab ends it.
     #[serde(skip)]
     pub shared: bool,
+    /// A doctor whom the deployment requires to enrol in MFA, not enrolled yet: the session
+    /// may only do that ([`LoginResponse::mfa_enrolment_required`]).
+    #[serde(default)]
+    pub mfa_enrolment_required: bool,
 }
 
 // Never print the token, even in a debug dump.
@@ -84,6 +88,7 @@ impl From<LoginResponse> for Session {
             handle: r.session,
             outbox_key: OutboxKey::from_base64(&r.outbox_key.0),
             shared: false,
+            mfa_enrolment_required: r.mfa_enrolment_required,
         }
     }
 }
@@ -502,6 +507,23 @@ impl SessionHandle {
         }
     }
 
+    /// True while the session may only enrol in MFA (the deployment requires it of doctors).
+    pub fn enrolment_required(&self) -> bool {
+        self.session().is_some_and(|s| s.mfa_enrolment_required)
+    }
+
+    /// The MFA enrolment is confirmed: the session is no longer restricted to it.
+    pub fn enrolled(&self) {
+        if let Some(session) = self.session().filter(|s| s.mfa_enrolment_required) {
+            let session = Session {
+                mfa_enrolment_required: false,
+                ..session.clone()
+            };
+            session.save();
+            self.core.update(|s| s.session = Some(Rc::new(session)));
+        }
+    }
+
     /// The user logs out: the session is revoked server-side (in the background), the
     /// browser wiped, and the login page shown.
     pub fn logout(&self) {
@@ -590,44 +612,4 @@ pub fn use_session() -> SessionHandle {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn session(handle: &str, user: i64, expires_at: i64) -> Session {
-        Session {
-            token: format!("token-{expires_at}"),
-            expires_at: Timestamp(expires_at),
-            user: UserProfile {
-                id: colloque_protocol::UserId(user),
-                role: Role::Patient,
-                display_name: "Emma Petit".into(),
-                speciality: None,
-            },
-            handle: SessionName(handle.into()),
-            outbox_key: None,
-            shared: false,
-        }
-    }
-
-    #[test]
-    fn a_tab_takes_only_a_newer_token_of_its_own_session() {
-        let ours = session("a1", 4, 1_000);
-        assert!(takes_over(&ours, &session("a1", 4, 2_000)));
-        assert!(
-            !takes_over(&ours, &session("a1", 4, 1_000)),
-            "not the same one"
-        );
-        assert!(
-            !takes_over(&ours, &session("a1", 4, 500)),
-            "not an older one"
-        );
-        assert!(
-            !takes_over(&ours, &session("b2", 4, 2_000)),
-            "not another session's"
-        );
-        assert!(
-            !takes_over(&ours, &session("a1", 5, 2_000)),
-            "not another user's"
-        );
-    }
-}
+mod tests;

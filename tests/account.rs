@@ -38,6 +38,7 @@ fn session(user: UserProfile, token: &str, lifetime_ms: f64, handle: &str) -> Se
         handle: SessionHandle(handle.into()),
         outbox_key: None,
         shared: false,
+        mfa_enrolment_required: false,
     }
 }
 
@@ -254,6 +255,11 @@ async fn the_patient_and_the_doctor_reach_the_same_page_from_the_menu() {
             ("GET /api/care-team", 200, json!([])),
             ("GET /api/patients", 200, json!([])),
             ("GET /api/conversations", 200, json!([])),
+            (
+                "GET /api/me/mfa",
+                200,
+                json!({"enabled": false, "required": false, "recovery_codes_left": 0}),
+            ),
         ]);
         let app = Setup::at(home)
             .logged_in(session(user, "t", 600_000.0, HANDLE))

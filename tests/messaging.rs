@@ -183,6 +183,7 @@ fn Harness(props: &HarnessProps) -> Html {
         handle: colloque_protocol::SessionHandle("a1b2c3".into()),
         outbox_key: OutboxKey::from_base64(common::OUTBOX_KEY),
         shared: false,
+        mfa_enrolment_required: false,
     };
     let config = Rc::new(Config::resolve("", "", "http:", "localhost"));
     let history = AnyHistory::from(MemoryHistory::new());

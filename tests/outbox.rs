@@ -41,6 +41,7 @@ fn session(outbox_key: Option<OutboxKey>) -> Session {
         handle: SessionHandle("5e55".into()),
         outbox_key,
         shared: false,
+        mfa_enrolment_required: false,
     }
 }
 
@@ -287,6 +288,7 @@ async fn the_login_screen_purges_expired_entries_and_a_login_purges_other_users_
         user: profile(PATIENT, Role::Patient, "Lucas Bernard"),
         session: SessionHandle("5e55".into()),
         outbox_key: WireKey(OUTBOX_KEY.into()),
+        mfa_enrolment_required: false,
     })
     .unwrap();
     install_fetch(&[
@@ -324,6 +326,7 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
         user: profile(PATIENT, Role::Patient, "Lucas Bernard"),
         session: SessionHandle("5e55".into()),
         outbox_key: WireKey(OUTBOX_KEY.into()),
+        mfa_enrolment_required: false,
     })
     .unwrap();
     install_fetch(&[

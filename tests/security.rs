@@ -59,6 +59,7 @@ fn session(token: &str, lifetime_ms: f64) -> Session {
         handle: SessionHandle(HANDLE.into()),
         outbox_key: None,
         shared: false,
+        mfa_enrolment_required: false,
     }
 }
 
@@ -604,6 +605,7 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
         handle: SessionHandle("d0c".into()),
         outbox_key: None,
         shared: false,
+        mfa_enrolment_required: false,
     };
     let app = Setup::at("/medecin/messages").logged_in(doctor).mount();
     app.until("the inbox", |a| a.one(".inbox-list").is_some())

@@ -61,6 +61,11 @@ pub fn Layout(props: &LayoutProps) -> Html {
             Some(_) => {}
         }
     }
+    // A doctor the deployment requires to enrol in MFA does that first (the server refuses
+    // everything else to the session until then).
+    if session.enrolment_required() && route != Some(Route::MedecinSecurity) {
+        return html! { <Redirect<Route> to={Route::MedecinSecurity} /> };
+    }
 
     let links: Vec<(Route, Key)> = match role {
         Some(Role::Patient) => vec![

@@ -9,5 +9,6 @@ pub mod error_view;
 pub mod idle_warning;
 pub mod layout;
 pub mod messaging;
+pub mod mfa_settings;
 pub mod outbox_notice;
 pub mod session_notice;

@@ -226,8 +226,12 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
                 .unwrap_or_else(|| ConnectorRef(Rc::new(WsConnector::new(url.clone()))))
         })
     };
-    // One login, whatever its token renewals: those re-authenticate the same socket.
-    let login = session.login_id().zip(session.user().map(|u| u.id));
+    // One login, whatever its token renewals: those re-authenticate the same socket. A session
+    // restricted to MFA enrolment opens none (the server would refuse it) until it has enrolled.
+    let login = session
+        .login_id()
+        .zip(session.user().map(|u| u.id))
+        .filter(|_| !session.enrolment_required());
     let token = session.token().map(str::to_owned);
     // On a shared computer nothing is stored: the outbox lives in this tab's memory only.
     let shared = session.session().is_some_and(|s| s.shared);

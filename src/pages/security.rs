@@ -1,19 +1,37 @@
 //! The account's security page, the same component for patients and doctors: the devices
 //! signed in to the account, each of which can be signed out from here (a lost phone, a
-//! shared computer), and the password change, which signs out every other device.
+//! shared computer), the password change, which signs out every other device, and (doctors)
+//! two-step verification. A doctor whom the deployment requires to enrol sees only that.
 
 use crate::components::error_view::{error_view, fetch_view};
+use crate::components::mfa_settings::MfaSettings;
 use crate::hooks::use_fetch;
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::services::{Error, auth};
 use crate::session::use_session;
-use colloque_protocol::{SessionHandle, SessionInfo};
+use colloque_protocol::{Role, SessionHandle, SessionInfo};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 /// "Sécurité du compte".
 #[component]
 pub fn Security() -> Html {
+    let i18n = use_i18n();
+    let session = use_session();
+    if session.enrolment_required() {
+        return html! {
+            <>
+                <h1>{ i18n.t(Key::SecurityTitle) }</h1>
+                <MfaSettings />
+            </>
+        };
+    }
+    html! { <Settings /> }
+}
+
+/// The whole page, for a session that may go everywhere.
+#[component]
+fn Settings() -> Html {
     let i18n = use_i18n();
     let session = use_session();
     let devices = use_fetch(async |api| auth::sessions(&api).await);
@@ -87,6 +105,9 @@ pub fn Security() -> Html {
     html! {
         <>
             <h1>{ i18n.t(Key::SecurityTitle) }</h1>
+            if session.role() == Some(Role::Doctor) {
+                <MfaSettings />
+            }
             <h2>{ i18n.t(Key::DevicesTitle) }</h2>
             <p class="muted">{ i18n.t(Key::DevicesIntro) }</p>
             { fetch_view(&i18n, &devices.state, &render, &devices.reload) }

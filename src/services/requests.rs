@@ -160,6 +160,23 @@ where
     decode(status, &text)
 }
 
+/// Sends one request and returns its status and body as they are, for the answers whose type
+/// depends on the status (a login: 200 with a session, 202 with an MFA challenge).
+pub async fn request_raw<B: Serialize + ?Sized>(
+    api: &Api,
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<(u16, String), Error> {
+    let body = match body {
+        Some(body) => Some(serde_json::to_string(body).map_err(|_| {
+            Error::Api(ApiError::new(ErrorCode::InvalidJson, "unserializable body"))
+        })?),
+        None => None,
+    };
+    exchange(api, method, path, &[], body).await
+}
+
 /// One request with an already serialized JSON body: the status and the body's text, after
 /// at most one renewal of the token.
 async fn exchange(
