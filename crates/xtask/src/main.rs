@@ -531,6 +531,8 @@ fn cmd_test(root: &Path) -> Result {
                         "--test",
                         "e2e_outbox",
                         "--test",
+                        "e2e_mfa",
+                        "--test",
                         "e2e_cluster",
                         "--no-fail-fast",
                     ])
