@@ -129,8 +129,11 @@ pub fn Layout(props: &LayoutProps) -> Html {
             <header class="app-header">
                 { route_link(&navigator, Route::Home, Some("brand"), false, html! { i18n.t(Key::AppName) }) }
                 if role.is_some() {
-                    <MessagingButton label={i18n.t(Key::OpenInbox)} />
-                    { connection_status(&i18n, &messaging) }
+                    // A session that may only enrol in MFA has no messaging (and no socket).
+                    if !session.enrolment_required() {
+                        <MessagingButton label={i18n.t(Key::OpenInbox)} />
+                        { connection_status(&i18n, &messaging) }
+                    }
                     <button type="button" class="secondary menu-toggle" data-testid="menu-toggle"
                         aria-expanded={if *menu_open { "true" } else { "false" }}
                         aria-controls="app-nav app-menu-tools" onclick={toggle}>
