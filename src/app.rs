@@ -15,7 +15,6 @@ use crate::pages::patient::{
 use crate::pages::security::Security;
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
-use crate::style_bridge::StyleProvider;
 use colloque_protocol::{ConversationId, Role};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -233,24 +232,22 @@ pub struct ProvidersProps {
     pub children: Html,
 }
 
-/// Styles, config, i18n, session and messaging contexts, in dependency order. Needs a router
+/// Config, i18n, session and messaging contexts, in dependency order. Needs a router
 /// above it (the session goes to the login page when it ends).
 #[component]
 pub fn Providers(props: &ProvidersProps) -> Html {
     // After the first render of everything below: the app's first screen is in the page.
     use_effect_with((), |_| crate::shell::take_over());
     html! {
-        <StyleProvider>
-            <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
-                <I18nProvider lang={props.lang}>
-                    <SessionProvider initial={props.session.clone()}>
-                        <SessionScope connector={props.connector.clone()} tab_id={props.tab_id.clone()}>
-                            { props.children.clone() }
-                        </SessionScope>
-                    </SessionProvider>
-                </I18nProvider>
-            </ContextProvider<Rc<Config>>>
-        </StyleProvider>
+        <ContextProvider<Rc<Config>> context={Rc::clone(&props.config)}>
+            <I18nProvider lang={props.lang}>
+                <SessionProvider initial={props.session.clone()}>
+                    <SessionScope connector={props.connector.clone()} tab_id={props.tab_id.clone()}>
+                        { props.children.clone() }
+                    </SessionScope>
+                </SessionProvider>
+            </I18nProvider>
+        </ContextProvider<Rc<Config>>>
     }
 }
 

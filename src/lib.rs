@@ -17,6 +17,5 @@ pub mod services;
 pub mod session;
 pub mod shell;
 pub mod small_sort;
-pub mod style_bridge;
 pub mod time;
 pub mod vec_map;

@@ -12,7 +12,6 @@ use crate::hooks::use_messaging::LoadState;
 use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
 use colloque_protocol::ConversationId;
-use stylist::yew::use_style;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -69,66 +68,8 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
     let navigator = use_navigator();
     let query = use_state(String::new);
     let unread_only = use_state(|| false);
-    // A conversation with nothing unread keeps its count in the DOM (`conversation-unread`)
-    // but does not show it or read it out: a column of zeros is noise to a busy doctor.
-    let style = use_style!(
-        r#"
-        display: grid;
-        gap: 1rem;
-        grid-template-columns: minmax(16rem, 22rem) minmax(0, 1fr);
-        align-items: start;
-
-        .inbox-list {
-            background: var(--paper);
-            border: 1px solid var(--line);
-            border-radius: .75rem;
-            padding: .75rem;
-            display: flex;
-            flex-direction: column;
-            gap: .6rem;
-            min-width: 0;
-        }
-        .filters { display: flex; flex-direction: column; gap: .4rem; }
-        .filters .check { display: flex; gap: .4rem; align-items: center; font-weight: 400; }
-        .filters .check input { width: auto; }
-        ul { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: .25rem; }
-        .item {
-            display: grid;
-            grid-template-columns: 1fr auto;
-            gap: .1rem .5rem;
-            padding: .5rem .6rem;
-            border-radius: .5rem;
-            color: var(--ink);
-            text-decoration: none;
-            border: 1px solid transparent;
-        }
-        .item:hover { background: var(--ground); }
-        .item[aria-current="page"] { background: var(--accent-soft); border-color: var(--accent); }
-        .item .name { font-weight: 600; overflow-wrap: anywhere; }
-        .item.unread .name { font-weight: 800; }
-        .item .excerpt {
-            grid-column: 1;
-            min-width: 0;
-            color: var(--muted);
-            font-size: .9rem;
-            overflow: hidden;
-            text-overflow: ellipsis;
-            white-space: nowrap;
-        }
-        .item .stamp { color: var(--muted); font-size: .8rem; }
-        .item .badge { grid-column: 2; justify-self: end; align-self: center; }
-        .item .badge.zero { visibility: hidden; }
-        .placeholder { padding: 2rem 1rem; }
-        .back-link { display: none; }
-
-        @media (max-width: 720px) {
-            grid-template-columns: minmax(0, 1fr);
-            &.has-selection .inbox-list { display: none; }
-            &.no-selection .pane { display: none; }
-            .back-link { display: inline-block; }
-        }
-    "#
-    );
+    // Its look is in static/app.css, under `.medecin-messaging`.
+    let style = "medecin-messaging";
 
     let Some(role) = session.role() else {
         return Html::default();

@@ -12,7 +12,6 @@ use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ErrorCode, MAX_MESSAGE_CHARS, UserProfile,
 };
 use std::rc::Rc;
-use stylist::yew::use_style;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -37,65 +36,8 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let conv = use_secure_messaging(props.conversation_id);
-    let style = use_style!(
-        r#"
-        display: flex;
-        flex-direction: column;
-        gap: .75rem;
-        min-width: 0;
-        background: var(--paper);
-        border: 1px solid var(--line);
-        border-radius: .75rem;
-        padding: 1rem;
-
-        header h2 { margin: 0; }
-        header p { margin: .1rem 0 0; }
-        .message-window { position: relative; display: flex; flex-direction: column; }
-        .jump-to-latest {
-            position: absolute;
-            bottom: .75rem;
-            left: 50%;
-            transform: translateX(-50%);
-            box-shadow: 0 .1rem .4rem rgb(0 0 0 / 20%);
-        }
-        .message-list {
-            overflow-anchor: none;
-            list-style: none;
-            margin: 0;
-            padding: .25rem;
-            height: min(60vh, 38rem);
-            overflow-y: auto;
-            display: flex;
-            flex-direction: column;
-            gap: .6rem;
-        }
-        .message {
-            max-width: min(85%, 40rem);
-            padding: .5rem .75rem;
-            border-radius: .75rem;
-            background: var(--ground);
-            border: 1px solid var(--line);
-        }
-        .message.mine {
-            align-self: flex-end;
-            background: var(--accent-soft);
-        }
-        .message.failed { border-color: var(--alert); }
-        .message-body {
-            margin: 0;
-            overflow-wrap: anywhere;
-            white-space: pre-wrap;
-        }
-        .message-meta { font-size: .8rem; color: var(--muted); margin: .25rem 0 0; }
-        .message-actions { display: flex; gap: .5rem; margin-top: .4rem; flex-wrap: wrap; }
-        .failed-reason { color: var(--alert); }
-        .composer { display: flex; flex-direction: column; gap: .4rem; }
-        .composer textarea { min-height: 5rem; resize: vertical; }
-        .composer-row { display: flex; gap: .75rem; align-items: center; justify-content: space-between; flex-wrap: wrap; }
-        .counter.over { color: var(--alert); font-weight: 700; }
-        .load-older { align-self: center; }
-    "#
-    );
+    // Its look is in static/app.css, under `.secure-messaging`.
+    let style = "secure-messaging";
 
     let me = conv.me;
     let other: Option<UserProfile> = conv.conversation.as_ref().map(|c| {
