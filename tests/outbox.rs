@@ -100,7 +100,9 @@ async fn a_sealed_text_opens_with_its_key_and_additional_data_and_each_sealing_h
     );
     let sealed = colloque::crypto::base64::decode(&one.data).unwrap();
     assert!(
-        !sealed.windows("fièvre".len()).any(|w| w == "fièvre".as_bytes()),
+        !sealed
+            .windows("fièvre".len())
+            .any(|w| w == "fièvre".as_bytes()),
         "nothing of the text shows"
     );
     assert_eq!(key.open(&one, b"entry 1").await.as_deref(), Some(text));
