@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::hooks::MessagingProvider;
 use crate::i18n::{I18nProvider, Lang};
 use crate::pages::login::Login;
-use crate::pages::medecin::{inbox::Inbox, patients::Patients};
+use crate::pages::medecin::{inbox::Inbox, patients::Patients, settings::Settings};
 use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
     appointments::Appointments, care_team::CareTeam, dashboard::Dashboard, messages::Messages,
@@ -58,6 +58,8 @@ pub enum Route {
     MedecinPatients,
     /// `/medecin/securite`: a doctor's devices and password.
     MedecinSecurity,
+    /// `/medecin/reglages`: who may write to a doctor.
+    MedecinSettings,
     /// `/404`, and anything else.
     NotFound,
 }
@@ -84,6 +86,7 @@ impl Route {
             "/medecin/messages" => Route::MedecinInbox,
             "/medecin/patients" => Route::MedecinPatients,
             "/medecin/securite" => Route::MedecinSecurity,
+            "/medecin/reglages" => Route::MedecinSettings,
             "/404" => Route::NotFound,
             _ => {
                 if let Some(rest) = path.strip_prefix("/patient/messages/") {
@@ -121,6 +124,7 @@ impl Routable for Route {
             Route::MedecinConversation { id } => format!("/medecin/messages/{id}"),
             Route::MedecinPatients => "/medecin/patients".to_owned(),
             Route::MedecinSecurity => "/medecin/securite".to_owned(),
+            Route::MedecinSettings => "/medecin/reglages".to_owned(),
             Route::NotFound => "/404".to_owned(),
         }
     }
@@ -139,6 +143,7 @@ impl Routable for Route {
             "/medecin/messages/:id",
             "/medecin/patients",
             "/medecin/securite",
+            "/medecin/reglages",
             "/404",
         ]
     }
@@ -199,6 +204,7 @@ pub fn switch(route: Route) -> Html {
         // One page for both roles.
         Route::PatientSecurity => guarded(Role::Patient, html! { <Security /> }),
         Route::MedecinSecurity => guarded(Role::Doctor, html! { <Security /> }),
+        Route::MedecinSettings => guarded(Role::Doctor, html! { <Settings /> }),
         Route::NotFound => html! { <Layout><NotFound /></Layout> },
     }
 }
@@ -324,6 +330,7 @@ mod tests {
             Route::MedecinPatients,
             Route::PatientSecurity,
             Route::MedecinSecurity,
+            Route::MedecinSettings,
             Route::NotFound,
         ]
     }

@@ -6,6 +6,7 @@
 //! - [`components`] and [`pages`]: the UI; every string goes through [`i18n`].
 
 pub mod app;
+pub mod care;
 pub mod components;
 pub mod config;
 pub mod crypto;

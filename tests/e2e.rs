@@ -444,3 +444,120 @@ async fn hostile_markup_in_a_message_stays_inert_under_the_servers_strict_csp() 
     patient.close().await;
     doctor.close().await;
 }
+
+/// Issue 12, the care workflow: a doctor who takes no new requests is known before typing; a
+/// doctor closes an exchange with a reason, and the patient's open tab shows the system line and
+/// the closed composer at once; reopening brings the composer back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_doctor_decides_who_writes_closes_with_a_reason_and_the_patient_sees_it_live() {
+    let e2e = E2e::start("care-workflow").await;
+    let doctor = e2e.browser(1280, 900).await;
+    let lucas = e2e.browser(360, 740).await;
+    let emma = e2e.browser(360, 740).await;
+
+    // 1. Dr Martin takes no new request by message.
+    doctor.login(DOCTOR).await;
+    doctor.goto("/medecin/reglages").await;
+    doctor.click_testid("intake-off").await;
+    doctor.click_testid("intake-save").await;
+    doctor
+        .wait_for_element_containing("[data-testid='intake-form']", "Enregistré")
+        .await;
+    doctor.screenshot("1-doctor-intake-off").await;
+
+    // 2. Lucas, who has no conversation with her, learns it before typing anything.
+    lucas.login(PATIENT).await;
+    lucas.goto("/patient/rendez-vous").await;
+    let card = lucas
+        .wait_for_element_containing("[data-testid='appointment-card']", "Claire Martin")
+        .await;
+    child_testid(&card, "messaging-button")
+        .await
+        .expect("a messaging button")
+        .click()
+        .await
+        .expect("press it");
+    lucas
+        .wait_for_element_containing(
+            "[data-testid='intake-notice']",
+            "ne reçoit pas de nouvelle demande par messagerie",
+        )
+        .await;
+    assert!(
+        lucas
+            .find_css("[data-testid='composer-input']")
+            .await
+            .is_none()
+    );
+    assert!(
+        lucas
+            .find_css("[data-testid='topic-picker']")
+            .await
+            .is_none()
+    );
+    lucas.screenshot("2-patient-refused-before-typing").await;
+
+    // 3. Emma keeps her open exchange with Dr Martin on her phone: it stays answerable.
+    emma.login(OTHER_PATIENT).await;
+    emma.goto("/patient/messages").await;
+    emma.wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
+        .await
+        .click()
+        .await
+        .expect("open the conversation");
+    emma.wait_testid("composer-input").await;
+    emma.mark_page().await;
+
+    // 4. In the doctor's queue, Emma's exchange is in progress, with her waiting time.
+    doctor.goto("/medecin/messages").await;
+    doctor.click_testid("stage-in_progress").await;
+    let item = doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
+        .await;
+    let waiting = child_testid(&item, "conversation-waiting")
+        .await
+        .expect("Emma waits for an answer");
+    assert!(waiting.text().await.unwrap().starts_with("attend depuis"));
+    doctor.screenshot("4-doctor-queue").await;
+    item.click().await.expect("open Emma's exchange");
+    doctor.click_testid("close-conversation").await;
+    doctor
+        .wait_testid("close-reason")
+        .await
+        .send_keys("Complément de fer prescrit pour trois mois")
+        .await
+        .expect("type the reason");
+    doctor.click_testid("close-confirm").await;
+    doctor.wait_testid("reopen").await;
+    doctor.screenshot("4b-doctor-closed").await;
+
+    // 5. Emma's open tab shows the closing line and the closed composer, without a reload.
+    emma.wait_for_element_containing(
+        "[data-testid='system-line']",
+        "Échange clos par le Dr Claire Martin : Complément de fer prescrit pour trois mois.",
+    )
+    .await;
+    emma.wait_testid("closed-notice").await;
+    assert!(
+        emma.find_css("[data-testid='composer-input']")
+            .await
+            .is_none()
+    );
+    emma.assert_not_reloaded().await;
+    emma.screenshot("5-patient-sees-closing").await;
+    // A new request goes through the doctor's setting, which still takes none.
+    emma.click_css("[data-testid='closed-notice'] [data-testid='messaging-button']")
+        .await;
+    emma.wait_testid("intake-notice").await;
+
+    // 6. The doctor reopens: the composer comes back on Emma's phone.
+    doctor.click_testid("reopen").await;
+    emma.wait_for_element_containing("[data-testid='system-line']", "Échange rouvert")
+        .await;
+    emma.wait_testid("composer-input").await;
+    emma.screenshot("6-patient-after-reopen").await;
+
+    for browser in [doctor, lucas, emma] {
+        browser.close().await;
+    }
+}

@@ -206,6 +206,8 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
         .click()
         .await
         .expect("open the conversation");
+    // No open conversation with her yet: the request starts with its topic (issue 12).
+    patient.choose_topic("medical_question").await;
     let before = "Bonjour, je vous écris d'un ordinateur partagé.";
     patient.write(before).await;
     patient.wait_message("sent", before).await;

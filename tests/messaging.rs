@@ -140,6 +140,10 @@ fn summary(last_seq: i64, unread: u32, subject: &str) -> ConversationSummary {
         my_read_seq: Seq(last_seq - i64::from(unread)),
         other_read_seq: Seq(0),
         unread_count: unread,
+        topic: Default::default(),
+        triage: Default::default(),
+        triage_at: Timestamp(0),
+        waiting_since: None,
     }
 }
 
@@ -152,6 +156,7 @@ fn message(seq: i64, sender: UserId) -> Message {
         client_id: ClientMsgId(uuid::Uuid::from_u128(seq as u128)),
         body: format!("Message numéro {seq}"),
         sent_at: Timestamp(seq * 60_000),
+        kind: Default::default(),
     }
 }
 

@@ -92,11 +92,16 @@ fn summary_with_markup() -> ConversationSummary {
             excerpt: MARKUP.into(),
             sent_at: Timestamp(60_000),
             seq: Seq(1),
+            kind: Default::default(),
         }),
         last_seq: Seq(1),
         my_read_seq: Seq(0),
         other_read_seq: Seq(0),
         unread_count: 1,
+        topic: Default::default(),
+        triage: Default::default(),
+        triage_at: Timestamp(0),
+        waiting_since: None,
     }
 }
 
@@ -110,6 +115,7 @@ fn page_with_markup() -> Value {
             client_id: ClientMsgId(uuid::Uuid::from_u128(1)),
             body: MARKUP.into(),
             sent_at: Timestamp(60_000),
+            kind: Default::default(),
         }],
         has_more: false,
     })

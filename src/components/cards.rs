@@ -27,7 +27,8 @@ pub fn appointment_card(i18n: &I18n, a: &Appointment) -> Html {
             <p class="muted">{ i18n.tf(Key::DurationMinutes, &[&duration]) }</p>
             <div>
                 <MessagingButton with_user={Some(a.doctor.id)}
-                    label={write_to(i18n.lang, &a.doctor.display_name)} secondary=true />
+                    label={write_to(i18n.lang, &a.doctor.display_name)}
+                    name={a.doctor.display_name.clone()} secondary=true />
             </div>
         </article>
     }
@@ -44,7 +45,7 @@ pub fn person_card(i18n: &I18n, p: &UserProfile, testid: &'static str) -> Html {
             }
             <div>
                 <MessagingButton with_user={Some(p.id)} label={write_to(i18n.lang, &p.display_name)}
-                    secondary=true />
+                    name={p.display_name.clone()} secondary=true />
             </div>
         </article>
     }

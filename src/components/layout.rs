@@ -76,6 +76,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
         ],
         Some(Role::Doctor) => vec![
             (Route::MedecinPatients, Key::NavPatients),
+            (Route::MedecinSettings, Key::NavSettings),
             (Route::MedecinSecurity, Key::NavSecurity),
         ],
         None => vec![],
@@ -197,6 +198,7 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::PatientAppointments) => Key::NavAppointments,
         Some(Route::PatientCareTeam) => Key::NavCareTeam,
         Some(Route::MedecinPatients) => Key::NavPatients,
+        Some(Route::MedecinSettings) => Key::SettingsTitle,
         Some(Route::PatientSecurity | Route::MedecinSecurity) => Key::SecurityTitle,
         Some(Route::NotFound) | None => Key::NotFoundTitle,
         Some(Route::Login) => Key::LoginTitle,

@@ -32,7 +32,8 @@ use crate::services::messaging_api as rest;
 use crate::services::websocket::{ConnectorRef, WsConnector};
 use crate::session::use_session;
 use colloque_protocol::{
-    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, Seq, UserId,
+    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Seq, Topic,
+    UserId,
 };
 use inner::Inner;
 use std::ops::Deref;
@@ -155,7 +156,7 @@ impl MessagingHandle {
     }
 
     /// The open conversation with `user`, started if there is none.
-    pub async fn open_with(&self, user: UserId) -> Result<ConversationId, Error> {
+    pub async fn open_with(&self, user: UserId, topic: Topic) -> Result<ConversationId, Error> {
         let existing = self.inner.read(|s| {
             s.conversation_with(user)
                 .filter(|c| c.status == ConversationStatus::Open)
@@ -165,10 +166,15 @@ impl MessagingHandle {
             return Ok(id);
         }
         let api = self.inner.api.borrow().clone();
-        let summary = rest::start_conversation(&api, user).await?;
+        let summary = rest::start_conversation(&api, user, topic).await?;
         let id = summary.id;
         self.inner.dispatch(Action::Upsert(summary));
         Ok(id)
+    }
+
+    /// Takes a conversation as the server answered it (a triage change, a closing).
+    pub fn upsert(&self, summary: ConversationSummary) {
+        self.inner.dispatch(Action::Upsert(summary));
     }
 
     /// Reloads the conversation list.

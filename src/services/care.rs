@@ -1,7 +1,11 @@
-//! Appointments, a patient's care team and a doctor's patients.
+//! Appointments, a patient's care team and a doctor's patients; who may write to a doctor, and
+//! a conversation's place in the doctor's queue (issue 12).
 
 use super::requests::{Api, Error, request};
-use colloque_protocol::{Appointment, UserProfile};
+use colloque_protocol::{
+    Appointment, CloseConversationRequest, ConversationId, ConversationSummary, IntakeSettings,
+    IntakeStatus, SetTriageRequest, TriageState, UpdateIntakeRequest, UserId, UserProfile,
+};
 use gloo_net::http::Method;
 
 /// `GET /api/appointments` (the viewer's, patient or doctor).
@@ -17,4 +21,72 @@ pub async fn get_care_team(api: &Api) -> Result<Vec<UserProfile>, Error> {
 /// `GET /api/patients`: a doctor's patients.
 pub async fn get_patients(api: &Api) -> Result<Vec<UserProfile>, Error> {
     request::<(), _>(api, Method::GET, "/patients", &[], None).await
+}
+
+/// `GET /api/care-team/intake`: whether the patient may start a request with each doctor.
+pub async fn get_intake_statuses(api: &Api) -> Result<Vec<IntakeStatus>, Error> {
+    request::<(), _>(api, Method::GET, "/care-team/intake", &[], None).await
+}
+
+/// `GET /api/me/intake`: the doctor's intake setting.
+pub async fn get_intake_settings(api: &Api) -> Result<IntakeSettings, Error> {
+    request::<(), _>(api, Method::GET, "/me/intake", &[], None).await
+}
+
+/// `PUT /api/me/intake`.
+pub async fn put_intake_settings(
+    api: &Api,
+    update: &UpdateIntakeRequest,
+) -> Result<IntakeSettings, Error> {
+    request(api, Method::PUT, "/me/intake", &[], Some(update)).await
+}
+
+/// `PUT` (block) or `DELETE` (unblock) `/api/patients/{id}/block`.
+pub async fn set_blocked(
+    api: &Api,
+    patient: UserId,
+    blocked: bool,
+) -> Result<IntakeSettings, Error> {
+    let method = if blocked { Method::PUT } else { Method::DELETE };
+    let path = format!("/patients/{patient}/block");
+    request::<(), _>(api, method, &path, &[], None).await
+}
+
+/// `POST /api/conversations/{id}/triage`.
+pub async fn set_triage(
+    api: &Api,
+    conversation: ConversationId,
+    state: TriageState,
+) -> Result<ConversationSummary, Error> {
+    let path = format!("/conversations/{conversation}/triage");
+    request(
+        api,
+        Method::POST,
+        &path,
+        &[],
+        Some(&SetTriageRequest { state }),
+    )
+    .await
+}
+
+/// `POST /api/conversations/{id}/close`, with the reason the patient will read.
+pub async fn close_conversation(
+    api: &Api,
+    conversation: ConversationId,
+    reason: &str,
+) -> Result<ConversationSummary, Error> {
+    let path = format!("/conversations/{conversation}/close");
+    let body = CloseConversationRequest {
+        reason: reason.to_owned(),
+    };
+    request(api, Method::POST, &path, &[], Some(&body)).await
+}
+
+/// `POST /api/conversations/{id}/reopen`.
+pub async fn reopen_conversation(
+    api: &Api,
+    conversation: ConversationId,
+) -> Result<ConversationSummary, Error> {
+    let path = format!("/conversations/{conversation}/reopen");
+    request::<(), _>(api, Method::POST, &path, &[], None).await
 }

@@ -4,7 +4,7 @@
 use super::requests::{Api, Error, request};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, MAX_PAGE_SIZE, MarkReadRequest, Message,
-    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, UserId,
+    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, Topic, UserId,
 };
 use gloo_net::http::Method;
 
@@ -89,14 +89,17 @@ pub async fn send_message_to_conversation(
     request(api, Method::POST, &path, &[], Some(&body)).await
 }
 
-/// `POST /api/conversations`: opens (or finds) the conversation with a care partner.
+/// `POST /api/conversations`: opens (or finds) the conversation with a care partner, about
+/// `topic`.
 pub async fn start_conversation(
     api: &Api,
     with_user_id: UserId,
+    topic: Topic,
 ) -> Result<ConversationSummary, Error> {
     let body = StartConversationRequest {
         with_user_id,
         subject: None,
+        topic,
     };
     request(api, Method::POST, "/conversations", &[], Some(&body)).await
 }

@@ -498,6 +498,7 @@ mod tests {
             client_id: ClientMsgId(uuid::Uuid::from_u128(7)),
             body: "Bonjour \"docteur\"\n{\"type\":\"pong\"}".into(),
             sent_at: Timestamp(1_795_489_740_000),
+            kind: colloque_protocol::MessageKind::Closed,
         }
     }
 
@@ -534,11 +535,16 @@ mod tests {
                         excerpt: "Bonjour".into(),
                         sent_at: Timestamp(2),
                         seq: Seq(4),
+                        kind: Default::default(),
                     }),
                     last_seq: Seq(4),
                     my_read_seq: Seq(3),
                     other_read_seq: Seq(4),
                     unread_count: 1,
+                    topic: colloque_protocol::Topic::Certificate,
+                    triage: colloque_protocol::TriageState::Done,
+                    triage_at: Timestamp(2),
+                    waiting_since: Some(Timestamp(1)),
                 },
             },
             ServerFrame::Pong { nonce: u64::MAX },

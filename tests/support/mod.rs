@@ -307,7 +307,8 @@ impl Browser {
     }
 
     /// From the patient's appointments page, opens the conversation with the doctor of the
-    /// appointment whose card names `doctor` (through that card's MessagingButton).
+    /// appointment whose card names `doctor` (through that card's MessagingButton). With no
+    /// open conversation yet, the request is started as a medical question.
     pub async fn open_conversation_from_appointment(&self, doctor: &str) {
         self.goto("/patient/rendez-vous").await;
         let card = self
@@ -319,6 +320,30 @@ impl Browser {
             .click()
             .await
             .expect("click the appointment's messaging button");
+        // Either the conversation opens, or the request asks for its topic first.
+        let picker = self
+            .wait_until(|| async {
+                if self
+                    .find_css("[data-testid='composer-input']")
+                    .await
+                    .is_some()
+                {
+                    return Some(false);
+                }
+                self.find_css("[data-testid='topic-picker']")
+                    .await
+                    .map(|_| true)
+            })
+            .await;
+        if picker {
+            self.choose_topic("medical_question").await;
+        }
+    }
+
+    /// In an open topic picker, starts the request about `topic` (its wire name).
+    pub async fn choose_topic(&self, topic: &str) {
+        self.click_testid(&format!("topic-{topic}")).await;
+        self.wait_testid("composer-input").await;
     }
 
     /// Types `text` into the composer and presses send.

@@ -75,6 +75,7 @@ pub async fn start_conversation(
         .json(&StartConversationRequest {
             with_user_id: with,
             subject: Some("Benchmark".to_owned()),
+            topic: colloque_protocol::Topic::MedicalQuestion,
         })
         .send()
         .await?;

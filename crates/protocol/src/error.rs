@@ -38,6 +38,15 @@ pub enum ErrorCode {
     ConversationClosed,
     /// The two users are not in a care relationship, so they cannot start a conversation.
     NoCareRelationship,
+    /// The doctor takes no new request from this patient now (intake off, or reserved to
+    /// patients seen recently): book an appointment or call the practice instead.
+    IntakeClosed,
+    /// The doctor does not take messages from this patient (a per-patient block), in new and
+    /// open conversations alike.
+    PatientBlocked,
+    /// Another conversation of the same patient and doctor is open, so this one cannot be
+    /// reopened.
+    OpenConversationExists,
     /// The client must authenticate (send an `auth` frame) before anything else.
     NotAuthenticated,
     /// Too many requests or messages; try again later.

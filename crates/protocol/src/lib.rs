@@ -13,11 +13,13 @@
 
 #![forbid(unsafe_code)]
 
+mod care;
 mod error;
 mod frames;
 mod ids;
 mod rest;
 
+pub use care::*;
 pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
 pub use ids::{

@@ -21,15 +21,21 @@
 //! | GET | `/api/conversations/{id}/messages` | [`HistoryQuery`] | [`MessagePage`] |
 //! | POST | `/api/conversations/{id}/messages` | [`SendMessageRequest`] | [`Message`] (201 new, 200 replay) |
 //! | POST | `/api/conversations/{id}/read` | [`MarkReadRequest`] | [`ReadCursor`] |
-//! | POST | `/api/conversations/{id}/close` | – | [`ConversationSummary`] (doctor only) |
+//! | POST | `/api/conversations/{id}/close` | [`CloseConversationRequest`](crate::CloseConversationRequest) | [`ConversationSummary`] (doctor only) |
+//! | POST | `/api/conversations/{id}/reopen` | – | [`ConversationSummary`] (doctor only) |
+//! | POST | `/api/conversations/{id}/triage` | [`SetTriageRequest`](crate::SetTriageRequest) | [`ConversationSummary`] (doctor only) |
 //! | GET | `/api/appointments` | – | `Vec<`[`Appointment`]`>` |
 //! | GET | `/api/care-team` | – | `Vec<`[`UserProfile`]`>` (a patient's doctors) |
 //! | GET | `/api/patients` | – | `Vec<`[`UserProfile`]`>` (a doctor's patients) |
+//! | GET, PUT | `/api/me/intake` | [`UpdateIntakeRequest`](crate::UpdateIntakeRequest) | [`IntakeSettings`](crate::IntakeSettings) (doctors) |
+//! | PUT, DELETE | `/api/patients/{id}/block` | – | [`IntakeSettings`](crate::IntakeSettings) (doctors) |
+//! | GET | `/api/care-team/intake` | – | `Vec<`[`IntakeStatus`](crate::IntakeStatus)`>` (patients) |
 //! | GET | `/api/health` | – | [`HealthResponse`] |
 //! | GET | `/api/openapi.json` | – | the OpenAPI document |
 //!
 //! Authenticated routes take `Authorization: Bearer <token>`.
 
+use crate::care::{MessageKind, Topic, TriageState};
 use crate::ids::{
     AppointmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq, SessionHandle,
     Timestamp, UserId,
@@ -300,6 +306,9 @@ pub struct MessagePreview {
     pub sent_at: Timestamp,
     /// Its sequence number.
     pub seq: Seq,
+    /// Text, or a system line (then `excerpt` is its body: the closing reason).
+    #[serde(default, skip_serializing_if = "MessageKind::is_text")]
+    pub kind: MessageKind,
 }
 
 /// A conversation as one participant sees it (unread counts are per viewer).
@@ -330,6 +339,21 @@ pub struct ConversationSummary {
     pub other_read_seq: Seq,
     /// Messages from the other participant after `my_read_seq`.
     pub unread_count: u32,
+    /// What it is about, chosen when it started. (Absent from an older server: a medical
+    /// question.)
+    #[serde(default)]
+    pub topic: Topic,
+    /// Where it stands in the doctor's queue (`done` exactly when `status` is closed).
+    #[serde(default)]
+    pub triage: TriageState,
+    /// When it entered its triage state.
+    #[serde(default)]
+    pub triage_at: Timestamp,
+    /// Since when the patient has been waiting for the doctor: the time of the patient's first
+    /// message after the doctor's latest one. `None` when the doctor wrote last, nobody wrote
+    /// yet, or the conversation is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<Timestamp>,
 }
 
 /// `POST /api/conversations`: a patient starts a conversation with a doctor of their care
@@ -344,6 +368,8 @@ pub struct StartConversationRequest {
     /// What it is about; a default subject is used when absent or blank.
     #[serde(default)]
     pub subject: Option<String>,
+    /// The request's topic (required).
+    pub topic: Topic,
 }
 
 /// A stored message.
@@ -364,6 +390,9 @@ pub struct Message {
     pub body: String,
     /// When the server stored it.
     pub sent_at: Timestamp,
+    /// Text, or a system line the server wrote (closing, reopening). Absent means text.
+    #[serde(default, skip_serializing_if = "MessageKind::is_text")]
+    pub kind: MessageKind,
 }
 
 /// `POST /api/conversations/{id}/messages`. Idempotent on (sender, `client_id`).

@@ -153,7 +153,8 @@ fn request_integers_are_read_as_json_schema_reads_them() {
     let read: MarkReadRequest = serde_json::from_str(r#"{"seq": 3.0}"#).unwrap();
     assert_eq!(read.seq, Seq(3));
     let start: StartConversationRequest =
-        serde_json::from_str(r#"{"with_user_id": 1e1, "subject": null}"#).unwrap();
+        serde_json::from_str(r#"{"with_user_id": 1e1, "subject": null, "topic": "certificate"}"#)
+            .unwrap();
     assert_eq!(start.with_user_id, UserId(10));
     for refused in [
         r#"{"seq": 3.5}"#,
@@ -168,4 +169,68 @@ fn request_integers_are_read_as_json_schema_reads_them() {
     }
     let largest: MarkReadRequest = serde_json::from_str(r#"{"seq": 9223372036854775807}"#).unwrap();
     assert_eq!(largest.seq, Seq(i64::MAX));
+}
+
+#[test]
+fn topics_and_triage_states_have_stable_snake_case_names() {
+    for topic in Topic::ALL {
+        assert_eq!(serde_json::to_value(topic).unwrap(), json!(topic.as_str()));
+        assert_eq!(Topic::parse(topic.as_str()), Some(topic));
+    }
+    assert_eq!(Topic::PrescriptionRenewal.as_str(), "prescription_renewal");
+    for state in TriageState::ALL {
+        assert_eq!(serde_json::to_value(state).unwrap(), json!(state.as_str()));
+        assert_eq!(TriageState::parse(state.as_str()), Some(state));
+    }
+    assert_eq!(TriageState::WaitingPatient.as_str(), "waiting_patient");
+    assert!(serde_json::from_value::<Topic>(json!("gossip")).is_err());
+}
+
+#[test]
+fn a_text_message_omits_its_kind_and_a_system_line_names_it() {
+    let text = Message {
+        id: MessageId(1),
+        conversation_id: ConversationId(1),
+        seq: Seq(1),
+        sender_id: UserId(1),
+        client_id: client_id(),
+        body: "Bonjour".into(),
+        sent_at: Timestamp(1),
+        kind: MessageKind::Text,
+    };
+    let value = serde_json::to_value(&text).unwrap();
+    assert!(value.get("kind").is_none(), "{value}");
+    assert_eq!(serde_json::from_value::<Message>(value).unwrap(), text);
+    let line = Message {
+        kind: MessageKind::Closed,
+        ..text
+    };
+    let value = serde_json::to_value(&line).unwrap();
+    assert_eq!(value["kind"], "closed");
+    assert_eq!(serde_json::from_value::<Message>(value).unwrap(), line);
+}
+
+#[test]
+fn a_start_request_without_a_topic_is_refused() {
+    assert!(
+        serde_json::from_value::<StartConversationRequest>(json!({"with_user_id": 1})).is_err()
+    );
+    let request: StartConversationRequest =
+        serde_json::from_value(json!({"with_user_id": 1, "topic": "test_results"})).unwrap();
+    assert_eq!(request.topic, Topic::TestResults);
+}
+
+#[test]
+fn the_care_refusals_are_permanent() {
+    for code in [
+        ErrorCode::IntakeClosed,
+        ErrorCode::PatientBlocked,
+        ErrorCode::OpenConversationExists,
+    ] {
+        assert!(code.is_permanent());
+    }
+    assert_eq!(
+        serde_json::to_value(ErrorCode::IntakeClosed).unwrap(),
+        json!("intake_closed")
+    );
 }

@@ -5,13 +5,14 @@
 //! 09:30 UTC (the app shows local time).
 
 use crate::auth::PasswordHasher;
+use crate::care::Triage;
 use crate::domain::{Email, MessageBody, Password};
 use crate::store::NewAppointment;
 use crate::store::NewUser;
 use crate::store::{self, Store, Tx};
 use crate::util::{DAY_MS, days_from_now_at, now_ms};
 use anyhow::Context;
-use colloque_protocol::{ClientMsgId, Role, Seq, Timestamp, UserId};
+use colloque_protocol::{ClientMsgId, MessageKind, Role, Seq, Timestamp, Topic, UserId};
 use secrecy::SecretString;
 
 /// The password of every demo account.
@@ -182,7 +183,8 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
             emma,
             martin,
             "Résultats de prise de sang",
-            Timestamp(now.0 - 2 * DAY_MS),
+            Topic::TestResults,
+            Triage::started(true, Timestamp(now.0 - 2 * DAY_MS)),
         )
         .await?;
     let thread = [
@@ -202,7 +204,14 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
             "Merci ! Faut-il le prendre pendant les repas ?",
         ),
     ];
-    append_all(&mut tx, blood_test, &thread, now).await?;
+    append_all(
+        &mut tx,
+        blood_test,
+        &thread,
+        now,
+        (emma, Triage::started(true, Timestamp(now.0 - 2 * DAY_MS))),
+    )
+    .await?;
     // Martin read up to his own reply (seq 2): Emma's last message stays unread for him.
 
     let blood_pressure = tx
@@ -210,7 +219,8 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
             lucas,
             durand,
             "Suivi tension",
-            Timestamp(now.0 - 5 * DAY_MS),
+            Topic::MedicalQuestion,
+            Triage::started(false, Timestamp(now.0 - 5 * DAY_MS)),
         )
         .await?;
     let thread = [
@@ -225,7 +235,14 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
             "Bonjour docteur, en moyenne 13/8 le matin et 12/7 le soir.",
         ),
     ];
-    append_all(&mut tx, blood_pressure, &thread, now).await?;
+    append_all(
+        &mut tx,
+        blood_pressure,
+        &thread,
+        now,
+        (lucas, Triage::started(false, Timestamp(now.0 - 5 * DAY_MS))),
+    )
+    .await?;
     tx.advance_read_cursor(durand, blood_pressure, Seq(2))
         .await?;
 
@@ -235,13 +252,15 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
 }
 
 /// Appends a thread to a new conversation through the same batch write as live sends
-/// ([`Tx::append_batch`]): seqs from 1, the conversation's head on the last message,
-/// and each sender's read cursor on their own last message.
+/// ([`Tx::append_batch`]): seqs from 1, the conversation's head on the last message, its
+/// place in the doctor's queue moved by each message as a live send moves it (`patient`, and
+/// where it started), and each sender's read cursor on their own last message.
 async fn append_all(
     tx: &mut Tx,
     conversation: colloque_protocol::ConversationId,
     thread: &[(UserId, i64, &str)],
     now: Timestamp,
+    (patient, started): (UserId, Triage),
 ) -> anyhow::Result<()> {
     let bodies = thread
         .iter()
@@ -249,15 +268,19 @@ async fn append_all(
         .collect::<Result<Vec<_>, _>>()?;
     let mut messages = Vec::with_capacity(thread.len());
     let mut cursors: Vec<(UserId, colloque_protocol::ConversationId, Seq)> = Vec::new();
+    let mut place = started;
     for (index, ((sender, offset, _), body)) in thread.iter().zip(&bodies).enumerate() {
         let seq = Seq(index as i64 + 1);
+        let sent_at = Timestamp(now.0 + offset);
+        place = place.after_message(*sender == patient, sent_at);
         messages.push(store::NewMessage {
             conversation_id: conversation,
             seq,
             sender_id: *sender,
             client_id: ClientMsgId(uuid::Uuid::new_v4()),
             body: body.as_str(),
-            sent_at: Timestamp(now.0 + offset),
+            sent_at,
+            kind: MessageKind::Text,
         });
         cursors.retain(|(user, _, _)| user != sender);
         cursors.push((*sender, conversation, seq));
@@ -265,7 +288,12 @@ async fn append_all(
     let Some(last) = messages.last() else {
         return Ok(());
     };
-    let heads = [(conversation, last.seq, last.sent_at)];
+    let heads = [store::HeadUpdate {
+        conversation,
+        seq: last.seq,
+        at: last.sent_at,
+        triage: place,
+    }];
     tx.append_batch(&messages, &heads, &cursors).await?;
     Ok(())
 }

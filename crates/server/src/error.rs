@@ -42,6 +42,15 @@ pub enum AppError {
     /// Starting a conversation outside the care team.
     #[error("there is no care relationship between these users")]
     NoCareRelationship,
+    /// A patient's new request that the doctor's intake setting refuses.
+    #[error("this doctor takes no new request from this patient by message now")]
+    IntakeClosed,
+    /// A patient the doctor blocked, writing to them.
+    #[error("this doctor does not take messages from this patient")]
+    PatientBlocked,
+    /// Reopening a conversation while another one of the pair is open.
+    #[error("another conversation between these two is open")]
+    OpenConversationExists,
     /// Unparseable JSON, or JSON of the wrong shape.
     #[error("{0}")]
     InvalidJson(String),
@@ -118,6 +127,9 @@ impl AppError {
             AppError::NotFound => ErrorCode::NotFound,
             AppError::ConversationClosed => ErrorCode::ConversationClosed,
             AppError::NoCareRelationship => ErrorCode::NoCareRelationship,
+            AppError::IntakeClosed => ErrorCode::IntakeClosed,
+            AppError::PatientBlocked => ErrorCode::PatientBlocked,
+            AppError::OpenConversationExists => ErrorCode::OpenConversationExists,
             AppError::InvalidJson(_) | AppError::UnsupportedMediaType(_) => ErrorCode::InvalidJson,
             AppError::InvalidInput(_) | AppError::MethodNotAllowed | AppError::ClientIdReused => {
                 ErrorCode::InvalidInput
@@ -145,12 +157,15 @@ impl AppError {
             | AppError::NoCareRelationship
             | AppError::WrongPassword
             | AppError::WrongMfaCode
-            | AppError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
+            | AppError::MfaEnrolmentRequired
+            | AppError::IntakeClosed
+            | AppError::PatientBlocked => StatusCode::FORBIDDEN,
             AppError::MfaAlreadyEnabled => StatusCode::CONFLICT,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::ConversationClosed | AppError::CursorPastEnd | AppError::ClientIdReused => {
-                StatusCode::CONFLICT
-            }
+            AppError::ConversationClosed
+            | AppError::CursorPastEnd
+            | AppError::ClientIdReused
+            | AppError::OpenConversationExists => StatusCode::CONFLICT,
             AppError::InvalidJson(_)
             | AppError::InvalidInput(_)
             | AppError::InvalidCursor(_)
@@ -226,7 +241,11 @@ impl AppError {
     pub fn is_access_denial(&self) -> bool {
         matches!(
             self,
-            AppError::NotFound | AppError::Forbidden(_) | AppError::NoCareRelationship
+            AppError::NotFound
+                | AppError::Forbidden(_)
+                | AppError::NoCareRelationship
+                | AppError::IntakeClosed
+                | AppError::PatientBlocked
         )
     }
 }

@@ -1,9 +1,12 @@
-//! The inbox: conversations by latest activity with unread counts, an unread-only filter and
-//! a search by name; the selected conversation beside it on a wide screen, and the list *or*
-//! the conversation on a phone. Role-aware: patients get the very same component for their
-//! own list (the original app's patient-only copy was removed to avoid duplication).
+//! The inbox: conversations with unread counts, an unread-only filter and a search by name;
+//! the selected conversation beside it on a wide screen, and the list *or* the conversation on
+//! a phone. Role-aware: patients get the very same component for their own list (the original
+//! app's patient-only copy was removed to avoid duplication), by latest activity. A doctor's is
+//! a queue (issue 12): one tab per triage state with its count, a topic filter, the patient who
+//! has waited longest first, and how long each has waited ([`crate::care::queue`]).
 
 use crate::app::conversation_route;
+use crate::care::{counts, queue, topic_key, triage_key, waiting_text};
 use crate::components::error_view::{Loading, error_view};
 use crate::components::layout::in_app_click;
 use crate::components::messaging::SecureMessaging;
@@ -11,7 +14,7 @@ use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
 use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
-use colloque_protocol::ConversationId;
+use colloque_protocol::{ConversationId, Role, Topic, TriageState};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -68,6 +71,10 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
     let navigator = use_navigator();
     let query = use_state(String::new);
     let unread_only = use_state(|| false);
+    // The doctor's queue: the state shown (`None`: the first open state with requests in it)
+    // and the topic filter.
+    let stage = use_state(|| None::<TriageState>);
+    let topic = use_state(|| None::<Topic>);
     // Its look is in static/app.css, under `.medecin-messaging`.
     let style = "medecin-messaging";
 
@@ -89,11 +96,27 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
     };
 
     let all = messaging.sorted_conversations();
-    let shown: Vec<_> = all
+    let matching: Vec<_> = all
         .iter()
+        .copied()
         .filter(|c| !*unread_only || c.unread_count > 0)
         .filter(|c| name_matches(&messaging.other_party(c).display_name, &query))
         .collect();
+    let doctor = role == Role::Doctor;
+    let per_stage = counts(&matching);
+    let stage_shown = (*stage).unwrap_or_else(|| {
+        TriageState::ALL
+            .into_iter()
+            .zip(per_stage)
+            .find(|(_, n)| *n > 0)
+            .map_or(TriageState::New, |(state, _)| state)
+    });
+    let shown: Vec<_> = if doctor {
+        queue(&matching, stage_shown, *topic)
+    } else {
+        matching
+    };
+    let now = crate::time::now();
 
     let list = match &messaging.list {
         LoadState::Failed(error) if all.is_empty() => {
@@ -123,6 +146,11 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
             .as_ref()
             .map(|m| m.excerpt.clone())
             .unwrap_or_else(|| i18n.t(Key::NoLastMessage).to_owned());
+        let waiting = c
+            .waiting_since
+            .filter(|_| doctor)
+            .map(|since| waiting_text(since, now, i18n.lang));
+        let stage_label = (!doctor).then(|| i18n.t(triage_key(c.triage, true)));
         html! {
             <li key={c.id.0}>
                 <a class={classes!("item", (unread > 0).then_some("unread"))} {href} {onclick}
@@ -131,6 +159,15 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
                     <span class="name">{ other.display_name.clone() }</span>
                     <span class="stamp">{ crate::time::short_stamp(c.last_activity_at, i18n.lang) }</span>
                     <span class="excerpt">{ c.subject.clone() }{ " — " }{ excerpt }</span>
+                    <span class="care">
+                        <span class="topic" data-testid="conversation-item-topic">{ i18n.t(topic_key(c.topic)) }</span>
+                        if let Some(label) = stage_label {
+                            <span class="topic">{ label }</span>
+                        }
+                        if let Some(text) = waiting {
+                            <span class="waiting" data-testid="conversation-waiting">{ text }</span>
+                        }
+                    </span>
                     <span class={classes!("badge", (unread == 0).then_some("zero"))}
                         data-testid="conversation-unread" aria-label={unread_label}>
                         { unread }
@@ -159,6 +196,9 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
                         <input type="checkbox" checked={*unread_only} {onchange} data-testid="unread-only" />
                         { i18n.t(Key::UnreadOnly) }
                     </label>
+                    if doctor {
+                        { queue_filters(&i18n, &stage, stage_shown, per_stage, &topic) }
+                    }
                 </div>
                 { list }
                 <ul data-testid="conversation-list">{ for items }</ul>
@@ -171,6 +211,55 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
                 }
             </div>
         </div>
+    }
+}
+
+/// The doctor's queue filters: one toggle per triage state with its count, and the topic.
+fn queue_filters(
+    i18n: &crate::i18n::I18n,
+    stage: &UseStateHandle<Option<TriageState>>,
+    shown: TriageState,
+    per_stage: [usize; 4],
+    topic: &UseStateHandle<Option<Topic>>,
+) -> Html {
+    let stages = TriageState::ALL.into_iter().zip(per_stage).map(|(state, n)| {
+        let onclick = {
+            let stage = stage.clone();
+            Callback::from(move |_: MouseEvent| stage.set(Some(state)))
+        };
+        let label = i18n.t(triage_key(state, false));
+        html! {
+            <button type="button" key={state.as_str()} aria-pressed={(state == shown).to_string()}
+                data-testid={format!("stage-{}", state.as_str())} {onclick}>
+                { i18n.tf(Key::QueueCount, &[label, &n.to_string()]) }
+            </button>
+        }
+    });
+    let onchange = {
+        let topic = topic.clone();
+        Callback::from(move |e: Event| {
+            let value = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
+            topic.set(Topic::parse(&value));
+        })
+    };
+    let options = Topic::ALL.into_iter().map(|t| {
+        html! {
+            <option value={t.as_str()} selected={**topic == Some(t)}>{ i18n.t(topic_key(t)) }</option>
+        }
+    });
+    html! {
+        <>
+            <div class="stages" role="group" aria-label={i18n.t(Key::QueueLabel)} data-testid="queue-stages">
+                { for stages }
+            </div>
+            <label for="inbox-topic">{ i18n.t(Key::TopicLabel) }</label>
+            <select id="inbox-topic" data-testid="inbox-topic" {onchange}>
+                <option value="" selected={topic.is_none()}>{ i18n.t(Key::TopicAll) }</option>
+                { for options }
+            </select>
+        </>
     }
 }
 

@@ -12,7 +12,7 @@ use crate::components::error_view::error_view;
 use crate::hooks::SecureMessagingHandle;
 use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
 use crate::i18n::{I18n, Key, use_i18n};
-use colloque_protocol::Seq;
+use colloque_protocol::{MessageKind, Seq};
 use std::ops::Range;
 use std::rc::Rc;
 use web_sys::Element;
@@ -304,6 +304,9 @@ fn message_view(
     item: &TimelineItem,
     other_read: Option<Seq>,
 ) -> Html {
+    if item.kind != MessageKind::Text {
+        return system_line(i18n, conv, item);
+    }
     let mine = Some(item.sender_id) == conv.me;
     let status_text = match item.status {
         MessageStatus::Sending => i18n.t(Key::StatusSending).to_owned(),
@@ -359,6 +362,46 @@ fn message_view(
     }
 }
 
+/// A line the server wrote in the thread (issue 12): "Échange clos par le Dr … : <reason>",
+/// or its reopening. Centred, not a bubble: nobody typed it. The reason is plain text.
+fn system_line(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) -> Html {
+    let doctor = conv
+        .conversation
+        .as_ref()
+        .map(|c| c.doctor.display_name.clone())
+        .unwrap_or_default();
+    // "clos par le Dr Martin": French wants the article before the title.
+    let doctor = if i18n.lang == crate::i18n::Lang::Fr && doctor.starts_with("Dr ") {
+        format!("le {doctor}")
+    } else {
+        doctor
+    };
+    let for_patient = conv
+        .conversation
+        .as_ref()
+        .is_some_and(|c| Some(c.patient.id) == conv.me);
+    let text = match item.kind {
+        MessageKind::Closed => {
+            let mut text = i18n.tf(Key::ClosedLine, &[&doctor, item.body.trim_end_matches('.')]);
+            text.push('.');
+            if for_patient {
+                text.push(' ');
+                text.push_str(i18n.t(Key::ClosedLineNext));
+            }
+            text
+        }
+        _ => i18n.tf(Key::ReopenedLine, &[&doctor]),
+    };
+    html! {
+        <li key={item.dom_id.clone()} class="system-line" data-testid="system-line"
+            data-kind={item.kind.as_str()} data-message-id={item.dom_id.clone()}
+            data-seq={item.seq.map(|s| s.0.to_string())} role="note">
+            <p>{ text }</p>
+            <p class="message-meta"><time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time></p>
+        </li>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +416,7 @@ mod tests {
             body: String::new(),
             sent_at: Timestamp(0),
             status: MessageStatus::Sent,
+            kind: MessageKind::Text,
         };
         let mut items: Vec<_> = (1..=confirmed)
             .map(|s| item(Some(Seq(s)), s as u128))

@@ -1,13 +1,15 @@
 //! The button that opens messaging, with an unread badge. Either the inbox (total unread), or
-//! the conversation with one doctor/patient (that conversation's unread), started on the
-//! first click if it does not exist yet.
+//! the conversation with one doctor/patient (that conversation's unread). When there is no open
+//! conversation with them yet, pressing it starts a request in steps (issue 12): a patient
+//! first learns whether the doctor takes new requests (and what to do instead if not), then
+//! everyone chooses the request's topic.
 
+use super::topic_picker::request_flow;
 use crate::app::{conversation_route, inbox_route};
-use crate::components::error_view::error_text;
-use crate::hooks::use_messaging;
+use crate::hooks::{RequestStep, use_messaging, use_new_request};
 use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
-use colloque_protocol::UserId;
+use colloque_protocol::{ConversationId, UserId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -19,6 +21,9 @@ pub struct MessagingButtonProps {
     pub with_user: Option<UserId>,
     /// The visible label ("Messagerie", "Écrire au Dr Martin").
     pub label: AttrValue,
+    /// The other person's name, for what is said when they take no new request.
+    #[prop_or_default]
+    pub name: AttrValue,
     /// Outlined rather than filled.
     #[prop_or_default]
     pub secondary: bool,
@@ -31,8 +36,17 @@ pub fn MessagingButton(props: &MessagingButtonProps) -> Html {
     let session = use_session();
     let messaging = use_messaging();
     let navigator = use_navigator();
-    let busy = use_state(|| false);
-    let error = use_state(|| None);
+    let role = session.role();
+    let on_open = {
+        let navigator = navigator.clone();
+        Callback::from(move |id: ConversationId| {
+            if let (Some(navigator), Some(role)) = (&navigator, role) {
+                navigator.push(&conversation_route(role, id));
+            }
+        })
+    };
+    // The inbox button has nobody to start a request with: user 0 is never asked.
+    let request = use_new_request(props.with_user.unwrap_or(UserId(0)), on_open);
 
     let unread = match props.with_user {
         None => messaging.total_unread(),
@@ -40,41 +54,25 @@ pub fn MessagingButton(props: &MessagingButtonProps) -> Html {
             .conversation_with(user)
             .map_or(0, |c| c.unread_count),
     };
-    let Some(role) = session.role() else {
+    let Some(role) = role else {
         return Html::default();
     };
 
     let onclick = {
         let with_user = props.with_user;
-        let messaging = messaging.clone();
-        let busy = busy.clone();
-        let error = error.clone();
-        Callback::from(move |_: MouseEvent| {
-            let Some(navigator) = navigator.clone() else {
-                return;
-            };
-            let Some(user) = with_user else {
-                navigator.push(&inbox_route(role));
-                return;
-            };
-            if *busy {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let messaging = messaging.clone();
-            let busy = busy.clone();
-            let error = error.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                match messaging.open_with(user).await {
-                    Ok(id) => navigator.push(&conversation_route(role, id)),
-                    Err(e) => error.set(Some(e)),
+        let request = request.clone();
+        Callback::from(move |_: MouseEvent| match with_user {
+            None => {
+                if let Some(navigator) = &navigator {
+                    navigator.push(&inbox_route(role));
                 }
-                busy.set(false);
-            });
+            }
+            Some(_) if request.step == RequestStep::Checking => {}
+            Some(_) => request.begin(),
         })
     };
 
+    let busy = matches!(request.step, RequestStep::Checking | RequestStep::Starting);
     let unread_text = unread.to_string();
     let aria_label = if unread > 0 {
         format!(
@@ -86,18 +84,19 @@ pub fn MessagingButton(props: &MessagingButtonProps) -> Html {
         props.label.to_string()
     };
     let class = classes!("messaging-button", props.secondary.then_some("secondary"));
+    let expanded = matches!(request.step, RequestStep::Choosing | RequestStep::Starting);
     html! {
         <span class="messaging-button-wrap">
             <button type="button" {class} data-testid="messaging-button" aria-label={aria_label}
-                aria-busy={busy.then_some("true")} {onclick}>
-                <span aria-hidden="true">{ if *busy { AttrValue::from(i18n.t(Key::Opening)) } else { props.label.clone() } }</span>
+                aria-busy={busy.then_some("true")}
+                aria-expanded={props.with_user.map(|_| if expanded { "true" } else { "false" })}
+                {onclick}>
+                <span aria-hidden="true">{ if busy { AttrValue::from(i18n.t(Key::Opening)) } else { props.label.clone() } }</span>
                 if unread > 0 {
                     <span class="badge" data-testid="unread-badge" aria-hidden="true">{ unread_text }</span>
                 }
             </button>
-            if let Some(e) = &*error {
-                <span class="muted" role="alert">{ error_text(&i18n, e) }</span>
-            }
+            { request_flow(&i18n, &request, &props.name) }
         </span>
     }
 }

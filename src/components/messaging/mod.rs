@@ -4,6 +4,8 @@ pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;
 pub mod secure_messaging;
+pub mod topic_picker;
+pub mod triage_bar;
 
 pub use medecin_messaging::MedecinMessaging;
 pub use messaging_button::MessagingButton;

@@ -1,6 +1,7 @@
 //! One conversation: header, messages, composer. The same component for doctors and patients.
 
 use super::message_list::MessageList;
+use super::triage_bar::{TriageBar, closed_notice};
 use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
 use crate::components::layout::route_link;
@@ -74,6 +75,10 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
         .conversation
         .as_ref()
         .is_some_and(|c| c.status == ConversationStatus::Closed);
+    let for_doctor = conv
+        .conversation
+        .as_ref()
+        .is_some_and(|c| Some(c.doctor.id) == me);
 
     let load_error = match &conv.latest {
         LoadState::Failed(error) => {
@@ -104,11 +109,12 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 <h2 id="conversation-title">{ name.clone() }</h2>
                 if let Some(c) = &conv.conversation {
                     <p class="muted">{ c.subject.clone() }</p>
+                    <TriageBar conversation={c.clone()} for_doctor={for_doctor} />
                 }
             </header>
             { body }
-            if closed {
-                <p class="notice" role="note">{ i18n.t(Key::ConversationClosed) }</p>
+            if let (true, Some(c)) = (closed, &conv.conversation) {
+                { closed_notice(&i18n, c, for_doctor) }
             } else if show_list {
                 <Composer conv={conv.clone()} />
             }

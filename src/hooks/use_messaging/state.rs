@@ -7,7 +7,7 @@ use crate::services::websocket::ConnectionState;
 use crate::vec_map::VecMap;
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Message,
-    MessagePage, MessagePreview, ReadCursor, Seq, Timestamp, UserId, UserProfile,
+    MessageKind, MessagePage, MessagePreview, ReadCursor, Seq, Timestamp, UserId, UserProfile,
 };
 use std::rc::Rc;
 use yew::prelude::*;
@@ -84,6 +84,8 @@ pub struct TimelineItem {
     pub sent_at: Timestamp,
     /// Delivery status.
     pub status: MessageStatus,
+    /// Text, or a line the server wrote (closing, reopening).
+    pub kind: MessageKind,
 }
 
 /// Which page of history arrived.
@@ -378,10 +380,12 @@ impl MessagingState {
             excerpt: message.body.chars().take(PREVIEW_CHARS).collect(),
             sent_at: message.sent_at,
             seq: message.seq,
+            kind: message.kind,
         });
         if count_unread && message.seq > c.my_read_seq {
             c.unread_count += 1;
         }
+        crate::care::follow_message(c, message);
     }
 
     fn move_my_cursor(&mut self, id: ConversationId, seq: Seq) {
@@ -469,6 +473,7 @@ impl MessagingState {
                         body: m.body.clone(),
                         sent_at: m.sent_at,
                         status: MessageStatus::Sent,
+                        kind: m.kind,
                     })
                     .collect()
             })
@@ -487,6 +492,7 @@ impl MessagingState {
             body: p.body.clone(),
             sent_at: p.created_at,
             status: p.status,
+            kind: MessageKind::Text,
         }));
         items
     }

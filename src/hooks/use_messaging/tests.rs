@@ -31,6 +31,10 @@ fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
         my_read_seq: Seq(last_seq - i64::from(unread)),
         other_read_seq: Seq(0),
         unread_count: unread,
+        topic: Default::default(),
+        triage: Default::default(),
+        triage_at: Timestamp(0),
+        waiting_since: None,
     }
 }
 
@@ -47,6 +51,7 @@ fn message(seq: i64, sender: UserId) -> Message {
         client_id: cid(seq as u128),
         body: format!("message {seq}"),
         sent_at: Timestamp(seq * 1000),
+        kind: Default::default(),
     }
 }
 

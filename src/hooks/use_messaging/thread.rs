@@ -139,6 +139,7 @@ mod tests {
             sender_id: UserId(1),
             body: body.into(),
             sent_at: Timestamp(seq),
+            kind: Default::default(),
         }
     }
 

@@ -532,6 +532,11 @@ fn message() -> BoxedStrategy<Message> {
                 client_id,
                 body,
                 sent_at,
+                kind: if id % 3 == 0 {
+                    MessageKind::Closed
+                } else {
+                    MessageKind::Text
+                },
             },
         )
         .boxed()
@@ -550,6 +555,7 @@ fn preview() -> BoxedStrategy<MessagePreview> {
             excerpt,
             sent_at,
             seq,
+            kind: MessageKind::Text,
         })
         .boxed()
 }
@@ -593,6 +599,10 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
                 my_read_seq,
                 other_read_seq,
                 unread_count: unread,
+                topic: Topic::ALL[(id.unsigned_abs() % 5) as usize],
+                triage: TriageState::ALL[(id.unsigned_abs() % 4) as usize],
+                triage_at: created_at,
+                waiting_since: (id % 2 == 0).then_some(last_activity_at),
             },
         )
         .boxed()

@@ -222,7 +222,9 @@ pub async fn unlink(
     let mut tx = pool.begin_write().await?;
     tx.lock_care_pair(doctor, patient).await?;
     let was_linked = tx.unlink(doctor, patient).await?;
-    let closed = tx.close_open_between(patient, doctor).await?;
+    let closed = tx
+        .close_open_between(patient, doctor, crate::util::now_ms())
+        .await?;
     if was_linked || closed.is_some() {
         let closing = match closed {
             Some(id) => format!("conversation {id} closed"),

@@ -113,6 +113,21 @@ pub enum Action {
     MfaRecoveryCodeUsed,
     /// MFA reset by an administrator (`reset-mfa`): the user must enrol again.
     MfaReset,
+    /// A conversation closed by its doctor, with a reason (the reason is in the thread, not
+    /// here).
+    ConversationClosed,
+    /// A closed conversation reopened by its doctor.
+    ConversationReopened,
+    /// A conversation moved in its doctor's queue (detail: `from→to`).
+    TriageChanged,
+    /// A doctor changed who may start a conversation with them (detail: the mode and months).
+    IntakeChanged,
+    /// A doctor blocked a patient (detail: the patient's id).
+    PatientBlocked,
+    /// A doctor lifted a block (detail: the patient's id).
+    PatientUnblocked,
+    /// A patient read whether they may write to their doctors.
+    IntakeRead,
 }
 
 impl Action {
@@ -151,6 +166,13 @@ impl Action {
             Action::MfaDisabled => "mfa_disabled",
             Action::MfaRecoveryCodeUsed => "mfa_recovery_code_used",
             Action::MfaReset => "mfa_reset",
+            Action::ConversationClosed => "conversation_closed",
+            Action::ConversationReopened => "conversation_reopened",
+            Action::TriageChanged => "triage_changed",
+            Action::IntakeChanged => "intake_changed",
+            Action::PatientBlocked => "patient_blocked",
+            Action::PatientUnblocked => "patient_unblocked",
+            Action::IntakeRead => "intake_read",
         }
     }
 

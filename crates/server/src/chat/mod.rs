@@ -2,11 +2,16 @@
 //! transaction ([`Store::begin_write`]: SQLite's write lock, or PostgreSQL row locks), and
 //! what it changed is handed to [`crate::delivery`] only after it committed.
 
+mod intake;
 mod send_queue;
+mod triage;
 
+pub use intake::{block_patient, intake_settings, intake_statuses, update_intake};
 pub use send_queue::SendQueue;
+pub use triage::{close_conversation, reopen_conversation, set_triage};
 
 use crate::auth::AuthUser;
+use crate::care::{Triage, decide, recent_cutoff};
 use crate::delivery::ConnId;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
@@ -14,7 +19,8 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::util::now_ms;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, Role, Seq, UserId,
+    ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message, ReadCursor, Role,
+    Seq, Topic, UserId,
 };
 
 /// The outcome of a send.
@@ -39,9 +45,12 @@ pub struct Sent {
 /// 3. both participants must still be enabled and in a care relationship (else 403
 ///    `no_care_relationship`): authorization is re-checked on every send, not only when the
 ///    conversation started;
-/// 4. the conversation must be open (else 409);
-/// 5. reserve `last_seq + 1`, insert, move the sender's own read cursor to it;
-/// 6. after the commit, push; only then is the sender answered.
+/// 4. a patient the doctor blocked may not write (else 403 `patient_blocked`); the intake
+///    setting does not apply to an open conversation (see [`crate::care::intake`]);
+/// 5. the conversation must be open (else 409);
+/// 6. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, and move the
+///    conversation in the doctor's queue ([`crate::care::triage`]);
+/// 7. after the commit, push; only then is the sender answered.
 #[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
 pub async fn send_message(
     state: &AppState,
@@ -148,16 +157,19 @@ async fn mark_read_now(
 }
 
 /// Starts (or finds) the open conversation between the caller and `with`, who must be in a
-/// care relationship with them. Returns the conversation as the caller sees it and whether it
-/// was created; a new conversation is pushed to both users' sockets.
+/// care relationship with them; a patient's new request must also pass the doctor's intake
+/// setting. Returns the conversation as the caller sees it and whether it was created; a new
+/// conversation is pushed to both users' sockets.
 pub async fn start_conversation(
     state: &AppState,
     user: &AuthUser,
     with: UserId,
     subject: &Subject,
+    topic: Topic,
 ) -> Result<(ConversationSummary, bool), AppError> {
     let (state, user, subject) = (state.clone(), user.clone(), subject.clone());
-    detached(async move { start_conversation_now(&state, &user, with, &subject).await }).await
+    detached(async move { start_conversation_now(&state, &user, with, &subject, topic).await })
+        .await
 }
 
 #[tracing::instrument(name = "start_conversation", skip(state, user, subject), fields(user = %user.id))]
@@ -166,11 +178,13 @@ async fn start_conversation_now(
     user: &AuthUser,
     with: UserId,
     subject: &Subject,
+    topic: Topic,
 ) -> Result<(ConversationSummary, bool), AppError> {
     let (patient, doctor) = match user.role {
         Role::Patient => (user.id, with),
         Role::Doctor => (with, user.id),
     };
+    let now = now_ms();
     let mut tx = state.store.begin_write().await?;
     // Two instances starting the pair's conversation at once: the second waits here, then
     // finds the first one's conversation.
@@ -178,12 +192,26 @@ async fn start_conversation_now(
     if !tx.is_linked(doctor, patient).await? {
         return Err(AppError::NoCareRelationship);
     }
+    // A patient's request: a block refuses everything; an open conversation stays theirs to
+    // answer whatever the setting; a new one must pass the setting.
+    let mut intake = IntakeDecision::Open;
+    if user.role == Role::Patient {
+        let rule = tx.intake_rule(doctor).await?;
+        let since = recent_cutoff(now, rule.months);
+        let (blocked, seen) = tx.blocked_and_seen(doctor, patient, since).await?;
+        intake = decide(rule, blocked, seen);
+        if intake == IntakeDecision::PatientBlocked {
+            return Err(AppError::PatientBlocked);
+        }
+    }
     let existing = tx.find_open_between(patient, doctor).await?;
     let (id, created) = match existing {
         Some(id) => (id, false),
+        None if intake != IntakeDecision::Open => return Err(AppError::IntakeClosed),
         None => {
+            let place = Triage::started(user.role == Role::Patient, now);
             let id = tx
-                .insert_conversation(patient, doctor, subject.as_str(), now_ms())
+                .insert_conversation(patient, doctor, subject.as_str(), topic, place)
                 .await?;
             (id, true)
         }
@@ -197,32 +225,6 @@ async fn start_conversation_now(
     }
     let summary = summary_for(&state.store, user, id).await?;
     Ok((summary, created))
-}
-
-/// Closes a conversation (its doctor only). Idempotent; the change is pushed to both users.
-#[tracing::instrument(skip(state, user), fields(user = %user.id))]
-pub async fn close_conversation(
-    state: &AppState,
-    user: &AuthUser,
-    conversation_id: ConversationId,
-) -> Result<ConversationSummary, AppError> {
-    let conversation = state
-        .store
-        .conversation_for(conversation_id, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if conversation.doctor_id != user.id {
-        return Err(AppError::Forbidden(
-            "only the doctor can close a conversation",
-        ));
-    }
-    if state.store.close_conversation(conversation_id).await? {
-        state
-            .delivery
-            .conversation_changed(conversation_id, conversation.participants())
-            .await?;
-    }
-    summary_for(&state.store, user, conversation_id).await
 }
 
 /// The conversation as `user` sees it, or 404 if they do not take part.

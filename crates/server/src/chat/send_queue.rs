@@ -23,15 +23,17 @@
 //! cancels a transaction in the middle.
 
 use super::Sent;
+use crate::care::Triage;
 use crate::delivery::{ConnId, Delivery};
 use crate::domain::MessageBody;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::store::{self, Store};
-use crate::store::{SendContext, SendKey};
+use crate::store::{HeadUpdate, SendContext, SendKey};
 use crate::util::now_ms;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, Seq, Timestamp, UserId,
+    ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, MessageKind, Seq,
+    Timestamp, UserId,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -235,6 +237,20 @@ async fn commit(
     // Pushed before anyone is answered: a sender's other tabs see the message no later than
     // its ack.
     delivery.messages_stored(&stored);
+    // A message that moved its conversation in the doctor's queue (a patient's answer to
+    // "waiting for the patient", a doctor's first reply): both sides' tabs get its new summary,
+    // after the message. Off the writer's path: it reads each summary from the database.
+    for (conversation, participants) in plan.moved() {
+        let delivery = delivery.clone();
+        tokio::spawn(async move {
+            if let Err(error) = delivery
+                .conversation_changed(conversation, participants)
+                .await
+            {
+                tracing::warn!(%error, "a triage change could not be pushed");
+            }
+        });
+    }
     for (request, decision) in requests.into_iter().zip(plan.decisions) {
         let answer = match decision {
             Decision::Insert(n) | Decision::SameAs(n) => Ok(Sent {
@@ -253,6 +269,8 @@ async fn commit(
 struct Plan {
     decisions: Vec<Decision>,
     inserts: Vec<Insert>,
+    /// Each conversation's place in the queue before the batch.
+    before: HashMap<ConversationId, Triage>,
 }
 
 enum Decision {
@@ -272,6 +290,8 @@ struct Insert {
     seq: Seq,
     sent_at: Timestamp,
     participants: [UserId; 2],
+    /// The conversation's place in the queue after this message.
+    triage: Triage,
 }
 
 impl Insert {
@@ -284,6 +304,7 @@ impl Insert {
             client_id: request.client_id,
             body: request.body.as_str().to_owned(),
             sent_at: self.sent_at,
+            kind: MessageKind::Text,
         }
     }
 }
@@ -296,6 +317,8 @@ impl Plan {
         // row's last_seq plus what the batch reserved is the conversation's real head, and seqs
         // stay gap-free.
         let mut heads: HashMap<ConversationId, Seq> = HashMap::new();
+        let mut before: HashMap<ConversationId, Triage> = HashMap::new();
+        let mut places: HashMap<ConversationId, Triage> = HashMap::new();
         let mut planned: HashMap<(UserId, ClientMsgId), usize> = HashMap::new();
         for (index, (request, context)) in requests.iter().zip(contexts).enumerate() {
             let decision = match context {
@@ -307,8 +330,10 @@ impl Plan {
                 Some(SendContext {
                     conversation,
                     linked,
+                    blocked,
                     ..
                 }) => {
+                    let from_patient = request.sender == conversation.patient_id;
                     let key = (request.sender, request.client_id);
                     if let Some(&n) = planned.get(&key) {
                         if inserts[n].conversation_id == request.conversation_id {
@@ -318,6 +343,8 @@ impl Plan {
                         }
                     } else if !linked {
                         Decision::Answer(Err(AppError::NoCareRelationship))
+                    } else if blocked && from_patient {
+                        Decision::Answer(Err(AppError::PatientBlocked))
                     } else if conversation.status == ConversationStatus::Closed {
                         Decision::Answer(Err(AppError::ConversationClosed))
                     } else {
@@ -325,14 +352,23 @@ impl Plan {
                             .entry(request.conversation_id)
                             .or_insert(conversation.last_seq);
                         *head = Seq(head.0 + 1);
+                        let sent_at = now_ms();
+                        before
+                            .entry(request.conversation_id)
+                            .or_insert(conversation.triage);
+                        let place = places
+                            .entry(request.conversation_id)
+                            .or_insert(conversation.triage);
+                        *place = place.after_message(from_patient, sent_at);
                         planned.insert(key, inserts.len());
                         inserts.push(Insert {
                             request: index,
                             conversation_id: request.conversation_id,
                             sender: request.sender,
                             seq: *head,
-                            sent_at: now_ms(),
+                            sent_at,
                             participants: conversation.participants(),
+                            triage: *place,
                         });
                         Decision::Insert(inserts.len() - 1)
                     }
@@ -340,7 +376,31 @@ impl Plan {
             };
             decisions.push(decision);
         }
-        Self { decisions, inserts }
+        Self {
+            decisions,
+            inserts,
+            before,
+        }
+    }
+
+    /// The conversations whose triage state the batch changed, with their participants. (A
+    /// change of the patient's waiting time alone is not pushed: clients follow it from the
+    /// messages, with the same rule, `care::triage`.)
+    fn moved(&self) -> Vec<(ConversationId, [UserId; 2])> {
+        self.heads()
+            .into_iter()
+            .filter(|head| {
+                self.before
+                    .get(&head.conversation)
+                    .is_some_and(|before| before.state != head.triage.state)
+            })
+            .filter_map(|head| {
+                self.inserts
+                    .iter()
+                    .find(|insert| insert.conversation_id == head.conversation)
+                    .map(|insert| (head.conversation, insert.participants))
+            })
+            .collect()
     }
 
     fn new_messages<'a>(&self, requests: &'a [Request]) -> Vec<store::NewMessage<'a>> {
@@ -355,22 +415,29 @@ impl Plan {
                     client_id: request.client_id,
                     body: request.body.as_str(),
                     sent_at: insert.sent_at,
+                    kind: MessageKind::Text,
                 }
             })
             .collect()
     }
 
-    /// Each conversation's last new message: its new head.
-    fn heads(&self) -> Vec<(ConversationId, Seq, Timestamp)> {
-        let mut heads: HashMap<ConversationId, (Seq, Timestamp)> = HashMap::new();
+    /// Each conversation's last new message: its new head, and its place in the queue after
+    /// the batch.
+    fn heads(&self) -> Vec<HeadUpdate> {
+        let mut heads: HashMap<ConversationId, HeadUpdate> = HashMap::new();
         for insert in &self.inserts {
             // Seqs grow in insert order within a conversation, so the last one wins.
-            heads.insert(insert.conversation_id, (insert.seq, insert.sent_at));
+            heads.insert(
+                insert.conversation_id,
+                HeadUpdate {
+                    conversation: insert.conversation_id,
+                    seq: insert.seq,
+                    at: insert.sent_at,
+                    triage: insert.triage,
+                },
+            );
         }
-        heads
-            .into_iter()
-            .map(|(id, (seq, at))| (id, seq, at))
-            .collect()
+        heads.into_values().collect()
     }
 
     /// Each sender's last new message per conversation: one has read what one wrote.

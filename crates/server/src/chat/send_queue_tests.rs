@@ -67,7 +67,9 @@ async fn one_batch_answers_each_send_as_if_it_were_stored_alone() {
     );
     let open = db.find_open_between(emma, martin).await.unwrap().unwrap();
     let closed = db.find_open_between(lucas, durand).await.unwrap().unwrap();
-    assert!(db.close_conversation(closed).await.unwrap());
+    db.set_conversation_place(closed, crate::care::Triage::closed(now_ms()))
+        .await
+        .unwrap();
     let start = db
         .conversation_for(open, emma)
         .await
@@ -148,7 +150,13 @@ async fn a_batch_refuses_the_sends_of_ended_relationships_and_stores_the_rest() 
     let emma_martin = db.find_open_between(emma, martin).await.unwrap().unwrap();
     let lucas_durand = db.find_open_between(lucas, durand).await.unwrap().unwrap();
     let emma_durand = db
-        .insert_conversation(emma, durand, "Tension", now_ms())
+        .insert_conversation(
+            emma,
+            durand,
+            "Tension",
+            colloque_protocol::Topic::MedicalQuestion,
+            crate::care::Triage::started(true, now_ms()),
+        )
         .await
         .unwrap();
     let earlier = new_id();

@@ -27,6 +27,7 @@ fn message(seq: i64) -> Message {
         client_id: client_id(seq),
         body: format!("message {seq}"),
         sent_at: Timestamp(0),
+        kind: Default::default(),
     }
 }
 

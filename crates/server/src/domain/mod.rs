@@ -1,6 +1,7 @@
 //! Domain types that can only be built through `parse()`: once a handler holds a
 //! [`MessageBody`] it knows the text is trimmed, non-empty and short enough.
 
+mod close_reason;
 mod device;
 mod email;
 mod message_body;
@@ -8,6 +9,7 @@ mod password;
 mod session_id;
 mod subject;
 
+pub use close_reason::CloseReason;
 pub use device::device_label;
 pub use email::Email;
 pub use message_body::MessageBody;

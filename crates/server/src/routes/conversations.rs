@@ -4,7 +4,7 @@ use super::{ApiJson, ApiPath, ApiQuery};
 use crate::audit::{Action, Entry, Source};
 use crate::auth::AuthUser;
 use crate::chat;
-use crate::domain::{MessageBody, Subject};
+use crate::domain::{CloseReason, MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::Page;
@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use colloque_protocol::{
-    ApiError, ConversationId, ConversationSummary, DEFAULT_PAGE_SIZE, HistoryQuery, MAX_PAGE_SIZE,
-    MarkReadRequest, Message, MessagePage, ReadCursor, SendMessageRequest,
-    StartConversationRequest,
+    ApiError, CloseConversationRequest, ConversationId, ConversationSummary, DEFAULT_PAGE_SIZE,
+    HistoryQuery, MAX_PAGE_SIZE, MarkReadRequest, Message, MessagePage, ReadCursor,
+    SendMessageRequest, SetTriageRequest, StartConversationRequest,
 };
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/conversations/{id}/messages", get(history).post(send))
         .route("/conversations/{id}/read", post(mark_read))
         .route("/conversations/{id}/close", post(close))
+        .route("/conversations/{id}/reopen", post(reopen))
+        .route("/conversations/{id}/triage", post(triage))
 }
 
 /// The caller's conversations (a doctor's or a patient's), most recently active first.
@@ -51,8 +53,9 @@ pub async fn list(
     Ok(Json(list))
 }
 
-/// Starts a conversation with a member of the caller's care relationships, or returns the
-/// open one that already exists between the two (200; the given subject is then ignored).
+/// Starts a conversation about a topic with a member of the caller's care relationships, or
+/// returns the open one that already exists between the two (200; the given subject and topic
+/// are then ignored). A patient's new request must also pass the doctor's intake setting.
 #[utoipa::path(
     post,
     path = "/api/conversations",
@@ -62,9 +65,9 @@ pub async fn list(
     responses(
         (status = 201, description = "Created", body = ConversationSummary),
         (status = 200, description = "The open conversation that already existed", body = ConversationSummary),
-        (status = 400, description = "Malformed body or subject", body = ApiError),
+        (status = 400, description = "Malformed body or subject, missing or unknown topic", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
-        (status = 403, description = "No care relationship with that user", body = ApiError),
+        (status = 403, description = "No care relationship with that user (`no_care_relationship`); the doctor takes no new request from this patient (`intake_closed`) or blocked them (`patient_blocked`)", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "start_conversation", skip_all, fields(user = %user.id))]
@@ -75,7 +78,9 @@ pub async fn start(
     ApiJson(request): ApiJson<StartConversationRequest>,
 ) -> Result<(StatusCode, Json<ConversationSummary>), AppError> {
     let subject = Subject::parse(request.subject.as_deref())?;
-    let result = chat::start_conversation(&state, &user, request.with_user_id, &subject).await;
+    let result =
+        chat::start_conversation(&state, &user, request.with_user_id, &subject, request.topic)
+            .await;
     let (summary, created) = audited(&state, &source, &user, None, None, result).await?;
     let status = if created {
         StatusCode::CREATED
@@ -224,7 +229,7 @@ async fn audited<T>(
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
         (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
-        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`)", body = ApiError),
+        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`)", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 409, description = "The conversation is closed (`conversation_closed`), or the client_id was already used in another conversation (`invalid_input`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
@@ -278,15 +283,18 @@ pub async fn mark_read(
     ))
 }
 
-/// Closes a conversation: it stays readable, nobody can write to it. Its doctor only.
+/// Closes a conversation with a reason: it stays readable, nobody can write to it, and a
+/// system line with the reason takes the next seq. Its doctor only. Idempotent.
 #[utoipa::path(
     post,
     path = "/api/conversations/{id}/close",
     tag = "conversations",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The conversation id")),
+    request_body = CloseConversationRequest,
     responses(
-        (status = 200, description = "The closed conversation", body = ConversationSummary),
+        (status = 200, description = "The closed conversation (`triage`: `done`)", body = ConversationSummary),
+        (status = 400, description = "Missing, blank or too long reason", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is the patient", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
@@ -298,8 +306,71 @@ pub async fn close(
     source: Source,
     user: AuthUser,
     ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<CloseConversationRequest>,
 ) -> Result<Json<ConversationSummary>, AppError> {
-    let result = chat::close_conversation(&state, &user, id).await;
+    let reason = CloseReason::parse(&request.reason)?;
+    let result = chat::close_conversation(&state, &source, &user, id, &reason).await;
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), None, result).await?,
+    ))
+}
+
+/// Reopens a closed conversation (in progress again, with a system line). Its doctor only.
+/// Idempotent.
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/reopen",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    responses(
+        (status = 200, description = "The open conversation (`triage`: `in_progress`)", body = ConversationSummary),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The caller is the patient, or the care relationship ended (`no_care_relationship`)", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+        (status = 409, description = "Another conversation of the two is open (`open_conversation_exists`)", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "reopen_conversation", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    source: Source,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    let result = chat::reopen_conversation(&state, &source, &user, id).await;
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), None, result).await?,
+    ))
+}
+
+/// Moves an open conversation in its doctor's queue: `new`, `in_progress` or
+/// `waiting_patient` (`done` is `…/close`, with a reason). Its doctor only.
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/triage",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    request_body = SetTriageRequest,
+    responses(
+        (status = 200, description = "The conversation in its new state", body = ConversationSummary),
+        (status = 400, description = "Malformed body, or `done` (closing takes a reason)", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 403, description = "The caller is the patient", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+        (status = 409, description = "The conversation is closed (`conversation_closed`): reopen it first", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "set_triage", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn triage(
+    State(state): State<AppState>,
+    source: Source,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<SetTriageRequest>,
+) -> Result<Json<ConversationSummary>, AppError> {
+    let result = chat::set_triage(&state, &source, &user, id, request.state).await;
     Ok(Json(
         audited(&state, &source, &user, Some(id), None, result).await?,
     ))

@@ -5,6 +5,7 @@ mod auth;
 mod conversations;
 mod extract;
 mod health;
+mod intake;
 mod mfa;
 pub mod openapi;
 mod openapi_contract;
@@ -34,6 +35,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(sessions::router())
         .merge(mfa::router())
         .merge(conversations::router())
+        .merge(intake::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -23,10 +23,11 @@ pub use data_dir::{check_data_dir_private, create_data_dir};
 pub use model::*;
 
 use crate::audit::Record;
+use crate::care::{IntakeRule, Triage};
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
-    Appointment, AppointmentId, ConversationId, ConversationSummary, Message, MessageId, Role, Seq,
-    SessionHandle, Timestamp, UserId, UserProfile,
+    Appointment, AppointmentId, ConversationId, ConversationSummary, IntakeMode, Message,
+    MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId, UserProfile,
 };
 use std::path::{Path, PathBuf};
 
@@ -198,12 +199,25 @@ operations! {
     fn conversation_for(id: ConversationId, user: UserId) -> Option<ConversationRef> = conversations::for_participant;
     /// The open conversation of a patient–doctor pair.
     fn find_open_between(patient: UserId, doctor: UserId) -> Option<ConversationId> = conversations::find_open_between;
-    /// Creates an open conversation.
-    fn insert_conversation(patient: UserId, doctor: UserId, subject: &str, now: Timestamp) -> ConversationId = conversations::insert;
-    /// Closes a conversation; false if it already was.
-    fn close_conversation(id: ConversationId) -> bool = conversations::close;
-    /// Closes the open conversation of a patient–doctor pair, if any; returns it.
-    fn close_open_between(patient: UserId, doctor: UserId) -> Option<ConversationId> = conversations::close_open_between;
+    /// Creates an open conversation about `topic`, at `triage`'s place in the queue.
+    fn insert_conversation(patient: UserId, doctor: UserId, subject: &str, topic: Topic, triage: Triage) -> ConversationId = conversations::insert;
+    /// Puts a conversation at a place in the queue (closed exactly when done).
+    fn set_conversation_place(id: ConversationId, triage: Triage) -> () = conversations::set_place;
+    /// Closes the open conversation of a patient–doctor pair, if any, at `now`; returns it.
+    fn close_open_between(patient: UserId, doctor: UserId, now: Timestamp) -> Option<ConversationId> = conversations::close_open_between;
+
+    /// A doctor's intake setting (the default if never set).
+    fn intake_rule(doctor: UserId) -> IntakeRule = intake::rule;
+    /// Replaces a doctor's intake setting.
+    fn set_intake_rule(doctor: UserId, mode: IntakeMode, months: u32, now: Timestamp) -> () = intake::set_rule;
+    /// The patients a doctor blocked.
+    fn blocked_by(doctor: UserId) -> Vec<UserId> = intake::blocked_by;
+    /// Blocks a patient; false if already blocked.
+    fn block_patient(doctor: UserId, patient: UserId, now: Timestamp) -> bool = intake::block;
+    /// Lifts a block; false if there was none.
+    fn unblock_patient(doctor: UserId, patient: UserId) -> bool = intake::unblock;
+    /// Whether the doctor blocked the patient, and whether they have an appointment since `since`.
+    fn blocked_and_seen(doctor: UserId, patient: UserId, since: Timestamp) -> (bool, bool) = intake::blocked_and_seen;
     /// The head of each conversation of `user`.
     fn conversation_heads(user: UserId) -> Vec<(ConversationId, Seq)> = conversations::heads_of_user;
     /// The heads of every conversation (with messages) of these users.
@@ -401,7 +415,7 @@ impl Tx {
     pub async fn append_batch(
         &mut self,
         messages: &[NewMessage<'_>],
-        heads: &[(ConversationId, Seq, Timestamp)],
+        heads: &[HeadUpdate],
         cursors: &[(UserId, ConversationId, Seq)],
     ) -> Result<Vec<MessageId>, sqlx::Error> {
         on_tx!(self, |conn, b| b::append_batch(
@@ -427,6 +441,13 @@ impl Tx {
     /// row locked).
     pub async fn lock_session(&mut self, id: &SessionId) -> Result<(), sqlx::Error> {
         on_tx!(self, |conn, b| b::lock_session(conn, id).await)
+    }
+
+    /// Locks a conversation's row until the transaction ends, where the backend needs it
+    /// (PostgreSQL), so that a change of the conversation and the sends to it are ordered (the
+    /// same lock a batch of sends takes before it reads `last_seq`).
+    pub async fn lock_conversation(&mut self, id: ConversationId) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::lock_conversations(conn, &[id]).await)
     }
 
     /// Locks the care relationship of a pair until the transaction ends, where the backend

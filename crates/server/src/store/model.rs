@@ -1,10 +1,11 @@
 //! The values that cross the storage boundary: what callers hand to [`super::Store`] and what it
 //! hands back. Plain data, the same for every backend.
 
+use crate::care::Triage;
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, HistoryQuery, Message, MessageId, Role, Seq,
-    SessionHandle, Timestamp, UserId,
+    ClientMsgId, ConversationId, ConversationStatus, HistoryQuery, IntakeMode, Message, MessageId,
+    MessageKind, Role, Seq, SessionHandle, Timestamp, Topic, TriageState, UserId,
 };
 
 /// What login needs to know about an account.
@@ -150,12 +151,53 @@ pub struct ConversationRef {
     pub status: ConversationStatus,
     /// The latest seq.
     pub last_seq: Seq,
+    /// Its place in the doctor's queue.
+    pub triage: Triage,
 }
 
 impl ConversationRef {
     /// Both participants.
     pub fn participants(&self) -> [UserId; 2] {
         [self.patient_id, self.doctor_id]
+    }
+}
+
+fn decode_error(what: &str, text: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {what} {text:?} in the database").into())
+}
+
+pub(crate) fn parse_topic(text: &str) -> Result<Topic, sqlx::Error> {
+    Topic::parse(text).ok_or_else(|| decode_error("topic", text))
+}
+
+pub(crate) fn parse_triage(text: &str) -> Result<TriageState, sqlx::Error> {
+    TriageState::parse(text).ok_or_else(|| decode_error("triage state", text))
+}
+
+pub(crate) fn parse_kind(text: &str) -> Result<MessageKind, sqlx::Error> {
+    match text {
+        "text" => Ok(MessageKind::Text),
+        "closed" => Ok(MessageKind::Closed),
+        "reopened" => Ok(MessageKind::Reopened),
+        other => Err(decode_error("message kind", other)),
+    }
+}
+
+pub(crate) fn parse_intake_mode(text: &str) -> Result<IntakeMode, sqlx::Error> {
+    match text {
+        "off" => Ok(IntakeMode::Off),
+        "care_team" => Ok(IntakeMode::CareTeam),
+        "recent_patients" => Ok(IntakeMode::RecentPatients),
+        other => Err(decode_error("intake mode", other)),
+    }
+}
+
+/// The stored name of an intake mode.
+pub fn intake_mode_str(mode: IntakeMode) -> &'static str {
+    match mode {
+        IntakeMode::Off => "off",
+        IntakeMode::CareTeam => "care_team",
+        IntakeMode::RecentPatients => "recent_patients",
     }
 }
 
@@ -190,6 +232,8 @@ pub struct SendContext {
     /// Both participants are enabled and still in a care relationship: they may write to each
     /// other.
     pub linked: bool,
+    /// The doctor blocked the patient: the patient may not write.
+    pub blocked: bool,
     /// The earlier message with the same (sender, client id): the send is a replay.
     pub replay: Option<Message>,
 }
@@ -219,6 +263,22 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     /// When.
     pub sent_at: Timestamp,
+    /// Text, or a system line.
+    pub kind: MessageKind,
+}
+
+/// A conversation's new head after a batch: its last new message, and its place in the queue
+/// after the batch's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadUpdate {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// Its new `last_seq`.
+    pub seq: Seq,
+    /// Its new `last_activity_at`.
+    pub at: Timestamp,
+    /// Its place in the queue.
+    pub triage: Triage,
 }
 
 /// Which page of history to read; built from a validated [`HistoryQuery`].

@@ -105,7 +105,7 @@ async fn a_doctor_can_start_a_conversation_with_a_patient_and_gets_the_default_s
         .post(
             "/api/conversations",
             &martin.token,
-            &json!({"with_user_id": hugo.id}),
+            &json!({"with_user_id": hugo.id, "topic": "test_results"}),
         )
         .await;
 
@@ -113,6 +113,8 @@ async fn a_doctor_can_start_a_conversation_with_a_patient_and_gets_the_default_s
     let summary: ConversationSummary = response.json().await.unwrap();
     assert_eq!(summary.subject, "Nouvelle conversation");
     assert_eq!(summary.patient.id, hugo.id);
+    // A conversation the doctor starts is already in their hands.
+    assert_eq!(summary.triage, colloque_protocol::TriageState::InProgress);
 }
 
 #[tokio::test]
@@ -214,11 +216,16 @@ async fn only_the_doctor_closes_a_conversation_and_then_nothing_can_be_sent() {
     let mut emma_socket = app.socket(&emma).await;
     let path = format!("/api/conversations/{}/close", conversation.id);
 
-    let by_patient = app.post(&path, &emma.token, &json!({})).await;
-    let by_doctor = app.post(&path, &martin.token, &json!({})).await;
+    let reason = json!({"reason": "Traitement prescrit"});
+    let by_patient = app.post(&path, &emma.token, &reason).await;
+    let by_doctor = app.post(&path, &martin.token, &reason).await;
 
     assert_eq!(by_patient.status(), 403);
     assert_eq!(by_doctor.status(), 200);
+    match emma_socket.next_frame().await {
+        ServerFrame::Message { message } => assert_eq!(message.seq.0, 4, "the closing line"),
+        other => panic!("expected the closing line, got {other:?}"),
+    }
     match emma_socket.next_frame().await {
         ServerFrame::Conversation { conversation } => {
             assert_eq!(conversation.status, ConversationStatus::Closed);
@@ -236,7 +243,7 @@ async fn only_the_doctor_closes_a_conversation_and_then_nothing_can_be_sent() {
     assert_eq!(response.status(), 409);
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "conversation_closed");
-    assert_eq!(app.last_seq(&emma, conversation.id).await, 3);
+    assert_eq!(app.last_seq(&emma, conversation.id).await, 4);
     emma_socket.assert_nothing_pending().await;
     // A new conversation can be started once the old one is closed.
     assert_eq!(app.start_conversation(&emma, martin.id).await.status(), 201);

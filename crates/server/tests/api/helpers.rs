@@ -303,6 +303,25 @@ impl TestApp {
             .expect("request sent")
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     pub async fn conversations(&self, session: &Session) -> Vec<ConversationSummary> {
         let response = self.get("/api/conversations", &session.token).await;
         assert_eq!(response.status(), 200);
@@ -320,7 +339,7 @@ impl TestApp {
         self.post(
             "/api/conversations",
             &session.token,
-            &json!({"with_user_id": with, "subject": "Question"}),
+            &json!({"with_user_id": with, "subject": "Question", "topic": "medical_question"}),
         )
         .await
     }

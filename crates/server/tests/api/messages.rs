@@ -261,7 +261,7 @@ async fn a_patient_cannot_touch_another_patients_conversation_over_rest() {
             app.post(
                 &format!("/api/conversations/{id}/close"),
                 &intruder.token,
-                &json!({}),
+                &json!({"reason": "Intrusion"}),
             )
             .await,
         ];

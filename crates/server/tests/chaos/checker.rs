@@ -380,6 +380,7 @@ mod tests {
             client_id: ClientMsgId(uuid::Uuid::from_u128(id)),
             body: format!("m{id}"),
             sent_at: Timestamp(seq),
+            kind: Default::default(),
         }
     }
 

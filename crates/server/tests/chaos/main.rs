@@ -189,7 +189,7 @@ async fn setup(
     let response = reqwest::Client::new()
         .post(format!("{}/api/conversations", server.base_url()))
         .bearer_auth(patient.token())
-        .json(&serde_json::json!({"with_user_id": doctor.user_id, "subject": "Chaos"}))
+        .json(&serde_json::json!({"with_user_id": doctor.user_id, "subject": "Chaos", "topic": "medical_question"}))
         .send()
         .await
         .expect("start conversation");

@@ -171,7 +171,7 @@ async fn run(name: &str, params: Params) {
     let response = harness::http()
         .post(format!("{url}/api/conversations"))
         .bearer_auth(patient.token())
-        .json(&serde_json::json!({"with_user_id": doctor.user_id, "subject": "Chaos"}))
+        .json(&serde_json::json!({"with_user_id": doctor.user_id, "subject": "Chaos", "topic": "medical_question"}))
         .send()
         .await
         .expect("start a conversation");

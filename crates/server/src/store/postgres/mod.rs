@@ -20,7 +20,7 @@
 
 use crate::store::model::*;
 use anyhow::Context;
-use colloque_protocol::{ConversationId, MessageId, Seq, Timestamp, UserId};
+use colloque_protocol::{ConversationId, MessageId, Seq, UserId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -37,6 +37,8 @@ pub mod audit;
 pub mod care;
 #[path = "../tables/conversations.rs"]
 pub mod conversations;
+#[path = "../tables/intake.rs"]
+pub mod intake;
 #[path = "../tables/login_attempts.rs"]
 pub mod login_attempts;
 #[path = "../tables/messages.rs"]
@@ -176,14 +178,14 @@ pub async fn lock_audit_chain(conn: &mut PgConnection) -> Result<AuditChain, sql
 pub async fn append_batch(
     conn: &mut PgConnection,
     messages: &[NewMessage<'_>],
-    heads: &[(ConversationId, Seq, Timestamp)],
+    heads: &[HeadUpdate],
     cursors: &[(UserId, ConversationId, Seq)],
 ) -> Result<Vec<MessageId>, sqlx::Error> {
     if messages.is_empty() {
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::<Postgres>::new(
-        "WITH new (conversation_id, seq, sender_id, client_id, body, sent_at) AS (",
+        "WITH new (conversation_id, seq, sender_id, client_id, body, sent_at, kind) AS (",
     );
     query.push_values(messages, |mut row, message| {
         row.push_bind(message.conversation_id.0)
@@ -191,20 +193,28 @@ pub async fn append_batch(
             .push_bind(message.sender_id.0)
             .push_bind(message.client_id.0.to_string())
             .push_bind(message.body.to_owned())
-            .push_bind(message.sent_at.0);
+            .push_bind(message.sent_at.0)
+            .push_bind(message.kind.as_str());
     });
     query.push(
         "), stored AS (
-             INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at)
+             INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at, kind)
              SELECT * FROM new RETURNING id, conversation_id, seq),
-         heads (id, seq, at) AS (",
+         heads (id, seq, at, triage, triage_at, waiting_since) AS (",
     );
-    query.push_values(heads, |mut row, (id, seq, at)| {
-        row.push_bind(id.0).push_bind(seq.0).push_bind(at.0);
+    query.push_values(heads, |mut row, head| {
+        row.push_bind(head.conversation.0)
+            .push_bind(head.seq.0)
+            .push_bind(head.at.0)
+            .push_bind(head.triage.state.as_str())
+            .push_bind(head.triage.since.0)
+            .push_bind(head.triage.waiting_since.map(|at| at.0));
     });
     query.push(
         "), moved AS (
-             UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at
+             UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at,
+                 triage = heads.triage, triage_at = heads.triage_at,
+                 waiting_since = heads.waiting_since
              FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq
              RETURNING 1),
          cursors (user_id, conversation_id, seq) AS (",

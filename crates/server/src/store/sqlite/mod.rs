@@ -7,7 +7,7 @@
 
 use crate::store::model::*;
 use anyhow::Context;
-use colloque_protocol::{ConversationId, MessageId, Seq, Timestamp, UserId};
+use colloque_protocol::{ConversationId, MessageId, Seq, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::path::Path;
@@ -24,6 +24,8 @@ pub mod audit;
 pub mod care;
 #[path = "../tables/conversations.rs"]
 pub mod conversations;
+#[path = "../tables/intake.rs"]
+pub mod intake;
 #[path = "../tables/login_attempts.rs"]
 pub mod login_attempts;
 #[path = "../tables/messages.rs"]
@@ -161,14 +163,14 @@ pub async fn lock_session(
 pub async fn append_batch(
     conn: &mut SqliteConnection,
     messages: &[NewMessage<'_>],
-    heads: &[(ConversationId, Seq, Timestamp)],
+    heads: &[HeadUpdate],
     cursors: &[(UserId, ConversationId, Seq)],
 ) -> Result<Vec<MessageId>, sqlx::Error> {
     if messages.is_empty() {
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::<Sqlite>::new(
-        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at) ",
+        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at, kind) ",
     );
     query.push_values(messages, |mut row, message| {
         row.push_bind(message.conversation_id.0)
@@ -176,14 +178,25 @@ pub async fn append_batch(
             .push_bind(message.sender_id.0)
             .push_bind(message.client_id.0.to_string())
             .push_bind(message.body.to_owned())
-            .push_bind(message.sent_at.0);
-    });
-    query.push(" RETURNING id, conversation_id, seq; WITH heads (id, seq, at) AS (");
-    query.push_values(heads, |mut row, (id, seq, at)| {
-        row.push_bind(id.0).push_bind(seq.0).push_bind(at.0);
+            .push_bind(message.sent_at.0)
+            .push_bind(message.kind.as_str());
     });
     query.push(
-        ") UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at
+        " RETURNING id, conversation_id, seq;
+         WITH heads (id, seq, at, triage, triage_at, waiting_since) AS (",
+    );
+    query.push_values(heads, |mut row, head| {
+        row.push_bind(head.conversation.0)
+            .push_bind(head.seq.0)
+            .push_bind(head.at.0)
+            .push_bind(head.triage.state.as_str())
+            .push_bind(head.triage.since.0)
+            .push_bind(head.triage.waiting_since.map(|at| at.0));
+    });
+    query.push(
+        ") UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at,
+             triage = heads.triage, triage_at = heads.triage_at,
+             waiting_since = heads.waiting_since
          FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq;
          INSERT INTO read_cursors (user_id, conversation_id, seq) ",
     );

@@ -1,9 +1,11 @@
 //! The `conversations` table.
 
 use super::Db;
+use crate::care::Triage;
 use crate::store::model::*;
 use colloque_protocol::{
-    ConversationId, ConversationSummary, MessagePreview, Role, Seq, Timestamp, UserId, UserProfile,
+    ConversationId, ConversationStatus, ConversationSummary, MessagePreview, Role, Seq, Timestamp,
+    Topic, UserId, UserProfile,
 };
 use sqlx::{Executor, FromRow};
 
@@ -15,24 +17,44 @@ pub async fn for_participant(
     id: ConversationId,
     user: UserId,
 ) -> Result<Option<ConversationRef>, sqlx::Error> {
-    let row: Option<(i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT patient_id, doctor_id, status, last_seq FROM conversations
-         WHERE id = $1 AND (patient_id = $2 OR doctor_id = $2)",
+    let row: Option<RefRow> = sqlx::query_as(
+        "SELECT patient_id, doctor_id, status, last_seq, triage, triage_at, waiting_since
+         FROM conversations WHERE id = $1 AND (patient_id = $2 OR doctor_id = $2)",
     )
     .bind(id.0)
     .bind(user.0)
     .fetch_optional(db)
     .await?;
-    row.map(|(patient_id, doctor_id, status, last_seq)| {
+    row.map(|row| row.into_ref(id)).transpose()
+}
+
+/// A conversation's facts, as [`for_participant`] and the send lookup read them.
+#[derive(FromRow)]
+pub(crate) struct RefRow {
+    pub(crate) patient_id: i64,
+    pub(crate) doctor_id: i64,
+    pub(crate) status: String,
+    pub(crate) last_seq: i64,
+    pub(crate) triage: String,
+    pub(crate) triage_at: i64,
+    pub(crate) waiting_since: Option<i64>,
+}
+
+impl RefRow {
+    pub(crate) fn into_ref(self, id: ConversationId) -> Result<ConversationRef, sqlx::Error> {
         Ok(ConversationRef {
             id,
-            patient_id: UserId(patient_id),
-            doctor_id: UserId(doctor_id),
-            status: parse_status(&status)?,
-            last_seq: Seq(last_seq),
+            patient_id: UserId(self.patient_id),
+            doctor_id: UserId(self.doctor_id),
+            status: parse_status(&self.status)?,
+            last_seq: Seq(self.last_seq),
+            triage: Triage {
+                state: parse_triage(&self.triage)?,
+                since: Timestamp(self.triage_at),
+                waiting_since: self.waiting_since.map(Timestamp),
+            },
         })
-    })
-    .transpose()
+    }
 }
 
 /// The open conversation between these two, if any (there is at most one).
@@ -52,23 +74,28 @@ pub async fn find_open_between(
     Ok(id.map(ConversationId))
 }
 
-/// Creates an open conversation. Violates `conversations_one_open_per_pair` if one exists.
+/// Creates an open conversation about `topic`, at `triage`'s place in the queue. Violates
+/// `conversations_one_open_per_pair` if one exists.
 #[tracing::instrument(skip(db, subject))]
 pub async fn insert(
     db: impl Executor<'_, Database = Db>,
     patient: UserId,
     doctor: UserId,
     subject: &str,
-    now: Timestamp,
+    topic: Topic,
+    triage: Triage,
 ) -> Result<ConversationId, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO conversations (patient_id, doctor_id, subject, created_at, last_activity_at)
-         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        "INSERT INTO conversations
+             (patient_id, doctor_id, subject, created_at, last_activity_at, topic, triage, triage_at)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $4) RETURNING id",
     )
     .bind(patient.0)
     .bind(doctor.0)
     .bind(subject)
-    .bind(now.0)
+    .bind(triage.since.0)
+    .bind(topic.as_str())
+    .bind(triage.state.as_str())
     .fetch_one(db)
     .await?;
     Ok(ConversationId(id))
@@ -155,33 +182,57 @@ pub async fn heads_active_since(
     Ok(rows.into_iter().map(Head::from).collect())
 }
 
-/// Closes a conversation. Returns false if it was already closed.
+/// Puts a conversation at `triage`'s place in the queue, closed exactly when it is done (the
+/// caller holds the conversation: its write lock or its row).
 #[tracing::instrument(skip(db))]
-pub async fn close(
+pub async fn set_place(
     db: impl Executor<'_, Database = Db>,
     id: ConversationId,
-) -> Result<bool, sqlx::Error> {
-    let result =
-        sqlx::query("UPDATE conversations SET status = 'closed' WHERE id = $1 AND status = 'open'")
-            .bind(id.0)
-            .execute(db)
-            .await?;
-    Ok(result.rows_affected() == 1)
+    triage: Triage,
+) -> Result<(), sqlx::Error> {
+    let status = if triage.state == colloque_protocol::TriageState::Done {
+        ConversationStatus::Closed
+    } else {
+        ConversationStatus::Open
+    };
+    sqlx::query(
+        "UPDATE conversations SET status = $2, triage = $3, triage_at = $4, waiting_since = $5
+         WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(status_str(status))
+    .bind(triage.state.as_str())
+    .bind(triage.since.0)
+    .bind(triage.waiting_since.map(|at| at.0))
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
-/// Closes the open conversation of a patient–doctor pair (there is at most one); returns it.
+fn status_str(status: ConversationStatus) -> &'static str {
+    match status {
+        ConversationStatus::Open => "open",
+        ConversationStatus::Closed => "closed",
+    }
+}
+
+/// Closes the open conversation of a patient–doctor pair (there is at most one) at `now`,
+/// done in the queue; returns it.
 #[tracing::instrument(skip(db))]
 pub async fn close_open_between(
     db: impl Executor<'_, Database = Db>,
     patient: UserId,
     doctor: UserId,
+    now: Timestamp,
 ) -> Result<Option<ConversationId>, sqlx::Error> {
     let closed: Option<i64> = sqlx::query_scalar(
-        "UPDATE conversations SET status = 'closed'
+        "UPDATE conversations
+         SET status = 'closed', triage = 'done', triage_at = $3, waiting_since = NULL
          WHERE patient_id = $1 AND doctor_id = $2 AND status = 'open' RETURNING id",
     )
     .bind(patient.0)
     .bind(doctor.0)
+    .bind(now.0)
     .fetch_optional(db)
     .await?;
     Ok(closed.map(ConversationId))
@@ -206,6 +257,11 @@ struct SummaryRow {
     last_sender_id: Option<i64>,
     last_excerpt: Option<String>,
     last_sent_at: Option<i64>,
+    last_kind: Option<String>,
+    topic: String,
+    triage: String,
+    triage_at: i64,
+    waiting_since: Option<i64>,
 }
 
 impl SummaryRow {
@@ -216,6 +272,7 @@ impl SummaryRow {
                 excerpt,
                 sent_at: Timestamp(sent_at),
                 seq: Seq(self.last_seq),
+                kind: parse_kind(self.last_kind.as_deref().unwrap_or("text"))?,
             }),
             _ => None,
         };
@@ -242,6 +299,10 @@ impl SummaryRow {
             my_read_seq: Seq(self.my_read_seq),
             other_read_seq: Seq(self.other_read_seq),
             unread_count: u32::try_from(self.unread_count).unwrap_or(u32::MAX),
+            topic: parse_topic(&self.topic)?,
+            triage: parse_triage(&self.triage)?,
+            triage_at: Timestamp(self.triage_at),
+            waiting_since: self.waiting_since.map(Timestamp),
         })
     }
 }
@@ -269,7 +330,8 @@ pub async fn summaries(
                     AND m.sender_id <> $1) AS unread_count,
                 lm.sender_id AS last_sender_id,
                 substr(lm.body, 1, CAST($4 AS INTEGER)) AS last_excerpt,
-                lm.sent_at AS last_sent_at
+                lm.sent_at AS last_sent_at, lm.kind AS last_kind,
+                c.topic, c.triage, c.triage_at, c.waiting_since
          FROM conversations c
          JOIN users p ON p.id = c.patient_id
          JOIN users d ON d.id = c.doctor_id

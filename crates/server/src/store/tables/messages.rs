@@ -15,6 +15,7 @@ struct MessageRow {
     client_id: String,
     body: String,
     sent_at: i64,
+    kind: String,
 }
 
 impl MessageRow {
@@ -29,11 +30,12 @@ impl MessageRow {
             client_id: ClientMsgId(client_id),
             body: self.body,
             sent_at: Timestamp(self.sent_at),
+            kind: parse_kind(&self.kind)?,
         })
     }
 }
 
-const COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, sent_at";
+const COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, sent_at, kind";
 
 #[derive(FromRow)]
 struct SendContextRow {
@@ -42,19 +44,37 @@ struct SendContextRow {
     doctor_id: Option<i64>,
     status: Option<String>,
     last_seq: Option<i64>,
+    triage: Option<String>,
+    triage_at: Option<i64>,
+    waiting_since: Option<i64>,
     linked: bool,
+    blocked: bool,
     m_id: Option<i64>,
     m_conversation_id: Option<i64>,
     m_seq: Option<i64>,
     m_client_id: Option<String>,
     m_body: Option<String>,
     m_sent_at: Option<i64>,
+    m_kind: Option<String>,
 }
 
 impl SendContextRow {
     fn into_context(self, key: &SendKey) -> Result<Option<SendContext>, sqlx::Error> {
-        let (Some(patient_id), Some(doctor_id), Some(status), Some(last_seq)) =
-            (self.patient_id, self.doctor_id, self.status, self.last_seq)
+        let (
+            Some(patient_id),
+            Some(doctor_id),
+            Some(status),
+            Some(last_seq),
+            Some(triage),
+            Some(triage_at),
+        ) = (
+            self.patient_id,
+            self.doctor_id,
+            self.status,
+            self.last_seq,
+            self.triage,
+            self.triage_at,
+        )
         else {
             return Ok(None);
         };
@@ -74,20 +94,26 @@ impl SendContextRow {
                     client_id,
                     body: self.m_body.unwrap_or_default(),
                     sent_at: self.m_sent_at.unwrap_or_default(),
+                    kind: self.m_kind.unwrap_or_else(|| "text".to_owned()),
                 }
                 .into_message()?,
             ),
             _ => None,
         };
+        let conversation = super::conversations::RefRow {
+            patient_id,
+            doctor_id,
+            status,
+            last_seq,
+            triage,
+            triage_at,
+            waiting_since: self.waiting_since,
+        }
+        .into_ref(key.conversation)?;
         Ok(Some(SendContext {
-            conversation: ConversationRef {
-                id: key.conversation,
-                patient_id: UserId(patient_id),
-                doctor_id: UserId(doctor_id),
-                status: parse_status(&status)?,
-                last_seq: Seq(last_seq),
-            },
+            conversation,
             linked: self.linked,
+            blocked: self.blocked,
             replay,
         }))
     }
@@ -116,13 +142,18 @@ pub async fn send_contexts(
     });
     query.push(
         ") SELECT req.i AS i, c.patient_id, c.doctor_id, c.status, c.last_seq,
+                c.triage, c.triage_at, c.waiting_since,
+                EXISTS (
+                    SELECT 1 FROM patient_blocks b
+                    WHERE b.doctor_id = c.doctor_id AND b.patient_id = c.patient_id) AS blocked,
                 EXISTS (
                     SELECT 1 FROM care_relationships r
                     JOIN users d ON d.id = r.doctor_id AND d.role = 'doctor' AND NOT d.disabled
                     JOIN users p ON p.id = r.patient_id AND p.role = 'patient' AND NOT p.disabled
                     WHERE r.doctor_id = c.doctor_id AND r.patient_id = c.patient_id) AS linked,
                 m.id AS m_id, m.conversation_id AS m_conversation_id, m.seq AS m_seq,
-                m.client_id AS m_client_id, m.body AS m_body, m.sent_at AS m_sent_at
+                m.client_id AS m_client_id, m.body AS m_body, m.sent_at AS m_sent_at,
+                m.kind AS m_kind
          FROM req
          LEFT JOIN conversations c
                 ON c.id = req.conv AND (c.patient_id = req.sender OR c.doctor_id = req.sender)

@@ -1,0 +1,315 @@
+//! Browser tests of the care workflow (issue 12): a patient refused by the doctor's setting is
+//! told before typing; a request starts with its topic; the doctor's inbox is a queue; a closed
+//! exchange shows its closing line and offers a new request instead of the composer.
+//!
+//! The whole app is rendered ([`common::app`]); `fetch` answers from a table, the WebSocket is
+//! in memory. Waits are bounded polls, never fixed sleeps.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use colloque::session::Session;
+use colloque_protocol::{
+    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message, MessageId,
+    MessageKind, MessagePage, Role, Seq, SessionHandle, Timestamp, Topic, TriageState, UserProfile,
+};
+use common::app::*;
+use common::{DOCTOR, PATIENT, bodies, calls, install_fetch, profile};
+use serde_json::{Value, json};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlElement;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+fn session(user: UserProfile) -> Session {
+    Session {
+        token: "t".into(),
+        expires_at: Timestamp(now() + 600_000),
+        user,
+        handle: SessionHandle("5e55".into()),
+        outbox_key: None,
+        shared: false,
+        mfa_enrolment_required: false,
+    }
+}
+
+fn lucas() -> UserProfile {
+    profile(PATIENT, Role::Patient, "Lucas Bernard")
+}
+
+fn martin() -> UserProfile {
+    profile(DOCTOR, Role::Doctor, "Dr Claire Martin")
+}
+
+fn summary(id: i64, triage: TriageState, waiting_minutes: Option<i64>) -> ConversationSummary {
+    let closed = triage == TriageState::Done;
+    ConversationSummary {
+        id: ConversationId(id),
+        subject: format!("Demande {id}"),
+        status: if closed {
+            ConversationStatus::Closed
+        } else {
+            ConversationStatus::Open
+        },
+        patient: lucas(),
+        doctor: martin(),
+        created_at: Timestamp(0),
+        last_activity_at: Timestamp(now() - id * 1000),
+        last_message: None,
+        last_seq: Seq(0),
+        my_read_seq: Seq(0),
+        other_read_seq: Seq(0),
+        unread_count: 0,
+        topic: Topic::PrescriptionRenewal,
+        triage,
+        triage_at: Timestamp(now() - 60_000),
+        waiting_since: waiting_minutes.map(|m| Timestamp(now() - m * 60_000)),
+    }
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
+}
+
+fn item_ids(app: &Mounted) -> Vec<String> {
+    let list = app
+        .root
+        .query_selector_all("[data-testid='conversation-item']")
+        .unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
+        .filter_map(|e| e.get_attribute("data-conversation-id"))
+        .collect()
+}
+
+fn click_css(app: &Mounted, css: &str) {
+    app.one(css)
+        .unwrap_or_else(|| panic!("no {css}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+fn text(app: &Mounted, id: &str) -> String {
+    app.testid(id)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_patient_refused_by_the_doctors_setting_is_told_before_typing() {
+    reset_storage();
+    install_fetch(&[
+        ("GET /api/conversations", 200, json!([])),
+        ("GET /api/care-team", 200, json_of(&vec![martin()])),
+        (
+            "GET /api/care-team/intake",
+            200,
+            json!([{"doctor_id": DOCTOR, "decision": "not_recent_patient", "months": 6}]),
+        ),
+    ]);
+    let app = Setup::at("/patient/equipe")
+        .logged_in(session(lucas()))
+        .mount();
+    app.until("the doctor's card", |a| a.testid("doctor-card").is_some())
+        .await;
+
+    click_css(
+        &app,
+        "[data-testid='doctor-card'] [data-testid='messaging-button']",
+    );
+    app.until("the notice", |a| a.testid("intake-notice").is_some())
+        .await;
+
+    let notice = text(&app, "intake-notice");
+    assert!(
+        notice.starts_with("Dr Claire Martin réserve la messagerie")
+            && notice.contains("6 derniers mois")
+            && notice.contains("Prenez rendez-vous"),
+        "{notice}"
+    );
+    assert!(app.testid("topic-picker").is_none());
+    assert!(app.testid("composer-input").is_none());
+    assert_eq!(calls("POST /api/conversations"), 0, "nothing was started");
+}
+
+#[wasm_bindgen_test]
+async fn a_request_starts_with_the_topic_the_patient_chose() {
+    reset_storage();
+    let started = summary(10, TriageState::New, None);
+    install_fetch(&[
+        ("GET /api/conversations", 200, json!([])),
+        ("GET /api/care-team", 200, json_of(&vec![martin()])),
+        (
+            "GET /api/care-team/intake",
+            200,
+            json!([{"doctor_id": DOCTOR, "decision": "open"}]),
+        ),
+        ("POST /api/conversations", 201, json_of(&started)),
+        (
+            "GET /api/conversations/10/messages",
+            200,
+            json!({"messages": [], "has_more": false}),
+        ),
+    ]);
+    let app = Setup::at("/patient/equipe")
+        .logged_in(session(lucas()))
+        .mount();
+    app.until("the doctor's card", |a| a.testid("doctor-card").is_some())
+        .await;
+
+    click_css(
+        &app,
+        "[data-testid='doctor-card'] [data-testid='messaging-button']",
+    );
+    app.until("the topics", |a| a.testid("topic-picker").is_some())
+        .await;
+    assert_eq!(
+        calls("POST /api/conversations"),
+        0,
+        "nothing before a topic"
+    );
+    app.click("topic-test_results");
+    app.until("the new conversation", |a| {
+        a.path() == "/patient/messages/10"
+    })
+    .await;
+
+    let started = || -> Vec<String> {
+        bodies()
+            .into_iter()
+            .filter(|b| b.starts_with("POST /api/conversations "))
+            .collect()
+    };
+    // Bodies are read asynchronously by the fake fetch.
+    app.until("the request's body", |_| !started().is_empty())
+        .await;
+    let sent = started();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains(r#""topic":"test_results""#), "{}", sent[0]);
+}
+
+#[wasm_bindgen_test]
+async fn the_doctors_inbox_is_a_queue_with_counts_and_the_longest_waiting_first() {
+    reset_storage();
+    let list = vec![
+        summary(1, TriageState::New, Some(30)),
+        summary(2, TriageState::New, Some(3 * 24 * 60)),
+        summary(3, TriageState::New, None),
+        summary(4, TriageState::Done, None),
+        summary(5, TriageState::InProgress, Some(90)),
+    ];
+    install_fetch(&[("GET /api/conversations", 200, json_of(&list))]);
+    let app = Setup::at("/medecin/messages")
+        .logged_in(session(martin()))
+        .mount();
+    app.until("the new requests", |a| item_ids(a).len() == 3)
+        .await;
+
+    assert_eq!(item_ids(&app), ["2", "1", "3"], "the longest wait first");
+    assert_eq!(text(&app, "stage-new"), "Nouveau (3)");
+    assert_eq!(text(&app, "stage-in_progress"), "En cours (1)");
+    assert_eq!(
+        text(&app, "stage-waiting_patient"),
+        "En attente du patient (0)"
+    );
+    assert_eq!(text(&app, "stage-done"), "Clos (1)");
+    let waits: Vec<String> = {
+        let nodes = app
+            .root
+            .query_selector_all("[data-testid='conversation-waiting']")
+            .unwrap();
+        (0..nodes.length())
+            .filter_map(|i| nodes.item(i))
+            .filter_map(|n| n.text_content())
+            .collect()
+    };
+    assert_eq!(waits, ["attend depuis 3 j", "attend depuis 30 min"]);
+    assert!(text(&app, "conversation-item-topic").contains("Renouvellement"));
+
+    app.click("stage-done");
+    app.until("the closed ones", |a| item_ids(a) == ["4"]).await;
+    app.click("stage-in_progress");
+    app.until("the ones in progress", |a| item_ids(a) == ["5"])
+        .await;
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_exchange_shows_its_closing_line_and_offers_a_new_request() {
+    reset_storage();
+    let mut closed = summary(10, TriageState::Done, None);
+    closed.last_seq = Seq(2);
+    closed.my_read_seq = Seq(2);
+    let line = |seq: i64, sender, body: &str, kind| Message {
+        id: MessageId(100 + seq),
+        conversation_id: ConversationId(10),
+        seq: Seq(seq),
+        sender_id: sender,
+        client_id: ClientMsgId(uuid::Uuid::from_u128(seq as u128)),
+        body: body.into(),
+        sent_at: Timestamp(now() - 1000),
+        kind,
+    };
+    let page = MessagePage {
+        messages: vec![
+            line(1, PATIENT, "Bonjour, mon ordonnance ?", MessageKind::Text),
+            line(
+                2,
+                DOCTOR,
+                "Ordonnance envoyée à votre pharmacie.",
+                MessageKind::Closed,
+            ),
+        ],
+        has_more: false,
+    };
+    install_fetch(&[
+        ("GET /api/conversations", 200, json_of(&vec![closed])),
+        ("GET /api/conversations/10/messages", 200, json_of(&page)),
+        (
+            "GET /api/conversations/10/messages?after=2&limit=100",
+            200,
+            json!({"messages": [], "has_more": false}),
+        ),
+        (
+            "GET /api/care-team/intake",
+            200,
+            json!([{"doctor_id": DOCTOR, "decision": "intake_closed"}]),
+        ),
+    ]);
+    let app = Setup::at("/patient/messages/10")
+        .logged_in(session(lucas()))
+        .mount();
+    app.until("the closing line", |a| a.testid("system-line").is_some())
+        .await;
+
+    assert_eq!(
+        text(&app, "system-line")
+            .split("Pour une nouvelle demande")
+            .next()
+            .unwrap(),
+        "Échange clos par le Dr Claire Martin : Ordonnance envoyée à votre pharmacie. "
+    );
+    assert!(app.testid("composer-input").is_none(), "no composer");
+    assert!(text(&app, "closed-notice").contains("Cet échange est clos"));
+    assert_eq!(
+        app.testid("conversation-stage")
+            .and_then(|e| e.get_attribute("data-state"))
+            .as_deref(),
+        Some("done")
+    );
+    // The new request goes through the doctor's setting, which takes none now.
+    click_css(
+        &app,
+        "[data-testid='closed-notice'] [data-testid='messaging-button']",
+    );
+    app.until("the doctor's answer", |a| {
+        a.testid("intake-notice").is_some()
+    })
+    .await;
+    assert!(text(&app, "intake-notice").contains("ne reçoit pas de nouvelle demande"));
+}
