@@ -178,8 +178,13 @@ pub struct IntakeSettings {
 pub struct UpdateIntakeRequest {
     /// Who may start a conversation.
     pub mode: IntakeMode,
-    /// 1 to [`MAX_INTAKE_MONTHS`]; absent keeps the current value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// 1 to [`MAX_INTAKE_MONTHS`]; absent keeps the current value. (`6.0` is 6, as JSON Schema
+    /// reads it: [`crate::ids::integral`].)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::ids::integral::option_u32"
+    )]
     pub months: Option<u32>,
 }
 

@@ -159,4 +159,17 @@ pub mod integral {
     pub fn user_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UserId, D::Error> {
         integer(deserializer).map(UserId)
     }
+
+    /// An optional `u32`, from `3`, `3.0` or `null`.
+    pub fn option_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Whole(#[serde(deserialize_with = "integer")] i64);
+        let whole: Option<Whole> = serde::Deserialize::deserialize(deserializer)?;
+        whole
+            .map(|Whole(value)| {
+                u32::try_from(value)
+                    .map_err(|_| D::Error::invalid_value(Unexpected::Signed(value), &"a u32"))
+            })
+            .transpose()
+    }
 }

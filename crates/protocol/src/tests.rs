@@ -172,6 +172,37 @@ fn request_integers_are_read_as_json_schema_reads_them() {
 }
 
 #[test]
+fn the_intake_look_back_is_read_as_json_schema_reads_it() {
+    let months = |json: &str| {
+        serde_json::from_str::<UpdateIntakeRequest>(json).map(|request| request.months)
+    };
+    assert_eq!(
+        months(r#"{"mode": "off", "months": 6.0}"#).unwrap(),
+        Some(6)
+    );
+    assert_eq!(months(r#"{"mode": "off", "months": 6}"#).unwrap(), Some(6));
+    assert_eq!(months(r#"{"mode": "off", "months": null}"#).unwrap(), None);
+    assert_eq!(months(r#"{"mode": "off"}"#).unwrap(), None);
+    for refused in [
+        r#"{"mode": "off", "months": 6.5}"#,
+        r#"{"mode": "off", "months": -1}"#,
+        r#"{"mode": "off", "months": 4294967296}"#,
+        r#"{"mode": "off", "months": "6"}"#,
+    ] {
+        assert!(months(refused).is_err(), "{refused}");
+    }
+    // Written back without a float.
+    let request = UpdateIntakeRequest {
+        mode: IntakeMode::RecentPatients,
+        months: Some(6),
+    };
+    assert_eq!(
+        serde_json::to_value(&request).unwrap(),
+        json!({"mode": "recent_patients", "months": 6})
+    );
+}
+
+#[test]
 fn topics_and_triage_states_have_stable_snake_case_names() {
     for topic in Topic::ALL {
         assert_eq!(serde_json::to_value(topic).unwrap(), json!(topic.as_str()));

@@ -7,14 +7,17 @@
 //!   parameter is not one the router recognizes, 500 and 503 for any route;
 //! - the values the server accepts ([`constraints`]): sequence numbers are not negative, a
 //!   message body is 1 to 10,000 characters once trimmed (and no NUL), a subject at most 200
-//!   without control characters;
+//!   without control characters, a closing reason 1 to 500 (line breaks and tabs allowed), an
+//!   intake look-back 1 to 24 months, and a conversation moves by hand to an open state only;
 //! - unique operation ids, and links from a conversation to the routes that take its id, for
 //!   the stateful tests ([`links`]).
 //!
 //! It edits the JSON tree: utoipa's path attributes cannot set a parameter's bounds nor a
 //! response's links. Every number comes from the protocol crate's constants.
 
-use colloque_protocol::{MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS};
+use colloque_protocol::{
+    MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS, TriageState,
+};
 use serde_json::{Map, Value, json};
 
 /// The characters Rust's `str::trim` removes (Unicode `White_Space`), as a regular expression
@@ -27,6 +30,9 @@ const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 
 /// The characters of a message body: anything but NUL.
 const BODY_CHARACTERS: &str = r"^\u0000";
+
+/// The characters of a closing reason: no control character but the line feed and the tab.
+const REASON_CHARACTERS: &str = r"^\u0000-\u0008\u000B-\u001F\u007F-\u009F";
 
 /// Completes the generated document.
 pub fn complete(mut document: Value) -> Value {
@@ -225,7 +231,44 @@ fn constraints(document: &mut Value) {
             )),
         );
     }
+    care(document);
     history_page(document);
+}
+
+/// The care workflow's requests: a closing reason is 1 to [`MAX_CLOSE_REASON_CHARS`]
+/// characters once trimmed, without control characters but line breaks and tabs
+/// (`domain::CloseReason`); a look-back is 1 to [`MAX_INTAKE_MONTHS`] months; `…/triage` moves
+/// a conversation to an open state only (`done` is `…/close`, which takes a reason).
+fn care(document: &mut Value) {
+    if let Some(reason) = property_mut(document, "CloseConversationRequest", "reason") {
+        reason.insert(
+            "pattern".into(),
+            json!(trimmed_pattern(
+                1,
+                MAX_CLOSE_REASON_CHARS,
+                REASON_CHARACTERS
+            )),
+        );
+    }
+    if let Some(months) = property_mut(document, "UpdateIntakeRequest", "months") {
+        months.insert("minimum".into(), json!(1));
+        months.insert("maximum".into(), json!(MAX_INTAKE_MONTHS));
+    }
+    if let Some(state) = property_mut(document, "SetTriageRequest", "state") {
+        let open: Vec<&str> = TriageState::ALL
+            .into_iter()
+            .filter(|state| *state != TriageState::Done)
+            .map(TriageState::as_str)
+            .collect();
+        // In place of the reference to `TriageState`, which has `done`.
+        state.clear();
+        state.insert("type".into(), json!("string"));
+        state.insert("enum".into(), json!(open));
+        state.insert(
+            "description".into(),
+            json!("The new state, an open one (`done` is `…/close`, with a reason)"),
+        );
+    }
 }
 
 /// `GET /api/conversations/{id}/messages`: what its query fields hold (`Seq` ≥ 0, `limit` a
@@ -283,6 +326,14 @@ fn links(document: &mut Value) {
             },
             "Close": {
                 "operationId": "post_conversations_id_close",
+                "parameters": {"id": id},
+            },
+            "Reopen": {
+                "operationId": "post_conversations_id_reopen",
+                "parameters": {"id": id},
+            },
+            "Triage": {
+                "operationId": "post_conversations_id_triage",
                 "parameters": {"id": id},
             },
         })
@@ -401,5 +452,32 @@ mod tests {
             );
         }
         assert!(trimmed_pattern(0, MAX_SUBJECT_CHARS, &inner).contains("{0,198}"));
+    }
+
+    #[test]
+    fn the_closing_reason_pattern_reads_as_the_server_does() {
+        let refused = |c: char| c.is_control() && c != '\n' && c != '\t';
+        let pattern = trimmed_pattern(1, 3, REASON_CHARACTERS);
+        let samples = SAMPLES
+            .iter()
+            .copied()
+            .chain(["a\tb", "a\rb", "a\u{85}b", "a\u{9f}"]);
+        for text in samples.clone() {
+            assert_eq!(
+                matches(&pattern, text),
+                model(text, 1, 3, refused),
+                "{text:?}"
+            );
+        }
+        let longest = "è".repeat(MAX_CLOSE_REASON_CHARS);
+        let edges = [format!("\n{longest} "), format!("{longest}x")];
+        for text in samples.chain(edges.iter().map(String::as_str)) {
+            assert_eq!(
+                crate::domain::CloseReason::parse(text).is_ok(),
+                model(text, 1, MAX_CLOSE_REASON_CHARS, refused),
+                "{:?}",
+                text.chars().take(8).collect::<String>()
+            );
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! `cargo xtask test`) found, each as a test of the server, and the document's promises.
 
 use crate::helpers::*;
-use colloque_protocol::{ConversationSummary, MAX_MESSAGE_CHARS, Message};
+use colloque_protocol::{
+    ConversationSummary, IntakeSettings, MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS,
+    MAX_MESSAGE_CHARS, Message, TriageState,
+};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -103,7 +106,7 @@ async fn a_nul_character_is_refused_before_it_reaches_the_database() {
         .post(
             "/api/conversations",
             &emma.token,
-            &json!({"with_user_id": 1, "subject": "a\u{0}b"}),
+            &json!({"with_user_id": 1, "subject": "a\u{0}b", "topic": "medical_question"}),
         )
         .await;
 
@@ -115,6 +118,57 @@ async fn a_nul_character_is_refused_before_it_reaches_the_database() {
     );
     assert_eq!(started.status(), 400);
     assert_eq!(app.last_seq(&emma, conversation.id).await, 3);
+}
+
+#[tokio::test]
+async fn the_care_requests_take_what_the_document_allows_and_refuse_the_rest() {
+    // What schemathesis sent: values the generated document allowed but the server refused.
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let martin = app.login(MARTIN).await;
+    let id = app.only_conversation(&emma).await.id;
+    let triage = async |state: &str| {
+        app.post(
+            &format!("/api/conversations/{id}/triage"),
+            &martin.token,
+            &json!({"state": state}),
+        )
+        .await
+    };
+    let close = async |reason: &str| {
+        app.post(
+            &format!("/api/conversations/{id}/close"),
+            &martin.token,
+            &json!({"reason": reason}),
+        )
+        .await
+    };
+
+    // A look-back written `6.0` is the integer 6 for JSON Schema.
+    let set = app
+        .put(
+            "/api/me/intake",
+            &martin.token,
+            &json!({"mode": "recent_patients", "months": 6.0}),
+        )
+        .await;
+    assert_eq!(set.status(), 200);
+    assert_eq!(set.json::<IntakeSettings>().await.unwrap().months, 6);
+    // `done` is not an open state (the document's enum leaves it out); blank is not a reason.
+    let done = triage("done").await;
+    assert_eq!(done.status(), 400);
+    assert_eq!(
+        error_code(&done.json::<Value>().await.unwrap()),
+        "invalid_input"
+    );
+    assert_eq!(triage("waiting_patient").await.status(), 200);
+    assert_eq!(close(" \n\t").await.status(), 400);
+    assert_eq!(close("a\u{7}b").await.status(), 400);
+    // Trimmed, line breaks and tabs inside: a reason.
+    let closed = close("\n Résultats normaux.\n\tÀ revoir dans un an. ").await;
+    assert_eq!(closed.status(), 200);
+    let closed: ConversationSummary = closed.json().await.unwrap();
+    assert_eq!(closed.triage, TriageState::Done);
 }
 
 /// Every operation of the served document, with its path and method.
@@ -185,6 +239,19 @@ async fn the_openapi_document_lists_every_answer_a_route_shares_and_the_accepted
             .unwrap()
             .contains(&format!("{{0,{}}}", MAX_MESSAGE_CHARS - 2))
     );
+    assert!(
+        schemas["CloseConversationRequest"]["properties"]["reason"]["pattern"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{{0,{}}}", MAX_CLOSE_REASON_CHARS - 2))
+    );
+    let months = &schemas["UpdateIntakeRequest"]["properties"]["months"];
+    assert_eq!(months["minimum"], 1);
+    assert_eq!(months["maximum"], MAX_INTAKE_MONTHS);
+    assert_eq!(
+        schemas["SetTriageRequest"]["properties"]["state"]["enum"],
+        json!(["new", "in_progress", "waiting_patient"])
+    );
     let history = &document["paths"]["/api/conversations/{id}/messages"]["get"];
     for parameter in history["parameters"].as_array().unwrap() {
         if parameter["in"] == "query" {
@@ -195,5 +262,9 @@ async fn the_openapi_document_lists_every_answer_a_route_shares_and_the_accepted
     assert_eq!(
         created["links"]["GetConversation"]["operationId"],
         "get_conversations_id"
+    );
+    assert_eq!(
+        created["links"]["Triage"]["operationId"],
+        "post_conversations_id_triage"
     );
 }
