@@ -196,6 +196,7 @@ mod tests {
             triage,
             triage_at: Timestamp(triage_at),
             waiting_since: waiting.map(Timestamp),
+            blocked: false,
         }
     }
 

@@ -160,6 +160,7 @@ table! {
     ClosedComposer => "Cet échange est clos. Vous pouvez le relire ; pour autre chose, faites une nouvelle demande.", "This exchange is closed. You can read it again; for anything else, make a new request.";
     ClosedComposerDoctor => "Cet échange est clos. Rouvrez-le pour écrire à nouveau.", "This exchange is closed. Reopen it to write again.";
     NewRequest => "Nouvelle demande", "New request";
+    BlockedComposer => "{} ne reçoit plus vos messages par la messagerie. Vous pouvez relire cet échange ; pour le joindre, appelez le cabinet. En cas d’urgence, appelez le 15 ou le 112.", "{} no longer takes your messages here. You can still read this exchange; to reach them, call the practice. In an emergency, call 15 or 112.";
     IntakeClosedNotice => "{} ne reçoit pas de nouvelle demande par messagerie pour le moment. Pour un rendez-vous, utilisez la page « Mes rendez-vous » ; sinon, appelez le cabinet.", "{} takes no new request by message at the moment. To book, use the “My appointments” page; otherwise, call the practice.";
     IntakeRecentNotice => "{} réserve la messagerie aux patients vus ou ayant un rendez-vous dans les {} derniers mois. Prenez rendez-vous, ou appelez le cabinet.", "{} keeps messaging for patients seen or booked within the last {} months. Book an appointment, or call the practice.";
     IntakeBlockedNotice => "{} ne reçoit pas vos messages par la messagerie. Pour le joindre, appelez le cabinet.", "{} does not take your messages here. To reach them, call the practice.";

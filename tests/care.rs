@@ -1,6 +1,7 @@
 //! Browser tests of the care workflow (issue 12): a patient refused by the doctor's setting is
 //! told before typing; a request starts with its topic; the doctor's inbox is a queue; a closed
-//! exchange shows its closing line and offers a new request instead of the composer.
+//! exchange shows its closing line and offers a new request instead of the composer; a patient
+//! the doctor blocked is told what to do instead, in place of the composer.
 //!
 //! The whole app is rendered ([`common::app`]); `fetch` answers from a table, the WebSocket is
 //! in memory. Waits are bounded polls, never fixed sleeps.
@@ -11,7 +12,8 @@ mod common;
 use colloque::session::Session;
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message, MessageId,
-    MessageKind, MessagePage, Role, Seq, SessionHandle, Timestamp, Topic, TriageState, UserProfile,
+    MessageKind, MessagePage, Role, Seq, ServerFrame, SessionHandle, Timestamp, Topic, TriageState,
+    UserProfile,
 };
 use common::app::*;
 use common::{DOCTOR, PATIENT, bodies, calls, install_fetch, profile};
@@ -69,6 +71,7 @@ fn summary(id: i64, triage: TriageState, waiting_minutes: Option<i64>) -> Conver
         triage,
         triage_at: Timestamp(now() - 60_000),
         waiting_since: waiting_minutes.map(|m| Timestamp(now() - m * 60_000)),
+        blocked: false,
     }
 }
 
@@ -312,4 +315,40 @@ async fn a_closed_exchange_shows_its_closing_line_and_offers_a_new_request() {
     })
     .await;
     assert!(text(&app, "intake-notice").contains("ne reçoit pas de nouvelle demande"));
+}
+
+#[wasm_bindgen_test]
+async fn a_patient_whose_doctor_blocked_them_is_told_calmly_before_typing() {
+    reset_storage();
+    let open = summary(11, TriageState::InProgress, None);
+    let mut blocked = open.clone();
+    blocked.blocked = true;
+    install_fetch(&[
+        ("GET /api/conversations", 200, json_of(&vec![open])),
+        (
+            "GET /api/conversations/11/messages",
+            200,
+            json!({"messages": [], "has_more": false}),
+        ),
+    ]);
+    let app = Setup::at("/patient/messages/11")
+        .logged_in(session(lucas()))
+        .mount();
+    app.until("the composer", |a| a.testid("composer-input").is_some())
+        .await;
+    assert!(app.testid("blocked-notice").is_none());
+
+    // The doctor blocks her while her screen is open: the summary comes with `blocked`.
+    app.server.push(ServerFrame::Conversation {
+        conversation: blocked,
+    });
+    app.until("the notice", |a| a.testid("blocked-notice").is_some())
+        .await;
+
+    assert!(app.testid("composer-input").is_none(), "no composer");
+    assert_eq!(
+        text(&app, "blocked-notice"),
+        "Dr Claire Martin ne reçoit plus vos messages par la messagerie. Vous pouvez relire cet \
+         échange ; pour le joindre, appelez le cabinet. En cas d’urgence, appelez le 15 ou le 112."
+    );
 }

@@ -102,6 +102,7 @@ fn summary_with_markup() -> ConversationSummary {
         triage: Default::default(),
         triage_at: Timestamp(0),
         waiting_since: None,
+        blocked: false,
     }
 }
 

@@ -545,6 +545,7 @@ mod tests {
                     triage: colloque_protocol::TriageState::Done,
                     triage_at: Timestamp(2),
                     waiting_since: Some(Timestamp(1)),
+                    blocked: false,
                 },
             },
             ServerFrame::Pong { nonce: u64::MAX },

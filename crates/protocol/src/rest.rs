@@ -354,6 +354,10 @@ pub struct ConversationSummary {
     /// yet, or the conversation is closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_since: Option<Timestamp>,
+    /// The doctor blocked the patient: the patient can no longer write in it (nor to this
+    /// doctor at all), and their app says so instead of offering a composer. Absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blocked: bool,
 }
 
 /// `POST /api/conversations`: a patient starts a conversation with a doctor of their care

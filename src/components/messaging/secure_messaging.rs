@@ -1,7 +1,7 @@
 //! One conversation: header, messages, composer. The same component for doctors and patients.
 
 use super::message_list::MessageList;
-use super::triage_bar::{TriageBar, closed_notice};
+use super::triage_bar::{TriageBar, blocked_notice, closed_notice};
 use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
 use crate::components::layout::route_link;
@@ -79,6 +79,8 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
         .conversation
         .as_ref()
         .is_some_and(|c| Some(c.doctor.id) == me);
+    // The doctor blocked this patient: no composer for them (the doctor still writes).
+    let blocked = !for_doctor && conv.conversation.as_ref().is_some_and(|c| c.blocked);
 
     let load_error = match &conv.latest {
         LoadState::Failed(error) => {
@@ -115,6 +117,8 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
             { body }
             if let (true, Some(c)) = (closed, &conv.conversation) {
                 { closed_notice(&i18n, c, for_doctor) }
+            } else if let (true, Some(c)) = (blocked, &conv.conversation) {
+                { blocked_notice(&i18n, c) }
             } else if show_list {
                 <Composer conv={conv.clone()} />
             }

@@ -1,6 +1,7 @@
 //! A conversation's place in the doctor's queue (issue 12), above its messages: the topic and
 //! the stage for both sides; for its doctor, the stage to change, "close the exchange" with a
-//! reason, and "reopen". Below a closed conversation, what its patient may do next.
+//! reason, and "reopen". Below a closed conversation, what its patient may do next; below an
+//! open one whose doctor blocked its patient, what the patient may do instead of writing.
 
 use super::MessagingButton;
 use crate::care::{topic_key, triage_key};
@@ -140,6 +141,17 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
             { controls }
             { for error }
         </div>
+    }
+}
+
+/// Below an open conversation whose doctor blocked its patient (`blocked`), instead of the
+/// patient's composer: calmly, that this doctor no longer takes their messages here, and how to
+/// reach them (the practice; 15 or 112 in an emergency). Before they type, not when they send.
+pub fn blocked_notice(i18n: &I18n, c: &ConversationSummary) -> Html {
+    html! {
+        <p class="notice" role="note" data-testid="blocked-notice">
+            { i18n.tf(Key::BlockedComposer, &[&c.doctor.display_name]) }
+        </p>
     }
 }
 

@@ -35,6 +35,7 @@ fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
         triage: Default::default(),
         triage_at: Timestamp(0),
         waiting_since: None,
+        blocked: false,
     }
 }
 

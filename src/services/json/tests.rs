@@ -603,6 +603,7 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
                 triage: TriageState::ALL[(id.unsigned_abs() % 4) as usize],
                 triage_at: created_at,
                 waiting_since: (id % 2 == 0).then_some(last_activity_at),
+                blocked: id % 3 == 0,
             },
         )
         .boxed()

@@ -78,7 +78,8 @@ pub async fn update_intake(
 
 /// Blocks (`blocked`) or unblocks one of the caller's patients: `404` for anybody who is not in
 /// the caller's care team. From then on the patient can neither start a conversation with this
-/// doctor nor write in an open one (`403 patient_blocked`). Recorded in the audit trail.
+/// doctor nor write in an open one (`403 patient_blocked`), and the open one's summary says so
+/// (`blocked`), pushed to both sides. Recorded in the audit trail.
 pub async fn block_patient(
     state: &AppState,
     source: &Source,
@@ -107,7 +108,16 @@ pub async fn block_patient(
             };
             let entry = Entry::new(action, Some(user.id)).detail(format!("patient {patient}"));
             tx.audit(&source, &entry).await?;
+            let open = tx.find_open_between(patient, user.id).await?;
             tx.commit().await?;
+            // The patient's open screen learns it now (`blocked` in the summary), not when they
+            // send.
+            if let Some(id) = open {
+                state
+                    .delivery
+                    .conversation_changed(id, [patient, user.id])
+                    .await?;
+            }
         } else {
             tx.rollback().await?;
         }

@@ -5,7 +5,7 @@
 use crate::helpers::*;
 use colloque_protocol::{
     ClientFrame, ConversationSummary, ErrorCode, IntakeDecision, IntakeMode, IntakeSettings,
-    IntakeStatus, Timestamp, UserId,
+    IntakeStatus, ServerFrame, Timestamp, UserId,
 };
 use colloque_server::store::NewAppointment;
 use colloque_server::util::now_ms;
@@ -179,6 +179,17 @@ async fn a_blocked_patient_can_neither_start_nor_write_and_is_told_so() {
     assert_eq!(response.status(), 200);
     let settings: IntakeSettings = response.json().await.unwrap();
     assert_eq!(settings.blocked, vec![emma.id]);
+    // Her open screen hears it at once, before she types: the summary says so.
+    match emma_socket.next_frame().await {
+        ServerFrame::Conversation {
+            conversation: pushed,
+        } => {
+            assert_eq!(pushed.id, conversation);
+            assert!(pushed.blocked);
+        }
+        other => panic!("expected the conversation, got {other:?}"),
+    }
+    assert!(app.only_conversation(&emma).await.blocked);
 
     let (status, code) = refused(
         app.send_message(&emma, conversation, new_client_id(), "Docteur ?")
@@ -216,6 +227,8 @@ async fn a_blocked_patient_can_neither_start_nor_write_and_is_told_so() {
     assert_eq!(lifted.status(), 200);
     let settings: IntakeSettings = lifted.json().await.unwrap();
     assert!(settings.blocked.is_empty());
+    let listed = app.conversations(&emma).await;
+    assert!(listed.iter().all(|c| !c.blocked), "lifted everywhere");
     app.send_ok(&emma, conversation, "Merci docteur").await;
     let trail = app.audit_of(MARTIN).await;
     for action in ["patient_blocked", "patient_unblocked"] {

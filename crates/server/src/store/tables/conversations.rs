@@ -262,6 +262,7 @@ struct SummaryRow {
     triage: String,
     triage_at: i64,
     waiting_since: Option<i64>,
+    block_count: i64,
 }
 
 impl SummaryRow {
@@ -303,6 +304,7 @@ impl SummaryRow {
             triage: parse_triage(&self.triage)?,
             triage_at: Timestamp(self.triage_at),
             waiting_since: self.waiting_since.map(Timestamp),
+            blocked: self.block_count > 0,
         })
     }
 }
@@ -331,7 +333,10 @@ pub async fn summaries(
                 lm.sender_id AS last_sender_id,
                 substr(lm.body, 1, CAST($4 AS INTEGER)) AS last_excerpt,
                 lm.sent_at AS last_sent_at, lm.kind AS last_kind,
-                c.topic, c.triage, c.triage_at, c.waiting_since
+                c.topic, c.triage, c.triage_at, c.waiting_since,
+                (SELECT COUNT(*) FROM patient_blocks b
+                  WHERE b.doctor_id = c.doctor_id AND b.patient_id = c.patient_id)
+                  AS block_count
          FROM conversations c
          JOIN users p ON p.id = c.patient_id
          JOIN users d ON d.id = c.doctor_id
