@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod conversation;
 mod proxy;
 pub use proxy::FreezableProxy;
 use std::time::{Duration, Instant};
@@ -306,56 +307,6 @@ impl Browser {
         .await;
     }
 
-    /// From the patient's appointments page, opens the conversation with the doctor of the
-    /// appointment whose card names `doctor` (through that card's MessagingButton). With no
-    /// open conversation yet, the request is started as a medical question.
-    pub async fn open_conversation_from_appointment(&self, doctor: &str) {
-        self.goto("/patient/rendez-vous").await;
-        let card = self
-            .wait_for_element_containing("[data-testid='appointment-card']", doctor)
-            .await;
-        child_testid(&card, "messaging-button")
-            .await
-            .expect("each appointment card has a messaging button")
-            .click()
-            .await
-            .expect("click the appointment's messaging button");
-        // Either the conversation opens, or the request asks for its topic first.
-        let picker = self
-            .wait_until(|| async {
-                if self
-                    .find_css("[data-testid='composer-input']")
-                    .await
-                    .is_some()
-                {
-                    return Some(false);
-                }
-                self.find_css("[data-testid='topic-picker']")
-                    .await
-                    .map(|_| true)
-            })
-            .await;
-        if picker {
-            self.choose_topic("medical_question").await;
-        }
-    }
-
-    /// In an open topic picker, starts the request about `topic` (its wire name).
-    pub async fn choose_topic(&self, topic: &str) {
-        self.click_testid(&format!("topic-{topic}")).await;
-        self.wait_testid("composer-input").await;
-    }
-
-    /// Types `text` into the composer and presses send.
-    pub async fn write(&self, text: &str) {
-        self.wait_testid("composer-input")
-            .await
-            .send_keys(text)
-            .await
-            .expect("type into the composer");
-        self.click_testid("composer-send").await;
-    }
-
     pub async fn wait_testid(&self, id: &str) -> Element {
         let css = format!("[data-testid='{id}']");
         self.wait_until(|| self.find_css(&css)).await
@@ -417,13 +368,6 @@ impl Browser {
             None
         })
         .await
-    }
-
-    /// The message whose text contains `text`, once it shows `status` (`sending`, `sent`,
-    /// `failed`).
-    pub async fn wait_message(&self, status: &str, text: &str) -> Element {
-        let css = format!("[data-testid='message'][data-status='{status}']");
-        self.wait_for_element_containing(&css, text).await
     }
 
     /// Polls `check` until it yields a value; fails the test with a screenshot after
