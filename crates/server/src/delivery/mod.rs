@@ -85,8 +85,17 @@ impl Delivery {
         metrics: Metrics,
     ) -> Self {
         let (queue, per_user) = sockets;
+        // The bus subscribes to a user's wake-ups while this instance holds one of their
+        // sockets; the registry says so under its lock, in the order of the changes.
+        let presence = {
+            let bus = bus.clone();
+            Box::new(move |user, here| match here {
+                true => bus.watch(user),
+                false => bus.unwatch(user),
+            })
+        };
         Self {
-            registry: Registry::new(queue, per_user),
+            registry: Registry::with_presence(queue, per_user, presence),
             store,
             bus,
             fills: Arc::default(),
@@ -127,20 +136,15 @@ impl Delivery {
         generation: i64,
     ) -> Result<Registration, sqlx::Error> {
         let heads = self.store.conversation_heads(user).await?;
-        let (registration, first) = self
+        let (registration, _first) = self
             .registry
             .register(user, role, session, generation, heads);
-        if first {
-            self.bus.watch(user);
-        }
         Ok(registration)
     }
 
     /// Forgets a socket.
     pub fn unregister(&self, user: UserId, id: ConnId) {
-        if self.registry.unregister(user, id) {
-            self.bus.unwatch(user);
-        }
+        self.registry.unregister(user, id);
     }
 
     /// Messages were committed: push them to the sockets here, then wake the other instances

@@ -158,11 +158,18 @@ impl Default for Registry {
     }
 }
 
+/// Told, under the registry's lock, when a user's first socket here registers (`true`) and
+/// when their last one goes (`false`). Called under the lock so that the calls come in the
+/// order of the changes: a socket that registers while the user's last one closes cannot see
+/// its subscription undone by the late news of that close.
+pub type Presence = Box<dyn Fn(UserId, bool) + Send + Sync>;
+
 struct Inner {
     queue: usize,
     per_user: usize,
     next_id: AtomicU64,
     users: Mutex<HashMap<UserId, UserConns>>,
+    presence: Option<Presence>,
 }
 
 impl Outbound {
@@ -199,14 +206,36 @@ impl Registry {
     /// A registry whose sockets queue at most `queue` frames each, and whose users hold at
     /// most `per_user` sockets each.
     pub fn new(queue: usize, per_user: usize) -> Self {
+        Self::build(queue, per_user, None)
+    }
+
+    /// [`Registry::new`], telling `presence` when a user comes to this instance and leaves it.
+    pub fn with_presence(queue: usize, per_user: usize, presence: Presence) -> Self {
+        Self::build(queue, per_user, Some(presence))
+    }
+
+    fn build(queue: usize, per_user: usize, presence: Option<Presence>) -> Self {
         Registry {
             inner: Arc::new(Inner {
                 queue: queue.max(1),
                 per_user: per_user.max(1),
                 next_id: AtomicU64::new(0),
                 users: Mutex::new(HashMap::new()),
+                presence,
             }),
         }
+    }
+
+    /// Forgets `user` if they have no socket left here (call with the lock held).
+    fn forget_if_gone(&self, users: &mut HashMap<UserId, UserConns>, user: UserId) -> bool {
+        if !users.get(&user).is_some_and(|entry| entry.conns.is_empty()) {
+            return false;
+        }
+        users.remove(&user);
+        if let Some(presence) = &self.inner.presence {
+            presence(user, false);
+        }
+        true
     }
 
     fn users(&self) -> MutexGuard<'_, HashMap<UserId, UserConns>> {
@@ -247,6 +276,9 @@ impl Registry {
             conns: HashMap::new(),
         });
         let first = entry.conns.is_empty();
+        if first && let Some(presence) = &self.inner.presence {
+            presence(user, true);
+        }
         entry.conns.insert(id, conn);
         while entry.conns.len() > self.inner.per_user {
             // Ids grow with every registration: the smallest is the oldest.
@@ -270,11 +302,7 @@ impl Registry {
         if entry.conns.remove(&id).is_none() {
             return false;
         }
-        if entry.conns.is_empty() {
-            users.remove(&user);
-            return true;
-        }
-        false
+        self.forget_if_gone(&mut users, user)
     }
 
     /// Pushes a just-committed message to `user`'s sockets that stand right before it. The
@@ -320,9 +348,7 @@ impl Registry {
             conn.pass_acked(message.conversation_id);
         }
         drop_conns(entry, dropped);
-        if entry.conns.is_empty() {
-            users.remove(&user);
-        }
+        self.forget_if_gone(&mut users, user);
         offered
     }
 
@@ -393,9 +419,7 @@ impl Registry {
             conn.pass_acked(conversation);
         }
         drop_conns(entry, dropped);
-        if entry.conns.is_empty() {
-            users.remove(&user);
-        }
+        self.forget_if_gone(&mut users, user);
         pushed
     }
 
@@ -415,9 +439,7 @@ impl Registry {
             push_to(*id, &conn.tx, &text, &mut dropped);
         }
         drop_conns(entry, dropped);
-        if entry.conns.is_empty() {
-            users.remove(&user);
-        }
+        self.forget_if_gone(&mut users, user);
     }
 
     /// Pushes `frame` to every socket of every user in `users`, except `except` (the socket
@@ -441,9 +463,7 @@ impl Registry {
                 }
             }
             drop_conns(entry, dropped);
-            if entry.conns.is_empty() {
-                map.remove(user);
-            }
+            self.forget_if_gone(&mut map, *user);
         }
     }
 
@@ -548,7 +568,11 @@ impl Registry {
                 }
             }
         }
-        map.retain(|_, entry| !entry.conns.is_empty());
+        let mut users: Vec<UserId> = map.keys().copied().collect();
+        users.retain(|user| map[user].conns.is_empty());
+        for user in users {
+            self.forget_if_gone(&mut map, user);
+        }
         kicked
     }
 

@@ -245,3 +245,36 @@ fn past_a_users_cap_their_oldest_socket_is_kicked_and_no_one_elses() {
     assert_eq!(registry.connection_count(UserId(1)), 2);
     assert_eq!(registry.connection_count(UserId(2)), 2);
 }
+
+#[test]
+fn presence_follows_the_first_and_last_socket_in_the_order_of_the_changes() {
+    let events: Arc<Mutex<Vec<(i64, bool)>>> = Arc::default();
+    let registry = {
+        let events = events.clone();
+        Registry::with_presence(
+            SOCKET_QUEUE,
+            SOCKETS_PER_USER,
+            Box::new(move |user, here| events.lock().unwrap().push((user.0, here))),
+        )
+    };
+    let first = register(&registry, 1, "s1");
+    let second = register(&registry, 1, "s2");
+    assert_eq!(
+        *events.lock().unwrap(),
+        [(1, true)],
+        "one subscription a user"
+    );
+
+    registry.unregister(UserId(1), first.id);
+    registry.unregister(UserId(1), second.id);
+    // The socket that comes back right after the last one closed subscribes again, after the
+    // news of the close: the bus ends up subscribed.
+    let again = register(&registry, 1, "s3");
+    assert_eq!(*events.lock().unwrap(), [(1, true), (1, false), (1, true)]);
+
+    // A socket dropped because its task ended (closed queue) also ends the presence.
+    drop(again);
+    registry.send_to_user(UserId(1), &pong(1));
+    assert_eq!(events.lock().unwrap().last(), Some(&(1, false)));
+    assert_eq!(registry.connection_count(UserId(1)), 0);
+}
