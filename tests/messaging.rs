@@ -1051,6 +1051,41 @@ async fn resync_required_reconnects_and_catches_up() {
 }
 
 #[wasm_bindgen_test]
+async fn a_catch_up_that_fails_on_the_way_is_tried_again_without_a_reconnection() {
+    // A proxy in front of a cluster answers 502 while an instance dies: the catch-up after
+    // Ready fails, though the socket is up and the server counts the message as delivered.
+    let gateway = json!("<html><body>502 Bad Gateway</body></html>");
+    let mut routes: Vec<(String, u16, Value)> = conversation_routes(2)
+        .into_iter()
+        .map(|(k, v)| (k, 200, v))
+        .collect();
+    routes.retain(|(k, ..)| !k.contains("after=2"));
+    let after = "GET /api/conversations/10/messages?after=2&limit=100";
+    routes.push((after.into(), 502, gateway));
+    let table: Vec<(&str, u16, Value)> = routes
+        .iter()
+        .map(|(k, status, v)| (k.as_str(), *status, v.clone()))
+        .collect();
+    common::install_fetch(&table);
+    let app = mount(Some(CONV));
+    app.until("the latest page", |a| a.all("message").len() == 2)
+        .await;
+    app.go_online();
+    app.until("the failed catch-up", |_| calls(after) >= 1)
+        .await;
+    assert_eq!(app.messages().len(), 2);
+
+    // The proxy recovers; nothing else happens (no push, no reconnection).
+    let mut recovered = conversation_routes(2);
+    recovered.retain(|(k, _)| !k.contains("after=2"));
+    recovered.push((after.into(), page(3..=3, false)));
+    install(&recovered);
+    app.until_long("the catch-up tried again", |a| a.all("message").len() == 3)
+        .await;
+    assert_eq!(*app.server.connects.borrow(), 1, "on the same socket");
+}
+
+#[wasm_bindgen_test]
 async fn a_refused_cursor_reloads_that_conversation_from_its_latest_page() {
     install(&conversation_routes(2));
     let app = mount(Some(CONV));

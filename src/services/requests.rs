@@ -215,10 +215,21 @@ async fn send(
     // sent with the refresh even when the app is served from another origin than the API (a
     // CDN). The cookie's path keeps it off every other request, and the server's CORS lets
     // only its allowed origins read a credentialed answer.
+    // A fetch has no time limit of its own: one that hangs (a proxy whose instance died
+    // mid-answer, a phone between networks) would hold up what waits on it, such as a
+    // conversation's next catch-up. Past the limit it is aborted, and fails as the network.
+    // (AbortController and a timer rather than `AbortSignal.timeout`, which Safari before 16
+    // lacks: calling it there would throw.) Dropping the timer at the end cancels it.
+    let controller = web_sys::AbortController::new().ok();
+    let signal = controller.as_ref().map(web_sys::AbortController::signal);
+    let _deadline = controller.map(|controller| {
+        gloo_timers::callback::Timeout::new(REQUEST_TIMEOUT_MS, move || controller.abort())
+    });
     let mut builder = RequestBuilder::new(&api.url(path))
         .method(method)
         .credentials(web_sys::RequestCredentials::Include)
-        .header("Accept", "application/json");
+        .header("Accept", "application/json")
+        .abort_signal(signal.as_ref());
     if !query.is_empty() {
         builder = builder.query(query.iter().map(|(k, v)| (*k, v.as_str())));
     }
@@ -238,6 +249,9 @@ async fn send(
     let text = response.text().await.map_err(|_| Error::Network)?;
     Ok((status, text))
 }
+
+/// How long a request may take, answer included, before it is given up.
+const REQUEST_TIMEOUT_MS: u32 = 30_000;
 
 /// Turns a status and body into the typed answer or an [`Error`].
 pub fn decode<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, Error> {

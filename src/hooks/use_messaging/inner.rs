@@ -48,6 +48,14 @@ pub(super) struct Inner {
     pub(super) resends: RefCell<Vec<(ClientMsgId, Resend)>>,
     /// Conversations with a catch-up request in flight (`true`: asked again meanwhile).
     pub(super) catching_up: RefCell<Vec<(ConversationId, bool)>>,
+    /// Catch-ups that failed for a passing reason (a proxy that lost an instance, a server
+    /// restarting) and are tried again while the socket is up: per conversation, the failed
+    /// attempts so far (the backoff's exponent) and the timer. Without it, a push that the
+    /// server counted as delivered (the socket stood past it) but whose catch-up failed would
+    /// stay missing until the next reconnection.
+    pub(super) catch_up_retries: RefCell<Vec<(ConversationId, u32, Timeout)>>,
+    /// The same for the conversation list (its unread counts and last messages).
+    pub(super) list_retry: RefCell<Option<(u32, Timeout)>>,
     /// The outbox lease timer and the browser listeners, for the logged-in session.
     pub(super) session_tasks: RefCell<Option<(Interval, Vec<EventListener>)>>,
     /// The outbox's key and sealed contents (see `outbox_sync`).
@@ -71,6 +79,8 @@ impl Inner {
             saved_rev: Cell::new(0),
             resends: RefCell::new(Vec::new()),
             catching_up: RefCell::new(Vec::new()),
+            catch_up_retries: RefCell::new(Vec::new()),
+            list_retry: RefCell::new(None),
             session_tasks: RefCell::new(None),
             vault: RefCell::new(Vault::default()),
             me: RefCell::new(Weak::new()),
@@ -315,8 +325,16 @@ impl Inner {
         self.spawn(
             async |api| rest::get_medecin_conversations(&api).await,
             |inner, result| match result {
-                Ok(list) => inner.dispatch(Action::ListLoaded(list)),
-                Err(e) => inner.dispatch(Action::ListFailed(e)),
+                Ok(list) => {
+                    inner.list_retry.borrow_mut().take();
+                    inner.dispatch(Action::ListLoaded(list));
+                }
+                Err(e) => {
+                    if !e.is_permanent() {
+                        inner.refresh_later();
+                    }
+                    inner.dispatch(Action::ListFailed(e));
+                }
             },
         );
     }
@@ -383,6 +401,10 @@ impl Inner {
                 };
                 match result {
                     Ok(page) => {
+                        inner
+                            .catch_up_retries
+                            .borrow_mut()
+                            .retain(|(c, ..)| *c != id);
                         let progress = !page.messages.is_empty();
                         let more = page.has_more;
                         inner.dispatch(Action::PageLoaded(id, Direction::Newer, page));
@@ -394,12 +416,51 @@ impl Inner {
                     // Our position is not one the server knows (history rewritten, a
                     // restored backup): reload this conversation, and only this one.
                     Err(e) if e.code() == Some(ErrorCode::InvalidCursor) => inner.reload(id),
-                    // Offline or refused: the next reconnection, `online` or visibility
-                    // change asks again.
-                    Err(_) => {}
+                    // Refused for good (the conversation is not ours any more): nothing to
+                    // retry. Offline: the next reconnection asks again.
+                    Err(e) if e.is_permanent() => {}
+                    Err(_) => inner.catch_up_later(id),
                 }
             },
         );
+    }
+
+    /// Loads the list again after its backoff, if the socket is up by then.
+    fn refresh_later(self: &Rc<Self>) {
+        let attempt = self.list_retry.borrow().as_ref().map_or(0, |(a, _)| *a);
+        let delay = backoff_delay_ms(attempt, js_sys::Math::random());
+        let inner = Rc::downgrade(self);
+        let epoch = self.epoch.get();
+        let timer = Timeout::new(delay, move || {
+            if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch)
+                && inner.online()
+            {
+                inner.refresh();
+            }
+        });
+        *self.list_retry.borrow_mut() = Some((attempt.saturating_add(1), timer));
+    }
+
+    /// Tries a failed catch-up again after its backoff, if the socket is up by then (else the
+    /// next `Ready` catches up anyway).
+    fn catch_up_later(self: &Rc<Self>, id: ConversationId) {
+        let mut retries = self.catch_up_retries.borrow_mut();
+        let attempt = retries
+            .iter()
+            .find(|(c, ..)| *c == id)
+            .map_or(0, |(_, attempt, _)| *attempt);
+        retries.retain(|(c, ..)| *c != id);
+        let delay = backoff_delay_ms(attempt, js_sys::Math::random());
+        let inner = Rc::downgrade(self);
+        let epoch = self.epoch.get();
+        let timer = Timeout::new(delay, move || {
+            if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch)
+                && inner.online()
+            {
+                inner.catch_up(id);
+            }
+        });
+        retries.push((id, attempt.saturating_add(1), timer));
     }
 
     /// Replaces a conversation's messages by its latest page.
@@ -512,6 +573,8 @@ impl Inner {
         self.session_tasks.borrow_mut().take();
         self.resends.borrow_mut().clear();
         self.catching_up.borrow_mut().clear();
+        self.catch_up_retries.borrow_mut().clear();
+        self.list_retry.borrow_mut().take();
         // Dropping the connection closes the socket; the callback it held goes too.
         self.connection.borrow_mut().take();
         self.token.borrow_mut().take();
