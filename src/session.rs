@@ -16,7 +16,7 @@ use crate::crypto::OutboxKey;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth, json};
 use colloque_protocol::{
-    LoginResponse, Role, SessionHandle as SessionName, Timestamp, UserProfile,
+    ErrorCode, LoginResponse, Role, SessionHandle as SessionName, Timestamp, UserProfile,
 };
 use futures_channel::oneshot;
 use futures_util::FutureExt;
@@ -373,7 +373,10 @@ impl Core {
                     core.renewed(session);
                     Some(token)
                 }
-                Err(Error::Network) => {
+                // Not reached, or not answered (a proxy that lost the instance mid-request
+                // answers 502, an instance shutting down 503): the session goes on, and the
+                // renewal is tried again at the next activity or refused request.
+                Err(error) if renewal_may_succeed_later(&error) => {
                     let mut clock = core.clock.get();
                     clock.failed();
                     core.clock.set(clock);
@@ -412,21 +415,10 @@ impl Renewer for Core {
             Some(_) => {
                 let (sender, renewal) = oneshot::channel();
                 self.start_renewal().borrow_mut().push(sender);
-                let me = self.me.clone();
-                let stale: Rc<str> = stale.into();
-                async move {
-                    let fresh = renewal.await.ok().flatten();
-                    if fresh.is_none()
-                        && let Some(core) = me.upgrade()
-                        && core.token().as_deref() == Some(&stale)
-                    {
-                        // The server refused the token and could not be asked for another:
-                        // the session cannot go on.
-                        core.end(EndReason::Expired);
-                    }
-                    fresh
-                }
-                .boxed_local()
+                // No token: the renewal was refused (and has ended the session) or could not
+                // get an answer (the session goes on; this request fails as unauthorized, which
+                // its caller retries).
+                async move { renewal.await.ok().flatten() }.boxed_local()
             }
         }
     }
@@ -613,3 +605,15 @@ pub fn use_session() -> SessionHandle {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a renewal that failed this way may succeed if tried again: the server was not
+/// reached, or answered that it could not do it now. A refusal (401, 403, ...) is final.
+fn renewal_may_succeed_later(error: &Error) -> bool {
+    match error.code() {
+        None => true,
+        Some(code) => matches!(
+            code,
+            ErrorCode::Internal | ErrorCode::ServerBusy | ErrorCode::RateLimited
+        ),
+    }
+}

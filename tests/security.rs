@@ -15,8 +15,8 @@ use colloque::hooks::outbox::{self, OutboxEntry};
 use colloque::session::Session;
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, LoginResponse, Message,
-    MessageId, MessagePage, MessagePreview, OutboxKey, Role, Seq, SessionHandle, Timestamp,
-    UserProfile,
+    MessageId, MessagePage, MessagePreview, OutboxKey, Role, Seq, ServerFrame, SessionHandle,
+    Timestamp, UserProfile,
 };
 use serde_json::{Value, json};
 use wasm_bindgen::{JsCast, JsValue};
@@ -518,6 +518,67 @@ async fn a_token_the_server_will_not_renew_ends_the_session_in_plain_words() {
     let log = requests();
     assert_eq!(count(&log, "POST /api/auth/refresh"), 1, "one try: {log:?}");
     assert_wiped();
+}
+
+#[wasm_bindgen_test]
+async fn a_renewal_a_proxy_answers_502_keeps_the_session_and_is_tried_again() {
+    reset_storage();
+    // In a cluster, the instance that had the renewal dies mid-request: nginx answers 502
+    // (not retried: a POST). The session is not over; only that attempt failed.
+    install_fetch(&[
+        ("GET /api/conversations", 200, json!([])),
+        (
+            REFRESH,
+            502,
+            json!("<html><body>502 Bad Gateway</body></html>"),
+        ),
+    ]);
+    let app = Setup::at("/patient/messages")
+        .logged_in(session(OLD_TOKEN, 1_200.0))
+        .mount();
+    app.until("the renewal", |_| {
+        count(&requests(), "POST /api/auth/refresh") == 1
+    })
+    .await;
+    for _ in 0..20 {
+        yew::scheduler::flush().await;
+    }
+    assert!(app.testid("session-ended").is_none(), "no end notice");
+    assert_eq!(app.path(), "/patient/messages", "still logged in");
+    assert_eq!(
+        count(&requests(), "POST /api/auth/logout"),
+        0,
+        "no logout: {:?}",
+        requests()
+    );
+
+    // The instance is back. The token has run out meanwhile: the next request is refused,
+    // and that renews at once (activity would too, after its 10 s pause).
+    let expired = json!({"code": "unauthorized", "message": "expired"});
+    install_fetch(&[
+        (
+            &format!("GET /api/conversations @{OLD_TOKEN}"),
+            401,
+            expired,
+        ),
+        (
+            &format!("GET /api/conversations @{NEW_TOKEN}"),
+            200,
+            json!([]),
+        ),
+        (REFRESH, 200, login_response(NEW_TOKEN)),
+    ]);
+    app.server.push(ServerFrame::Ready {
+        user: profile(PATIENT, Role::Patient, "Lucas Bernard"),
+    });
+    app.until("the second renewal", |_| {
+        session_storage()
+            .get_item("colloque.session")
+            .unwrap()
+            .is_some_and(|s| s.contains(NEW_TOKEN))
+    })
+    .await;
+    assert!(app.testid("session-ended").is_none());
 }
 
 #[wasm_bindgen_test]
