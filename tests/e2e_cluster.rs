@@ -18,6 +18,7 @@ const DOCTOR: &str = "dr.martin@colloque.test";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_works_through_a_cluster_and_each_instance_can_die_under_it() {
     let (e2e, mut cluster) = E2e::start_cluster("cluster").await;
+    let _logs = KeepLogsOnFailure::of(&cluster, e2e.out_dir());
     let patient = e2e.browser(390, 844).await;
     let doctor = e2e.browser(1280, 900).await;
 
@@ -91,4 +92,39 @@ async fn the_app_works_through_a_cluster_and_each_instance_can_die_under_it() {
     );
     patient.close().await;
     doctor.close().await;
+}
+
+/// On a failure, copies the instances' logs and nginx's access log (which instance answered
+/// each request, and with what status) next to the screenshots, before the cluster's scratch
+/// directories go.
+struct KeepLogsOnFailure(std::path::PathBuf, Vec<(String, std::path::PathBuf)>);
+
+impl KeepLogsOnFailure {
+    fn of(cluster: &colloque_testbed::Cluster, out: &std::path::Path) -> Self {
+        let mut logs: Vec<(String, std::path::PathBuf)> = cluster
+            .instances
+            .iter()
+            .map(|i| (format!("instance-{}.log", i.number()), i.log_path()))
+            .collect();
+        if let Some(nginx) = &cluster.nginx {
+            logs.push(("nginx-access.log".into(), nginx.access_log_path()));
+            logs.push(("nginx-error.log".into(), nginx.log_path()));
+        }
+        KeepLogsOnFailure(out.join("cluster-logs"), logs)
+    }
+}
+
+impl Drop for KeepLogsOnFailure {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let out = &self.0;
+        let _ = std::fs::create_dir_all(out);
+        for (name, path) in &self.1 {
+            if std::fs::copy(path, out.join(name)).is_ok() {
+                eprintln!("kept {}", out.join(name).display());
+            }
+        }
+    }
 }

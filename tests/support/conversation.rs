@@ -52,7 +52,16 @@ impl Browser {
             .send_keys(text)
             .await
             .expect("type into the composer");
-        self.click_testid("composer-send").await;
+        // The button is disabled while the composer is blank, until the app has rendered
+        // the typed text: on a loaded machine a click right after typing can land before that
+        // render, on a disabled button, and nothing is sent.
+        let send = self
+            .wait_until(|| async {
+                let button = self.find_css("[data-testid='composer-send']").await?;
+                button.is_enabled().await.ok()?.then_some(button)
+            })
+            .await;
+        send.click().await.expect("click composer-send");
     }
 
     /// The message whose text contains `text`, once it shows `status` (`sending`, `sent`,

@@ -49,6 +49,11 @@ pub struct E2e {
 }
 
 impl E2e {
+    /// Where this run's screenshots (and kept logs) go.
+    pub fn out_dir(&self) -> &std::path::Path {
+        &self.out_dir
+    }
+
     /// The simple layout: one server serves the app, the API and the WebSocket.
     pub async fn start(name: &str) -> E2e {
         Self::start_with(name, |_| {}).await
