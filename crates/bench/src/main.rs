@@ -235,20 +235,23 @@ async fn attack_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<(
     outcome
 }
 
-/// `colloque-bench cluster [--quick] [--server-bin PATH] [--out FILE.json]`: three instances
-/// on PostgreSQL and NATS ([`cluster`]), written to `target/bench/cluster.json`.
+/// `colloque-bench cluster [--quick] [--statements] [--server-bin PATH] [--out FILE.json]`:
+/// three instances on PostgreSQL and NATS ([`cluster`]), written to `target/bench/cluster.json`;
+/// `--statements`: which SQL statements a message costs (`pg_stat_statements`).
 async fn cluster_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let mut quick = false;
+    let mut statements = false;
     let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
     let mut out = PathBuf::from("target/bench/cluster.json");
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--statements" => statements = true,
             "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
             "--out" => out = args.next().context("--out FILE")?.into(),
             other => anyhow::bail!(
                 "unknown argument {other:?}; usage: colloque-bench cluster [--quick] \
-                 [--server-bin PATH] [--out FILE]"
+                 [--statements] [--server-bin PATH] [--out FILE]"
             ),
         }
     }
@@ -264,7 +267,7 @@ async fn cluster_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<
         "cores",
         serde_json::json!(std::thread::available_parallelism().map_or(0, usize::from)),
     );
-    let outcome = cluster::run(&server_bin, work.path(), &sizes, &mut report).await;
+    let outcome = cluster::run(&server_bin, work.path(), &sizes, statements, &mut report).await;
     report.value(
         "total_secs",
         serde_json::json!(started.elapsed().as_secs_f64()),

@@ -21,6 +21,8 @@ pub struct PostgresOptions {
     pub fsync: bool,
     /// `max_connections`.
     pub max_connections: u32,
+    /// More `name=value` settings for the server (e.g. `shared_preload_libraries=…`).
+    pub settings: Vec<String>,
 }
 
 impl Default for PostgresOptions {
@@ -28,6 +30,7 @@ impl Default for PostgresOptions {
         Self {
             fsync: true,
             max_connections: 200,
+            settings: Vec::new(),
         }
     }
 }
@@ -186,6 +189,12 @@ impl Postgres {
                 },
             ])
             .args(["-c", "log_min_messages=warning"])
+            .args(
+                self.options
+                    .settings
+                    .iter()
+                    .flat_map(|setting| ["-c", setting.as_str()]),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))

@@ -67,7 +67,9 @@ commands:
           prints a table, writes target/bench/server.json;
           --cluster: three server instances on a private PostgreSQL (fsync on) and NATS, 3 × 1,000
           sockets, every delivery crossing instances: 60 s at 600 msg/s, saturation, a 10 s NATS
-          outage (about 3 minutes; --quick: 1 minute); writes target/bench/cluster.json
+          outage (about 3 minutes; --quick: 1 minute); writes target/bench/cluster.json;
+          --statements with --cluster: also which SQL statements a message costs
+          (PostgreSQL's pg_stat_statements, per acked message of the sustained phase)
 ";
 
 fn main() -> ExitCode {

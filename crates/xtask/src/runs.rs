@@ -117,6 +117,7 @@ pub fn cmd_bench(root: &Path, args: &[String]) -> Result {
             "--no-app" => app = false,
             "--app-only" => bench_args.push("--app-only".into()),
             "--cluster" => cluster = true,
+            "--statements" => bench_args.push("--statements".into()),
             other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
         }
     }
@@ -132,7 +133,11 @@ pub fn cmd_bench(root: &Path, args: &[String]) -> Result {
         if quick {
             command.arg("--quick");
         }
+        command.args(&bench_args);
         return run(&mut command);
+    }
+    if bench_args.iter().any(|a| a == "--statements") {
+        return Err("bench: --statements goes with --cluster".into());
     }
     if quick {
         bench_args.push("--quick".into());

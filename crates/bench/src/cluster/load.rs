@@ -43,6 +43,7 @@ pub(super) async fn sustained(
     let tracker = Tracker::recording();
     population.track(&tracker);
     let postgres0 = postgres_counters(cluster);
+    reset_statements(cluster, bench);
     let cpu0 = bench.cpu(cluster);
     let started = Instant::now();
     let sent = open_loop(population, sizes.rate, sizes.sustained, 0, &tracker).await;
@@ -53,6 +54,7 @@ pub(super) async fn sustained(
     let cpu = bench.cpu(cluster).since(&cpu0);
     scenarios::drain(&tracker, DRAIN).await;
     let postgres = postgres_use(cluster, &postgres0, acked_in_window).await;
+    let statements = statements_per_message(cluster, bench, acked_in_window);
     let acked = tracker.acked.load(Ordering::Relaxed);
     let (lost, undelivered) = tracker.missing();
     let duplicates = duplicated(&tracker);
@@ -113,6 +115,7 @@ pub(super) async fn sustained(
             "ack": percentiles(&ack), "delivered": percentiles(&delivered),
             "cpu": cpu.json(),
             "postgres_per_message": postgres.1,
+            "postgres_statements_per_message": statements,
             "instances_cpu_ms_per_message": instances_ms,
             "postgres_cpu_ms_per_message": postgres_ms}),
     );

@@ -44,6 +44,7 @@ pub async fn run(
     server_bin: &Path,
     work: &Path,
     sizes: &Sizes,
+    statements: bool,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -72,6 +73,12 @@ pub async fn run(
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value.to_owned()))
     .collect();
+    if statements {
+        options.postgres.settings = vec![
+            "shared_preload_libraries=pg_stat_statements".to_owned(),
+            "pg_stat_statements.max=1000".to_owned(),
+        ];
+    }
     // What else the machine is doing: the figures are only this run's if this is near zero.
     let (busy0, at0) = (machine_busy(), Instant::now());
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -106,11 +113,20 @@ pub async fn run(
         cluster.postgres.port(),
         cluster.nats.port()
     );
+    if statements {
+        tokio::task::block_in_place(|| {
+            cluster.postgres.psql(
+                colloque_testbed::DATABASE,
+                "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+            )
+        })?;
+    }
     let bench = Bench {
         http: reqwest::Client::new(),
         metrics_ports,
         postgres_port: cluster.postgres.port(),
         nats_port: cluster.nats.port(),
+        statements,
     };
     report.row(
         "machine",

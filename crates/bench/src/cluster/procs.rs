@@ -1,6 +1,7 @@
 //! CPU and memory of the run's processes, read from /proc (instances, PostgreSQL, NATS, the
 //! generator and the machine).
 
+use super::shared::Bench;
 use colloque_testbed::Cluster;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -228,4 +229,51 @@ pub(super) fn pss_of(pid: u32) -> u64 {
                 .ok()
         })
         .map_or(0, |kib| kib * 1024)
+}
+
+/// Forgets what `pg_stat_statements` counted so far (with `--statements`).
+pub(super) fn reset_statements(cluster: &Cluster, bench: &Bench) {
+    if bench.statements {
+        let reset = "SELECT pg_stat_statements_reset()";
+        let _ = tokio::task::block_in_place(|| {
+            cluster.postgres.psql(colloque_testbed::DATABASE, reset)
+        });
+    }
+}
+
+/// The statements that cost the most database time since [`reset_statements`], per acked
+/// message: calls, rows and milliseconds (with `--statements`; printed, and as JSON).
+pub(super) fn statements_per_message(
+    cluster: &Cluster,
+    bench: &Bench,
+    messages: u64,
+) -> serde_json::Value {
+    if !bench.statements {
+        return serde_json::Value::Null;
+    }
+    let sql = format!(
+        "SELECT calls, rows, round(total_exec_time::numeric, 1), \
+         left(regexp_replace(query, '\\s+', ' ', 'g'), 150) \
+         FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+         WHERE d.datname = '{}' ORDER BY total_exec_time DESC LIMIT 15",
+        colloque_testbed::DATABASE
+    );
+    let Ok(out) =
+        tokio::task::block_in_place(|| cluster.postgres.psql(colloque_testbed::DATABASE, &sql))
+    else {
+        return serde_json::Value::Null;
+    };
+    let per = |v: &str| v.trim().parse::<f64>().unwrap_or(0.0) / messages.max(1) as f64;
+    eprintln!("    statements by database time, per acked message (calls, rows, ms):");
+    let mut rows = Vec::new();
+    for line in out.lines() {
+        let fields: Vec<&str> = line.splitn(4, '|').collect();
+        let [calls, returned, ms, query] = fields[..] else {
+            continue;
+        };
+        let (calls, returned, ms) = (per(calls), per(returned), per(ms));
+        eprintln!("    {calls:>6.2} {returned:>7.2} {ms:>7.3}  {query}");
+        rows.push(json!({"calls": calls, "rows": returned, "ms": ms, "query": query}));
+    }
+    json!(rows)
 }

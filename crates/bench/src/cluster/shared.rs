@@ -79,6 +79,9 @@ pub(super) struct Bench {
     pub(super) metrics_ports: Vec<u16>,
     pub(super) postgres_port: u16,
     pub(super) nats_port: u16,
+    /// PostgreSQL counts each statement (`pg_stat_statements`, `--statements`): the
+    /// sustained phase says which statements its messages cost.
+    pub(super) statements: bool,
 }
 
 impl Bench {
