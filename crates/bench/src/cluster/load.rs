@@ -42,8 +42,8 @@ pub(super) async fn sustained(
 ) -> anyhow::Result<()> {
     let tracker = Tracker::recording();
     population.track(&tracker);
-    let postgres0 = postgres_counters(cluster);
     reset_statements(cluster, bench);
+    let postgres0 = postgres_counters(cluster);
     let cpu0 = bench.cpu(cluster);
     let started = Instant::now();
     let sent = open_loop(population, sizes.rate, sizes.sustained, 0, &tracker).await;

@@ -234,7 +234,8 @@ pub(super) fn pss_of(pid: u32) -> u64 {
 /// Forgets what `pg_stat_statements` counted so far (with `--statements`).
 pub(super) fn reset_statements(cluster: &Cluster, bench: &Bench) {
     if bench.statements {
-        let reset = "SELECT pg_stat_statements_reset()";
+        // The tables' counters too (and the database's, read again after this by the caller).
+        let reset = "SELECT pg_stat_statements_reset(), pg_stat_reset()";
         let _ = tokio::task::block_in_place(|| {
             cluster.postgres.psql(colloque_testbed::DATABASE, reset)
         });
@@ -275,5 +276,33 @@ pub(super) fn statements_per_message(
         eprintln!("    {calls:>6.2} {returned:>7.2} {ms:>7.3}  {query}");
         rows.push(json!({"calls": calls, "rows": returned, "ms": ms, "query": query}));
     }
-    json!(rows)
+    let tables = format!(
+        "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), \
+         coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables \
+         WHERE seq_tup_read + coalesce(idx_tup_fetch, 0) > {} \
+         ORDER BY seq_tup_read + coalesce(idx_tup_fetch, 0) DESC LIMIT 8",
+        messages / 10
+    );
+    let mut read = Vec::new();
+    if let Ok(out) =
+        tokio::task::block_in_place(|| cluster.postgres.psql(colloque_testbed::DATABASE, &tables))
+    {
+        eprintln!(
+            "    rows read per acked message, by table (seq scans, rows they read, index \
+             scans, rows fetched):"
+        );
+        for line in out.lines() {
+            let fields: Vec<&str> = line.split('|').collect();
+            let [table, seq, seq_rows, idx, idx_rows] = fields[..] else {
+                continue;
+            };
+            let (seq, seq_rows, idx, idx_rows) = (per(seq), per(seq_rows), per(idx), per(idx_rows));
+            eprintln!("    {table:<20} {seq:>6.2} {seq_rows:>8.2} {idx:>6.2} {idx_rows:>8.2}");
+            read.push(
+                json!({"table": table, "seq_scans": seq, "seq_rows": seq_rows,
+                "index_scans": idx, "index_rows": idx_rows}),
+            );
+        }
+    }
+    json!({"statements": rows, "tables": read})
 }
