@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::hooks::MessagingProvider;
 use crate::i18n::{I18nProvider, Lang};
 use crate::pages::login::Login;
+#[cfg(feature = "doctor")]
 use crate::pages::medecin::{inbox::Inbox, patients::Patients, settings::Settings};
 use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
@@ -195,18 +196,34 @@ pub fn switch(route: Route) -> Html {
             Role::Patient,
             html! { <Messages selected={Some(ConversationId(id))} /> },
         ),
-        Route::MedecinInbox => guarded(Role::Doctor, html! { <Inbox /> }),
-        Route::MedecinConversation { id } => guarded(
-            Role::Doctor,
-            html! { <Inbox selected={Some(ConversationId(id))} /> },
-        ),
-        Route::MedecinPatients => guarded(Role::Doctor, html! { <Patients /> }),
-        // One page for both roles.
         Route::PatientSecurity => guarded(Role::Patient, html! { <Security /> }),
-        Route::MedecinSecurity => guarded(Role::Doctor, html! { <Security /> }),
-        Route::MedecinSettings => guarded(Role::Doctor, html! { <Settings /> }),
         Route::NotFound => html! { <Layout><NotFound /></Layout> },
+        doctor => switch_doctor(doctor),
     }
+}
+
+/// The doctor's pages, in the doctor's build (`--features doctor`, `medecin.html`).
+#[cfg(feature = "doctor")]
+fn switch_doctor(route: Route) -> Html {
+    let guarded = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
+    match route {
+        Route::MedecinInbox => guarded(html! { <Inbox /> }),
+        Route::MedecinConversation { id } => {
+            guarded(html! { <Inbox selected={Some(ConversationId(id))} /> })
+        }
+        Route::MedecinPatients => guarded(html! { <Patients /> }),
+        // One page for both roles.
+        Route::MedecinSecurity => guarded(html! { <Security /> }),
+        Route::MedecinSettings => guarded(html! { <Settings /> }),
+        _ => html! { <Layout><NotFound /></Layout> },
+    }
+}
+
+/// The first-load build has no doctor's page: `/medecin/…` loads the doctor's build, which the
+/// server sends for those paths ([`crate::doctor_build`]).
+#[cfg(not(feature = "doctor"))]
+fn switch_doctor(_route: Route) -> Html {
+    html! { <crate::doctor_build::LoadDoctorBuild /> }
 }
 
 #[component]

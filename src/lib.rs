@@ -10,6 +10,7 @@ pub mod care;
 pub mod components;
 pub mod config;
 pub mod crypto;
+pub mod doctor_build;
 pub mod hooks;
 pub mod i18n;
 pub mod pages;

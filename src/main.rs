@@ -2,6 +2,8 @@
 //! import it.
 
 fn main() {
+    #[cfg(feature = "doctor")]
+    colloque::doctor_build::arrived();
     // Into index.html's `#app`, not the body: Yew empties the element it mounts into, and the
     // body also holds the static first screen that the app takes over once it has rendered
     // (`colloque::shell`).

@@ -96,6 +96,10 @@ impl From<LoginResponse> for Session {
 impl Session {
     /// The saved session, unless absent or expired.
     pub fn restore() -> Option<Session> {
+        #[cfg(feature = "doctor")]
+        if let Some(session) = crate::doctor_build::take_handoff() {
+            return Some(session);
+        }
         let text = SessionStorage::raw().get_item(STORAGE_KEY).ok()??;
         let session: Session = json::from_str(&text).ok()?;
         (session.expires_at > crate::time::now()).then_some(session)

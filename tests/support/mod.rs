@@ -532,7 +532,7 @@ impl Drop for DriverGuard {
 }
 
 /// The release build of the app (`cargo xtask test` builds it and sets `COLLOQUE_DIST`).
-fn dist_dir() -> PathBuf {
+pub fn dist_dir() -> PathBuf {
     let dist = std::env::var_os("COLLOQUE_DIST")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"));

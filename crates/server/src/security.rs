@@ -96,14 +96,22 @@ fn allowed_origins(config: &Config, bound: SocketAddr) -> Vec<String> {
     origins
 }
 
-/// The hashes of the inline scripts of `<dir>/index.html` (none if there is no such file).
+/// The hashes of the inline scripts of `<dir>/index.html` and of the doctor's build's page,
+/// `medecin.html` (none for a page that is not there).
 fn index_script_hashes(dir: &Path) -> anyhow::Result<Vec<String>> {
-    let index = dir.join("index.html");
-    match std::fs::read_to_string(&index) {
-        Ok(html) => Ok(inline_script_hashes(&html)),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(error) => Err(error).with_context(|| format!("failed to read {}", index.display())),
+    let mut hashes = Vec::new();
+    for page in ["index.html", crate::http::static_files::DOCTOR_HTML] {
+        let path = dir.join(page);
+        match std::fs::read_to_string(&path) {
+            Ok(html) => hashes.extend(inline_script_hashes(&html)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(error).with_context(|| format!("failed to read {}", path.display()));
+            }
+        }
     }
+    hashes.dedup();
+    Ok(hashes)
 }
 
 /// `'sha256-…'` for the content of every inline `<script>` (one without `src`), in document

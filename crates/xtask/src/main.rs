@@ -22,6 +22,7 @@
 //!   last step of `test`), alone.
 //! - `cargo xtask setup`, `build`, `size`, `lint`: the pieces, for developers.
 
+mod bundle;
 mod contract;
 mod report;
 mod runs;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use bundle::{build_dist, print_sizes};
 use report::{Summary, run_cargo_test};
 
 const USAGE: &str = "\
@@ -206,234 +208,6 @@ fn cmd_cluster(root: &Path, args: &[String]) -> Result {
     Err(format!("could not start {shown}: {error}"))
 }
 
-/// `trunk build --release` into `dist/`, then the size report.
-fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
-    step("Building the app (trunk build --release)");
-    let t = Instant::now();
-    run(env
-        .command("trunk")
-        .current_dir(root)
-        .args(["build", "--release"]))?;
-    finish_assets(env, &root.join("dist"))?;
-    precompress(&root.join("dist"))?;
-    eprintln!("    built in {:.1} s", t.elapsed().as_secs_f64());
-    print_sizes(&root.join("dist"))
-}
-
-/// Finishes what trunk wrote, in one pass over the wasm and the JS:
-/// - minifies the JS glue with terser (about 1.7 KB less after brotli), since trunk 0.21's own
-///   minifier fails on it, and puts its new hash in index.html's `integrity` attribute;
-/// - renames both after a hash of their final bytes, and index.html's references with them.
-///   trunk names them after cargo's raw output, before wasm-bindgen, wasm-opt and terser: a
-///   new wasm-opt or terser, or another flag, would give new bytes under the old name, and the
-///   server lets browsers keep a hashed name for a year;
-/// - drops trunk's `<link rel="preload">` of the wasm (see [`without_wasm_preload`]).
-fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
-    let index_path = dist.join("index.html");
-    let index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
-    let mut index = without_wasm_preload(&index)?;
-    for file in files_with_extension(dist, &["js", "wasm"])? {
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or("a file name that is not UTF-8")?
-            .to_owned();
-        // The JS's integrity attribute before terser, to replace after it.
-        let js_integrity = if name.ends_with(".js") {
-            let (_, before) = sha384(env, &file)?;
-            let before = format!("\"sha384-{before}\"");
-            if index.matches(&before).count() != 1 {
-                return Err(format!(
-                    "{name}: its integrity hash is not in dist/index.html once"
-                ));
-            }
-            run(env
-                .command("terser")
-                .arg(&file)
-                .args(["--module", "--compress", "--mangle", "--output"])
-                .arg(&file))?;
-            Some(before)
-        } else {
-            None
-        };
-        let (hex, base64) = sha384(env, &file)?;
-        if let Some(before) = js_integrity {
-            index = index.replace(&before, &format!("\"sha384-{base64}\""));
-        }
-        let (stem, ext) = name.split_once('.').ok_or("a file without extension")?;
-        let (prefix, tail) = stem
-            .rsplit_once('-')
-            .ok_or_else(|| format!("{name}: not a name trunk hashed"))?;
-        let suffix = tail.trim_start_matches(|c: char| c.is_ascii_hexdigit());
-        let renamed = format!("{prefix}-{}{suffix}.{ext}", &hex[..16]);
-        if !index.contains(&name) {
-            return Err(format!("{name} is not named in dist/index.html"));
-        }
-        index = index.replace(&name, &renamed);
-        std::fs::rename(&file, dist.join(&renamed)).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(&index_path, index).map_err(|e| e.to_string())
-}
-
-/// index.html without trunk's preload of the wasm. The first screen is static HTML and CSS
-/// (index.html, static/app.css): the wasm is not needed to paint it, and preloaded it shares
-/// the phone's link with the style sheet that is. Measured with `cargo xtask bench`'s
-/// Lighthouse (mobile): with the preload, performance 0.99 and LCP 1.95 s; without it, 1.00
-/// and 0.95 s. The JS glue keeps its modulepreload; the wasm's fetch itself waits for the
-/// first paint (`static/first-paint.mjs`, trunk's initializer).
-fn without_wasm_preload(index: &str) -> Result<String> {
-    let links: Vec<(usize, usize)> = index
-        .match_indices("<link rel=\"preload\"")
-        .filter_map(|(start, _)| {
-            let end = start + index[start..].find('>')? + 1;
-            index[start..end]
-                .contains("type=\"application/wasm\"")
-                .then_some((start, end))
-        })
-        .collect();
-    let [(start, end)] = links[..] else {
-        return Err(format!(
-            "dist/index.html has {} wasm preload links, not the one trunk writes",
-            links.len()
-        ));
-    };
-    Ok(format!("{}{}", &index[..start], &index[end..]))
-}
-
-fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|x| x.to_str())
-                .is_some_and(|x| extensions.contains(&x))
-        })
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-/// Writes `file.br` (brotli -q 11, when the command exists) and `file.gz` (gzip -9) next to the
-/// wasm, JS and CSS, which the server sends to browsers that accept them. A CDN may use them too,
-/// or compress on its own.
-fn precompress(dist: &Path) -> Result {
-    let have_brotli = Command::new("brotli").arg("--version").output().is_ok();
-    if !have_brotli {
-        eprintln!("    (no `brotli` command: only gzip copies; apt-get install brotli)");
-    }
-    for path in files_with_extension(dist, &["wasm", "js", "css"])? {
-        let mut outputs = vec![(
-            "gz",
-            Command::new("gzip")
-                .args(["-9", "-n", "-c"])
-                .arg(&path)
-                .output(),
-        )];
-        if have_brotli {
-            outputs.push((
-                "br",
-                Command::new("brotli")
-                    .args(["-q", "11", "-c"])
-                    .arg(&path)
-                    .output(),
-            ));
-        }
-        for (ext, output) in outputs {
-            let output = output.map_err(|e| format!("compressing {}: {e}", path.display()))?;
-            if !output.status.success() {
-                return Err(format!("compressing {} ({ext}) failed", path.display()));
-            }
-            let mut target = path.clone().into_os_string();
-            target.push(".");
-            target.push(ext);
-            std::fs::write(&target, output.stdout).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
-}
-
-/// The SHA-384 of a file, in hex and in base64 (as Subresource Integrity writes it), computed
-/// by node, which the npm tools already need; the task runner stays free of dependencies.
-fn sha384(env: &tools::ToolEnv, file: &Path) -> Result<(String, String)> {
-    let out = env
-        .command("node")
-        .args([
-            "-e",
-            "const c = require('crypto'), fs = require('fs');\
-             const d = c.createHash('sha384').update(fs.readFileSync(process.argv[1])).digest();\
-             process.stdout.write(d.toString('hex') + ' ' + d.toString('base64'))",
-        ])
-        .arg(file)
-        .output()
-        .map_err(|e| format!("node: {e}"))?;
-    let text = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
-    match text.split_once(' ') {
-        Some((hex, base64)) if out.status.success() && hex.len() == 96 => {
-            Ok((hex.to_owned(), base64.to_owned()))
-        }
-        _ => Err(format!("node could not hash {}", file.display())),
-    }
-}
-
-/// The first load of the app: every .wasm, .js and .css trunk put in dist/, raw, gzip -9 and
-/// brotli -q 11 (when the `brotli` command exists).
-fn print_sizes(dist: &Path) -> Result {
-    let files = files_with_extension(dist, &["wasm", "js", "css"])
-        .map_err(|e| format!("{}: {e} (run `cargo xtask build` first)", dist.display()))?;
-    let have_brotli = Command::new("brotli").arg("--version").output().is_ok();
-    println!("\nBundle (first load):");
-    println!(
-        "  {:<44} {:>10} {:>10} {:>10}",
-        "file", "raw", "gzip -9", "brotli"
-    );
-    let (mut raw_total, mut gz_total, mut br_total) = (0u64, 0u64, 0u64);
-    for file in &files {
-        let raw = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
-        let gz = compressed_len(Command::new("gzip").args(["-9", "-c"]).arg(file))?;
-        let br = if have_brotli {
-            compressed_len(Command::new("brotli").args(["-q", "11", "-c"]).arg(file))?
-        } else {
-            0
-        };
-        raw_total += raw;
-        gz_total += gz;
-        br_total += br;
-        let name = file.file_name().unwrap_or_default().to_string_lossy();
-        println!(
-            "  {:<44} {:>10} {:>10} {:>10}",
-            name,
-            raw,
-            gz,
-            if have_brotli {
-                br.to_string()
-            } else {
-                "n/a".into()
-            }
-        );
-    }
-    println!(
-        "  {:<44} {:>10} {:>10} {:>10}",
-        "total",
-        raw_total,
-        gz_total,
-        if have_brotli {
-            br_total.to_string()
-        } else {
-            "n/a (apt-get install brotli)".into()
-        }
-    );
-    Ok(())
-}
-
-fn compressed_len(cmd: &mut Command) -> Result<u64> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{cmd:?} failed"));
-    }
-    Ok(out.stdout.len() as u64)
-}
-
 fn cmd_test(root: &Path) -> Result {
     let started = Instant::now();
     let env = tools::ensure_all(root, true)?;
@@ -477,10 +251,14 @@ fn cmd_test(root: &Path) -> Result {
         run_cargo_test(
             env.command("cargo")
                 .current_dir(root)
+                // The doctor's build's code too (src/doctor_build.rs): the tests mount its
+                // screens.
                 .args([
                     "test",
                     "-p",
                     "colloque",
+                    "--features",
+                    "doctor",
                     "--target",
                     "wasm32-unknown-unknown",
                 ])
@@ -536,6 +314,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_mfa",
                         "--test",
                         "e2e_cluster",
+                        "--test",
+                        "e2e_split",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
@@ -582,14 +362,30 @@ fn cmd_lint(root: &Path) -> Result {
         "-D",
         "warnings",
     ]))?;
-    step("clippy (wasm32)");
+    // Both builds of the app (src/doctor_build.rs): without and with the doctor's screens.
+    for features in [&[][..], &["--features", "doctor"][..]] {
+        step(&format!("clippy (wasm32) {}", features.join(" ")));
+        run(Command::new("cargo")
+            .current_dir(root)
+            .args([
+                "clippy",
+                "-p",
+                "colloque",
+                "--all-targets",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(features)
+            .args(["--", "-D", "warnings"]))?;
+    }
+    step("clippy (host) --features doctor");
     run(Command::new("cargo").current_dir(root).args([
         "clippy",
         "-p",
         "colloque",
         "--all-targets",
-        "--target",
-        "wasm32-unknown-unknown",
+        "--features",
+        "doctor",
         "--",
         "-D",
         "warnings",

@@ -5,14 +5,16 @@
 
 use super::MessagingButton;
 use crate::care::{topic_key, triage_key};
-use crate::components::error_view::error_text;
-use crate::hooks::use_triage;
 use crate::i18n::{I18n, Key, use_i18n};
-use colloque_protocol::{
-    ConversationStatus, ConversationSummary, MAX_CLOSE_REASON_CHARS, TriageState,
-};
-use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use colloque_protocol::ConversationSummary;
 use yew::prelude::*;
+#[cfg(feature = "doctor")]
+use {
+    crate::components::error_view::error_text,
+    crate::hooks::use_triage,
+    colloque_protocol::{ConversationStatus, MAX_CLOSE_REASON_CHARS, TriageState},
+    web_sys::{HtmlSelectElement, HtmlTextAreaElement},
+};
 
 /// Props of [`TriageBar`].
 #[derive(Properties, PartialEq)]
@@ -23,15 +25,11 @@ pub struct TriageBarProps {
     pub for_doctor: bool,
 }
 
-/// The topic and stage chips; the doctor's controls.
+/// The topic and stage chips; the doctor's controls (in the doctor's build only).
 #[component]
 pub fn TriageBar(props: &TriageBarProps) -> Html {
     let i18n = use_i18n();
-    let triage = use_triage();
-    let closing = use_state(|| false);
-    let reason = use_state(String::new);
     let c = &props.conversation;
-    let id = c.id;
     let chips = html! {
         <div class="chips">
             <span class="chip" data-testid="conversation-topic">{ i18n.t(topic_key(c.topic)) }</span>
@@ -40,9 +38,35 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
             </span>
         </div>
     };
-    if !props.for_doctor {
-        return html! { <div class="triage-bar">{ chips }</div> };
+    #[cfg(feature = "doctor")]
+    if props.for_doctor {
+        return html! {
+            <div class="triage-bar">
+                { chips }
+                <TriageControls conversation={c.clone()} />
+            </div>
+        };
     }
+    html! { <div class="triage-bar">{ chips }</div> }
+}
+
+/// Props of [`TriageControls`].
+#[cfg(feature = "doctor")]
+#[derive(Properties, PartialEq)]
+struct TriageControlsProps {
+    conversation: ConversationSummary,
+}
+
+/// The doctor's controls: the stage to change, "close the exchange" with a reason, "reopen".
+#[cfg(feature = "doctor")]
+#[component]
+fn TriageControls(props: &TriageControlsProps) -> Html {
+    let i18n = use_i18n();
+    let triage = use_triage();
+    let closing = use_state(|| false);
+    let reason = use_state(String::new);
+    let c = &props.conversation;
+    let id = c.id;
     let error = triage
         .error
         .as_ref()
@@ -136,11 +160,10 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
         }
     };
     html! {
-        <div class="triage-bar">
-            { chips }
+        <>
             { controls }
             { for error }
-        </div>
+        </>
     }
 }
 

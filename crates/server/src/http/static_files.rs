@@ -5,14 +5,19 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use std::path::Path;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// The built web app. Deep links (`/medecin/messages/3`) are app routes, not files: every
-/// other path gets index.html and the app's router takes over. The brotli or gzip copy that
+/// The built web app. Deep links (`/patient/messages/3`) are app routes, not files: every
+/// other path gets index.html and the app's router takes over. The doctor's screens are a
+/// second build (src/doctor_build.rs): `/medecin` and every path below it get its page,
+/// `medecin.html`, when the directory has one (a first-load build alone serves them all). The brotli or gzip copy that
 /// `cargo xtask build` writes next to a file is sent when the browser accepts it.
 ///
 /// Caching: trunk names every asset after a hash of its content (`colloque-<16 hex>_bg.wasm`),
 /// so such a file never changes and a browser may keep it for a year; index.html and
 /// config.json keep their names, so they are revalidated on every load and a new deployment
 /// is picked up at once.
+/// The doctor's build's page (written by `cargo xtask build`).
+pub(crate) const DOCTOR_HTML: &str = "medecin.html";
+
 pub(crate) fn router(dir: &Path) -> Router {
     let index = dir.join("index.html");
     if !index.is_file() {
@@ -26,7 +31,17 @@ pub(crate) fn router(dir: &Path) -> Router {
                 .precompressed_br()
                 .precompressed_gzip(),
         );
-    Router::new()
+    let mut router = Router::new();
+    let doctor = dir.join(DOCTOR_HTML);
+    if doctor.is_file() {
+        let page = ServeFile::new(doctor)
+            .precompressed_br()
+            .precompressed_gzip();
+        router = router
+            .route_service("/medecin", page.clone())
+            .route_service("/medecin/{*rest}", page);
+    }
+    router
         .fallback_service(files)
         .layer(axum::middleware::from_fn(static_cache_control))
 }

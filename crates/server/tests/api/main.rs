@@ -11,6 +11,7 @@ mod auth;
 mod care;
 mod contract;
 mod conversations;
+mod doctor_build;
 mod fuzz;
 mod history;
 mod http;
