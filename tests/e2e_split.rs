@@ -1,0 +1,67 @@
+//! End to end: the two builds (src/doctor_build.rs). A patient's page loads only the
+//! first-load build, never the doctor's wasm; a doctor who logs in on the first-load build ends
+//! on the doctor's build, with its queue. Read from the browser's own list of what the page
+//! fetched (`performance.getEntriesByType('resource')`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::{Browser, E2e, dist_dir};
+
+const PATIENT: &str = "lucas.bernard@colloque.test";
+const DOCTOR: &str = "dr.martin@colloque.test";
+
+/// The wasm file a page of `dist/` loads.
+fn wasm_of(page: &str) -> String {
+    let html = std::fs::read_to_string(dist_dir().join(page)).expect("read the page");
+    let end = html.find("_bg.wasm").expect("the page names its wasm") + "_bg.wasm".len();
+    let start = html[..end].rfind('/').expect("an absolute path") + 1;
+    html[start..end].to_owned()
+}
+
+/// The files this document fetched, by name.
+async fn fetched(browser: &Browser) -> Vec<String> {
+    let names = browser
+        .execute(
+            "return performance.getEntriesByType('resource')\
+               .map(e => new URL(e.name).pathname.split('/').pop());",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(names).expect("a list of names")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_never_fetches_the_doctors_build_and_a_doctor_runs_it_after_login() {
+    let (first, doctor_wasm) = (wasm_of("index.html"), wasm_of("medecin.html"));
+    assert_ne!(first, doctor_wasm, "two builds, two wasm files");
+    let e2e = E2e::start("split").await;
+
+    // A patient: the login page, then their pages, in one document.
+    let patient = e2e.browser(360, 740).await;
+    patient.login(PATIENT).await;
+    patient.goto("/patient/messages").await;
+    patient.wait_testid("conversation-list").await;
+    patient.wait_online().await;
+    let files = fetched(&patient).await;
+    assert!(files.contains(&first), "the first-load wasm: {files:?}");
+    assert!(
+        !files.contains(&doctor_wasm),
+        "the doctor's wasm: {files:?}"
+    );
+    patient.screenshot("patient-first-load").await;
+
+    // A doctor logs in on the first-load build and lands on their inbox in the doctor's build.
+    let doctor = e2e.browser(1280, 900).await;
+    doctor.login(DOCTOR).await;
+    doctor.wait_testid("queue-stages").await;
+    let path = doctor.execute("return location.pathname;", vec![]).await;
+    assert_eq!(path, serde_json::json!("/medecin/messages"));
+    let files = fetched(&doctor).await;
+    assert!(files.contains(&doctor_wasm), "the doctor's wasm: {files:?}");
+    assert!(
+        !files.contains(&first),
+        "this document is the doctor's build: {files:?}"
+    );
+    doctor.screenshot("doctor-after-login").await;
+}
