@@ -4,7 +4,6 @@
 //! two-step verification. A doctor whom the deployment requires to enrol sees only that.
 
 use crate::components::error_view::{error_view, fetch_view};
-use crate::components::mfa_settings::MfaSettings;
 use crate::hooks::use_fetch;
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::services::{Error, auth};
@@ -22,11 +21,23 @@ pub fn Security() -> Html {
         return html! {
             <>
                 <h1>{ i18n.t(Key::SecurityTitle) }</h1>
-                <MfaSettings />
+                { mfa_settings() }
             </>
         };
     }
     html! { <Settings /> }
+}
+
+/// Two-step verification, a doctor's: in the doctor's build only (src/doctor_build.rs), since a
+/// doctor's security page is `/medecin/securite`.
+#[cfg(feature = "doctor")]
+fn mfa_settings() -> Html {
+    html! { <crate::components::mfa_settings::MfaSettings /> }
+}
+
+#[cfg(not(feature = "doctor"))]
+fn mfa_settings() -> Html {
+    Html::default()
 }
 
 /// The whole page, for a session that may go everywhere.
@@ -106,7 +117,7 @@ fn Settings() -> Html {
         <>
             <h1>{ i18n.t(Key::SecurityTitle) }</h1>
             if session.role() == Some(Role::Doctor) {
-                <MfaSettings />
+                { mfa_settings() }
             }
             <h2>{ i18n.t(Key::DevicesTitle) }</h2>
             <p class="muted">{ i18n.t(Key::DevicesIntro) }</p>
