@@ -237,7 +237,19 @@ async fn the_purge_refuses_recent_cut_offs_and_rows_whose_links_are_broken() {
     let cut_off = Timestamp(now_ms().0 - 365 * DAY_MS);
     match db.purge_audit(cut_off).await {
         Err(PurgeError::Broken(broken)) => assert_eq!(broken.id, first),
-        other => panic!("expected the broken link, got {other:?}"),
+        other => {
+            // This has failed twice under load (Ok(0)); the trail as it was says why.
+            let rows: Vec<(i64, i64, String)> = on_db!(&db, |pool| {
+                sqlx::query_as("SELECT id, at, action FROM audit_log ORDER BY id")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap()
+            });
+            panic!(
+                "expected the broken link, got {other:?}; cut-off {}, rows (id, at, action): {rows:?}",
+                cut_off.0
+            )
+        }
     }
     assert_eq!(ids(&db).await.len(), 3, "nothing purged");
 }
