@@ -112,6 +112,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::for_tests(data_dir.path().to_path_buf())
     };
     config.database_url = test_database();
+    // The server purges its audit trail at start, then daily, past the retention (365 days by
+    // default). Tests write rows 390–400 days old and purge them themselves: with a start
+    // delayed by a loaded machine, the server's own purge took them first (the audit purge
+    // tests failed now and then). Ten years keeps the server's purge off the tests' rows.
+    config.audit_retention_days = 10 * 365;
     configure(&mut config);
     let database_url = config.database_url();
     let application = Application::build(config)
