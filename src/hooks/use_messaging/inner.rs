@@ -428,16 +428,7 @@ impl Inner {
     /// Loads the list again after its backoff, if the socket is up by then.
     fn refresh_later(self: &Rc<Self>) {
         let attempt = self.list_retry.borrow().as_ref().map_or(0, |(a, _)| *a);
-        let delay = backoff_delay_ms(attempt, js_sys::Math::random());
-        let inner = Rc::downgrade(self);
-        let epoch = self.epoch.get();
-        let timer = Timeout::new(delay, move || {
-            if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch)
-                && inner.online()
-            {
-                inner.refresh();
-            }
-        });
+        let timer = self.online_after_backoff(attempt, |inner| inner.refresh());
         *self.list_retry.borrow_mut() = Some((attempt.saturating_add(1), timer));
     }
 
@@ -450,17 +441,27 @@ impl Inner {
             .find(|(c, ..)| *c == id)
             .map_or(0, |(_, attempt, _)| *attempt);
         retries.retain(|(c, ..)| *c != id);
+        let timer = self.online_after_backoff(attempt, move |inner| inner.catch_up(id));
+        retries.push((id, attempt.saturating_add(1), timer));
+    }
+
+    /// A timer that runs `retry` after the backoff of failed attempt `attempt`, if the same
+    /// session is still on and the socket is up by then (dropping it cancels the retry).
+    fn online_after_backoff(
+        self: &Rc<Self>,
+        attempt: u32,
+        retry: impl FnOnce(&Rc<Inner>) + 'static,
+    ) -> Timeout {
         let delay = backoff_delay_ms(attempt, js_sys::Math::random());
         let inner = Rc::downgrade(self);
         let epoch = self.epoch.get();
-        let timer = Timeout::new(delay, move || {
+        Timeout::new(delay, move || {
             if let Some(inner) = inner.upgrade().filter(|i| i.epoch.get() == epoch)
                 && inner.online()
             {
-                inner.catch_up(id);
+                retry(&inner);
             }
-        });
-        retries.push((id, attempt.saturating_add(1), timer));
+        })
     }
 
     /// Replaces a conversation's messages by its latest page.
