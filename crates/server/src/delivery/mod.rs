@@ -136,10 +136,9 @@ impl Delivery {
         generation: i64,
     ) -> Result<Registration, sqlx::Error> {
         let heads = self.store.conversation_heads(user).await?;
-        let (registration, _first) = self
+        Ok(self
             .registry
-            .register(user, role, session, generation, heads);
-        Ok(registration)
+            .register(user, role, session, generation, heads))
     }
 
     /// Forgets a socket.

@@ -247,8 +247,8 @@ impl Registry {
     }
 
     /// Registers a new socket of `user`, authenticated for `session` at `generation`, which
-    /// stands at `heads` (its conversations' heads, read just before). Returns its handles, and
-    /// whether it is the user's first socket here. Past the user's cap, their oldest socket
+    /// stands at `heads` (its conversations' heads, read just before). Returns its handles (the
+    /// registry's presence hook hears of the user's first socket here). Past the user's cap, their oldest socket
     /// here is closed ([`KICK_TOO_MANY_SOCKETS`]): the newest is the one the person is using.
     pub fn register(
         &self,
@@ -257,7 +257,7 @@ impl Registry {
         session: SessionId,
         generation: i64,
         heads: Vec<(ConversationId, Seq)>,
-    ) -> (Registration, bool) {
+    ) -> Registration {
         let id = ConnId(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::channel(self.inner.queue);
         let (kick, kicked) = oneshot::channel();
@@ -290,7 +290,7 @@ impl Registry {
                 let _ = conn.kick.send(KICK_TOO_MANY_SOCKETS);
             }
         }
-        (Registration { id, tx, rx, kicked }, first)
+        Registration { id, tx, rx, kicked }
     }
 
     /// Forgets a socket (it closed). True when it was the user's last socket here.

@@ -13,9 +13,7 @@ fn session(name: &str) -> SessionId {
 
 fn register(registry: &Registry, user: i64, name: &str) -> Registration {
     let heads = vec![(ConversationId(1), Seq(4))];
-    registry
-        .register(UserId(user), Role::Patient, session(name), 0, heads)
-        .0
+    registry.register(UserId(user), Role::Patient, session(name), 0, heads)
 }
 
 fn message(seq: i64) -> Message {
