@@ -197,6 +197,7 @@ mod tests {
             triage_at: Timestamp(triage_at),
             waiting_since: waiting.map(Timestamp),
             blocked: false,
+            urgent_since: None,
         }
     }
 

@@ -84,6 +84,7 @@ pub async fn send_message_to_conversation(
     let body = SendMessageRequest {
         client_id,
         body: body.to_owned(),
+        urgent: false,
     };
     let path = format!("/conversations/{conversation}/messages");
     request(api, Method::POST, &path, &[], Some(&body)).await

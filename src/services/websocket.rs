@@ -546,6 +546,7 @@ mod tests {
                     triage_at: Timestamp(2),
                     waiting_since: Some(Timestamp(1)),
                     blocked: false,
+                    urgent_since: None,
                 },
             },
             ServerFrame::Pong { nonce: u64::MAX },

@@ -496,6 +496,7 @@ impl Socket {
             conversation_id: conversation,
             client_id,
             body: format!("Message de test numéro {index}, sans contenu médical."),
+            urgent: false,
         };
         let text = serde_json::to_string(&frame).expect("a frame serialises");
         tracker.will_send(client_id, self.number);

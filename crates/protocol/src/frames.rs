@@ -31,6 +31,12 @@ pub enum ClientFrame {
         client_id: ClientMsgId,
         /// The text.
         body: String,
+        /// The patient chose to send it past the red-flag screen (docs/care.md, "Red flags"):
+        /// the conversation goes to the top of the doctor's queue until they answer. Only a
+        /// patient may set it (a doctor's urgent send is refused with `forbidden`). Absent
+        /// means false.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        urgent: bool,
     },
     /// Moves the sender's read cursor forward.
     MarkRead {

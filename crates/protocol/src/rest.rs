@@ -358,6 +358,11 @@ pub struct ConversationSummary {
     /// doctor at all), and their app says so instead of offering a composer. Absent when not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub blocked: bool,
+    /// Since when the conversation is urgent: the time of the patient's first message sent
+    /// past the red-flag screen since the doctor last wrote. The doctor's queue puts it at the
+    /// top. Cleared by the doctor's next message, and by closing. Absent when not urgent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_since: Option<Timestamp>,
 }
 
 /// `POST /api/conversations`: a patient starts a conversation with a doctor of their care
@@ -407,6 +412,11 @@ pub struct SendMessageRequest {
     pub client_id: ClientMsgId,
     /// The text, 1 to [`crate::MAX_MESSAGE_CHARS`] characters after trimming.
     pub body: String,
+    /// The patient chose to send it past the red-flag screen: the conversation goes to the
+    /// top of the doctor's queue until they answer. Only a patient may set it (else 403
+    /// `forbidden`). Absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// Query of `GET /api/conversations/{id}/messages`.

@@ -25,10 +25,30 @@ fn a_send_frame_round_trips_with_its_uuid_client_id() {
         conversation_id: ConversationId(1),
         client_id: client_id(),
         body: "Bonjour docteur".into(),
+        urgent: false,
     };
     let text = serde_json::to_string(&frame).unwrap();
     assert!(text.contains("\"client_id\":\"12345678-9abc-def0-1234-56789abcdef0\""));
+    assert!(!text.contains("urgent"), "absent when false: {text}");
     assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
+}
+
+#[test]
+fn an_urgent_send_says_so_and_an_older_client_without_the_field_is_not_urgent() {
+    let frame = ClientFrame::Send {
+        conversation_id: ConversationId(1),
+        client_id: client_id(),
+        body: "douleur thoracique".into(),
+        urgent: true,
+    };
+    let text = serde_json::to_string(&frame).unwrap();
+    assert!(text.contains("\"urgent\":true"), "{text}");
+    assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
+    let older = text.replace(",\"urgent\":true", "");
+    let ClientFrame::Send { urgent, .. } = serde_json::from_str(&older).unwrap() else {
+        panic!("a send");
+    };
+    assert!(!urgent);
 }
 
 #[test]

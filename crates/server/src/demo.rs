@@ -272,7 +272,7 @@ async fn append_all(
     for (index, ((sender, offset, _), body)) in thread.iter().zip(&bodies).enumerate() {
         let seq = Seq(index as i64 + 1);
         let sent_at = Timestamp(now.0 + offset);
-        place = place.after_message(*sender == patient, sent_at);
+        place = place.after_message(*sender == patient, false, sent_at);
         messages.push(store::NewMessage {
             conversation_id: conversation,
             seq,

@@ -265,6 +265,7 @@ impl Inner {
                 conversation_id: p.conversation_id,
                 client_id,
                 body: p.body,
+                urgent: false,
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;

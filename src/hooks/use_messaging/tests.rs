@@ -36,6 +36,7 @@ fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
         triage_at: Timestamp(0),
         waiting_since: None,
         blocked: false,
+        urgent_since: None,
     }
 }
 

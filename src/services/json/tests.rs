@@ -604,6 +604,7 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
                 triage_at: created_at,
                 waiting_since: (id % 2 == 0).then_some(last_activity_at),
                 blocked: id % 3 == 0,
+                urgent_since: (id % 5 == 0).then_some(created_at),
             },
         )
         .boxed()

@@ -128,6 +128,9 @@ pub enum Action {
     PatientUnblocked,
     /// A patient read whether they may write to their doctors.
     IntakeRead,
+    /// A patient sent a message past the red-flag screen: the conversation is urgent in the
+    /// doctor's queue (recorded in the message's transaction; never the text).
+    UrgentSent,
 }
 
 impl Action {
@@ -173,6 +176,7 @@ impl Action {
             Action::PatientBlocked => "patient_blocked",
             Action::PatientUnblocked => "patient_unblocked",
             Action::IntakeRead => "intake_read",
+            Action::UrgentSent => "urgent_sent",
         }
     }
 

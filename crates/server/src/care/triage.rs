@@ -10,6 +10,9 @@
 //!
 //! Alongside, `waiting_since` says since when the patient waits for the doctor: set by the
 //! patient's first message after the doctor's latest one, cleared by a doctor's message.
+//! `urgent_since` works the same way for the patient's messages sent past the red-flag screen
+//! (docs/care.md, "Red flags"): set by the first one since the doctor's latest message, cleared
+//! by the doctor's next message; closing and reopening clear both.
 
 use colloque_protocol::{Timestamp, TriageState};
 
@@ -22,6 +25,8 @@ pub struct Triage {
     pub since: Timestamp,
     /// Since when the patient waits for the doctor.
     pub waiting_since: Option<Timestamp>,
+    /// Since when a message the patient sent past the red-flag screen waits for the doctor.
+    pub urgent_since: Option<Timestamp>,
 }
 
 impl Triage {
@@ -36,12 +41,14 @@ impl Triage {
             },
             since: at,
             waiting_since: None,
+            urgent_since: None,
         }
     }
 
-    /// The place after a message of the patient (`from_patient`) or of the doctor, stored at
-    /// `at`. Only open conversations take messages, so `done` never comes in or out here.
-    pub fn after_message(self, from_patient: bool, at: Timestamp) -> Triage {
+    /// The place after a message of the patient (`from_patient`; `urgent` when sent past the
+    /// red-flag screen) or of the doctor, stored at `at`. Only open conversations take
+    /// messages, so `done` never comes in or out here.
+    pub fn after_message(self, from_patient: bool, urgent: bool, at: Timestamp) -> Triage {
         let state = match (self.state, from_patient) {
             (TriageState::WaitingPatient, true) | (TriageState::New, false) => {
                 TriageState::InProgress
@@ -56,6 +63,11 @@ impl Triage {
             } else {
                 None
             },
+            urgent_since: match (from_patient, urgent) {
+                (true, true) => self.urgent_since.or(Some(at)),
+                (true, false) => self.urgent_since,
+                (false, _) => None,
+            },
         }
     }
 
@@ -65,6 +77,7 @@ impl Triage {
             state: TriageState::Done,
             since: at,
             waiting_since: None,
+            urgent_since: None,
         }
     }
 
@@ -74,6 +87,7 @@ impl Triage {
             state: TriageState::InProgress,
             since: at,
             waiting_since: None,
+            urgent_since: None,
         }
     }
 
@@ -105,6 +119,7 @@ mod tests {
             state,
             since: at(since),
             waiting_since: waiting.map(at),
+            urgent_since: None,
         }
     }
 
@@ -116,17 +131,17 @@ mod tests {
 
     #[test]
     fn the_patient_waits_from_their_first_unanswered_message_until_the_doctor_writes() {
-        let first = Triage::started(true, at(1)).after_message(true, at(10));
+        let first = Triage::started(true, at(1)).after_message(true, false, at(10));
         assert_eq!(first, place(New, 1, Some(10)));
-        let second = first.after_message(true, at(20));
+        let second = first.after_message(true, false, at(20));
         assert_eq!(
             second,
             place(New, 1, Some(10)),
             "still waiting since the first"
         );
-        let answered = second.after_message(false, at(30));
+        let answered = second.after_message(false, false, at(30));
         assert_eq!(answered, place(InProgress, 30, None), "taken in hand");
-        let again = answered.after_message(true, at(40));
+        let again = answered.after_message(true, false, at(40));
         assert_eq!(again, place(InProgress, 30, Some(40)));
     }
 
@@ -134,12 +149,12 @@ mod tests {
     fn the_awaited_answer_brings_the_conversation_back_to_the_doctor() {
         let waiting = place(WaitingPatient, 5, None);
         assert_eq!(
-            waiting.after_message(true, at(9)),
+            waiting.after_message(true, false, at(9)),
             place(InProgress, 9, Some(9))
         );
         // The doctor adding a word while waiting does not change the state.
         assert_eq!(
-            waiting.after_message(false, at(9)),
+            waiting.after_message(false, false, at(9)),
             place(WaitingPatient, 5, None)
         );
     }
@@ -152,6 +167,30 @@ mod tests {
             place(WaitingPatient, 7, Some(3))
         );
         assert_eq!(current.moved_to(New, at(7)), current);
+    }
+
+    #[test]
+    fn an_urgent_message_stays_urgent_from_the_first_one_until_the_doctor_writes() {
+        let start = Triage::started(true, at(1));
+        let plain = start.after_message(true, false, at(2));
+        assert_eq!(plain.urgent_since, None);
+        let urgent = plain.after_message(true, true, at(3));
+        assert_eq!(urgent.urgent_since, Some(at(3)));
+        let more = urgent
+            .after_message(true, false, at(4))
+            .after_message(true, true, at(5));
+        assert_eq!(more.urgent_since, Some(at(3)), "urgent since the first one");
+        assert_eq!(
+            more.moved_to(WaitingPatient, at(6)).urgent_since,
+            Some(at(3)),
+            "a move by hand is not an answer"
+        );
+        let answered = more.after_message(false, false, at(7));
+        assert_eq!(answered.urgent_since, None, "the doctor answered");
+        let mut urgent_again = answered.after_message(true, true, at(8));
+        assert_eq!(urgent_again.urgent_since, Some(at(8)));
+        urgent_again = Triage::closed(at(9));
+        assert_eq!(urgent_again.urgent_since, None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use intake::{block_patient, intake_settings, intake_statuses, update_intake}
 pub use send_queue::SendQueue;
 pub use triage::{close_conversation, reopen_conversation, set_triage};
 
+use crate::audit::Source;
 use crate::auth::AuthUser;
 use crate::care::{Triage, decide, recent_cutoff};
 use crate::delivery::ConnId;
@@ -42,15 +43,17 @@ pub struct Sent {
 /// 2. if the sender already stored this client id, that message is returned unchanged — checked
 ///    before the next tests so that a retry of a message stored just before the doctor closed
 ///    the conversation (or the care relationship ended) still gets its ack;
-/// 3. both participants must still be enabled and in a care relationship (else 403
+/// 3. only a patient may mark a message urgent (else 403 `forbidden`); an urgent message is
+///    audited (`urgent_sent`, from `urgent`'s source) in the same transaction;
+/// 4. both participants must still be enabled and in a care relationship (else 403
 ///    `no_care_relationship`): authorization is re-checked on every send, not only when the
 ///    conversation started;
-/// 4. a patient the doctor blocked may not write (else 403 `patient_blocked`); the intake
+/// 5. a patient the doctor blocked may not write (else 403 `patient_blocked`); the intake
 ///    setting does not apply to an open conversation (see [`crate::care::intake`]);
-/// 5. the conversation must be open (else 409);
-/// 6. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, and move the
+/// 6. the conversation must be open (else 409);
+/// 7. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, and move the
 ///    conversation in the doctor's queue ([`crate::care::triage`]);
-/// 7. after the commit, push; only then is the sender answered.
+/// 8. after the commit, push; only then is the sender answered.
 #[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
 pub async fn send_message(
     state: &AppState,
@@ -58,6 +61,7 @@ pub async fn send_message(
     conversation_id: ConversationId,
     client_id: ClientMsgId,
     body: &MessageBody,
+    urgent: Option<&Source>,
     origin: Option<ConnId>,
 ) -> Result<Sent, AppError> {
     state
@@ -67,7 +71,14 @@ pub async fn send_message(
         .map_err(AppError::rate_limited)?;
     state
         .sends
-        .send(user.id, conversation_id, client_id, body.clone(), origin)
+        .send(
+            user.id,
+            conversation_id,
+            client_id,
+            body.clone(),
+            urgent.cloned(),
+            origin,
+        )
         .await
 }
 

@@ -23,6 +23,7 @@
 //! cancels a transaction in the middle.
 
 use super::Sent;
+use crate::audit::{Action, Entry, Source};
 use crate::care::Triage;
 use crate::delivery::{ConnId, Delivery};
 use crate::domain::MessageBody;
@@ -63,6 +64,9 @@ struct Request {
     conversation_id: ConversationId,
     client_id: ClientMsgId,
     body: MessageBody,
+    /// Sent past the red-flag screen (only a patient may), and where from: the mark is
+    /// audited in the batch's transaction.
+    urgent: Option<Source>,
     origin: Option<ConnId>,
     reply: oneshot::Sender<Result<Sent, AppError>>,
 }
@@ -83,6 +87,7 @@ impl SendQueue {
         conversation_id: ConversationId,
         client_id: ClientMsgId,
         body: MessageBody,
+        urgent: Option<Source>,
         origin: Option<ConnId>,
     ) -> Result<Sent, AppError> {
         let started = std::time::Instant::now();
@@ -92,6 +97,7 @@ impl SendQueue {
             conversation_id,
             client_id,
             body,
+            urgent,
             origin,
             reply,
         };
@@ -207,6 +213,17 @@ async fn commit(
         Ok(ids) => ids,
         Err(error) => return Err((requests, error)),
     };
+    // A message sent past the red-flag screen is recorded with the message, in its transaction.
+    for insert in &plan.inserts {
+        let request = &requests[insert.request];
+        if let Some(source) = &request.urgent {
+            let entry = Entry::new(Action::UrgentSent, Some(request.sender))
+                .conversation(request.conversation_id);
+            if let Err(error) = tx.audit(source, &entry).await {
+                return Err((requests, error));
+            }
+        }
+    }
     let written = started.elapsed();
     if let Err(error) = tx.commit().await {
         return Err((requests, error));
@@ -341,6 +358,10 @@ impl Plan {
                         } else {
                             Decision::Answer(Err(reused_client_id()))
                         }
+                    } else if request.urgent.is_some() && !from_patient {
+                        Decision::Answer(Err(AppError::Forbidden(
+                            "only a patient can mark a message urgent",
+                        )))
                     } else if !linked {
                         Decision::Answer(Err(AppError::NoCareRelationship))
                     } else if blocked && from_patient {
@@ -359,7 +380,8 @@ impl Plan {
                         let place = places
                             .entry(request.conversation_id)
                             .or_insert(conversation.triage);
-                        *place = place.after_message(from_patient, sent_at);
+                        *place =
+                            place.after_message(from_patient, request.urgent.is_some(), sent_at);
                         planned.insert(key, inserts.len());
                         inserts.push(Insert {
                             request: index,
@@ -383,16 +405,18 @@ impl Plan {
         }
     }
 
-    /// The conversations whose triage state the batch changed, with their participants. (A
-    /// change of the patient's waiting time alone is not pushed: clients follow it from the
-    /// messages, with the same rule, `care::triage`.)
+    /// The conversations whose triage state or urgency the batch changed, with their
+    /// participants. (A change of the patient's waiting time alone is not pushed: clients
+    /// follow it from the messages, with the same rule, `care::triage`. Urgency is not in the
+    /// messages, so its changes are pushed.)
     fn moved(&self) -> Vec<(ConversationId, [UserId; 2])> {
         self.heads()
             .into_iter()
             .filter(|head| {
-                self.before
-                    .get(&head.conversation)
-                    .is_some_and(|before| before.state != head.triage.state)
+                self.before.get(&head.conversation).is_some_and(|before| {
+                    before.state != head.triage.state
+                        || before.urgent_since != head.triage.urgent_since
+                })
             })
             .filter_map(|head| {
                 self.inserts

@@ -25,6 +25,7 @@ fn request(
         body: MessageBody::parse("Bonjour, une question sur mon ordonnance.").unwrap(),
         origin: None,
         reply,
+        urgent: None,
     };
     (request, answer)
 }

@@ -229,7 +229,7 @@ async fn audited<T>(
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
         (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
-        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`)", body = ApiError),
+        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`); a doctor's message marked `urgent` (`forbidden`)", body = ApiError),
         (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 409, description = "The conversation is closed (`conversation_closed`), or the client_id was already used in another conversation (`invalid_input`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
@@ -244,7 +244,9 @@ pub async fn send(
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let body = MessageBody::parse(&request.body)?;
-    let result = chat::send_message(&state, &user, id, request.client_id, &body, None).await;
+    let urgent = request.urgent.then_some(&source);
+    let result =
+        chat::send_message(&state, &user, id, request.client_id, &body, urgent, None).await;
     let sent = audited(&state, &source, &user, Some(id), None, result).await?;
     let status = if sent.created {
         StatusCode::CREATED

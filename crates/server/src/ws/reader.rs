@@ -135,6 +135,7 @@ impl Conn {
                 conversation_id,
                 client_id,
                 body,
+                urgent,
             } => {
                 let result = match MessageBody::parse(&body) {
                     Ok(body) => {
@@ -148,6 +149,7 @@ impl Conn {
                             conversation_id,
                             client_id,
                             &body,
+                            urgent.then_some(&self.source),
                             conn,
                         )
                         .await;

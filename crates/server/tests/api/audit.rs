@@ -90,6 +90,7 @@ async fn refused_accesses_over_rest_and_websocket_are_recorded() {
             conversation_id: conversation.id,
             client_id: new_client_id(),
             body: "intrusion".into(),
+            urgent: false,
         })
         .await;
     socket.next_error().await;

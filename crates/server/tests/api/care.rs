@@ -46,6 +46,7 @@ async fn a_send_after_the_care_relationship_ended_is_refused() {
             conversation_id: conversation,
             client_id,
             body: "Après, côté médecin".into(),
+            urgent: false,
         })
         .await;
     assert_eq!(
@@ -106,6 +107,7 @@ async fn a_send_to_a_disabled_doctor_is_refused() {
             conversation_id: with_martin,
             client_id,
             body: "Docteur ?".into(),
+            urgent: false,
         })
         .await;
     assert_eq!(
@@ -205,6 +207,7 @@ async fn unlink_closes_the_open_conversation_and_tells_the_sockets() {
             conversation_id: conversation,
             client_id,
             body: "Docteur ?".into(),
+            urgent: false,
         })
         .await;
     assert_eq!(

@@ -359,6 +359,7 @@ impl TestApp {
         let request = SendMessageRequest {
             client_id,
             body: body.to_owned(),
+            urgent: false,
         };
         self.post(
             &format!("/api/conversations/{conversation}/messages"),

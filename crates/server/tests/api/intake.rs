@@ -203,6 +203,7 @@ async fn a_blocked_patient_can_neither_start_nor_write_and_is_told_so() {
             conversation_id: conversation,
             client_id,
             body: "Docteur ?".into(),
+            urgent: false,
         })
         .await;
     assert_eq!(

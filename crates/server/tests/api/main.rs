@@ -29,5 +29,6 @@ mod shutdown;
 mod socket_cap;
 mod tokens;
 mod triage;
+mod urgent;
 mod websocket;
 mod ws_limits;

@@ -49,6 +49,7 @@ async fn a_message_sent_over_websocket_is_acked_and_reaches_every_other_socket()
             conversation_id: conversation.id,
             client_id,
             body: "Merci docteur".into(),
+            urgent: false,
         })
         .await;
 
@@ -117,6 +118,7 @@ async fn the_same_client_id_sent_twice_over_websocket_is_acked_twice_with_the_sa
         conversation_id: conversation.id,
         client_id: new_client_id(),
         body: "Bonjour".into(),
+        urgent: false,
     };
 
     socket.send(&frame).await;
@@ -303,6 +305,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             conversation_id: conversation.id,
             client_id,
             body: "Intrusion".into(),
+            urgent: false,
         })
         .await;
     match hugo_socket.next_frame().await {
@@ -337,6 +340,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             conversation_id: conversation.id,
             client_id: new_client_id(),
             body: "Réponse privée".into(),
+            urgent: false,
         })
         .await;
     assert!(matches!(

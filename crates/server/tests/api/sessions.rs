@@ -152,6 +152,7 @@ async fn a_socket_re_authenticates_with_a_renewed_token_and_keeps_working() {
             conversation_id: conversation.id,
             client_id,
             body: "toujours là".into(),
+            urgent: false,
         })
         .await;
     match socket.next_frame().await {

@@ -92,6 +92,7 @@ async fn malformed_unknown_and_binary_frames_get_an_error_and_the_socket_keeps_w
             conversation_id: conversation.id,
             client_id: new_client_id(),
             body: "Toujours là".into(),
+            urgent: false,
         })
         .await;
     assert!(matches!(socket.next_frame().await, ServerFrame::Ack { .. }));
@@ -118,6 +119,7 @@ async fn refused_sends_carry_their_client_id_and_the_socket_keeps_working() {
                 conversation_id: conversation.id,
                 client_id,
                 body,
+                urgent: false,
             })
             .await;
         let (code, refused_id) = error_of(socket.next_frame().await);

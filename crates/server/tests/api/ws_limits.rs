@@ -264,6 +264,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
                 conversation_id: conversation.id,
                 client_id,
                 body: format!("flood {n}"),
+                urgent: false,
             })
             .await;
     }
@@ -284,6 +285,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
             conversation_id: conversation.id,
             client_id,
             body: "other tab".into(),
+            urgent: false,
         })
         .await;
     let from_second_tab = loop {

@@ -647,6 +647,7 @@ impl Client {
                 conversation_id: self.config.conversation,
                 client_id,
                 body: record.body.clone(),
+                urgent: false,
             };
             record.attempts += 1;
             self.stats.transmissions += 1;

@@ -182,6 +182,7 @@ pub async fn send(
         .json(&SendMessageRequest {
             client_id,
             body: body.to_owned(),
+            urgent: false,
         })
         .send()
         .await
@@ -370,6 +371,7 @@ impl Socket {
             conversation_id: conversation,
             client_id,
             body: body.to_owned(),
+            urgent: false,
         })
         .await;
         loop {

@@ -200,7 +200,7 @@ pub async fn append_batch(
         "), stored AS (
              INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at, kind)
              SELECT * FROM new RETURNING id, conversation_id, seq),
-         heads (id, seq, at, triage, triage_at, waiting_since) AS (",
+         heads (id, seq, at, triage, triage_at, waiting_since, urgent_since) AS (",
     );
     query.push_values(heads, |mut row, head| {
         row.push_bind(head.conversation.0)
@@ -208,13 +208,14 @@ pub async fn append_batch(
             .push_bind(head.at.0)
             .push_bind(head.triage.state.as_str())
             .push_bind(head.triage.since.0)
-            .push_bind(head.triage.waiting_since.map(|at| at.0));
+            .push_bind(head.triage.waiting_since.map(|at| at.0))
+            .push_bind(head.triage.urgent_since.map(|at| at.0));
     });
     query.push(
         "), moved AS (
              UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at,
                  triage = heads.triage, triage_at = heads.triage_at,
-                 waiting_since = heads.waiting_since
+                 waiting_since = heads.waiting_since, urgent_since = heads.urgent_since
              FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq
              RETURNING 1),
          cursors (user_id, conversation_id, seq) AS (",

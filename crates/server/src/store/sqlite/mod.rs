@@ -183,7 +183,7 @@ pub async fn append_batch(
     });
     query.push(
         " RETURNING id, conversation_id, seq;
-         WITH heads (id, seq, at, triage, triage_at, waiting_since) AS (",
+         WITH heads (id, seq, at, triage, triage_at, waiting_since, urgent_since) AS (",
     );
     query.push_values(heads, |mut row, head| {
         row.push_bind(head.conversation.0)
@@ -191,12 +191,13 @@ pub async fn append_batch(
             .push_bind(head.at.0)
             .push_bind(head.triage.state.as_str())
             .push_bind(head.triage.since.0)
-            .push_bind(head.triage.waiting_since.map(|at| at.0));
+            .push_bind(head.triage.waiting_since.map(|at| at.0))
+            .push_bind(head.triage.urgent_since.map(|at| at.0));
     });
     query.push(
         ") UPDATE conversations SET last_seq = heads.seq, last_activity_at = heads.at,
              triage = heads.triage, triage_at = heads.triage_at,
-             waiting_since = heads.waiting_since
+             waiting_since = heads.waiting_since, urgent_since = heads.urgent_since
          FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq;
          INSERT INTO read_cursors (user_id, conversation_id, seq) ",
     );

@@ -18,7 +18,8 @@ pub async fn for_participant(
     user: UserId,
 ) -> Result<Option<ConversationRef>, sqlx::Error> {
     let row: Option<RefRow> = sqlx::query_as(
-        "SELECT patient_id, doctor_id, status, last_seq, triage, triage_at, waiting_since
+        "SELECT patient_id, doctor_id, status, last_seq, triage, triage_at, waiting_since,
+                urgent_since
          FROM conversations WHERE id = $1 AND (patient_id = $2 OR doctor_id = $2)",
     )
     .bind(id.0)
@@ -38,6 +39,7 @@ pub(crate) struct RefRow {
     pub(crate) triage: String,
     pub(crate) triage_at: i64,
     pub(crate) waiting_since: Option<i64>,
+    pub(crate) urgent_since: Option<i64>,
 }
 
 impl RefRow {
@@ -52,6 +54,7 @@ impl RefRow {
                 state: parse_triage(&self.triage)?,
                 since: Timestamp(self.triage_at),
                 waiting_since: self.waiting_since.map(Timestamp),
+                urgent_since: self.urgent_since.map(Timestamp),
             },
         })
     }
@@ -196,7 +199,8 @@ pub async fn set_place(
         ConversationStatus::Open
     };
     sqlx::query(
-        "UPDATE conversations SET status = $2, triage = $3, triage_at = $4, waiting_since = $5
+        "UPDATE conversations SET status = $2, triage = $3, triage_at = $4, waiting_since = $5,
+                urgent_since = $6
          WHERE id = $1",
     )
     .bind(id.0)
@@ -204,6 +208,7 @@ pub async fn set_place(
     .bind(triage.state.as_str())
     .bind(triage.since.0)
     .bind(triage.waiting_since.map(|at| at.0))
+    .bind(triage.urgent_since.map(|at| at.0))
     .execute(db)
     .await?;
     Ok(())
@@ -227,7 +232,8 @@ pub async fn close_open_between(
 ) -> Result<Option<ConversationId>, sqlx::Error> {
     let closed: Option<i64> = sqlx::query_scalar(
         "UPDATE conversations
-         SET status = 'closed', triage = 'done', triage_at = $3, waiting_since = NULL
+         SET status = 'closed', triage = 'done', triage_at = $3, waiting_since = NULL,
+             urgent_since = NULL
          WHERE patient_id = $1 AND doctor_id = $2 AND status = 'open' RETURNING id",
     )
     .bind(patient.0)
@@ -262,6 +268,7 @@ struct SummaryRow {
     triage: String,
     triage_at: i64,
     waiting_since: Option<i64>,
+    urgent_since: Option<i64>,
     block_count: i64,
 }
 
@@ -305,6 +312,7 @@ impl SummaryRow {
             triage_at: Timestamp(self.triage_at),
             waiting_since: self.waiting_since.map(Timestamp),
             blocked: self.block_count > 0,
+            urgent_since: self.urgent_since.map(Timestamp),
         })
     }
 }
@@ -333,7 +341,7 @@ pub async fn summaries(
                 lm.sender_id AS last_sender_id,
                 substr(lm.body, 1, CAST($4 AS INTEGER)) AS last_excerpt,
                 lm.sent_at AS last_sent_at, lm.kind AS last_kind,
-                c.topic, c.triage, c.triage_at, c.waiting_since,
+                c.topic, c.triage, c.triage_at, c.waiting_since, c.urgent_since,
                 (SELECT COUNT(*) FROM patient_blocks b
                   WHERE b.doctor_id = c.doctor_id AND b.patient_id = c.patient_id)
                   AS block_count

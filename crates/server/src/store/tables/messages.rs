@@ -47,6 +47,7 @@ struct SendContextRow {
     triage: Option<String>,
     triage_at: Option<i64>,
     waiting_since: Option<i64>,
+    urgent_since: Option<i64>,
     linked: bool,
     blocked: bool,
     m_id: Option<i64>,
@@ -108,6 +109,7 @@ impl SendContextRow {
             triage,
             triage_at,
             waiting_since: self.waiting_since,
+            urgent_since: self.urgent_since,
         }
         .into_ref(key.conversation)?;
         Ok(Some(SendContext {
@@ -146,7 +148,7 @@ pub async fn send_contexts(
     });
     query.push(
         ") SELECT req.i AS i, c.patient_id, c.doctor_id, c.status, c.last_seq,
-                c.triage, c.triage_at, c.waiting_since,
+                c.triage, c.triage_at, c.waiting_since, c.urgent_since,
                 EXISTS (
                     SELECT 1 FROM patient_blocks b
                     WHERE b.doctor_id = c.doctor_id AND b.patient_id = c.patient_id) AS blocked,
