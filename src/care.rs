@@ -79,18 +79,23 @@ pub fn counts(list: &[&ConversationSummary]) -> [usize; 4] {
     counts
 }
 
-/// The doctor's queue for one state: the patient who has waited longest first (those waiting
-/// for the doctor before those who are not), then the longest in that state; closed
-/// conversations latest first.
+/// The doctor's queue for one state: the urgent conversations first, whatever their open
+/// state (a patient sent a message past the red-flag screen; oldest first), then the patient who
+/// has waited longest (those waiting for the doctor before those who are not), then the longest
+/// in that state; closed conversations latest first.
 pub fn queue<'a>(
     list: &[&'a ConversationSummary],
     state: TriageState,
     topic: Option<Topic>,
 ) -> Vec<&'a ConversationSummary> {
+    let open = state != TriageState::Done;
     let mut shown: Vec<&ConversationSummary> = list
         .iter()
         .copied()
-        .filter(|c| c.triage == state && topic.is_none_or(|t| c.topic == t))
+        .filter(|c| {
+            let urgent = open && c.urgent_since.is_some() && c.triage != TriageState::Done;
+            (c.triage == state || urgent) && topic.is_none_or(|t| c.topic == t)
+        })
         .collect();
     if state == TriageState::Done {
         crate::small_sort::sort_by_key(&mut shown, |c| {
@@ -102,6 +107,8 @@ pub fn queue<'a>(
     } else {
         crate::small_sort::sort_by_key(&mut shown, |c| {
             (
+                c.urgent_since.is_none(),
+                c.urgent_since,
                 c.waiting_since.is_none(),
                 c.waiting_since.unwrap_or(c.triage_at),
                 c.triage_at,
@@ -128,6 +135,7 @@ pub fn follow_message(c: &mut ConversationSummary, message: &Message) {
         MessageKind::Closed => {
             c.status = ConversationStatus::Closed;
             c.waiting_since = None;
+            c.urgent_since = None;
             moved(c, TriageState::Done);
         }
         MessageKind::Reopened => {
@@ -143,6 +151,7 @@ pub fn follow_message(c: &mut ConversationSummary, message: &Message) {
         }
         MessageKind::Text => {
             c.waiting_since = None;
+            c.urgent_since = None;
             if c.triage == TriageState::New {
                 moved(c, TriageState::InProgress);
             }
@@ -237,6 +246,48 @@ mod tests {
             "latest closed first"
         );
         assert_eq!(counts(&list), [3, 1, 0, 2]);
+    }
+
+    #[test]
+    fn urgent_conversations_come_first_in_every_open_stage_oldest_first() {
+        let mut late = summary(1, TriageState::InProgress, 5, Some(1));
+        late.urgent_since = Some(Timestamp(80));
+        let mut early = summary(2, TriageState::New, 50, Some(60));
+        early.urgent_since = Some(Timestamp(70));
+        let mut closed = summary(5, TriageState::Done, 90, None);
+        closed.urgent_since = Some(Timestamp(10));
+        let all = [
+            late,
+            early,
+            summary(3, TriageState::New, 70, Some(20)),
+            summary(4, TriageState::WaitingPatient, 5, None),
+            closed,
+        ];
+        let list: Vec<&ConversationSummary> = all.iter().collect();
+        assert_eq!(ids(&queue(&list, TriageState::New, None)), [2, 1, 3]);
+        assert_eq!(
+            ids(&queue(&list, TriageState::WaitingPatient, None)),
+            [2, 1, 4]
+        );
+        assert_eq!(ids(&queue(&list, TriageState::Done, None)), [5]);
+        assert_eq!(counts(&list), [2, 1, 1, 1], "counted in their own stage");
+    }
+
+    #[test]
+    fn the_doctors_message_or_a_closing_ends_the_urgency_in_a_tab() {
+        let mut c = summary(1, TriageState::InProgress, 5, Some(1));
+        c.urgent_since = Some(Timestamp(3));
+        follow_message(&mut c, &message(PATIENT, 9, MessageKind::Text));
+        assert_eq!(
+            c.urgent_since,
+            Some(Timestamp(3)),
+            "the patient writing again"
+        );
+        follow_message(&mut c, &message(DOCTOR, 10, MessageKind::Text));
+        assert_eq!(c.urgent_since, None);
+        c.urgent_since = Some(Timestamp(11));
+        follow_message(&mut c, &message(DOCTOR, 12, MessageKind::Closed));
+        assert_eq!(c.urgent_since, None);
     }
 
     #[test]

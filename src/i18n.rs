@@ -86,6 +86,16 @@ table! {
     ConnPaused => "Colloque est ouvert dans trop d’onglets ; cet onglet s’est mis en pause.", "Colloque is open in too many tabs; this tab has paused.";
     ConnResume => "Reprendre ici", "Resume here";
     EmergencyNote => "La messagerie n’est pas faite pour les urgences. En cas d’urgence, appelez le 15 ou le 112.", "Messaging is not for emergencies. In an emergency, call 15 or 112.";
+    RedFlagTitle => "Votre message parle peut-être d’une urgence", "Your message may describe an emergency";
+    RedFlagText => "La messagerie n’est pas faite pour les urgences : votre médecin peut ne pas lire ce message avant plusieurs heures, voire plusieurs jours.", "Messaging is not for emergencies: your doctor may not read this message for hours, or even days.";
+    RedFlagCallNow => "Si c’est urgent, appelez maintenant :", "If it is urgent, call now:";
+    RedFlagCall15 => "Appeler le 15 (SAMU)", "Call 15 (SAMU, medical emergencies)";
+    RedFlagCall112 => "Appeler le 112 (urgences)", "Call 112 (emergencies)";
+    RedFlagCall3114 => "Appeler le 3114 (prévention du suicide, 24 h/24)", "Call 3114 (suicide prevention, day and night)";
+    RedFlagEdit => "Modifier mon message", "Edit my message";
+    RedFlagSendAnyway => "Envoyer quand même", "Send anyway";
+    RedFlagSendAnywayNote => "Envoyé quand même, votre message apparaîtra en tête de la liste de votre médecin, marqué urgent.", "Sent anyway, your message will be at the top of your doctor’s list, marked urgent.";
+    UrgentMark => "Urgent", "Urgent";
     LoginTitle => "Connexion", "Sign in";
     LoginIntro => "Connectez-vous pour écrire à votre équipe de soins.", "Sign in to write to your care team.";
     Email => "Adresse e-mail", "Email address";

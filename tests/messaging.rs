@@ -145,6 +145,7 @@ fn summary(last_seq: i64, unread: u32, subject: &str) -> ConversationSummary {
         triage_at: Timestamp(0),
         waiting_since: None,
         blocked: false,
+        urgent_since: None,
     }
 }
 

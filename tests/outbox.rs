@@ -51,6 +51,7 @@ async fn entry(sealing_key: &str, user: UserId, body: &str, created_at: Timestam
     let content = Content {
         conversation_id: ConversationId(10),
         body: body.into(),
+        urgent: false,
     };
     let sealed = outbox::seal(&key(sealing_key), user, client_id, created_at, &content)
         .await

@@ -103,6 +103,7 @@ fn summary_with_markup() -> ConversationSummary {
         triage_at: Timestamp(0),
         waiting_since: None,
         blocked: false,
+        urgent_since: None,
     }
 }
 

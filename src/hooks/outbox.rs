@@ -64,6 +64,9 @@ pub struct Content {
     pub conversation_id: ConversationId,
     /// The text.
     pub body: String,
+    /// Sent past the red-flag screen: kept across a reload, so the resend still says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
 }
 
 /// What binds a sealed content to its entry and its user: moved to another entry, another

@@ -65,7 +65,12 @@ impl Deref for MessagingHandle {
 impl MessagingHandle {
     /// Sends `body` to a conversation. It shows as "sending" at once and goes out; it is kept
     /// in the outbox, sealed, until the server has it. Returns its client id, or `None` for a blank body.
-    pub fn send(&self, conversation_id: ConversationId, body: &str) -> Option<ClientMsgId> {
+    pub fn send(
+        &self,
+        conversation_id: ConversationId,
+        body: &str,
+        urgent: bool,
+    ) -> Option<ClientMsgId> {
         let body = body.trim();
         if body.is_empty() {
             return None;
@@ -77,6 +82,7 @@ impl MessagingHandle {
             client_id,
             conversation_id,
             body: body.to_owned(),
+            urgent,
             created_at: crate::time::now(),
             status: MessageStatus::Sending,
             order: 0,

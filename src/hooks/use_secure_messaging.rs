@@ -30,9 +30,9 @@ pub struct SecureMessagingHandle {
 }
 
 impl SecureMessagingHandle {
-    /// Sends a message; false when the body is blank.
-    pub fn send(&self, body: &str) -> bool {
-        self.messaging.send(self.id, body).is_some()
+    /// Sends a message (`urgent`: past the red-flag screen); false when the body is blank.
+    pub fn send(&self, body: &str, urgent: bool) -> bool {
+        self.messaging.send(self.id, body, urgent).is_some()
     }
 
     /// Loads the previous page of history.

@@ -74,17 +74,19 @@ async fn messages(
     request::<(), _>(api, Method::GET, &path, query, None).await
 }
 
-/// `POST /api/conversations/{id}/messages`: idempotent on `client_id`.
+/// `POST /api/conversations/{id}/messages`: idempotent on `client_id`. `urgent`: a patient
+/// sends it past the red-flag screen.
 pub async fn send_message_to_conversation(
     api: &Api,
     conversation: ConversationId,
     client_id: ClientMsgId,
     body: &str,
+    urgent: bool,
 ) -> Result<Message, Error> {
     let body = SendMessageRequest {
         client_id,
         body: body.to_owned(),
-        urgent: false,
+        urgent,
     };
     let path = format!("/conversations/{conversation}/messages");
     request(api, Method::POST, &path, &[], Some(&body)).await

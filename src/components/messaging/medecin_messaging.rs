@@ -153,6 +153,8 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
             .filter(|_| doctor)
             .map(|since| waiting_text(since, now, i18n.lang));
         let stage_label = (!doctor).then(|| i18n.t(triage_key(c.triage, true)));
+        // A patient sent a message past the red-flag screen: the doctor's queue says so.
+        let urgent = doctor && c.urgent_since.is_some();
         html! {
             <li key={c.id.0}>
                 <a class={classes!("item", (unread > 0).then_some("unread"))} {href} {onclick}
@@ -165,6 +167,9 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
                         <span class="topic" data-testid="conversation-item-topic">{ i18n.t(topic_key(c.topic)) }</span>
                         if let Some(label) = stage_label {
                             <span class="topic">{ label }</span>
+                        }
+                        if urgent {
+                            <span class="urgent" data-testid="conversation-urgent">{ i18n.t(Key::UrgentMark) }</span>
                         }
                         if let Some(text) = waiting {
                             <span class="waiting" data-testid="conversation-waiting">{ text }</span>

@@ -3,6 +3,7 @@
 pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;
+pub mod red_flag_screen;
 pub mod secure_messaging;
 pub mod topic_picker;
 pub mod triage_bar;

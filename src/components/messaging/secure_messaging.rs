@@ -1,6 +1,7 @@
 //! One conversation: header, messages, composer. The same component for doctors and patients.
 
 use super::message_list::MessageList;
+use super::red_flag_screen::RedFlagScreen;
 use super::triage_bar::{TriageBar, blocked_notice, closed_notice};
 use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
@@ -8,6 +9,7 @@ use crate::components::layout::route_link;
 use crate::hooks::use_messaging::LoadState;
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{Key, use_i18n};
+use crate::red_flags::{Emergency, red_flag};
 use crate::session::use_session;
 use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ErrorCode, MAX_MESSAGE_CHARS, UserProfile,
@@ -137,25 +139,66 @@ fn Composer(props: &ComposerProps) -> Html {
     let text = use_state(String::new);
     // The latest text, readable by the key handler between renders.
     let latest = use_mut_ref(String::new);
+    // The red-flag screen, while it is shown: what the text may describe.
+    let flagged = use_state(|| None::<Emergency>);
+    let input = use_node_ref();
     let chars = text.chars().count();
     let over = chars > MAX_MESSAGE_CHARS;
     let blank = text.trim().is_empty();
+    // Only a patient's message is checked (docs/care.md, "Red flags").
+    let from_patient = props
+        .conv
+        .conversation
+        .as_ref()
+        .is_some_and(|c| Some(c.patient.id) == props.conv.me);
 
-    let submit = {
+    // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
+    let send = {
         let conv = props.conv.clone();
         let text = text.clone();
         let latest = Rc::clone(&latest);
-        Rc::new(move || {
+        Rc::new(move |urgent: bool| {
             let body = latest.borrow().clone();
-            if body.chars().count() > MAX_MESSAGE_CHARS {
-                return;
-            }
-            if conv.send(&body) {
+            if conv.send(&body, urgent) {
                 latest.borrow_mut().clear();
                 text.set(String::new());
             }
         })
     };
+    let submit = {
+        let send = Rc::clone(&send);
+        let latest = Rc::clone(&latest);
+        let flagged = flagged.clone();
+        Rc::new(move || {
+            let body = latest.borrow().clone();
+            if body.chars().count() > MAX_MESSAGE_CHARS || body.trim().is_empty() {
+                return;
+            }
+            match red_flag(&body).filter(|_| from_patient) {
+                Some(emergency) => flagged.set(Some(emergency)),
+                None => send(false),
+            }
+        })
+    };
+    let screen = flagged.map(|emergency| {
+        let on_edit = {
+            let (flagged, input) = (flagged.clone(), input.clone());
+            Callback::from(move |()| {
+                flagged.set(None);
+                if let Some(input) = input.cast::<web_sys::HtmlElement>() {
+                    let _ = input.focus();
+                }
+            })
+        };
+        let on_send = {
+            let (flagged, send) = (flagged.clone(), Rc::clone(&send));
+            Callback::from(move |()| {
+                flagged.set(None);
+                send(true);
+            })
+        };
+        html! { <RedFlagScreen {emergency} {on_edit} {on_send} /> }
+    });
     let oninput = {
         let text = text.clone();
         let latest = Rc::clone(&latest);
@@ -192,8 +235,9 @@ fn Composer(props: &ComposerProps) -> Html {
     });
     html! {
         <form class="composer" {onsubmit}>
+            { for screen }
             <label for="composer-input" class="visually-hidden">{ i18n.t(Key::ComposerLabel) }</label>
-            <textarea id="composer-input" data-testid="composer-input" value={(*text).clone()}
+            <textarea id="composer-input" data-testid="composer-input" ref={input} value={(*text).clone()}
                 aria-label={i18n.t(Key::ComposerLabel)} aria-describedby="composer-hint"
                 aria-invalid={over.then_some("true")} {oninput} {onkeydown} rows="3" />
             <div class="composer-row">

@@ -265,7 +265,7 @@ impl Inner {
                 conversation_id: p.conversation_id,
                 client_id,
                 body: p.body,
-                urgent: false,
+                urgent: p.urgent,
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;
@@ -287,8 +287,14 @@ impl Inner {
         }
         self.spawn(
             async move |api| {
-                rest::send_message_to_conversation(&api, p.conversation_id, client_id, &p.body)
-                    .await
+                rest::send_message_to_conversation(
+                    &api,
+                    p.conversation_id,
+                    client_id,
+                    &p.body,
+                    p.urgent,
+                )
+                .await
             },
             move |inner, result| match result {
                 Ok(message) => {

@@ -114,6 +114,7 @@ impl Inner {
             let content = Content {
                 conversation_id: p.conversation_id,
                 body: p.body,
+                urgent: p.urgent,
             };
             let sealed = outbox::seal(&key, user, p.client_id, p.created_at, &content).await;
             {
@@ -206,6 +207,7 @@ impl Inner {
                     client_id: entry.client_id,
                     conversation_id: content.conversation_id,
                     body: content.body.clone(),
+                    urgent: content.urgent,
                     created_at: entry.created_at,
                     status: entry
                         .failed

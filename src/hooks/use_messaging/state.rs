@@ -60,6 +60,8 @@ pub struct PendingMessage {
     pub conversation_id: ConversationId,
     /// The text.
     pub body: String,
+    /// Sent past the red-flag screen (docs/care.md, "Red flags").
+    pub urgent: bool,
     /// When it was written, for display.
     pub created_at: Timestamp,
     /// Sending or failed.

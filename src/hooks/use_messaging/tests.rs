@@ -143,6 +143,7 @@ fn a_sent_message_goes_from_sending_to_sent_on_ack() {
         created_at: Timestamp(0),
         status: MessageStatus::Sending,
         order: 0,
+        urgent: false,
     };
     let state = state_with(vec![
         Action::ListLoaded(vec![summary(1, 0)]),
@@ -172,6 +173,7 @@ fn a_refused_message_fails_with_its_reason_and_can_be_retried_or_discarded() {
         created_at: Timestamp(0),
         status: MessageStatus::Sending,
         order: 0,
+        urgent: false,
     };
     let state = state_with(vec![
         Action::Queued(pending),
@@ -233,6 +235,7 @@ fn pending(n: u128) -> PendingMessage {
         created_at: Timestamp(0),
         status: MessageStatus::Sending,
         order: 0,
+        urgent: false,
     }
 }
 
