@@ -316,6 +316,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_cluster",
                         "--test",
                         "e2e_split",
+                        "--test",
+                        "e2e_care",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
