@@ -125,7 +125,8 @@ table! {
     PatientsTitle => "Mes patients", "My patients";
     NoPatients => "Aucun patient suivi pour l’instant.", "No patients yet.";
     OpenInbox => "Messagerie", "Messages";
-    UnreadAria => "{} non lu(s)", "{} unread";
+    UnreadOne => "message non lu", "unread message";
+    UnreadMany => "messages non lus", "unread messages";
     WriteToDoctor => "Écrire au {}", "Write to {}";
     WriteTo => "Écrire à {}", "Write to {}";
     Opening => "Ouverture…", "Opening…";
@@ -351,6 +352,20 @@ impl I18n {
         fill(key.text(self.lang), args)
     }
 
+    /// "1 message non lu", "3 messages non lus": the words after an unread count, singular or
+    /// plural (French: 0 and 1 are singular, English: only 1).
+    pub fn unread_words(&self, n: u32) -> &'static str {
+        let singular = match self.lang {
+            Lang::Fr => n <= 1,
+            Lang::En => n == 1,
+        };
+        self.t(if singular {
+            Key::UnreadOne
+        } else {
+            Key::UnreadMany
+        })
+    }
+
     /// The plain-words message for an error code.
     pub fn error(&self, code: ErrorCode) -> &'static str {
         self.t(error_key(code))
@@ -443,6 +458,23 @@ mod tests {
             error_key(ErrorCode::BodyTooLong).text(Lang::Fr),
             "Ce message est trop long."
         );
+    }
+
+    #[test]
+    fn unread_counts_get_real_plurals_in_both_languages() {
+        let words = |lang: Lang, n: u32| {
+            let i18n = I18n {
+                lang,
+                set: Callback::noop(),
+            };
+            format!("{n} {}", i18n.unread_words(n))
+        };
+        assert_eq!(words(Lang::Fr, 1), "1 message non lu");
+        assert_eq!(words(Lang::Fr, 3), "3 messages non lus");
+        assert_eq!(words(Lang::En, 1), "1 unread message");
+        assert_eq!(words(Lang::En, 3), "3 unread messages");
+        assert_eq!(words(Lang::En, 0), "0 unread messages");
+        assert_eq!(words(Lang::Fr, 0), "0 message non lu");
     }
 
     #[test]

@@ -438,13 +438,27 @@ async fn the_button_shows_its_count_and_no_badge_at_zero() {
         app.text("header [data-testid='unread-badge']").as_deref(),
         Some("3")
     );
-    let label = app
-        .one("header [data-testid='messaging-button']")
-        .and_then(|b| b.get_attribute("aria-label"))
-        .unwrap();
-    assert!(
-        label.contains("3 non lu"),
-        "the count is spoken too: {label}"
+    let button = app.one("header [data-testid='messaging-button']").unwrap();
+    assert_eq!(
+        button.get_attribute("aria-label"),
+        None,
+        "named by its visible text (WCAG 2.5.3)"
+    );
+    assert_eq!(
+        button.text_content().as_deref(),
+        Some("Messagerie3 messages non lus"),
+        "the visible label and count, then the words a screen reader says after them"
+    );
+    app.server.push(ServerFrame::Conversation {
+        conversation: summary(7, 1, "Suivi"),
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(
+        app.one("header [data-testid='messaging-button']")
+            .and_then(|b| b.text_content())
+            .as_deref(),
+        Some("Messagerie1 message non lu"),
+        "French singular"
     );
 }
 

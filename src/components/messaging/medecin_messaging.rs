@@ -142,7 +142,7 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
         let selected = props.selected == Some(c.id);
         let onclick = in_app_click(&navigator, route);
         let unread = c.unread_count;
-        let unread_label = i18n.tf(Key::UnreadAria, &[&unread.to_string()]);
+        let unread_label = format!("{unread} {}", i18n.unread_words(unread));
         let excerpt = c
             .last_message
             .as_ref()
