@@ -318,10 +318,13 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_split",
                         "--test",
                         "e2e_care",
+                        "--test",
+                        "e2e_a11y",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
                     .env("COLLOQUE_E2E_OUT", root.join("target/e2e"))
+                    .env("COLLOQUE_AXE", tools::axe_script(root))
                     .env(
                         "COLLOQUE_SERVER_BIN",
                         root.join("target/debug/colloque-server"),

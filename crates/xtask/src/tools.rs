@@ -13,6 +13,8 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 /// Minifies wasm-bindgen's JS glue after trunk (trunk 0.21's own JS minifier fails on it).
 const TERSER_VERSION: &str = "5.51.2";
+/// The accessibility engine the end-to-end tests run on every screen (tests/e2e_a11y.rs).
+pub const AXE_VERSION: &str = "4.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Debian's Chromium, for the browser tests and the app benchmark.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -170,12 +172,12 @@ fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
     let have = |tool: &str, version: &str| {
         npm_bin.join(tool).exists() && version_of(env, tool).is_some_and(|v| v.contains(version))
     };
-    if have("wasm-opt", &binaryen) && have("terser", TERSER_VERSION) {
+    if have("wasm-opt", &binaryen) && have("terser", TERSER_VERSION) && have_axe(root) {
         return Ok(());
     }
     step(&format!(
-        "Installing wasm-opt (binaryen {BINARYEN_VERSION}) and terser {TERSER_VERSION} from npm \
-         into .tools/"
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION}), terser {TERSER_VERSION} and axe-core \
+         {AXE_VERSION} from npm into .tools/"
     ));
     if Command::new("npm").arg("--version").output().is_err() {
         let install = "apt-get update && apt-get install -y npm";
@@ -197,7 +199,20 @@ fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
         &root.join(".tools").to_string_lossy(),
         &format!("binaryen@{BINARYEN_VERSION}"),
         &format!("terser@{TERSER_VERSION}"),
+        &format!("axe-core@{AXE_VERSION}"),
     ]))
+}
+
+/// axe-core's browser bundle, which the accessibility test injects into each screen.
+pub fn axe_script(root: &Path) -> PathBuf {
+    root.join(".tools/node_modules/axe-core/axe.min.js")
+}
+
+fn have_axe(root: &Path) -> bool {
+    let manifest = root.join(".tools/node_modules/axe-core/package.json");
+    axe_script(root).exists()
+        && std::fs::read_to_string(manifest)
+            .is_ok_and(|text| text.contains(&format!("\"version\": \"{AXE_VERSION}\"")))
 }
 
 /// Lighthouse from npm into `.tools/lighthouse/` (its own prefix: it is only for the
