@@ -6,8 +6,8 @@
 
 use crate::i18n::{Key, Lang, fill};
 use colloque_protocol::{
-    ConversationStatus, ConversationSummary, IntakeDecision, Message, MessageKind, Timestamp,
-    Topic, TriageState,
+    Appointment, ConversationStatus, ConversationSummary, IntakeDecision, Message, MessageKind,
+    Timestamp, Topic, TriageState, UserId,
 };
 
 /// The label of a topic.
@@ -117,6 +117,23 @@ pub fn queue<'a>(
         });
     }
     shown
+}
+
+/// A patient's appointments with this doctor around `now`, for the panel beside the thread:
+/// the next one (the earliest not yet started) and the last one (the latest already started).
+pub fn next_and_last(
+    appointments: &[Appointment],
+    patient: UserId,
+    now: Timestamp,
+) -> (Option<&Appointment>, Option<&Appointment>) {
+    let theirs = || appointments.iter().filter(|a| a.patient.id == patient);
+    let next = theirs()
+        .filter(|a| a.starts_at >= now)
+        .min_by_key(|a| a.starts_at);
+    let last = theirs()
+        .filter(|a| a.starts_at < now)
+        .max_by_key(|a| a.starts_at);
+    (next, last)
 }
 
 /// Moves a conversation a tab holds as the server moves it for `message` (already counted as
@@ -288,6 +305,41 @@ mod tests {
         c.urgent_since = Some(Timestamp(11));
         follow_message(&mut c, &message(DOCTOR, 12, MessageKind::Closed));
         assert_eq!(c.urgent_since, None);
+    }
+
+    #[test]
+    fn beside_the_thread_the_next_appointment_is_the_earliest_to_come_and_the_last_the_latest_past()
+    {
+        let at = |patient: UserId, starts: i64| Appointment {
+            id: colloque_protocol::AppointmentId(starts),
+            patient: person(patient, Role::Patient),
+            doctor: person(DOCTOR, Role::Doctor),
+            starts_at: Timestamp(starts),
+            duration_minutes: 20,
+            location: String::new(),
+            reason: String::new(),
+        };
+        let other = UserId(99);
+        let list = [
+            at(PATIENT, 50),
+            at(PATIENT, 300),
+            at(other, 150),
+            at(PATIENT, 200),
+            at(PATIENT, 10),
+            at(other, 90),
+        ];
+        let (next, last) = next_and_last(&list, PATIENT, Timestamp(100));
+        assert_eq!(next.map(|a| a.starts_at.0), Some(200));
+        assert_eq!(last.map(|a| a.starts_at.0), Some(50));
+        let (next, last) = next_and_last(&list, PATIENT, Timestamp(1_000));
+        assert_eq!(
+            (next.map(|a| a.starts_at.0), last.map(|a| a.starts_at.0)),
+            (None, Some(300))
+        );
+        assert_eq!(
+            next_and_last(&list, UserId(7), Timestamp(100)),
+            (None, None)
+        );
     }
 
     #[test]

@@ -96,6 +96,14 @@ table! {
     RedFlagSendAnyway => "Envoyer quand même", "Send anyway";
     RedFlagSendAnywayNote => "Envoyé quand même, votre message apparaîtra en tête de la liste de votre médecin, marqué urgent.", "Sent anyway, your message will be at the top of your doctor’s list, marked urgent.";
     UrgentMark => "Urgent", "Urgent";
+    PatientPanelLabel => "Le patient", "The patient";
+    PanelNextAppointment => "Prochain rendez-vous", "Next appointment";
+    LastAppointment => "Dernier rendez-vous", "Last appointment";
+    NoNextAppointment => "aucun à venir", "none to come";
+    NoLastAppointment => "aucun", "none";
+    AppointmentsUnavailable => "Rendez-vous indisponibles pour le moment.", "Appointments are unavailable for now.";
+    OtherConversations => "Autres échanges avec ce patient :", "Other exchanges with this patient:";
+    NoOtherConversations => "aucun", "none";
     LoginTitle => "Connexion", "Sign in";
     LoginIntro => "Connectez-vous pour écrire à votre équipe de soins.", "Sign in to write to your care team.";
     Email => "Adresse e-mail", "Email address";

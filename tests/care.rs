@@ -550,3 +550,84 @@ async fn an_urgent_conversation_comes_first_with_its_mark_in_every_open_stage() 
         .await;
     assert!(app.testid("conversation-urgent").is_none());
 }
+
+#[wasm_bindgen_test]
+async fn beside_the_thread_the_doctor_sees_the_patients_appointments_and_other_exchanges() {
+    reset_storage();
+    let appointment = |id: i64, patient: UserProfile, in_days: i64, reason: &str| {
+        json!({
+            "id": id, "patient": patient, "doctor": martin(),
+            "starts_at": now() + in_days * 86_400_000, "duration_minutes": 20,
+            "location": "Cabinet", "reason": reason,
+        })
+    };
+    let mut older = summary(12, TriageState::Done, None);
+    older.subject = "Certificat de sport".into();
+    let someone_else = UserProfile {
+        id: colloque_protocol::UserId(77),
+        ..lucas()
+    };
+    let mut theirs = summary(13, TriageState::New, None);
+    theirs.patient = someone_else.clone();
+    theirs.subject = "Pas à Lucas".into();
+    install_fetch(&[
+        (
+            "GET /api/conversations",
+            200,
+            json_of(&vec![
+                summary(11, TriageState::InProgress, None),
+                older,
+                theirs,
+            ]),
+        ),
+        (
+            "GET /api/conversations/11/messages",
+            200,
+            json!({"messages": [], "has_more": false}),
+        ),
+        (
+            "GET /api/appointments",
+            200,
+            json!([
+                appointment(1, lucas(), -40, "Bilan annuel"),
+                appointment(2, lucas(), -3, "Suivi tension"),
+                appointment(3, someone_else, 1, "Autre patient"),
+                appointment(4, lucas(), 9, "Résultats"),
+                appointment(5, lucas(), 30, "Contrôle"),
+            ]),
+        ),
+    ]);
+    let app = Setup::at("/medecin/messages/11")
+        .logged_in(session(martin()))
+        .mount();
+    app.until("the panel with the appointments", |a| {
+        text(a, "patient-panel").contains("Suivi tension")
+    })
+    .await;
+    let panel = text(&app, "patient-panel");
+    assert!(
+        panel.contains("Prochain rendez-vous : ") && panel.contains(" — Résultats"),
+        "the next one: {panel}"
+    );
+    assert!(panel.contains("Dernier rendez-vous : "), "{panel}");
+    assert!(panel.contains(" — Suivi tension"), "the last one: {panel}");
+    for not_shown in ["Bilan annuel", "Contrôle", "Autre patient"] {
+        assert!(!panel.contains(not_shown), "{not_shown} in {panel}");
+    }
+    let others: Vec<String> = {
+        let nodes = app
+            .root
+            .query_selector_all("[data-testid='patient-other-conversation']")
+            .unwrap();
+        (0..nodes.length())
+            .filter_map(|i| nodes.item(i))
+            .filter_map(|n| n.text_content())
+            .collect()
+    };
+    assert_eq!(
+        others,
+        ["Certificat de sport"],
+        "this patient's other exchange only"
+    );
+    assert!(panel.contains("Clos"), "with its stage: {panel}");
+}

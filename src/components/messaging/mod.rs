@@ -3,6 +3,8 @@
 pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;
+#[cfg(feature = "doctor")]
+pub mod patient_panel;
 pub mod red_flag_screen;
 pub mod secure_messaging;
 pub mod topic_picker;

@@ -44,6 +44,7 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
             <div class="triage-bar">
                 { chips }
                 <TriageControls conversation={c.clone()} />
+                <super::patient_panel::PatientPanel conversation={c.clone()} />
             </div>
         };
     }
