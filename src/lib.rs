@@ -19,5 +19,6 @@ pub mod services;
 pub mod session;
 pub mod shell;
 pub mod small_sort;
+pub mod text;
 pub mod time;
 pub mod vec_map;

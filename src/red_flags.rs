@@ -118,7 +118,7 @@ pub fn red_flag(text: &str) -> Option<Emergency> {
 /// Lower case, accents removed, anything but letters and digits turned into spaces.
 fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
+    for c in crate::text::lower(text).chars() {
         match c {
             'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => out.push('a'),
             'ç' => out.push('c'),
@@ -129,7 +129,7 @@ fn normalise(text: &str) -> String {
             'ÿ' => out.push('y'),
             'œ' => out.push_str("oe"),
             'æ' => out.push_str("ae"),
-            c if c.is_alphanumeric() => out.push(c),
+            c if crate::text::is_word_char(c) => out.push(c),
             _ => out.push(' '),
         }
     }

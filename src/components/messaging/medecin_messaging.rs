@@ -14,6 +14,7 @@ use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
 use crate::i18n::{Key, use_i18n};
 use crate::session::use_session;
+use crate::text::lower;
 use colloque_protocol::{ConversationId, Role, Topic, TriageState};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -25,18 +26,6 @@ pub struct MedecinMessagingProps {
     /// The conversation shown beside the list, if any.
     #[prop_or_default]
     pub selected: Option<ConversationId>,
-}
-
-/// Lower-case, as Unicode defines it. In the browser this is JavaScript's `toLowerCase`: Rust's
-/// own would ship its Unicode case tables (about 12 KB) in the bundle for one search box.
-#[cfg(target_arch = "wasm32")]
-fn lower(text: &str) -> String {
-    js_sys::JsString::from(text).to_lower_case().into()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn lower(text: &str) -> String {
-    text.to_lowercase()
 }
 
 /// Lower-cases and strips the common French accents, so "helene" finds "Hélène".
