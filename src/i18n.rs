@@ -36,20 +36,25 @@ impl Lang {
     }
 }
 
+// A key may carry `#[cfg(feature = "doctor")]`: its words are then only in the doctor's build
+// (src/doctor_build.rs), and the patient's first load does not pay for them.
 macro_rules! table {
-    ($($key:ident => $fr:literal, $en:literal;)*) => {
+    ($($(#[$meta:meta])* $key:ident => $fr:literal, $en:literal;)*) => {
         /// A translatable string. `{}` in a text is filled by [`I18n::tf`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum Key { $($key),* }
+        pub enum Key { $($(#[$meta])* $key),* }
 
         impl Key {
             /// Every key, for completeness tests.
-            pub const ALL: &'static [Key] = &[$(Key::$key),*];
+            pub const ALL: &'static [Key] = &[$($(#[$meta])* Key::$key),*];
 
             /// The text in `lang`.
             pub fn text(self, lang: Lang) -> &'static str {
                 match (self, lang) {
-                    $((Key::$key, Lang::Fr) => $fr, (Key::$key, Lang::En) => $en,)*
+                    $(
+                        $(#[$meta])* (Key::$key, Lang::Fr) => $fr,
+                        $(#[$meta])* (Key::$key, Lang::En) => $en,
+                    )*
                 }
             }
         }
@@ -64,6 +69,7 @@ table! {
     NavHome => "Accueil", "Home";
     NavAppointments => "Mes rendez-vous", "My appointments";
     NavCareTeam => "Mon équipe de soins", "My care team";
+    #[cfg(feature = "doctor")]
     NavMessages => "Messagerie", "Messages";
     NavPatients => "Mes patients", "My patients";
     NavSecurity => "Sécurité", "Security";
@@ -96,13 +102,21 @@ table! {
     RedFlagSendAnyway => "Envoyer quand même", "Send anyway";
     RedFlagSendAnywayNote => "Envoyé quand même, votre message apparaîtra en tête de la liste de votre médecin, marqué urgent.", "Sent anyway, your message will be at the top of your doctor’s list, marked urgent.";
     UrgentMark => "Urgent", "Urgent";
+    #[cfg(feature = "doctor")]
     PatientPanelLabel => "Le patient", "The patient";
+    #[cfg(feature = "doctor")]
     PanelNextAppointment => "Prochain rendez-vous", "Next appointment";
+    #[cfg(feature = "doctor")]
     LastAppointment => "Dernier rendez-vous", "Last appointment";
+    #[cfg(feature = "doctor")]
     NoNextAppointment => "aucun à venir", "none to come";
+    #[cfg(feature = "doctor")]
     NoLastAppointment => "aucun", "none";
+    #[cfg(feature = "doctor")]
     AppointmentsUnavailable => "Rendez-vous indisponibles pour le moment.", "Appointments are unavailable for now.";
+    #[cfg(feature = "doctor")]
     OtherConversations => "Autres échanges avec ce patient :", "Other exchanges with this patient:";
+    #[cfg(feature = "doctor")]
     NoOtherConversations => "aucun", "none";
     LoginTitle => "Connexion", "Sign in";
     LoginIntro => "Connectez-vous pour écrire à votre équipe de soins.", "Sign in to write to your care team.";
@@ -130,7 +144,9 @@ table! {
     Where => "Lieu", "Where";
     Why => "Motif", "Reason";
     CareTeamTitle => "Mon équipe de soins", "My care team";
+    #[cfg(feature = "doctor")]
     PatientsTitle => "Mes patients", "My patients";
+    #[cfg(feature = "doctor")]
     NoPatients => "Aucun patient suivi pour l’instant.", "No patients yet.";
     OpenInbox => "Messagerie", "Messages";
     UnreadOne => "message non lu", "unread message";
@@ -147,6 +163,7 @@ table! {
     SelectConversation => "Choisissez une conversation pour l’afficher.", "Choose a conversation to read it.";
     NoMessagesYet => "Aucun message pour l’instant. Écrivez le premier.", "No messages yet. Write the first one.";
     BackToList => "Retour aux conversations", "Back to conversations";
+    #[cfg(feature = "doctor")]
     ConversationClosed => "Cette conversation est close : vous pouvez la relire mais plus y écrire.", "This conversation is closed: you can read it but no longer write in it.";
     TopicLabel => "Thème de la demande", "Topic of the request";
     TopicPrescriptionRenewal => "Renouvellement d’ordonnance", "Prescription renewal";
@@ -156,8 +173,10 @@ table! {
     TopicMedicalQuestion => "Question médicale", "Medical question";
     TopicAll => "Tous les thèmes", "All topics";
     TopicChoose => "Choisissez le thème de votre demande :", "Choose what your request is about:";
+    #[cfg(feature = "doctor")]
     StartRequest => "Commencer la demande", "Start the request";
     Cancel => "Annuler", "Cancel";
+    #[cfg(feature = "doctor")]
     TriageLabel => "Étape", "Stage";
     TriageNew => "Nouveau", "New";
     TriageInProgress => "En cours", "In progress";
@@ -169,9 +188,13 @@ table! {
     WaitingMinutes => "attend depuis {} min", "waiting for {} min";
     WaitingHours => "attend depuis {} h", "waiting for {} h";
     WaitingDays => "attend depuis {} j", "waiting for {} d";
+    #[cfg(feature = "doctor")]
     CloseConversation => "Clore l’échange", "Close the exchange";
+    #[cfg(feature = "doctor")]
     CloseReasonLabel => "Motif, lu par le patient (par exemple « Ordonnance envoyée à votre pharmacie »)", "Reason, read by the patient (for example “Prescription sent to your pharmacy”)";
+    #[cfg(feature = "doctor")]
     CloseConfirm => "Clore avec ce motif", "Close with this reason";
+    #[cfg(feature = "doctor")]
     Reopen => "Rouvrir l’échange", "Reopen the exchange";
     ClosedLine => "Échange clos par {} : {}", "Exchange closed by {}: {}";
     ClosedLineNext => "Pour une nouvelle demande, utilisez le bouton « Nouvelle demande ».", "For a new request, use the “New request” button.";
@@ -185,16 +208,27 @@ table! {
     IntakeBlockedNotice => "{} ne reçoit pas vos messages par la messagerie. Pour le joindre, appelez le cabinet.", "{} does not take your messages here. To reach them, call the practice.";
     NavSettings => "Réglages", "Settings";
     SettingsTitle => "Qui peut m’écrire", "Who may write to me";
+    #[cfg(feature = "doctor")]
     IntakeModeOff => "Personne : je ne reçois pas de nouvelle demande", "Nobody: I take no new requests";
+    #[cfg(feature = "doctor")]
     IntakeModeCareTeam => "Les patients de mon équipe de soins", "The patients of my care team";
+    #[cfg(feature = "doctor")]
     IntakeModeRecent => "Les patients vus ou ayant rendez-vous dans les derniers mois", "Patients seen or booked within the last months";
+    #[cfg(feature = "doctor")]
     IntakeMonths => "Nombre de mois", "Number of months";
+    #[cfg(feature = "doctor")]
     IntakeOpenKept => "Les échanges déjà ouverts restent ouverts : closez-les quand ils sont traités.", "Exchanges already open stay open: close them once they are dealt with.";
+    #[cfg(feature = "doctor")]
     Save => "Enregistrer", "Save";
+    #[cfg(feature = "doctor")]
     Saved => "Enregistré.", "Saved.";
+    #[cfg(feature = "doctor")]
     BlockedTitle => "Patients bloqués", "Blocked patients";
+    #[cfg(feature = "doctor")]
     BlockedIntro => "Un patient bloqué ne peut plus vous écrire, même dans un échange ouvert.", "A blocked patient can no longer write to you, even in an open exchange.";
+    #[cfg(feature = "doctor")]
     BlockPatient => "Bloquer", "Block";
+    #[cfg(feature = "doctor")]
     UnblockPatient => "Débloquer", "Unblock";
     LoadOlder => "Afficher les messages précédents", "Show earlier messages";
     JumpToLatest => "Aller aux derniers messages", "Go to the latest messages";
