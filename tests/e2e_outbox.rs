@@ -109,6 +109,9 @@ async fn a_message_written_while_the_server_is_down_is_kept_as_ciphertext_only_a
     let secret = "Douleur thoracique depuis ce matin, Kardegic 75 mg";
     let words = ["Douleur", "thoracique", "Kardegic", "75 mg"];
     patient.write(secret).await;
+    // It may describe an emergency: the red-flag screen comes first, and she sends it anyway
+    // (marked urgent: the mark must survive the sealed outbox and the reload below).
+    patient.click_testid("red-flag-send-anyway").await;
     patient.wait_message("sending", secret).await;
 
     // It is in the outbox (sealed, not just held in memory), and readable nowhere.
@@ -162,6 +165,8 @@ async fn a_message_written_while_the_server_is_down_is_kept_as_ciphertext_only_a
         1,
         "delivered exactly once: {received:?}"
     );
+    // Sent as she chose it, past the reload: urgent in the doctor's queue.
+    doctor.wait_testid("conversation-urgent").await;
     let all = assert_nothing_readable(&patient, &words).await;
     assert!(outboxes(&all).is_empty(), "sent: the outbox is empty");
     patient.screenshot("3-delivered").await;
