@@ -139,7 +139,8 @@ pub fn next_and_last(
 /// Moves a conversation a tab holds as the server moves it for `message` (already counted as
 /// its latest): the patient's wait starts with their first message after the doctor's latest
 /// one and ends with the doctor's; the doctor's first reply takes a new request, the patient's
-/// answer brings a waiting one back; a closing line closes it, a reopening line reopens it.
+/// answer brings a waiting one back; a closing line closes it, a reopening line reopens it; the
+/// doctor's answer (or a closing) ends the promised reply time; an automatic reply moves nothing.
 pub fn follow_message(c: &mut ConversationSummary, message: &Message) {
     let at = message.sent_at;
     let moved = |c: &mut ConversationSummary, state: TriageState| {
@@ -153,6 +154,7 @@ pub fn follow_message(c: &mut ConversationSummary, message: &Message) {
             c.status = ConversationStatus::Closed;
             c.waiting_since = None;
             c.urgent_since = None;
+            c.reply_due = None;
             moved(c, TriageState::Done);
         }
         MessageKind::Reopened => {
@@ -166,9 +168,13 @@ pub fn follow_message(c: &mut ConversationSummary, message: &Message) {
                 moved(c, TriageState::InProgress);
             }
         }
+        // The automatic reply during an absence is not the doctor answering: nothing moves.
+        MessageKind::AutoReply => {}
         MessageKind::Text => {
             c.waiting_since = None;
             c.urgent_since = None;
+            // Answered: no promise any more (the server's next view says the same).
+            c.reply_due = None;
             if c.triage == TriageState::New {
                 moved(c, TriageState::InProgress);
             }
@@ -224,6 +230,8 @@ mod tests {
             waiting_since: waiting.map(Timestamp),
             blocked: false,
             urgent_since: None,
+            reply_due: None,
+            absence: None,
         }
     }
 

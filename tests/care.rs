@@ -75,6 +75,8 @@ fn summary(id: i64, triage: TriageState, waiting_minutes: Option<i64>) -> Conver
         waiting_since: waiting_minutes.map(|m| Timestamp(now() - m * 60_000)),
         blocked: false,
         urgent_since: None,
+        reply_due: None,
+        absence: None,
     }
 }
 

@@ -146,6 +146,8 @@ fn summary(last_seq: i64, unread: u32, subject: &str) -> ConversationSummary {
         waiting_since: None,
         blocked: false,
         urgent_since: None,
+        reply_due: None,
+        absence: None,
     }
 }
 

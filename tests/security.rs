@@ -104,6 +104,8 @@ fn summary_with_markup() -> ConversationSummary {
         waiting_since: None,
         blocked: false,
         urgent_since: None,
+        reply_due: None,
+        absence: None,
     }
 }
 

@@ -547,6 +547,8 @@ mod tests {
                     waiting_since: Some(Timestamp(1)),
                     blocked: false,
                     urgent_since: None,
+                    reply_due: None,
+                    absence: None,
                 },
             },
             ServerFrame::Pong { nonce: u64::MAX },

@@ -127,6 +127,9 @@ pub enum MessageKind {
     Closed,
     /// The doctor reopened the conversation (the body is not meant to be shown).
     Reopened,
+    /// The server's automatic reply while the doctor is away (at most one per conversation
+    /// and day): the body says, in French, until when and who covers. Not the doctor's words.
+    AutoReply,
 }
 
 impl MessageKind {
@@ -136,6 +139,7 @@ impl MessageKind {
             MessageKind::Text => "text",
             MessageKind::Closed => "closed",
             MessageKind::Reopened => "reopened",
+            MessageKind::AutoReply => "auto_reply",
         }
     }
 
@@ -214,6 +218,13 @@ pub struct IntakeStatus {
     /// The look-back, for [`IntakeDecision::NotRecentPatient`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub months: Option<u32>,
+    /// A request sent now would be answered at the latest at this instant, when the doctor
+    /// made a promise (office hours, absences and public holidays counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_due: Option<crate::Timestamp>,
+    /// The doctor is away today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absence: Option<crate::AbsenceNotice>,
 }
 
 /// `POST /api/conversations/{id}/triage`: moves an open conversation within the queue.

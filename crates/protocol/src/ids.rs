@@ -160,6 +160,16 @@ pub mod integral {
         integer(deserializer).map(UserId)
     }
 
+    /// An optional [`UserId`], from `3`, `3.0` or `null`.
+    pub fn option_user_id<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<UserId>, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Whole(#[serde(deserialize_with = "integer")] i64);
+        let whole: Option<Whole> = serde::Deserialize::deserialize(deserializer)?;
+        Ok(whole.map(|Whole(value)| UserId(value)))
+    }
+
     /// An optional `u32`, from `3`, `3.0` or `null`.
     pub fn option_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
         #[derive(serde::Deserialize)]

@@ -16,12 +16,14 @@
 mod care;
 mod error;
 mod frames;
+mod hours;
 mod ids;
 mod rest;
 
 pub use care::*;
 pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
+pub use hours::*;
 pub use ids::{
     AppointmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq, SessionHandle,
     Timestamp, UserId,

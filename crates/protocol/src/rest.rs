@@ -363,6 +363,15 @@ pub struct ConversationSummary {
     /// top. Cleared by the doctor's next message, and by closing. Absent when not urgent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urgent_since: Option<Timestamp>,
+    /// In an open conversation whose doctor made a promise: the answer is due at the latest at
+    /// this instant — while the patient waits, counted from `waiting_since`; before anybody
+    /// wrote, for a message sent now. Absent once the doctor answered last, when closed, or
+    /// without a promise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_due: Option<Timestamp>,
+    /// The doctor is away today (the patient sees it before sending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absence: Option<crate::AbsenceNotice>,
 }
 
 /// `POST /api/conversations`: a patient starts a conversation with a doctor of their care

@@ -37,6 +37,8 @@ fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
         waiting_since: None,
         blocked: false,
         urgent_since: None,
+        reply_due: None,
+        absence: None,
     }
 }
 

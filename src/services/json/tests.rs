@@ -605,6 +605,8 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
                 waiting_since: (id % 2 == 0).then_some(last_activity_at),
                 blocked: id % 3 == 0,
                 urgent_since: (id % 5 == 0).then_some(created_at),
+                reply_due: None,
+                absence: None,
             },
         )
         .boxed()

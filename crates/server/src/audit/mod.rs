@@ -131,6 +131,12 @@ pub enum Action {
     /// A patient sent a message past the red-flag screen: the conversation is urgent in the
     /// doctor's queue (recorded in the message's transaction; never the text).
     UrgentSent,
+    /// A doctor changed their office hours or reply-time promise (detail: the promise).
+    ReplySettingsChanged,
+    /// A doctor recorded an absence (detail: its id, days and covering doctor's id).
+    AbsenceAdded,
+    /// A doctor deleted an absence (detail: its id).
+    AbsenceDeleted,
 }
 
 impl Action {
@@ -177,6 +183,9 @@ impl Action {
             Action::PatientUnblocked => "patient_unblocked",
             Action::IntakeRead => "intake_read",
             Action::UrgentSent => "urgent_sent",
+            Action::ReplySettingsChanged => "reply_settings_changed",
+            Action::AbsenceAdded => "absence_added",
+            Action::AbsenceDeleted => "absence_deleted",
         }
     }
 

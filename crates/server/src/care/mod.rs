@@ -3,6 +3,7 @@
 //! patient may expect an answer (office hours, absences and French public holidays).
 
 pub mod holidays;
+pub mod hours;
 pub mod intake;
 pub mod reply_due;
 pub mod triage;

@@ -145,10 +145,15 @@ pub async fn intake_statuses(
             .blocked_and_seen(doctor.id, user.id, since)
             .await?;
         let decision = decide(rule, blocked, seen);
+        // What the patient reads before writing: when a request sent now would be answered,
+        // and whether the doctor is away today.
+        let outlook = super::outlook(&state.store, doctor.id, now).await?;
         statuses.push(IntakeStatus {
             doctor_id: doctor.id,
             decision,
             months: (decision == IntakeDecision::NotRecentPatient).then_some(rule.months),
+            reply_due: outlook.due(now),
+            absence: outlook.absence,
         });
     }
     Ok(statuses)

@@ -2,10 +2,15 @@
 //! transaction ([`Store::begin_write`]: SQLite's write lock, or PostgreSQL row locks), and
 //! what it changed is handed to [`crate::delivery`] only after it committed.
 
+mod hours;
 mod intake;
 mod send_queue;
 mod triage;
 
+pub use hours::{
+    Outlook, add_absence, after_patient_message, colleagues, delete_absence, outlook,
+    reply_settings, summaries, update_reply_settings,
+};
 pub use intake::{block_patient, intake_settings, intake_statuses, update_intake};
 pub use send_queue::SendQueue;
 pub use triage::{close_conversation, reopen_conversation, set_triage};
@@ -69,7 +74,7 @@ pub async fn send_message(
         .sends
         .take(&user.id)
         .map_err(AppError::rate_limited)?;
-    state
+    let sent = state
         .sends
         .send(
             user.id,
@@ -79,7 +84,21 @@ pub async fn send_message(
             urgent.cloned(),
             origin,
         )
-        .await
+        .await?;
+    // A patient's new message to a doctor away today: the automatic reply follows, after the
+    // patient's own answer (it is delivered like any message); otherwise a wait it started
+    // brings the due date to both sides.
+    if sent.created && user.role == Role::Patient {
+        let (state, patient, sent_at) = (state.clone(), user.id, sent.message.sent_at);
+        tokio::spawn(async move {
+            if let Err(error) =
+                after_patient_message(&state, patient, conversation_id, sent_at).await
+            {
+                tracing::warn!(%error, conversation = %conversation_id, "the automatic reply failed");
+            }
+        });
+    }
+    Ok(sent)
 }
 
 /// Runs a transaction to its end (commit or rollback) even if the caller goes away.
@@ -244,7 +263,7 @@ pub async fn summary_for(
     user: &AuthUser,
     id: ConversationId,
 ) -> Result<ConversationSummary, AppError> {
-    pool.summaries(user.id, user.role, Some(id))
+    summaries(pool, user.id, user.role, Some(id))
         .await?
         .pop()
         .ok_or(AppError::NotFound)

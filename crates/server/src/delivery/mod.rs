@@ -230,15 +230,21 @@ impl Delivery {
         if self.registry.connection_count(user) == 0 {
             return Ok(());
         }
-        if let Some(summary) = self
-            .store
-            .summaries(user, role, Some(conversation))
-            .await?
-            .pop()
-        {
+        if let Some(summary) = self.summaries_for(user, role, conversation).await?.pop() {
             self.registry.conversation(user, &summary);
         }
         Ok(())
+    }
+
+    /// One conversation as `user` sees it, with its doctor's absence and due date
+    /// ([`crate::chat::summaries`]).
+    async fn summaries_for(
+        &self,
+        user: UserId,
+        role: Role,
+        conversation: ConversationId,
+    ) -> Result<Vec<colloque_protocol::ConversationSummary>, sqlx::Error> {
+        crate::chat::summaries(&self.store, user, role, Some(conversation)).await
     }
 
     /// Handles what the bus brought.
@@ -357,8 +363,7 @@ impl Delivery {
                     return Ok(());
                 };
                 summary = self
-                    .store
-                    .summaries(user, role, Some(conversation))
+                    .summaries_for(user, role, conversation)
                     .await?
                     .pop()
                     .map(|conversation| serialize(&ServerFrame::Conversation { conversation }));

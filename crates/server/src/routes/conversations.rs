@@ -47,7 +47,7 @@ pub async fn list(
     source: Source,
     user: AuthUser,
 ) -> Result<Json<Vec<ConversationSummary>>, AppError> {
-    let list = state.store.summaries(user.id, user.role, None).await?;
+    let list = crate::chat::summaries(&state.store, user.id, user.role, None).await?;
     let entry = Entry::new(Action::ConversationsListed, Some(user.id));
     state.audit.read(&source, entry).await?;
     Ok(Json(list))

@@ -5,6 +5,7 @@ mod auth;
 mod conversations;
 mod extract;
 mod health;
+mod hours;
 mod intake;
 mod mfa;
 pub mod openapi;
@@ -36,6 +37,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(mfa::router())
         .merge(conversations::router())
         .merge(intake::router())
+        .merge(hours::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -8,7 +8,8 @@
 //! - the values the server accepts ([`constraints`]): sequence numbers are not negative, a
 //!   message body is 1 to 10,000 characters once trimmed (and no NUL), a subject at most 200
 //!   without control characters, a closing reason 1 to 500 (line breaks and tabs allowed), an
-//!   intake look-back 1 to 24 months, and a conversation moves by hand to an open state only;
+//!   intake look-back 1 to 24 months, a conversation moves by hand to an open state only, and
+//!   office hours and absences are times and days of the right form ([`hours`]);
 //! - unique operation ids, and links from a conversation to the routes that take its id, for
 //!   the stateful tests ([`links`]).
 //!
@@ -16,7 +17,8 @@
 //! response's links. Every number comes from the protocol crate's constants.
 
 use colloque_protocol::{
-    MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS, TriageState,
+    MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS,
+    MAX_WORKING_DAYS, TriageState,
 };
 use serde_json::{Map, Value, json};
 
@@ -206,6 +208,7 @@ fn constraints(document: &mut Value) {
         "ConversationId",
         "MessageId",
         "AppointmentId",
+        "AbsenceId",
         "Timestamp",
     ] {
         if let Some(id) = schema_mut(document, name) {
@@ -232,8 +235,41 @@ fn constraints(document: &mut Value) {
         );
     }
     care(document);
+    hours(document);
     history_page(document);
 }
+
+/// Office hours and absences: a promise of 0 to [`MAX_WORKING_DAYS`] working days, seven days
+/// of hours each `null` or two `HH:MM` times (a day that does not close after it opens is a
+/// closed day: no schema can say "after"), absence days as full dates (`format: date`, and a
+/// pattern for the exact form; either order).
+fn hours(document: &mut Value) {
+    if let Some(days) = property_mut(document, "UpdateReplySettingsRequest", "working_days") {
+        days.insert("minimum".into(), json!(0));
+        days.insert("maximum".into(), json!(MAX_WORKING_DAYS));
+    }
+    if let Some(week) = property_mut(document, "UpdateReplySettingsRequest", "hours") {
+        week.insert("minItems".into(), json!(7));
+        week.insert("maxItems".into(), json!(7));
+    }
+    for field in ["opens", "closes"] {
+        if let Some(time) = property_mut(document, "DayHours", field) {
+            time.insert("pattern".into(), json!(TIME_PATTERN));
+        }
+    }
+    for field in ["from", "to"] {
+        if let Some(day) = property_mut(document, "NewAbsenceRequest", field) {
+            day.insert("format".into(), json!("date"));
+            day.insert("pattern".into(), json!(DAY_PATTERN));
+        }
+    }
+}
+
+/// `HH:MM`, 00:00 to 23:59.
+pub const TIME_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+
+/// `YYYY-MM-DD` (the date itself is checked by `format: date`).
+pub const DAY_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
 
 /// The care workflow's requests: a closing reason is 1 to [`MAX_CLOSE_REASON_CHARS`]
 /// characters once trimmed, without control characters but line breaks and tabs

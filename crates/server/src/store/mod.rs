@@ -26,8 +26,8 @@ use crate::audit::Record;
 use crate::care::{IntakeRule, Triage};
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
-    Appointment, AppointmentId, ConversationId, ConversationSummary, IntakeMode, Message,
-    MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId, UserProfile,
+    AbsenceId, Appointment, AppointmentId, ConversationId, ConversationSummary, IntakeMode,
+    Message, MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId, UserProfile,
 };
 use std::path::{Path, PathBuf};
 
@@ -218,6 +218,20 @@ operations! {
     fn unblock_patient(doctor: UserId, patient: UserId) -> bool = intake::unblock;
     /// Whether the doctor blocked the patient, and whether they have an appointment since `since`.
     fn blocked_and_seen(doctor: UserId, patient: UserId, since: Timestamp) -> (bool, bool) = intake::blocked_and_seen;
+    /// A doctor's promise and office hours, if set.
+    fn reply_settings(doctor: UserId) -> Option<StoredReplySettings> = hours::settings;
+    /// Replaces a doctor's promise and office hours.
+    fn set_reply_settings(doctor: UserId, working_days: Option<u32>, hours: &str, now: Timestamp) -> () = hours::set_settings;
+    /// A doctor's absences ending on `day` or later.
+    fn absences_until(doctor: UserId, day: &str) -> Vec<AbsenceRow> = hours::absences_until;
+    /// Records an absence.
+    fn insert_absence(doctor: UserId, from: &str, to: &str, covering: Option<UserId>, now: Timestamp) -> AbsenceId = hours::insert_absence;
+    /// Deletes one of a doctor's absences; false if there was none.
+    fn delete_absence(doctor: UserId, id: AbsenceId) -> bool = hours::delete_absence;
+    /// The enabled doctors who share a patient with `doctor`.
+    fn colleagues(doctor: UserId) -> Vec<UserProfile> = hours::colleagues;
+    /// Notes a conversation's automatic reply of `day`; false if it had one.
+    fn claim_auto_reply(id: ConversationId, day: &str) -> bool = hours::claim_auto_reply;
     /// The head of each conversation of `user`.
     fn conversation_heads(user: UserId) -> Vec<(ConversationId, Seq)> = conversations::heads_of_user;
     /// The heads of every conversation (with messages) of these users.

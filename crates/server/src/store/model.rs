@@ -179,6 +179,7 @@ pub(crate) fn parse_kind(text: &str) -> Result<MessageKind, sqlx::Error> {
         "text" => Ok(MessageKind::Text),
         "closed" => Ok(MessageKind::Closed),
         "reopened" => Ok(MessageKind::Reopened),
+        "auto_reply" => Ok(MessageKind::AutoReply),
         other => Err(decode_error("message kind", other)),
     }
 }
@@ -408,4 +409,26 @@ pub struct AuditChain {
     pub anchor_id: i64,
     /// The hash the first row after the anchor links to.
     pub anchor_hash: String,
+}
+
+/// A doctor's stored promise and office hours (`reply_settings`), as text the care rules parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReplySettings {
+    /// Working days to answer in; `None`: no promise.
+    pub working_days: Option<u32>,
+    /// Seven `open-close` pairs in minutes, Monday first, comma-separated (empty: closed).
+    pub hours: String,
+}
+
+/// A stored absence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbsenceRow {
+    /// Its id.
+    pub id: colloque_protocol::AbsenceId,
+    /// First day away, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day away, `YYYY-MM-DD`.
+    pub to: String,
+    /// The covering doctor, if any (and still enabled).
+    pub covering: Option<colloque_protocol::UserProfile>,
 }

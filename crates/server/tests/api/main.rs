@@ -14,6 +14,7 @@ mod conversations;
 mod doctor_build;
 mod fuzz;
 mod history;
+mod hours;
 mod http;
 mod intake;
 mod login_throttling;

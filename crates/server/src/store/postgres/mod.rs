@@ -37,6 +37,8 @@ pub mod audit;
 pub mod care;
 #[path = "../tables/conversations.rs"]
 pub mod conversations;
+#[path = "../tables/hours.rs"]
+pub mod hours;
 #[path = "../tables/intake.rs"]
 pub mod intake;
 #[path = "../tables/login_attempts.rs"]

@@ -313,6 +313,8 @@ impl SummaryRow {
             waiting_since: self.waiting_since.map(Timestamp),
             blocked: self.block_count > 0,
             urgent_since: self.urgent_since.map(Timestamp),
+            reply_due: None,
+            absence: None,
         })
     }
 }
