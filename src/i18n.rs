@@ -199,6 +199,10 @@ table! {
     ClosedLine => "Échange clos par {} : {}", "Exchange closed by {}: {}";
     ClosedLineNext => "Pour une nouvelle demande, utilisez le bouton « Nouvelle demande ».", "For a new request, use the “New request” button.";
     ReopenedLine => "Échange rouvert par {}.", "Exchange reopened by {}.";
+    AutoReplyLine => "Réponse automatique : {}", "Automatic reply (in French): {}";
+    ReplyDue => "Réponse attendue au plus tard le {}", "Reply expected by {}";
+    AbsenceNotice => "{} ne consulte pas ses messages jusqu’au {} inclus : votre message sera lu au retour.", "{} is not reading messages until {} inclusive: your message will be read on their return.";
+    AbsenceCovering => "{} assure le relais. Pour une demande qui ne peut pas attendre, appelez le cabinet ; en cas d’urgence, le 15 ou le 112.", "{} is covering. For a request that cannot wait, call the practice; in an emergency, 15 or 112.";
     ClosedComposer => "Cet échange est clos. Vous pouvez le relire ; pour autre chose, faites une nouvelle demande.", "This exchange is closed. You can read it again; for anything else, make a new request.";
     ClosedComposerDoctor => "Cet échange est clos. Rouvrez-le pour écrire à nouveau.", "This exchange is closed. Reopen it to write again.";
     NewRequest => "Nouvelle demande", "New request";

@@ -63,6 +63,23 @@ pub fn short_stamp(ts: Timestamp, lang: Lang) -> String {
     }
 }
 
+/// "14 mai 2027" from a day `2027-05-14` (a civil date: no time zone moves it); the text
+/// itself if it is not one.
+pub fn civil_day(text: &str, lang: Lang) -> String {
+    let mut parts = text.split('-').map(|part| part.parse::<u32>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return text.to_owned();
+    };
+    let d = js_sys::Date::new_with_year_month_day(year, month as i32 - 1, day as i32);
+    let opts = js_sys::Object::new();
+    set(&opts, "day", "numeric");
+    set(&opts, "month", "long");
+    set(&opts, "year", "numeric");
+    d.to_locale_date_string(lang.locale(), &opts).into()
+}
+
 /// Now, in milliseconds since the epoch.
 pub fn now() -> Timestamp {
     Timestamp(js_sys::Date::now() as i64)

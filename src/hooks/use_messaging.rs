@@ -174,13 +174,13 @@ impl MessagingHandle {
         let api = self.inner.api.borrow().clone();
         let summary = rest::start_conversation(&api, user, topic).await?;
         let id = summary.id;
-        self.inner.dispatch(Action::Upsert(summary));
+        self.inner.dispatch(Action::Upsert(Box::new(summary)));
         Ok(id)
     }
 
     /// Takes a conversation as the server answered it (a triage change, a closing).
     pub fn upsert(&self, summary: ConversationSummary) {
-        self.inner.dispatch(Action::Upsert(summary));
+        self.inner.dispatch(Action::Upsert(Box::new(summary)));
     }
 
     /// Reloads the conversation list.

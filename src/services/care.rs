@@ -3,8 +3,9 @@
 
 use super::requests::{Api, Error, request};
 use colloque_protocol::{
-    Appointment, CloseConversationRequest, ConversationId, ConversationSummary, IntakeSettings,
-    IntakeStatus, SetTriageRequest, TriageState, UpdateIntakeRequest, UserId, UserProfile,
+    AbsenceId, Appointment, CloseConversationRequest, ConversationId, ConversationSummary,
+    IntakeSettings, IntakeStatus, NewAbsenceRequest, ReplySettings, SetTriageRequest, TriageState,
+    UpdateIntakeRequest, UpdateReplySettingsRequest, UserId, UserProfile,
 };
 use gloo_net::http::Method;
 
@@ -89,4 +90,33 @@ pub async fn reopen_conversation(
 ) -> Result<ConversationSummary, Error> {
     let path = format!("/conversations/{conversation}/reopen");
     request::<(), _>(api, Method::POST, &path, &[], None).await
+}
+
+/// `GET /api/me/reply-settings`: the doctor's office hours, promise and absences.
+pub async fn get_reply_settings(api: &Api) -> Result<ReplySettings, Error> {
+    request::<(), _>(api, Method::GET, "/me/reply-settings", &[], None).await
+}
+
+/// `PUT /api/me/reply-settings`.
+pub async fn put_reply_settings(
+    api: &Api,
+    update: &UpdateReplySettingsRequest,
+) -> Result<ReplySettings, Error> {
+    request(api, Method::PUT, "/me/reply-settings", &[], Some(update)).await
+}
+
+/// `POST /api/me/absences`.
+pub async fn add_absence(api: &Api, absence: &NewAbsenceRequest) -> Result<ReplySettings, Error> {
+    request(api, Method::POST, "/me/absences", &[], Some(absence)).await
+}
+
+/// `DELETE /api/me/absences/{id}`.
+pub async fn delete_absence(api: &Api, id: AbsenceId) -> Result<ReplySettings, Error> {
+    let path = format!("/me/absences/{id}");
+    request::<(), _>(api, Method::DELETE, &path, &[], None).await
+}
+
+/// `GET /api/me/colleagues`: who may cover the doctor's absences.
+pub async fn get_colleagues(api: &Api) -> Result<Vec<UserProfile>, Error> {
+    request::<(), _>(api, Method::GET, "/me/colleagues", &[], None).await
 }

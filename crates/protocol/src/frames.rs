@@ -53,6 +53,9 @@ pub enum ClientFrame {
 }
 
 /// A frame sent by the server to the app.
+// A frame lives for one send or one receipt; boxing the summary would allocate for every
+// `conversation` frame to save stack bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]

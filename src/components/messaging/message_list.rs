@@ -363,7 +363,7 @@ fn message_view(
 }
 
 /// A line the server wrote in the thread (issue 12): "Échange clos par le Dr … : <reason>",
-/// or its reopening. Centred, not a bubble: nobody typed it. The reason is plain text.
+/// its reopening, or the automatic reply during an absence. Centred, not a bubble: nobody typed it. The reason is plain text.
 fn system_line(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) -> Html {
     let doctor = conv
         .conversation
@@ -390,6 +390,8 @@ fn system_line(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) -
             }
             text
         }
+        // The server's words (French, the practice's language), labelled as automatic.
+        MessageKind::AutoReply => i18n.tf(Key::AutoReplyLine, &[&item.body]),
         _ => i18n.tf(Key::ReopenedLine, &[&doctor]),
     };
     html! {

@@ -12,7 +12,8 @@ use crate::i18n::{Key, use_i18n};
 use crate::red_flags::{Emergency, red_flag};
 use crate::session::use_session;
 use colloque_protocol::{
-    ApiError, ConversationId, ConversationStatus, ErrorCode, MAX_MESSAGE_CHARS, UserProfile,
+    ApiError, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
+    MAX_MESSAGE_CHARS, UserProfile,
 };
 use std::rc::Rc;
 use web_sys::HtmlTextAreaElement;
@@ -122,10 +123,38 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
             } else if let (true, Some(c)) = (blocked, &conv.conversation) {
                 { blocked_notice(&i18n, c) }
             } else if show_list {
+                if let (false, Some(c)) = (for_doctor, &conv.conversation) {
+                    { reply_outlook(&i18n, c) }
+                }
                 <Composer conv={conv.clone()} />
             }
         </section>
     }
+}
+
+/// What the patient reads above the composer (issue 12): the doctor's absence today, with who
+/// covers, and when an answer is due at the latest, in the patient's own time zone.
+fn reply_outlook(i18n: &crate::i18n::I18n, c: &ConversationSummary) -> Html {
+    let absence = c.absence.as_ref().map(|absence| {
+        let until = crate::time::civil_day(&absence.until, i18n.lang);
+        let covering = absence
+            .covering_doctor
+            .as_ref()
+            .map(|name| format!(" {}", i18n.tf(Key::AbsenceCovering, &[name])));
+        html! {
+            <p class="notice" role="note" data-testid="absence-notice">
+                { i18n.tf(Key::AbsenceNotice, &[&c.doctor.display_name, &until]) }{ for covering }
+            </p>
+        }
+    });
+    let due = c.reply_due.map(|due| {
+        html! {
+            <p class="muted" data-testid="reply-due">
+                { i18n.tf(Key::ReplyDue, &[&crate::time::date_time(due, i18n.lang)]) }
+            </p>
+        }
+    });
+    html! { <>{ for absence }{ for due }</> }
 }
 
 #[derive(Properties, PartialEq)]

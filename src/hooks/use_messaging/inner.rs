@@ -154,7 +154,7 @@ impl Inner {
                 }
                 ServerFrame::Read { cursor } => self.dispatch(Action::ReadCursor(cursor)),
                 ServerFrame::Conversation { conversation } => {
-                    self.dispatch(Action::Upsert(conversation))
+                    self.dispatch(Action::Upsert(Box::new(conversation)))
                 }
                 ServerFrame::Pong { .. } => {}
                 ServerFrame::Error {

@@ -153,7 +153,7 @@ pub enum Action {
     /// The conversation list could not be fetched.
     ListFailed(Error),
     /// A conversation was created or changed.
-    Upsert(ConversationSummary),
+    Upsert(Box<ConversationSummary>),
     /// A page of history is being fetched.
     PageLoading(ConversationId, Direction),
     /// A page of history arrived.
@@ -231,7 +231,7 @@ impl MessagingState {
             }
             Action::ListFailed(error) => self.list = LoadState::Failed(error),
             Action::Upsert(summary) => {
-                self.conversations.insert(summary.id, summary);
+                self.conversations.insert(summary.id, *summary);
             }
             Action::PageLoading(id, direction) => {
                 let thread = self.thread_mut(id);

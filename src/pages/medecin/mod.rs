@@ -1,5 +1,6 @@
 //! The doctor's pages.
 
+pub mod hours;
 pub mod inbox;
 pub mod patients;
 pub mod settings;

@@ -38,6 +38,7 @@ pub fn Settings() -> Html {
         <>
             <h1>{ i18n.t(Key::SettingsTitle) }</h1>
             { fetch_view(&i18n, &loaded.state, &render, &loaded.reload) }
+            <super::hours::ReplyHours />
         </>
     }
 }
