@@ -320,6 +320,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_care",
                         "--test",
                         "e2e_a11y",
+                        "--test",
+                        "e2e_hours",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_DIST", root.join("dist"))
