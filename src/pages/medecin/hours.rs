@@ -293,11 +293,11 @@ fn HoursForms(props: &HoursFormsProps) -> Html {
                     "Before sending, your patients read the latest date an answer is expected: it counts your working days (public holidays and absences excluded), Paris time.") }</p>
                 <label for="hours-days">{ tr(&i18n, "Délai de réponse", "Reply time") }</label>
                 <select id="hours-days" data-testid="hours-days" onchange={on_days}>{ for promise_options }</select>
-                <ul class="plain-list">{ for day_rows }</ul>
+                <ul class="hours-week">{ for day_rows }</ul>
                 <button type="submit" disabled={*busy} data-testid="hours-save">{ tr(&i18n, "Enregistrer", "Save") }</button>
             </form>
             <h3>{ tr(&i18n, "Absences", "Absences") }</h3>
-            <ul class="plain-list" data-testid="absence-list">{ for absences }</ul>
+            <ul class="hours-week" data-testid="absence-list">{ for absences }</ul>
             <form data-testid="absence-form" onsubmit={on_add}>
                 <label for="absence-from">{ tr(&i18n, "Premier jour", "First day") }</label>
                 <input id="absence-from" type="date" required=true onchange={on_from} data-testid="absence-from" />
