@@ -63,7 +63,7 @@ async fn audit_verify_reports_the_first_row_changed_behind_the_triggers_back() {
     let db = app.db().await;
     let rows = ids(&db).await;
 
-    let intact = app.admin_command(&["audit-verify"]);
+    let intact = app.admin_command(&["audit-verify"]).await;
     let changed = rows[2];
     behind_the_triggers_back(
         &db,
@@ -72,7 +72,7 @@ async fn audit_verify_reports_the_first_row_changed_behind_the_triggers_back() {
         changed,
     )
     .await;
-    let broken = app.admin_command(&["audit-verify"]);
+    let broken = app.admin_command(&["audit-verify"]).await;
 
     assert!(intact.status.success(), "{intact:?}");
     assert!(
@@ -102,7 +102,7 @@ async fn audit_verify_reports_the_link_after_a_row_removed_behind_the_triggers_b
         rows[1],
     )
     .await;
-    let broken = app.admin_command(&["audit-verify"]);
+    let broken = app.admin_command(&["audit-verify"]).await;
 
     assert!(!broken.status.success(), "{broken:?}");
     assert!(

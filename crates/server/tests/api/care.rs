@@ -183,15 +183,17 @@ async fn unlink_closes_the_open_conversation_and_tells_the_sockets() {
     until_the_bus_reaches(&url, &emma, conversation, &mut emma_socket).await;
     until_the_bus_reaches(&url, &martin, conversation, &mut martin_socket).await;
 
-    let output = app.admin_command(&[
-        "unlink",
-        "--doctor",
-        MARTIN,
-        "--patient",
-        EMMA,
-        "--nats-url",
-        &url,
-    ]);
+    let output = app
+        .admin_command(&[
+            "unlink",
+            "--doctor",
+            MARTIN,
+            "--patient",
+            EMMA,
+            "--nats-url",
+            &url,
+        ])
+        .await;
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{output:?}");
@@ -215,7 +217,9 @@ async fn unlink_closes_the_open_conversation_and_tells_the_sockets() {
         (ErrorCode::NoCareRelationship, Some(client_id))
     );
     // Run again, it changes nothing, and says so.
-    let again = app.admin_command(&["unlink", "--doctor", MARTIN, "--patient", EMMA]);
+    let again = app
+        .admin_command(&["unlink", "--doctor", MARTIN, "--patient", EMMA])
+        .await;
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing changed"));
 }

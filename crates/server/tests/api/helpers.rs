@@ -197,15 +197,23 @@ impl TestApp {
     }
 
     /// Runs this crate's `colloque-server` binary with `args` on the test server's database.
-    pub fn admin_command(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_colloque-server"))
+    ///
+    /// Awaited, never blocking: the server under test runs on this test's (current-thread)
+    /// runtime. A blocking wait for the process stops the server's tasks from being polled, so
+    /// a write transaction of the server that has taken SQLite's write lock (`BEGIN IMMEDIATE`
+    /// runs on the connection's own thread) never gets to its `COMMIT`, and the admin process
+    /// fails with "database is locked" once its 5 s busy timeout has passed.
+    pub async fn admin_command(&self, args: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_colloque-server"))
             .args(args)
             .arg("--data-dir")
             .arg(self.data_dir.path())
             .arg("--database-url")
             .arg(self.database_url_arg())
             .env_remove("COLLOQUE_ENV")
+            .kill_on_drop(true)
             .output()
+            .await
             .expect("colloque-server runs")
     }
 

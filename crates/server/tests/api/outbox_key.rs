@@ -93,7 +93,9 @@ async fn a_rotated_outbox_key_reaches_live_sessions_at_their_next_refresh_and_is
     let (old, session) = key_of(app.post_login(LUCAS, colloque_server::DEMO_PASSWORD).await).await;
     let (emma_key, _) = key_of(app.post_login(EMMA, colloque_server::DEMO_PASSWORD).await).await;
 
-    let output = app.admin_command(&["rotate-outbox-key", "--email", LUCAS]);
+    let output = app
+        .admin_command(&["rotate-outbox-key", "--email", LUCAS])
+        .await;
     assert!(output.status.success(), "{output:?}");
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(!printed.contains(&old), "the command prints no key");
@@ -110,6 +112,8 @@ async fn a_rotated_outbox_key_reaches_live_sessions_at_their_next_refresh_and_is
         "{trail:?}"
     );
 
-    let unknown = app.admin_command(&["rotate-outbox-key", "--email", "nobody@colloque.test"]);
+    let unknown = app
+        .admin_command(&["rotate-outbox-key", "--email", "nobody@colloque.test"])
+        .await;
     assert!(!unknown.status.success());
 }
