@@ -1,9 +1,9 @@
 //! Browser tests of the care workflow (issue 12): a patient refused by the doctor's setting is
 //! told before typing; a request starts with its topic; the doctor's inbox is a queue; a closed
 //! exchange shows its closing line and offers a new request instead of the composer; a patient
-//! the doctor blocked is told what to do instead, in place of the composer; a message that may
-//! describe an emergency shows the red-flag screen before anything is sent, and the doctor's
-//! queue puts an urgent conversation first.
+//! the doctor blocked is told what to do instead, in place of the composer; beside the thread
+//! the doctor sees the patient's appointments and other exchanges. (The red flags are in
+//! `tests/red_flags.rs`.)
 //!
 //! The whole app is rendered ([`common::app`]); `fetch` answers from a table, the WebSocket is
 //! in memory. Waits are bounded polls, never fixed sleeps.
@@ -11,103 +11,17 @@
 
 mod common;
 
-use colloque::session::Session;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message, MessageId,
-    MessageKind, MessagePage, Role, Seq, ServerFrame, SessionHandle, Timestamp, Topic, TriageState,
-    UserProfile,
+    ClientMsgId, ConversationId, Message, MessageId, MessageKind, MessagePage, Seq, ServerFrame,
+    Timestamp, TriageState, UserProfile,
 };
 use common::app::*;
-use common::{DOCTOR, PATIENT, bodies, calls, install_fetch, profile};
-use serde_json::{Value, json};
-use wasm_bindgen::JsCast;
+use common::care::*;
+use common::{DOCTOR, PATIENT, bodies, calls, install_fetch};
+use serde_json::json;
 use wasm_bindgen_test::*;
-use web_sys::HtmlElement;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn now() -> i64 {
-    js_sys::Date::now() as i64
-}
-
-fn session(user: UserProfile) -> Session {
-    Session {
-        token: "t".into(),
-        expires_at: Timestamp(now() + 600_000),
-        user,
-        handle: SessionHandle("5e55".into()),
-        outbox_key: None,
-        shared: false,
-        mfa_enrolment_required: false,
-    }
-}
-
-fn lucas() -> UserProfile {
-    profile(PATIENT, Role::Patient, "Lucas Bernard")
-}
-
-fn martin() -> UserProfile {
-    profile(DOCTOR, Role::Doctor, "Dr Claire Martin")
-}
-
-fn summary(id: i64, triage: TriageState, waiting_minutes: Option<i64>) -> ConversationSummary {
-    let closed = triage == TriageState::Done;
-    ConversationSummary {
-        id: ConversationId(id),
-        subject: format!("Demande {id}"),
-        status: if closed {
-            ConversationStatus::Closed
-        } else {
-            ConversationStatus::Open
-        },
-        patient: lucas(),
-        doctor: martin(),
-        created_at: Timestamp(0),
-        last_activity_at: Timestamp(now() - id * 1000),
-        last_message: None,
-        last_seq: Seq(0),
-        my_read_seq: Seq(0),
-        other_read_seq: Seq(0),
-        unread_count: 0,
-        topic: Topic::PrescriptionRenewal,
-        triage,
-        triage_at: Timestamp(now() - 60_000),
-        waiting_since: waiting_minutes.map(|m| Timestamp(now() - m * 60_000)),
-        blocked: false,
-        urgent_since: None,
-        reply_due: None,
-        absence: None,
-    }
-}
-
-fn json_of<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap()
-}
-
-fn item_ids(app: &Mounted) -> Vec<String> {
-    let list = app
-        .root
-        .query_selector_all("[data-testid='conversation-item']")
-        .unwrap();
-    (0..list.length())
-        .filter_map(|i| list.item(i))
-        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
-        .filter_map(|e| e.get_attribute("data-conversation-id"))
-        .collect()
-}
-
-fn click_css(app: &Mounted, css: &str) {
-    app.one(css)
-        .unwrap_or_else(|| panic!("no {css}"))
-        .unchecked_into::<HtmlElement>()
-        .click();
-}
-
-fn text(app: &Mounted, id: &str) -> String {
-    app.testid(id)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
 
 #[wasm_bindgen_test]
 async fn a_patient_refused_by_the_doctors_setting_is_told_before_typing() {
@@ -356,201 +270,6 @@ async fn a_patient_whose_doctor_blocked_them_is_told_calmly_before_typing() {
         "Dr Claire Martin ne reçoit plus vos messages par la messagerie. Vous pouvez relire cet \
          échange ; pour le joindre, appelez le cabinet. En cas d’urgence, appelez le 15 ou le 112."
     );
-}
-
-/// Types `text` in the composer and presses "Envoyer".
-async fn write_and_send(app: &Mounted, text: &str) {
-    let input = app.testid("composer-input").expect("a composer");
-    let typer = js_sys::Function::new_with_args(
-        "el, text",
-        "el.value = text; el.dispatchEvent(new Event('input', {bubbles: true}));",
-    );
-    typer
-        .call2(&wasm_bindgen::JsValue::NULL, &input, &text.into())
-        .unwrap();
-    app.until("the send button enabled", |a| {
-        a.testid("composer-send")
-            .is_some_and(|b| !b.has_attribute("disabled"))
-    })
-    .await;
-    app.click("composer-send");
-}
-
-fn composer_text(app: &Mounted) -> String {
-    app.testid("composer-input")
-        .map(|e| e.unchecked_into::<web_sys::HtmlTextAreaElement>().value())
-        .unwrap_or_default()
-}
-
-fn call_numbers(app: &Mounted) -> Vec<String> {
-    let links = app.root.query_selector_all(".red-flag-screen a").unwrap();
-    (0..links.length())
-        .filter_map(|i| links.item(i))
-        .filter_map(|n| n.dyn_into::<web_sys::Element>().ok())
-        .filter_map(|e| e.get_attribute("href"))
-        .collect()
-}
-
-const SEND_11: &str = "POST /api/conversations/11/messages";
-
-#[wasm_bindgen_test]
-async fn a_message_that_may_be_an_emergency_shows_the_numbers_to_call_before_anything_is_sent() {
-    reset_storage();
-    let stored = Message {
-        id: MessageId(1),
-        conversation_id: ConversationId(11),
-        seq: Seq(1),
-        sender_id: PATIENT,
-        client_id: ClientMsgId(uuid::Uuid::nil()),
-        body: "x".into(),
-        sent_at: Timestamp(now()),
-        kind: MessageKind::Text,
-    };
-    install_fetch(&[
-        (
-            "GET /api/conversations",
-            200,
-            json_of(&vec![summary(11, TriageState::InProgress, None)]),
-        ),
-        (
-            "GET /api/conversations/11/messages",
-            200,
-            json!({"messages": [], "has_more": false}),
-        ),
-        (SEND_11, 201, json_of(&stored)),
-    ]);
-    let app = Setup::at("/patient/messages/11")
-        .logged_in(session(lucas()))
-        .mount();
-    app.until("the composer", |a| a.testid("composer-input").is_some())
-        .await;
-
-    write_and_send(&app, "J'ai une douleur thoracique depuis ce matin").await;
-    app.until("the red-flag screen", |a| {
-        a.testid("red-flag-screen").is_some()
-    })
-    .await;
-    assert_eq!(call_numbers(&app), ["tel:15", "tel:112"]);
-    assert_eq!(calls(SEND_11), 0, "nothing sent before the patient chooses");
-    let focused = document()
-        .active_element()
-        .and_then(|e| e.get_attribute("href"));
-    assert_eq!(focused.as_deref(), Some("tel:15"), "calling comes first");
-
-    // Back to the text, kept as it was.
-    app.click("red-flag-edit");
-    app.until("the screen gone", |a| a.testid("red-flag-screen").is_none())
-        .await;
-    assert_eq!(
-        composer_text(&app),
-        "J'ai une douleur thoracique depuis ce matin"
-    );
-    assert_eq!(calls(SEND_11), 0);
-
-    // Sent anyway: marked urgent.
-    app.click("composer-send");
-    app.until("the red-flag screen again", |a| {
-        a.testid("red-flag-screen").is_some()
-    })
-    .await;
-    app.click("red-flag-send-anyway");
-    app.until("the message sent", |_| calls(SEND_11) == 1).await;
-    let sent = |needle: &'static str| {
-        move || -> Vec<String> {
-            bodies()
-                .into_iter()
-                .filter(|b| b.starts_with(SEND_11) && b.contains(needle))
-                .collect()
-        }
-    };
-    // Bodies are read asynchronously by the fake fetch.
-    let urgent = sent("douleur thoracique depuis");
-    app.until("the request's body", |_| !urgent().is_empty())
-        .await;
-    let sent_urgent = urgent();
-    assert_eq!(sent_urgent.len(), 1, "{:?}", bodies());
-    assert!(
-        sent_urgent[0].contains(r#""urgent":true"#),
-        "{}",
-        sent_urgent[0]
-    );
-    assert!(app.testid("red-flag-screen").is_none());
-    assert_eq!(composer_text(&app), "", "the composer is emptied");
-
-    // Suicidal thoughts: the suicide prevention line first.
-    write_and_send(&app, "j'ai des idées suicidaires").await;
-    app.until("the red-flag screen", |a| {
-        a.testid("red-flag-screen").is_some()
-    })
-    .await;
-    assert_eq!(call_numbers(&app), ["tel:3114", "tel:15", "tel:112"]);
-    app.click("red-flag-edit");
-    app.until("the screen gone", |a| a.testid("red-flag-screen").is_none())
-        .await;
-
-    // An ordinary message, or a negated phrase, goes at once and is not urgent.
-    write_and_send(&app, "Pas de douleur thoracique, merci docteur").await;
-    app.until("sent at once", |_| calls(SEND_11) == 2).await;
-    assert!(app.testid("red-flag-screen").is_none());
-    let plain = sent("merci docteur");
-    app.until("the request's body", |_| !plain().is_empty())
-        .await;
-    assert!(!plain()[0].contains("urgent"), "{:?}", plain());
-}
-
-#[wasm_bindgen_test]
-async fn a_doctors_own_message_is_never_stopped_by_the_red_flag_screen() {
-    reset_storage();
-    install_fetch(&[
-        (
-            "GET /api/conversations",
-            200,
-            json_of(&vec![summary(11, TriageState::InProgress, None)]),
-        ),
-        (
-            "GET /api/conversations/11/messages",
-            200,
-            json!({"messages": [], "has_more": false}),
-        ),
-        (SEND_11, 500, json!({"code": "internal", "message": "x"})),
-    ]);
-    let app = Setup::at("/medecin/messages/11")
-        .logged_in(session(martin()))
-        .mount();
-    app.until("the composer", |a| a.testid("composer-input").is_some())
-        .await;
-    write_and_send(&app, "Votre douleur thoracique : faites l'ECG demain.").await;
-    app.until("sent at once", |_| calls(SEND_11) >= 1).await;
-    assert!(app.testid("red-flag-screen").is_none());
-}
-
-#[wasm_bindgen_test]
-async fn an_urgent_conversation_comes_first_with_its_mark_in_every_open_stage() {
-    reset_storage();
-    let mut urgent = summary(5, TriageState::InProgress, Some(2));
-    urgent.urgent_since = Some(Timestamp(now() - 60_000));
-    let list = vec![
-        summary(1, TriageState::New, Some(30)),
-        summary(2, TriageState::New, Some(3 * 24 * 60)),
-        urgent.clone(),
-    ];
-    install_fetch(&[("GET /api/conversations", 200, json_of(&list))]);
-    let app = Setup::at("/medecin/messages")
-        .logged_in(session(martin()))
-        .mount();
-    app.until("the queue", |a| item_ids(a).len() == 3).await;
-    assert_eq!(item_ids(&app), ["5", "2", "1"], "the urgent one first");
-    assert_eq!(text(&app, "conversation-urgent"), "Urgent");
-    assert_eq!(text(&app, "stage-in_progress"), "En cours (1)");
-
-    // The doctor answers (pushed summary without the mark): back in its own stage only.
-    urgent.urgent_since = None;
-    app.server.push(ServerFrame::Conversation {
-        conversation: urgent,
-    });
-    app.until("the mark gone", |a| item_ids(a) == ["2", "1"])
-        .await;
-    assert!(app.testid("conversation-urgent").is_none());
 }
 
 #[wasm_bindgen_test]

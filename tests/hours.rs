@@ -9,54 +9,20 @@
 
 mod common;
 
-use colloque::session::Session;
 use colloque_protocol::{
     AbsenceNotice, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Message,
-    MessageId, MessageKind, ReplySettings, Role, Seq, ServerFrame, SessionHandle, Timestamp, Topic,
-    TriageState, UserId, UserProfile,
+    MessageId, MessageKind, ReplySettings, Role, Seq, ServerFrame, Timestamp, Topic, TriageState,
+    UserId,
 };
 use common::app::*;
-use common::{DOCTOR, PATIENT, bodies, install_fetch, profile};
-use serde_json::{Value, json};
+use common::care::*;
+use common::{DOCTOR, bodies, install_fetch, profile};
+use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn now() -> i64 {
-    js_sys::Date::now() as i64
-}
-
-fn session(user: UserProfile) -> Session {
-    Session {
-        token: "t".into(),
-        expires_at: Timestamp(now() + 600_000),
-        user,
-        handle: SessionHandle("5e55".into()),
-        outbox_key: None,
-        shared: false,
-        mfa_enrolment_required: false,
-    }
-}
-
-fn lucas() -> UserProfile {
-    profile(PATIENT, Role::Patient, "Lucas Bernard")
-}
-
-fn martin() -> UserProfile {
-    profile(DOCTOR, Role::Doctor, "Dr Claire Martin")
-}
-
-fn json_of<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap()
-}
-
-fn text(app: &Mounted, id: &str) -> String {
-    app.testid(id)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
 
 /// An open request nobody answered yet, its doctor away until 14 May 2027 and covered.
 fn waiting() -> ConversationSummary {

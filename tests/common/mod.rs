@@ -1,10 +1,11 @@
-//! Shared by the browser test files (`tests/messaging.rs`, `tests/security.rs`): a canned
-//! `fetch` and the test users.
+//! Shared by the browser test files (`tests/messaging.rs`, `tests/security.rs`, the care
+//! workflow's in `care`): a canned `fetch` and the test users.
 
 // Each test binary uses a subset.
 #![allow(dead_code)]
 
 pub mod app;
+pub mod care;
 
 use colloque_protocol::{Role, UserId, UserProfile};
 use serde_json::{Value, json};
