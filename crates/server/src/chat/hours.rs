@@ -390,15 +390,7 @@ pub async fn after_patient_message(
             sent_at: now,
             kind: MessageKind::AutoReply,
         };
-        let participants = conversation.participants();
-        state
-            .delivery
-            .messages_stored(&[(line, participants, None)]);
-        state
-            .delivery
-            .conversation_changed(conversation_id, participants)
-            .await?;
-        Ok(())
+        super::triage::changed(&state, &conversation, line).await
     })
     .await
 }

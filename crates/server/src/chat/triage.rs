@@ -234,7 +234,7 @@ async fn system_line(
 
 /// After the commit: the system line to every socket of both sides (here, and a wake-up for
 /// the other instances), then each side's new view of the conversation.
-async fn changed(
+pub(super) async fn changed(
     state: &AppState,
     conversation: &ConversationRef,
     line: Message,
