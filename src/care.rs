@@ -245,6 +245,7 @@ mod tests {
             body: "x".into(),
             sent_at: Timestamp(at),
             kind,
+            attachments: Vec::new(),
         }
     }
 

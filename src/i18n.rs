@@ -319,6 +319,11 @@ table! {
     ErrOpenConversationExists => "Un autre échange avec ce patient est ouvert : poursuivez-le plutôt.", "Another exchange with this patient is open: carry on there instead.";
     ErrServerBusy => "Le service est très sollicité en ce moment. Réessayez dans quelques secondes.", "The service is very busy right now. Please try again in a few seconds.";
     ErrServer => "Le service rencontre un problème. Réessayez dans un moment.", "The service has a problem. Please try again in a moment.";
+    ErrUnsupportedFileType => "Ce type de fichier n’est pas accepté. Fichiers acceptés : PDF, JPEG, PNG et HEIC, 10 Mo au plus chacun.", "This type of file is not accepted. Accepted files: PDF, JPEG, PNG and HEIC, at most 10 MB each.";
+    ErrFileTooLarge => "Ce fichier dépasse 10 Mo. Fichiers acceptés : PDF, JPEG, PNG et HEIC, 10 Mo au plus chacun.", "This file is over 10 MB. Accepted files: PDF, JPEG, PNG and HEIC, at most 10 MB each.";
+    ErrQuotaExceeded => "Votre espace de stockage de documents est plein (200 Mo).", "Your document storage is full (200 MB).";
+    ErrTooManyAttachments => "Un message peut porter 4 fichiers au plus.", "A message can carry at most 4 files.";
+    ErrAttachmentAlreadySent => "Ce fichier a déjà été envoyé. Joignez-le de nouveau.", "This file was already sent. Attach it again.";
     ErrNetwork => "Impossible de joindre le serveur. Vérifiez votre connexion.", "Cannot reach the server. Check your connection.";
 }
 
@@ -350,6 +355,11 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::InvalidMfaCode => Key::ErrInvalidMfaCode,
         ErrorCode::MfaEnrolmentRequired => Key::ErrMfaEnrolmentRequired,
         ErrorCode::MfaAlreadyEnabled => Key::ErrMfaAlreadyEnabled,
+        ErrorCode::UnsupportedFileType => Key::ErrUnsupportedFileType,
+        ErrorCode::FileTooLarge => Key::ErrFileTooLarge,
+        ErrorCode::QuotaExceeded => Key::ErrQuotaExceeded,
+        ErrorCode::TooManyAttachments => Key::ErrTooManyAttachments,
+        ErrorCode::AttachmentAlreadySent => Key::ErrAttachmentAlreadySent,
         ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }
 }

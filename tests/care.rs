@@ -176,6 +176,7 @@ async fn a_closed_exchange_shows_its_closing_line_and_offers_a_new_request() {
         body: body.into(),
         sent_at: Timestamp(now() - 1000),
         kind,
+        attachments: Vec::new(),
     };
     let page = MessagePage {
         messages: vec![

@@ -161,6 +161,7 @@ fn message(seq: i64, sender: UserId) -> Message {
         body: format!("Message numéro {seq}"),
         sent_at: Timestamp(seq * 60_000),
         kind: Default::default(),
+        attachments: Vec::new(),
     }
 }
 

@@ -120,6 +120,7 @@ fn page_with_markup() -> Value {
             body: MARKUP.into(),
             sent_at: Timestamp(60_000),
             kind: Default::default(),
+            attachments: Vec::new(),
         }],
         has_more: false,
     })

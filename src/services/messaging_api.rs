@@ -87,6 +87,7 @@ pub async fn send_message_to_conversation(
         client_id,
         body: body.to_owned(),
         urgent,
+        attachment_ids: Vec::new(),
     };
     let path = format!("/conversations/{conversation}/messages");
     request(api, Method::POST, &path, &[], Some(&body)).await

@@ -499,6 +499,7 @@ mod tests {
             body: "Bonjour \"docteur\"\n{\"type\":\"pong\"}".into(),
             sent_at: Timestamp(1_795_489_740_000),
             kind: colloque_protocol::MessageKind::Closed,
+            attachments: Vec::new(),
         }
     }
 

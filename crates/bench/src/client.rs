@@ -497,6 +497,7 @@ impl Socket {
             client_id,
             body: format!("Message de test numéro {index}, sans contenu médical."),
             urgent: false,
+            attachment_ids: Vec::new(),
         };
         let text = serde_json::to_string(&frame).expect("a frame serialises");
         tracker.will_send(client_id, self.number);

@@ -16,9 +16,12 @@
 //! [--dist DIR [--lighthouse CLI] [--chromium PATH]]` (`--app-only`: the app's figures alone,
 //! written to `target/bench/app.json` unless `--out`).
 //!
+//! `colloque-bench attachments`: 10 MB uploads, alone and ten at once ([`attachments`]).
+//!
 //! Two other runs: `colloque-bench attack` (the attacks of issue 10, [`attack`]) and
 //! `colloque-bench cluster [--quick]` (three instances on PostgreSQL and NATS, [`cluster`]).
 
+mod attachments;
 mod attack;
 mod cdp;
 mod client;
@@ -41,6 +44,9 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("attack") {
         return attack_main(args.skip(1)).await;
+    }
+    if args.peek().map(String::as_str) == Some("attachments") {
+        return attachments_main(args.skip(1)).await;
     }
     if args.peek().map(String::as_str) == Some("cluster") {
         return cluster_main(args.skip(1)).await;
@@ -232,6 +238,31 @@ async fn attack_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<(
         out.display(),
         started.elapsed().as_secs_f64()
     );
+    outcome
+}
+
+/// `colloque-bench attachments [--server-bin PATH] [--out FILE.json]`: uploads of 10 MB
+/// files ([`attachments`]), written to `target/bench/attachments.json`.
+async fn attachments_main(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
+    let mut server_bin = std::env::current_exe()?.with_file_name("colloque-server");
+    let mut out = PathBuf::from("target/bench/attachments.json");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--server-bin" => server_bin = args.next().context("--server-bin PATH")?.into(),
+            "--out" => out = args.next().context("--out FILE")?.into(),
+            other => anyhow::bail!(
+                "unknown argument {other:?}; usage: colloque-bench attachments [--server-bin PATH] [--out FILE]"
+            ),
+        }
+    }
+    let work = tempfile::Builder::new()
+        .prefix("colloque-attachments-")
+        .tempdir()
+        .context("a temporary directory")?;
+    let mut report = Report::default();
+    step("attachments: 10 MB uploads over loopback");
+    let outcome = attachments::run(&server_bin, work.path(), &mut report).await;
+    write_report(&report, &out)?;
     outcome
 }
 

@@ -73,6 +73,19 @@ pub enum ErrorCode {
     MfaEnrolmentRequired,
     /// Multi-factor authentication is already on for this account (disable it first).
     MfaAlreadyEnabled,
+    /// An upload whose bytes are not one of the accepted types (PDF, JPEG, PNG, HEIC/HEIF),
+    /// whatever its name says, or an image that cannot be read. The message lists the
+    /// accepted types and sizes; the app says the same in the user's language.
+    UnsupportedFileType,
+    /// An upload over the per-file size limit (413). The message gives the limit.
+    FileTooLarge,
+    /// The upload would take the user over their storage quota (413). The message gives it.
+    QuotaExceeded,
+    /// A message with more attachments than a message may carry (400).
+    TooManyAttachments,
+    /// An attachment already sent with another message (409): upload it again to send it
+    /// again.
+    AttachmentAlreadySent,
     /// The server failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version of the protocol does not know (sent by a newer server).

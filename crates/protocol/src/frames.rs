@@ -6,7 +6,7 @@
 //! server pushes. The token is never put in the URL.
 
 use crate::error::ApiError;
-use crate::ids::{ClientMsgId, ConversationId, Seq};
+use crate::ids::{AttachmentId, ClientMsgId, ConversationId, Seq};
 use crate::rest::{ConversationSummary, Message, ReadCursor, UserProfile};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,10 @@ pub enum ClientFrame {
         /// means false.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         urgent: bool,
+        /// Files uploaded before (`POST /api/attachments`), at most
+        /// [`crate::MAX_ATTACHMENTS_PER_MESSAGE`]. Absent means none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachment_ids: Vec<AttachmentId>,
     },
     /// Moves the sender's read cursor forward.
     MarkRead {

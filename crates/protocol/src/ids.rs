@@ -75,6 +75,20 @@ impl fmt::Display for ClientMsgId {
     }
 }
 
+/// An uploaded attachment: a random UUID (v4), so that ids cannot be guessed nor counted.
+/// Anyone but the uploader (before sending) and the two participants of the message's
+/// conversation gets 404 for it, whether or not it exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
+pub struct AttachmentId(pub uuid::Uuid);
+
+impl fmt::Display for AttachmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The public name of a session: what the sessions page shows and ends, and the last segment
 /// of the session's refresh route. Not a credential (it opens nothing by itself), and not the
 /// session id carried inside access tokens.

@@ -25,8 +25,8 @@ pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
 pub use hours::*;
 pub use ids::{
-    AppointmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq, SessionHandle,
-    Timestamp, UserId,
+    AppointmentId, AttachmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq,
+    SessionHandle, Timestamp, UserId,
 };
 pub use rest::*;
 
@@ -45,6 +45,10 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// The largest WebSocket frame the server accepts, in bytes. Larger frames close the socket
 /// with code 1009 (message too big).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The most attachments one message may carry (a server may be configured lower, never
+/// higher).
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 4;
 
 /// The path of the WebSocket endpoint, relative to the server's origin.
 pub const WS_PATH: &str = "/ws";

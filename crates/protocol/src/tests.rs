@@ -26,10 +26,12 @@ fn a_send_frame_round_trips_with_its_uuid_client_id() {
         client_id: client_id(),
         body: "Bonjour docteur".into(),
         urgent: false,
+        attachment_ids: Vec::new(),
     };
     let text = serde_json::to_string(&frame).unwrap();
     assert!(text.contains("\"client_id\":\"12345678-9abc-def0-1234-56789abcdef0\""));
     assert!(!text.contains("urgent"), "absent when false: {text}");
+    assert!(!text.contains("attachment_ids"), "an older server reads it");
     assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
 }
 
@@ -40,6 +42,7 @@ fn an_urgent_send_says_so_and_an_older_client_without_the_field_is_not_urgent() 
         client_id: client_id(),
         body: "douleur thoracique".into(),
         urgent: true,
+        attachment_ids: Vec::new(),
     };
     let text = serde_json::to_string(&frame).unwrap();
     assert!(text.contains("\"urgent\":true"), "{text}");
@@ -49,6 +52,36 @@ fn an_urgent_send_says_so_and_an_older_client_without_the_field_is_not_urgent() 
         panic!("a send");
     };
     assert!(!urgent);
+}
+
+#[test]
+fn attachments_are_optional_both_ways_and_typed_by_their_mime_type() {
+    // An older client's send, and an older server's message, read with no attachments.
+    let old = r#"{"client_id":"12345678-9abc-def0-1234-56789abcdef0","body":"x"}"#;
+    let request: SendMessageRequest = serde_json::from_str(old).unwrap();
+    assert!(request.attachment_ids.is_empty());
+    let message = r#"{"id":1,"conversation_id":2,"seq":3,"sender_id":4,
+        "client_id":"12345678-9abc-def0-1234-56789abcdef0","body":"x","sent_at":5}"#;
+    let message: Message = serde_json::from_str(message).unwrap();
+    assert!(message.attachments.is_empty());
+    let meta = AttachmentMeta {
+        id: AttachmentId(uuid::Uuid::nil()),
+        name: "ordonnance.pdf".into(),
+        content_type: AttachmentType::Pdf,
+        size: 1234,
+        has_thumbnail: false,
+    };
+    let text = serde_json::to_string(&meta).unwrap();
+    assert!(
+        text.contains(r#""content_type":"application/pdf""#),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_str::<AttachmentMeta>(&text).unwrap(), meta);
+    assert!(ErrorCode::UnsupportedFileType.is_permanent());
+    assert_eq!(
+        serde_json::to_string(&ErrorCode::TooManyAttachments).unwrap(),
+        r#""too_many_attachments""#
+    );
 }
 
 #[test]
@@ -248,6 +281,7 @@ fn a_text_message_omits_its_kind_and_a_system_line_names_it() {
         body: "Bonjour".into(),
         sent_at: Timestamp(1),
         kind: MessageKind::Text,
+        attachments: Vec::new(),
     };
     let value = serde_json::to_value(&text).unwrap();
     assert!(value.get("kind").is_none(), "{value}");

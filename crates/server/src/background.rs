@@ -18,13 +18,14 @@ pub(crate) fn spawn(
     state: &AppState,
     from_bus: mpsc::Receiver<Incoming>,
     audit_retention_days: u32,
-) -> [JoinHandle<()>; 7] {
+) -> [JoinHandle<()>; 8] {
     [
         tokio::spawn(purge_audit_daily(state.store.clone(), audit_retention_days)),
         tokio::spawn(write_refusals(state.audit.clone())),
         tokio::spawn(sweep_revoked_sessions(state.clone())),
         tokio::spawn(delete_ended_sessions(state.clone())),
         tokio::spawn(delete_old_login_attempts(state.clone())),
+        tokio::spawn(delete_unsent_attachments(state.clone())),
         tokio::spawn(crate::auth::write_touches_periodically(
             state.touches.clone(),
             state.store.clone(),
@@ -124,6 +125,25 @@ async fn delete_old_login_attempts(state: AppState) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted old login attempts"),
             Err(error) => tracing::error!(%error, "failed to delete old login attempts"),
+        }
+    }
+}
+
+/// Deletes the uploads never sent within [`crate::attachments::AttachmentLimits::unsent_ttl`]
+/// (and the contents nothing refers to any more), at start and then every
+/// [`crate::attachments::AttachmentLimits::sweep`]. Idempotent on every instance.
+async fn delete_unsent_attachments(state: AppState) {
+    let limits = &state.limits.attachments;
+    let mut every = tokio::time::interval(limits.sweep);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let ttl = i64::try_from(limits.unsent_ttl.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = colloque_protocol::Timestamp(now_ms().0.saturating_sub(ttl));
+        match state.store.delete_unsent_attachments(cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted unsent attachments"),
+            Err(error) => tracing::error!(%error, "failed to delete unsent attachments"),
         }
     }
 }

@@ -159,6 +159,8 @@ pub struct Limits {
     /// Every doctor must use multi-factor authentication (`--require-mfa-for-doctors`): a
     /// doctor without it gets a session restricted to enrolment.
     pub require_mfa_for_doctors: bool,
+    /// File types, sizes, counts and quota of attachments.
+    pub attachments: crate::attachments::AttachmentLimits,
 }
 
 impl Limits {
@@ -200,6 +202,7 @@ impl Default for Limits {
             session_sweep: Duration::from_secs(60 * 60),
             refresh_grace: Duration::from_secs(DEFAULT_REFRESH_GRACE_SECS),
             require_mfa_for_doctors: false,
+            attachments: crate::attachments::AttachmentLimits::default(),
         }
     }
 }

@@ -110,6 +110,21 @@ pub enum AppError {
     /// An enrolment started while MFA is on.
     #[error("multi-factor authentication is already on; disable it first")]
     MfaAlreadyEnabled,
+    /// An upload that is not an accepted type by its bytes (415); the text lists what is.
+    #[error("{0}")]
+    UnsupportedFileType(String),
+    /// An upload over the per-file limit (413); the text gives the limits.
+    #[error("{0}")]
+    FileTooLarge(String),
+    /// An upload over the user's quota (413); the text gives the limits.
+    #[error("{0}")]
+    QuotaExceeded(String),
+    /// More attachments than a message may carry (400).
+    #[error("{0}")]
+    TooManyAttachments(String),
+    /// An attachment already sent with another message (409).
+    #[error("this attachment was already sent with another message; upload it again")]
+    AttachmentAlreadySent,
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -143,6 +158,11 @@ impl AppError {
             AppError::InvalidMfaCode | AppError::WrongMfaCode => ErrorCode::InvalidMfaCode,
             AppError::MfaEnrolmentRequired => ErrorCode::MfaEnrolmentRequired,
             AppError::MfaAlreadyEnabled => ErrorCode::MfaAlreadyEnabled,
+            AppError::UnsupportedFileType(_) => ErrorCode::UnsupportedFileType,
+            AppError::FileTooLarge(_) => ErrorCode::FileTooLarge,
+            AppError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            AppError::TooManyAttachments(_) => ErrorCode::TooManyAttachments,
+            AppError::AttachmentAlreadySent => ErrorCode::AttachmentAlreadySent,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -172,7 +192,12 @@ impl AppError {
             | AppError::WeakPassword(_)
             | AppError::EmptyBody
             | AppError::BodyTooLong => StatusCode::BAD_REQUEST,
-            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType(_) | AppError::UnsupportedFileType(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            AppError::FileTooLarge(_) | AppError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyAttachments(_) => StatusCode::BAD_REQUEST,
+            AppError::AttachmentAlreadySent => StatusCode::CONFLICT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -139,6 +139,7 @@ impl Application {
             ),
             limits: Arc::new(config.limits.clone()),
             security: Arc::new(security),
+            attachment_slots: crate::attachments::processing_slots(),
         };
         let router = router(state.clone(), &config)?;
         tracing::info!(address = %bound, "listening");

@@ -44,6 +44,8 @@ pub struct AppState {
     pub throttles: Throttles,
     /// The socket caps.
     pub sockets: Admission,
+    /// Uploads being stripped and thumbnailed at once (bounded: see `attachments`).
+    pub attachment_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// The rate limits. The login throttle keeps its counts in the database, so they hold over

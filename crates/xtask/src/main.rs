@@ -13,7 +13,8 @@
 //!   release on loopback, then the app: its first load with Lighthouse and a 10,000-message
 //!   conversation in headless Chromium; prints a table and writes `target/bench/server.json`.
 //!   `--cluster [--quick]`: three instances on PostgreSQL and NATS instead
-//!   (`target/bench/cluster.json`).
+//!   (`target/bench/cluster.json`). `--attachments`: 10 MB uploads, alone and ten at once
+//!   (`target/bench/attachments.json`).
 //! - `cargo xtask attack`: the attack run (crates/bench/src/attack.rs) against the release
 //!   server; prints a table and writes `target/bench/attack.json`.
 //! - `cargo xtask cluster [--port P]`: a real cluster on loopback (PostgreSQL, NATS, three
@@ -71,7 +72,9 @@ commands:
           sockets, every delivery crossing instances: 60 s at 600 msg/s, saturation, a 10 s NATS
           outage (about 3 minutes; --quick: 1 minute); writes target/bench/cluster.json;
           --statements with --cluster: also which SQL statements a message costs
-          (PostgreSQL's pg_stat_statements, per acked message of the sustained phase)
+          (PostgreSQL's pg_stat_statements, per acked message of the sustained phase);
+          --attachments: a 10 MB upload alone (throughput) and ten at once (the server's peak
+          RSS); writes target/bench/attachments.json (about a minute)
 ";
 
 fn main() -> ExitCode {

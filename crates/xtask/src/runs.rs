@@ -110,6 +110,7 @@ pub fn cmd_bench(root: &Path, args: &[String]) -> Result {
     let mut quick = false;
     let mut app = true;
     let mut cluster = false;
+    let mut attachments = false;
     let mut bench_args: Vec<String> = Vec::new();
     for arg in args {
         match arg.as_str() {
@@ -118,8 +119,16 @@ pub fn cmd_bench(root: &Path, args: &[String]) -> Result {
             "--app-only" => bench_args.push("--app-only".into()),
             "--cluster" => cluster = true,
             "--statements" => bench_args.push("--statements".into()),
+            "--attachments" => attachments = true,
             other => return Err(format!("bench: unknown option {other}\n{USAGE}")),
         }
+    }
+    if attachments {
+        build_server_and_bench(root)?;
+        step("Attachments benchmark");
+        return run(Command::new(root.join("target/release/colloque-bench"))
+            .current_dir(root)
+            .arg("attachments"));
     }
     if cluster {
         if bench_args.iter().any(|a| a == "--app-only") {

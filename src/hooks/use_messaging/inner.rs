@@ -266,6 +266,7 @@ impl Inner {
                 client_id,
                 body: p.body,
                 urgent: p.urgent,
+                attachment_ids: Vec::new(),
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;

@@ -56,6 +56,7 @@ fn message(seq: i64, sender: UserId) -> Message {
         body: format!("message {seq}"),
         sent_at: Timestamp(seq * 1000),
         kind: Default::default(),
+        attachments: Vec::new(),
     }
 }
 

@@ -140,6 +140,7 @@ mod tests {
             body: body.into(),
             sent_at: Timestamp(seq),
             kind: Default::default(),
+            attachments: Vec::new(),
         }
     }
 

@@ -537,6 +537,7 @@ fn message() -> BoxedStrategy<Message> {
                 } else {
                     MessageKind::Text
                 },
+                attachments: Vec::new(),
             },
         )
         .boxed()

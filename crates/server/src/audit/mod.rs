@@ -137,6 +137,12 @@ pub enum Action {
     AbsenceAdded,
     /// A doctor deleted an absence (detail: its id).
     AbsenceDeleted,
+    /// A file uploaded (detail: its sniffed type; never its name nor its content).
+    AttachmentUploaded,
+    /// An attachment downloaded (detail: its id, and `thumbnail` for its thumbnail).
+    AttachmentDownloaded,
+    /// A Documents list read (of one conversation, or of all the caller's).
+    DocumentsListed,
 }
 
 impl Action {
@@ -186,6 +192,9 @@ impl Action {
             Action::ReplySettingsChanged => "reply_settings_changed",
             Action::AbsenceAdded => "absence_added",
             Action::AbsenceDeleted => "absence_deleted",
+            Action::AttachmentUploaded => "attachment_uploaded",
+            Action::AttachmentDownloaded => "attachment_downloaded",
+            Action::DocumentsListed => "documents_listed",
         }
     }
 

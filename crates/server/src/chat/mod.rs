@@ -25,8 +25,8 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::util::now_ms;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message, ReadCursor, Role,
-    Seq, Topic, UserId,
+    AttachmentId, ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message,
+    ReadCursor, Role, Seq, Topic, UserId,
 };
 
 /// The outcome of a send.
@@ -67,8 +67,10 @@ pub async fn send_message(
     client_id: ClientMsgId,
     body: &MessageBody,
     urgent: Option<&Source>,
+    attachments: &[AttachmentId],
     origin: Option<ConnId>,
 ) -> Result<Sent, AppError> {
+    check_attachment_list(state, attachments)?;
     state
         .throttles
         .sends
@@ -82,6 +84,7 @@ pub async fn send_message(
             client_id,
             body.clone(),
             urgent.cloned(),
+            attachments.to_vec(),
             origin,
         )
         .await?;
@@ -101,6 +104,25 @@ pub async fn send_message(
     Ok(sent)
 }
 
+/// A send's list of attachments: at most the configured number, each once.
+fn check_attachment_list(state: &AppState, ids: &[AttachmentId]) -> Result<(), AppError> {
+    let limits = &state.limits.attachments;
+    if ids.len() > limits.per_message {
+        return Err(AppError::TooManyAttachments(format!(
+            "a message carries at most {} attachments; {}",
+            limits.per_message,
+            limits.accepted()
+        )));
+    }
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    if distinct.len() != ids.len() {
+        return Err(AppError::InvalidInput(
+            "an attachment is listed twice".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs a transaction to its end (commit or rollback) even if the caller goes away.
 ///
 /// axum drops a handler's future when its client disconnects, and a socket's reader is aborted
@@ -109,7 +131,7 @@ pub async fn send_message(
 /// schedules the rollback for the connection's next use), so every other writer would wait for
 /// `busy_timeout` and fail ("database is locked", "begin_with at non-zero transaction depth").
 /// A spawned task is not cancelled with its caller.
-async fn detached<T: Send + 'static>(
+pub(crate) async fn detached<T: Send + 'static>(
     work: impl Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::spawn(work).await.map_err(|error| {

@@ -33,10 +33,10 @@ use crate::store::{self, Store};
 use crate::store::{HeadUpdate, SendContext, SendKey};
 use crate::util::now_ms;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, Message, MessageId, MessageKind, Seq,
-    Timestamp, UserId,
+    AttachmentId, AttachmentMeta, ClientMsgId, ConversationId, ConversationStatus, Message,
+    MessageId, MessageKind, Seq, Timestamp, UserId,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,6 +67,8 @@ struct Request {
     /// Sent past the red-flag screen (only a patient may), and where from: the mark is
     /// audited in the batch's transaction.
     urgent: Option<Source>,
+    /// Uploads to send with it (checked against their rows in the batch's transaction).
+    attachments: Vec<AttachmentId>,
     origin: Option<ConnId>,
     reply: oneshot::Sender<Result<Sent, AppError>>,
 }
@@ -88,6 +90,7 @@ impl SendQueue {
         client_id: ClientMsgId,
         body: MessageBody,
         urgent: Option<Source>,
+        attachments: Vec<AttachmentId>,
         origin: Option<ConnId>,
     ) -> Result<Sent, AppError> {
         let started = std::time::Instant::now();
@@ -98,6 +101,7 @@ impl SendQueue {
             client_id,
             body,
             urgent,
+            attachments,
             origin,
             reply,
         };
@@ -201,7 +205,15 @@ async fn commit(
         Ok(contexts) => contexts,
         Err(error) => return Err((requests, error)),
     };
-    let plan = Plan::new(&requests, contexts);
+    let wanted: Vec<AttachmentId> = requests
+        .iter()
+        .flat_map(|request| request.attachments.iter().copied())
+        .collect();
+    let uploads = match tx.attachments_by_ids(&wanted).await {
+        Ok(rows) => rows,
+        Err(error) => return Err((requests, error)),
+    };
+    let mut plan = Plan::new(&requests, contexts, &uploads);
     let ids = match tx
         .append_batch(
             &plan.new_messages(&requests),
@@ -223,6 +235,21 @@ async fn commit(
                 return Err((requests, error));
             }
         }
+    }
+    for (insert, id) in plan.inserts.iter().zip(&ids) {
+        let request = &requests[insert.request];
+        if request.attachments.is_empty() {
+            continue;
+        }
+        if let Err(error) = tx
+            .link_attachments(&request.attachments, *id, request.conversation_id)
+            .await
+        {
+            return Err((requests, error));
+        }
+    }
+    if let Err(error) = plan.fill_replays(&mut tx).await {
+        return Err((requests, error));
     }
     let written = started.elapsed();
     if let Err(error) = tx.commit().await {
@@ -309,6 +336,7 @@ struct Insert {
     participants: [UserId; 2],
     /// The conversation's place in the queue after this message.
     triage: Triage,
+    attachments: Vec<AttachmentMeta>,
 }
 
 impl Insert {
@@ -322,12 +350,21 @@ impl Insert {
             body: request.body.as_str().to_owned(),
             sent_at: self.sent_at,
             kind: MessageKind::Text,
+            attachments: self.attachments.clone(),
         }
     }
 }
 
 impl Plan {
-    fn new(requests: &[Request], contexts: Vec<Option<SendContext>>) -> Self {
+    fn new(
+        requests: &[Request],
+        contexts: Vec<Option<SendContext>>,
+        uploads: &[store::AttachmentRow],
+    ) -> Self {
+        let uploads: HashMap<AttachmentId, &store::AttachmentRow> =
+            uploads.iter().map(|row| (row.meta.id, row)).collect();
+        // Uploads claimed by an earlier send of this batch.
+        let mut claimed: HashSet<AttachmentId> = HashSet::new();
         let mut decisions = Vec::with_capacity(requests.len());
         let mut inserts: Vec<Insert> = Vec::new();
         // Seqs reserved in this batch: the write lock is held since BEGIN IMMEDIATE, so the
@@ -368,7 +405,15 @@ impl Plan {
                         Decision::Answer(Err(AppError::PatientBlocked))
                     } else if conversation.status == ConversationStatus::Closed {
                         Decision::Answer(Err(AppError::ConversationClosed))
+                    } else if let Err(error) = check_uploads(request, &uploads, &claimed) {
+                        Decision::Answer(Err(error))
                     } else {
+                        claimed.extend(request.attachments.iter().copied());
+                        let attachments = request
+                            .attachments
+                            .iter()
+                            .filter_map(|id| uploads.get(id).map(|row| row.meta.clone()))
+                            .collect();
                         let head = heads
                             .entry(request.conversation_id)
                             .or_insert(conversation.last_seq);
@@ -391,6 +436,7 @@ impl Plan {
                             sent_at,
                             participants: conversation.participants(),
                             triage: *place,
+                            attachments,
                         });
                         Decision::Insert(inserts.len() - 1)
                     }
@@ -445,6 +491,28 @@ impl Plan {
             .collect()
     }
 
+    /// The attachments of the messages that replays answer with, read in the batch's
+    /// transaction.
+    async fn fill_replays(&mut self, tx: &mut store::Tx) -> Result<(), sqlx::Error> {
+        let mut replayed: Vec<&mut Message> = self
+            .decisions
+            .iter_mut()
+            .filter_map(|decision| match decision {
+                Decision::Answer(Ok(sent)) => Some(&mut sent.message),
+                _ => None,
+            })
+            .collect();
+        if replayed.is_empty() {
+            return Ok(());
+        }
+        let mut messages: Vec<Message> = replayed.iter().map(|m| (**m).clone()).collect();
+        tx.fill_attachments(&mut messages).await?;
+        for (slot, filled) in replayed.iter_mut().zip(messages) {
+            **slot = filled;
+        }
+        Ok(())
+    }
+
     /// Each conversation's last new message: its new head, and its place in the queue after
     /// the batch.
     fn heads(&self) -> Vec<HeadUpdate> {
@@ -491,6 +559,26 @@ fn replay(
     } else {
         Err(reused_client_id())
     }
+}
+
+/// A send's uploads must all be the sender's own, not sent yet, and not claimed by an earlier
+/// send of the batch: another user's upload (or none of this id) is 404, exactly as if it did
+/// not exist; one of the sender's already sent is 409.
+fn check_uploads(
+    request: &Request,
+    uploads: &HashMap<AttachmentId, &store::AttachmentRow>,
+    claimed: &HashSet<AttachmentId>,
+) -> Result<(), AppError> {
+    for id in &request.attachments {
+        let row = uploads
+            .get(id)
+            .filter(|row| row.owner == request.sender)
+            .ok_or(AppError::NotFound)?;
+        if row.message.is_some() || claimed.contains(id) {
+            return Err(AppError::AttachmentAlreadySent);
+        }
+    }
+    Ok(())
 }
 
 fn reused_client_id() -> AppError {

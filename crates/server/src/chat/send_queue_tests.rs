@@ -23,6 +23,7 @@ fn request(
         conversation_id,
         client_id,
         body: MessageBody::parse("Bonjour, une question sur mon ordonnance.").unwrap(),
+        attachments: Vec::new(),
         origin: None,
         reply,
         urgent: None,

@@ -229,6 +229,7 @@ async fn system_line(
         body: body.to_owned(),
         sent_at: at,
         kind,
+        attachments: Vec::new(),
     })
 }
 

@@ -120,6 +120,24 @@ pub enum Command {
         /// enrol (and log out) until they have.
         #[arg(long, env = "COLLOQUE_REQUIRE_MFA_FOR_DOCTORS")]
         require_mfa_for_doctors: bool,
+        /// The largest attachment accepted, in bytes (PDF, JPEG, PNG, HEIC/HEIF).
+        #[arg(
+            long,
+            env = "COLLOQUE_MAX_ATTACHMENT_BYTES",
+            default_value_t = 10_000_000
+        )]
+        max_attachment_bytes: usize,
+        /// The most attachments one message may carry (1 to 4).
+        #[arg(long, env = "COLLOQUE_MAX_ATTACHMENTS_PER_MESSAGE", default_value_t = 4,
+              value_parser = clap::value_parser!(u8).range(1..=4))]
+        max_attachments_per_message: u8,
+        /// The bytes one user's attachments may take in all.
+        #[arg(
+            long,
+            env = "COLLOQUE_ATTACHMENT_QUOTA_BYTES",
+            default_value_t = 200_000_000
+        )]
+        attachment_quota_bytes: u64,
         /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9100:
         /// never on the public port, and never with user ids or content in labels.
         #[arg(long, env = "COLLOQUE_METRICS_BIND")]

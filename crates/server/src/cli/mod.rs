@@ -44,6 +44,9 @@ pub async fn run() -> anyhow::Result<()> {
             trust_forwarded_for,
             require_mfa_for_doctors,
             metrics_bind,
+            max_attachment_bytes,
+            max_attachments_per_message,
+            attachment_quota_bytes,
         } => {
             raise_open_files_limit();
             anyhow::ensure!(
@@ -61,6 +64,12 @@ pub async fn run() -> anyhow::Result<()> {
                 ws_idle_timeout: Duration::from_secs(ws_idle_secs),
                 revocation_check: Duration::from_millis(revocation_check_ms.max(10)),
                 require_mfa_for_doctors,
+                attachments: crate::attachments::AttachmentLimits {
+                    max_file_bytes: max_attachment_bytes,
+                    per_message: usize::from(max_attachments_per_message),
+                    quota_bytes: attachment_quota_bytes,
+                    ..Default::default()
+                },
                 ..Limits::default()
             };
             let config = Config {

@@ -26,6 +26,7 @@ fn message(seq: i64) -> Message {
         body: format!("message {seq}"),
         sent_at: Timestamp(0),
         kind: Default::default(),
+        attachments: Vec::new(),
     }
 }
 

@@ -189,7 +189,7 @@ async fn read_history(
 
 /// Records a successful read (`success`: before it is answered, or the read fails with 503) or
 /// counts a refused access to an object, then passes the result on.
-async fn audited<T>(
+pub(super) async fn audited<T>(
     state: &AppState,
     source: &Source,
     user: &AuthUser,
@@ -227,11 +227,11 @@ async fn audited<T>(
     responses(
         (status = 201, description = "Stored", body = Message),
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
-        (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`)", body = ApiError),
+        (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`); more attachments than a message carries (`too_many_attachments`) or one listed twice (`invalid_input`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`); a doctor's message marked `urgent` (`forbidden`)", body = ApiError),
-        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
-        (status = 409, description = "The conversation is closed (`conversation_closed`), or the client_id was already used in another conversation (`invalid_input`)", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part; or an attachment id that is not one of the caller's uploads", body = ApiError),
+        (status = 409, description = "The conversation is closed (`conversation_closed`), the client_id was already used in another conversation (`invalid_input`), or an attachment was already sent with another message (`attachment_already_sent`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
     )
 )]
@@ -245,8 +245,17 @@ pub async fn send(
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let body = MessageBody::parse(&request.body)?;
     let urgent = request.urgent.then_some(&source);
-    let result =
-        chat::send_message(&state, &user, id, request.client_id, &body, urgent, None).await;
+    let result = chat::send_message(
+        &state,
+        &user,
+        id,
+        request.client_id,
+        &body,
+        urgent,
+        &request.attachment_ids,
+        None,
+    )
+    .await;
     let sent = audited(&state, &source, &user, Some(id), None, result).await?;
     let status = if sent.created {
         StatusCode::CREATED

@@ -1,6 +1,7 @@
 //! The REST API. Each module exports `router()`; they are merged here, under `/api`.
 
 mod appointments;
+mod attachments;
 mod auth;
 mod conversations;
 mod extract;
@@ -14,6 +15,7 @@ mod people;
 mod sessions;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, SecureCookies};
+pub use openapi_contract::MAX_ATTACHMENT_NAME_CHARS;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -38,6 +40,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(intake::router())
         .merge(hours::router())
+        .merge(attachments::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())
@@ -45,7 +48,8 @@ pub fn api_router() -> Router<AppState> {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         // Answers contain health data: no browser or proxy cache may keep them.
-        .layer(SetResponseHeaderLayer::overriding(
+        // (Downloads say `private, no-store` themselves.)
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

@@ -17,8 +17,8 @@
 //! response's links. Every number comes from the protocol crate's constants.
 
 use colloque_protocol::{
-    MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS, MAX_MESSAGE_CHARS, MAX_SUBJECT_CHARS,
-    MAX_WORKING_DAYS, TriageState,
+    MAX_ATTACHMENTS_PER_MESSAGE, MAX_CLOSE_REASON_CHARS, MAX_INTAKE_MONTHS, MAX_MESSAGE_CHARS,
+    MAX_SUBJECT_CHARS, MAX_WORKING_DAYS, TriageState,
 };
 use serde_json::{Map, Value, json};
 
@@ -35,6 +35,14 @@ const BODY_CHARACTERS: &str = r"^\u0000";
 
 /// The characters of a closing reason: no control character but the line feed and the tab.
 const REASON_CHARACTERS: &str = r"^\u0000-\u0008\u000B-\u001F\u007F-\u009F";
+
+/// The characters of an attachment's name: no control character, no path separator.
+fn name_characters() -> String {
+    format!(r"^{CONTROL}/\\")
+}
+
+/// The longest attachment name, in characters once trimmed.
+pub const MAX_ATTACHMENT_NAME_CHARS: usize = 255;
 
 /// Completes the generated document.
 pub fn complete(mut document: Value) -> Value {
@@ -237,6 +245,40 @@ fn constraints(document: &mut Value) {
     care(document);
     hours(document);
     history_page(document);
+    attachments(document);
+}
+
+/// The attachment routes: at most [`MAX_ATTACHMENTS_PER_MESSAGE`] distinct ids per send, the
+/// upload's name as `crate::attachments::parse_name` reads it, and the Documents pages' query
+/// fields (`before` any position, `limit` a `u32` that the server clamps).
+fn attachments(document: &mut Value) {
+    for schema in ["SendMessageRequest"] {
+        if let Some(ids) = property_mut(document, schema, "attachment_ids") {
+            ids.insert("maxItems".into(), json!(MAX_ATTACHMENTS_PER_MESSAGE));
+            ids.insert("uniqueItems".into(), json!(true));
+        }
+    }
+    let name = trimmed_pattern(1, MAX_ATTACHMENT_NAME_CHARS, &name_characters());
+    for pointer in [
+        "/paths/~1api~1attachments/post/parameters",
+        "/paths/~1api~1me~1attachments/get/parameters",
+        "/paths/~1api~1conversations~1{id}~1attachments/get/parameters",
+    ] {
+        let Some(parameters) = document.pointer_mut(pointer).and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for parameter in parameters.iter_mut().filter_map(Value::as_object_mut) {
+            let schema = match parameter.get("name").and_then(Value::as_str) {
+                Some("name") => json!({"type": "string", "pattern": name}),
+                Some("before") => {
+                    json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+                }
+                Some("limit") => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+                _ => continue,
+            };
+            parameter.insert("schema".into(), schema);
+        }
+    }
 }
 
 /// Office hours and absences: a promise of 0 to [`MAX_WORKING_DAYS`] working days, seven days
@@ -461,6 +503,35 @@ mod tests {
             );
         }
         assert!(trimmed_pattern(1, MAX_MESSAGE_CHARS, BODY_CHARACTERS).contains("{0,9998}"));
+    }
+
+    #[test]
+    fn the_attachment_name_pattern_reads_as_the_server_does() {
+        let inner = name_characters();
+        let refused = |c: char| c.is_control() || c == '/' || c == '\\';
+        let pattern = trimmed_pattern(1, 3, &inner);
+        let extra = ["a/b", "a\\b", "/", " \\ ", "ab/"];
+        for text in SAMPLES.iter().copied().chain(extra) {
+            assert_eq!(
+                matches(&pattern, text),
+                model(text, 1, 3, refused),
+                "{text:?}"
+            );
+        }
+        let longest = "é".repeat(MAX_ATTACHMENT_NAME_CHARS);
+        let edges = [format!(" {longest} "), format!("{longest}x")];
+        for text in SAMPLES
+            .iter()
+            .copied()
+            .chain(extra)
+            .chain(edges.iter().map(String::as_str))
+        {
+            assert_eq!(
+                crate::attachments::parse_name(text).is_ok(),
+                model(text, 1, MAX_ATTACHMENT_NAME_CHARS, refused),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -26,8 +26,9 @@ use crate::audit::Record;
 use crate::care::{IntakeRule, Triage};
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
-    AbsenceId, Appointment, AppointmentId, ConversationId, ConversationSummary, IntakeMode,
-    Message, MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId, UserProfile,
+    AbsenceId, Appointment, AppointmentId, AttachmentId, ConversationId, ConversationSummary,
+    Document, IntakeMode, Message, MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId,
+    UserProfile,
 };
 use std::path::{Path, PathBuf};
 
@@ -241,8 +242,20 @@ operations! {
     /// The conversations of `viewer` as they see them (or only `only`), latest activity first.
     fn summaries(viewer: UserId, role: Role, only: Option<ConversationId>) -> Vec<ConversationSummary> = conversations::summaries;
 
-    /// A page of a conversation's history, ascending, and whether more exist that way.
-    fn messages_page(conversation: ConversationId, page: Page, limit: u32) -> (Vec<Message>, bool) = messages::page;
+    /// Whether a content of this hash is stored already.
+    fn attachment_blob_exists(sha256: &str) -> bool = attachments::blob_exists;
+    /// Stores a content unless the same bytes are stored (content-addressed).
+    fn insert_attachment_blob(sha256: &str, content: &[u8], thumbnail: Option<&[u8]>, now: Timestamp) -> () = attachments::insert_blob;
+    /// Records an upload.
+    fn insert_attachment(attachment: &NewAttachment<'_>) -> () = attachments::insert;
+    /// The bytes a user's uploads take.
+    fn attachment_bytes_used(owner: UserId) -> i64 = attachments::used_bytes;
+    /// The attachment `id` if `user` may fetch it.
+    fn visible_attachment(id: AttachmentId, user: UserId) -> Option<AttachmentRow> = attachments::visible;
+    /// A stored content (or its thumbnail).
+    fn attachment_content(sha256: &str, thumbnail: bool) -> Option<Vec<u8>> = attachments::content;
+    /// Attachments sent in the user's conversations (or one), newest first.
+    fn documents(user: UserId, conversation: Option<ConversationId>, before: i64, limit: u32) -> (Vec<Document>, bool) = attachments::documents;
 
     /// How far `user` has read `conversation`.
     fn read_cursor(user: UserId, conversation: ConversationId) -> Seq = read_cursors::get;
@@ -375,6 +388,37 @@ impl Store {
         on_pool!(self, |db| db.close().await)
     }
 
+    /// A page of a conversation's history, ascending, and whether more exist that way; each
+    /// message with its attachments.
+    pub async fn messages_page(
+        &self,
+        conversation: ConversationId,
+        page: Page,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool), sqlx::Error> {
+        on_pool!(self, |db, b| {
+            let mut conn = db.acquire().await?;
+            let (mut messages, more) =
+                b::messages::page(&mut *conn, conversation, page, limit).await?;
+            let ids: Vec<MessageId> = messages.iter().map(|message| message.id).collect();
+            let rows = b::attachments::of_messages(&mut conn, &ids).await?;
+            attach(&mut messages, rows);
+            Ok((messages, more))
+        })
+    }
+
+    /// Deletes the uploads never sent and made before `cutoff`, and the contents nothing
+    /// refers to any more, in one transaction; returns how many uploads.
+    pub async fn delete_unsent_attachments(&self, cutoff: Timestamp) -> Result<u64, sqlx::Error> {
+        let mut tx = self.begin_write().await?;
+        let deleted = on_tx!(&mut tx, |conn, b| b::attachments::delete_unsent_before(
+            conn, cutoff
+        )
+        .await)?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// Writes buffered session activity times, in one transaction.
     pub async fn touch_sessions(&self, touches: &[(String, Timestamp)]) -> Result<(), sqlx::Error> {
         let mut tx = self.begin_write().await?;
@@ -438,6 +482,39 @@ impl Tx {
         .await)
     }
 
+    /// The attachments of these ids (any owner, sent or not), for a send's checks.
+    pub async fn attachments_by_ids(
+        &mut self,
+        ids: &[AttachmentId],
+    ) -> Result<Vec<AttachmentRow>, sqlx::Error> {
+        on_tx!(self, |conn, b| b::attachments::by_ids(conn, ids).await)
+    }
+
+    /// Links uploads to the message they were sent with.
+    pub async fn link_attachments(
+        &mut self,
+        ids: &[AttachmentId],
+        message: MessageId,
+        conversation: ConversationId,
+    ) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::attachments::link(
+            conn,
+            ids,
+            message,
+            conversation
+        )
+        .await)
+    }
+
+    /// Fills in the attachments of these messages.
+    pub async fn fill_attachments(&mut self, messages: &mut [Message]) -> Result<(), sqlx::Error> {
+        let ids: Vec<MessageId> = messages.iter().map(|message| message.id).collect();
+        let rows = on_tx!(self, |conn, b| b::attachments::of_messages(conn, &ids)
+            .await)?;
+        attach(messages, rows);
+        Ok(())
+    }
+
     /// Holds a login attempt's account and address until the transaction ends, so that the
     /// attempts on either, on every instance, are counted and recorded one after the other
     /// (SQLite: the write lock already does; PostgreSQL: advisory locks).
@@ -473,5 +550,17 @@ impl Tx {
     ) -> Result<(), sqlx::Error> {
         on_tx!(self, |conn, b| b::lock_care_pair(conn, doctor, patient)
             .await)
+    }
+}
+
+/// Puts each attachment row on its message (rows in upload order).
+fn attach(messages: &mut [Message], rows: Vec<AttachmentRow>) {
+    for row in rows {
+        if let Some(message) = messages
+            .iter_mut()
+            .find(|message| Some(message.id) == row.message)
+        {
+            message.attachments.push(row.meta);
+        }
     }
 }

@@ -432,3 +432,36 @@ pub struct AbsenceRow {
     /// The covering doctor, if any (and still enabled).
     pub covering: Option<colloque_protocol::UserProfile>,
 }
+
+/// An upload about to be recorded (its content stored under `sha256`).
+pub struct NewAttachment<'a> {
+    /// Its public id.
+    pub id: colloque_protocol::AttachmentId,
+    /// The uploader.
+    pub owner: UserId,
+    /// The stored content's hash (hex).
+    pub sha256: &'a str,
+    /// The sniffed type.
+    pub content_type: colloque_protocol::AttachmentType,
+    /// The name given (display only).
+    pub name: &'a str,
+    /// The stored size in bytes.
+    pub size: u64,
+    /// When.
+    pub now: Timestamp,
+}
+
+/// A stored upload.
+#[derive(Debug, Clone)]
+pub struct AttachmentRow {
+    /// What participants see.
+    pub meta: colloque_protocol::AttachmentMeta,
+    /// The uploader.
+    pub owner: UserId,
+    /// The message it was sent with, once sent.
+    pub message: Option<MessageId>,
+    /// That message's conversation.
+    pub conversation: Option<ConversationId>,
+    /// Its content's hash.
+    pub sha256: String,
+}

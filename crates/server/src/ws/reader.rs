@@ -136,6 +136,7 @@ impl Conn {
                 client_id,
                 body,
                 urgent,
+                attachment_ids,
             } => {
                 let result = match MessageBody::parse(&body) {
                     Ok(body) => {
@@ -150,6 +151,7 @@ impl Conn {
                             client_id,
                             &body,
                             urgent.then_some(&self.source),
+                            &attachment_ids,
                             conn,
                         )
                         .await;

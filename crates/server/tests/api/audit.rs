@@ -91,6 +91,7 @@ async fn refused_accesses_over_rest_and_websocket_are_recorded() {
             client_id: new_client_id(),
             body: "intrusion".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     socket.next_error().await;

@@ -47,6 +47,7 @@ async fn a_send_after_the_care_relationship_ended_is_refused() {
             client_id,
             body: "Après, côté médecin".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert_eq!(
@@ -108,6 +109,7 @@ async fn a_send_to_a_disabled_doctor_is_refused() {
             client_id,
             body: "Docteur ?".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert_eq!(
@@ -210,6 +212,7 @@ async fn unlink_closes_the_open_conversation_and_tells_the_sockets() {
             client_id,
             body: "Docteur ?".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert_eq!(

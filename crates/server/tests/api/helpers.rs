@@ -368,6 +368,7 @@ impl TestApp {
             client_id,
             body: body.to_owned(),
             urgent: false,
+            attachment_ids: Vec::new(),
         };
         self.post(
             &format!("/api/conversations/{conversation}/messages"),

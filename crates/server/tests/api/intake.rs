@@ -204,6 +204,7 @@ async fn a_blocked_patient_can_neither_start_nor_write_and_is_told_so() {
             client_id,
             body: "Docteur ?".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert_eq!(

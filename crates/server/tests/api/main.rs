@@ -4,6 +4,10 @@
 #[macro_use]
 mod helpers;
 
+mod attachment_fixtures;
+mod attachments;
+mod attachments_fuzz;
+mod attachments_send;
 mod audit;
 mod audit_chain;
 mod audit_refusals;

@@ -50,6 +50,7 @@ async fn a_message_sent_over_websocket_is_acked_and_reaches_every_other_socket()
             client_id,
             body: "Merci docteur".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
 
@@ -119,6 +120,7 @@ async fn the_same_client_id_sent_twice_over_websocket_is_acked_twice_with_the_sa
         client_id: new_client_id(),
         body: "Bonjour".into(),
         urgent: false,
+        attachment_ids: Vec::new(),
     };
 
     socket.send(&frame).await;
@@ -306,6 +308,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             client_id,
             body: "Intrusion".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     match hugo_socket.next_frame().await {
@@ -341,6 +344,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             client_id: new_client_id(),
             body: "Réponse privée".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert!(matches!(

@@ -153,6 +153,7 @@ async fn a_socket_re_authenticates_with_a_renewed_token_and_keeps_working() {
             client_id,
             body: "toujours là".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     match socket.next_frame().await {

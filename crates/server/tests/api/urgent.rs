@@ -122,6 +122,7 @@ async fn an_urgent_message_over_the_socket_marks_it_too_and_a_replay_marks_nothi
         client_id: new_client_id(),
         body: "difficulté à respirer".into(),
         urgent: true,
+        attachment_ids: Vec::new(),
     };
     for _ in 0..2 {
         socket.send(&frame).await;
@@ -169,6 +170,7 @@ async fn a_doctor_cannot_mark_a_message_urgent_and_nothing_is_stored() {
             client_id,
             body: "Message du médecin".into(),
             urgent: true,
+            attachment_ids: Vec::new(),
         })
         .await;
     match socket.next_frame().await {

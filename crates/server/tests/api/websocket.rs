@@ -93,6 +93,7 @@ async fn malformed_unknown_and_binary_frames_get_an_error_and_the_socket_keeps_w
             client_id: new_client_id(),
             body: "Toujours là".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     assert!(matches!(socket.next_frame().await, ServerFrame::Ack { .. }));
@@ -120,6 +121,7 @@ async fn refused_sends_carry_their_client_id_and_the_socket_keeps_working() {
                 client_id,
                 body,
                 urgent: false,
+                attachment_ids: Vec::new(),
             })
             .await;
         let (code, refused_id) = error_of(socket.next_frame().await);

@@ -265,6 +265,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
                 client_id,
                 body: format!("flood {n}"),
                 urgent: false,
+                attachment_ids: Vec::new(),
             })
             .await;
     }
@@ -286,6 +287,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
             client_id,
             body: "other tab".into(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
     let from_second_tab = loop {

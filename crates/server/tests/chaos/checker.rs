@@ -381,6 +381,7 @@ mod tests {
             body: format!("m{id}"),
             sent_at: Timestamp(seq),
             kind: Default::default(),
+            attachments: Vec::new(),
         }
     }
 

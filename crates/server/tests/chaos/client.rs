@@ -648,6 +648,7 @@ impl Client {
                 client_id,
                 body: record.body.clone(),
                 urgent: false,
+                attachment_ids: Vec::new(),
             };
             record.attempts += 1;
             self.stats.transmissions += 1;

@@ -183,6 +183,7 @@ pub async fn send(
             client_id,
             body: body.to_owned(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .send()
         .await
@@ -372,6 +373,7 @@ impl Socket {
             client_id,
             body: body.to_owned(),
             urgent: false,
+            attachment_ids: Vec::new(),
         })
         .await;
         loop {

@@ -57,6 +57,7 @@ async fn sqlite_schema() -> Schema {
                 "INTEGER" if BOOLEANS.contains(&(name.as_str(), column.as_str())) => "boolean",
                 "INTEGER" => "integer",
                 "TEXT" => "text",
+                "BLOB" => "blob",
                 other => panic!("{name}.{column}: SQLite type {other} not mapped"),
             };
             if pk_position > 0 {
@@ -146,6 +147,7 @@ async fn postgres_schema(postgres: &Postgres) -> Schema {
                 "bigint" => "integer",
                 "boolean" => "boolean",
                 "text" => "text",
+                "bytea" => "blob",
                 other => panic!("{name}.{column}: PostgreSQL type {other} not mapped"),
             };
             table

@@ -31,6 +31,8 @@ pub type Db = Postgres;
 
 #[path = "../tables/appointments.rs"]
 pub mod appointments;
+#[path = "../tables/attachments.rs"]
+pub mod attachments;
 #[path = "../tables/audit.rs"]
 pub mod audit;
 #[path = "../tables/care.rs"]

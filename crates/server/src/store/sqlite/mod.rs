@@ -18,6 +18,8 @@ pub type Db = Sqlite;
 
 #[path = "../tables/appointments.rs"]
 pub mod appointments;
+#[path = "../tables/attachments.rs"]
+pub mod attachments;
 #[path = "../tables/audit.rs"]
 pub mod audit;
 #[path = "../tables/care.rs"]

@@ -31,6 +31,7 @@ impl MessageRow {
             body: self.body,
             sent_at: Timestamp(self.sent_at),
             kind: parse_kind(&self.kind)?,
+            attachments: Vec::new(),
         })
     }
 }
