@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attachments;
 mod care;
 mod error;
 mod frames;
@@ -20,6 +21,7 @@ mod hours;
 mod ids;
 mod rest;
 
+pub use attachments::*;
 pub use care::*;
 pub use error::{ApiError, ErrorCode};
 pub use frames::{ClientFrame, ServerFrame};
