@@ -86,6 +86,9 @@ pub enum ErrorCode {
     /// An attachment already sent with another message (409): upload it again to send it
     /// again.
     AttachmentAlreadySent,
+    /// An upload whose bytes stopped arriving at the minimum rate (408): nothing was stored.
+    /// The message gives the rate; retry on a better connection.
+    UploadTooSlow,
     /// The server failed; nothing was stored. Safe to retry.
     Internal,
     /// A code this version of the protocol does not know (sent by a newer server).

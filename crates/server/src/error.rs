@@ -125,6 +125,9 @@ pub enum AppError {
     /// An attachment already sent with another message (409).
     #[error("this attachment was already sent with another message; upload it again")]
     AttachmentAlreadySent,
+    /// An upload that fell behind the minimum transfer rate (408); the text gives it.
+    #[error("{0}")]
+    UploadTooSlow(String),
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -163,6 +166,7 @@ impl AppError {
             AppError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             AppError::TooManyAttachments(_) => ErrorCode::TooManyAttachments,
             AppError::AttachmentAlreadySent => ErrorCode::AttachmentAlreadySent,
+            AppError::UploadTooSlow(_) => ErrorCode::UploadTooSlow,
             AppError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -198,6 +202,7 @@ impl AppError {
             AppError::FileTooLarge(_) | AppError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyAttachments(_) => StatusCode::BAD_REQUEST,
             AppError::AttachmentAlreadySent => StatusCode::CONFLICT,
+            AppError::UploadTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,

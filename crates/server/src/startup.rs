@@ -264,12 +264,7 @@ fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
 /// The whole HTTP surface: `/api/*`, `/ws`, and the web app (or JSON 404s) for everything else.
 /// Security headers go on every response, static files included.
 fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
-    let deadline = state.limits.http_request_timeout;
-    let api = routes::api_router().layer(axum::middleware::from_fn(
-        move |request: Request<axum::body::Body>, next: axum::middleware::Next| {
-            crate::serve::request_deadline(deadline, request, next)
-        },
-    ));
+    let api = routes::api_router(state.limits.http_request_timeout);
     let mut app = Router::new()
         .nest(API_PREFIX, api)
         .route(WS_PATH, get(ws::handler))

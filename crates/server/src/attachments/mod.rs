@@ -38,7 +38,16 @@ pub struct AttachmentLimits {
     pub unsent_ttl: Duration,
     /// How often unsent uploads past their time are deleted.
     pub sweep: Duration,
+    /// The slowest an upload's bytes may arrive, on average, once the request deadline
+    /// (`http_request_timeout`) has passed: an upload is not held to the 30 s of other
+    /// requests, but one that falls behind this rate is cut (408 `upload_too_slow`), so a
+    /// client trickling bytes cannot hold a connection and its buffer for long.
+    pub min_upload_bytes_per_second: u64,
 }
+
+/// 10 kB/s (80 kbit/s, below a poor 2G/EDGE phone link's upload): a 10 MB file may take up to
+/// 30 s + 1,000 s (about 17 minutes) to arrive.
+pub const DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND: u64 = 10_000;
 
 impl Default for AttachmentLimits {
     fn default() -> Self {
@@ -48,6 +57,7 @@ impl Default for AttachmentLimits {
             quota_bytes: 200 * 1000 * 1000,
             unsent_ttl: Duration::from_secs(24 * 60 * 60),
             sweep: Duration::from_secs(60 * 60),
+            min_upload_bytes_per_second: DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND,
         }
     }
 }
@@ -67,6 +77,31 @@ impl AttachmentLimits {
     /// The refusal of a file over the size limit (413).
     pub fn too_large(&self) -> AppError {
         AppError::FileTooLarge(format!("the file is too large; {}", self.accepted()))
+    }
+
+    /// The refusal of an upload that fell behind the minimum rate (408).
+    pub fn too_slow(&self) -> AppError {
+        AppError::UploadTooSlow(format!(
+            "the file arrived too slowly (under {} bytes per second); nothing was stored: \
+             retry on a better connection",
+            self.min_upload_bytes_per_second
+        ))
+    }
+
+    /// When the next bytes of an upload that started reading at `started` and has
+    /// `received` bytes so far must have come: `grace` (the usual request deadline) plus the
+    /// time the minimum rate gives those bytes. A 10 MB file therefore has `grace` + 1,000 s
+    /// at the default rate, and a stalled or trickling client is cut as soon as it falls
+    /// behind.
+    pub fn next_bytes_due(
+        &self,
+        started: tokio::time::Instant,
+        received: usize,
+        grace: Duration,
+    ) -> tokio::time::Instant {
+        let rate = self.min_upload_bytes_per_second.max(1);
+        let earned = Duration::from_millis((received as u64).saturating_mul(1000) / rate);
+        started + grace + earned
     }
 }
 
@@ -312,4 +347,24 @@ pub async fn own_conversation(
         .await?
         .map(|_| ())
         .ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uploads_next_bytes_are_due_after_the_grace_plus_the_time_the_rate_gives_its_bytes() {
+        let limits = AttachmentLimits {
+            min_upload_bytes_per_second: 10_000,
+            ..AttachmentLimits::default()
+        };
+        let started = tokio::time::Instant::now();
+        let grace = Duration::from_secs(30);
+        let due = |received| limits.next_bytes_due(started, received, grace) - started;
+        assert_eq!(due(0), Duration::from_secs(30));
+        assert_eq!(due(5_000), Duration::from_millis(30_500));
+        // The whole default file: 30 s + 1,000 s.
+        assert_eq!(due(limits.max_file_bytes), Duration::from_secs(1_030));
+    }
 }

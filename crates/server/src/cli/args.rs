@@ -138,6 +138,16 @@ pub enum Command {
             default_value_t = 200_000_000
         )]
         attachment_quota_bytes: u64,
+        /// The slowest an upload may arrive, in bytes per second on average, once the 30 s
+        /// that any request has are over: slower, it is cut (408). 10 kB/s gives a 10 MB file
+        /// about 17 minutes.
+        #[arg(
+            long,
+            env = "COLLOQUE_MIN_UPLOAD_BYTES_PER_SECOND",
+            default_value_t = crate::attachments::DEFAULT_MIN_UPLOAD_BYTES_PER_SECOND,
+            value_parser = clap::value_parser!(u64).range(1..)
+        )]
+        min_upload_bytes_per_second: u64,
         /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9100:
         /// never on the public port, and never with user ids or content in labels.
         #[arg(long, env = "COLLOQUE_METRICS_BIND")]

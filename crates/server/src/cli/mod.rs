@@ -47,6 +47,7 @@ pub async fn run() -> anyhow::Result<()> {
             max_attachment_bytes,
             max_attachments_per_message,
             attachment_quota_bytes,
+            min_upload_bytes_per_second,
         } => {
             raise_open_files_limit();
             anyhow::ensure!(
@@ -68,6 +69,7 @@ pub async fn run() -> anyhow::Result<()> {
                     max_file_bytes: max_attachment_bytes,
                     per_message: usize::from(max_attachments_per_message),
                     quota_bytes: attachment_quota_bytes,
+                    min_upload_bytes_per_second,
                     ..Default::default()
                 },
                 ..Limits::default()

@@ -22,14 +22,9 @@ use colloque_protocol::{
 };
 use futures_util::StreamExt;
 
+/// The routes under the API's request deadline.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/attachments",
-            // The upload enforces its own limit while it streams (the configured file size),
-            // instead of the 128 KiB of JSON bodies.
-            post(upload).layer(DefaultBodyLimit::disable()),
-        )
         .route("/attachments/{id}", get(download))
         .route("/attachments/{id}/thumbnail", get(thumbnail))
         .route(
@@ -37,6 +32,17 @@ pub fn router() -> Router<AppState> {
             get(conversation_documents),
         )
         .route("/me/attachments", get(my_documents))
+}
+
+/// The upload, outside the API's request deadline: its body may take longer than that to
+/// arrive from a phone on a slow link. It enforces its own limits while it streams: the file
+/// size (instead of the 128 KiB of JSON bodies), a minimum transfer rate, and the request
+/// deadline again for the work after the body has arrived.
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route(
+        "/attachments",
+        post(upload).layer(DefaultBodyLimit::disable()),
+    )
 }
 
 /// Uploads a file before sending it: the raw bytes as the body (any `Content-Type`: the type
@@ -53,6 +59,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 201, description = "Stored, not yet sent", body = AttachmentMeta),
         (status = 400, description = "A name that is empty, over 255 characters or with control characters, or an unknown query field (`invalid_input`); the body was cut off before its end (`invalid_input`)", body = ApiError),
+        (status = 408, description = "The body fell behind the minimum transfer rate (10 kB/s by default, after the first 30 s) and was cut (`upload_too_slow`); nothing was stored", body = ApiError),
         (status = 413, description = "Over the per-file limit (`file_too_large`) or the caller's quota (`quota_exceeded`); the message lists what is accepted", body = ApiError),
         (status = 415, description = "Not a PDF, JPEG, PNG or HEIC/HEIF by its bytes, or an image that cannot be read (`unsupported_file_type`); the message lists what is accepted", body = ApiError),
     )
@@ -67,6 +74,32 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentMeta>), AppError> {
     let name = attachments::parse_name(&query.name)?;
+    let raw = read_upload(&state, &headers, body).await?;
+    // The body is in: from here on, the same deadline as any other request.
+    let store = async {
+        let meta = attachments::upload(&state, &user, &name, raw).await?;
+        let entry = Entry::new(Action::AttachmentUploaded, Some(user.id))
+            .detail(meta.content_type.mime().to_owned());
+        state.audit.read(&source, entry).await?;
+        Ok::<_, AppError>(meta)
+    };
+    match tokio::time::timeout(state.limits.http_request_timeout, store).await {
+        Ok(meta) => Ok((StatusCode::CREATED, Json(meta?))),
+        Err(_) => {
+            tracing::warn!("upload answered 503: storing it took too long");
+            Err(AppError::Busy(1))
+        }
+    }
+}
+
+/// The upload's bytes, in one buffer bounded by the file limit: refused as soon as they would
+/// pass it (413), or as soon as they fall behind the minimum rate (408): each next chunk is
+/// due by [`attachments::AttachmentLimits::next_bytes_due`].
+async fn read_upload(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, AppError> {
     let limits = &state.limits.attachments;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -75,11 +108,20 @@ pub async fn upload(
     if declared.is_some_and(|length| length > limits.max_file_bytes as u64) {
         return Err(limits.too_large());
     }
-    // One bounded buffer, filled as the body arrives; refused as soon as it would overflow.
+    let started = tokio::time::Instant::now();
+    let grace = state.limits.http_request_timeout;
     let capacity = declared.map_or(64 * 1024, |length| length as usize);
     let mut raw = Vec::with_capacity(capacity.min(limits.max_file_bytes));
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    loop {
+        let due = limits.next_bytes_due(started, raw.len(), grace);
+        let Ok(next) = tokio::time::timeout_at(due, stream.next()).await else {
+            tracing::info!(received = raw.len(), "upload cut: under the minimum rate");
+            return Err(limits.too_slow());
+        };
+        let Some(chunk) = next else {
+            return Ok(raw);
+        };
         let chunk = chunk.map_err(|_| {
             AppError::InvalidInput(
                 "the upload was cut off before its end; nothing was stored".into(),
@@ -90,11 +132,6 @@ pub async fn upload(
         }
         raw.extend_from_slice(&chunk);
     }
-    let meta = attachments::upload(&state, &user, &name, raw).await?;
-    let entry = Entry::new(Action::AttachmentUploaded, Some(user.id))
-        .detail(meta.content_type.mime().to_owned());
-    state.audit.read(&source, entry).await?;
-    Ok((StatusCode::CREATED, Json(meta)))
 }
 
 /// Downloads an attachment: its uploader before it is sent, either participant of its

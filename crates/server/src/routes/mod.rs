@@ -22,6 +22,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
+use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The largest request body accepted: a message of 10 000 characters outside the Basic
@@ -30,8 +31,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// 413 before it is buffered.
 pub const MAX_REQUEST_BYTES: usize = 128 * 1024;
 
-/// Every `/api` route, relative to `/api`.
-pub fn api_router() -> Router<AppState> {
+/// Every `/api` route, relative to `/api`. Each handler has `deadline` to answer (503
+/// `server_busy` past it: [`crate::serve::request_deadline`]), but the upload, whose body may
+/// take longer to arrive on a slow link: it has its own deadlines (`attachments::upload`).
+pub fn api_router(deadline: Duration) -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(people::router())
@@ -44,6 +47,13 @@ pub fn api_router() -> Router<AppState> {
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::serve::request_deadline(deadline, request, next)
+            },
+        ))
+        // Merged after the deadline's layer, which therefore does not wrap it.
+        .merge(attachments::upload_router())
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))

@@ -8,6 +8,7 @@ mod attachment_fixtures;
 mod attachments;
 mod attachments_fuzz;
 mod attachments_send;
+mod attachments_slow;
 mod audit;
 mod audit_chain;
 mod audit_refusals;
