@@ -312,3 +312,27 @@ async fn uploads_never_sent_are_deleted_after_their_time() {
         .await;
     assert_eq!(response.status(), 404);
 }
+
+/// Documented, not wanted: nothing is removed from a PDF (docs/attachments.md, "PDF"). The
+/// day a PDF rewrite strips `/Info`, this test must change with the docs.
+#[tokio::test]
+async fn a_pdf_is_stored_and_served_exactly_as_sent_document_information_included() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let file = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+        2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
+        3 0 obj << /Author (Emma Petit) /Producer (Scanner 2.1) >> endobj\n\
+        trailer << /Root 1 0 R /Info 3 0 R >>\n%%EOF\n"
+        .to_vec();
+
+    let meta = app.upload_ok(&emma, "analyses.pdf", file.clone()).await;
+
+    assert_eq!(meta.size, file.len() as u64);
+    let served = app
+        .get(&format!("/api/attachments/{}", meta.id), &emma.token)
+        .await;
+    assert_eq!(served.status(), 200);
+    let served = served.bytes().await.unwrap();
+    assert_eq!(served.as_ref(), file.as_slice());
+    assert!(String::from_utf8_lossy(&served).contains("/Author (Emma Petit)"));
+}
