@@ -60,6 +60,7 @@ pub struct Sent {
 ///    conversation in the doctor's queue ([`crate::care::triage`]);
 /// 8. after the commit, push; only then is the sender answered.
 #[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
+#[allow(clippy::too_many_arguments)] // as `SendQueue::send`: one per field of the send
 pub async fn send_message(
     state: &AppState,
     user: &AuthUser,
