@@ -63,6 +63,7 @@ fn line(seq: i64, kind: MessageKind, body: &str) -> Message {
         body: body.into(),
         sent_at: Timestamp(now()),
         kind,
+        attachments: Vec::new(),
     }
 }
 

@@ -45,6 +45,7 @@ async fn a_message_that_may_be_an_emergency_shows_the_numbers_to_call_before_any
         body: "x".into(),
         sent_at: Timestamp(now()),
         kind: MessageKind::Text,
+        attachments: Vec::new(),
     };
     install_fetch(&[
         (

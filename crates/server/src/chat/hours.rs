@@ -389,6 +389,7 @@ pub async fn after_patient_message(
             body,
             sent_at: now,
             kind: MessageKind::AutoReply,
+            attachments: Vec::new(),
         };
         super::triage::changed(&state, &conversation, line).await
     })
