@@ -38,6 +38,22 @@ pub struct Sent {
     pub created: bool,
 }
 
+/// A message a participant sends: what the socket's `send` frame and the REST route carry.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Where to.
+    pub conversation_id: ConversationId,
+    /// The sender's idempotency key.
+    pub client_id: ClientMsgId,
+    /// The text (checked).
+    pub body: MessageBody,
+    /// Sent past the red-flag screen (only a patient may), and where from: the mark is
+    /// audited in the message's transaction.
+    pub urgent: Option<Source>,
+    /// Uploads sent with it, each once.
+    pub attachments: Vec<AttachmentId>,
+}
+
 /// Stores a message and, if it is new, pushes it to every socket of both participants except
 /// `origin` (the socket that sent it, which gets an `ack` instead).
 ///
@@ -59,36 +75,21 @@ pub struct Sent {
 /// 7. reserve `last_seq + 1`, insert, move the sender's own read cursor to it, and move the
 ///    conversation in the doctor's queue ([`crate::care::triage`]);
 /// 8. after the commit, push; only then is the sender answered.
-#[tracing::instrument(level = "debug", name = "send_message", skip(state, user, body), fields(user = %user.id))]
-#[allow(clippy::too_many_arguments)] // as `SendQueue::send`: one per field of the send
+#[tracing::instrument(level = "debug", name = "send_message", skip_all, fields(user = %user.id, conversation = %outgoing.conversation_id))]
 pub async fn send_message(
     state: &AppState,
     user: &AuthUser,
-    conversation_id: ConversationId,
-    client_id: ClientMsgId,
-    body: &MessageBody,
-    urgent: Option<&Source>,
-    attachments: &[AttachmentId],
+    outgoing: Outgoing,
     origin: Option<ConnId>,
 ) -> Result<Sent, AppError> {
-    check_attachment_list(state, attachments)?;
+    check_attachment_list(state, &outgoing.attachments)?;
     state
         .throttles
         .sends
         .take(&user.id)
         .map_err(AppError::rate_limited)?;
-    let sent = state
-        .sends
-        .send(
-            user.id,
-            conversation_id,
-            client_id,
-            body.clone(),
-            urgent.cloned(),
-            attachments.to_vec(),
-            origin,
-        )
-        .await?;
+    let conversation_id = outgoing.conversation_id;
+    let sent = state.sends.send(user.id, outgoing, origin).await?;
     // A patient's new message to a doctor away today: the automatic reply follows, after the
     // patient's own answer (it is delivered like any message); otherwise a wait it started
     // brings the due date to both sides.

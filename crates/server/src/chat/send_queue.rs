@@ -22,7 +22,7 @@
 //! The writer is a spawned task: a sender that goes away (socket cut, HTTP client gone) never
 //! cancels a transaction in the middle.
 
-use super::Sent;
+use super::{Outgoing, Sent};
 use crate::audit::{Action, Entry, Source};
 use crate::care::Triage;
 use crate::delivery::{ConnId, Delivery};
@@ -83,21 +83,21 @@ impl SendQueue {
     }
 
     /// Queues a send and waits until it is committed (or refused).
-    // One argument per field of the send (the urgent mark and the attachments came with two
-    // issues on two branches); a struct for them is the next clean-up.
-    #[allow(clippy::too_many_arguments)]
     pub async fn send(
         &self,
         sender: UserId,
-        conversation_id: ConversationId,
-        client_id: ClientMsgId,
-        body: MessageBody,
-        urgent: Option<Source>,
-        attachments: Vec<AttachmentId>,
+        outgoing: Outgoing,
         origin: Option<ConnId>,
     ) -> Result<Sent, AppError> {
         let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
+        let Outgoing {
+            conversation_id,
+            client_id,
+            body,
+            urgent,
+            attachments,
+        } = outgoing;
         let request = Request {
             sender,
             conversation_id,

@@ -244,18 +244,14 @@ pub async fn send(
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> Result<(StatusCode, Json<Message>), AppError> {
     let body = MessageBody::parse(&request.body)?;
-    let urgent = request.urgent.then_some(&source);
-    let result = chat::send_message(
-        &state,
-        &user,
-        id,
-        request.client_id,
-        &body,
-        urgent,
-        &request.attachment_ids,
-        None,
-    )
-    .await;
+    let outgoing = chat::Outgoing {
+        conversation_id: id,
+        client_id: request.client_id,
+        body,
+        urgent: request.urgent.then(|| source.clone()),
+        attachments: request.attachment_ids,
+    };
+    let result = chat::send_message(&state, &user, outgoing, None).await;
     let sent = audited(&state, &source, &user, Some(id), None, result).await?;
     let status = if sent.created {
         StatusCode::CREATED

@@ -144,17 +144,14 @@ impl Conn {
                         // this socket its own message: the ack will stand for it.
                         let registry = state.delivery.registry();
                         registry.sending(user.id, self.id, client_id);
-                        let sent = chat::send_message(
-                            state,
-                            user,
+                        let outgoing = chat::Outgoing {
                             conversation_id,
                             client_id,
-                            &body,
-                            urgent.then_some(&self.source),
-                            &attachment_ids,
-                            conn,
-                        )
-                        .await;
+                            body,
+                            urgent: urgent.then(|| self.source.clone()),
+                            attachments: attachment_ids,
+                        };
+                        let sent = chat::send_message(state, user, outgoing, conn).await;
                         registry.answered(user.id, self.id, client_id);
                         sent
                     }
