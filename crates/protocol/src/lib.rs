@@ -19,6 +19,7 @@ mod error;
 mod frames;
 mod hours;
 mod ids;
+mod notifications;
 mod rest;
 
 pub use attachments::*;
@@ -30,6 +31,7 @@ pub use ids::{
     AppointmentId, AttachmentId, ClientMsgId, ConversationId, MessageId, OutboxKey, Seq,
     SessionHandle, Timestamp, UserId,
 };
+pub use notifications::*;
 pub use rest::*;
 
 /// The longest message body accepted, in Unicode scalar values (characters), after trimming.

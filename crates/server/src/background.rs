@@ -1,7 +1,7 @@
 //! The tasks that run beside the server for as long as it serves: the audit purge and the
 //! writer of the audit trail's counts of refusals, the sweeps
 //! of ended sessions (their sockets, then their rows) and of old login attempts, the writer of
-//! session activity and the delivery loop. [`crate::startup::Application::run_until_stopped`]
+//! session activity, the delivery loop and the e-mail notifier. [`crate::startup::Application::run_until_stopped`]
 //! starts them and aborts them at shutdown.
 
 use crate::audit::{self, Action, Auditor, Entry, Source};
@@ -18,8 +18,14 @@ pub(crate) fn spawn(
     state: &AppState,
     from_bus: mpsc::Receiver<Incoming>,
     audit_retention_days: u32,
-) -> [JoinHandle<()>; 8] {
+) -> [JoinHandle<()>; 9] {
     [
+        tokio::spawn(
+            state
+                .notifier
+                .clone()
+                .run(state.store.clone(), state.metrics.clone()),
+        ),
         tokio::spawn(purge_audit_daily(state.store.clone(), audit_retention_days)),
         tokio::spawn(write_refusals(state.audit.clone())),
         tokio::spawn(sweep_revoked_sessions(state.clone())),

@@ -245,6 +245,8 @@ pub struct Config {
     pub limits: Limits,
     /// Load the demo data when the database has no users.
     pub demo: bool,
+    /// Notification e-mails: where they go, the rules' durations.
+    pub notify: crate::notify::NotifyConfig,
     /// Access-token lifetime in seconds.
     pub token_ttl_secs: u64,
     /// Password-hashing cost.
@@ -306,6 +308,7 @@ impl Config {
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             limits: Limits::default(),
             demo: false,
+            notify: crate::notify::NotifyConfig::default(),
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             argon2: Argon2Cost::OWASP,
         }

@@ -24,6 +24,7 @@ pub mod error;
 mod http;
 pub mod limits;
 pub mod metrics;
+pub mod notify;
 pub mod routes;
 pub mod security;
 pub mod serve;

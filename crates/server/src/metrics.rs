@@ -31,6 +31,15 @@ pub struct LoginLabels {
     pub outcome: &'static str,
 }
 
+/// The labels of an e-mail count.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EmailLabels {
+    /// `new_message`, `unread_answer` or `awaiting_reply`.
+    pub kind: &'static str,
+    /// `sent` or `failed`.
+    pub outcome: &'static str,
+}
+
 /// The metrics of one instance. Cheap to clone: every metric is a shared handle.
 #[derive(Clone)]
 pub struct Metrics {
@@ -44,6 +53,10 @@ pub struct Metrics {
     pub send_to_push: Histogram,
     /// Logins by outcome.
     pub logins: Family<LoginLabels, Counter>,
+    /// Passes of the e-mail notifier completed by this instance.
+    pub notify_passes: Counter,
+    /// E-mails by kind and outcome (`sent`, `failed`).
+    pub emails: Family<EmailLabels, Counter>,
     sockets: Gauge,
     users: Gauge,
     bus_up: Gauge,
@@ -65,6 +78,8 @@ impl Default for Metrics {
             send_to_ack: latency(),
             send_to_push: latency(),
             logins: Family::default(),
+            notify_passes: Counter::default(),
+            emails: Family::default(),
             sockets: Gauge::default(),
             users: Gauge::default(),
             bus_up: Gauge::default(),
@@ -91,6 +106,16 @@ impl Default for Metrics {
             m.send_to_push.clone(),
         );
         registry.register("logins", "Logins by outcome", m.logins.clone());
+        registry.register(
+            "notify_passes",
+            "Passes of the e-mail notifier completed by this instance",
+            m.notify_passes.clone(),
+        );
+        registry.register(
+            "emails",
+            "Notification e-mails by kind and outcome",
+            m.emails.clone(),
+        );
         registry.register(
             "sockets_open",
             "Authenticated sockets open on this instance",

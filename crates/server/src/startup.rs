@@ -106,6 +106,14 @@ impl Application {
             tracing::warn!(%bound, "{warning}");
         }
         let security = Security::new(&config, bound)?;
+        let public_url = config
+            .notify
+            .public_url
+            .clone()
+            .or_else(|| config.allowed_origins.first().cloned())
+            .unwrap_or_else(|| format!("http://{bound}"));
+        let notifier =
+            crate::notify::Notifier::new(&config.notify, public_url, &config.data_dir, &secret)?;
         let (incoming, from_bus) = tokio::sync::mpsc::channel(8_192);
         let bus = crate::bus::connect(config.nats_url.as_deref(), incoming).await?;
         if config.fault_drop_wakeups {
@@ -140,6 +148,7 @@ impl Application {
             limits: Arc::new(config.limits.clone()),
             security: Arc::new(security),
             attachment_slots: crate::attachments::processing_slots(),
+            notifier,
         };
         let router = router(state.clone(), &config)?;
         tracing::info!(address = %bound, "listening");
@@ -153,6 +162,11 @@ impl Application {
             demo_loaded,
             shutdown: ShutdownHandle::new(),
         })
+    }
+
+    /// Where notification e-mails go, for the start-up banner.
+    pub fn mail_destination(&self) -> String {
+        self.state.notifier.describe()
     }
 
     /// The metrics listener's port, if metrics are served.

@@ -44,6 +44,8 @@ pub struct AppState {
     pub throttles: Throttles,
     /// The socket caps.
     pub sockets: Admission,
+    /// Notification e-mails (and their unsubscribe tokens).
+    pub notifier: crate::notify::Notifier,
     /// Uploads being stripped and thumbnailed at once (bounded: see `attachments`).
     pub attachment_slots: Arc<tokio::sync::Semaphore>,
 }

@@ -143,6 +143,10 @@ pub enum Action {
     AttachmentDownloaded,
     /// A Documents list read (of one conversation, or of all the caller's).
     DocumentsListed,
+    /// A user changed their notification choices (detail: e-mail and push on or off).
+    NotificationSettingsChanged,
+    /// E-mail turned off through the one-click link of an e-mail (RFC 8058).
+    EmailUnsubscribed,
 }
 
 impl Action {
@@ -195,6 +199,8 @@ impl Action {
             Action::AttachmentUploaded => "attachment_uploaded",
             Action::AttachmentDownloaded => "attachment_downloaded",
             Action::DocumentsListed => "documents_listed",
+            Action::NotificationSettingsChanged => "notification_settings_changed",
+            Action::EmailUnsubscribed => "email_unsubscribed",
         }
     }
 

@@ -32,7 +32,7 @@ pub fn parse_day(text: &str) -> Option<Date> {
 }
 
 /// Minutes after midnight from `"HH:MM"`.
-fn parse_time(text: &str) -> Option<u16> {
+pub fn parse_time(text: &str) -> Option<u16> {
     let (hours, minutes) = text.split_once(':')?;
     if hours.len() != 2 || minutes.len() != 2 {
         return None;
@@ -41,7 +41,8 @@ fn parse_time(text: &str) -> Option<u16> {
     (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
 }
 
-fn format_time(minutes: u16) -> String {
+/// `"HH:MM"` from minutes after midnight.
+pub fn format_time(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 

@@ -148,6 +148,23 @@ pub enum Command {
             value_parser = clap::value_parser!(u64).range(1..)
         )]
         min_upload_bytes_per_second: u64,
+        /// The sender of notification e-mails. The SMTP server is read from the environment
+        /// only (`COLLOQUE_SMTP_URL`, it may hold a password): `smtp://user:pass@host:587?tls=required`
+        /// (STARTTLS) or `smtps://user:pass@host:465`; without it, e-mails are written as
+        /// `.eml` files into the data directory's `mail/` (docs/notifications.md).
+        #[arg(
+            long,
+            env = "COLLOQUE_MAIL_FROM",
+            default_value = "Colloque <no-reply@colloque.invalid>"
+        )]
+        mail_from: String,
+        /// The app's public address, for the links of e-mails, e.g. https://colloque.example.org
+        /// (default: the first allowed origin, else the bound address).
+        #[arg(long, env = "COLLOQUE_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// How long a message stays unread before its e-mail goes (seconds).
+        #[arg(long, env = "COLLOQUE_EMAIL_DELAY_SECS", default_value_t = 300)]
+        email_delay_secs: u64,
         /// Serve Prometheus metrics (`GET /metrics`) on this address, e.g. 127.0.0.1:9100:
         /// never on the public port, and never with user ids or content in labels.
         #[arg(long, env = "COLLOQUE_METRICS_BIND")]

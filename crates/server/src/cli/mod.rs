@@ -48,6 +48,9 @@ pub async fn run() -> anyhow::Result<()> {
             max_attachments_per_message,
             attachment_quota_bytes,
             min_upload_bytes_per_second,
+            mail_from,
+            public_url,
+            email_delay_secs,
         } => {
             raise_open_files_limit();
             anyhow::ensure!(
@@ -95,6 +98,20 @@ pub async fn run() -> anyhow::Result<()> {
                 nats_url: data.nats_url.clone(),
                 metrics_bind,
                 fault_drop_wakeups,
+                notify: crate::notify::NotifyConfig {
+                    smtp_url: std::env::var("COLLOQUE_SMTP_URL")
+                        .ok()
+                        .filter(|url| !url.is_empty())
+                        .map(SecretString::from),
+                    from: mail_from,
+                    public_url,
+                    rules: crate::notify::Rules {
+                        delay_ms: i64::try_from(email_delay_secs.saturating_mul(1000))
+                            .unwrap_or(i64::MAX),
+                        ..crate::notify::Rules::default()
+                    },
+                    ..crate::notify::NotifyConfig::default()
+                },
                 ..Config::new(bind, data.data_dir)
             };
             serve(config).await
@@ -305,6 +322,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let application = Application::build(config).await?;
     let address = application.local_addr();
     println!("Colloque is listening on http://{address}");
+    println!(
+        "Notification e-mails go to {}",
+        application.mail_destination()
+    );
     if application.demo_loaded() || demo {
         print_demo_logins();
     }

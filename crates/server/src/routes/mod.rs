@@ -9,6 +9,7 @@ mod health;
 mod hours;
 mod intake;
 mod mfa;
+mod notifications;
 pub mod openapi;
 mod openapi_contract;
 mod people;
@@ -44,6 +45,7 @@ pub fn api_router(deadline: Duration) -> Router<AppState> {
         .merge(intake::router())
         .merge(hours::router())
         .merge(attachments::router())
+        .merge(notifications::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -60,6 +60,10 @@ pub fn router() -> Router<AppState> {
         super::attachments::thumbnail,
         super::attachments::conversation_documents,
         super::attachments::my_documents,
+        super::notifications::read,
+        super::notifications::update,
+        super::notifications::unsubscribe,
+        super::notifications::confirm_page,
         super::appointments::list,
         super::health::health,
         openapi_json,
@@ -76,6 +80,7 @@ pub fn router() -> Router<AppState> {
         (name = "conversations", description = "Conversations and messages"),
         (name = "care", description = "Who may write to a doctor, office hours, absences"),
         (name = "attachments", description = "Files sent with messages, and the Documents lists"),
+        (name = "notifications", description = "Notification choices and the e-mails' one-click unsubscribe"),
         (name = "appointments", description = "Appointments"),
         (name = "health", description = "Monitoring"),
     )

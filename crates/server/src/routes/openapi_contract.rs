@@ -246,6 +246,16 @@ fn constraints(document: &mut Value) {
     hours(document);
     history_page(document);
     attachments(document);
+    notifications(document);
+}
+
+/// Quiet hours: two `HH:MM` times.
+fn notifications(document: &mut Value) {
+    for field in ["from", "to"] {
+        if let Some(time) = property_mut(document, "QuietHours", field) {
+            time.insert("pattern".into(), json!(TIME_PATTERN));
+        }
+    }
 }
 
 /// The attachment routes: at most [`MAX_ATTACHMENTS_PER_MESSAGE`] distinct ids per send, the

@@ -242,6 +242,17 @@ operations! {
     /// The conversations of `viewer` as they see them (or only `only`), latest activity first.
     fn summaries(viewer: UserId, role: Role, only: Option<ConversationId>) -> Vec<ConversationSummary> = conversations::summaries;
 
+    /// A user's notification choices, if they made any.
+    fn notification_settings(user: UserId) -> Option<StoredNotificationSettings> = notifications::settings;
+    /// Replaces a user's notification choices.
+    fn set_notification_settings(user: UserId, settings: &StoredNotificationSettings, now: Timestamp) -> () = notifications::set_settings;
+    /// Turns a user's e-mail off; false if there is no such user.
+    fn email_off(user: UserId, quiet: (u16, u16), now: Timestamp) -> bool = notifications::email_off;
+    /// Who may have something to be told by e-mail (patients or doctors).
+    fn notice_candidates(since: Timestamp, patients: bool) -> Vec<NoticeCandidate> = notifications::candidates;
+    /// Claims an e-mail for a participant of a conversation; false if it was taken.
+    fn claim_email_notice(user: UserId, conversation: ConversationId, previous: Timestamp, notified_seq: Seq, reminded_key: i64, now: Timestamp) -> bool = notifications::claim;
+
     /// Whether a content of this hash is stored already.
     fn attachment_blob_exists(sha256: &str) -> bool = attachments::blob_exists;
     /// Stores a content unless the same bytes are stored (content-addressed).

@@ -465,3 +465,49 @@ pub struct AttachmentRow {
     /// Its content's hash.
     pub sha256: String,
 }
+
+/// A user's notification choices, as stored (quiet hours in minutes after midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredNotificationSettings {
+    /// E-mail on.
+    pub email: bool,
+    /// Web Push on.
+    pub push: bool,
+    /// Quiet from, to (practice time); `None`: none.
+    pub quiet: Option<(u16, u16)>,
+}
+
+/// A participant who may have something to be told about a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeCandidate {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// Who would be told.
+    pub user: UserId,
+    /// Their address.
+    pub email: String,
+    /// They are the patient (else the doctor).
+    pub patient: bool,
+    /// The conversation's doctor (whose office hours count for a doctor's reminder).
+    pub doctor: UserId,
+    /// The conversation is open.
+    pub open: bool,
+    /// Its latest message.
+    pub last_seq: Seq,
+    /// Their read cursor.
+    pub read_seq: Seq,
+    /// Messages up to this one were announced by e-mail.
+    pub notified_seq: Seq,
+    /// What their latest reminder was about (0: none).
+    pub reminded_key: i64,
+    /// When the latest e-mail about this conversation went to them (0: never).
+    pub last_sent_at: Timestamp,
+    /// The first message of someone else not yet announced nor read.
+    pub first_new_at: Option<Timestamp>,
+    /// The first message of someone else they have not read, and when it came.
+    pub first_unread: Option<(Seq, Timestamp)>,
+    /// Since when the patient waits for the doctor.
+    pub waiting_since: Option<Timestamp>,
+    /// Their choices, if they made any.
+    pub settings: Option<StoredNotificationSettings>,
+}

@@ -49,6 +49,8 @@ pub mod login_attempts;
 pub mod messages;
 #[path = "../tables/mfa.rs"]
 pub mod mfa;
+#[path = "../tables/notifications.rs"]
+pub mod notifications;
 #[path = "../tables/outbox_keys.rs"]
 pub mod outbox_keys;
 #[path = "../tables/read_cursors.rs"]
