@@ -9,7 +9,7 @@
 //! session it tests with (logout, ending a session, changing the password).
 
 use crate::report::Counts;
-use crate::{Result, run, step, tools};
+use crate::{Result, step};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -88,61 +88,12 @@ fn broken() -> Counts {
 
 /// schemathesis in a private virtual environment under `.tools/schemathesis/`.
 fn ensure_schemathesis(root: &Path) -> Result<PathBuf> {
-    let venv = root.join(".tools/schemathesis");
-    let cli = venv.join("bin/schemathesis");
-    let wanted = format!("version {SCHEMATHESIS_VERSION}");
-    let answers = |cli: &Path| {
-        Command::new(cli)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&wanted))
-    };
-    if answers(&cli) {
-        return Ok(cli);
-    }
-    step(&format!(
-        "Installing schemathesis {SCHEMATHESIS_VERSION} from PyPI into .tools/schemathesis/ \
-         (a Python virtual environment, about a minute)"
-    ));
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let created = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !created {
-            // Debian splits venv (and its pip) into python3-venv.
-            let install = "apt-get update && apt-get install -y python3 python3-venv";
-            if !tools::is_root() {
-                return Err(format!(
-                    "schemathesis needs Python 3 with venv. Run as root:\n    {install}"
-                ));
-            }
-            step("Installing python3-venv with apt");
-            run(Command::new("sh")
-                .args(["-c", install])
-                .env("DEBIAN_FRONTEND", "noninteractive"))?;
-            let _ = std::fs::remove_dir_all(&venv);
-            run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        }
-    }
-    run(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
+    crate::python::ensure_pip_tool(
+        root,
+        "schemathesis",
         &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
-    ]))?;
-    if answers(&cli) {
-        Ok(cli)
-    } else {
-        Err(format!(
-            "{} does not answer {wanted} after installing it",
-            cli.display()
-        ))
-    }
+        &format!("version {SCHEMATHESIS_VERSION}"),
+    )
 }
 
 fn run_role(

@@ -25,6 +25,7 @@
 
 mod bundle;
 mod contract;
+mod python;
 mod report;
 mod runs;
 mod tools;
@@ -46,8 +47,9 @@ commands:
           instances and nginx in front, round-robin, on http://127.0.0.1:8080 (--port P for
           another port); Ctrl-C stops it all
   test    install missing tools and browsers, then run every test layer
-  setup   only install the missing tools (add --browser for Chromium + ChromeDriver,
-          --cluster for PostgreSQL, nats-server and nginx)
+  setup   only install the missing tools (aiosmtpd, the e-mail tests' SMTP server, included;
+          add --browser for Chromium + ChromeDriver, --cluster for PostgreSQL, nats-server and
+          nginx)
   build   build the app in release into dist/ and print the bundle sizes
   size    print the bundle sizes of the current dist/
   lint    cargo fmt --check and clippy -D warnings, for the host and wasm32 targets
@@ -90,6 +92,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         .and_then(|()| tools::ensure_all(&root, args.iter().any(|a| a == "--browser")))
+        .and_then(|_| python::ensure_aiosmtpd(&root))
         .map(|_| ()),
         Some("build") => tools::ensure_all(&root, false).and_then(|env| build_dist(&root, &env)),
         Some("size") => print_sizes(&root.join("dist")),
@@ -215,19 +218,26 @@ fn cmd_test(root: &Path) -> Result {
     let started = Instant::now();
     let env = tools::ensure_all(root, true)?;
     tools::ensure_cluster_engines()?;
+    // The SMTP server the notification tests start on loopback (tests/api/notifications.rs).
+    let aiosmtpd = python::ensure_aiosmtpd(root)?;
     let mut summary = Summary::default();
 
     step("1/5 Host unit and server integration tests (real HTTP + WebSocket on 127.0.0.1:0)");
     summary.add(
         "host",
-        run_cargo_test(env.command("cargo").current_dir(root).args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "colloque",
-            // One failing test binary must not hide the results of the next ones.
-            "--no-fail-fast",
-        ])),
+        run_cargo_test(
+            env.command("cargo")
+                .current_dir(root)
+                .args([
+                    "test",
+                    "--workspace",
+                    "--exclude",
+                    "colloque",
+                    // One failing test binary must not hide the results of the next ones.
+                    "--no-fail-fast",
+                ])
+                .env("COLLOQUE_AIOSMTPD", &aiosmtpd),
+        ),
     );
     step("1b/5 The same server integration tests on PostgreSQL (a private cluster on loopback)");
     summary.add(
@@ -236,7 +246,8 @@ fn cmd_test(root: &Path) -> Result {
             env.command("cargo")
                 .current_dir(root)
                 .args(["test", "-p", "colloque-server", "--test", "api"])
-                .env("COLLOQUE_TEST_BACKEND", "postgres"),
+                .env("COLLOQUE_TEST_BACKEND", "postgres")
+                .env("COLLOQUE_AIOSMTPD", &aiosmtpd),
         ),
     );
     summary.add(
