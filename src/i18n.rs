@@ -73,6 +73,15 @@ table! {
     NavMessages => "Messagerie", "Messages";
     NavPatients => "Mes patients", "My patients";
     NavSecurity => "Sécurité", "Security";
+    NotificationsTitle => "Être prévenu", "Notifications";
+    NotificationsIntro => "Un e-mail vous dit seulement qu’un message vous attend sur Colloque : jamais qui l’a écrit ni ce qu’il dit.", "An e-mail only tells you that a message is waiting on Colloque: never who wrote it nor what it says.";
+    EmailNotices => "Me prévenir par e-mail d’un message non lu", "E-mail me about an unread message";
+    QuietHoursToggle => "Pas de notification la nuit", "No notifications at night";
+    QuietFrom => "De", "From";
+    QuietTo => "À", "To";
+    BrowserNotices => "Me prévenir aussi dans ce navigateur quand Colloque est ouvert dans un autre onglet", "Also tell me in this browser when Colloque is open in another tab";
+    BrowserNoticesOn => "Ce navigateur vous prévient d’un nouveau message.", "This browser tells you about a new message.";
+    BrowserNoticesBlocked => "Ce navigateur refuse les notifications de Colloque : autorisez-les dans ses réglages.", "This browser blocks Colloque’s notifications: allow them in its settings.";
     Logout => "Se déconnecter", "Sign out";
     Menu => "Menu", "Menu";
     IdleUnsentOne => "Un message n’est pas encore parti : il sera effacé de cet appareil à la déconnexion.", "One message has not been sent yet: it will be deleted from this device when you are signed out.";
@@ -222,9 +231,7 @@ table! {
     IntakeMonths => "Nombre de mois", "Number of months";
     #[cfg(feature = "doctor")]
     IntakeOpenKept => "Les échanges déjà ouverts restent ouverts : closez-les quand ils sont traités.", "Exchanges already open stay open: close them once they are dealt with.";
-    #[cfg(feature = "doctor")]
     Save => "Enregistrer", "Save";
-    #[cfg(feature = "doctor")]
     Saved => "Enregistré.", "Saved.";
     #[cfg(feature = "doctor")]
     BlockedTitle => "Patients bloqués", "Blocked patients";

@@ -221,6 +221,34 @@ pub fn use_tab_title(page: Key, unread: u32) {
             document.set_title(title);
         }
     });
+    let seen = use_mut_ref(|| unread);
+    let lang = i18n.lang;
+    use_effect_with(unread, move |&unread| {
+        let before = std::mem::replace(&mut *seen.borrow_mut(), unread);
+        if unread > before {
+            notify_if_hidden(lang);
+        }
+    });
+}
+
+/// A new unread message while the tab is hidden: the browser's notification, if the user
+/// allowed it (on the account page). It says only that a message waits (docs/notifications.md),
+/// whoever wrote it; one at a time (`tag`).
+fn notify_if_hidden(lang: crate::i18n::Lang) {
+    use web_sys::{Notification, NotificationOptions, NotificationPermission, VisibilityState};
+    let hidden = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == VisibilityState::Hidden);
+    if !hidden || Notification::permission() != NotificationPermission::Granted {
+        return;
+    }
+    let options = NotificationOptions::new();
+    options.set_body(match lang {
+        crate::i18n::Lang::Fr => colloque_protocol::NOTICE_FR,
+        crate::i18n::Lang::En => colloque_protocol::NOTICE_EN,
+    });
+    options.set_tag("colloque-new-message");
+    let _ = Notification::new_with_options("Colloque", &options);
 }
 
 /// A link to a route that the router follows without reloading the page (as yew-router's

@@ -10,5 +10,6 @@ pub mod idle_warning;
 pub mod layout;
 pub mod messaging;
 pub mod mfa_settings;
+pub mod notification_settings;
 pub mod outbox_notice;
 pub mod session_notice;

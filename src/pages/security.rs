@@ -1,6 +1,7 @@
 //! The account's security page, the same component for patients and doctors: the devices
 //! signed in to the account, each of which can be signed out from here (a lost phone, a
-//! shared computer), the password change, which signs out every other device, and (doctors)
+//! shared computer), how the user is told of a new message (e-mail, quiet hours, this
+//! browser), the password change, which signs out every other device, and (doctors)
 //! two-step verification. A doctor whom the deployment requires to enrol sees only that.
 
 use crate::components::error_view::{error_view, fetch_view};
@@ -122,6 +123,7 @@ fn Settings() -> Html {
             <h2>{ i18n.t(Key::DevicesTitle) }</h2>
             <p class="muted">{ i18n.t(Key::DevicesIntro) }</p>
             { fetch_view(&i18n, &devices.state, &render, &devices.reload) }
+            <crate::components::notification_settings::NotificationChoices />
             <form class="card password-form" {onsubmit} aria-labelledby="password-title">
                 <h2 id="password-title">{ i18n.t(Key::PasswordTitle) }</h2>
                 <label for="current-password">{ i18n.t(Key::CurrentPassword) }</label>

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod care;
 pub mod json;
 pub mod messaging_api;
+pub mod notifications;
 pub mod requests;
 pub mod websocket;
 

@@ -33,7 +33,6 @@ mod safe_defaults;
 mod sessions;
 mod sessions_page;
 mod shutdown;
-mod smtp_sink;
 mod socket_cap;
 mod tokens;
 mod triage;

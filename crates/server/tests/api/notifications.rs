@@ -4,10 +4,10 @@
 //! moved forward by the test (`NotifyConfig::clock`); everything else is real.
 
 use crate::helpers::*;
-use crate::smtp_sink::{Mail, SmtpSink};
 use colloque_protocol::{ConversationSummary, NOTICE_FR, NotificationSettings};
 use colloque_server::notify::{Clock, NotifyConfig, Rules};
 use colloque_server::store::Store;
+use colloque_testbed::{Mail, SmtpSink};
 use serde_json::json;
 use std::time::Duration;
 
@@ -35,6 +35,23 @@ async fn spawn_notifying_app(smtp: Option<&SmtpSink>, clock: &Clock) -> TestApp 
         };
     })
     .await
+}
+
+/// Waits until `address` has received `count` e-mails (at most 20 s), and returns them.
+async fn wait_for(smtp: &SmtpSink, address: &str, count: usize) -> Vec<Mail> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mails = smtp.mails_to(address);
+        if mails.len() >= count {
+            return mails;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{address} received {} e-mails, not {count}",
+            mails.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 impl TestApp {
@@ -122,7 +139,7 @@ async fn an_unread_message_is_announced_by_one_content_free_e_mail_after_the_del
     assert!(smtp.mails_to(EMMA).is_empty(), "not before the delay");
 
     clock.advance(2 * MINUTE);
-    let mails = smtp.wait_for(EMMA, 1).await;
+    let mails = wait_for(&smtp, EMMA, 1).await;
     let mail = &mails[0];
     assert_content_free(mail, &conversation, text);
     assert_eq!(
@@ -143,7 +160,7 @@ async fn an_unread_message_is_announced_by_one_content_free_e_mail_after_the_del
     app.whole_pass().await;
     assert_eq!(smtp.mails_to(EMMA).len(), 1, "one e-mail per hour");
     clock.advance(HOUR);
-    let mails = smtp.wait_for(EMMA, 2).await;
+    let mails = wait_for(&smtp, EMMA, 2).await;
     app.whole_pass().await;
     assert_eq!(smtp.mails_to(EMMA).len(), 2, "once, not twice");
     for mail in &mails {
@@ -188,7 +205,7 @@ async fn a_patient_is_reminded_of_an_answer_unread_for_three_days_and_a_doctor_o
     let conversation = app.only_conversation(&emma).await;
     // The demo's last message is Emma's, unread by Dr Martin: he is told at once (it is
     // hours old), and she waits for him.
-    let mails = smtp.wait_for(MARTIN, 1).await;
+    let mails = wait_for(&smtp, MARTIN, 1).await;
     assert_eq!(
         mails[0].header("subject"),
         Some("Nouveau message sur Colloque / New message on Colloque")
@@ -196,7 +213,7 @@ async fn a_patient_is_reminded_of_an_answer_unread_for_three_days_and_a_doctor_o
 
     // Eight days on (two working days, whatever the holidays): Dr Martin is reminded once.
     clock.advance(8 * DAY);
-    let mails = smtp.wait_for(MARTIN, 2).await;
+    let mails = wait_for(&smtp, MARTIN, 2).await;
     assert!(
         mails.iter().any(|mail| mail.header("subject")
             == Some("Un message attend votre réponse sur Colloque / A message awaits your reply")),
@@ -210,9 +227,9 @@ async fn a_patient_is_reminded_of_an_answer_unread_for_three_days_and_a_doctor_o
     let text = "Oui, pendant les repas.";
     app.send_ok(&martin, conversation.id, text).await;
     clock.advance(2 * MINUTE);
-    smtp.wait_for(EMMA, 1).await;
+    wait_for(&smtp, EMMA, 1).await;
     clock.advance(3 * DAY);
-    let mails = smtp.wait_for(EMMA, 2).await;
+    let mails = wait_for(&smtp, EMMA, 2).await;
     let reminder = mails
         .iter()
         .find(|mail| {
@@ -252,7 +269,7 @@ async fn nothing_goes_out_during_quiet_hours_nor_after_the_one_click_unsubscribe
     assert!(smtp.mails_to(EMMA).is_empty(), "quiet hours");
 
     app.no_quiet_hours(&emma).await;
-    let mails = smtp.wait_for(EMMA, 1).await;
+    let mails = wait_for(&smtp, EMMA, 1).await;
     let link = mails[0].header("list-unsubscribe").unwrap();
     let link = link.trim_start_matches('<').trim_end_matches('>');
     let path = link.strip_prefix("https://colloque.example.org").unwrap();
@@ -320,7 +337,7 @@ async fn without_smtp_e_mails_are_written_as_eml_files_in_the_data_directory() {
                 (entry.path().extension()? == "eml" && raw.contains("emma.petit")).then_some(raw)
             });
         if let Some(raw) = found {
-            break crate::smtp_sink::parse(&raw);
+            break colloque_testbed::parse_mail(&raw);
         }
         assert!(
             std::time::Instant::now() < deadline,

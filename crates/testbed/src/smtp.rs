@@ -1,10 +1,13 @@
-//! A real SMTP server on loopback for the e-mail tests: aiosmtpd (installed by `cargo xtask
-//! test` or `cargo xtask setup` into `.tools/aiosmtpd/`), storing what it receives in a
-//! Maildir that the tests read.
+//! A real SMTP server on loopback for the e-mail tests ([`SmtpSink`]): aiosmtpd (installed by
+//! `cargo xtask test` or `cargo xtask setup` into `.tools/aiosmtpd/`), storing what it receives
+//! in a Maildir that the tests read. Waiting for an e-mail is the test's own (its runtime's
+//! sleep), since the server under test may share the test's thread.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use base64::Engine;
 
 /// A running aiosmtpd; killed when dropped.
 pub struct SmtpSink {
@@ -45,6 +48,7 @@ fn aiosmtpd() -> PathBuf {
         return path.into();
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/aiosmtpd/bin/aiosmtpd");
+    // Chosen by the test's own `cargo xtask setup`: never a machine-wide one.
     assert!(
         path.exists(),
         "the e-mail tests need aiosmtpd: run `cargo xtask setup` (or set COLLOQUE_AIOSMTPD)"
@@ -52,18 +56,11 @@ fn aiosmtpd() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 impl SmtpSink {
     /// Starts aiosmtpd on a free loopback port and waits until it accepts connections.
     pub fn start() -> SmtpSink {
         let maildir = tempfile::tempdir().expect("a temporary Maildir");
-        let port = free_port();
+        let port = crate::free_port();
         let child = Command::new(aiosmtpd())
             .args(["-n", "-l", &format!("127.0.0.1:{port}")])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
@@ -101,7 +98,7 @@ impl SmtpSink {
         entries
             .filter_map(Result::ok)
             .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
-            .map(|raw| parse(&raw))
+            .map(|raw| parse_mail(&raw))
             .collect()
     }
 
@@ -111,23 +108,6 @@ impl SmtpSink {
             .into_iter()
             .filter(|mail| mail.recipients().contains(address))
             .collect()
-    }
-
-    /// Waits until `address` has received `count` e-mails (at most 20 s), and returns them.
-    pub async fn wait_for(&self, address: &str, count: usize) -> Vec<Mail> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mails = self.mails_to(address);
-            if mails.len() >= count {
-                return mails;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{address} received {} e-mails, not {count}",
-                mails.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 
@@ -140,7 +120,7 @@ impl Drop for SmtpSink {
 
 /// Headers and body of a stored e-mail: folded headers unfolded, RFC 2047 words and a
 /// quoted-printable or base64 body decoded.
-pub fn parse(raw: &str) -> Mail {
+pub fn parse_mail(raw: &str) -> Mail {
     let raw_n = raw.replace("\r\n", "\n");
     let (head, body) = raw_n.split_once("\n\n").unwrap_or((&raw_n, ""));
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -165,7 +145,6 @@ pub fn parse(raw: &str) -> Mail {
     let body = match encoding.as_str() {
         "quoted-printable" => quoted_printable(body),
         "base64" => {
-            use base64::Engine;
             let compact: String = body.split_whitespace().collect();
             String::from_utf8(
                 base64::engine::general_purpose::STANDARD
@@ -206,7 +185,6 @@ fn quoted_printable(text: &str) -> String {
 
 /// `=?utf-8?b?…?=` and `=?utf-8?q?…?=` words decoded.
 fn decode_words(value: &str) -> String {
-    use base64::Engine;
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("=?") {
