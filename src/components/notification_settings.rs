@@ -38,26 +38,24 @@ struct FormProps {
 fn ChoicesForm(props: &FormProps) -> Html {
     let i18n = use_i18n();
     let session = use_session();
-    let (email, quiet, from, to) = (
-        use_node_ref(),
-        use_node_ref(),
-        use_node_ref(),
-        use_node_ref(),
-    );
+    // The boxes are the component's own state: a re-render (saving, saved) must show what the
+    // user ticked, not the choices it was loaded with.
+    let email = use_state(|| props.settings.email);
+    let quiet = use_state(|| props.settings.quiet_hours.is_some());
+    let (from, to) = (use_node_ref(), use_node_ref());
     let pending = use_state(|| false);
     let outcome = use_state(|| None::<Result<(), Error>>);
     let push = props.settings.push;
     let onsubmit = {
         let api = session.api();
-        let refs = (email.clone(), quiet.clone(), from.clone(), to.clone());
+        let (email, quiet) = (*email, *quiet);
+        let (from, to) = (from.clone(), to.clone());
         let (pending, outcome) = (pending.clone(), outcome.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let (Some(email), Some(quiet), Some(from), Some(to)) = (
-                refs.0.cast::<HtmlInputElement>(),
-                refs.1.cast::<HtmlInputElement>(),
-                refs.2.cast::<HtmlInputElement>(),
-                refs.3.cast::<HtmlInputElement>(),
+            let (Some(from), Some(to)) = (
+                from.cast::<HtmlInputElement>(),
+                to.cast::<HtmlInputElement>(),
             ) else {
                 return;
             };
@@ -65,9 +63,9 @@ fn ChoicesForm(props: &FormProps) -> Html {
                 return;
             }
             let choices = NotificationSettings {
-                email: email.checked(),
+                email,
                 push,
-                quiet_hours: quiet.checked().then(|| QuietHours {
+                quiet_hours: quiet.then(|| QuietHours {
                     from: from.value(),
                     to: to.value(),
                 }),
@@ -82,6 +80,10 @@ fn ChoicesForm(props: &FormProps) -> Html {
             });
         })
     };
+    let toggle = |state: &UseStateHandle<bool>| {
+        let state = state.clone();
+        Callback::from(move |_: Event| state.set(!*state))
+    };
     let (quiet_from, quiet_to) = match &props.settings.quiet_hours {
         Some(hours) => (hours.from.clone(), hours.to.clone()),
         None => (DEFAULT_QUIET_HOURS.0.into(), DEFAULT_QUIET_HOURS.1.into()),
@@ -89,21 +91,21 @@ fn ChoicesForm(props: &FormProps) -> Html {
     html! {
         <form class="notification-form" {onsubmit}>
             <label class="check">
-                <input type="checkbox" ref={email} checked={props.settings.email}
+                <input type="checkbox" checked={*email} onchange={toggle(&email)}
                     data-testid="notify-email" />
                 { i18n.t(Key::EmailNotices) }
             </label>
             <label class="check">
-                <input type="checkbox" ref={quiet} checked={props.settings.quiet_hours.is_some()}
+                <input type="checkbox" checked={*quiet} onchange={toggle(&quiet)}
                     data-testid="notify-quiet" />
                 { i18n.t(Key::QuietHoursToggle) }
             </label>
             <div class="quiet-hours">
                 <label for="quiet-from">{ i18n.t(Key::QuietFrom) }</label>
-                <input id="quiet-from" type="time" ref={from} value={quiet_from} required=true
+                <input id="quiet-from" type="time" ref={from} value={quiet_from} required=true disabled={!*quiet}
                     data-testid="quiet-from" />
                 <label for="quiet-to">{ i18n.t(Key::QuietTo) }</label>
-                <input id="quiet-to" type="time" ref={to} value={quiet_to} required=true
+                <input id="quiet-to" type="time" ref={to} value={quiet_to} required=true disabled={!*quiet}
                     data-testid="quiet-to" />
             </div>
             {

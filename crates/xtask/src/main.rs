@@ -336,8 +336,11 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_a11y",
                         "--test",
                         "e2e_hours",
+                        "--test",
+                        "e2e_notifications",
                         "--no-fail-fast",
                     ])
+                    .env("COLLOQUE_AIOSMTPD", &aiosmtpd)
                     .env("COLLOQUE_DIST", root.join("dist"))
                     .env("COLLOQUE_E2E_OUT", root.join("target/e2e"))
                     .env("COLLOQUE_AXE", tools::axe_script(root))

@@ -1,0 +1,126 @@
+//! End to end (issue 13): a patient on a phone chooses how she is told of a new message (the
+//! account page's "Être prévenu"), and an e-mail reaches a real SMTP server (aiosmtpd on
+//! loopback) when the doctor writes to her: it says only that a message waits.
+//!
+//! Run it through `cargo xtask test` (see `tests/e2e.rs`). Waits are bounded polls, never
+//! fixed sleeps, and no test asserts a wall-clock duration.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use colloque_protocol::NOTICE_FR;
+use colloque_server::notify::{NotifyConfig, Rules};
+use colloque_testbed::SmtpSink;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::{Browser, E2e};
+
+const PATIENT: &str = "emma.petit@colloque.test";
+const DOCTOR: &str = "dr.martin@colloque.test";
+
+/// Whether the checkbox `testid` is checked.
+async fn checked(browser: &Browser, testid: &str) -> bool {
+    browser.wait_testid(testid).await;
+    browser
+        .execute(
+            "return document.querySelector(`[data-testid='${arguments[0]}']`).checked;",
+            vec![json!(testid)],
+        )
+        .await
+        .as_bool()
+        .expect("a checkbox")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_chooses_her_notifications_and_gets_a_content_free_e_mail() {
+    let smtp = SmtpSink::start();
+    let url = smtp.url();
+    let e2e = E2e::start_with("notifications", move |config| {
+        config.notify = NotifyConfig {
+            smtp_url: Some(url.into()),
+            public_url: Some("https://colloque.example.org".into()),
+            rules: Rules {
+                delay_ms: 0,
+                ..Rules::default()
+            },
+            every: Duration::from_millis(100),
+            ..NotifyConfig::default()
+        };
+    })
+    .await;
+    let patient = e2e.browser(360, 740).await;
+    let doctor = e2e.browser(1280, 900).await;
+
+    // 1. Emma opens her account page: e-mail on, quiet at night (21:00–08:00) by default.
+    patient.login(PATIENT).await;
+    patient.goto("/patient/securite").await;
+    patient.wait_testid("notifications").await;
+    assert!(checked(&patient, "notify-email").await);
+    assert!(checked(&patient, "notify-quiet").await);
+    let hours = patient
+        .execute(
+            "return [document.getElementById('quiet-from').value,
+                     document.getElementById('quiet-to').value];",
+            vec![],
+        )
+        .await;
+    assert_eq!(hours, json!(["21:00", "08:00"]));
+    patient.screenshot("1-patient-notification-choices").await;
+
+    // 2. She wants to hear at any hour: she unticks the quiet hours and saves; it holds after
+    //    a reload.
+    patient.click_testid("notify-quiet").await;
+    patient.click_testid("save-notifications").await;
+    patient.wait_testid("notifications-saved").await;
+    assert!(
+        !checked(&patient, "notify-quiet").await,
+        "the box shows what she chose"
+    );
+    patient.screenshot("2-patient-choices-saved").await;
+    patient.refresh().await;
+    patient.wait_testid("notifications").await;
+    assert!(!checked(&patient, "notify-quiet").await, "saved");
+    assert!(checked(&patient, "notify-email").await);
+
+    // 3. Dr Martin answers her; she has not read it: an e-mail tells her a message waits, and
+    //    nothing else.
+    doctor.login(DOCTOR).await;
+    doctor.goto("/medecin/messages").await;
+    doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
+        .await
+        .click()
+        .await
+        .expect("open Emma's exchange");
+    let text = "Votre ferritine est basse : prenez le complément trois mois.";
+    doctor.write(text).await;
+    doctor.wait_message("sent", text).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mail = loop {
+        if let Some(mail) = smtp.mails_to(PATIENT).into_iter().next() {
+            break mail;
+        }
+        assert!(Instant::now() < deadline, "no e-mail reached Emma");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let everything = format!("{}\n{}", mail.raw, mail.body);
+    for secret in [
+        text,
+        "ferritine",
+        "Martin",
+        "Emma",
+        "Petit",
+        "prise de sang",
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "the e-mail carries {secret:?}"
+        );
+    }
+    assert!(mail.body.contains(NOTICE_FR), "{}", mail.body);
+    assert!(mail.header("list-unsubscribe").is_some());
+
+    patient.close().await;
+    doctor.close().await;
+}
