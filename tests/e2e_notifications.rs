@@ -124,3 +124,85 @@ async fn a_patient_chooses_her_notifications_and_gets_a_content_free_e_mail() {
     patient.close().await;
     doctor.close().await;
 }
+
+/// Records every notification the page shows (the real one is still shown) and tells a second
+/// tab of the same origin through a `BroadcastChannel`: the first tab must stay in the
+/// background, so it cannot be asked itself.
+const SPY: &str = "
+    const Real = window.Notification;
+    const told = new BroadcastChannel('e2e-notifications');
+    window.Notification = class extends Real {
+        constructor(title, options) {
+            super(title, options);
+            told.postMessage({title, body: options && options.body, tag: options && options.tag,
+                              visibility: document.visibilityState});
+        }
+    };";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_arriving_in_a_hidden_tab_shows_a_content_free_browser_notification() {
+    let e2e = E2e::start("tab-notifications").await;
+    // A patient who allowed notifications (Chromium's setting for every site).
+    let allowed = json!({"profile.default_content_setting_values.notifications": 1});
+    let patient = e2e.browser_with_prefs(360, 740, Some(allowed)).await;
+    let doctor = e2e.browser(1280, 900).await;
+
+    // 1. Emma's account page says this browser will tell her.
+    patient.login(PATIENT).await;
+    patient.goto("/patient/securite").await;
+    patient
+        .wait_for_element_containing(
+            "[data-testid='browser-notices']",
+            "Ce navigateur vous prévient",
+        )
+        .await;
+    patient.screenshot("1-patient-browser-notices-on").await;
+
+    // 2. She opens her messages, then another tab: Colloque is in the background.
+    patient.goto("/patient/messages").await;
+    patient.wait_testid("conversation-item").await;
+    patient.execute(SPY, vec![]).await;
+    let colloque = patient.open_tab("/404").await;
+    patient
+        .execute(
+            "window.heard = [];
+             new BroadcastChannel('e2e-notifications').onmessage = e => window.heard.push(e.data);",
+            vec![],
+        )
+        .await;
+
+    // 3. Dr Martin writes to her.
+    doctor.login(DOCTOR).await;
+    doctor.goto("/medecin/messages").await;
+    doctor
+        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
+        .await
+        .click()
+        .await
+        .expect("open Emma's exchange");
+    let text = "Pensez à apporter votre carte Vitale.";
+    doctor.write(text).await;
+    doctor.wait_message("sent", text).await;
+
+    // 4. The hidden tab showed one notification that says only that a message waits.
+    let heard = patient
+        .wait_until(|| async {
+            let heard = patient.execute("return window.heard;", vec![]).await;
+            heard.as_array().filter(|h| !h.is_empty()).cloned()
+        })
+        .await;
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["title"], "Colloque");
+    assert_eq!(heard[0]["body"], NOTICE_FR);
+    assert_eq!(heard[0]["visibility"], "hidden");
+    assert!(!heard[0].to_string().contains("Vitale") && !heard[0].to_string().contains("Martin"));
+
+    // 5. Back in Colloque, the message is there to read.
+    patient.switch_to(colloque).await;
+    patient
+        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
+        .await;
+
+    patient.close().await;
+    doctor.close().await;
+}

@@ -225,6 +225,17 @@ impl E2e {
 
     /// A new browser session with a fresh profile and the given window size.
     pub async fn browser(&self, width: u32, height: u32) -> Browser {
+        self.browser_with_prefs(width, height, None).await
+    }
+
+    /// [`Self::browser`] with Chromium's profile preferences `prefs` (e.g. notifications
+    /// allowed for every site, as a user who said yes).
+    pub async fn browser_with_prefs(
+        &self,
+        width: u32,
+        height: u32,
+        prefs: Option<Value>,
+    ) -> Browser {
         let n = self.sessions.fetch_add(1, Ordering::SeqCst);
         let profile = self.profiles.path().join(format!("profile-{n}"));
         let caps = json!({
@@ -243,6 +254,9 @@ impl E2e {
         // Chromium will not make a window narrower than 500 px, so phones are emulated: the
         // page then really lays out at the phone's width.
         let mut caps = caps;
+        if let Some(prefs) = prefs {
+            caps["goog:chromeOptions"]["prefs"] = prefs;
+        }
         if width < 500 {
             caps["goog:chromeOptions"]["mobileEmulation"] = json!({
                 "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0 }
@@ -272,6 +286,27 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Opens a new tab of this browser on `path` and makes it the current one (the previous
+    /// tab goes to the background); returns the previous tab's handle.
+    pub async fn open_tab(&self, path: &str) -> fantoccini::wd::WindowHandle {
+        let previous = self.client.window().await.expect("the current tab");
+        let tab = self.client.new_window(true).await.expect("a new tab");
+        self.client
+            .switch_to_window(tab.handle)
+            .await
+            .expect("switch to the new tab");
+        self.goto(path).await;
+        previous
+    }
+
+    /// Makes `tab` the current tab again.
+    pub async fn switch_to(&self, tab: fantoccini::wd::WindowHandle) {
+        self.client
+            .switch_to_window(tab)
+            .await
+            .expect("switch tabs");
+    }
+
     pub async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base_url))
