@@ -312,6 +312,7 @@ pub fn decode_frame(text: &str) -> Option<ServerFrame> {
             message: f.message?,
         },
         "read" => ServerFrame::Read { cursor: f.cursor? },
+        "delivered" => ServerFrame::Delivered { cursor: f.cursor? },
         "conversation" => ServerFrame::Conversation {
             conversation: f.conversation?,
         },
@@ -520,6 +521,17 @@ mod tests {
                     conversation_id: ConversationId(1),
                     user_id: UserId(2),
                     seq: Seq(3),
+                    at: Some(Timestamp(1_795_489_800_000)),
+                    from: Seq(1),
+                },
+            },
+            ServerFrame::Delivered {
+                cursor: ReadCursor {
+                    conversation_id: ConversationId(1),
+                    user_id: UserId(2),
+                    seq: Seq(3),
+                    at: None,
+                    from: Seq(0),
                 },
             },
             ServerFrame::Conversation {
@@ -541,6 +553,9 @@ mod tests {
                     last_seq: Seq(4),
                     my_read_seq: Seq(3),
                     other_read_seq: Seq(4),
+                    other_read_at: None,
+                    other_read_from: Seq(0),
+                    other_delivered_seq: Seq(0),
                     unread_count: 1,
                     topic: colloque_protocol::Topic::Certificate,
                     triage: colloque_protocol::TriageState::Done,

@@ -49,6 +49,16 @@ pub enum ClientFrame {
         /// The highest sequence number seen.
         seq: Seq,
     },
+    /// The sender's device now holds every message of the conversation up to `seq` (sent when
+    /// messages arrive on the socket or a page of history is loaded). Moves the sender's
+    /// delivery cursor forward, never past the latest message; answered by
+    /// [`ServerFrame::Delivered`] when it moved.
+    Received {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// The highest sequence number held.
+        seq: Seq,
+    },
     /// Keep-alive; answered by [`ServerFrame::Pong`] with the same nonce.
     Ping {
         /// Any number; echoed back.
@@ -85,6 +95,12 @@ pub enum ServerFrame {
     },
     /// A participant's read cursor moved.
     Read {
+        /// The new cursor.
+        cursor: ReadCursor,
+    },
+    /// A participant's delivery cursor moved: their devices hold the conversation up to
+    /// `cursor.seq` (the "Reçu" step). Same shape as a read cursor, without `at`.
+    Delivered {
         /// The new cursor.
         cursor: ReadCursor,
     },

@@ -21,6 +21,7 @@
 //! | GET | `/api/conversations/{id}/messages` | [`HistoryQuery`] | [`MessagePage`] |
 //! | POST | `/api/conversations/{id}/messages` | [`SendMessageRequest`] | [`Message`] (201 new, 200 replay) |
 //! | POST | `/api/conversations/{id}/read` | [`MarkReadRequest`] | [`ReadCursor`] |
+//! | POST | `/api/conversations/{id}/received` | [`MarkReadRequest`] | [`ReadCursor`] (the delivery cursor) |
 //! | POST | `/api/conversations/{id}/close` | [`CloseConversationRequest`](crate::CloseConversationRequest) | [`ConversationSummary`] (doctor only) |
 //! | POST | `/api/conversations/{id}/reopen` | – | [`ConversationSummary`] (doctor only) |
 //! | POST | `/api/conversations/{id}/triage` | [`SetTriageRequest`](crate::SetTriageRequest) | [`ConversationSummary`] (doctor only) |
@@ -341,6 +342,18 @@ pub struct ConversationSummary {
     pub my_read_seq: Seq,
     /// How far the other participant has read ("seen" marks).
     pub other_read_seq: Seq,
+    /// When the other participant's read cursor last moved: the messages after
+    /// `other_read_from` up to `other_read_seq` were read then. Absent when it never moved
+    /// (or moved before the server kept the time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_read_at: Option<Timestamp>,
+    /// Where the other participant's read cursor was before its last move.
+    #[serde(default)]
+    pub other_read_from: Seq,
+    /// How far the other participant's devices have received the conversation (their app
+    /// said so with [`crate::ClientFrame::Received`]): the "Reçu" step of a message's status.
+    #[serde(default)]
+    pub other_delivered_seq: Seq,
     /// Messages from the other participant after `my_read_seq`.
     pub unread_count: u32,
     /// What it is about, chosen when it started. (Absent from an older server: a medical
@@ -474,8 +487,9 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
-/// `POST /api/conversations/{id}/read`: the viewer has seen everything up to `seq`.
-/// Cursors only move forward; a lower `seq` is a no-op.
+/// `POST /api/conversations/{id}/read`: the viewer has seen everything up to `seq`; and
+/// `POST /api/conversations/{id}/received`: the viewer's device holds everything up to `seq`.
+/// Cursors only move forward and never past the latest message; a lower `seq` is a no-op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarkReadRequest {
@@ -484,7 +498,10 @@ pub struct MarkReadRequest {
     pub seq: Seq,
 }
 
-/// Where a user has read up to in a conversation.
+/// Where a user has read up to in a conversation, and when they got there. The same shape
+/// tells how far a user's devices have received a conversation (the delivery cursor of
+/// `POST /api/conversations/{id}/received` and [`crate::ServerFrame::Delivered`]), without
+/// `at` and with `from` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadCursor {
@@ -494,6 +511,14 @@ pub struct ReadCursor {
     pub user_id: UserId,
     /// The highest sequence number they have seen.
     pub seq: Seq,
+    /// When the cursor last moved: the messages after `from` up to `seq` were read then.
+    /// Absent for a delivery cursor, and for a read cursor that never moved (or moved before
+    /// the server kept the time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// Where the cursor was before its last move (0 for a delivery cursor).
+    #[serde(default)]
+    pub from: Seq,
 }
 
 /// An appointment between a patient and a doctor.

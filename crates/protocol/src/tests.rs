@@ -319,3 +319,41 @@ fn the_care_refusals_are_permanent() {
         json!("intake_closed")
     );
 }
+
+#[test]
+fn receipts_travel_as_a_received_frame_and_a_delivered_cursor_without_a_time() {
+    let frame = ClientFrame::Received {
+        conversation_id: ConversationId(7),
+        seq: Seq(3),
+    };
+    assert_eq!(
+        serde_json::to_value(&frame).unwrap(),
+        json!({"type": "received", "conversation_id": 7, "seq": 3})
+    );
+    let delivered = ServerFrame::Delivered {
+        cursor: ReadCursor {
+            conversation_id: ConversationId(7),
+            user_id: UserId(2),
+            seq: Seq(3),
+            at: None,
+            from: Seq(0),
+        },
+    };
+    assert_eq!(
+        serde_json::to_value(&delivered).unwrap(),
+        json!({"type": "delivered", "cursor": {"conversation_id": 7, "user_id": 2, "seq": 3, "from": 0}})
+    );
+}
+
+#[test]
+fn a_read_cursor_says_when_it_moved_and_one_from_an_older_server_reads_without_it() {
+    let cursor: ReadCursor = serde_json::from_value(
+        json!({"conversation_id": 7, "user_id": 2, "seq": 3, "at": 1_700_000_000_000_i64, "from": 1}),
+    )
+    .unwrap();
+    assert_eq!(cursor.at, Some(Timestamp(1_700_000_000_000)));
+    assert_eq!(cursor.from, Seq(1));
+    let older: ReadCursor =
+        serde_json::from_value(json!({"conversation_id": 7, "user_id": 2, "seq": 3})).unwrap();
+    assert_eq!((older.at, older.from), (None, Seq(0)));
+}

@@ -243,7 +243,7 @@ pub async fn load_demo_data(pool: &Store, passwords: &PasswordHasher) -> anyhow:
         (lucas, Triage::started(false, Timestamp(now.0 - 5 * DAY_MS))),
     )
     .await?;
-    tx.advance_read_cursor(durand, blood_pressure, Seq(2))
+    tx.advance_read_cursor(durand, blood_pressure, Seq(2), now)
         .await?;
 
     tx.commit().await?;
@@ -267,7 +267,7 @@ async fn append_all(
         .map(|(_, _, text)| MessageBody::parse(text))
         .collect::<Result<Vec<_>, _>>()?;
     let mut messages = Vec::with_capacity(thread.len());
-    let mut cursors: Vec<(UserId, colloque_protocol::ConversationId, Seq)> = Vec::new();
+    let mut cursors: Vec<(UserId, colloque_protocol::ConversationId, Seq, Timestamp)> = Vec::new();
     let mut place = started;
     for (index, ((sender, offset, _), body)) in thread.iter().zip(&bodies).enumerate() {
         let seq = Seq(index as i64 + 1);
@@ -282,8 +282,8 @@ async fn append_all(
             sent_at,
             kind: MessageKind::Text,
         });
-        cursors.retain(|(user, _, _)| user != sender);
-        cursors.push((*sender, conversation, seq));
+        cursors.retain(|(user, _, _, _)| user != sender);
+        cursors.push((*sender, conversation, seq, sent_at));
     }
     let Some(last) = messages.last() else {
         return Ok(());

@@ -153,6 +153,8 @@ impl Inner {
                     self.fill_gap(id);
                 }
                 ServerFrame::Read { cursor } => self.dispatch(Action::ReadCursor(cursor)),
+                // Not shown yet: the message list's steps come with the app's receipts.
+                ServerFrame::Delivered { .. } => {}
                 ServerFrame::Conversation { conversation } => {
                     self.dispatch(Action::Upsert(Box::new(conversation)))
                 }

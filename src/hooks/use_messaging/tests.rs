@@ -30,6 +30,9 @@ fn summary(last_seq: i64, unread: u32) -> ConversationSummary {
         last_seq: Seq(last_seq),
         my_read_seq: Seq(last_seq - i64::from(unread)),
         other_read_seq: Seq(0),
+        other_read_at: None,
+        other_read_from: Seq(0),
+        other_delivered_seq: Seq(0),
         unread_count: unread,
         topic: Default::default(),
         triage: Default::default(),
@@ -210,11 +213,15 @@ fn the_other_participants_cursor_only_moves_forward() {
             conversation_id: CONV,
             user_id: DOCTOR,
             seq: Seq(4),
+            at: None,
+            from: Seq(0),
         }),
         Action::ReadCursor(ReadCursor {
             conversation_id: CONV,
             user_id: DOCTOR,
             seq: Seq(2),
+            at: None,
+            from: Seq(0),
         }),
     ]);
     assert_eq!(state.conversations[&CONV].other_read_seq, Seq(4));

@@ -599,6 +599,9 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
                 last_seq,
                 my_read_seq,
                 other_read_seq,
+                other_read_at: (id % 2 == 1).then_some(last_activity_at),
+                other_read_from: Seq(other_read_seq.0 / 2),
+                other_delivered_seq: my_read_seq,
                 unread_count: unread,
                 topic: Topic::ALL[(id.unsigned_abs() % 5) as usize],
                 triage: TriageState::ALL[(id.unsigned_abs() % 4) as usize],
@@ -614,11 +617,13 @@ fn summary() -> BoxedStrategy<ConversationSummary> {
 }
 
 fn cursor() -> BoxedStrategy<ReadCursor> {
-    (int(), int(), seq())
-        .prop_map(|(conversation, user, seq)| ReadCursor {
+    (int(), int(), seq(), any::<bool>())
+        .prop_map(|(conversation, user, seq, timed)| ReadCursor {
             conversation_id: ConversationId(conversation),
             user_id: UserId(user),
             seq,
+            at: timed.then_some(Timestamp(seq.0)),
+            from: Seq(seq.0 / 2),
         })
         .boxed()
 }
@@ -722,6 +727,7 @@ fn frame() -> BoxedStrategy<ServerFrame> {
             .prop_map(|(client_id, message)| ServerFrame::Ack { client_id, message }),
         message().prop_map(|message| ServerFrame::Message { message }),
         cursor().prop_map(|cursor| ServerFrame::Read { cursor }),
+        cursor().prop_map(|cursor| ServerFrame::Delivered { cursor }),
         summary().prop_map(|conversation| ServerFrame::Conversation { conversation }),
         any::<u64>().prop_map(|nonce| ServerFrame::Pong { nonce }),
         (api_error(), proptest::option::of(client_id()))

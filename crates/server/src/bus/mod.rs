@@ -20,7 +20,7 @@ mod nats;
 pub use nats::NatsBus;
 
 use anyhow::Context;
-use colloque_protocol::{ConversationId, Seq, UserId};
+use colloque_protocol::{ConversationId, Seq, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -39,6 +39,24 @@ pub enum Event {
     },
     /// `reader`'s read cursor in the conversation reached `seq`.
     Read {
+        /// The conversation.
+        #[serde(rename = "c")]
+        conversation: ConversationId,
+        /// Whose cursor.
+        #[serde(rename = "u")]
+        reader: UserId,
+        /// Where it is.
+        #[serde(rename = "s")]
+        seq: Seq,
+        /// When it moved there (absent from an older instance, or when unknown).
+        #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+        at: Option<Timestamp>,
+        /// Where it was before (absent from an older instance).
+        #[serde(rename = "f", default)]
+        from: Seq,
+    },
+    /// `reader`'s devices received the conversation up to `seq` (their delivery cursor).
+    Delivered {
         /// The conversation.
         #[serde(rename = "c")]
         conversation: ConversationId,
@@ -201,6 +219,51 @@ mod tests {
             r#"{"k":"message","c":12,"s":34}"#
         );
         assert_eq!(decode("colloque.user.7", &wire), Some((UserId(7), event)));
+    }
+
+    #[test]
+    fn a_cursor_on_the_wire_holds_ids_positions_and_a_time_and_an_older_one_still_reads() {
+        let read = Event::Read {
+            conversation: ConversationId(12),
+            reader: UserId(3),
+            seq: Seq(34),
+            at: Some(Timestamp(1_700_000_000_000)),
+            from: Seq(30),
+        };
+        let wire = encode(&read);
+        assert_eq!(
+            std::str::from_utf8(&wire).unwrap(),
+            r#"{"k":"read","c":12,"u":3,"s":34,"a":1700000000000,"f":30}"#
+        );
+        assert_eq!(decode("colloque.user.7", &wire), Some((UserId(7), read)));
+        // From an instance that does not know the time yet.
+        assert_eq!(
+            decode("colloque.user.7", br#"{"k":"read","c":12,"u":3,"s":34}"#),
+            Some((
+                UserId(7),
+                Event::Read {
+                    conversation: ConversationId(12),
+                    reader: UserId(3),
+                    seq: Seq(34),
+                    at: None,
+                    from: Seq(0),
+                }
+            ))
+        );
+        let delivered = Event::Delivered {
+            conversation: ConversationId(12),
+            reader: UserId(3),
+            seq: Seq(34),
+        };
+        let wire = encode(&delivered);
+        assert_eq!(
+            std::str::from_utf8(&wire).unwrap(),
+            r#"{"k":"delivered","c":12,"u":3,"s":34}"#
+        );
+        assert_eq!(
+            decode("colloque.user.7", &wire),
+            Some((UserId(7), delivered))
+        );
     }
 
     #[test]

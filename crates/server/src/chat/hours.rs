@@ -374,7 +374,7 @@ pub async fn after_patient_message(
         };
         // The doctor's cursor at 0: the batch takes one, and it only ever moves forward, so it
         // stays where it is (the patient's message is not "seen").
-        let cursor = (conversation.doctor_id, conversation_id, Seq(0));
+        let cursor = (conversation.doctor_id, conversation_id, Seq(0), now);
         let ids = tx.append_batch(&[new], &[head], &[cursor]).await?;
         tx.commit().await?;
         let Some(&id) = ids.first() else {

@@ -22,7 +22,7 @@ use crate::delivery::ConnId;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Cursors, Store};
 use crate::util::now_ms;
 use colloque_protocol::{
     AttachmentId, ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message,
@@ -141,6 +141,31 @@ pub(crate) async fn detached<T: Send + 'static>(
     })?
 }
 
+/// Which of a participant's cursors a call moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorKind {
+    /// How far they have read (`mark_read`, `POST …/read`): carries the time it moved.
+    Read,
+    /// How far their devices have received (`received`, `POST …/received`).
+    Delivered,
+}
+
+impl CursorKind {
+    fn position(self, cursors: &Cursors) -> Seq {
+        match self {
+            CursorKind::Read => cursors.read,
+            CursorKind::Delivered => cursors.delivered,
+        }
+    }
+
+    fn of(self, cursors: &Cursors, user: UserId, conversation: ConversationId) -> ReadCursor {
+        match self {
+            CursorKind::Read => cursors.read_cursor(user, conversation),
+            CursorKind::Delivered => cursors.delivery_cursor(user, conversation),
+        }
+    }
+}
+
 /// Moves the caller's read cursor forward (clamped to the latest message) and, if it moved,
 /// pushes a `read` frame to every socket of both participants except `origin` (the socket that
 /// asked, which gets the cursor as its answer).
@@ -151,14 +176,33 @@ pub async fn mark_read(
     seq: Seq,
     origin: Option<ConnId>,
 ) -> Result<ReadCursor, AppError> {
-    let (state, user) = (state.clone(), user.clone());
-    detached(async move { mark_read_now(&state, &user, conversation_id, seq, origin).await }).await
+    move_cursor(state, user, CursorKind::Read, conversation_id, seq, origin).await
 }
 
-#[tracing::instrument(name = "mark_read", skip(state, user), fields(user = %user.id))]
-async fn mark_read_now(
+/// Moves one of the caller's cursors forward, clamped to the latest message: only a
+/// participant moves their own cursor (else 404), never backward. If it moved, pushes a
+/// `read` or `delivered` frame to every socket of both participants except `origin` (the
+/// socket that asked, which gets the cursor as its answer), here and on the other instances.
+pub async fn move_cursor(
     state: &AppState,
     user: &AuthUser,
+    kind: CursorKind,
+    conversation_id: ConversationId,
+    seq: Seq,
+    origin: Option<ConnId>,
+) -> Result<ReadCursor, AppError> {
+    let (state, user) = (state.clone(), user.clone());
+    detached(
+        async move { move_cursor_now(&state, &user, kind, conversation_id, seq, origin).await },
+    )
+    .await
+}
+
+#[tracing::instrument(name = "move_cursor", skip(state, user), fields(user = %user.id))]
+async fn move_cursor_now(
+    state: &AppState,
+    user: &AuthUser,
+    kind: CursorKind,
     conversation_id: ConversationId,
     seq: Seq,
     origin: Option<ConnId>,
@@ -167,7 +211,7 @@ async fn mark_read_now(
         return Err(AppError::InvalidCursor("seq must not be negative".into()));
     }
     // A cursor that would not move is answered from a read, without the write lock: a client
-    // repeating its mark_read cannot make sends wait.
+    // repeating its mark_read (or a device its receipts) cannot make sends wait.
     {
         let conversation = state
             .store
@@ -175,12 +219,8 @@ async fn mark_read_now(
             .await?
             .ok_or(AppError::NotFound)?;
         let before = state.store.read_cursor(user.id, conversation_id).await?;
-        if seq.min(conversation.last_seq) <= before {
-            return Ok(ReadCursor {
-                conversation_id,
-                user_id: user.id,
-                seq: before,
-            });
+        if seq.min(conversation.last_seq) <= kind.position(&before) {
+            return Ok(kind.of(&before, user.id, conversation_id));
         }
     }
     let mut tx = state.store.begin_write().await?;
@@ -190,22 +230,26 @@ async fn mark_read_now(
         .ok_or(AppError::NotFound)?;
     let before = tx.read_cursor(user.id, conversation_id).await?;
     let target = seq.min(conversation.last_seq);
-    let after = if target > before {
-        tx.advance_read_cursor(user.id, conversation_id, target)
-            .await?
-    } else {
+    let after = if target <= kind.position(&before) {
         before
+    } else {
+        match kind {
+            CursorKind::Read => {
+                tx.advance_read_cursor(user.id, conversation_id, target, now_ms())
+                    .await?
+            }
+            CursorKind::Delivered => {
+                tx.advance_delivered(user.id, conversation_id, target)
+                    .await?
+            }
+        }
     };
     tx.commit().await?;
-    let cursor = ReadCursor {
-        conversation_id,
-        user_id: user.id,
-        seq: after,
-    };
-    if after > before {
+    let cursor = kind.of(&after, user.id, conversation_id);
+    if kind.position(&after) > kind.position(&before) {
         state
             .delivery
-            .read_moved(cursor, conversation.participants(), origin);
+            .cursor_moved(kind, cursor, conversation.participants(), origin);
     }
     Ok(cursor)
 }

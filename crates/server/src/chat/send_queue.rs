@@ -535,15 +535,19 @@ impl Plan {
         heads.into_values().collect()
     }
 
-    /// Each sender's last new message per conversation: one has read what one wrote.
-    fn cursors(&self) -> Vec<(UserId, ConversationId, Seq)> {
-        let mut cursors: HashMap<(UserId, ConversationId), Seq> = HashMap::new();
+    /// Each sender's last new message per conversation, and its time: one has read what one
+    /// wrote, when one wrote it.
+    fn cursors(&self) -> Vec<(UserId, ConversationId, Seq, Timestamp)> {
+        let mut cursors: HashMap<(UserId, ConversationId), (Seq, Timestamp)> = HashMap::new();
         for insert in &self.inserts {
-            cursors.insert((insert.sender, insert.conversation_id), insert.seq);
+            cursors.insert(
+                (insert.sender, insert.conversation_id),
+                (insert.seq, insert.sent_at),
+            );
         }
         cursors
             .into_iter()
-            .map(|((user, conversation), seq)| (user, conversation, seq))
+            .map(|((user, conversation), (seq, at))| (user, conversation, seq, at))
             .collect()
     }
 }

@@ -123,8 +123,8 @@ async fn one_batch_answers_each_send_as_if_it_were_stored_alone() {
     let conversation = db.conversation_for(open, emma).await.unwrap().unwrap();
     assert_eq!(conversation.last_seq.0, start.0 + 4);
     let cursor = |user| db.read_cursor(user, open);
-    assert_eq!(cursor(emma).await.unwrap().0, start.0 + 4);
-    assert_eq!(cursor(martin).await.unwrap().0, start.0 + 3);
+    assert_eq!(cursor(emma).await.unwrap().read.0, start.0 + 4);
+    assert_eq!(cursor(martin).await.unwrap().read.0, start.0 + 3);
     let (page, _) = db
         .messages_page(open, store::Page::Latest, 100)
         .await

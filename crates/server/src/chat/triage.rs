@@ -214,7 +214,7 @@ async fn system_line(
         at,
         triage: place,
     };
-    let cursor = (conversation.doctor_id, conversation.id, seq);
+    let cursor = (conversation.doctor_id, conversation.id, seq, at);
     let ids = tx.append_batch(&[new], &[head], &[cursor]).await?;
     let id = ids
         .first()

@@ -25,6 +25,7 @@ pub use registry::{
 use crate::auth::refresh::generation_live;
 use crate::auth::{SessionRules, idle_cutoff};
 use crate::bus::{Bus, BusState, Event, Incoming};
+use crate::chat::CursorKind;
 use crate::domain::SessionId;
 use crate::metrics::{Metrics, seconds_since};
 use crate::store::{LiveGeneration, Page, Store};
@@ -179,25 +180,34 @@ impl Delivery {
         }
     }
 
-    /// A read cursor moved: tell both participants' sockets (but `origin`, which asked), here
-    /// and on the other instances.
-    pub fn read_moved(
+    /// A read or delivery cursor moved: tell both participants' sockets (but `origin`, which
+    /// asked), here and on the other instances.
+    pub fn cursor_moved(
         &self,
+        kind: CursorKind,
         cursor: ReadCursor,
         participants: [UserId; 2],
         origin: Option<ConnId>,
     ) {
         self.registry
-            .send_to_users(&participants, &ServerFrame::Read { cursor }, origin);
+            .send_to_users(&participants, &cursor_frame(kind, cursor), origin);
+        let (conversation, reader, seq) = (cursor.conversation_id, cursor.user_id, cursor.seq);
+        let event = match kind {
+            CursorKind::Read => Event::Read {
+                conversation,
+                reader,
+                seq,
+                at: cursor.at,
+                from: cursor.from,
+            },
+            CursorKind::Delivered => Event::Delivered {
+                conversation,
+                reader,
+                seq,
+            },
+        };
         for user in participants {
-            self.bus.publish(
-                user,
-                Event::Read {
-                    conversation: cursor.conversation_id,
-                    reader: cursor.user_id,
-                    seq: cursor.seq,
-                },
-            );
+            self.bus.publish(user, event);
         }
     }
 
@@ -263,15 +273,38 @@ impl Delivery {
                     conversation,
                     reader,
                     seq,
+                    at,
+                    from,
                 },
             ) => {
                 let cursor = ReadCursor {
                     conversation_id: conversation,
                     user_id: reader,
                     seq,
+                    at,
+                    from,
                 };
                 self.registry
-                    .send_to_user(user, &ServerFrame::Read { cursor });
+                    .send_to_user(user, &cursor_frame(CursorKind::Read, cursor));
+                Ok(())
+            }
+            Incoming::Event(
+                user,
+                Event::Delivered {
+                    conversation,
+                    reader,
+                    seq,
+                },
+            ) => {
+                let cursor = ReadCursor {
+                    conversation_id: conversation,
+                    user_id: reader,
+                    seq,
+                    at: None,
+                    from: Seq(0),
+                };
+                self.registry
+                    .send_to_user(user, &cursor_frame(CursorKind::Delivered, cursor));
                 Ok(())
             }
             Incoming::Event(user, Event::Conversation { conversation }) => {
@@ -481,6 +514,14 @@ impl Delivery {
                 }
             }
         }
+    }
+}
+
+/// The frame that tells a cursor's move.
+fn cursor_frame(kind: CursorKind, cursor: ReadCursor) -> ServerFrame {
+    match kind {
+        CursorKind::Read => ServerFrame::Read { cursor },
+        CursorKind::Delivered => ServerFrame::Delivered { cursor },
     }
 }
 

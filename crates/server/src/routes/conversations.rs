@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/conversations/{id}", get(show))
         .route("/conversations/{id}/messages", get(history).post(send))
         .route("/conversations/{id}/read", post(mark_read))
+        .route("/conversations/{id}/received", post(mark_received))
         .route("/conversations/{id}/close", post(close))
         .route("/conversations/{id}/reopen", post(reopen))
         .route("/conversations/{id}/triage", post(triage))
@@ -285,6 +286,39 @@ pub async fn mark_read(
     ApiJson(request): ApiJson<MarkReadRequest>,
 ) -> Result<Json<ReadCursor>, AppError> {
     let result = chat::mark_read(&state, &user, id, request.seq, None).await;
+    Ok(Json(
+        audited(&state, &source, &user, Some(id), None, result).await?,
+    ))
+}
+
+/// Moves the caller's delivery cursor forward: their device holds the conversation up to
+/// `seq` (the "Reçu" step of the other participant's messages). Never back; clamped to the
+/// latest message. The REST twin of the socket's `received` frame, for a device without a
+/// socket.
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/received",
+    tag = "conversations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The conversation id")),
+    request_body = MarkReadRequest,
+    responses(
+        (status = 200, description = "The caller's delivery cursor after the call", body = ReadCursor),
+        (status = 400, description = "Malformed body or negative seq", body = ApiError),
+        (status = 401, description = "No valid session", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
+    )
+)]
+#[tracing::instrument(name = "mark_received", skip_all, fields(user = %user.id, conversation = %id))]
+pub async fn mark_received(
+    State(state): State<AppState>,
+    source: Source,
+    user: AuthUser,
+    ApiPath(id): ApiPath<ConversationId>,
+    ApiJson(request): ApiJson<MarkReadRequest>,
+) -> Result<Json<ReadCursor>, AppError> {
+    let kind = chat::CursorKind::Delivered;
+    let result = chat::move_cursor(&state, &user, kind, id, request.seq, None).await;
     Ok(Json(
         audited(&state, &source, &user, Some(id), None, result).await?,
     ))

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         super::conversations::history,
         super::conversations::send,
         super::conversations::mark_read,
+        super::conversations::mark_received,
         super::conversations::close,
         super::conversations::reopen,
         super::conversations::triage,

@@ -412,6 +412,10 @@ fn links(document: &mut Value) {
                 "operationId": "post_conversations_id_read",
                 "parameters": {"id": id},
             },
+            "MarkReceived": {
+                "operationId": "post_conversations_id_received",
+                "parameters": {"id": id},
+            },
             "Close": {
                 "operationId": "post_conversations_id_close",
                 "parameters": {"id": id},

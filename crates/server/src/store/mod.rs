@@ -268,10 +268,12 @@ operations! {
     /// Attachments sent in the user's conversations (or one), newest first.
     fn documents(user: UserId, conversation: Option<ConversationId>, before: i64, limit: u32) -> (Vec<Document>, bool) = attachments::documents;
 
-    /// How far `user` has read `conversation`.
-    fn read_cursor(user: UserId, conversation: ConversationId) -> Seq = read_cursors::get;
-    /// Moves a read cursor forward (never back); returns where it is.
-    fn advance_read_cursor(user: UserId, conversation: ConversationId, seq: Seq) -> Seq = read_cursors::advance;
+    /// How far `user` has read and received `conversation`.
+    fn read_cursor(user: UserId, conversation: ConversationId) -> Cursors = read_cursors::get;
+    /// Moves a read cursor forward at `at` (never back); returns the cursors.
+    fn advance_read_cursor(user: UserId, conversation: ConversationId, seq: Seq, at: Timestamp) -> Cursors = read_cursors::advance;
+    /// Moves a delivery cursor forward (never back); returns the cursors.
+    fn advance_delivered(user: UserId, conversation: ConversationId, seq: Seq) -> Cursors = read_cursors::advance_delivered;
 
     /// A user's outbox key, if one was made.
     fn outbox_key(user: UserId) -> Option<String> = outbox_keys::find;
@@ -485,7 +487,7 @@ impl Tx {
         &mut self,
         messages: &[NewMessage<'_>],
         heads: &[HeadUpdate],
-        cursors: &[(UserId, ConversationId, Seq)],
+        cursors: &[(UserId, ConversationId, Seq, Timestamp)],
     ) -> Result<Vec<MessageId>, sqlx::Error> {
         on_tx!(self, |conn, b| b::append_batch(
             conn, messages, heads, cursors

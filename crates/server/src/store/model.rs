@@ -5,7 +5,7 @@ use crate::care::Triage;
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, HistoryQuery, IntakeMode, Message, MessageId,
-    MessageKind, Role, Seq, SessionHandle, Timestamp, Topic, TriageState, UserId,
+    MessageKind, ReadCursor, Role, Seq, SessionHandle, Timestamp, Topic, TriageState, UserId,
 };
 
 /// What login needs to know about an account.
@@ -510,4 +510,51 @@ pub struct NoticeCandidate {
     pub waiting_since: Option<Timestamp>,
     /// Their choices, if they made any.
     pub settings: Option<StoredNotificationSettings>,
+}
+
+/// A participant's cursors in one conversation (a row of `read_cursors`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursors {
+    /// How far they have read.
+    pub read: Seq,
+    /// When the read cursor last moved (unknown for a move older than the column).
+    pub read_at: Option<Timestamp>,
+    /// Where the read cursor was before its last move.
+    pub read_from: Seq,
+    /// How far their devices have received.
+    pub delivered: Seq,
+}
+
+impl Cursors {
+    /// From `(seq, read_at, read_from, delivered_seq)`.
+    pub(crate) fn from_row((read, at, from, delivered): (i64, Option<i64>, i64, i64)) -> Self {
+        Self {
+            read: Seq(read),
+            read_at: at.map(Timestamp),
+            read_from: Seq(from),
+            delivered: Seq(delivered),
+        }
+    }
+
+    /// The read cursor as the protocol carries it.
+    pub fn read_cursor(&self, user: UserId, conversation: ConversationId) -> ReadCursor {
+        ReadCursor {
+            conversation_id: conversation,
+            user_id: user,
+            seq: self.read,
+            at: self.read_at,
+            from: self.read_from,
+        }
+    }
+
+    /// The delivery cursor as the protocol carries it.
+    pub fn delivery_cursor(&self, user: UserId, conversation: ConversationId) -> ReadCursor {
+        ReadCursor {
+            conversation_id: conversation,
+            user_id: user,
+            seq: self.delivered,
+            at: None,
+            from: Seq(0),
+        }
+    }
 }

@@ -11,7 +11,7 @@ pub(super) const CLOSE_NORMAL: u16 = 1000;
 pub(super) const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The frame types this server understands, to tell an unknown `type` from a malformed frame.
-const KNOWN_TYPES: [&str; 4] = ["auth", "send", "mark_read", "ping"];
+const KNOWN_TYPES: [&str; 5] = ["auth", "send", "mark_read", "received", "ping"];
 
 /// A frame that could not be decoded.
 #[derive(Debug)]

@@ -176,6 +176,17 @@ impl Conn {
                     .map_err(|error| (error, None));
                 (conversation_id, reply)
             }
+            ClientFrame::Received {
+                conversation_id,
+                seq,
+            } => {
+                let kind = chat::CursorKind::Delivered;
+                let result = chat::move_cursor(state, user, kind, conversation_id, seq, conn).await;
+                let reply = result
+                    .map(|cursor| ServerFrame::Delivered { cursor })
+                    .map_err(|error| (error, None));
+                (conversation_id, reply)
+            }
             ClientFrame::Ping { .. } | ClientFrame::Auth { .. } => {
                 unreachable!("handled above")
             }

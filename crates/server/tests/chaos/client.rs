@@ -736,6 +736,7 @@ impl Client {
             }
             ServerFrame::Ready { .. }
             | ServerFrame::Read { .. }
+            | ServerFrame::Delivered { .. }
             | ServerFrame::Conversation { .. }
             | ServerFrame::Pong { .. } => {}
         }

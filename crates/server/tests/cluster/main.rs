@@ -18,6 +18,7 @@ mod delivery;
 mod faults;
 mod harness;
 mod login_throttling;
+mod receipts;
 mod schema;
 mod sessions;
 mod writers;

@@ -20,7 +20,7 @@
 
 use crate::store::model::*;
 use anyhow::Context;
-use colloque_protocol::{ConversationId, MessageId, Seq, UserId};
+use colloque_protocol::{ConversationId, MessageId, Seq, Timestamp, UserId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
@@ -185,7 +185,7 @@ pub async fn append_batch(
     conn: &mut PgConnection,
     messages: &[NewMessage<'_>],
     heads: &[HeadUpdate],
-    cursors: &[(UserId, ConversationId, Seq)],
+    cursors: &[(UserId, ConversationId, Seq, Timestamp)],
 ) -> Result<Vec<MessageId>, sqlx::Error> {
     if messages.is_empty() {
         return Ok(Vec::new());
@@ -224,18 +224,25 @@ pub async fn append_batch(
                  waiting_since = heads.waiting_since, urgent_since = heads.urgent_since
              FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq
              RETURNING 1),
-         cursors (user_id, conversation_id, seq) AS (",
+         cursors (user_id, conversation_id, seq, read_at) AS (",
     );
-    query.push_values(cursors, |mut row, (user, conversation, seq)| {
+    query.push_values(cursors, |mut row, (user, conversation, seq, at)| {
         row.push_bind(user.0)
             .push_bind(conversation.0)
-            .push_bind(seq.0);
+            .push_bind(seq.0)
+            .push_bind(at.0);
     });
+    // One has read what one wrote, when one wrote it: the move keeps its time and origin.
     query.push(
         "), read AS (
-             INSERT INTO read_cursors (user_id, conversation_id, seq) SELECT * FROM cursors
+             INSERT INTO read_cursors (user_id, conversation_id, seq, read_at)
+             SELECT * FROM cursors
              ON CONFLICT (user_id, conversation_id)
-             DO UPDATE SET seq = GREATEST(read_cursors.seq, excluded.seq)
+             DO UPDATE SET seq = GREATEST(read_cursors.seq, excluded.seq),
+                 read_at = CASE WHEN excluded.seq > read_cursors.seq
+                                THEN excluded.read_at ELSE read_cursors.read_at END,
+                 read_from = CASE WHEN excluded.seq > read_cursors.seq
+                                  THEN read_cursors.seq ELSE read_cursors.read_from END
              RETURNING 1)
          SELECT id, conversation_id, seq FROM stored",
     );

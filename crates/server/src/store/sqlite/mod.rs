@@ -7,7 +7,7 @@
 
 use crate::store::model::*;
 use anyhow::Context;
-use colloque_protocol::{ConversationId, MessageId, Seq, UserId};
+use colloque_protocol::{ConversationId, MessageId, Seq, Timestamp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::path::Path;
@@ -161,7 +161,7 @@ pub async fn lock_session(
 /// Stores a batch of new messages and moves, in the same round trip to the database (one
 /// multi-statement query), the conversations' heads and the senders' read cursors:
 /// - `heads`: per conversation, its new `last_seq` and `last_activity_at`;
-/// - `cursors`: per (sender, conversation), the sender's last message.
+/// - `cursors`: per (sender, conversation), the sender's last message and its time.
 ///
 /// The caller holds the write lock (`BEGIN IMMEDIATE`) and reserved the seqs from the rows it
 /// read in the same transaction. Returns the stored messages' ids, in the order of `messages`.
@@ -170,7 +170,7 @@ pub async fn append_batch(
     conn: &mut SqliteConnection,
     messages: &[NewMessage<'_>],
     heads: &[HeadUpdate],
-    cursors: &[(UserId, ConversationId, Seq)],
+    cursors: &[(UserId, ConversationId, Seq, Timestamp)],
 ) -> Result<Vec<MessageId>, sqlx::Error> {
     if messages.is_empty() {
         return Ok(Vec::new());
@@ -205,15 +205,21 @@ pub async fn append_batch(
              triage = heads.triage, triage_at = heads.triage_at,
              waiting_since = heads.waiting_since, urgent_since = heads.urgent_since
          FROM heads WHERE conversations.id = heads.id AND heads.seq > conversations.last_seq;
-         INSERT INTO read_cursors (user_id, conversation_id, seq) ",
+         INSERT INTO read_cursors (user_id, conversation_id, seq, read_at) ",
     );
-    query.push_values(cursors, |mut row, (user, conversation, seq)| {
+    query.push_values(cursors, |mut row, (user, conversation, seq, at)| {
         row.push_bind(user.0)
             .push_bind(conversation.0)
-            .push_bind(seq.0);
+            .push_bind(seq.0)
+            .push_bind(at.0);
     });
-    query
-        .push(" ON CONFLICT (user_id, conversation_id) DO UPDATE SET seq = max(seq, excluded.seq)");
+    // One has read what one wrote, when one wrote it: the move keeps its time and origin.
+    query.push(
+        " ON CONFLICT (user_id, conversation_id) DO UPDATE SET
+             seq = max(seq, excluded.seq),
+             read_at = CASE WHEN excluded.seq > seq THEN excluded.read_at ELSE read_at END,
+             read_from = CASE WHEN excluded.seq > seq THEN seq ELSE read_from END",
+    );
     let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
     ids_in_order(messages, rows)
 }
