@@ -250,7 +250,10 @@ table! {
     CharCounter => "{} / {} caractères", "{} / {} characters";
     StatusSending => "Envoi…", "Sending…";
     StatusSent => "Envoyé", "Sent";
+    StatusReceived => "Reçu", "Delivered";
     StatusSeen => "Lu", "Read";
+    StatusSeenAt => "Lu à {}", "Read at {}";
+    StatusDone => "Traité", "Dealt with";
     StatusFailed => "Non envoyé : {}", "Not sent: {}";
     RetrySend => "Renvoyer", "Send again";
     Discard => "Supprimer", "Delete";

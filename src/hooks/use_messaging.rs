@@ -17,9 +17,11 @@
 
 mod inner;
 mod outbox_sync;
+mod receipts;
 mod state;
 mod thread;
 
+pub use receipts::{Step, step};
 pub use state::{
     Action, Direction, LoadState, MessageStatus, MessagingState, PendingMessage, TimelineItem,
 };
@@ -298,6 +300,36 @@ pub fn MessagingProvider(props: &MessagingProviderProps) -> Html {
                 inner.resync();
             }
         });
+    }
+    {
+        // Receipts: how far this device holds each loaded conversation, told over the socket
+        // once per position and per socket (a new socket tells again; the server ignores a
+        // cursor that does not move).
+        let inner = Rc::clone(&inner);
+        let told = use_mut_ref(|| (0, Vec::new()));
+        use_effect_with(
+            (state.held_through(), state.ready_count),
+            move |(held, ready)| {
+                let mut told = told.borrow_mut();
+                if told.0 != *ready {
+                    *told = (*ready, Vec::new());
+                }
+                if !inner.online() {
+                    return;
+                }
+                for &(conversation_id, seq) in held {
+                    match told.1.iter_mut().find(|(id, _)| *id == conversation_id) {
+                        Some((_, at)) if *at >= seq => continue,
+                        Some((_, at)) => *at = seq,
+                        None => told.1.push((conversation_id, seq)),
+                    }
+                    inner.send_frame(ClientFrame::Received {
+                        conversation_id,
+                        seq,
+                    });
+                }
+            },
+        );
     }
     {
         // A reloaded tab has no key: it comes with the session's refresh, asked when there is

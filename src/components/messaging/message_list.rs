@@ -10,7 +10,7 @@
 
 use crate::components::error_view::error_view;
 use crate::hooks::SecureMessagingHandle;
-use crate::hooks::use_messaging::{LoadState, MessageStatus, TimelineItem};
+use crate::hooks::use_messaging::{LoadState, MessageStatus, Step, TimelineItem, step};
 use crate::i18n::{I18n, Key, use_i18n};
 use colloque_protocol::{MessageKind, Seq};
 use std::ops::Range;
@@ -233,7 +233,6 @@ pub fn MessageList(props: &MessageListProps) -> Html {
             away.set(false);
         })
     };
-    let other_read = conv.conversation.as_ref().map(|c| c.other_read_seq);
     let at_first = range.start == 0;
 
     html! {
@@ -255,7 +254,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                 if items.is_empty() {
                     <li class="muted">{ i18n.t(Key::NoMessagesYet) }</li>
                 }
-                { for items[range].iter().map(|item| message_view(&i18n, conv, item, other_read)) }
+                { for items[range].iter().map(|item| message_view(&i18n, conv, item)) }
             </ol>
             if *away {
                 <button type="button" class="secondary jump-to-latest" data-testid="jump-to-latest"
@@ -298,23 +297,28 @@ fn offset_of(el: &Element, id: &str) -> Option<f64> {
     Some(message.get_bounding_client_rect().top() - el.get_bounding_client_rect().top())
 }
 
-fn message_view(
-    i18n: &I18n,
-    conv: &SecureMessagingHandle,
-    item: &TimelineItem,
-    other_read: Option<Seq>,
-) -> Html {
+/// A stored message's step, as the conversation's cursors and triage state say.
+fn step_of(conv: &SecureMessagingHandle, item: &TimelineItem) -> Option<Step> {
+    Some(step(conv.conversation.as_ref()?, conv.me?, item.seq?))
+}
+
+fn message_view(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) -> Html {
     if item.kind != MessageKind::Text {
         return system_line(i18n, conv, item);
     }
     let mine = Some(item.sender_id) == conv.me;
-    let status_text = match item.status {
-        MessageStatus::Sending => i18n.t(Key::StatusSending).to_owned(),
-        MessageStatus::Sent if item.seq.is_some() && item.seq <= other_read => {
-            i18n.t(Key::StatusSeen).to_owned()
-        }
-        MessageStatus::Sent => i18n.t(Key::StatusSent).to_owned(),
-        MessageStatus::Failed(code) => i18n.tf(Key::StatusFailed, &[i18n.error(code)]),
+    let step = step_of(conv, item).filter(|_| mine && item.status == MessageStatus::Sent);
+    let status_text = match (item.status, step) {
+        (MessageStatus::Sending, _) => i18n.t(Key::StatusSending).to_owned(),
+        (MessageStatus::Failed(code), _) => i18n.tf(Key::StatusFailed, &[i18n.error(code)]),
+        (_, Some(Step::Done)) => i18n.t(Key::StatusDone).to_owned(),
+        (_, Some(Step::Read(Some(at)))) => i18n.tf(
+            Key::StatusSeenAt,
+            &[&crate::time::message_stamp(at, i18n.lang)],
+        ),
+        (_, Some(Step::Read(None))) => i18n.t(Key::StatusSeen).to_owned(),
+        (_, Some(Step::Received)) => i18n.t(Key::StatusReceived).to_owned(),
+        (MessageStatus::Sent, _) => i18n.t(Key::StatusSent).to_owned(),
     };
     let who = if mine {
         i18n.t(Key::You).to_owned()
@@ -354,7 +358,8 @@ fn message_view(
                 <time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time>
                 if mine {
                     { " · " }
-                    <span class={classes!(failed.then_some("failed-reason"))}>{ status_text }</span>
+                    <span class={classes!(failed.then_some("failed-reason"))} data-testid="message-step"
+                        data-step={step.map(Step::as_str)}>{ status_text }</span>
                 }
             </p>
             { for actions }

@@ -153,8 +153,7 @@ impl Inner {
                     self.fill_gap(id);
                 }
                 ServerFrame::Read { cursor } => self.dispatch(Action::ReadCursor(cursor)),
-                // Not shown yet: the message list's steps come with the app's receipts.
-                ServerFrame::Delivered { .. } => {}
+                ServerFrame::Delivered { cursor } => self.dispatch(Action::Delivered(cursor)),
                 ServerFrame::Conversation { conversation } => {
                     self.dispatch(Action::Upsert(Box::new(conversation)))
                 }

@@ -179,6 +179,8 @@ pub enum Action {
     ReadLocally(ConversationId, Seq),
     /// A read cursor moved on the server.
     ReadCursor(ReadCursor),
+    /// A delivery cursor moved on the server (the same shape, without a time).
+    Delivered(ReadCursor),
     /// This many stored messages wait for the outbox key.
     OutboxWaiting(usize),
     /// Unsent messages were dropped from this device: the key could not open them, or they
@@ -298,8 +300,19 @@ impl MessagingState {
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
                     self.move_my_cursor(cursor.conversation_id, cursor.seq);
-                } else if let Some(c) = self.conversations.get_mut(&cursor.conversation_id) {
-                    c.other_read_seq = c.other_read_seq.max(cursor.seq);
+                } else if let Some(c) = self.conversations.get_mut(&cursor.conversation_id)
+                    && cursor.seq > c.other_read_seq
+                {
+                    c.other_read_seq = cursor.seq;
+                    c.other_read_at = cursor.at;
+                    c.other_read_from = cursor.from;
+                }
+            }
+            Action::Delivered(cursor) => {
+                if Some(cursor.user_id) != self.me
+                    && let Some(c) = self.conversations.get_mut(&cursor.conversation_id)
+                {
+                    c.other_delivered_seq = c.other_delivered_seq.max(cursor.seq);
                 }
             }
         }
@@ -358,6 +371,9 @@ impl MessagingState {
         let from_other = Some(message.sender_id) != self.me;
         if is_new {
             self.bump_summary(&message, from_other);
+            if from_other {
+                self.other_wrote(&message);
+            }
         }
         if announce && is_new && from_other {
             self.last_incoming = Some(message.clone());
@@ -388,6 +404,33 @@ impl MessagingState {
             c.unread_count += 1;
         }
         crate::care::follow_message(c, message);
+    }
+
+    /// The server moves a writer's read cursor to their message, at its time (an automatic
+    /// reply excepted: nobody read anything); a tab follows it as it does for a `read` frame.
+    fn other_wrote(&mut self, message: &Message) {
+        if let Some(c) = self.conversations.get_mut(&message.conversation_id)
+            && message.kind != MessageKind::AutoReply
+            && message.seq > c.other_read_seq
+        {
+            c.other_read_from = c.other_read_seq;
+            c.other_read_seq = message.seq;
+            c.other_read_at = Some(message.sent_at);
+        }
+    }
+
+    /// Per loaded conversation, the end of what this device holds without a gap since what
+    /// the user has read (read messages were received before): the `received` receipt to
+    /// send. A thread that starts after an unread message it never loaded tells nothing.
+    pub fn held_through(&self) -> Vec<(ConversationId, Seq)> {
+        self.threads
+            .iter()
+            .filter_map(|(id, t)| {
+                let c = self.conversations.get(id)?;
+                let (first, last) = (t.first_seq()?, t.last_seq()?);
+                (first.0 <= c.my_read_seq.0 + 1).then_some((*id, last))
+            })
+            .collect()
     }
 
     fn move_my_cursor(&mut self, id: ConversationId, seq: Seq) {

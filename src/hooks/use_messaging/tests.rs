@@ -1,7 +1,7 @@
 use super::*;
 use colloque_protocol::{
-    ConversationSummary, ErrorCode, Message, MessageId, MessagePage, ReadCursor, Role, Timestamp,
-    UserProfile,
+    ConversationSummary, ErrorCode, Message, MessageId, MessageKind, MessagePage, ReadCursor, Role,
+    Timestamp, UserProfile,
 };
 
 const ME: UserId = UserId(1);
@@ -420,4 +420,116 @@ fn a_reloaded_conversation_starts_again_from_its_latest_page() {
     assert_eq!(shown(&state), [5, 6]);
     assert!(state.threads[&CONV].has_more);
     assert!(!state.threads[&CONV].has_gap());
+}
+
+fn cursor(user: UserId, seq: i64, at: Option<i64>, from: i64) -> ReadCursor {
+    ReadCursor {
+        conversation_id: CONV,
+        user_id: user,
+        seq: Seq(seq),
+        at: at.map(Timestamp),
+        from: Seq(from),
+    }
+}
+
+#[test]
+fn the_doctors_delivery_cursor_only_moves_forward_and_mine_changes_nothing() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(5, 0)]),
+        Action::Delivered(cursor(DOCTOR, 4, None, 0)),
+        Action::Delivered(cursor(DOCTOR, 2, None, 0)),
+        Action::Delivered(cursor(ME, 5, None, 0)),
+    ]);
+    let c = &state.conversations[&CONV];
+    assert_eq!(c.other_delivered_seq, Seq(4));
+    assert_eq!(c.other_read_seq, Seq(0), "received is not read");
+}
+
+#[test]
+fn the_doctors_read_cursor_keeps_the_time_and_origin_of_its_last_forward_move() {
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(5, 0)]),
+        Action::ReadCursor(cursor(DOCTOR, 3, Some(30_000), 0)),
+        Action::ReadCursor(cursor(DOCTOR, 5, Some(50_000), 3)),
+        // A late frame of an earlier move changes nothing.
+        Action::ReadCursor(cursor(DOCTOR, 3, Some(30_000), 0)),
+    ]);
+    let c = &state.conversations[&CONV];
+    assert_eq!(
+        (c.other_read_seq, c.other_read_at, c.other_read_from),
+        (Seq(5), Some(Timestamp(50_000)), Seq(3))
+    );
+}
+
+#[test]
+fn the_doctors_answer_moves_his_read_cursor_at_its_time_but_an_automatic_reply_does_not() {
+    let mut auto = message(5, DOCTOR);
+    auto.kind = MessageKind::AutoReply;
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(4, 0)]),
+        Action::Incoming(auto),
+    ]);
+    assert_eq!(state.conversations[&CONV].other_read_seq, Seq(0));
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(4, 0)]),
+        Action::Incoming(message(5, DOCTOR)),
+    ]);
+    let c = &state.conversations[&CONV];
+    assert_eq!(
+        (c.other_read_seq, c.other_read_at, c.other_read_from),
+        (Seq(5), Some(Timestamp(5_000)), Seq(0))
+    );
+}
+
+#[test]
+fn a_device_tells_it_received_only_what_it_holds_without_a_gap_since_what_was_read() {
+    // Read up to 3; the latest page (2..=6) and a pushed 8 (7 missing): held through 6.
+    let page = MessagePage {
+        messages: (2..=6).map(|s| message(s, DOCTOR)).collect(),
+        has_more: true,
+    };
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(8, 5)]),
+        Action::PageLoaded(CONV, Direction::Latest, page),
+        Action::Incoming(message(8, DOCTOR)),
+    ]);
+    assert_eq!(state.held_through(), vec![(CONV, Seq(6))]);
+    // Only a push of 8, with 4..=7 unread and never loaded: nothing to tell.
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(7, 4)]),
+        Action::Incoming(message(8, DOCTOR)),
+    ]);
+    assert_eq!(state.held_through(), vec![]);
+    // Everything read: a push of the next message is held.
+    let state = state_with(vec![
+        Action::ListLoaded(vec![summary(7, 0)]),
+        Action::Incoming(message(8, DOCTOR)),
+    ]);
+    assert_eq!(state.held_through(), vec![(CONV, Seq(8))]);
+}
+
+#[test]
+fn a_patients_message_climbs_sent_received_read_with_its_time_then_done() {
+    let mut c = summary(6, 0);
+    assert_eq!(step(&c, ME, Seq(6)), Step::Sent);
+    c.other_delivered_seq = Seq(6);
+    assert_eq!(step(&c, ME, Seq(6)), Step::Received);
+    c.other_read_seq = Seq(6);
+    c.other_read_from = Seq(4);
+    c.other_read_at = Some(Timestamp(60_000));
+    assert_eq!(step(&c, ME, Seq(6)), Step::Read(Some(Timestamp(60_000))));
+    // Read at an earlier move: read, but not at the last move's time.
+    assert_eq!(step(&c, ME, Seq(4)), Step::Read(None));
+    // Read with the delivery cursor behind (another device read it): still read.
+    c.other_delivered_seq = Seq(0);
+    assert!(matches!(step(&c, ME, Seq(5)), Step::Read(_)));
+    c.triage = colloque_protocol::TriageState::Done;
+    assert_eq!(step(&c, ME, Seq(6)), Step::Done);
+    // The doctor's own messages stop at read: "done" is the patient's step.
+    let mut theirs = c.clone();
+    std::mem::swap(&mut theirs.patient, &mut theirs.doctor);
+    assert_eq!(
+        step(&theirs, ME, Seq(6)),
+        Step::Read(Some(Timestamp(60_000)))
+    );
 }
