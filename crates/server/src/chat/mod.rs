@@ -19,10 +19,11 @@ use crate::audit::Source;
 use crate::auth::AuthUser;
 use crate::care::{Triage, decide, recent_cutoff};
 use crate::delivery::ConnId;
+pub use crate::delivery::CursorKind;
 use crate::domain::{MessageBody, Subject};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::{Cursors, Store};
+use crate::store::Store;
 use crate::util::now_ms;
 use colloque_protocol::{
     AttachmentId, ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message,
@@ -139,31 +140,6 @@ pub(crate) async fn detached<T: Send + 'static>(
     tokio::spawn(work).await.map_err(|error| {
         AppError::Internal(anyhow::Error::new(error).context("a database task failed"))
     })?
-}
-
-/// Which of a participant's cursors a call moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CursorKind {
-    /// How far they have read (`mark_read`, `POST …/read`): carries the time it moved.
-    Read,
-    /// How far their devices have received (`received`, `POST …/received`).
-    Delivered,
-}
-
-impl CursorKind {
-    fn position(self, cursors: &Cursors) -> Seq {
-        match self {
-            CursorKind::Read => cursors.read,
-            CursorKind::Delivered => cursors.delivered,
-        }
-    }
-
-    fn of(self, cursors: &Cursors, user: UserId, conversation: ConversationId) -> ReadCursor {
-        match self {
-            CursorKind::Read => cursors.read_cursor(user, conversation),
-            CursorKind::Delivered => cursors.delivery_cursor(user, conversation),
-        }
-    }
 }
 
 /// Moves the caller's read cursor forward (clamped to the latest message) and, if it moved,

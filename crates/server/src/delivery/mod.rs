@@ -15,7 +15,10 @@
 //! the other cannot reorder a socket's messages, because a socket only ever takes the message
 //! right after its position.
 
+mod cursors;
 pub mod registry;
+
+pub use cursors::CursorKind;
 
 pub use registry::{
     ConnId, KICK_REVOKED, KICK_SHUTDOWN, KICK_TOO_MANY_SOCKETS, KICK_TOO_SLOW, Kick, Outbound,
@@ -25,14 +28,13 @@ pub use registry::{
 use crate::auth::refresh::generation_live;
 use crate::auth::{SessionRules, idle_cutoff};
 use crate::bus::{Bus, BusState, Event, Incoming};
-use crate::chat::CursorKind;
 use crate::domain::SessionId;
 use crate::metrics::{Metrics, seconds_since};
 use crate::store::{LiveGeneration, Page, Store};
 use crate::util::now_ms;
 use axum::extract::ws::Utf8Bytes;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, Message, ReadCursor, Role, Seq, ServerFrame, Timestamp, UserId,
+    ClientMsgId, ConversationId, Message, Role, Seq, ServerFrame, Timestamp, UserId,
 };
 use registry::serialize;
 use std::collections::{HashMap, HashSet};
@@ -180,37 +182,6 @@ impl Delivery {
         }
     }
 
-    /// A read or delivery cursor moved: tell both participants' sockets (but `origin`, which
-    /// asked), here and on the other instances.
-    pub fn cursor_moved(
-        &self,
-        kind: CursorKind,
-        cursor: ReadCursor,
-        participants: [UserId; 2],
-        origin: Option<ConnId>,
-    ) {
-        self.registry
-            .send_to_users(&participants, &cursor_frame(kind, cursor), origin);
-        let (conversation, reader, seq) = (cursor.conversation_id, cursor.user_id, cursor.seq);
-        let event = match kind {
-            CursorKind::Read => Event::Read {
-                conversation,
-                reader,
-                seq,
-                at: cursor.at,
-                from: cursor.from,
-            },
-            CursorKind::Delivered => Event::Delivered {
-                conversation,
-                reader,
-                seq,
-            },
-        };
-        for user in participants {
-            self.bus.publish(user, event);
-        }
-    }
-
     /// A conversation was created or changed: push each participant their own view of it,
     /// here and on the other instances.
     pub async fn conversation_changed(
@@ -267,44 +238,8 @@ impl Delivery {
                 }
                 Ok(())
             }
-            Incoming::Event(
-                user,
-                Event::Read {
-                    conversation,
-                    reader,
-                    seq,
-                    at,
-                    from,
-                },
-            ) => {
-                let cursor = ReadCursor {
-                    conversation_id: conversation,
-                    user_id: reader,
-                    seq,
-                    at,
-                    from,
-                };
-                self.registry
-                    .send_to_user(user, &cursor_frame(CursorKind::Read, cursor));
-                Ok(())
-            }
-            Incoming::Event(
-                user,
-                Event::Delivered {
-                    conversation,
-                    reader,
-                    seq,
-                },
-            ) => {
-                let cursor = ReadCursor {
-                    conversation_id: conversation,
-                    user_id: reader,
-                    seq,
-                    at: None,
-                    from: Seq(0),
-                };
-                self.registry
-                    .send_to_user(user, &cursor_frame(CursorKind::Delivered, cursor));
+            Incoming::Event(user, event @ (Event::Read { .. } | Event::Delivered { .. })) => {
+                self.cursor_woken(user, event);
                 Ok(())
             }
             Incoming::Event(user, Event::Conversation { conversation }) => {
@@ -514,14 +449,6 @@ impl Delivery {
                 }
             }
         }
-    }
-}
-
-/// The frame that tells a cursor's move.
-fn cursor_frame(kind: CursorKind, cursor: ReadCursor) -> ServerFrame {
-    match kind {
-        CursorKind::Read => ServerFrame::Read { cursor },
-        CursorKind::Delivered => ServerFrame::Delivered { cursor },
     }
 }
 
