@@ -402,8 +402,10 @@ fn system_line(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) -
     html! {
         <li key={item.dom_id.clone()} class="system-line" data-testid="system-line"
             data-kind={item.kind.as_str()} data-message-id={item.dom_id.clone()}
-            data-seq={item.seq.map(|s| s.0.to_string())} role="note">
-            <p>{ text }</p>
+            data-seq={item.seq.map(|s| s.0.to_string())}>
+            // The note is the line's text: a list item keeps its role (axe's "list" rule: an
+            // `ol` holds list items only).
+            <p role="note">{ text }</p>
             <p class="message-meta"><time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time></p>
         </li>
     }
