@@ -338,6 +338,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_hours",
                         "--test",
                         "e2e_notifications",
+                        "--test",
+                        "e2e_ladder",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_AIOSMTPD", &aiosmtpd)
