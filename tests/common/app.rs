@@ -27,6 +27,8 @@ pub struct FakeServer {
     pub closed: Cell<u32>,
     /// Where the latest connection reports to the app.
     pub events: RefCell<Option<Callback<SocketEvent>>>,
+    /// Every frame the app sent, in order.
+    pub sent: RefCell<Vec<ClientFrame>>,
 }
 
 impl FakeServer {
@@ -50,6 +52,7 @@ impl Connector for FakeConnector {
 
 impl Connection for FakeConnection {
     fn send(&self, frame: ClientFrame) {
+        self.0.sent.borrow_mut().push(frame.clone());
         if let ClientFrame::Auth { token } = frame {
             self.0.tokens.borrow_mut().push(token);
         }
