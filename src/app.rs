@@ -311,7 +311,7 @@ pub fn App() -> Html {
         let config = config.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                config.set(Some(Rc::new(Config::load().await)));
+                config.set(Some(Rc::new(crate::services::config::load().await)));
             });
         });
     }

@@ -1,7 +1,8 @@
-//! Runtime configuration, read at start-up from `config.json` next to `index.html`, so one
-//! build serves every environment. A missing, empty or unreadable file means "same origin".
+//! Runtime configuration: where the API and the WebSocket live and when an idle session ends,
+//! resolved from `config.json` (read by [`crate::services::config::load`]) and the page's
+//! location, so one build serves every environment. A missing, empty or unreadable file means
+//! "same origin".
 
-use serde::Deserialize;
 use yew::prelude::*;
 
 /// Automatic logoff after this much inactivity, unless `config.json` says otherwise.
@@ -20,16 +21,6 @@ pub struct Config {
     pub idle_timeout_ms: u32,
     /// The warning shows this many milliseconds before the logoff.
     pub idle_warning_ms: u32,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawConfig {
-    #[serde(default)]
-    api_base: String,
-    #[serde(default)]
-    ws_url: String,
-    #[serde(default)]
-    idle_timeout_secs: Option<u32>,
 }
 
 impl Config {
@@ -66,36 +57,6 @@ impl Config {
         self.idle_warning_ms = warning.min(timeout);
         self
     }
-
-    /// Loads `config.json`; any failure (404, bad JSON, network) falls back to same origin.
-    pub async fn load() -> Self {
-        // Absolute: a deep link such as /patient/messages/3 must not look for
-        // /patient/messages/config.json. The app is served from the root (trunk's public URL).
-        let raw = match gloo_net::http::Request::get("/config.json").send().await {
-            Ok(resp) if resp.ok() => resp
-                .text()
-                .await
-                .ok()
-                .and_then(|text| crate::services::json::from_str(&text).ok())
-                .unwrap_or_default(),
-            _ => RawConfig::default(),
-        };
-        let location = gloo_utils_location();
-        Self::resolve(&raw.api_base, &raw.ws_url, &location.0, &location.1)
-            .with_idle_timeout_secs(raw.idle_timeout_secs.unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS))
-    }
-}
-
-fn gloo_utils_location() -> (String, String) {
-    web_sys::window()
-        .map(|w| w.location())
-        .map(|l| {
-            (
-                l.protocol().unwrap_or_default(),
-                l.host().unwrap_or_default(),
-            )
-        })
-        .unwrap_or_default()
 }
 
 /// `wss://host/ws` for a page served over https, `ws://host/ws` otherwise.

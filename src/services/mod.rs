@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod care;
+pub mod config;
 pub mod json;
 pub mod messaging_api;
 pub mod notifications;
