@@ -88,6 +88,7 @@ pub async fn send_message_to_conversation(
         body: body.to_owned(),
         urgent,
         attachment_ids: Vec::new(),
+        template_id: None,
     };
     let path = format!("/conversations/{conversation}/messages");
     request(api, Method::POST, &path, &[], Some(&body)).await

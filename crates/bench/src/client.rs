@@ -498,6 +498,7 @@ impl Socket {
             body: format!("Message de test numéro {index}, sans contenu médical."),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         };
         let text = serde_json::to_string(&frame).expect("a frame serialises");
         tracker.will_send(client_id, self.number);

@@ -41,6 +41,10 @@ pub enum ClientFrame {
         /// [`crate::MAX_ATTACHMENTS_PER_MESSAGE`]. Absent means none.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attachment_ids: Vec<AttachmentId>,
+        /// The reply template the text came from, for the audit (as
+        /// [`crate::SendMessageRequest::template_id`]). Absent means none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template_id: Option<crate::TemplateId>,
     },
     /// Moves the sender's read cursor forward.
     MarkRead {

@@ -21,6 +21,7 @@ mod hours;
 mod ids;
 mod notifications;
 mod rest;
+mod templates;
 
 pub use attachments::*;
 pub use care::*;
@@ -33,6 +34,7 @@ pub use ids::{
 };
 pub use notifications::*;
 pub use rest::*;
+pub use templates::*;
 
 /// The longest message body accepted, in Unicode scalar values (characters), after trimming.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;

@@ -450,6 +450,12 @@ pub struct SendMessageRequest {
     /// [`crate::MAX_ATTACHMENTS_PER_MESSAGE`]. Absent means none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachment_ids: Vec<AttachmentId>,
+    /// The reply template the text came from (`GET /api/me/templates`), for the audit: the
+    /// message row and the audit trail keep it. Only a doctor may cite a template, and only
+    /// their own or a shared one (a patient: 403 `forbidden`; another doctor's personal
+    /// template or none of this id: 404). Absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<crate::TemplateId>,
 }
 
 /// Query of `GET /api/conversations/{id}/messages`.

@@ -27,6 +27,7 @@ fn a_send_frame_round_trips_with_its_uuid_client_id() {
         body: "Bonjour docteur".into(),
         urgent: false,
         attachment_ids: Vec::new(),
+        template_id: None,
     };
     let text = serde_json::to_string(&frame).unwrap();
     assert!(text.contains("\"client_id\":\"12345678-9abc-def0-1234-56789abcdef0\""));
@@ -43,6 +44,7 @@ fn an_urgent_send_says_so_and_an_older_client_without_the_field_is_not_urgent() 
         body: "douleur thoracique".into(),
         urgent: true,
         attachment_ids: Vec::new(),
+        template_id: None,
     };
     let text = serde_json::to_string(&frame).unwrap();
     assert!(text.contains("\"urgent\":true"), "{text}");
@@ -52,6 +54,38 @@ fn an_urgent_send_says_so_and_an_older_client_without_the_field_is_not_urgent() 
         panic!("a send");
     };
     assert!(!urgent);
+}
+
+#[test]
+fn a_send_cites_its_template_only_when_it_came_from_one() {
+    let frame = ClientFrame::Send {
+        conversation_id: ConversationId(1),
+        client_id: client_id(),
+        body: "Bonjour Lucas".into(),
+        urgent: false,
+        attachment_ids: Vec::new(),
+        template_id: Some(TemplateId(7)),
+    };
+    let text = serde_json::to_string(&frame).unwrap();
+    assert!(text.contains("\"template_id\":7"), "{text}");
+    assert_eq!(serde_json::from_str::<ClientFrame>(&text).unwrap(), frame);
+    // An older client's send cites none, and a send without one does not write the field.
+    let old = r#"{"client_id":"12345678-9abc-def0-1234-56789abcdef0","body":"x"}"#;
+    let request: SendMessageRequest = serde_json::from_str(old).unwrap();
+    assert_eq!(request.template_id, None);
+    assert!(
+        !serde_json::to_string(&request)
+            .unwrap()
+            .contains("template_id")
+    );
+}
+
+#[test]
+fn a_template_request_is_personal_unless_it_says_shared() {
+    let request: TemplateRequest =
+        serde_json::from_str(r#"{"title":"Résultats","body":"Bonjour {prénom}"}"#).unwrap();
+    assert!(!request.shared);
+    assert_eq!(TEMPLATE_VARIABLES, ["prénom", "nom", "date_rdv", "médecin"]);
 }
 
 #[test]

@@ -281,6 +281,7 @@ async fn append_all(
             body: body.as_str(),
             sent_at,
             kind: MessageKind::Text,
+            template_id: None,
         });
         cursors.retain(|(user, _, _, _)| user != sender);
         cursors.push((*sender, conversation, seq, sent_at));

@@ -268,6 +268,7 @@ impl Inner {
                 body: p.body,
                 urgent: p.urgent,
                 attachment_ids: Vec::new(),
+                template_id: None,
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;

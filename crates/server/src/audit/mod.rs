@@ -147,6 +147,16 @@ pub enum Action {
     NotificationSettingsChanged,
     /// E-mail turned off through the one-click link of an e-mail (RFC 8058).
     EmailUnsubscribed,
+    /// A doctor wrote a reply template (detail: its id and whether it is shared; never its
+    /// title nor its text).
+    TemplateCreated,
+    /// A doctor changed one of their templates (detail: its id and whether it is shared).
+    TemplateUpdated,
+    /// A doctor deleted one of their templates (detail: its id).
+    TemplateDeleted,
+    /// A doctor sent a message from a template (detail: the template's id; recorded in the
+    /// message's transaction; never the text).
+    TemplateUsed,
 }
 
 impl Action {
@@ -201,6 +211,10 @@ impl Action {
             Action::DocumentsListed => "documents_listed",
             Action::NotificationSettingsChanged => "notification_settings_changed",
             Action::EmailUnsubscribed => "email_unsubscribed",
+            Action::TemplateCreated => "template_created",
+            Action::TemplateUpdated => "template_updated",
+            Action::TemplateDeleted => "template_deleted",
+            Action::TemplateUsed => "template_used",
         }
     }
 

@@ -365,6 +365,7 @@ pub async fn after_patient_message(
             body: &body,
             sent_at: now,
             kind: MessageKind::AutoReply,
+            template_id: None,
         };
         let head = HeadUpdate {
             conversation: conversation_id,

@@ -5,6 +5,7 @@
 mod hours;
 mod intake;
 mod send_queue;
+mod templates;
 mod triage;
 
 pub use hours::{
@@ -13,6 +14,7 @@ pub use hours::{
 };
 pub use intake::{block_patient, intake_settings, intake_statuses, update_intake};
 pub use send_queue::SendQueue;
+pub use templates::{create_template, delete_template, templates, update_template};
 pub use triage::{close_conversation, reopen_conversation, set_triage};
 
 use crate::audit::Source;
@@ -27,7 +29,7 @@ use crate::store::Store;
 use crate::util::now_ms;
 use colloque_protocol::{
     AttachmentId, ClientMsgId, ConversationId, ConversationSummary, IntakeDecision, Message,
-    ReadCursor, Role, Seq, Topic, UserId,
+    ReadCursor, Role, Seq, TemplateId, Topic, UserId,
 };
 
 /// The outcome of a send.
@@ -53,6 +55,10 @@ pub struct Outgoing {
     pub urgent: Option<Source>,
     /// Uploads sent with it, each once.
     pub attachments: Vec<AttachmentId>,
+    /// The reply template the text came from (only a doctor may cite one: their own or a
+    /// shared one), and where the send came from: the citation is stored on the message and
+    /// audited (`template_used`) in its transaction.
+    pub template: Option<(TemplateId, Source)>,
 }
 
 /// Stores a message and, if it is new, pushes it to every socket of both participants except
@@ -66,7 +72,9 @@ pub struct Outgoing {
 ///    before the next tests so that a retry of a message stored just before the doctor closed
 ///    the conversation (or the care relationship ended) still gets its ack;
 /// 3. only a patient may mark a message urgent (else 403 `forbidden`); an urgent message is
-///    audited (`urgent_sent`, from `urgent`'s source) in the same transaction;
+///    audited (`urgent_sent`, from `urgent`'s source) in the same transaction; only a doctor
+///    may cite a reply template (else 403 `forbidden`), their own or a shared one (else 404),
+///    and the citation is stored on the message and audited (`template_used`) with it;
 /// 4. both participants must still be enabled and in a care relationship (else 403
 ///    `no_care_relationship`): authorization is re-checked on every send, not only when the
 ///    conversation started;

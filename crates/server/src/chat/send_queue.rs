@@ -34,14 +34,14 @@ use crate::store::{HeadUpdate, SendContext, SendKey};
 use crate::util::now_ms;
 use colloque_protocol::{
     AttachmentId, AttachmentMeta, ClientMsgId, ConversationId, ConversationStatus, Message,
-    MessageId, MessageKind, Seq, Timestamp, UserId,
+    MessageId, MessageKind, Seq, TemplateId, Timestamp, UserId,
 };
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most sends one transaction holds: it bounds how long a batch holds the write lock (a few
-/// milliseconds of SQLite work) and its bound parameters (12 per send, far under SQLite's
+/// milliseconds of SQLite work) and its bound parameters (13 per send, far under SQLite's
 /// 32,766). Measured with `cargo xtask bench`, 500 senders in a closed loop: 7,339 acked msg/s
 /// with a cap of 128, 8,650 with 512.
 const MAX_BATCH: usize = 512;
@@ -69,6 +69,9 @@ struct Request {
     urgent: Option<Source>,
     /// Uploads to send with it (checked against their rows in the batch's transaction).
     attachments: Vec<AttachmentId>,
+    /// The reply template it came from, and where from: checked against the template's row
+    /// and audited in the batch's transaction.
+    template: Option<(TemplateId, Source)>,
     origin: Option<ConnId>,
     reply: oneshot::Sender<Result<Sent, AppError>>,
 }
@@ -97,6 +100,7 @@ impl SendQueue {
             body,
             urgent,
             attachments,
+            template,
         } = outgoing;
         let request = Request {
             sender,
@@ -105,6 +109,7 @@ impl SendQueue {
             body,
             urgent,
             attachments,
+            template,
             origin,
             reply,
         };
@@ -216,7 +221,15 @@ async fn commit(
         Ok(rows) => rows,
         Err(error) => return Err((requests, error)),
     };
-    let mut plan = Plan::new(&requests, contexts, &uploads);
+    let cited: Vec<TemplateId> = requests
+        .iter()
+        .filter_map(|request| request.template.as_ref().map(|(id, _)| *id))
+        .collect();
+    let templates = match tx.template_owners(&cited).await {
+        Ok(rows) => rows,
+        Err(error) => return Err((requests, error)),
+    };
+    let mut plan = Plan::new(&requests, contexts, &uploads, &templates);
     let ids = match tx
         .append_batch(
             &plan.new_messages(&requests),
@@ -234,6 +247,15 @@ async fn commit(
         if let Some(source) = &request.urgent {
             let entry = Entry::new(Action::UrgentSent, Some(request.sender))
                 .conversation(request.conversation_id);
+            if let Err(error) = tx.audit(source, &entry).await {
+                return Err((requests, error));
+            }
+        }
+        // So is the template it came from (its id; never the text).
+        if let Some((template, source)) = &request.template {
+            let entry = Entry::new(Action::TemplateUsed, Some(request.sender))
+                .conversation(request.conversation_id)
+                .detail(format!("template {template}"));
             if let Err(error) = tx.audit(source, &entry).await {
                 return Err((requests, error));
             }
@@ -363,6 +385,7 @@ impl Plan {
         requests: &[Request],
         contexts: Vec<Option<SendContext>>,
         uploads: &[store::AttachmentRow],
+        templates: &[store::TemplateOwner],
     ) -> Self {
         let uploads: HashMap<AttachmentId, &store::AttachmentRow> =
             uploads.iter().map(|row| (row.meta.id, row)).collect();
@@ -402,6 +425,8 @@ impl Plan {
                         Decision::Answer(Err(AppError::Forbidden(
                             "only a patient can mark a message urgent",
                         )))
+                    } else if let Err(error) = check_template(request, from_patient, templates) {
+                        Decision::Answer(Err(error))
                     } else if !linked {
                         Decision::Answer(Err(AppError::NoCareRelationship))
                     } else if blocked && from_patient {
@@ -489,6 +514,7 @@ impl Plan {
                     body: request.body.as_str(),
                     sent_at: insert.sent_at,
                     kind: MessageKind::Text,
+                    template_id: request.template.as_ref().map(|(id, _)| *id),
                 }
             })
             .collect()
@@ -552,45 +578,10 @@ impl Plan {
     }
 }
 
-/// The answer to a send whose (sender, client id) is already stored in `stored_in`.
-fn replay(
-    request: &Request,
-    stored_in: ConversationId,
-    message: impl FnOnce() -> Message,
-) -> Result<Sent, AppError> {
-    if stored_in == request.conversation_id {
-        Ok(Sent {
-            message: message(),
-            created: false,
-        })
-    } else {
-        Err(reused_client_id())
-    }
-}
-
-/// A send's uploads must all be the sender's own, not sent yet, and not claimed by an earlier
-/// send of the batch: another user's upload (or none of this id) is 404, exactly as if it did
-/// not exist; one of the sender's already sent is 409.
-fn check_uploads(
-    request: &Request,
-    uploads: &HashMap<AttachmentId, &store::AttachmentRow>,
-    claimed: &HashSet<AttachmentId>,
-) -> Result<(), AppError> {
-    for id in &request.attachments {
-        let row = uploads
-            .get(id)
-            .filter(|row| row.owner == request.sender)
-            .ok_or(AppError::NotFound)?;
-        if row.message.is_some() || claimed.contains(id) {
-            return Err(AppError::AttachmentAlreadySent);
-        }
-    }
-    Ok(())
-}
-
-fn reused_client_id() -> AppError {
-    AppError::ClientIdReused
-}
+// What each send's uploads and template must be (a child module: it reads `Request`).
+#[path = "send_checks.rs"]
+mod checks;
+use checks::{check_template, check_uploads, replay, reused_client_id};
 
 #[cfg(test)]
 #[path = "send_queue_tests.rs"]

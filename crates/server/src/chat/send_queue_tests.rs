@@ -27,6 +27,7 @@ fn request(
         origin: None,
         reply,
         urgent: None,
+        template: None,
     };
     (request, answer)
 }

@@ -207,6 +207,7 @@ async fn system_line(
         body,
         sent_at: at,
         kind,
+        template_id: None,
     };
     let head = HeadUpdate {
         conversation: conversation.id,

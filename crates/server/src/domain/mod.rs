@@ -8,6 +8,7 @@ mod message_body;
 mod password;
 mod session_id;
 mod subject;
+mod template;
 
 pub use close_reason::CloseReason;
 pub use device::device_label;
@@ -16,6 +17,7 @@ pub use message_body::MessageBody;
 pub use password::Password;
 pub use session_id::{SessionId, new_session_handle, parse_session_handle};
 pub use subject::Subject;
+pub use template::{TemplateBody, TemplateTitle};
 
 /// Why a value was refused. Converted to the matching protocol error code by
 /// [`crate::error::AppError`].

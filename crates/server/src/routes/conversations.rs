@@ -230,8 +230,8 @@ pub(super) async fn audited<T>(
         (status = 200, description = "Already stored under this client_id (replay)", body = Message),
         (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`); more attachments than a message carries (`too_many_attachments`) or one listed twice (`invalid_input`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
-        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`); a doctor's message marked `urgent` (`forbidden`)", body = ApiError),
-        (status = 404, description = "No such conversation, or the caller does not take part; or an attachment id that is not one of the caller's uploads", body = ApiError),
+        (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`); a doctor's message marked `urgent` or a patient's citing a `template_id` (`forbidden`)", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part; or an attachment id that is not one of the caller's uploads; or a `template_id` that is neither the caller's template nor a shared one", body = ApiError),
         (status = 409, description = "The conversation is closed (`conversation_closed`), the client_id was already used in another conversation (`invalid_input`), or an attachment was already sent with another message (`attachment_already_sent`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
     )
@@ -251,6 +251,7 @@ pub async fn send(
         body,
         urgent: request.urgent.then(|| source.clone()),
         attachments: request.attachment_ids,
+        template: request.template_id.map(|id| (id, source.clone())),
     };
     let result = chat::send_message(&state, &user, outgoing, None).await;
     let sent = audited(&state, &source, &user, Some(id), None, result).await?;

@@ -14,6 +14,7 @@ pub mod openapi;
 mod openapi_contract;
 mod people;
 mod sessions;
+mod templates;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, SecureCookies};
 pub use openapi_contract::MAX_ATTACHMENT_NAME_CHARS;
@@ -44,6 +45,7 @@ pub fn api_router(deadline: Duration) -> Router<AppState> {
         .merge(conversations::router())
         .merge(intake::router())
         .merge(hours::router())
+        .merge(templates::router())
         .merge(attachments::router())
         .merge(notifications::router())
         .merge(appointments::router())

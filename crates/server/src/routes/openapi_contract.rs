@@ -28,10 +28,10 @@ const WHITE_SPACE: &str =
     r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
 
 /// Control characters (`char::is_control`, Unicode `Cc`).
-const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+pub(super) const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
 
 /// The characters of a message body: anything but NUL.
-const BODY_CHARACTERS: &str = r"^\u0000";
+pub(super) const BODY_CHARACTERS: &str = r"^\u0000";
 
 /// The characters of a closing reason: no control character but the line feed and the tab.
 const REASON_CHARACTERS: &str = r"^\u0000-\u0008\u000B-\u001F\u007F-\u009F";
@@ -165,7 +165,7 @@ fn shared_answers(document: &mut Value) {
 /// `^…$` for a text of `min..=max` characters once the white space around it is trimmed,
 /// made of `inner` characters (the first and last ones not white space), with any white space
 /// around.
-fn trimmed_pattern(min: usize, max: usize, inner: &str) -> String {
+pub(super) fn trimmed_pattern(min: usize, max: usize, inner: &str) -> String {
     let edge = format!("[^{WHITE_SPACE}{}]", inner_exclusions(inner));
     let middle = format!("[{inner}]");
     let core = match max {
@@ -186,13 +186,16 @@ fn inner_exclusions(inner: &str) -> &str {
     inner.strip_prefix('^').unwrap_or("")
 }
 
-fn schema_mut<'a>(document: &'a mut Value, name: &str) -> Option<&'a mut Map<String, Value>> {
+pub(super) fn schema_mut<'a>(
+    document: &'a mut Value,
+    name: &str,
+) -> Option<&'a mut Map<String, Value>> {
     document
         .pointer_mut(&format!("/components/schemas/{name}"))
         .and_then(Value::as_object_mut)
 }
 
-fn property_mut<'a>(
+pub(super) fn property_mut<'a>(
     document: &'a mut Value,
     schema: &str,
     property: &str,
@@ -217,6 +220,7 @@ fn constraints(document: &mut Value) {
         "MessageId",
         "AppointmentId",
         "AbsenceId",
+        "TemplateId",
         "Timestamp",
     ] {
         if let Some(id) = schema_mut(document, name) {
@@ -244,6 +248,7 @@ fn constraints(document: &mut Value) {
     }
     care(document);
     hours(document);
+    super::templates::contract(document);
     history_page(document);
     attachments(document);
     notifications(document);

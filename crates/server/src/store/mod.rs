@@ -27,8 +27,8 @@ use crate::care::{IntakeRule, Triage};
 use crate::domain::{Email, SessionId};
 use colloque_protocol::{
     AbsenceId, Appointment, AppointmentId, AttachmentId, ConversationId, ConversationSummary,
-    Document, IntakeMode, Message, MessageId, Role, Seq, SessionHandle, Timestamp, Topic, UserId,
-    UserProfile,
+    Document, IntakeMode, Message, MessageId, ReplyTemplate, Role, Seq, SessionHandle, TemplateId,
+    Timestamp, Topic, UserId, UserProfile,
 };
 use std::path::{Path, PathBuf};
 
@@ -233,6 +233,20 @@ operations! {
     fn colleagues(doctor: UserId) -> Vec<UserProfile> = hours::colleagues;
     /// Notes a conversation's automatic reply of `day`; false if it had one.
     fn claim_auto_reply(id: ConversationId, day: &str) -> bool = hours::claim_auto_reply;
+    /// The reply templates `doctor` may use (their own and the shared ones), by title.
+    fn templates_visible_to(doctor: UserId) -> Vec<ReplyTemplate> = templates::visible_to;
+    /// A reply template, whoever owns it.
+    fn template(id: TemplateId) -> Option<ReplyTemplate> = templates::by_id;
+    /// How many templates a doctor owns.
+    fn count_templates(doctor: UserId) -> i64 = templates::count_owned;
+    /// Stores a doctor's new template.
+    fn insert_template(doctor: UserId, template: &NewTemplate<'_>, now: Timestamp) -> TemplateId = templates::insert;
+    /// Replaces a doctor's template; false if they own none with this id.
+    fn update_template(doctor: UserId, id: TemplateId, template: &NewTemplate<'_>, now: Timestamp) -> bool = templates::update;
+    /// Deletes a doctor's template; false if they own none with this id.
+    fn delete_template(doctor: UserId, id: TemplateId) -> bool = templates::delete;
+    /// The template a message was sent from, if any.
+    fn template_of_message(id: MessageId) -> Option<TemplateId> = templates::of_message;
     /// The head of each conversation of `user`.
     fn conversation_heads(user: UserId) -> Vec<(ConversationId, Seq)> = conversations::heads_of_user;
     /// The heads of every conversation (with messages) of these users.
@@ -501,6 +515,14 @@ impl Tx {
         ids: &[AttachmentId],
     ) -> Result<Vec<AttachmentRow>, sqlx::Error> {
         on_tx!(self, |conn, b| b::attachments::by_ids(conn, ids).await)
+    }
+
+    /// Who owns each of these templates and whether it is shared, for a send's checks.
+    pub async fn template_owners(
+        &mut self,
+        ids: &[TemplateId],
+    ) -> Result<Vec<TemplateOwner>, sqlx::Error> {
+        on_tx!(self, |conn, b| b::templates::owners(conn, ids).await)
     }
 
     /// Links uploads to the message they were sent with.

@@ -266,6 +266,8 @@ pub struct NewMessage<'a> {
     pub sent_at: Timestamp,
     /// Text, or a system line.
     pub kind: MessageKind,
+    /// The reply template it came from (checked by the send), for the audit.
+    pub template_id: Option<colloque_protocol::TemplateId>,
 }
 
 /// A conversation's new head after a batch: its last new message, and its place in the queue
@@ -557,4 +559,27 @@ impl Cursors {
             from: Seq(0),
         }
     }
+}
+
+/// A reply template to store (its title and body parsed: `domain::TemplateTitle`,
+/// `domain::TemplateBody`).
+#[derive(Debug, Clone, Copy)]
+pub struct NewTemplate<'a> {
+    /// The title.
+    pub title: &'a str,
+    /// The body, variables as typed.
+    pub body: &'a str,
+    /// Shared with every doctor.
+    pub shared: bool,
+}
+
+/// Who owns a template and whether it is shared: what a send that cites it is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateOwner {
+    /// The template.
+    pub id: colloque_protocol::TemplateId,
+    /// Its owner (a doctor).
+    pub owner: UserId,
+    /// Every doctor may use it.
+    pub shared: bool,
 }

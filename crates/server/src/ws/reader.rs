@@ -137,6 +137,7 @@ impl Conn {
                 body,
                 urgent,
                 attachment_ids,
+                template_id,
             } => {
                 let result = match MessageBody::parse(&body) {
                     Ok(body) => {
@@ -150,6 +151,7 @@ impl Conn {
                             body,
                             urgent: urgent.then(|| self.source.clone()),
                             attachments: attachment_ids,
+                            template: template_id.map(|id| (id, self.source.clone())),
                         };
                         let sent = chat::send_message(state, user, outgoing, conn).await;
                         registry.answered(user.id, self.id, client_id);

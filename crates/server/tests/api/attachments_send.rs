@@ -166,6 +166,7 @@ async fn a_resend_with_the_same_client_id_stores_nothing_twice() {
             body: "Voici le document.".into(),
             urgent: false,
             attachment_ids: vec![photo.id],
+            template_id: None,
         })
         .await;
     match socket.next_frame().await {
@@ -223,6 +224,7 @@ async fn only_the_senders_own_unsent_uploads_may_be_sent() {
             body: "Voici.".into(),
             urgent: false,
             attachment_ids: vec![lucas_file.id],
+            template_id: None,
         })
         .await;
     let (code, refused) = socket.next_error().await;

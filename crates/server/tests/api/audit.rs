@@ -92,6 +92,7 @@ async fn refused_accesses_over_rest_and_websocket_are_recorded() {
             body: "intrusion".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     socket.next_error().await;

@@ -48,6 +48,7 @@ async fn a_send_after_the_care_relationship_ended_is_refused() {
             body: "Après, côté médecin".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert_eq!(
@@ -110,6 +111,7 @@ async fn a_send_to_a_disabled_doctor_is_refused() {
             body: "Docteur ?".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert_eq!(
@@ -213,6 +215,7 @@ async fn unlink_closes_the_open_conversation_and_tells_the_sockets() {
             body: "Docteur ?".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert_eq!(

@@ -369,6 +369,7 @@ impl TestApp {
             body: body.to_owned(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         };
         self.post(
             &format!("/api/conversations/{conversation}/messages"),

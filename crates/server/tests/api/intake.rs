@@ -205,6 +205,7 @@ async fn a_blocked_patient_can_neither_start_nor_write_and_is_told_so() {
             body: "Docteur ?".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert_eq!(

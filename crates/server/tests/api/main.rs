@@ -35,6 +35,7 @@ mod sessions;
 mod sessions_page;
 mod shutdown;
 mod socket_cap;
+mod templates;
 mod tokens;
 mod triage;
 mod urgent;

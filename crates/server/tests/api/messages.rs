@@ -51,6 +51,7 @@ async fn a_message_sent_over_websocket_is_acked_and_reaches_every_other_socket()
             body: "Merci docteur".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
 
@@ -121,6 +122,7 @@ async fn the_same_client_id_sent_twice_over_websocket_is_acked_twice_with_the_sa
         body: "Bonjour".into(),
         urgent: false,
         attachment_ids: Vec::new(),
+        template_id: None,
     };
 
     socket.send(&frame).await;
@@ -309,6 +311,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             body: "Intrusion".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     match hugo_socket.next_frame().await {
@@ -345,6 +348,7 @@ async fn a_patient_cannot_touch_or_overhear_another_patients_conversation_over_w
             body: "Réponse privée".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert!(matches!(

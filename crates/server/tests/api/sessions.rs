@@ -154,6 +154,7 @@ async fn a_socket_re_authenticates_with_a_renewed_token_and_keeps_working() {
             body: "toujours là".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     match socket.next_frame().await {

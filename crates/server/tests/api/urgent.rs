@@ -123,6 +123,7 @@ async fn an_urgent_message_over_the_socket_marks_it_too_and_a_replay_marks_nothi
         body: "difficulté à respirer".into(),
         urgent: true,
         attachment_ids: Vec::new(),
+        template_id: None,
     };
     for _ in 0..2 {
         socket.send(&frame).await;
@@ -171,6 +172,7 @@ async fn a_doctor_cannot_mark_a_message_urgent_and_nothing_is_stored() {
             body: "Message du médecin".into(),
             urgent: true,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     match socket.next_frame().await {

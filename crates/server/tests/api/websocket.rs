@@ -94,6 +94,7 @@ async fn malformed_unknown_and_binary_frames_get_an_error_and_the_socket_keeps_w
             body: "Toujours là".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     assert!(matches!(socket.next_frame().await, ServerFrame::Ack { .. }));
@@ -122,6 +123,7 @@ async fn refused_sends_carry_their_client_id_and_the_socket_keeps_working() {
                 body,
                 urgent: false,
                 attachment_ids: Vec::new(),
+                template_id: None,
             })
             .await;
         let (code, refused_id) = error_of(socket.next_frame().await);

@@ -266,6 +266,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
                 body: format!("flood {n}"),
                 urgent: false,
                 attachment_ids: Vec::new(),
+                template_id: None,
             })
             .await;
     }
@@ -288,6 +289,7 @@ async fn a_flood_of_sends_is_throttled_per_user_across_sockets_and_rest() {
             body: "other tab".into(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
     let from_second_tab = loop {

@@ -649,6 +649,7 @@ impl Client {
                 body: record.body.clone(),
                 urgent: false,
                 attachment_ids: Vec::new(),
+                template_id: None,
             };
             record.attempts += 1;
             self.stats.transmissions += 1;

@@ -184,6 +184,7 @@ pub async fn send(
             body: body.to_owned(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .send()
         .await
@@ -374,6 +375,7 @@ impl Socket {
             body: body.to_owned(),
             urgent: false,
             attachment_ids: Vec::new(),
+            template_id: None,
         })
         .await;
         loop {

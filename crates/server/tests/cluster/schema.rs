@@ -24,7 +24,7 @@ struct Table {
 type Schema = BTreeMap<String, Table>;
 
 /// SQLite's INTEGER holds booleans as 0/1 with a CHECK; PostgreSQL has BOOLEAN instead.
-const BOOLEANS: [(&str, &str); 1] = [("users", "disabled")];
+const BOOLEANS: [(&str, &str); 2] = [("users", "disabled"), ("reply_templates", "shared")];
 
 async fn sqlite_schema() -> Schema {
     let dir = tempfile::tempdir().unwrap();

@@ -59,6 +59,8 @@ pub mod read_cursors;
 pub mod refresh_tokens;
 #[path = "../tables/sessions.rs"]
 pub mod sessions;
+#[path = "../tables/templates.rs"]
+pub mod templates;
 #[path = "../tables/users.rs"]
 pub mod users;
 
@@ -191,7 +193,7 @@ pub async fn append_batch(
         return Ok(Vec::new());
     }
     let mut query = sqlx::QueryBuilder::<Postgres>::new(
-        "WITH new (conversation_id, seq, sender_id, client_id, body, sent_at, kind) AS (",
+        "WITH new (conversation_id, seq, sender_id, client_id, body, sent_at, kind, template_id) AS (",
     );
     query.push_values(messages, |mut row, message| {
         row.push_bind(message.conversation_id.0)
@@ -200,11 +202,12 @@ pub async fn append_batch(
             .push_bind(message.client_id.0.to_string())
             .push_bind(message.body.to_owned())
             .push_bind(message.sent_at.0)
-            .push_bind(message.kind.as_str());
+            .push_bind(message.kind.as_str())
+            .push_bind(message.template_id.map(|id| id.0));
     });
     query.push(
         "), stored AS (
-             INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at, kind)
+             INSERT INTO messages (conversation_id, seq, sender_id, client_id, body, sent_at, kind, template_id)
              SELECT * FROM new RETURNING id, conversation_id, seq),
          heads (id, seq, at, triage, triage_at, waiting_since, urgent_since) AS (",
     );
