@@ -52,6 +52,7 @@ async fn entry(sealing_key: &str, user: UserId, body: &str, created_at: Timestam
         conversation_id: ConversationId(10),
         body: body.into(),
         urgent: false,
+        template_id: None,
     };
     let sealed = outbox::seal(&key(sealing_key), user, client_id, created_at, &content)
         .await

@@ -26,7 +26,7 @@
 
 use crate::crypto::{OutboxKey, Sealed};
 use crate::services::json;
-use colloque_protocol::{ClientMsgId, ConversationId, ErrorCode, Timestamp, UserId};
+use colloque_protocol::{ClientMsgId, ConversationId, ErrorCode, TemplateId, Timestamp, UserId};
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +67,10 @@ pub struct Content {
     /// Sent past the red-flag screen: kept across a reload, so the resend still says so.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub urgent: bool,
+    /// The reply template it came from (a doctor's): kept across a reload, so the resend
+    /// still cites it for the audit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<TemplateId>,
 }
 
 /// What binds a sealed content to its entry and its user: moved to another entry, another

@@ -34,8 +34,8 @@ use crate::services::messaging_api as rest;
 use crate::services::websocket::{ConnectorRef, WsConnector};
 use crate::session::use_session;
 use colloque_protocol::{
-    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Seq, Topic,
-    UserId,
+    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Seq,
+    TemplateId, Topic, UserId,
 };
 use inner::Inner;
 use std::ops::Deref;
@@ -72,6 +72,7 @@ impl MessagingHandle {
         conversation_id: ConversationId,
         body: &str,
         urgent: bool,
+        template_id: Option<TemplateId>,
     ) -> Option<ClientMsgId> {
         let body = body.trim();
         if body.is_empty() {
@@ -85,6 +86,7 @@ impl MessagingHandle {
             conversation_id,
             body: body.to_owned(),
             urgent,
+            template_id,
             created_at: crate::time::now(),
             status: MessageStatus::Sending,
             order: 0,

@@ -2,7 +2,9 @@
 //! merged), sending, older history, and marking as read what the user actually sees.
 
 use super::use_messaging::{LoadState, MessagingHandle, Thread, TimelineItem, use_messaging};
-use colloque_protocol::{ClientMsgId, ConversationId, ConversationSummary, Seq, UserId};
+use colloque_protocol::{
+    ClientMsgId, ConversationId, ConversationSummary, Seq, TemplateId, UserId,
+};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -30,9 +32,12 @@ pub struct SecureMessagingHandle {
 }
 
 impl SecureMessagingHandle {
-    /// Sends a message (`urgent`: past the red-flag screen); false when the body is blank.
-    pub fn send(&self, body: &str, urgent: bool) -> bool {
-        self.messaging.send(self.id, body, urgent).is_some()
+    /// Sends a message (`urgent`: past the red-flag screen; `template_id`: the reply template
+    /// a doctor's text came from); false when the body is blank.
+    pub fn send(&self, body: &str, urgent: bool, template_id: Option<TemplateId>) -> bool {
+        self.messaging
+            .send(self.id, body, urgent, template_id)
+            .is_some()
     }
 
     /// Loads the previous page of history.

@@ -4,7 +4,8 @@
 use super::requests::{Api, Error, request};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, MAX_PAGE_SIZE, MarkReadRequest, Message,
-    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, Topic, UserId,
+    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, TemplateId, Topic,
+    UserId,
 };
 use gloo_net::http::Method;
 
@@ -75,20 +76,22 @@ async fn messages(
 }
 
 /// `POST /api/conversations/{id}/messages`: idempotent on `client_id`. `urgent`: a patient
-/// sends it past the red-flag screen.
+/// sends it past the red-flag screen; `template_id`: the reply template a doctor's text came
+/// from.
 pub async fn send_message_to_conversation(
     api: &Api,
     conversation: ConversationId,
     client_id: ClientMsgId,
     body: &str,
     urgent: bool,
+    template_id: Option<TemplateId>,
 ) -> Result<Message, Error> {
     let body = SendMessageRequest {
         client_id,
         body: body.to_owned(),
         urgent,
         attachment_ids: Vec::new(),
-        template_id: None,
+        template_id,
     };
     let path = format!("/conversations/{conversation}/messages");
     request(api, Method::POST, &path, &[], Some(&body)).await

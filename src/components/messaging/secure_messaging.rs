@@ -188,7 +188,7 @@ fn Composer(props: &ComposerProps) -> Html {
         let latest = Rc::clone(&latest);
         Rc::new(move |urgent: bool| {
             let body = latest.borrow().clone();
-            if conv.send(&body, urgent) {
+            if conv.send(&body, urgent, None) {
                 latest.borrow_mut().clear();
                 text.set(String::new());
             }

@@ -268,7 +268,7 @@ impl Inner {
                 body: p.body,
                 urgent: p.urgent,
                 attachment_ids: Vec::new(),
-                template_id: None,
+                template_id: p.template_id,
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;
@@ -296,6 +296,7 @@ impl Inner {
                     client_id,
                     &p.body,
                     p.urgent,
+                    p.template_id,
                 )
                 .await
             },

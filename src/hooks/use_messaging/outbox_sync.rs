@@ -115,6 +115,7 @@ impl Inner {
                 conversation_id: p.conversation_id,
                 body: p.body,
                 urgent: p.urgent,
+                template_id: p.template_id,
             };
             let sealed = outbox::seal(&key, user, p.client_id, p.created_at, &content).await;
             {
@@ -208,6 +209,7 @@ impl Inner {
                     conversation_id: content.conversation_id,
                     body: content.body.clone(),
                     urgent: content.urgent,
+                    template_id: content.template_id,
                     created_at: entry.created_at,
                     status: entry
                         .failed

@@ -7,7 +7,8 @@ use crate::services::websocket::ConnectionState;
 use crate::vec_map::VecMap;
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Message,
-    MessageKind, MessagePage, MessagePreview, ReadCursor, Seq, Timestamp, UserId, UserProfile,
+    MessageKind, MessagePage, MessagePreview, ReadCursor, Seq, TemplateId, Timestamp, UserId,
+    UserProfile,
 };
 use std::rc::Rc;
 use yew::prelude::*;
@@ -62,6 +63,8 @@ pub struct PendingMessage {
     pub body: String,
     /// Sent past the red-flag screen (docs/care.md, "Red flags").
     pub urgent: bool,
+    /// The reply template it came from (a doctor's), cited by every resend.
+    pub template_id: Option<TemplateId>,
     /// When it was written, for display.
     pub created_at: Timestamp,
     /// Sending or failed.

@@ -150,6 +150,7 @@ fn a_sent_message_goes_from_sending_to_sent_on_ack() {
         status: MessageStatus::Sending,
         order: 0,
         urgent: false,
+        template_id: None,
     };
     let state = state_with(vec![
         Action::ListLoaded(vec![summary(1, 0)]),
@@ -180,6 +181,7 @@ fn a_refused_message_fails_with_its_reason_and_can_be_retried_or_discarded() {
         status: MessageStatus::Sending,
         order: 0,
         urgent: false,
+        template_id: None,
     };
     let state = state_with(vec![
         Action::Queued(pending),
@@ -246,6 +248,7 @@ fn pending(n: u128) -> PendingMessage {
         status: MessageStatus::Sending,
         order: 0,
         urgent: false,
+        template_id: None,
     }
 }
 
