@@ -8,7 +8,9 @@ use crate::hooks::MessagingProvider;
 use crate::i18n::{I18nProvider, Lang};
 use crate::pages::login::Login;
 #[cfg(feature = "doctor")]
-use crate::pages::medecin::{inbox::Inbox, patients::Patients, settings::Settings};
+use crate::pages::medecin::{
+    inbox::Inbox, patients::Patients, settings::Settings, templates::Templates,
+};
 use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
     appointments::Appointments, care_team::CareTeam, dashboard::Dashboard, messages::Messages,
@@ -61,6 +63,8 @@ pub enum Route {
     MedecinSecurity,
     /// `/medecin/reglages`: who may write to a doctor.
     MedecinSettings,
+    /// `/medecin/modeles`: a doctor's reply templates.
+    MedecinTemplates,
     /// `/404`, and anything else.
     NotFound,
 }
@@ -88,6 +92,7 @@ impl Route {
             "/medecin/patients" => Route::MedecinPatients,
             "/medecin/securite" => Route::MedecinSecurity,
             "/medecin/reglages" => Route::MedecinSettings,
+            "/medecin/modeles" => Route::MedecinTemplates,
             "/404" => Route::NotFound,
             _ => {
                 if let Some(rest) = path.strip_prefix("/patient/messages/") {
@@ -126,6 +131,7 @@ impl Routable for Route {
             Route::MedecinPatients => "/medecin/patients".to_owned(),
             Route::MedecinSecurity => "/medecin/securite".to_owned(),
             Route::MedecinSettings => "/medecin/reglages".to_owned(),
+            Route::MedecinTemplates => "/medecin/modeles".to_owned(),
             Route::NotFound => "/404".to_owned(),
         }
     }
@@ -145,6 +151,7 @@ impl Routable for Route {
             "/medecin/patients",
             "/medecin/securite",
             "/medecin/reglages",
+            "/medecin/modeles",
             "/404",
         ]
     }
@@ -215,6 +222,7 @@ fn switch_doctor(route: Route) -> Html {
         // One page for both roles.
         Route::MedecinSecurity => guarded(html! { <Security /> }),
         Route::MedecinSettings => guarded(html! { <Settings /> }),
+        Route::MedecinTemplates => guarded(html! { <Templates /> }),
         _ => html! { <Layout><NotFound /></Layout> },
     }
 }

@@ -71,6 +71,8 @@ table! {
     NavCareTeam => "Mon équipe de soins", "My care team";
     #[cfg(feature = "doctor")]
     NavMessages => "Messagerie", "Messages";
+    #[cfg(feature = "doctor")]
+    NavTemplates => "Modèles de réponse", "Reply templates";
     NavPatients => "Mes patients", "My patients";
     NavSecurity => "Sécurité", "Security";
     NotificationsTitle => "Être prévenu", "Notifications";

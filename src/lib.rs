@@ -19,6 +19,7 @@ pub mod services;
 pub mod session;
 pub mod shell;
 pub mod small_sort;
+pub mod templates;
 pub mod text;
 pub mod time;
 pub mod vec_map;

@@ -77,6 +77,8 @@ pub fn Layout(props: &LayoutProps) -> Html {
         Some(Role::Doctor) => vec![
             (Route::MedecinPatients, Key::NavPatients),
             (Route::MedecinSettings, Key::NavSettings),
+            #[cfg(feature = "doctor")]
+            (Route::MedecinTemplates, Key::NavTemplates),
             (Route::MedecinSecurity, Key::NavSecurity),
         ],
         None => vec![],
@@ -199,6 +201,8 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::PatientCareTeam) => Key::NavCareTeam,
         Some(Route::MedecinPatients) => Key::NavPatients,
         Some(Route::MedecinSettings) => Key::SettingsTitle,
+        #[cfg(feature = "doctor")]
+        Some(Route::MedecinTemplates) => Key::NavTemplates,
         Some(Route::PatientSecurity | Route::MedecinSecurity) => Key::SecurityTitle,
         Some(Route::NotFound) | None => Key::NotFoundTitle,
         Some(Route::Login) => Key::LoginTitle,

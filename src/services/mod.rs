@@ -7,6 +7,8 @@ pub mod json;
 pub mod messaging_api;
 pub mod notifications;
 pub mod requests;
+#[cfg(feature = "doctor")]
+pub mod templates;
 pub mod websocket;
 
 pub use requests::{Api, Error};

@@ -7,6 +7,8 @@ pub mod messaging_button;
 pub mod patient_panel;
 pub mod red_flag_screen;
 pub mod secure_messaging;
+#[cfg(feature = "doctor")]
+pub mod template_picker;
 pub mod topic_picker;
 pub mod triage_bar;
 

@@ -13,7 +13,7 @@ use crate::red_flags::{Emergency, red_flag};
 use crate::session::use_session;
 use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
-    MAX_MESSAGE_CHARS, UserProfile,
+    MAX_MESSAGE_CHARS, TemplateId, UserProfile,
 };
 use std::rc::Rc;
 use web_sys::HtmlTextAreaElement;
@@ -180,17 +180,30 @@ fn Composer(props: &ComposerProps) -> Html {
         .conversation
         .as_ref()
         .is_some_and(|c| Some(c.patient.id) == props.conv.me);
+    // The reply template the text came from (a doctor's; always none in the first-load build),
+    // and its variables still without a value: not sent until the doctor replaced them.
+    let template = use_state(|| None::<TemplateId>);
+    #[cfg(feature = "doctor")]
+    let picker = use_state(|| false);
+    #[cfg(feature = "doctor")]
+    let unfilled = template
+        .map(|_| crate::templates::unfilled(&text))
+        .unwrap_or_default();
+    #[cfg(not(feature = "doctor"))]
+    let unfilled: Vec<&str> = Vec::new();
 
     // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
     let send = {
         let conv = props.conv.clone();
         let text = text.clone();
         let latest = Rc::clone(&latest);
+        let template = template.clone();
         Rc::new(move |urgent: bool| {
             let body = latest.borrow().clone();
-            if conv.send(&body, urgent, None) {
+            if conv.send(&body, urgent, *template) {
                 latest.borrow_mut().clear();
                 text.set(String::new());
+                template.set(None);
             }
         })
     };
@@ -198,9 +211,15 @@ fn Composer(props: &ComposerProps) -> Html {
         let send = Rc::clone(&send);
         let latest = Rc::clone(&latest);
         let flagged = flagged.clone();
+        #[cfg(feature = "doctor")]
+        let template = template.clone();
         Rc::new(move || {
             let body = latest.borrow().clone();
             if body.chars().count() > MAX_MESSAGE_CHARS || body.trim().is_empty() {
+                return;
+            }
+            #[cfg(feature = "doctor")]
+            if template.is_some() && !crate::templates::unfilled(&body).is_empty() {
                 return;
             }
             match red_flag(&body).filter(|_| from_patient) {
@@ -231,15 +250,28 @@ fn Composer(props: &ComposerProps) -> Html {
     let oninput = {
         let text = text.clone();
         let latest = Rc::clone(&latest);
+        let template = template.clone();
         Callback::from(move |e: InputEvent| {
             let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
+            // An emptied composer no longer holds the template's text.
+            if value.trim().is_empty() {
+                template.set(None);
+            }
             *latest.borrow_mut() = value.clone();
             text.set(value);
         })
     };
     let onkeydown = {
         let submit = Rc::clone(&submit);
+        #[cfg(feature = "doctor")]
+        let (picker, latest, for_doctor) = (picker.clone(), Rc::clone(&latest), !from_patient);
         Callback::from(move |e: KeyboardEvent| {
+            #[cfg(feature = "doctor")]
+            if for_doctor && super::template_picker::opens_picker(&e, &latest.borrow()) {
+                e.prevent_default();
+                picker.set(true);
+                return;
+            }
             if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
                 e.prevent_default();
                 submit();
@@ -262,20 +294,118 @@ fn Composer(props: &ComposerProps) -> Html {
             </span>
         }
     });
+    #[cfg(feature = "doctor")]
+    let templates = template_controls(
+        &i18n,
+        &props.conv,
+        &picker,
+        &template,
+        (&text, &latest),
+        &input,
+        !from_patient,
+    );
+    #[cfg(not(feature = "doctor"))]
+    let templates = (Html::default(), Html::default());
+    #[cfg(feature = "doctor")]
+    let missing = (!unfilled.is_empty()).then(|| {
+        use super::template_picker::tr;
+        let names: Vec<String> = unfilled.iter().map(|v| format!("{{{v}}}")).collect();
+        let words = tr(
+            &i18n,
+            "Sans valeur pour ce patient : {}. Remplacez-la avant d’envoyer.",
+            "No value for this patient: {}. Replace it before sending.",
+        );
+        html! {
+            <p class="notice" role="alert" data-testid="template-missing">
+                { words.replace("{}", &names.join(", ")) }
+            </p>
+        }
+    });
+    #[cfg(not(feature = "doctor"))]
+    let missing: Option<Html> = None;
     html! {
         <form class="composer" {onsubmit}>
             { for screen }
+            { templates.0 }
             <label for="composer-input" class="visually-hidden">{ i18n.t(Key::ComposerLabel) }</label>
             <textarea id="composer-input" data-testid="composer-input" ref={input} value={(*text).clone()}
                 aria-label={i18n.t(Key::ComposerLabel)} aria-describedby="composer-hint"
                 aria-invalid={over.then_some("true")} {oninput} {onkeydown} rows="3" />
+            { for missing }
             <div class="composer-row">
                 <span id="composer-hint" class="muted">{ i18n.t(Key::ComposerHint) }</span>
                 { for counter }
-                <button type="submit" data-testid="composer-send" disabled={blank || over}>
+                { templates.1 }
+                <button type="submit" data-testid="composer-send" disabled={blank || over || !unfilled.is_empty()}>
                     { i18n.t(Key::Send) }
                 </button>
             </div>
         </form>
     }
+}
+
+/// The doctor's template controls: the picker while open (above the composer) and the button
+/// that opens it (beside "Send"). Inserting a template replaces the text with the filled one and
+/// gives the focus back to the composer.
+#[cfg(feature = "doctor")]
+fn template_controls(
+    i18n: &crate::i18n::I18n,
+    conv: &SecureMessagingHandle,
+    picker: &UseStateHandle<bool>,
+    template: &UseStateHandle<Option<TemplateId>>,
+    (text, latest): (&UseStateHandle<String>, &Rc<std::cell::RefCell<String>>),
+    input: &NodeRef,
+    for_doctor: bool,
+) -> (Html, Html) {
+    use super::template_picker::{TemplatePicker, tr};
+    let Some(conversation) = conv.conversation.clone().filter(|_| for_doctor) else {
+        return (Html::default(), Html::default());
+    };
+    let focus = {
+        let input = input.clone();
+        move || {
+            if let Some(input) = input.cast::<web_sys::HtmlElement>() {
+                let _ = input.focus();
+            }
+        }
+    };
+    let on_pick = {
+        let (picker, template, text, latest) = (
+            picker.clone(),
+            template.clone(),
+            text.clone(),
+            Rc::clone(latest),
+        );
+        let focus = focus.clone();
+        Callback::from(
+            move |(id, filled): (TemplateId, crate::templates::Filled)| {
+                *latest.borrow_mut() = filled.text.clone();
+                text.set(filled.text);
+                template.set(Some(id));
+                picker.set(false);
+                focus();
+            },
+        )
+    };
+    let on_close = {
+        let picker = picker.clone();
+        Callback::from(move |()| {
+            picker.set(false);
+            focus();
+        })
+    };
+    let open = {
+        let picker = picker.clone();
+        Callback::from(move |_: MouseEvent| picker.set(!*picker))
+    };
+    let shown =
+        (**picker).then(|| html! { <TemplatePicker {conversation} {on_pick} {on_close} /> });
+    let button = html! {
+        <button type="button" class="secondary" data-testid="template-button" onclick={open}
+            aria-haspopup="listbox" aria-expanded={if **picker { "true" } else { "false" }}
+            aria-keyshortcuts="/ Alt+T">
+            { tr(i18n, "Modèles", "Templates") }
+        </button>
+    };
+    (html! { <>{ for shown }</> }, button)
 }

@@ -4,3 +4,4 @@ pub mod hours;
 pub mod inbox;
 pub mod patients;
 pub mod settings;
+pub mod templates;
