@@ -340,6 +340,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_notifications",
                         "--test",
                         "e2e_ladder",
+                        "--test",
+                        "e2e_templates",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_AIOSMTPD", &aiosmtpd)

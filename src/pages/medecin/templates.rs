@@ -182,7 +182,7 @@ fn TemplatesEditor(props: &EditorProps) -> Html {
         let kind = match (t.shared, mine) {
             (false, _) => tr(&i18n, "personnel", "personal").to_owned(),
             (true, true) => tr(&i18n, "partagé", "shared").to_owned(),
-            (true, false) => format!("{}, {}", tr(&i18n, "partagé par", "shared by"), t.owner.display_name),
+            (true, false) => format!("{} {}", tr(&i18n, "partagé par", "shared by"), t.owner.display_name),
         };
         html! {
             <li key={t.id.0} data-testid="template-row">
