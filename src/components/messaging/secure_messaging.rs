@@ -11,9 +11,11 @@ use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{Key, use_i18n};
 use crate::red_flags::{Emergency, red_flag};
 use crate::session::use_session;
+#[cfg(feature = "doctor")]
+use colloque_protocol::TemplateId;
 use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
-    MAX_MESSAGE_CHARS, TemplateId, UserProfile,
+    MAX_MESSAGE_CHARS, UserProfile,
 };
 use std::rc::Rc;
 use web_sys::HtmlTextAreaElement;
@@ -180,8 +182,9 @@ fn Composer(props: &ComposerProps) -> Html {
         .conversation
         .as_ref()
         .is_some_and(|c| Some(c.patient.id) == props.conv.me);
-    // The reply template the text came from (a doctor's; always none in the first-load build),
-    // and its variables still without a value: not sent until the doctor replaced them.
+    // The reply template the text came from, and its variables still without a value: not
+    // sent until the doctor replaced them. The doctor's build only: the first load has none.
+    #[cfg(feature = "doctor")]
     let template = use_state(|| None::<TemplateId>);
     #[cfg(feature = "doctor")]
     let picker = use_state(|| false);
@@ -190,19 +193,25 @@ fn Composer(props: &ComposerProps) -> Html {
         .map(|_| crate::templates::unfilled(&text))
         .unwrap_or_default();
     #[cfg(not(feature = "doctor"))]
-    let unfilled: Vec<&str> = Vec::new();
+    let unfilled: [&str; 0] = [];
 
     // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
     let send = {
         let conv = props.conv.clone();
         let text = text.clone();
         let latest = Rc::clone(&latest);
+        #[cfg(feature = "doctor")]
         let template = template.clone();
         Rc::new(move |urgent: bool| {
             let body = latest.borrow().clone();
-            if conv.send(&body, urgent, *template) {
+            #[cfg(feature = "doctor")]
+            let cited = *template;
+            #[cfg(not(feature = "doctor"))]
+            let cited = None;
+            if conv.send(&body, urgent, cited) {
                 latest.borrow_mut().clear();
                 text.set(String::new());
+                #[cfg(feature = "doctor")]
                 template.set(None);
             }
         })
@@ -250,10 +259,12 @@ fn Composer(props: &ComposerProps) -> Html {
     let oninput = {
         let text = text.clone();
         let latest = Rc::clone(&latest);
+        #[cfg(feature = "doctor")]
         let template = template.clone();
         Callback::from(move |e: InputEvent| {
             let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
             // An emptied composer no longer holds the template's text.
+            #[cfg(feature = "doctor")]
             if value.trim().is_empty() {
                 template.set(None);
             }
