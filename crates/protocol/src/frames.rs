@@ -43,7 +43,11 @@ pub enum ClientFrame {
         attachment_ids: Vec<AttachmentId>,
         /// The reply template the text came from, for the audit (as
         /// [`crate::SendMessageRequest::template_id`]). Absent means none.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::templates::option_template_id"
+        )]
         template_id: Option<crate::TemplateId>,
     },
     /// Moves the sender's read cursor forward.

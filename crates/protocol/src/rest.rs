@@ -454,7 +454,11 @@ pub struct SendMessageRequest {
     /// message row and the audit trail keep it. Only a doctor may cite a template, and only
     /// their own or a shared one (a patient: 403 `forbidden`; another doctor's personal
     /// template or none of this id: 404). Absent means none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::templates::option_template_id"
+    )]
     pub template_id: Option<crate::TemplateId>,
 }
 

@@ -47,6 +47,17 @@ impl std::fmt::Display for TemplateId {
     }
 }
 
+/// An optional [`TemplateId`], from `3`, `3.0` or `null`: a number with no fraction is an
+/// integer, as for the other ids (`crate::ids::integral`).
+pub(crate) fn option_template_id<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<TemplateId>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "crate::ids::integral::integer")] i64);
+    let whole: Option<Whole> = Deserialize::deserialize(deserializer)?;
+    Ok(whole.map(|Whole(value)| TemplateId(value)))
+}
+
 /// A reply template (`GET /api/me/templates`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

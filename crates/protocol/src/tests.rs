@@ -78,6 +78,15 @@ fn a_send_cites_its_template_only_when_it_came_from_one() {
             .unwrap()
             .contains("template_id")
     );
+    // A whole number written as a float is that id, like the other ids; a fraction is not.
+    let float =
+        r#"{"client_id":"12345678-9abc-def0-1234-56789abcdef0","body":"x","template_id":120.0}"#;
+    let request: SendMessageRequest = serde_json::from_str(float).unwrap();
+    assert_eq!(request.template_id, Some(TemplateId(120)));
+    let null = float.replace("120.0", "null");
+    let request: SendMessageRequest = serde_json::from_str(&null).unwrap();
+    assert_eq!(request.template_id, None);
+    assert!(serde_json::from_str::<SendMessageRequest>(&float.replace("120.0", "1.5")).is_err());
 }
 
 #[test]
