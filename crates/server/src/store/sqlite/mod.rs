@@ -152,6 +152,15 @@ pub async fn lock_audit_chain(conn: &mut SqliteConnection) -> Result<AuditChain,
 }
 
 /// Nothing to do: the transaction already holds the database's only write lock, so no other
+/// template of the doctor's is counted or added until it ends.
+pub async fn lock_templates_of(
+    _conn: &mut SqliteConnection,
+    _doctor: UserId,
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
+
+/// Nothing to do: the transaction already holds the database's only write lock, so no other
 /// refresh of the session is judged until it ends.
 pub async fn lock_session(
     _conn: &mut SqliteConnection,
