@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod i18n;
 pub mod pages;
 pub mod red_flags;
+pub mod route;
 pub mod services;
 pub mod session;
 pub mod shell;

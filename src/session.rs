@@ -10,9 +10,9 @@
 //! session), the browser is wiped of health data ([`wipe_browser_storage`]) and the user is
 //! taken to the login page, which says why in plain words.
 
-use crate::app::Route;
 use crate::config::Config;
 use crate::crypto::OutboxKey;
+use crate::route::Route;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth, json};
 use colloque_protocol::{

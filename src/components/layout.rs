@@ -1,7 +1,6 @@
 //! The page frame: skip link, header with navigation, messaging button, connection state,
 //! language switch and logout; and the polite live region announcing new messages.
 
-use crate::app::{Route, home_route, inbox_route};
 use crate::components::alert_dialog::AlertDialog;
 use crate::components::connection_status::connection_status;
 use crate::components::messaging::MessagingButton;
@@ -9,6 +8,7 @@ use crate::components::outbox_notice::outbox_notice;
 use crate::hooks::outbox;
 use crate::hooks::{MessagingHandle, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
+use crate::route::{Route, home_route, route_link};
 use crate::session::{SessionHandle, use_session};
 use colloque_protocol::Role;
 use yew::prelude::*;
@@ -255,40 +255,6 @@ fn notify_if_hidden(lang: crate::i18n::Lang) {
     let _ = Notification::new_with_options("Colloque", &options);
 }
 
-/// A link to a route that the router follows without reloading the page (as yew-router's
-/// `Link`, which cannot carry `aria-current`); see [`in_app_click`].
-pub fn route_link(
-    navigator: &Option<Navigator>,
-    to: Route,
-    class: Option<&'static str>,
-    current: bool,
-    children: Html,
-) -> Html {
-    let href = to.to_path();
-    let onclick = in_app_click(navigator, to);
-    html! {
-        <a {href} {class} aria-current={current.then_some("page")} {onclick}>{ children }</a>
-    }
-}
-
-/// The click handler of a link to `to`: a plain click navigates in the app (no reload); a
-/// click with a modifier key or another mouse button is left to the browser (new tab,
-/// window, download).
-pub fn in_app_click(navigator: &Option<Navigator>, to: Route) -> Callback<MouseEvent> {
-    let navigator = navigator.clone();
-    Callback::from(move |e: MouseEvent| {
-        if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
-            return;
-        }
-        // Without a router (never in the app) the browser follows the link itself.
-        let Some(navigator) = &navigator else {
-            return;
-        };
-        e.prevent_default();
-        navigator.push(&to);
-    })
-}
-
 /// Switches between French and English. A plain function (its callers already follow the
 /// language): a component costs the wasm bundle more than this button.
 pub fn lang_switch(i18n: &I18n) -> Html {
@@ -320,9 +286,4 @@ fn announcer(i18n: &I18n, messaging: &MessagingHandle) -> Html {
             { text }
         </div>
     }
-}
-
-/// The inbox link for a role, re-exported for pages.
-pub fn inbox_for(role: Role) -> Route {
-    inbox_route(role)
 }

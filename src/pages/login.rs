@@ -2,13 +2,13 @@
 //! is in static/app.css (`.login`), shared with the static copy that index.html shows before
 //! the app starts (see [`crate::shell`]); keep the two alike.
 
-use crate::app::{Route, home_route};
 use crate::components::error_view::error_view;
 use crate::components::layout::lang_switch;
 use crate::components::layout::use_tab_title;
 use crate::components::session_notice::session_notice;
 use crate::hooks::outbox;
 use crate::i18n::{I18n, Key, use_i18n};
+use crate::route::{Route, home_route};
 use crate::services::Error;
 use crate::services::auth::{self, LoginOutcome};
 use crate::session::{SessionHandle, use_session};

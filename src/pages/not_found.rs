@@ -1,8 +1,8 @@
 //! 404.
 
-use crate::app::Route;
-use crate::components::layout::route_link;
 use crate::i18n::{Key, use_i18n};
+use crate::route::Route;
+use crate::route::route_link;
 use yew::prelude::*;
 use yew_router::prelude::*;
 

@@ -3,9 +3,10 @@
 //! [`super::install_fetch`]. Shared by the browser tests of the app's security
 //! (`tests/security.rs`, `tests/account.rs`).
 
-use colloque::app::{Providers, Route, switch};
+use colloque::app::{Providers, switch};
 use colloque::config::Config;
 use colloque::i18n::Lang;
+use colloque::route::Route;
 use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketEvent};
 use colloque::session::Session;
 use colloque_protocol::ClientFrame;

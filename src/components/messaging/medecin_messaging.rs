@@ -5,14 +5,14 @@
 //! a queue (issue 12): one tab per triage state with its count, a topic filter, the patient who
 //! has waited longest first, and how long each has waited ([`crate::care::queue`]).
 
-use crate::app::conversation_route;
 use crate::care::{counts, queue, topic_key, triage_key, waiting_text};
 use crate::components::error_view::{Loading, error_view};
-use crate::components::layout::in_app_click;
 use crate::components::messaging::SecureMessaging;
 use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
 use crate::i18n::{Key, use_i18n};
+use crate::route::conversation_route;
+use crate::route::in_app_click;
 use crate::session::use_session;
 use crate::text::lower;
 use colloque_protocol::{ConversationId, Role, Topic, TriageState};

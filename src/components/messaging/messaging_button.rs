@@ -5,9 +5,9 @@
 //! everyone chooses the request's topic.
 
 use super::topic_picker::request_flow;
-use crate::app::{conversation_route, inbox_route};
 use crate::hooks::{RequestStep, use_messaging, use_new_request};
 use crate::i18n::{Key, use_i18n};
+use crate::route::{conversation_route, inbox_route};
 use crate::session::use_session;
 use colloque_protocol::{ConversationId, UserId};
 use yew::prelude::*;

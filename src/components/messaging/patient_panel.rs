@@ -2,11 +2,11 @@
 //! last appointments with this doctor, and their other conversations with them (the topic and
 //! stage of this one are the triage bar's chips, just above). In the doctor's build only.
 
-use crate::app::conversation_route;
 use crate::care::{next_and_last, topic_key, triage_key};
-use crate::components::layout::in_app_click;
 use crate::hooks::{FetchState, use_fetch, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
+use crate::route::conversation_route;
+use crate::route::in_app_click;
 use crate::services::care;
 use colloque_protocol::{Appointment, ConversationSummary, Role};
 use yew::prelude::*;

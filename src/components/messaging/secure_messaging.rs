@@ -3,13 +3,13 @@
 use super::message_list::MessageList;
 use super::red_flag_screen::RedFlagScreen;
 use super::triage_bar::{TriageBar, blocked_notice, closed_notice};
-use crate::app::inbox_route;
 use crate::components::error_view::{Loading, error_view};
-use crate::components::layout::route_link;
 use crate::hooks::use_messaging::LoadState;
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{Key, use_i18n};
 use crate::red_flags::{Emergency, red_flag};
+use crate::route::inbox_route;
+use crate::route::route_link;
 use crate::session::use_session;
 #[cfg(feature = "doctor")]
 use colloque_protocol::TemplateId;

@@ -1,0 +1,289 @@
+//! Every page of the app and its path ([`Route`]), the routes of a role, and links that the
+//! router follows without reloading. A leaf: pages, components and the app's root all use it,
+//! and it uses none of them.
+
+use colloque_protocol::{ConversationId, Role};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Every page of the app, with its path.
+///
+/// `Routable` is written by hand rather than derived: the derive builds a generic route
+/// recognizer (a state machine in a thread-local, a hash map of parameters) that costs about
+/// 4 KB of the compressed bundle, where thirteen fixed paths need a `match` on the segments.
+/// The tests below check that every route survives `to_path` → `recognize`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: sends the user to their home, by role (or to login).
+    Home,
+    /// `/login`: the login form.
+    Login,
+    /// `/patient`: patient home, next appointment and doctors.
+    PatientDashboard,
+    /// `/patient/rendez-vous`: a patient's appointments.
+    PatientAppointments,
+    /// `/patient/equipe`: a patient's care team.
+    PatientCareTeam,
+    /// `/patient/messages`: a patient's conversations.
+    PatientMessages,
+    /// `/patient/securite`: a patient's devices and password.
+    PatientSecurity,
+    /// `/patient/messages/:id`: a patient's conversation.
+    PatientConversation {
+        /// The conversation.
+        id: i64,
+    },
+    /// `/medecin/messages`: a doctor's inbox.
+    MedecinInbox,
+    /// `/medecin/messages/:id`: a doctor's inbox with a conversation open.
+    MedecinConversation {
+        /// The conversation.
+        id: i64,
+    },
+    /// `/medecin/patients`: a doctor's patients.
+    MedecinPatients,
+    /// `/medecin/securite`: a doctor's devices and password.
+    MedecinSecurity,
+    /// `/medecin/reglages`: who may write to a doctor.
+    MedecinSettings,
+    /// `/medecin/modeles`: a doctor's reply templates.
+    MedecinTemplates,
+    /// `/404`, and anything else.
+    NotFound,
+}
+
+impl Route {
+    /// The route of a path (without query or fragment), `None` when no page has that path.
+    /// One trailing slash is ignored; an `:id` must be a whole decimal number.
+    fn parse(path: &str) -> Option<Route> {
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let id = |s: &str| -> Option<i64> {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            s.parse().ok()
+        };
+        Some(match path {
+            "" => Route::Home,
+            "/login" => Route::Login,
+            "/patient" => Route::PatientDashboard,
+            "/patient/rendez-vous" => Route::PatientAppointments,
+            "/patient/equipe" => Route::PatientCareTeam,
+            "/patient/messages" => Route::PatientMessages,
+            "/patient/securite" => Route::PatientSecurity,
+            "/medecin/messages" => Route::MedecinInbox,
+            "/medecin/patients" => Route::MedecinPatients,
+            "/medecin/securite" => Route::MedecinSecurity,
+            "/medecin/reglages" => Route::MedecinSettings,
+            "/medecin/modeles" => Route::MedecinTemplates,
+            "/404" => Route::NotFound,
+            _ => {
+                if let Some(rest) = path.strip_prefix("/patient/messages/") {
+                    Route::PatientConversation { id: id(rest)? }
+                } else if let Some(rest) = path.strip_prefix("/medecin/messages/") {
+                    Route::MedecinConversation { id: id(rest)? }
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+impl Routable for Route {
+    fn from_path(path: &str, params: &std::collections::HashMap<&str, &str>) -> Option<Self> {
+        // `path` is one of `routes()`, with its `:id` in `params`.
+        match params.get("id") {
+            Some(id) => Route::parse(&path.replace(":id", id)),
+            None => Route::parse(path),
+        }
+    }
+
+    fn to_path(&self) -> String {
+        match self {
+            Route::Home => "/".to_owned(),
+            Route::Login => "/login".to_owned(),
+            Route::PatientDashboard => "/patient".to_owned(),
+            Route::PatientAppointments => "/patient/rendez-vous".to_owned(),
+            Route::PatientCareTeam => "/patient/equipe".to_owned(),
+            Route::PatientMessages => "/patient/messages".to_owned(),
+            Route::PatientSecurity => "/patient/securite".to_owned(),
+            Route::PatientConversation { id } => format!("/patient/messages/{id}"),
+            Route::MedecinInbox => "/medecin/messages".to_owned(),
+            Route::MedecinConversation { id } => format!("/medecin/messages/{id}"),
+            Route::MedecinPatients => "/medecin/patients".to_owned(),
+            Route::MedecinSecurity => "/medecin/securite".to_owned(),
+            Route::MedecinSettings => "/medecin/reglages".to_owned(),
+            Route::MedecinTemplates => "/medecin/modeles".to_owned(),
+            Route::NotFound => "/404".to_owned(),
+        }
+    }
+
+    fn routes() -> Vec<&'static str> {
+        vec![
+            "/",
+            "/login",
+            "/patient",
+            "/patient/rendez-vous",
+            "/patient/equipe",
+            "/patient/messages",
+            "/patient/securite",
+            "/patient/messages/:id",
+            "/medecin/messages",
+            "/medecin/messages/:id",
+            "/medecin/patients",
+            "/medecin/securite",
+            "/medecin/reglages",
+            "/medecin/modeles",
+            "/404",
+        ]
+    }
+
+    fn not_found_route() -> Option<Self> {
+        Some(Route::NotFound)
+    }
+
+    fn recognize(pathname: &str) -> Option<Self> {
+        Some(Route::parse(pathname).unwrap_or(Route::NotFound))
+    }
+}
+
+/// The inbox of a role.
+pub fn inbox_route(role: Role) -> Route {
+    match role {
+        Role::Patient => Route::PatientMessages,
+        Role::Doctor => Route::MedecinInbox,
+    }
+}
+
+/// A conversation, as seen by a role.
+pub fn conversation_route(role: Role, id: ConversationId) -> Route {
+    match role {
+        Role::Patient => Route::PatientConversation { id: id.0 },
+        Role::Doctor => Route::MedecinConversation { id: id.0 },
+    }
+}
+
+/// The home page of a role.
+pub fn home_route(role: Role) -> Route {
+    match role {
+        Role::Patient => Route::PatientDashboard,
+        Role::Doctor => Route::MedecinInbox,
+    }
+}
+
+/// A link to a route that the router follows without reloading the page (as yew-router's
+/// `Link`, which cannot carry `aria-current`); see [`in_app_click`].
+pub fn route_link(
+    navigator: &Option<Navigator>,
+    to: Route,
+    class: Option<&'static str>,
+    current: bool,
+    children: Html,
+) -> Html {
+    let href = to.to_path();
+    let onclick = in_app_click(navigator, to);
+    html! {
+        <a {href} {class} aria-current={current.then_some("page")} {onclick}>{ children }</a>
+    }
+}
+
+/// The click handler of a link to `to`: a plain click navigates in the app (no reload); a
+/// click with a modifier key or another mouse button is left to the browser (new tab,
+/// window, download).
+pub fn in_app_click(navigator: &Option<Navigator>, to: Route) -> Callback<MouseEvent> {
+    let navigator = navigator.clone();
+    Callback::from(move |e: MouseEvent| {
+        if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
+            return;
+        }
+        // Without a router (never in the app) the browser follows the link itself.
+        let Some(navigator) = &navigator else {
+            return;
+        };
+        e.prevent_default();
+        navigator.push(&to);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_route() -> Vec<Route> {
+        vec![
+            Route::Home,
+            Route::Login,
+            Route::PatientDashboard,
+            Route::PatientAppointments,
+            Route::PatientCareTeam,
+            Route::PatientMessages,
+            Route::PatientConversation { id: 7 },
+            Route::PatientConversation { id: i64::MAX },
+            Route::MedecinInbox,
+            Route::MedecinConversation { id: 0 },
+            Route::MedecinConversation { id: 123_456 },
+            Route::MedecinPatients,
+            Route::PatientSecurity,
+            Route::MedecinSecurity,
+            Route::MedecinSettings,
+            Route::NotFound,
+        ]
+    }
+
+    #[test]
+    fn every_route_survives_to_path_then_recognize() {
+        for route in every_route() {
+            let path = route.to_path();
+            assert_eq!(Route::recognize(&path), Some(route.clone()), "{path}");
+            if route != Route::Home {
+                let slashed = format!("{path}/");
+                assert_eq!(Route::recognize(&slashed), Some(route), "{slashed}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_declared_pattern_is_a_route() {
+        let params: std::collections::HashMap<&str, &str> = [("id", "42")].into();
+        for pattern in Route::routes() {
+            let route = Route::from_path(pattern, &params);
+            let expect_not_found = pattern == "/404";
+            assert_eq!(
+                route == Some(Route::NotFound),
+                expect_not_found,
+                "{pattern}"
+            );
+            assert!(route.is_some(), "{pattern}");
+        }
+        assert_eq!(
+            Route::from_path("/medecin/messages/:id", &params),
+            Some(Route::MedecinConversation { id: 42 })
+        );
+    }
+
+    #[test]
+    fn unknown_paths_and_bad_ids_are_not_found() {
+        for path in [
+            "/nope",
+            "/patient/messages/abc",
+            "/patient/messages/-1",
+            "/patient/messages/+1",
+            "/patient/messages/1/2",
+            "/patient/messages/",
+            "/medecin/messages/99999999999999999999",
+            "/medecin",
+            "//",
+            "/PATIENT",
+            "/login/extra",
+        ] {
+            let route = Route::recognize(path);
+            // "/patient/messages/" is the list (one trailing slash is ignored).
+            if path == "/patient/messages/" {
+                assert_eq!(route, Some(Route::PatientMessages));
+            } else {
+                assert_eq!(route, Some(Route::NotFound), "{path}");
+            }
+        }
+    }
+}
