@@ -61,6 +61,18 @@ fn devices(list: &[SessionInfo]) -> Value {
     serde_json::to_value(list).unwrap()
 }
 
+/// What `GET /api/me/notifications` answers a user who never chose.
+fn notification_defaults() -> Value {
+    serde_json::to_value(colloque_protocol::NotificationSettings::default()).unwrap()
+}
+
+fn checked(app: &Mounted, id: &str) -> bool {
+    app.testid(id)
+        .unwrap()
+        .unchecked_into::<HtmlInputElement>()
+        .checked()
+}
+
 fn cards(app: &Mounted) -> Vec<web_sys::Element> {
     let list = app
         .root
@@ -152,6 +164,7 @@ async fn a_password_change_says_what_happened_in_plain_words() {
             403,
             json!({"code": "wrong_password", "message": "m"}),
         ),
+        ("GET /api/me/notifications", 200, notification_defaults()),
     ]);
     let app = Setup::at("/patient/securite")
         .logged_in(session(lucas(), "t", 600_000.0, HANDLE))
@@ -408,4 +421,48 @@ async fn a_tab_closed_for_too_many_sockets_pauses_calmly_and_resumes_when_asked(
     })
     .await;
     assert!(app.testid("resume-here").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_notification_choices_show_what_is_stored_and_save_what_is_ticked() {
+    reset_storage();
+    let saved =
+        json!({"email": false, "push": true, "quiet_hours": {"from": "21:00", "to": "08:00"}});
+    install_fetch(&[
+        (
+            "GET /api/sessions",
+            200,
+            devices(&[device(HANDLE, "Chrome", true)]),
+        ),
+        ("GET /api/me/notifications", 200, notification_defaults()),
+        ("PUT /api/me/notifications", 200, saved.clone()),
+    ]);
+    let app = Setup::at("/patient/securite")
+        .logged_in(session(lucas(), "t", 600_000.0, HANDLE))
+        .mount();
+    app.until("the choices", |a| a.testid("notify-email").is_some())
+        .await;
+    assert!(checked(&app, "notify-email") && checked(&app, "notify-quiet"));
+
+    app.click("notify-email");
+    app.until("unticked", |a| !checked(a, "notify-email")).await;
+    app.click("save-notifications");
+    app.until("saved", |a| a.testid("notifications-saved").is_some())
+        .await;
+
+    assert!(!checked(&app, "notify-email"), "still as ticked once saved");
+    // The fake server reads request bodies asynchronously.
+    app.until("the body read", |_| {
+        bodies()
+            .iter()
+            .any(|body| body.starts_with("PUT /api/me/notifications "))
+    })
+    .await;
+    let put = bodies()
+        .into_iter()
+        .find(|body| body.starts_with("PUT /api/me/notifications "))
+        .expect("the choices were sent");
+    let sent: Value =
+        serde_json::from_str(put.trim_start_matches("PUT /api/me/notifications ")).unwrap();
+    assert_eq!(sent, saved);
 }
