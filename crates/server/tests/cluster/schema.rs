@@ -24,7 +24,12 @@ struct Table {
 type Schema = BTreeMap<String, Table>;
 
 /// SQLite's INTEGER holds booleans as 0/1 with a CHECK; PostgreSQL has BOOLEAN instead.
-const BOOLEANS: [(&str, &str); 2] = [("users", "disabled"), ("reply_templates", "shared")];
+const BOOLEANS: [(&str, &str); 4] = [
+    ("users", "disabled"),
+    ("reply_templates", "shared"),
+    ("notification_settings", "email"),
+    ("notification_settings", "push"),
+];
 
 async fn sqlite_schema() -> Schema {
     let dir = tempfile::tempdir().unwrap();
