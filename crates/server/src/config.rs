@@ -339,6 +339,12 @@ impl Config {
                  proxy's address; name the proxy, e.g. --trusted-proxies 127.0.0.1",
             );
         }
+        if self.production && self.notify.smtp_url.is_none() {
+            warnings.push(
+                "COLLOQUE_SMTP_URL is not set: notification e-mails are written as .eml files \
+                 into the data directory's mail/ and reach nobody",
+            );
+        }
         if !self.production && self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
             warnings.push(
                 "--audit-retention-days is below the minimum of 180 days: the audit trail is \
@@ -446,12 +452,26 @@ mod tests {
     use secrecy::SecretString;
 
     fn production() -> Config {
-        Config {
+        let mut config = Config {
             production: true,
             jwt_secret: Some(SecretString::from("s".repeat(32))),
             allowed_origins: vec!["https://colloque.example.fr".into()],
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
-        }
+        };
+        config.notify.smtp_url = Some(SecretString::from("smtp://relay.example.fr:25"));
+        config
+    }
+
+    #[test]
+    fn production_without_an_smtp_server_warns_that_e_mails_reach_nobody() {
+        let public = SocketAddr::from(([192, 0, 2, 10], 8080));
+        let mut config = production();
+        config.notify.smtp_url = None;
+        let warnings = config.warnings(public);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("COLLOQUE_SMTP_URL"));
+        config.production = false;
+        assert!(config.warnings(public).is_empty(), "not in development");
     }
 
     #[test]
