@@ -111,7 +111,7 @@ fn ChoicesForm(props: &FormProps) -> Html {
             {
                 match &*outcome {
                     Some(Ok(())) => html! {
-                        <p class="notice" role="status" data-testid="notifications-saved">
+                        <p class="muted" role="status" data-testid="notifications-saved">
                             { i18n.t(Key::Saved) }
                         </p>
                     },
