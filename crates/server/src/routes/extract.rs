@@ -67,3 +67,16 @@ where
         ))
     }
 }
+
+#[cfg(test)]
+mod float_tests {
+    /// A whole number written as a float reads as that integer, however large (JSON Schema's
+    /// `integer` admits `3.0`; `crate::ids::integral` accepts it only if it is exact).
+    #[test]
+    fn a_large_whole_float_reads_exactly() {
+        let body = r#"{"with_user_id": -4498346408194846.0, "topic": "certificate"}"#;
+        let request: colloque_protocol::StartConversationRequest =
+            serde_json::from_str(body).expect("a whole number");
+        assert_eq!(request.with_user_id.0, -4_498_346_408_194_846);
+    }
+}
