@@ -38,6 +38,10 @@ pub fn ensure_pip_tool(
     if answers(&cli) {
         return Ok(cli);
     }
+    // A virtual environment that does not answer is rebuilt from scratch: another version, or
+    // one made at another path (its scripts name that path's interpreter), which pip would
+    // leave as it is.
+    let _ = std::fs::remove_dir_all(&venv);
     step(&format!(
         "Installing {requirement} from PyPI into .tools/{name}/ (a Python virtual environment)"
     ));
