@@ -82,6 +82,16 @@ impl TestApp {
         }
     }
 
+    /// Emma (her quiet hours off, so that e-mails may go at any hour), Dr Martin, and their
+    /// conversation.
+    async fn emma_and_martin(&self) -> (Session, Session, ConversationSummary) {
+        let emma = self.login(EMMA).await;
+        let martin = self.login(MARTIN).await;
+        self.no_quiet_hours(&emma).await;
+        let conversation = self.only_conversation(&emma).await;
+        (emma, martin, conversation)
+    }
+
     /// Turns quiet hours off for `session` (the tests must not depend on the hour they run).
     async fn no_quiet_hours(&self, session: &Session) {
         let response = self
@@ -128,10 +138,7 @@ async fn an_unread_message_is_announced_by_one_content_free_e_mail_after_the_del
     let smtp = SmtpSink::start();
     let clock = Clock::default();
     let app = spawn_notifying_app(Some(&smtp), &clock).await;
-    let emma = app.login(EMMA).await;
-    let martin = app.login(MARTIN).await;
-    app.no_quiet_hours(&emma).await;
-    let conversation = app.only_conversation(&emma).await;
+    let (_, martin, conversation) = app.emma_and_martin().await;
     let text = "Votre hémoglobine est basse : rappelez le cabinet.";
 
     app.send_ok(&martin, conversation.id, text).await;
@@ -173,10 +180,7 @@ async fn a_message_read_before_the_delay_is_never_announced() {
     let smtp = SmtpSink::start();
     let clock = Clock::default();
     let app = spawn_notifying_app(Some(&smtp), &clock).await;
-    let emma = app.login(EMMA).await;
-    let martin = app.login(MARTIN).await;
-    app.no_quiet_hours(&emma).await;
-    let conversation = app.only_conversation(&emma).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
     let sent = app.send_ok(&martin, conversation.id, "Bien reçu.").await;
 
     let read = app
@@ -317,10 +321,7 @@ async fn nothing_goes_out_during_quiet_hours_nor_after_the_one_click_unsubscribe
 async fn without_smtp_e_mails_are_written_as_eml_files_in_the_data_directory() {
     let clock = Clock::default();
     let app = spawn_notifying_app(None, &clock).await;
-    let emma = app.login(EMMA).await;
-    let martin = app.login(MARTIN).await;
-    app.no_quiet_hours(&emma).await;
-    let conversation = app.only_conversation(&emma).await;
+    let (_, martin, conversation) = app.emma_and_martin().await;
     let text = "Le traitement est prêt à la pharmacie.";
     app.send_ok(&martin, conversation.id, text).await;
     clock.advance(5 * MINUTE);
