@@ -336,6 +336,7 @@ table! {
     ErrQuotaExceeded => "Votre espace de stockage de documents est plein (200 Mo).", "Your document storage is full (200 MB).";
     ErrTooManyAttachments => "Un message peut porter 4 fichiers au plus.", "A message can carry at most 4 files.";
     ErrAttachmentAlreadySent => "Ce fichier a déjà été envoyé. Joignez-le de nouveau.", "This file was already sent. Attach it again.";
+    ErrLimitReached => "La limite est atteinte : supprimez un élément avant d’en ajouter un autre.", "The limit is reached: delete one before adding another.";
     ErrUploadTooSlow => "La connexion est trop lente pour envoyer ce fichier ; rien n’a été enregistré. Réessayez avec une meilleure connexion.", "The connection is too slow to send this file; nothing was stored. Try again on a better connection.";
     ErrNetwork => "Impossible de joindre le serveur. Vérifiez votre connexion.", "Cannot reach the server. Check your connection.";
 }
@@ -373,6 +374,7 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::QuotaExceeded => Key::ErrQuotaExceeded,
         ErrorCode::TooManyAttachments => Key::ErrTooManyAttachments,
         ErrorCode::AttachmentAlreadySent => Key::ErrAttachmentAlreadySent,
+        ErrorCode::LimitReached => Key::ErrLimitReached,
         ErrorCode::UploadTooSlow => Key::ErrUploadTooSlow,
         ErrorCode::Internal | ErrorCode::ResyncRequired | ErrorCode::Unknown => Key::ErrServer,
     }

@@ -86,6 +86,9 @@ pub enum ErrorCode {
     /// An attachment already sent with another message (409): upload it again to send it
     /// again.
     AttachmentAlreadySent,
+    /// A collection that is full (409): 100 reply templates, or 1,000 absences to come. The
+    /// request is well formed but cannot be taken until one is deleted.
+    LimitReached,
     /// An upload whose bytes stopped arriving at the minimum rate (408): nothing was stored.
     /// The message gives the rate; retry on a better connection.
     UploadTooSlow,

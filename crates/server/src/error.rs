@@ -125,6 +125,9 @@ pub enum AppError {
     /// An attachment already sent with another message (409).
     #[error("this attachment was already sent with another message; upload it again")]
     AttachmentAlreadySent,
+    /// A collection that is full (409); the text gives the limit.
+    #[error("{0}")]
+    LimitReached(String),
     /// An upload that fell behind the minimum transfer rate (408); the text gives it.
     #[error("{0}")]
     UploadTooSlow(String),
@@ -166,6 +169,7 @@ impl AppError {
             AppError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             AppError::TooManyAttachments(_) => ErrorCode::TooManyAttachments,
             AppError::AttachmentAlreadySent => ErrorCode::AttachmentAlreadySent,
+            AppError::LimitReached(_) => ErrorCode::LimitReached,
             AppError::UploadTooSlow(_) => ErrorCode::UploadTooSlow,
             AppError::Internal(_) => ErrorCode::Internal,
         }
@@ -184,7 +188,7 @@ impl AppError {
             | AppError::MfaEnrolmentRequired
             | AppError::IntakeClosed
             | AppError::PatientBlocked => StatusCode::FORBIDDEN,
-            AppError::MfaAlreadyEnabled => StatusCode::CONFLICT,
+            AppError::MfaAlreadyEnabled | AppError::LimitReached(_) => StatusCode::CONFLICT,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::ConversationClosed
             | AppError::CursorPastEnd

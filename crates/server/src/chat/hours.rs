@@ -160,7 +160,7 @@ pub async fn add_absence(
         }
         let current = tx.absences_until(user.id, &today(now)?.to_string()).await?;
         if current.len() >= MAX_ABSENCES {
-            return Err(AppError::InvalidInput(format!(
+            return Err(AppError::LimitReached(format!(
                 "at most {MAX_ABSENCES} absences to come"
             )));
         }

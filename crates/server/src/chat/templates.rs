@@ -79,7 +79,7 @@ pub async fn create_template(
         tx.lock_templates_of(user.id).await?;
         let owned = tx.count_templates(user.id).await?;
         if usize::try_from(owned).unwrap_or(usize::MAX) >= MAX_TEMPLATES_PER_DOCTOR {
-            return Err(AppError::InvalidInput(format!(
+            return Err(AppError::LimitReached(format!(
                 "at most {MAX_TEMPLATES_PER_DOCTOR} templates per doctor"
             )));
         }

@@ -79,7 +79,8 @@ pub async fn update(
     request_body = NewAbsenceRequest,
     responses(
         (status = 200, description = "The doctor's settings, with the absence (unless it is already over)", body = ReplySettings),
-        (status = 400, description = "Malformed body, a day not YYYY-MM-DD, too many absences to come", body = ApiError),
+        (status = 400, description = "Malformed body, a day not YYYY-MM-DD", body = ApiError),
+        (status = 409, description = "1,000 absences to come already (`limit_reached`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is not a doctor", body = ApiError),
         (status = 404, description = "The covering doctor is not a colleague of the caller's", body = ApiError),

@@ -57,7 +57,8 @@ pub async fn list(
     request_body = TemplateRequest,
     responses(
         (status = 201, description = "Stored", body = ReplyTemplate),
-        (status = 400, description = "Malformed body, an empty or too long title or text, a title with a control character, or 100 templates already", body = ApiError),
+        (status = 400, description = "Malformed body, an empty or too long title or text, or a title with a control character", body = ApiError),
+        (status = 409, description = "100 templates already (`limit_reached`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is not a doctor", body = ApiError),
     )

@@ -245,7 +245,7 @@ async fn a_doctor_owns_at_most_the_limit_of_templates_even_when_writing_them_at_
     .await;
     let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
     statuses.sort_unstable();
-    assert_eq!(statuses, [201, 201, 400, 400]);
+    assert_eq!(statuses, [201, 201, 409, 409]);
     let response = app
         .post(
             "/api/me/templates",
@@ -253,7 +253,7 @@ async fn a_doctor_owns_at_most_the_limit_of_templates_even_when_writing_them_at_
             &json!({"title": "un de trop", "body": "texte"}),
         )
         .await;
-    assert_eq!(refused(response).await, (400, "invalid_input".to_owned()));
+    assert_eq!(refused(response).await, (409, "limit_reached".to_owned()));
     assert_eq!(list(&app, &martin).await.len(), MAX_TEMPLATES_PER_DOCTOR);
     // Another doctor is not counted against.
     let durand = app.login(DURAND).await;
