@@ -67,6 +67,15 @@ pub enum ClientFrame {
         /// The highest sequence number held.
         seq: Seq,
     },
+    /// The sender is writing in this conversation's composer (at most once per
+    /// [`crate::TYPING_INTERVAL_MS`]; never answered). The other participant's sockets get
+    /// [`ServerFrame::Typing`] unless the sender turned it off ([`crate::TypingSettings`]) or
+    /// the conversation is closed; a conversation the sender is not in is an error frame
+    /// (`not_found`).
+    Typing {
+        /// The conversation.
+        conversation_id: ConversationId,
+    },
     /// Keep-alive; answered by [`ServerFrame::Pong`] with the same nonce.
     Ping {
         /// Any number; echoed back.
@@ -116,6 +125,14 @@ pub enum ServerFrame {
     Conversation {
         /// The conversation, with this user's unread count.
         conversation: ConversationSummary,
+    },
+    /// The other participant is writing in this conversation (ephemeral: show it for
+    /// [`crate::TYPING_SHOWN_MS`], or until their next message arrives).
+    Typing {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who is writing.
+        user_id: crate::UserId,
     },
     /// The answer to [`ClientFrame::Ping`].
     Pong {

@@ -22,6 +22,7 @@ mod ids;
 mod notifications;
 mod rest;
 mod templates;
+mod typing;
 
 pub use attachments::*;
 pub use care::*;
@@ -35,6 +36,7 @@ pub use ids::{
 pub use notifications::*;
 pub use rest::*;
 pub use templates::*;
+pub use typing::*;
 
 /// The longest message body accepted, in Unicode scalar values (characters), after trimming.
 pub const MAX_MESSAGE_CHARS: usize = 10_000;

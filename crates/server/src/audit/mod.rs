@@ -157,6 +157,8 @@ pub enum Action {
     /// A doctor sent a message from a template (detail: the template's id; recorded in the
     /// message's transaction; never the text).
     TemplateUsed,
+    /// A user turned the typing indicator on or off (detail: `on` or `off`).
+    TypingSettingsChanged,
 }
 
 impl Action {
@@ -215,6 +217,7 @@ impl Action {
             Action::TemplateUpdated => "template_updated",
             Action::TemplateDeleted => "template_deleted",
             Action::TemplateUsed => "template_used",
+            Action::TypingSettingsChanged => "typing_settings_changed",
         }
     }
 

@@ -76,6 +76,16 @@ pub enum Event {
     /// Some of the user's sessions ended (logout, revocation, disabled account): check the
     /// sessions of their sockets again.
     Sessions,
+    /// `writer` is writing in the conversation: tell the user's sockets (ephemeral, nothing
+    /// to read from the database; a lost one is a missed "écrit…", never a missed message).
+    Typing {
+        /// The conversation.
+        #[serde(rename = "c")]
+        conversation: ConversationId,
+        /// Who writes.
+        #[serde(rename = "u")]
+        writer: UserId,
+    },
 }
 
 /// What the bus hands to this instance.

@@ -7,6 +7,7 @@ mod intake;
 mod send_queue;
 mod templates;
 mod triage;
+mod typing;
 
 pub use hours::{
     Outlook, add_absence, after_patient_message, colleagues, delete_absence, outlook,
@@ -16,6 +17,7 @@ pub use intake::{block_patient, intake_settings, intake_statuses, update_intake}
 pub use send_queue::SendQueue;
 pub use templates::{create_template, delete_template, templates, update_template};
 pub use triage::{close_conversation, reopen_conversation, set_triage};
+pub use typing::{typing, typing_settings, update_typing_settings};
 
 use crate::audit::Source;
 use crate::auth::AuthUser;

@@ -17,6 +17,7 @@
 
 mod cursors;
 pub mod registry;
+mod typing;
 
 pub use cursors::CursorKind;
 
@@ -250,6 +251,16 @@ impl Delivery {
             }
             Incoming::Event(user, Event::Sessions) => {
                 self.recheck_sessions(Some(user)).await.map(drop)
+            }
+            Incoming::Event(
+                user,
+                Event::Typing {
+                    conversation,
+                    writer,
+                },
+            ) => {
+                self.typing_woken(user, conversation, writer);
+                Ok(())
             }
         };
         if let Err(error) = result {

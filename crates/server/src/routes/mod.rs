@@ -15,6 +15,7 @@ mod openapi_contract;
 mod people;
 mod sessions;
 mod templates;
+mod typing;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, SecureCookies};
 pub use openapi_contract::MAX_ATTACHMENT_NAME_CHARS;
@@ -48,6 +49,7 @@ pub fn api_router(deadline: Duration) -> Router<AppState> {
         .merge(templates::router())
         .merge(attachments::router())
         .merge(notifications::router())
+        .merge(typing::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -69,6 +69,8 @@ pub fn router() -> Router<AppState> {
         super::notifications::update,
         super::notifications::unsubscribe,
         super::notifications::confirm_page,
+        super::typing::read,
+        super::typing::update,
         super::appointments::list,
         super::health::health,
         openapi_json,

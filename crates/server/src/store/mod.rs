@@ -267,6 +267,11 @@ operations! {
     /// Claims an e-mail for a participant of a conversation; false if it was taken.
     fn claim_email_notice(user: UserId, conversation: ConversationId, previous: Timestamp, notified_seq: Seq, reminded_key: i64, now: Timestamp) -> bool = notifications::claim;
 
+    /// Whether a user's writing is shown to the other participant, if they chose.
+    fn share_typing(user: UserId) -> Option<bool> = typing::share;
+    /// Replaces a user's typing indicator choice.
+    fn set_share_typing(user: UserId, share: bool, now: Timestamp) -> () = typing::set_share;
+
     /// Whether a content of this hash is stored already.
     fn attachment_blob_exists(sha256: &str) -> bool = attachments::blob_exists;
     /// Stores a content unless the same bytes are stored (content-addressed).

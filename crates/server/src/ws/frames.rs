@@ -11,7 +11,7 @@ pub(super) const CLOSE_NORMAL: u16 = 1000;
 pub(super) const CLOSE_GOING_AWAY: u16 = 1001;
 
 /// The frame types this server understands, to tell an unknown `type` from a malformed frame.
-const KNOWN_TYPES: [&str; 5] = ["auth", "send", "mark_read", "received", "ping"];
+const KNOWN_TYPES: [&str; 6] = ["auth", "send", "mark_read", "received", "typing", "ping"];
 
 /// A frame that could not be decoded.
 #[derive(Debug)]
@@ -157,5 +157,47 @@ mod tests {
             decode(r#"{"type":"ping","nonce":4}"#).unwrap(),
             ClientFrame::Ping { nonce: 4 }
         );
+    }
+
+    /// Every frame of the protocol is known: one added there and not here would be refused
+    /// as `unknown_frame`.
+    #[test]
+    fn every_client_frame_of_the_protocol_decodes() {
+        use colloque_protocol::{ConversationId, Seq};
+        let conversation_id = ConversationId(1);
+        let frames = [
+            ClientFrame::Auth { token: "t".into() },
+            ClientFrame::Send {
+                conversation_id,
+                client_id: ClientMsgId(uuid::Uuid::nil()),
+                body: "b".into(),
+                urgent: false,
+                attachment_ids: Vec::new(),
+                template_id: None,
+            },
+            ClientFrame::MarkRead {
+                conversation_id,
+                seq: Seq(1),
+            },
+            ClientFrame::Received {
+                conversation_id,
+                seq: Seq(1),
+            },
+            ClientFrame::Typing { conversation_id },
+            ClientFrame::Ping { nonce: 1 },
+        ];
+        for frame in frames {
+            // A new variant fails to compile here until it is listed above.
+            match &frame {
+                ClientFrame::Auth { .. }
+                | ClientFrame::Send { .. }
+                | ClientFrame::MarkRead { .. }
+                | ClientFrame::Received { .. }
+                | ClientFrame::Typing { .. }
+                | ClientFrame::Ping { .. } => {}
+            }
+            let text = serde_json::to_string(&frame).unwrap();
+            assert_eq!(decode(&text).unwrap(), frame, "{text}");
+        }
     }
 }

@@ -154,6 +154,7 @@ async fn connection(
             tx,
             source,
             session_checked: Some(Instant::now()),
+            last_typing: None,
         };
         socket.read_loop(stream).await;
     });

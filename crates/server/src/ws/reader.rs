@@ -13,10 +13,10 @@ use crate::domain::MessageBody;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::ws::{Message as WsMessage, WebSocket};
-use colloque_protocol::{ClientFrame, ConversationId, ServerFrame};
+use colloque_protocol::{ClientFrame, ConversationId, ServerFrame, TYPING_INTERVAL_MS};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// The reading side of an authenticated socket.
@@ -28,6 +28,9 @@ pub(super) struct Conn {
     pub(super) source: Source,
     /// When the session was last found live in the database.
     pub(super) session_checked: Option<Instant>,
+    /// The latest `typing` frame passed on: at most one per conversation and
+    /// [`TYPING_INTERVAL_MS`], whatever the client sends.
+    pub(super) last_typing: Option<(ConversationId, Instant)>,
 }
 
 /// The socket must close: its session is no longer valid.
@@ -55,7 +58,8 @@ impl Conn {
             let reply = match received {
                 Ok(WsMessage::Text(text)) => match decode(text.as_str()) {
                     Ok(frame) => match self.handle(frame).await {
-                        Ok(reply) => reply,
+                        Ok(Some(reply)) => reply,
+                        Ok(None) => continue,
                         Err(Closing(code, reason)) => {
                             let _ = self
                                 .tx
@@ -88,19 +92,25 @@ impl Conn {
         }
     }
 
-    /// Handles one authenticated client frame, returning the frame that answers it.
-    async fn handle(&mut self, frame: ClientFrame) -> Result<ServerFrame, Closing> {
+    /// Handles one authenticated client frame, returning the frame that answers it (none for
+    /// `typing`, unless refused).
+    async fn handle(&mut self, frame: ClientFrame) -> Result<Option<ServerFrame>, Closing> {
         // Every frame counts against the user's budget, shared with their REST requests; past
         // it the frame is refused (a send's `client_id` is kept: the client retries later).
         if let Err(wait) = self.state.throttles.requests.take(&self.user.id) {
-            return Ok(error_frame(
+            return Ok(Some(error_frame(
                 &AppError::rate_limited(wait),
                 send_client_id(&frame),
-            ));
+            )));
         }
         let frame = match frame {
-            ClientFrame::Ping { nonce } => return Ok(ServerFrame::Pong { nonce }),
-            ClientFrame::Auth { token } => return self.reauthenticate(&token).await,
+            ClientFrame::Ping { nonce } => return Ok(Some(ServerFrame::Pong { nonce })),
+            ClientFrame::Auth { token } => return self.reauthenticate(&token).await.map(Some),
+            // Dropped before anything is read: a client cannot make the server work harder
+            // by writing faster.
+            ClientFrame::Typing { conversation_id } if self.typing_too_soon(conversation_id) => {
+                return Ok(None);
+            }
             frame => frame,
         };
         let (state, user) = (&self.state, &self.user);
@@ -126,7 +136,7 @@ impl Conn {
             match checked {
                 Ok(Some(_)) => self.session_checked = Some(Instant::now()),
                 Ok(None) => return Err(Closing(CLOSE_POLICY, "session ended")),
-                Err(error) => return Ok(error_frame(&error, send_client_id(&frame))),
+                Err(error) => return Ok(Some(error_frame(&error, send_client_id(&frame)))),
             }
         }
         let conn = Some(self.id);
@@ -189,11 +199,17 @@ impl Conn {
                     .map_err(|error| (error, None));
                 (conversation_id, reply)
             }
+            ClientFrame::Typing { conversation_id } => {
+                match chat::typing(state, user, conversation_id).await {
+                    Ok(()) => return Ok(None),
+                    Err(error) => (conversation_id, Err((error, None))),
+                }
+            }
             ClientFrame::Ping { .. } | ClientFrame::Auth { .. } => {
                 unreachable!("handled above")
             }
         };
-        Ok(match result {
+        Ok(Some(match result {
             Ok(reply) => reply,
             Err((error, client_id)) => {
                 if error.is_access_denial() {
@@ -201,7 +217,21 @@ impl Conn {
                 }
                 error_frame(&error, client_id)
             }
-        })
+        }))
+    }
+
+    /// True when a `typing` frame for `conversation` was passed on less than
+    /// [`TYPING_INTERVAL_MS`] ago (it is dropped); else notes this one.
+    fn typing_too_soon(&mut self, conversation: ConversationId) -> bool {
+        let interval = Duration::from_millis(TYPING_INTERVAL_MS.unsigned_abs());
+        if let Some((last, at)) = self.last_typing
+            && last == conversation
+            && at.elapsed() < interval
+        {
+            return true;
+        }
+        self.last_typing = Some((conversation, Instant::now()));
+        false
     }
 
     /// `auth` on an authenticated socket: a renewed token of the same user. The socket keeps

@@ -38,6 +38,7 @@ mod socket_cap;
 mod templates;
 mod tokens;
 mod triage;
+mod typing;
 mod urgent;
 mod websocket;
 mod ws_limits;

@@ -739,6 +739,7 @@ impl Client {
             | ServerFrame::Read { .. }
             | ServerFrame::Delivered { .. }
             | ServerFrame::Conversation { .. }
+            | ServerFrame::Typing { .. }
             | ServerFrame::Pong { .. } => {}
         }
         FrameOutcome::Continue

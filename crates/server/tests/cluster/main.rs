@@ -21,4 +21,5 @@ mod login_throttling;
 mod receipts;
 mod schema;
 mod sessions;
+mod typing;
 mod writers;

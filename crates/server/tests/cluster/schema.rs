@@ -24,11 +24,12 @@ struct Table {
 type Schema = BTreeMap<String, Table>;
 
 /// SQLite's INTEGER holds booleans as 0/1 with a CHECK; PostgreSQL has BOOLEAN instead.
-const BOOLEANS: [(&str, &str); 4] = [
+const BOOLEANS: [(&str, &str); 5] = [
     ("users", "disabled"),
     ("reply_templates", "shared"),
     ("notification_settings", "email"),
     ("notification_settings", "push"),
+    ("typing_settings", "share_typing"),
 ];
 
 async fn sqlite_schema() -> Schema {

@@ -48,6 +48,8 @@ pub mod refresh_tokens;
 pub mod sessions;
 #[path = "../tables/templates.rs"]
 pub mod templates;
+#[path = "../tables/typing.rs"]
+pub mod typing;
 #[path = "../tables/users.rs"]
 pub mod users;
 
