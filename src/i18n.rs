@@ -76,6 +76,8 @@ table! {
     NavPatients => "Mes patients", "My patients";
     NavSecurity => "Sécurité", "Security";
     NotificationsTitle => "Être prévenu", "Notifications";
+    TypingTitle => "Pendant que vous écrivez", "While you write";
+    ShareTyping => "Montrer à mon interlocuteur quand j’écris un message", "Show the other person when I am writing a message";
     NotificationsIntro => "Un e-mail vous dit seulement qu’un message vous attend sur Colloque : jamais qui l’a écrit ni ce qu’il dit.", "An e-mail only tells you that a message is waiting on Colloque: never who wrote it nor what it says.";
     EmailNotices => "Me prévenir par e-mail d’un message non lu", "E-mail me about an unread message";
     QuietHoursToggle => "Pas de notification la nuit", "No notifications at night";
@@ -212,6 +214,7 @@ table! {
     ReopenedLine => "Échange rouvert par {}.", "Exchange reopened by {}.";
     AutoReplyLine => "Réponse automatique : {}", "Automatic reply (in French): {}";
     ReplyDue => "Réponse attendue au plus tard le {}", "Reply expected by {}";
+    Writing => "{} écrit…", "{} is writing…";
     AbsenceNotice => "{} ne consulte pas ses messages jusqu’au {} inclus : votre message sera lu au retour.", "{} is not reading messages until {} inclusive: your message will be read on their return.";
     AbsenceCovering => "{} assure le relais. Pour une demande qui ne peut pas attendre, appelez le cabinet ; en cas d’urgence, le 15 ou le 112.", "{} is covering. For a request that cannot wait, call the practice; in an emergency, 15 or 112.";
     ClosedComposer => "Cet échange est clos. Vous pouvez le relire ; pour autre chose, faites une nouvelle demande.", "This exchange is closed. You can read it again; for anything else, make a new request.";

@@ -165,6 +165,7 @@ async fn a_password_change_says_what_happened_in_plain_words() {
             json!({"code": "wrong_password", "message": "m"}),
         ),
         ("GET /api/me/notifications", 200, notification_defaults()),
+        ("GET /api/me/typing", 200, json!({"share_typing": true})),
     ]);
     let app = Setup::at("/patient/securite")
         .logged_in(session(lucas(), "t", 600_000.0, HANDLE))
@@ -465,4 +466,61 @@ async fn the_notification_choices_show_what_is_stored_and_save_what_is_ticked() 
     let sent: Value =
         serde_json::from_str(put.trim_start_matches("PUT /api/me/notifications ")).unwrap();
     assert_eq!(sent, saved);
+}
+
+#[wasm_bindgen_test]
+async fn hiding_ones_writing_is_saved_at_once_and_undone_when_the_server_refuses() {
+    reset_storage();
+    install_fetch(&[
+        (
+            "GET /api/sessions",
+            200,
+            devices(&[device(HANDLE, "Chrome", true)]),
+        ),
+        ("GET /api/me/notifications", 200, notification_defaults()),
+        ("GET /api/me/typing", 200, json!({"share_typing": true})),
+        ("PUT /api/me/typing", 200, json!({"share_typing": false})),
+    ]);
+    let app = Setup::at("/patient/securite")
+        .logged_in(session(lucas(), "t", 600_000.0, HANDLE))
+        .mount();
+    app.until("the choice", |a| a.testid("share-typing").is_some())
+        .await;
+    assert!(checked(&app, "share-typing"), "shown by default");
+
+    app.click("share-typing");
+    app.until("saved", |a| a.testid("typing-saved").is_some())
+        .await;
+    assert!(!checked(&app, "share-typing"));
+    app.until("the body read", |_| {
+        bodies()
+            .iter()
+            .any(|body| body.starts_with("PUT /api/me/typing "))
+    })
+    .await;
+    let put = bodies()
+        .into_iter()
+        .find(|body| body.starts_with("PUT /api/me/typing "))
+        .expect("the choice was sent");
+    let sent: Value = serde_json::from_str(put.trim_start_matches("PUT /api/me/typing ")).unwrap();
+    assert_eq!(sent, json!({"share_typing": false}));
+
+    // The server refuses the next change: the box goes back to what it holds.
+    install_fetch(&[(
+        "PUT /api/me/typing",
+        503,
+        json!({"code": "server_busy", "message": "m"}),
+    )]);
+    app.click("share-typing");
+    app.until("the refusal", |a| {
+        a.testid("typing-setting")
+            .and_then(|card| {
+                card.query_selector("[data-testid='error-view']")
+                    .ok()
+                    .flatten()
+            })
+            .is_some()
+    })
+    .await;
+    assert!(!checked(&app, "share-typing"), "still hidden, as saved");
 }

@@ -13,3 +13,4 @@ pub mod mfa_settings;
 pub mod notification_settings;
 pub mod outbox_notice;
 pub mod session_notice;
+pub mod typing_setting;

@@ -20,6 +20,7 @@ mod outbox_sync;
 mod receipts;
 mod state;
 mod thread;
+mod typing;
 
 pub use receipts::{Step, step};
 pub use state::{
@@ -133,6 +134,12 @@ impl MessagingHandle {
                 |_, _| {},
             );
         }
+    }
+
+    /// The user is writing in a conversation's composer: the other participant sees
+    /// "… écrit" (at most one frame per interval; nothing while offline).
+    pub fn typing(&self, conversation_id: ConversationId) {
+        self.inner.typing(conversation_id);
     }
 
     /// Loads the latest page of a conversation unless it is loaded or loading.

@@ -28,6 +28,8 @@ pub struct SecureMessagingHandle {
     pub older: LoadState,
     /// The viewer.
     pub me: Option<UserId>,
+    /// The other participant is writing (the typing indicator).
+    pub writing: bool,
     messaging: MessagingHandle,
 }
 
@@ -38,6 +40,11 @@ impl SecureMessagingHandle {
         self.messaging
             .send(self.id, body, urgent, template_id)
             .is_some()
+    }
+
+    /// The user is writing: the other participant sees it (throttled; see `use_messaging`).
+    pub fn typing(&self) {
+        self.messaging.typing(self.id);
     }
 
     /// Loads the previous page of history.
@@ -121,6 +128,7 @@ pub fn use_secure_messaging(id: ConversationId) -> SecureMessagingHandle {
         has_more: thread.has_more,
         older: thread.older.clone(),
         me: messaging.me,
+        writing: messaging.writing_in(id).is_some(),
         messaging: messaging.clone(),
     };
     {

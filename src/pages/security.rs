@@ -124,6 +124,7 @@ fn Settings() -> Html {
             <p class="muted">{ i18n.t(Key::DevicesIntro) }</p>
             { fetch_view(&i18n, &devices.state, &render, &devices.reload) }
             <crate::components::notification_settings::NotificationChoices />
+            <crate::components::typing_setting::TypingChoice />
             <form class="card password-form" {onsubmit} aria-labelledby="password-title">
                 <h2 id="password-title">{ i18n.t(Key::PasswordTitle) }</h2>
                 <label for="current-password">{ i18n.t(Key::CurrentPassword) }</label>

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod requests;
 #[cfg(feature = "doctor")]
 pub mod templates;
+pub mod typing;
 pub mod websocket;
 
 pub use requests::{Api, Error};

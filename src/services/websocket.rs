@@ -285,7 +285,8 @@ fn encode(frame: &ClientFrame) -> WsMessage {
 /// instantiations the REST layer already has, which saves a good part of the bundle.
 pub fn decode_frame(text: &str) -> Option<ServerFrame> {
     use colloque_protocol::{
-        ApiError, ClientMsgId, ConversationSummary, Message, ReadCursor, UserProfile,
+        ApiError, ClientMsgId, ConversationId, ConversationSummary, Message, ReadCursor, UserId,
+        UserProfile,
     };
 
     #[derive(serde::Deserialize)]
@@ -299,6 +300,8 @@ pub fn decode_frame(text: &str) -> Option<ServerFrame> {
         conversation: Option<ConversationSummary>,
         nonce: Option<u64>,
         error: Option<ApiError>,
+        conversation_id: Option<ConversationId>,
+        user_id: Option<UserId>,
     }
 
     let f: Flat = super::json::from_str(text).ok()?;
@@ -315,6 +318,10 @@ pub fn decode_frame(text: &str) -> Option<ServerFrame> {
         "delivered" => ServerFrame::Delivered { cursor: f.cursor? },
         "conversation" => ServerFrame::Conversation {
             conversation: f.conversation?,
+        },
+        "typing" => ServerFrame::Typing {
+            conversation_id: f.conversation_id?,
+            user_id: f.user_id?,
         },
         "pong" => ServerFrame::Pong { nonce: f.nonce? },
         "error" => ServerFrame::Error {
@@ -567,6 +574,10 @@ mod tests {
                     absence: None,
                 },
             },
+            ServerFrame::Typing {
+                conversation_id: ConversationId(1),
+                user_id: UserId(2),
+            },
             ServerFrame::Pong { nonce: u64::MAX },
             ServerFrame::Error {
                 error: ApiError::new(ErrorCode::ConversationClosed, "closed"),
@@ -578,6 +589,18 @@ mod tests {
             },
         ];
         for frame in frames {
+            // A new frame fails to compile here until it is listed above (and decoded).
+            match &frame {
+                ServerFrame::Ready { .. }
+                | ServerFrame::Ack { .. }
+                | ServerFrame::Message { .. }
+                | ServerFrame::Read { .. }
+                | ServerFrame::Delivered { .. }
+                | ServerFrame::Conversation { .. }
+                | ServerFrame::Typing { .. }
+                | ServerFrame::Pong { .. }
+                | ServerFrame::Error { .. } => {}
+            }
             let text = serde_json::to_string(&frame).unwrap();
             assert_eq!(decode_frame(&text), Some(frame), "{text}");
         }
@@ -585,6 +608,7 @@ mod tests {
 
     #[test]
     fn unknown_or_malformed_frames_are_skipped() {
+        assert_eq!(decode_frame(r#"{"type":"launch","user_id":2}"#), None);
         assert_eq!(decode_frame(r#"{"type":"typing","user_id":2}"#), None);
         assert_eq!(decode_frame(r#"{"type":"ack"}"#), None);
         assert_eq!(decode_frame("not json"), None);

@@ -39,6 +39,18 @@ impl Browser {
         }
     }
 
+    /// From the conversation list at `inbox` (`/patient/messages`, `/medecin/messages`), opens
+    /// the conversation whose entry names `name`, and waits for its composer.
+    pub async fn open_conversation_named(&self, inbox: &str, name: &str) {
+        self.goto(inbox).await;
+        self.wait_for_element_containing("[data-testid='conversation-item']", name)
+            .await
+            .click()
+            .await
+            .expect("open the conversation");
+        self.wait_testid("composer-input").await;
+    }
+
     /// In an open topic picker, starts the request about `topic` (its wire name).
     pub async fn choose_topic(&self, topic: &str) {
         self.click_testid(&format!("topic-{topic}")).await;

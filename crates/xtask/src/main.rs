@@ -342,6 +342,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_ladder",
                         "--test",
                         "e2e_templates",
+                        "--test",
+                        "e2e_typing",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_AIOSMTPD", &aiosmtpd)

@@ -120,6 +120,9 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 }
             </header>
             { body }
+            if conv.writing && !closed {
+                <p class="muted writing" data-testid="writing">{ i18n.tf(Key::Writing, &[&name]) }</p>
+            }
             if let (true, Some(c)) = (closed, &conv.conversation) {
                 { closed_notice(&i18n, c, for_doctor) }
             } else if let (true, Some(c)) = (blocked, &conv.conversation) {
@@ -258,6 +261,7 @@ fn Composer(props: &ComposerProps) -> Html {
     });
     let oninput = {
         let text = text.clone();
+        let conv = props.conv.clone();
         let latest = Rc::clone(&latest);
         #[cfg(feature = "doctor")]
         let template = template.clone();
@@ -267,6 +271,9 @@ fn Composer(props: &ComposerProps) -> Html {
             #[cfg(feature = "doctor")]
             if value.trim().is_empty() {
                 template.set(None);
+            }
+            if !value.trim().is_empty() {
+                conv.typing();
             }
             *latest.borrow_mut() = value.clone();
             text.set(value);

@@ -62,6 +62,8 @@ pub(super) struct Inner {
     pub(super) vault: RefCell<Vault>,
     /// Itself, for the work that outlives a call (sealing a message).
     pub(super) me: RefCell<Weak<Inner>>,
+    /// The typing indicator's timers and throttle.
+    pub(super) typing: super::typing::TypingGlue,
 }
 
 impl Inner {
@@ -84,6 +86,7 @@ impl Inner {
             session_tasks: RefCell::new(None),
             vault: RefCell::new(Vault::default()),
             me: RefCell::new(Weak::new()),
+            typing: Default::default(),
         }
     }
 
@@ -157,6 +160,10 @@ impl Inner {
                 ServerFrame::Conversation { conversation } => {
                     self.dispatch(Action::Upsert(Box::new(conversation)))
                 }
+                ServerFrame::Typing {
+                    conversation_id,
+                    user_id,
+                } => self.on_typing(conversation_id, user_id),
                 ServerFrame::Pong { .. } => {}
                 ServerFrame::Error {
                     error,
@@ -587,6 +594,7 @@ impl Inner {
         self.catching_up.borrow_mut().clear();
         self.catch_up_retries.borrow_mut().clear();
         self.list_retry.borrow_mut().take();
+        self.forget_typing();
         // Dropping the connection closes the socket; the callback it held goes too.
         self.connection.borrow_mut().take();
         self.token.borrow_mut().take();

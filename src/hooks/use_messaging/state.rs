@@ -135,6 +135,8 @@ pub struct MessagingState {
     /// Unsent messages dropped from this device since the user was last told: (unreadable,
     /// expired).
     pub outbox_dropped: (usize, usize),
+    /// Who is writing, per conversation (the typing indicator; see `typing`).
+    pub(super) writing: VecMap<ConversationId, super::typing::Writing>,
     next_order: u64,
 }
 
@@ -196,6 +198,10 @@ pub enum Action {
     },
     /// The user has read the notice of dropped messages.
     DismissOutboxNotice,
+    /// The other participant writes in a conversation (this showing's mark).
+    Writing(ConversationId, UserId, u64),
+    /// A showing of "écrit…" is over (unless a later one replaced it).
+    WritingOver(ConversationId, u64),
 }
 
 impl Reducible for MessagingState {
@@ -259,7 +265,12 @@ impl MessagingState {
                     Direction::Newer => {}
                 }
             }
-            Action::Incoming(message) => self.absorb_message(message, true),
+            Action::Incoming(message) => {
+                self.wrote(message.conversation_id, message.sender_id);
+                self.absorb_message(message, true);
+            }
+            Action::Writing(id, user, mark) => self.start_writing(id, user, mark),
+            Action::WritingOver(id, mark) => self.stop_writing(id, mark),
             Action::Queued(mut pending) => {
                 let delivered = self.threads.get(&pending.conversation_id).is_some_and(|t| {
                     t.messages

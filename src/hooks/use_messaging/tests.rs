@@ -536,3 +536,50 @@ fn a_patients_message_climbs_sent_received_read_with_its_time_then_done() {
         Step::Read(Some(Timestamp(60_000)))
     );
 }
+
+#[test]
+fn the_doctor_writing_shows_until_the_latest_showing_ends_or_his_message_arrives() {
+    let start = vec![
+        Action::Identify(ME),
+        Action::ListLoaded(vec![summary(1, 0)]),
+        Action::Writing(CONV, DOCTOR, 1),
+    ];
+    let state = state_with(start.clone());
+    assert_eq!(state.writing_in(CONV), Some(DOCTOR));
+    assert_eq!(state.writing_in(ConversationId(11)), None);
+
+    // A later frame renewed the showing: the first one's end does not hide it.
+    let mut renewed = start.clone();
+    renewed.extend([
+        Action::Writing(CONV, DOCTOR, 2),
+        Action::WritingOver(CONV, 1),
+    ]);
+    assert_eq!(state_with(renewed.clone()).writing_in(CONV), Some(DOCTOR));
+    renewed.push(Action::WritingOver(CONV, 2));
+    assert_eq!(state_with(renewed).writing_in(CONV), None);
+
+    // His message arrives: he is done writing it.
+    let mut answered = start.clone();
+    answered.push(Action::Incoming(message(2, DOCTOR)));
+    assert_eq!(state_with(answered).writing_in(CONV), None);
+
+    // Ours does not hide his.
+    let mut ours = start.clone();
+    ours.push(Action::Incoming(message(2, ME)));
+    assert_eq!(state_with(ours).writing_in(CONV), Some(DOCTOR));
+
+    // Logged out: forgotten.
+    let mut reset = start;
+    reset.push(Action::Reset);
+    assert_eq!(state_with(reset).writing_in(CONV), None);
+}
+
+#[test]
+fn i_am_never_shown_writing_to_myself() {
+    let state = state_with(vec![
+        Action::Identify(ME),
+        Action::ListLoaded(vec![summary(1, 0)]),
+        Action::Writing(CONV, ME, 1),
+    ]);
+    assert_eq!(state.writing_in(CONV), None);
+}
