@@ -115,14 +115,9 @@ async fn axe_finds_no_serious_or_critical_violation_on_any_screen() {
         patient.wait_for_element_containing(ready, "").await;
         check(&patient, &axe, name, &mut found).await;
     }
-    patient.goto("/patient/messages").await;
     patient
-        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
-    patient.wait_testid("composer-input").await;
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     check(&patient, &axe, "patient-conversation", &mut found).await;
     patient.write("J'ai une douleur thoracique").await;
     patient.wait_testid("red-flag-screen").await;

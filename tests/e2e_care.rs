@@ -26,12 +26,8 @@ async fn a_patient_writing_about_chest_pain_is_offered_the_numbers_to_call_and_t
 
     // 1. Emma, on her phone, writes to Dr Martin about chest pain.
     emma.login(PATIENT).await;
-    emma.goto("/patient/messages").await;
-    emma.wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
+    emma.open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     emma.write(URGENT_TEXT).await;
 
     // 2. Before anything leaves: the numbers to call, calling first.

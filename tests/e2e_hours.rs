@@ -76,13 +76,9 @@ async fn an_absence_with_a_covering_doctor_is_shown_before_sending_and_answered_
 
     // 2. Emma, on her phone, opens her exchange with Dr Martin: she reads it before sending.
     patient.login(PATIENT).await;
-    patient.goto("/patient/messages").await;
     patient
-        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     let notice = patient
         .wait_for_element_containing(
             "[data-testid='absence-notice']",
@@ -114,13 +110,9 @@ async fn an_absence_with_a_covering_doctor_is_shown_before_sending_and_answered_
     patient.screenshot("3-patient-automatic-reply").await;
 
     // 4. The doctor's conversation shows the same line; it is not the doctor's bubble.
-    doctor.goto("/medecin/messages").await;
     doctor
-        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
-        .await
-        .click()
-        .await
-        .expect("open Emma's exchange");
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
     doctor
         .wait_for_element_containing(
             "[data-testid='system-line'][data-kind='auto_reply']",

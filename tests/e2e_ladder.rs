@@ -101,13 +101,9 @@ async fn one_patient_message_climbs_sent_received_read_and_done() {
     // 1. Dr Martin has read Emma's conversation, then moved on to his patients' list: his app
     //    keeps the conversation. Then his network dies under the socket (no close).
     doctor.login(DOCTOR).await;
-    doctor.goto("/medecin/messages").await;
     doctor
-        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
-        .await
-        .click()
-        .await
-        .expect("open Emma's conversation");
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
     doctor.wait_testid("message-body").await;
     doctor.click_css("a[href='/medecin/patients']").await;
     doctor
@@ -122,13 +118,8 @@ async fn one_patient_message_climbs_sent_received_read_and_done() {
 
     // 2. Emma writes from her phone: stored, and nothing more yet (Envoyé).
     emma.login(PATIENT).await;
-    emma.goto("/patient/messages").await;
-    emma.wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
-    emma.wait_testid("composer-input").await;
+    emma.open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     emma.execute(RECORD_STEPS, vec![json!(TEXT)]).await;
     emma.write(TEXT).await;
     emma.wait_message("sent", TEXT).await;
@@ -149,13 +140,9 @@ async fn one_patient_message_climbs_sent_received_read_and_done() {
     doctor.screenshot("2-doctor-elsewhere").await;
 
     // 4. He opens the conversation: Lu, at the time his read cursor moved.
-    doctor.goto("/medecin/messages").await;
     doctor
-        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
-        .await
-        .click()
-        .await
-        .expect("open Emma's conversation");
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
     doctor
         .wait_for_element_containing("[data-testid='message-body']", TEXT)
         .await;

@@ -85,13 +85,9 @@ async fn a_patient_chooses_her_notifications_and_gets_a_content_free_e_mail() {
     // 3. Dr Martin answers her; she has not read it: an e-mail tells her a message waits, and
     //    nothing else.
     doctor.login(DOCTOR).await;
-    doctor.goto("/medecin/messages").await;
     doctor
-        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
-        .await
-        .click()
-        .await
-        .expect("open Emma's exchange");
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
     let text = "Votre ferritine est basse : prenez le complément trois mois.";
     doctor.write(text).await;
     doctor.wait_message("sent", text).await;
@@ -173,13 +169,9 @@ async fn a_message_arriving_in_a_hidden_tab_shows_a_content_free_browser_notific
 
     // 3. Dr Martin writes to her.
     doctor.login(DOCTOR).await;
-    doctor.goto("/medecin/messages").await;
     doctor
-        .wait_for_element_containing("[data-testid='conversation-item']", "Emma Petit")
-        .await
-        .click()
-        .await
-        .expect("open Emma's exchange");
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
     let text = "Pensez à apporter votre carte Vitale.";
     doctor.write(text).await;
     doctor.wait_message("sent", text).await;
