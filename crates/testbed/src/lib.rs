@@ -1,6 +1,6 @@
 //! The real engines of a Colloque cluster, started on loopback for tests, benchmarks and
 //! `cargo xtask cluster`: a private PostgreSQL cluster ([`Postgres`]), a `nats-server`
-//! ([`Nats`]), an nginx reverse proxy ([`Nginx`]) and an SMTP server ([`SmtpSink`]), each on a port of its own, each owned by
+//! ([`Nats`]), an nginx reverse proxy ([`Nginx`]) an SMTP server ([`SmtpSink`]) and a Web Push service ([`PushService`]), each on a port of its own, each owned by
 //! this process and broken on purpose when a test asks (`kill -9`, immediate restart,
 //! `SIGSTOP`). [`Cluster`] puts them together with N `colloque-server` processes
 //! ([`ServerInstance`]).
@@ -18,6 +18,7 @@ mod nats;
 mod nginx;
 mod postgres;
 mod process;
+mod push;
 mod smtp;
 
 pub use cluster::{Cluster, ClusterOptions, DATABASE, ServerInstance, http_get};
@@ -25,4 +26,5 @@ pub use nats::Nats;
 pub use nginx::Nginx;
 pub use postgres::{Postgres, PostgresOptions};
 pub use process::{free_port, signal, wait_for_port};
+pub use push::{BrowserSubscription, PushService, ReceivedPush, Vapid};
 pub use smtp::{Mail, SmtpSink, parse_mail};
