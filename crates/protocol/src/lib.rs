@@ -20,6 +20,7 @@ mod frames;
 mod hours;
 mod ids;
 mod notifications;
+mod push;
 mod rest;
 mod templates;
 mod typing;
@@ -34,6 +35,7 @@ pub use ids::{
     SessionHandle, Timestamp, UserId,
 };
 pub use notifications::*;
+pub use push::*;
 pub use rest::*;
 pub use templates::*;
 pub use typing::*;

@@ -345,6 +345,11 @@ impl Config {
                  into the data directory's mail/ and reach nobody",
             );
         }
+        if self.production && self.notify.vapid_private_key.is_none() {
+            warnings.push(
+                "COLLOQUE_VAPID_PRIVATE_KEY is not set: Web Push signs with a key generated into                  the data directory's vapid_private_key; replicas must share one key, and a new                  key silently ends every browser's subscription",
+            );
+        }
         if !self.production && self.audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
             warnings.push(
                 "--audit-retention-days is below the minimum of 180 days: the audit trail is \
@@ -459,7 +464,20 @@ mod tests {
             ..Config::new(SocketAddr::from(([127, 0, 0, 1], 0)), "data".into())
         };
         config.notify.smtp_url = Some(SecretString::from("smtp://relay.example.fr:25"));
+        config.notify.vapid_private_key = Some(SecretString::from("key".to_owned()));
         config
+    }
+
+    #[test]
+    fn production_without_a_vapid_key_warns_that_replicas_must_share_one() {
+        let public = SocketAddr::from(([192, 0, 2, 10], 8080));
+        let mut config = production();
+        config.notify.vapid_private_key = None;
+        let warnings = config.warnings(public);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("COLLOQUE_VAPID_PRIVATE_KEY"));
+        config.production = false;
+        assert!(config.warnings(public).is_empty(), "not in development");
     }
 
     #[test]

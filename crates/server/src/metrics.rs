@@ -40,6 +40,14 @@ pub struct EmailLabels {
     pub outcome: &'static str,
 }
 
+/// The labels of a push count.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PushLabels {
+    /// `sent`, `gone` (the push service no longer knows the subscription: deleted) or
+    /// `failed`.
+    pub outcome: &'static str,
+}
+
 /// The metrics of one instance. Cheap to clone: every metric is a shared handle.
 #[derive(Clone)]
 pub struct Metrics {
@@ -57,6 +65,8 @@ pub struct Metrics {
     pub notify_passes: Counter,
     /// E-mails by kind and outcome (`sent`, `failed`).
     pub emails: Family<EmailLabels, Counter>,
+    /// Web Push requests by outcome (`sent`, `gone`, `failed`).
+    pub pushes: Family<PushLabels, Counter>,
     sockets: Gauge,
     users: Gauge,
     bus_up: Gauge,
@@ -80,6 +90,7 @@ impl Default for Metrics {
             logins: Family::default(),
             notify_passes: Counter::default(),
             emails: Family::default(),
+            pushes: Family::default(),
             sockets: Gauge::default(),
             users: Gauge::default(),
             bus_up: Gauge::default(),
@@ -116,6 +127,7 @@ impl Default for Metrics {
             "Notification e-mails by kind and outcome",
             m.emails.clone(),
         );
+        registry.register("pushes", "Web Push requests by outcome", m.pushes.clone());
         registry.register(
             "sockets_open",
             "Authenticated sockets open on this instance",

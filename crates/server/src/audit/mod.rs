@@ -147,6 +147,11 @@ pub enum Action {
     NotificationSettingsChanged,
     /// E-mail turned off through the one-click link of an e-mail (RFC 8058).
     EmailUnsubscribed,
+    /// A browser subscribed to Web Push (detail: the subscription's id and its push service's
+    /// origin; never the endpoint's path nor the keys).
+    PushSubscribed,
+    /// A browser's push subscription deleted by its user (detail: its id).
+    PushUnsubscribed,
     /// A doctor wrote a reply template (detail: its id and whether it is shared; never its
     /// title nor its text).
     TemplateCreated,
@@ -213,6 +218,8 @@ impl Action {
             Action::DocumentsListed => "documents_listed",
             Action::NotificationSettingsChanged => "notification_settings_changed",
             Action::EmailUnsubscribed => "email_unsubscribed",
+            Action::PushSubscribed => "push_subscribed",
+            Action::PushUnsubscribed => "push_unsubscribed",
             Action::TemplateCreated => "template_created",
             Action::TemplateUpdated => "template_updated",
             Action::TemplateDeleted => "template_deleted",

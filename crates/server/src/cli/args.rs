@@ -162,6 +162,12 @@ pub enum Command {
         /// (default: the first allowed origin, else the bound address).
         #[arg(long, env = "COLLOQUE_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The contact in Web Push's VAPID tokens (RFC 8292), `mailto:…` or `https://…`
+        /// (default: `mailto:` the --mail-from address). The VAPID private key is read from
+        /// the environment only (`COLLOQUE_VAPID_PRIVATE_KEY`, a base64url P-256 scalar);
+        /// without it, one is generated into the data directory's `vapid_private_key`.
+        #[arg(long, env = "COLLOQUE_VAPID_SUBJECT")]
+        vapid_subject: Option<String>,
         /// How long a message stays unread before its e-mail goes (seconds).
         #[arg(long, env = "COLLOQUE_EMAIL_DELAY_SECS", default_value_t = 300)]
         email_delay_secs: u64,

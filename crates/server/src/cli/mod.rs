@@ -50,6 +50,7 @@ pub async fn run() -> anyhow::Result<()> {
             min_upload_bytes_per_second,
             mail_from,
             public_url,
+            vapid_subject,
             email_delay_secs,
         } => {
             raise_open_files_limit();
@@ -105,6 +106,11 @@ pub async fn run() -> anyhow::Result<()> {
                         .map(SecretString::from),
                     from: mail_from,
                     public_url,
+                    vapid_private_key: std::env::var("COLLOQUE_VAPID_PRIVATE_KEY")
+                        .ok()
+                        .filter(|key| !key.is_empty())
+                        .map(SecretString::from),
+                    vapid_subject,
                     rules: crate::notify::Rules {
                         delay_ms: i64::try_from(email_delay_secs.saturating_mul(1000))
                             .unwrap_or(i64::MAX),

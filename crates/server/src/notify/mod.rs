@@ -1,20 +1,27 @@
-//! Notifications outside the app (issue 13): e-mail now; every channel says only that a message
-//! is waiting (docs/notifications.md).
+//! Notifications outside the app (issue 13): e-mail and Web Push; every channel says only that a
+//! message is waiting (docs/notifications.md).
 //!
 //! A background task makes a pass every [`NotifyConfig::every`]: it reads who has a message of
 //! someone else unread (or, for a doctor, a patient waiting), decides with [`rules::decide`],
 //! claims each e-mail in the database (a conditional update of its `email_notices` row, so that
 //! on a cluster one instance sends it) and sends it. A failed send is counted and logged (never
-//! the address), and its claim given back: the next pass tries again.
+//! the address), and its claim given back: the next pass tries again. The same pass then sends
+//! the pushes due ([`rules::decide_push`], claimed in `push_notices`; `push_pass.rs`).
 
 mod mailer;
+pub mod push;
+mod push_pass;
 pub mod rules;
 pub mod settings;
+pub mod subscriptions;
 mod unsubscribe;
+pub mod vapid;
 
 pub use mailer::{Mailer, compose};
+pub use push::{PushOutcome, Pusher};
 pub use rules::{Notice, NoticeKind, Rules};
 pub use unsubscribe::UnsubscribeKey;
+pub use vapid::VapidKey;
 
 use crate::care::hours::{hours_from_db, policy, practice_day};
 use crate::care::{OfficeHours, reply_due};
@@ -53,6 +60,14 @@ pub struct NotifyConfig {
     pub every: Duration,
     /// The notifier's clock.
     pub clock: Clock,
+    /// The VAPID private key (a base64url P-256 scalar; `COLLOQUE_VAPID_PRIVATE_KEY`); `None`:
+    /// generated once into the data directory's `vapid_private_key`.
+    pub vapid_private_key: Option<SecretString>,
+    /// The VAPID contact (`mailto:…` or `https://…`); `None`: `mailto:` the sender's address.
+    pub vapid_subject: Option<String>,
+    /// Tests and development only: accept `http://127.0.0.1:…` push endpoints (a push
+    /// service on loopback).
+    pub push_allow_http_loopback: bool,
 }
 
 impl Default for NotifyConfig {
@@ -64,6 +79,9 @@ impl Default for NotifyConfig {
             rules: Rules::default(),
             every: Duration::from_secs(30),
             clock: Clock::default(),
+            vapid_private_key: None,
+            vapid_subject: None,
+            push_allow_http_loopback: false,
         }
     }
 }
@@ -98,6 +116,8 @@ pub struct Notifier {
     clock: Clock,
     /// The unsubscribe tokens' key.
     pub unsubscribe: UnsubscribeKey,
+    /// Web Push: subscriptions' checks and sending.
+    pub push: Pusher,
 }
 
 impl Notifier {
@@ -118,6 +138,16 @@ impl Notifier {
             .from
             .parse()
             .context("--mail-from is not an address such as `Colloque <no-reply@example.org>`")?;
+        let subject = config
+            .vapid_subject
+            .clone()
+            .unwrap_or_else(|| format!("mailto:{}", from.email));
+        let vapid = match &config.vapid_private_key {
+            Some(key) => VapidKey::from_scalar(key, &subject)
+                .context("COLLOQUE_VAPID_PRIVATE_KEY is not usable")?,
+            None => VapidKey::load_or_create(&data_dir.join("vapid_private_key"), &subject)?,
+        };
+        let push = Pusher::new(vapid, config.push_allow_http_loopback)?;
         Ok(Self {
             mailer,
             from,
@@ -126,6 +156,7 @@ impl Notifier {
             every: config.every,
             clock: config.clock.clone(),
             unsubscribe: UnsubscribeKey::derive(secret),
+            push,
         })
     }
 
@@ -161,7 +192,7 @@ impl Notifier {
         }
     }
 
-    /// One pass: every e-mail due now is claimed and sent.
+    /// One pass: every e-mail and every push due now is claimed and sent.
     pub async fn pass(&self, store: &Store, metrics: &Metrics) -> anyhow::Result<()> {
         let now = self.clock.now();
         let since = Timestamp(now.0 - LOOK_BACK_DAYS * DAY_MS);
@@ -185,7 +216,7 @@ impl Notifier {
                 }
             }
         }
-        Ok(())
+        self.push_pass(store, metrics, now).await
     }
 
     async fn send(

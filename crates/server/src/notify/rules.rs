@@ -4,6 +4,7 @@
 //! in, at most one notice out. Every rule is tested below with a table.
 
 use crate::care::hours::practice_tz;
+use crate::store::PushCandidate;
 use crate::store::model::{NoticeCandidate, StoredNotificationSettings};
 use colloque_protocol::{DEFAULT_QUIET_HOURS, Seq, Timestamp};
 
@@ -142,5 +143,25 @@ pub fn decide(
     })
 }
 
+/// Whether a push is due to `candidate` at `now`, and the messages it announces (up to this
+/// seq). The e-mail's rules for a new message, with the `push` choice: never when push is off
+/// or in quiet hours, at most one per conversation and [`Rules::spacing_ms`], and only for a
+/// message of someone else still unread [`Rules::delay_ms`] after it came. Push has no
+/// reminders: the e-mail's say it again days later.
+pub fn decide_push(candidate: &PushCandidate, now: Timestamp, rules: &Rules) -> Option<Seq> {
+    let settings = candidate.settings.unwrap_or_else(default_settings);
+    if !settings.push || is_quiet(settings.quiet, now) {
+        return None;
+    }
+    if candidate.last_sent_at.0 > 0 && now.0 - candidate.last_sent_at.0 < rules.spacing_ms {
+        return None;
+    }
+    let first_new = candidate.first_new_at?;
+    (now.0 - first_new.0 >= rules.delay_ms)
+        .then_some(Seq(candidate.notified_seq.0.max(candidate.last_seq.0)))
+}
+
+#[cfg(test)]
+mod push_tests;
 #[cfg(test)]
 mod tests;

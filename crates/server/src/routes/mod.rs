@@ -13,6 +13,7 @@ mod notifications;
 pub mod openapi;
 mod openapi_contract;
 mod people;
+mod push;
 mod sessions;
 mod templates;
 mod typing;
@@ -50,6 +51,7 @@ pub fn api_router(deadline: Duration) -> Router<AppState> {
         .merge(attachments::router())
         .merge(notifications::router())
         .merge(typing::router())
+        .merge(push::router())
         .merge(appointments::router())
         .merge(health::router())
         .merge(openapi::router())

@@ -249,6 +249,7 @@ fn constraints(document: &mut Value) {
     care(document);
     hours(document);
     super::templates::contract(document);
+    super::push::contract(document);
     history_page(document);
     attachments(document);
     notifications(document);

@@ -163,6 +163,9 @@ macro_rules! operations {
 // The audit trail's appends, purge and verification (declared after the macros it uses).
 mod audit_trail;
 pub use audit_trail::PurgeError;
+// Web Push's subscriptions and claims (declared after the macros it uses).
+pub mod push;
+pub use push::{PushCandidate, StoredPushSubscription};
 
 operations! {
     /// Creates an account; a unique violation on `users.email` if the email is taken.

@@ -28,6 +28,7 @@ mod metrics;
 mod mfa;
 mod notifications;
 mod outbox_key;
+mod push;
 mod receipts;
 mod refresh_tokens;
 mod safe_defaults;

@@ -16,8 +16,9 @@ const HOUR: Duration = Duration::from_secs(60 * 60);
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A server whose e-mails go to `smtp` (or to `.eml` files without it), with a notifier
-/// making a pass every 50 ms, a 2-minute delay, and a clock the test moves.
-async fn spawn_notifying_app(smtp: Option<&SmtpSink>, clock: &Clock) -> TestApp {
+/// making a pass every 50 ms, a 2-minute delay, a clock the test moves, and pushes accepted to
+/// a push service on loopback (`push.rs`).
+pub(crate) async fn spawn_notifying_app(smtp: Option<&SmtpSink>, clock: &Clock) -> TestApp {
     let url = smtp.map(SmtpSink::url);
     let clock = clock.clone();
     spawn_app_with(move |config| {
@@ -31,6 +32,7 @@ async fn spawn_notifying_app(smtp: Option<&SmtpSink>, clock: &Clock) -> TestApp 
             },
             every: Duration::from_millis(50),
             clock,
+            push_allow_http_loopback: true,
             ..NotifyConfig::default()
         };
     })
@@ -56,7 +58,7 @@ async fn wait_for(smtp: &SmtpSink, address: &str, count: usize) -> Vec<Mail> {
 
 impl TestApp {
     /// The notifier's completed passes.
-    async fn notify_passes(&self) -> u64 {
+    pub(crate) async fn notify_passes(&self) -> u64 {
         let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port.unwrap());
         let text = self
             .client
@@ -73,7 +75,7 @@ impl TestApp {
     }
 
     /// Waits until the notifier has made a whole pass after this call began.
-    async fn whole_pass(&self) {
+    pub(crate) async fn whole_pass(&self) {
         let start = self.notify_passes().await;
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while self.notify_passes().await < start + 2 {
@@ -84,7 +86,7 @@ impl TestApp {
 
     /// Emma (her quiet hours off, so that e-mails may go at any hour), Dr Martin, and their
     /// conversation.
-    async fn emma_and_martin(&self) -> (Session, Session, ConversationSummary) {
+    pub(crate) async fn emma_and_martin(&self) -> (Session, Session, ConversationSummary) {
         let emma = self.login(EMMA).await;
         let martin = self.login(MARTIN).await;
         self.no_quiet_hours(&emma).await;
@@ -93,7 +95,7 @@ impl TestApp {
     }
 
     /// Turns quiet hours off for `session` (the tests must not depend on the hour they run).
-    async fn no_quiet_hours(&self, session: &Session) {
+    pub(crate) async fn no_quiet_hours(&self, session: &Session) {
         let response = self
             .put(
                 "/api/me/notifications",

@@ -40,6 +40,8 @@ pub mod mfa;
 pub mod notifications;
 #[path = "../tables/outbox_keys.rs"]
 pub mod outbox_keys;
+#[path = "../tables/push.rs"]
+pub mod push;
 #[path = "../tables/read_cursors.rs"]
 pub mod read_cursors;
 #[path = "../tables/refresh_tokens.rs"]

@@ -1,0 +1,332 @@
+//! Web Push (issue 13) against a push service on loopback (`colloque_testbed::PushService`)
+//! that checks each push's VAPID token and decrypts its body with the subscription's keys, as
+//! a browser would: the delay, one per conversation and hour, quiet hours and the `push`
+//! choice, content-free payloads, a subscription the push service forgot (410) deleted, the
+//! subscriptions' checks, cap and owners. The notifier's clock is moved by the test.
+
+use crate::helpers::*;
+use crate::notifications::spawn_notifying_app;
+use colloque_protocol::{
+    ConversationSummary, MAX_PUSH_SUBSCRIPTIONS, NOTICE_FR, PushKey, PushNotice, PushSubscription,
+};
+use colloque_server::notify::Clock;
+use colloque_testbed::{BrowserSubscription, PushService, ReceivedPush};
+use serde_json::json;
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(60 * 60);
+
+impl TestApp {
+    /// Subscribes `browser` for `session`.
+    async fn subscribe(
+        &self,
+        session: &Session,
+        browser: &BrowserSubscription,
+    ) -> reqwest::Response {
+        let body = json!({
+            "endpoint": browser.endpoint,
+            "keys": {"p256dh": browser.p256dh, "auth": browser.auth},
+        });
+        self.post("/api/me/push-subscriptions", &session.token, &body)
+            .await
+    }
+
+    /// The subscriptions of `session`.
+    async fn push_subscriptions(&self, session: &Session) -> Vec<PushSubscription> {
+        let response = self.get("/api/me/push-subscriptions", &session.token).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// The pushes counted with `outcome`.
+    async fn pushes(&self, outcome: &str) -> u64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port.unwrap());
+        let text = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let prefix = format!("colloque_pushes_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .map_or(0, |count| count.trim().parse().unwrap())
+    }
+}
+
+/// Waits until `browser` has received `count` pushes (at most 20 s), and returns them.
+async fn wait_for(
+    service: &PushService,
+    browser: &BrowserSubscription,
+    count: usize,
+) -> Vec<ReceivedPush> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let pushes = service.received_by(browser);
+        if pushes.len() >= count {
+            return pushes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} pushes received, not {count}",
+            pushes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The push was signed by the server's VAPID key for this push service, and decrypts to the
+/// notice and a link, and nothing of the conversation.
+fn assert_content_free(
+    push: &ReceivedPush,
+    key: &PushKey,
+    service: &PushService,
+    conversation: &ConversationSummary,
+    text: &str,
+) {
+    let vapid = push.vapid.as_ref().expect("a valid VAPID token");
+    assert_eq!(vapid.key, key.public_key, "signed by the server's key");
+    assert_eq!(vapid.audience, service.origin());
+    assert_eq!(push.header("content-encoding"), Some("aes128gcm"));
+    assert!(
+        push.header("ttl")
+            .is_some_and(|ttl| ttl.parse::<u64>().unwrap() > 0)
+    );
+    assert_eq!(push.header("urgency"), Some("normal"));
+    let payload = push.payload.as_ref().expect("the body decrypts");
+    let notice: PushNotice = serde_json::from_str(payload).unwrap();
+    assert_eq!(
+        notice,
+        PushNotice {
+            title: "Colloque".into(),
+            body: NOTICE_FR.into(),
+            url: "https://colloque.example.org/".into(),
+        }
+    );
+    for secret in [
+        text,
+        conversation.subject.as_str(),
+        conversation.doctor.display_name.as_str(),
+        conversation.patient.display_name.as_str(),
+        "Martin",
+        "Emma",
+        "Petit",
+    ] {
+        assert!(
+            !payload.contains(secret),
+            "the push carries {secret:?}: {payload}"
+        );
+    }
+    let headers = format!("{:?}", push.headers);
+    assert!(
+        !headers.contains(text) && !headers.contains("Emma"),
+        "{headers}"
+    );
+}
+
+#[tokio::test]
+async fn an_unread_message_gives_one_encrypted_content_free_push_after_the_delay() {
+    let service = PushService::start();
+    let clock = Clock::default();
+    let app = spawn_notifying_app(None, &clock).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let browser = service.subscribe();
+    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let key: PushKey = app
+        .client
+        .get(app.url("/api/push/key"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = "Votre hémoglobine est basse : rappelez le cabinet.";
+
+    app.send_ok(&martin, conversation.id, text).await;
+    app.whole_pass().await;
+    assert!(
+        service.received_by(&browser).is_empty(),
+        "not before the delay"
+    );
+
+    clock.advance(2 * MINUTE);
+    let pushes = wait_for(&service, &browser, 1).await;
+    assert_content_free(&pushes[0], &key, &service, &conversation, text);
+    assert_eq!(pushes[0].status, 201);
+
+    // A second message within the hour: no second push; an hour after the first: one.
+    let second = "Et prenez rendez-vous avec le Dr Martin.";
+    app.send_ok(&martin, conversation.id, second).await;
+    clock.advance(10 * MINUTE);
+    app.whole_pass().await;
+    assert_eq!(service.received_by(&browser).len(), 1, "one push per hour");
+    clock.advance(HOUR);
+    let pushes = wait_for(&service, &browser, 2).await;
+    assert_content_free(&pushes[1], &key, &service, &conversation, second);
+    app.whole_pass().await;
+    assert_eq!(service.received_by(&browser).len(), 2, "once, not twice");
+    assert_eq!(app.pushes("sent").await, 2);
+}
+
+#[tokio::test]
+async fn no_push_goes_when_push_is_off_nor_during_quiet_hours() {
+    let service = PushService::start();
+    let clock = Clock::default();
+    let app = spawn_notifying_app(None, &clock).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let browser = service.subscribe();
+    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let choose = |settings: serde_json::Value| {
+        let (app, emma) = (&app, &emma);
+        async move {
+            let response = app
+                .put("/api/me/notifications", &emma.token, &settings)
+                .await;
+            assert_eq!(response.status(), 200);
+        }
+    };
+
+    choose(json!({"email": true, "push": false, "quiet_hours": null})).await;
+    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+    clock.advance(10 * MINUTE);
+    app.whole_pass().await;
+    assert!(service.received().is_empty(), "push off");
+
+    // Quiet hours around the practice's present hour (the notifier's clock moved minutes only).
+    let now =
+        jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Paris").unwrap());
+    let hour = |offset: i64| format!("{:02}:00", (i64::from(now.hour()) + offset).rem_euclid(24));
+    choose(json!({"email": true, "push": true, "quiet_hours": {"from": hour(-1), "to": hour(2)}}))
+        .await;
+    app.whole_pass().await;
+    assert!(service.received().is_empty(), "quiet hours");
+
+    // Once they are off, what was due goes.
+    app.no_quiet_hours(&emma).await;
+    wait_for(&service, &browser, 1).await;
+}
+
+#[tokio::test]
+async fn a_subscription_its_push_service_forgot_is_deleted() {
+    let service = PushService::start();
+    let clock = Clock::default();
+    let app = spawn_notifying_app(None, &clock).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let forgotten = service.subscribe();
+    let kept = service.subscribe();
+    assert_eq!(app.subscribe(&emma, &forgotten).await.status(), 201);
+    assert_eq!(app.subscribe(&emma, &kept).await.status(), 201);
+    assert_eq!(app.push_subscriptions(&emma).await.len(), 2);
+    service.answer(&forgotten, 410);
+
+    app.send_ok(&martin, conversation.id, "Bien reçu.").await;
+    clock.advance(5 * MINUTE);
+    wait_for(&service, &forgotten, 1).await;
+    wait_for(&service, &kept, 1).await;
+    app.whole_pass().await;
+
+    let left = app.push_subscriptions(&emma).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!((app.pushes("gone").await, app.pushes("sent").await), (1, 1));
+    // The next push goes to the browser left only.
+    app.send_ok(&martin, conversation.id, "Autre chose.").await;
+    clock.advance(2 * HOUR);
+    wait_for(&service, &kept, 2).await;
+    assert_eq!(service.received_by(&forgotten).len(), 1);
+}
+
+#[tokio::test]
+async fn only_its_owner_lists_and_deletes_a_subscription() {
+    let service = PushService::start();
+    let app = spawn_notifying_app(None, &Clock::default()).await;
+    let emma = app.login(EMMA).await;
+    let hugo = app.login(HUGO).await;
+    let browser = service.subscribe();
+    let stored: PushSubscription = app.subscribe(&emma, &browser).await.json().await.unwrap();
+    assert_eq!(
+        stored.service,
+        service.origin(),
+        "the push service, not the endpoint"
+    );
+    let path = format!("/api/me/push-subscriptions/{}", stored.id);
+
+    assert!(app.push_subscriptions(&hugo).await.is_empty());
+    let refused = app.delete(&path, &hugo.token).await;
+    assert_eq!(refused.status(), 404);
+    assert_eq!(error_code(&refused.json().await.unwrap()), "not_found");
+    assert_eq!(app.push_subscriptions(&emma).await, vec![stored.clone()]);
+
+    assert_eq!(app.delete(&path, &emma.token).await.status(), 204);
+    assert!(app.push_subscriptions(&emma).await.is_empty());
+    assert_eq!(app.delete(&path, &emma.token).await.status(), 404);
+    let actions: Vec<String> = app
+        .audit_of(EMMA)
+        .await
+        .into_iter()
+        .filter(|record| record.action.starts_with("push_"))
+        .map(|record| format!("{} {}", record.action, record.detail.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            format!(
+                "push_subscribed subscription {}, {}",
+                stored.id,
+                service.origin()
+            ),
+            format!("push_unsubscribed subscription {}", stored.id),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_is_checked_and_capped() {
+    let service = PushService::start();
+    let app = spawn_notifying_app(None, &Clock::default()).await;
+    let emma = app.login(EMMA).await;
+    let browser = service.subscribe();
+    let with = |endpoint: &str, p256dh: &str, auth: &str| json!({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}});
+    let short = &browser.auth[..browser.auth.len() - 2];
+    for body in [
+        with("http://push.example.net/x", &browser.p256dh, &browser.auth),
+        with("https://push.example.net/x", &browser.p256dh, short),
+        with("https://push.example.net/x", &browser.auth, &browser.auth),
+    ] {
+        let response = app
+            .post("/api/me/push-subscriptions", &emma.token, &body)
+            .await;
+        assert_eq!(response.status(), 400, "{body}");
+        assert_eq!(error_code(&response.json().await.unwrap()), "invalid_input");
+    }
+    let keyless = json!({"endpoint": "https://push.example.net/x"});
+    let response = app
+        .post("/api/me/push-subscriptions", &emma.token, &keyless)
+        .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(error_code(&response.json().await.unwrap()), "invalid_json");
+    assert!(
+        app.push_subscriptions(&emma).await.is_empty(),
+        "nothing stored"
+    );
+
+    let browsers: Vec<BrowserSubscription> = (0..MAX_PUSH_SUBSCRIPTIONS)
+        .map(|_| service.subscribe())
+        .collect();
+    for browser in &browsers {
+        assert_eq!(app.subscribe(&emma, browser).await.status(), 201);
+    }
+    let refused = app.subscribe(&emma, &browser).await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(error_code(&refused.json().await.unwrap()), "limit_reached");
+    // Subscribing a browser again renews it: not one more.
+    assert_eq!(app.subscribe(&emma, &browsers[0]).await.status(), 201);
+    assert_eq!(
+        app.push_subscriptions(&emma).await.len(),
+        MAX_PUSH_SUBSCRIPTIONS
+    );
+}
