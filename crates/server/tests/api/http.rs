@@ -162,6 +162,10 @@ async fn the_openapi_document_is_served_and_lists_every_route() {
         ("/api/patients", "get"),
         ("/api/health", "get"),
         ("/api/openapi.json", "get"),
+        ("/api/push/key", "get"),
+        ("/api/me/push-subscriptions", "get"),
+        ("/api/me/push-subscriptions", "post"),
+        ("/api/me/push-subscriptions/{id}", "delete"),
     ] {
         assert!(paths[path].get(method).is_some(), "{method} {path} missing");
     }
