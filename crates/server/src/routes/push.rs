@@ -122,9 +122,7 @@ pub(super) fn contract(document: &mut Value) {
     if let Some(endpoint) = property_mut(document, "PushSubscriptionRequest", "endpoint") {
         endpoint.insert(
             "pattern".into(),
-            json!(
-                "^https://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?$"
-            ),
+            json!(crate::notify::push::ENDPOINT_PATTERN),
         );
         endpoint.insert("maxLength".into(), json!(MAX_PUSH_ENDPOINT_BYTES));
     }
