@@ -330,3 +330,60 @@ async fn a_subscription_is_checked_and_capped() {
         MAX_PUSH_SUBSCRIPTIONS
     );
 }
+
+#[tokio::test]
+async fn a_push_the_push_service_refused_is_tried_again_at_the_next_pass() {
+    let service = PushService::start();
+    let clock = Clock::default();
+    let app = spawn_notifying_app(None, &clock).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let browser = service.subscribe();
+    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    service.answer(&browser, 503);
+
+    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+    clock.advance(5 * MINUTE);
+    let refused = wait_for(&service, &browser, 1).await;
+    assert_eq!(refused[0].status, 503);
+    app.whole_pass().await;
+    assert!(app.pushes("failed").await >= 1);
+    assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
+
+    // The claim was given back: once the push service takes pushes again, the push goes,
+    // without waiting the hour.
+    service.answer(&browser, 201);
+    let count = service.received_by(&browser).len();
+    let pushes = wait_for(&service, &browser, count + 1).await;
+    assert_eq!(pushes.last().unwrap().status, 201);
+    app.whole_pass().await;
+    assert_eq!(
+        service.received_by(&browser).len(),
+        count + 1,
+        "then no more"
+    );
+}
+
+#[tokio::test]
+async fn one_instance_claims_each_push() {
+    let app = spawn_app().await;
+    let emma = app.login(EMMA).await;
+    let conversation = app.only_conversation(&emma).await;
+    let store = app.db().await;
+    let now = colloque_protocol::Timestamp(1_800_000_000_000);
+    let seq = colloque_protocol::Seq(3);
+    let never = colloque_protocol::Timestamp(0);
+
+    let first = store.claim_push_notice(emma.id, conversation.id, never, seq, now);
+    assert!(first.await.unwrap(), "the first claim");
+    let second = store.claim_push_notice(emma.id, conversation.id, never, seq, now);
+    assert!(
+        !second.await.unwrap(),
+        "a second instance that read the same row"
+    );
+    let later = colloque_protocol::Timestamp(now.0 + 3_600_000);
+    let next = store.claim_push_notice(emma.id, conversation.id, now, seq, later);
+    assert!(
+        next.await.unwrap(),
+        "the next claim, from what the first wrote"
+    );
+}
