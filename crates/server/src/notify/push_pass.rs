@@ -61,8 +61,15 @@ impl Notifier {
         }
         let payload = self.push_payload();
         let (mut sent, mut failed) = (false, false);
-        for subscription in store.push_subscriptions(candidate.user).await? {
-            let outcome = self.push.send(&subscription, &payload).await;
+        let subscriptions = store.push_subscriptions(candidate.user).await?;
+        // A person's browsers at once (at most 10): one slow push service costs one timeout.
+        let outcomes = futures_util::future::join_all(
+            subscriptions
+                .iter()
+                .map(|subscription| self.push.send(subscription, &payload)),
+        )
+        .await;
+        for (subscription, outcome) in subscriptions.iter().zip(outcomes) {
             match outcome {
                 PushOutcome::Sent => sent = true,
                 PushOutcome::Failed => failed = true,
