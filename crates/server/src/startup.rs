@@ -169,6 +169,11 @@ impl Application {
         self.state.notifier.describe()
     }
 
+    /// Where Web Push's VAPID key comes from, for the start-up banner.
+    pub fn push_key_source(&self) -> String {
+        self.state.notifier.describe_push()
+    }
+
     /// The metrics listener's port, if metrics are served.
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_listener

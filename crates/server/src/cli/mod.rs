@@ -332,6 +332,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "Notification e-mails go to {}",
         application.mail_destination()
     );
+    println!("Web Push is signed with {}", application.push_key_source());
     if application.demo_loaded() || demo {
         print_demo_logins();
     }

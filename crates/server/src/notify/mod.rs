@@ -118,6 +118,8 @@ pub struct Notifier {
     pub unsubscribe: UnsubscribeKey,
     /// Web Push: subscriptions' checks and sending.
     pub push: Pusher,
+    /// Where the VAPID key came from, for the start-up banner.
+    vapid_source: Arc<str>,
 }
 
 impl Notifier {
@@ -142,10 +144,19 @@ impl Notifier {
             .vapid_subject
             .clone()
             .unwrap_or_else(|| format!("mailto:{}", from.email));
-        let vapid = match &config.vapid_private_key {
-            Some(key) => VapidKey::from_scalar(key, &subject)
-                .context("COLLOQUE_VAPID_PRIVATE_KEY is not usable")?,
-            None => VapidKey::load_or_create(&data_dir.join("vapid_private_key"), &subject)?,
+        let (vapid, vapid_source) = match &config.vapid_private_key {
+            Some(key) => (
+                VapidKey::from_scalar(key, &subject)
+                    .context("COLLOQUE_VAPID_PRIVATE_KEY is not usable")?,
+                "COLLOQUE_VAPID_PRIVATE_KEY".to_owned(),
+            ),
+            None => {
+                let path = data_dir.join("vapid_private_key");
+                (
+                    VapidKey::load_or_create(&path, &subject)?,
+                    path.display().to_string(),
+                )
+            }
         };
         let push = Pusher::new(vapid, config.push_allow_http_loopback)?;
         Ok(Self {
@@ -157,12 +168,19 @@ impl Notifier {
             clock: config.clock.clone(),
             unsubscribe: UnsubscribeKey::derive(secret),
             push,
+            vapid_source: vapid_source.into(),
         })
     }
 
     /// Where e-mails go, for the start-up banner.
     pub fn describe(&self) -> String {
         self.mailer.describe()
+    }
+
+    /// Where Web Push's VAPID key comes from (the environment or its file), for the start-up
+    /// banner; never the key.
+    pub fn describe_push(&self) -> String {
+        format!("the VAPID key of {}", self.vapid_source)
     }
 
     /// The app's public address.
