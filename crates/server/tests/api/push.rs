@@ -387,3 +387,21 @@ async fn one_instance_claims_each_push() {
         "the next claim, from what the first wrote"
     );
 }
+
+#[tokio::test]
+async fn a_doctor_is_pushed_a_patients_unread_message_too() {
+    let service = PushService::start();
+    let app = spawn_notifying_app(None, &Clock::default()).await;
+    let martin = app.login(MARTIN).await;
+    app.no_quiet_hours(&martin).await;
+    let browser = service.subscribe();
+
+    // The demo's last message is Emma's, hours old and unread by Dr Martin: pushed at once.
+    assert_eq!(app.subscribe(&martin, &browser).await.status(), 201);
+    let pushes = wait_for(&service, &browser, 1).await;
+    let payload = pushes[0].payload.as_ref().expect("the body decrypts");
+    let notice: PushNotice = serde_json::from_str(payload).unwrap();
+    assert_eq!(notice.body, NOTICE_FR);
+    app.whole_pass().await;
+    assert_eq!(service.received_by(&browser).len(), 1, "once");
+}
