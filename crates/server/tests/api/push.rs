@@ -323,12 +323,13 @@ async fn a_subscription_is_checked_and_capped() {
     let refused = app.subscribe(&emma, &browser).await;
     assert_eq!(refused.status(), 409);
     assert_eq!(error_code(&refused.json().await.unwrap()), "limit_reached");
-    // Subscribing a browser again renews it: not one more.
-    assert_eq!(app.subscribe(&emma, &browsers[0]).await.status(), 201);
-    assert_eq!(
-        app.push_subscriptions(&emma).await.len(),
-        MAX_PUSH_SUBSCRIPTIONS
-    );
+    // Subscribing a browser again renews it, under the same id: not one more.
+    let renewed = app.subscribe(&emma, &browsers[0]).await;
+    assert_eq!(renewed.status(), 201);
+    let renewed: PushSubscription = renewed.json().await.unwrap();
+    let listed = app.push_subscriptions(&emma).await;
+    assert_eq!(listed.len(), MAX_PUSH_SUBSCRIPTIONS);
+    assert_eq!(renewed.id, listed[0].id, "the first browser's id");
 }
 
 #[tokio::test]
