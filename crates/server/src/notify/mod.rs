@@ -10,6 +10,7 @@
 
 mod mailer;
 pub mod push;
+mod push_network;
 mod push_pass;
 pub mod rules;
 pub mod settings;

@@ -7,6 +7,7 @@
 //! ([`super::vapid`]). A push service answering 404 or 410 no longer knows the subscription:
 //! it is deleted.
 
+use super::push_network::{PublicOnly, Reach, reach};
 use super::vapid::VapidKey;
 use crate::error::AppError;
 use crate::store::StoredPushSubscription;
@@ -138,6 +139,7 @@ impl Pusher {
     pub fn new(vapid: VapidKey, allow_http_loopback: bool) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(PUSH_TIMEOUT)
+            .dns_resolver(std::sync::Arc::new(PublicOnly))
             // A push service answers; it does not send us elsewhere.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
@@ -183,6 +185,17 @@ impl Pusher {
     /// Sends `payload`, encrypted, to one subscription. Logs the push service's origin at most.
     pub async fn send(&self, subscription: &StoredPushSubscription, payload: &[u8]) -> PushOutcome {
         let service = origin(&subscription.endpoint);
+        match self.reach(&subscription.endpoint).await {
+            Reach::Public => {}
+            Reach::Internal => {
+                tracing::warn!(%service, "a push endpoint leads into the server's own network");
+                return PushOutcome::Gone;
+            }
+            Reach::Unknown => {
+                tracing::warn!(%service, "a push service's name did not resolve");
+                return PushOutcome::Failed;
+            }
+        }
         let request = match self.request(subscription, payload, &service) {
             Ok(Some(request)) => request,
             Ok(None) => return PushOutcome::Gone,
@@ -204,6 +217,21 @@ impl Pusher {
                 tracing::warn!(%error, %service, "a push failed");
                 PushOutcome::Failed
             }
+        }
+    }
+
+    /// Where `endpoint` leads; the test setting's `http://127.0.0.1` push service counts as
+    /// public.
+    async fn reach(&self, endpoint: &str) -> Reach {
+        let Ok(uri) = endpoint.parse::<axum::http::Uri>() else {
+            return Reach::Internal;
+        };
+        if self.allow_http_loopback && uri.scheme_str() == Some("http") {
+            return Reach::Public;
+        }
+        match uri.host() {
+            Some(host) => reach(host).await,
+            None => Reach::Internal,
         }
     }
 

@@ -406,3 +406,36 @@ async fn a_doctor_is_pushed_a_patients_unread_message_too() {
     app.whole_pass().await;
     assert_eq!(service.received_by(&browser).len(), 1, "once");
 }
+
+#[tokio::test]
+async fn an_endpoint_into_the_servers_own_network_is_never_sent_to_and_is_deleted() {
+    let service = PushService::start();
+    let clock = Clock::default();
+    let app = spawn_notifying_app(None, &clock).await;
+    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let browser = service.subscribe();
+    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    // Schema-valid https endpoints, accepted when subscribed: where they lead is known when
+    // a push goes (a name may resolve elsewhere by then).
+    for internal in ["https://127.0.0.1:9/admin", "https://localhost/push/x"] {
+        let body = json!({
+            "endpoint": internal,
+            "keys": {"p256dh": browser.p256dh, "auth": browser.auth},
+        });
+        let response = app
+            .post("/api/me/push-subscriptions", &emma.token, &body)
+            .await;
+        assert_eq!(response.status(), 201, "{internal}");
+    }
+    assert_eq!(app.push_subscriptions(&emma).await.len(), 3);
+
+    app.send_ok(&martin, conversation.id, "Bien reçu.").await;
+    clock.advance(5 * MINUTE);
+    wait_for(&service, &browser, 1).await;
+    app.whole_pass().await;
+
+    let left = app.push_subscriptions(&emma).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].service, service.origin());
+    assert_eq!((app.pushes("gone").await, app.pushes("sent").await), (2, 1));
+}
