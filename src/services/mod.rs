@@ -1,5 +1,6 @@
 //! The only code that touches the network: typed REST calls and the WebSocket.
 
+pub mod attachments;
 pub mod auth;
 pub mod care;
 pub mod config;

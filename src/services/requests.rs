@@ -110,6 +110,12 @@ impl Api {
         self.token.as_deref()
     }
 
+    /// What renews its token, if anything (the attachments' XMLHttpRequests renew through it
+    /// as [`request`] does).
+    pub(crate) fn renewer(&self) -> Option<&RenewerRef> {
+        self.renewer.as_ref()
+    }
+
     /// The full URL of an API path such as `/conversations`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{API_PREFIX}{path}", self.base)
