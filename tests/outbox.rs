@@ -53,6 +53,8 @@ async fn entry(sealing_key: &str, user: UserId, body: &str, created_at: Timestam
         body: body.into(),
         urgent: false,
         template_id: None,
+        attachments: Vec::new(),
+        awaiting: Vec::new(),
     };
     let sealed = outbox::seal(&key(sealing_key), user, client_id, created_at, &content)
         .await

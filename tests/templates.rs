@@ -311,6 +311,8 @@ async fn the_sealed_outbox_keeps_the_template_and_an_older_entry_reads_without_o
         body: "Bonjour Lucas".into(),
         urgent: false,
         template_id: Some(TemplateId(8)),
+        attachments: Vec::new(),
+        awaiting: Vec::new(),
     };
     let sealed = outbox::seal(&key, PATIENT, client_id, Timestamp(5), &content)
         .await

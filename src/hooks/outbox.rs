@@ -26,7 +26,9 @@
 
 use crate::crypto::{OutboxKey, Sealed};
 use crate::services::json;
-use colloque_protocol::{ClientMsgId, ConversationId, ErrorCode, TemplateId, Timestamp, UserId};
+use colloque_protocol::{
+    AttachmentMeta, ClientMsgId, ConversationId, ErrorCode, TemplateId, Timestamp, UserId,
+};
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +73,13 @@ pub struct Content {
     /// still cites it for the audit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<TemplateId>,
+    /// The uploaded files it carries (sent by id; the rest shows them while pending).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentMeta>,
+    /// The names of files that were still uploading: an upload does not survive a reload, so
+    /// the tab that adopts the entry sends the text without them and says which to pick again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting: Vec<String>,
 }
 
 /// What binds a sealed content to its entry and its user: moved to another entry, another

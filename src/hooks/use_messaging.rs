@@ -35,8 +35,8 @@ use crate::services::messaging_api as rest;
 use crate::services::websocket::{ConnectorRef, WsConnector};
 use crate::session::use_session;
 use colloque_protocol::{
-    ClientFrame, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, Seq,
-    TemplateId, Topic, UserId,
+    AttachmentMeta, ClientFrame, ClientMsgId, ConversationId, ConversationStatus,
+    ConversationSummary, Seq, TemplateId, Topic, UserId,
 };
 use inner::Inner;
 use std::ops::Deref;
@@ -75,6 +75,20 @@ impl MessagingHandle {
         urgent: bool,
         template_id: Option<TemplateId>,
     ) -> Option<ClientMsgId> {
+        self.send_with_files(conversation_id, body, urgent, template_id, Files::default())
+    }
+
+    /// [`Self::send`] with files: those uploaded go with it by id; those still uploading
+    /// (`files.awaiting`, by name) hold it back until each is settled ([`Self::settle_file`]).
+    /// The text is in the outbox at once either way.
+    pub fn send_with_files(
+        &self,
+        conversation_id: ConversationId,
+        body: &str,
+        urgent: bool,
+        template_id: Option<TemplateId>,
+        files: Files,
+    ) -> Option<ClientMsgId> {
         let body = body.trim();
         if body.is_empty() {
             return None;
@@ -90,10 +104,30 @@ impl MessagingHandle {
             template_id,
             created_at: crate::time::now(),
             status: MessageStatus::Sending,
+            attachments: files.uploaded,
+            awaiting: files.awaiting,
             order: 0,
         }));
         self.inner.transmit(client_id);
         Some(client_id)
+    }
+
+    /// A file that a pending message waits for is uploaded (`Some`) or never will be (`None`:
+    /// the user is told to pick it again). The message goes once it waits for nothing.
+    pub fn settle_file(&self, client_id: ClientMsgId, name: String, meta: Option<AttachmentMeta>) {
+        self.inner.forget_sealed(client_id);
+        self.inner.dispatch(Action::FileSettled {
+            client_id,
+            name,
+            meta,
+        });
+        self.inner.transmit(client_id);
+    }
+
+    /// The user has read which files of a conversation must be picked again.
+    pub fn dismiss_lost_files(&self, conversation_id: ConversationId) {
+        self.inner
+            .dispatch(Action::DismissLostFiles(conversation_id));
     }
 
     /// Sends a failed message again, with the same client id.
@@ -209,6 +243,15 @@ impl MessagingHandle {
     pub fn resume(&self) {
         self.inner.reconnect();
     }
+}
+
+/// The files of a message being sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Files {
+    /// Uploaded: sent by id.
+    pub uploaded: Vec<AttachmentMeta>,
+    /// Still uploading, by name: the message waits for them.
+    pub awaiting: Vec<String>,
 }
 
 /// Props of [`MessagingProvider`].

@@ -1,7 +1,9 @@
 //! One conversation, on top of [`use_messaging`]: its messages (confirmed and pending,
 //! merged), sending, older history, and marking as read what the user actually sees.
 
-use super::use_messaging::{LoadState, MessagingHandle, Thread, TimelineItem, use_messaging};
+use super::use_messaging::{
+    Files, LoadState, MessagingHandle, Thread, TimelineItem, use_messaging,
+};
 use colloque_protocol::{
     ClientMsgId, ConversationId, ConversationSummary, Seq, TemplateId, UserId,
 };
@@ -45,6 +47,34 @@ impl SecureMessagingHandle {
     /// The user is writing: the other participant sees it (throttled; see `use_messaging`).
     pub fn typing(&self) {
         self.messaging.typing(self.id);
+    }
+
+    /// Sends a message with files (see [`MessagingHandle::send_with_files`]); its client id,
+    /// or `None` when the body is blank.
+    pub fn send_with_files(
+        &self,
+        body: &str,
+        urgent: bool,
+        template_id: Option<TemplateId>,
+        files: Files,
+    ) -> Option<ClientMsgId> {
+        self.messaging
+            .send_with_files(self.id, body, urgent, template_id, files)
+    }
+
+    /// The app-wide messaging handle (an upload ending after Send reports to it).
+    pub fn messaging(&self) -> &MessagingHandle {
+        &self.messaging
+    }
+
+    /// Files of this conversation that must be picked again.
+    pub fn lost_files(&self) -> Vec<String> {
+        self.messaging
+            .lost_files
+            .iter()
+            .filter(|(c, _)| *c == self.id)
+            .map(|(_, n)| n.clone())
+            .collect()
     }
 
     /// Loads the previous page of history.

@@ -3,9 +3,9 @@
 
 use super::requests::{Api, Error, request};
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationSummary, MAX_PAGE_SIZE, MarkReadRequest, Message,
-    MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest, TemplateId, Topic,
-    UserId,
+    AttachmentId, ClientMsgId, ConversationId, ConversationSummary, MAX_PAGE_SIZE, MarkReadRequest,
+    Message, MessagePage, ReadCursor, SendMessageRequest, Seq, StartConversationRequest,
+    TemplateId, Topic, UserId,
 };
 use gloo_net::http::Method;
 
@@ -76,7 +76,7 @@ async fn messages(
 }
 
 /// `POST /api/conversations/{id}/messages`: idempotent on `client_id`. `urgent`: a patient
-/// sends it past the red-flag screen; `template_id`: the reply template a doctor's text came
+/// sends it past the red-flag screen; `attachment_ids`: files uploaded before; `template_id`: the reply template a doctor's text came
 /// from.
 pub async fn send_message_to_conversation(
     api: &Api,
@@ -84,13 +84,14 @@ pub async fn send_message_to_conversation(
     client_id: ClientMsgId,
     body: &str,
     urgent: bool,
+    attachment_ids: Vec<AttachmentId>,
     template_id: Option<TemplateId>,
 ) -> Result<Message, Error> {
     let body = SendMessageRequest {
         client_id,
         body: body.to_owned(),
         urgent,
-        attachment_ids: Vec::new(),
+        attachment_ids,
         template_id,
     };
     let path = format!("/conversations/{conversation}/messages");

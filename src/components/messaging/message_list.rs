@@ -426,6 +426,8 @@ mod tests {
             sent_at: Timestamp(0),
             status: MessageStatus::Sent,
             kind: MessageKind::Text,
+            attachments: Vec::new(),
+            awaiting: Vec::new(),
         };
         let mut items: Vec<_> = (1..=confirmed)
             .map(|s| item(Some(Seq(s)), s as u128))

@@ -265,16 +265,18 @@ impl Inner {
         let Some(p) = self.read(|s| s.pending.get(&client_id).cloned()) else {
             return;
         };
-        if p.status != MessageStatus::Sending {
+        // Still waiting for a file: sent once its upload ends (`FileSettled`).
+        if p.status != MessageStatus::Sending || !p.awaiting.is_empty() {
             return;
         }
+        let attachment_ids: Vec<_> = p.attachments.iter().map(|a| a.id).collect();
         if self.online() {
             self.send_frame(ClientFrame::Send {
                 conversation_id: p.conversation_id,
                 client_id,
                 body: p.body,
                 urgent: p.urgent,
-                attachment_ids: Vec::new(),
+                attachment_ids,
                 template_id: p.template_id,
             });
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
@@ -303,6 +305,7 @@ impl Inner {
                     client_id,
                     &p.body,
                     p.urgent,
+                    attachment_ids,
                     p.template_id,
                 )
                 .await

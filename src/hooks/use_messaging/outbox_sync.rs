@@ -102,6 +102,15 @@ impl Inner {
         }
     }
 
+    /// Drops a pending message's sealed content: it changed, and is sealed again at the next
+    /// write.
+    pub(super) fn forget_sealed(&self, client_id: ClientMsgId) {
+        self.vault
+            .borrow_mut()
+            .sealed
+            .retain(|(id, _)| *id != client_id);
+    }
+
     /// Seals a pending message's content, then writes the outbox again with it. A message
     /// acknowledged meanwhile is not written (the write keeps pending messages only).
     fn seal(self: &Rc<Self>, key: OutboxKey, p: PendingMessage) {
@@ -116,13 +125,22 @@ impl Inner {
                 body: p.body,
                 urgent: p.urgent,
                 template_id: p.template_id,
+                attachments: p.attachments.clone(),
+                awaiting: p.awaiting.clone(),
             };
             let sealed = outbox::seal(&key, user, p.client_id, p.created_at, &content).await;
             {
                 let mut vault = inner.vault.borrow_mut();
                 vault.sealing.retain(|id| *id != p.client_id);
+                // Its files changed while it was sealed (an upload ended): sealed again below.
+                let same = inner.read(|s| {
+                    s.pending.get(&p.client_id).is_none_or(|q| {
+                        q.attachments == content.attachments && q.awaiting == content.awaiting
+                    })
+                });
                 let current = inner.epoch.get() == epoch && vault.key.as_ref() == Some(&key);
                 match sealed {
+                    Some(_) if current && !same => {}
                     Some(sealed) if current => vault.sealed.push((p.client_id, sealed)),
                     // WebCrypto refused (it should not): the message stays in memory.
                     _ => return,
@@ -204,12 +222,23 @@ impl Inner {
             }
             inner.set_waiting(0);
             for (entry, content) in &opened {
+                // Its uploads died with the page that ran them: the text goes without them,
+                // and the user is told which files to pick again.
+                if !content.awaiting.is_empty() {
+                    inner.forget_sealed(entry.client_id);
+                    inner.dispatch(Action::FilesLost(
+                        content.conversation_id,
+                        content.awaiting.clone(),
+                    ));
+                }
                 inner.dispatch(Action::Queued(PendingMessage {
                     client_id: entry.client_id,
                     conversation_id: content.conversation_id,
                     body: content.body.clone(),
                     urgent: content.urgent,
                     template_id: content.template_id,
+                    attachments: content.attachments.clone(),
+                    awaiting: Vec::new(),
                     created_at: entry.created_at,
                     status: entry
                         .failed

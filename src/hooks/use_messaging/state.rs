@@ -6,9 +6,9 @@ use crate::services::Error;
 use crate::services::websocket::ConnectionState;
 use crate::vec_map::VecMap;
 use colloque_protocol::{
-    ClientMsgId, ConversationId, ConversationStatus, ConversationSummary, ErrorCode, Message,
-    MessageKind, MessagePage, MessagePreview, ReadCursor, Seq, TemplateId, Timestamp, UserId,
-    UserProfile,
+    AttachmentMeta, ClientMsgId, ConversationId, ConversationStatus, ConversationSummary,
+    ErrorCode, Message, MessageKind, MessagePage, MessagePreview, ReadCursor, Seq, TemplateId,
+    Timestamp, UserId, UserProfile,
 };
 use std::rc::Rc;
 use yew::prelude::*;
@@ -69,6 +69,11 @@ pub struct PendingMessage {
     pub created_at: Timestamp,
     /// Sending or failed.
     pub status: MessageStatus,
+    /// The files it carries, uploaded (sent by id).
+    pub attachments: Vec<AttachmentMeta>,
+    /// The names of files still uploading when Send was pressed: the message waits for them
+    /// (see [`Action::FileSettled`]).
+    pub awaiting: Vec<String>,
     pub(crate) order: u64,
 }
 
@@ -91,6 +96,10 @@ pub struct TimelineItem {
     pub status: MessageStatus,
     /// Text, or a line the server wrote (closing, reopening).
     pub kind: MessageKind,
+    /// Its files.
+    pub attachments: Vec<AttachmentMeta>,
+    /// Files it still waits for (pending only): their names.
+    pub awaiting: Vec<String>,
 }
 
 /// Which page of history arrived.
@@ -137,6 +146,9 @@ pub struct MessagingState {
     pub outbox_dropped: (usize, usize),
     /// Who is writing, per conversation (the typing indicator; see `typing`).
     pub(super) writing: VecMap<ConversationId, super::typing::Writing>,
+    /// Files that did not make it into their message (their upload failed after Send, or a
+    /// reload cut it off): the user must pick them again. Per conversation, by name.
+    pub lost_files: Vec<(ConversationId, String)>,
     next_order: u64,
 }
 
@@ -202,6 +214,20 @@ pub enum Action {
     Writing(ConversationId, UserId, u64),
     /// A showing of "écrit…" is over (unless a later one replaced it).
     WritingOver(ConversationId, u64),
+    /// A file a pending message was waiting for is uploaded (`Some`) or will not be (`None`:
+    /// failed, or cut off by a reload): the message stops waiting for it.
+    FileSettled {
+        /// The message.
+        client_id: ClientMsgId,
+        /// The file's name, as in [`PendingMessage::awaiting`].
+        name: String,
+        /// The stored file.
+        meta: Option<AttachmentMeta>,
+    },
+    /// Files that must be picked again (see [`MessagingState::lost_files`]).
+    FilesLost(ConversationId, Vec<String>),
+    /// The user has read the notice of a conversation's lost files.
+    DismissLostFiles(ConversationId),
 }
 
 impl Reducible for MessagingState {
@@ -311,6 +337,27 @@ impl MessagingState {
                 self.outbox_dropped.1 += expired;
             }
             Action::DismissOutboxNotice => self.outbox_dropped = (0, 0),
+            Action::FileSettled {
+                client_id,
+                name,
+                meta,
+            } => {
+                if let Some(p) = self.pending.get_mut(&client_id)
+                    && let Some(at) = p.awaiting.iter().position(|n| *n == name)
+                {
+                    p.awaiting.remove(at);
+                    let conversation = p.conversation_id;
+                    match meta {
+                        Some(meta) => p.attachments.push(meta),
+                        None => self.lost_files.push((conversation, name)),
+                    }
+                    self.pending_rev += 1;
+                }
+            }
+            Action::FilesLost(id, names) => {
+                self.lost_files.extend(names.into_iter().map(|n| (id, n)));
+            }
+            Action::DismissLostFiles(id) => self.lost_files.retain(|(c, _)| *c != id),
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
                     self.move_my_cursor(cursor.conversation_id, cursor.seq);
@@ -533,6 +580,8 @@ impl MessagingState {
                         sent_at: m.sent_at,
                         status: MessageStatus::Sent,
                         kind: m.kind,
+                        attachments: m.attachments.clone(),
+                        awaiting: Vec::new(),
                     })
                     .collect()
             })
@@ -552,6 +601,8 @@ impl MessagingState {
             sent_at: p.created_at,
             status: p.status,
             kind: MessageKind::Text,
+            attachments: p.attachments.clone(),
+            awaiting: p.awaiting.clone(),
         }));
         items
     }

@@ -151,6 +151,8 @@ fn a_sent_message_goes_from_sending_to_sent_on_ack() {
         order: 0,
         urgent: false,
         template_id: None,
+        attachments: Vec::new(),
+        awaiting: Vec::new(),
     };
     let state = state_with(vec![
         Action::ListLoaded(vec![summary(1, 0)]),
@@ -182,6 +184,8 @@ fn a_refused_message_fails_with_its_reason_and_can_be_retried_or_discarded() {
         order: 0,
         urgent: false,
         template_id: None,
+        attachments: Vec::new(),
+        awaiting: Vec::new(),
     };
     let state = state_with(vec![
         Action::Queued(pending),
@@ -249,6 +253,8 @@ fn pending(n: u128) -> PendingMessage {
         order: 0,
         urgent: false,
         template_id: None,
+        attachments: Vec::new(),
+        awaiting: Vec::new(),
     }
 }
 
@@ -582,4 +588,51 @@ fn i_am_never_shown_writing_to_myself() {
         Action::Writing(CONV, ME, 1),
     ]);
     assert_eq!(state.writing_in(CONV), None);
+}
+
+fn meta(n: u128, name: &str) -> colloque_protocol::AttachmentMeta {
+    colloque_protocol::AttachmentMeta {
+        id: colloque_protocol::AttachmentId(uuid::Uuid::from_u128(n)),
+        name: name.into(),
+        content_type: colloque_protocol::AttachmentType::Jpeg,
+        size: 1234,
+        has_thumbnail: true,
+    }
+}
+
+#[test]
+fn a_message_waiting_for_files_takes_each_upload_and_tells_of_each_failed_one() {
+    let mut waiting = pending(5);
+    waiting.attachments = vec![meta(1, "ordonnance.pdf")];
+    waiting.awaiting = vec!["photo.jpg".into(), "scan.png".into()];
+    let state = state_with(vec![Action::Queued(waiting)]);
+    assert_eq!(state.timeline(CONV)[0].awaiting, ["photo.jpg", "scan.png"]);
+
+    let rev = state.pending_rev;
+    let state = state.reduce(Action::FileSettled {
+        client_id: cid(5),
+        name: "photo.jpg".into(),
+        meta: Some(meta(2, "photo.jpg")),
+    });
+    assert!(state.pending_rev > rev, "the outbox is written again");
+    let state = state.reduce(Action::FileSettled {
+        client_id: cid(5),
+        name: "scan.png".into(),
+        meta: None,
+    });
+    let p = &state.pending[&cid(5)];
+    assert!(p.awaiting.is_empty());
+    let names: Vec<&str> = p.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["ordonnance.pdf", "photo.jpg"]);
+    assert_eq!(state.lost_files, [(CONV, "scan.png".to_owned())]);
+
+    // A second report for a file no longer awaited changes nothing.
+    let again = state.clone().reduce(Action::FileSettled {
+        client_id: cid(5),
+        name: "scan.png".into(),
+        meta: None,
+    });
+    assert_eq!(again.lost_files.len(), 1);
+    let dismissed = again.reduce(Action::DismissLostFiles(CONV));
+    assert!(dismissed.lost_files.is_empty());
 }
