@@ -342,6 +342,33 @@ table! {
     ErrLimitReached => "La limite est atteinte : supprimez un élément avant d’en ajouter un autre.", "The limit is reached: delete one before adding another.";
     ErrUploadTooSlow => "La connexion est trop lente pour envoyer ce fichier ; rien n’a été enregistré. Réessayez avec une meilleure connexion.", "The connection is too slow to send this file; nothing was stored. Try again on a better connection.";
     ErrNetwork => "Impossible de joindre le serveur. Vérifiez votre connexion.", "Cannot reach the server. Check your connection.";
+    AttachFile => "Joindre un fichier", "Attach a file";
+    TakePhoto => "Prendre une photo", "Take a photo";
+    AttachHint => "PDF, JPEG, PNG ou HEIC, 10 Mo au plus, 4 fichiers par message.", "PDF, JPEG, PNG or HEIC, at most 10 MB, 4 files per message.";
+    FilesLabel => "Fichiers joints", "Attached files";
+    FileUploading => "Envoi… {} %", "Uploading… {}%";
+    FileReady => "Prêt à partir", "Ready to go";
+    CancelFile => "Annuler {}", "Cancel {}";
+    RetryFile => "Réessayer {}", "Try {} again";
+    AddAWord => "Ajoutez un mot pour accompagner le fichier (par exemple : « Voici la photo »).", "Add a few words to go with the file (for example: “Here is the photo”).";
+    FilesWaitNote => "Vous pouvez envoyer : le message partira dès que les fichiers seront chargés.", "You can send now: the message will go as soon as the files are uploaded.";
+    PdfAsIs => "Un PDF est envoyé tel quel, avec les informations qu’il contient (auteur, logiciel, dates).", "A PDF is sent as it is, with the information inside it (author, software, dates).";
+    FilesLost => "Ce fichier n’a pas été joint à votre message : {}. Choisissez-le de nouveau.", "This file was not attached to your message: {}. Please pick it again.";
+    FileWaiting => "En attente du fichier {}", "Waiting for the file {}";
+    OpenFile => "Ouvrir {}", "Open {}";
+    FileKindPdf => "Document PDF", "PDF document";
+    FileKindImage => "Photo", "Photo";
+    CloseViewer => "Fermer", "Close";
+    Documents => "Documents", "Documents";
+    MyDocuments => "Mes documents", "My documents";
+    DocumentsEmpty => "Aucun document pour l’instant.", "No documents yet.";
+    DocumentsMore => "Documents plus anciens", "Older documents";
+    ShowMessages => "Messages", "Messages";
+    DocName => "Nom", "Name";
+    DocKind => "Type", "Type";
+    DocSize => "Taille", "Size";
+    DocDate => "Date", "Date";
+    DocAuthor => "Envoyé par", "Sent by";
 }
 
 /// The plain-words message for an error code.

@@ -1,6 +1,7 @@
 //! Shared state as hooks: messaging for the whole app, one conversation, and data fetching.
 
 pub mod outbox;
+pub mod use_attachments;
 pub mod use_fetch;
 pub mod use_inactivity;
 pub mod use_messaging;

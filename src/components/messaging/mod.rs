@@ -1,5 +1,6 @@
 //! The messaging UI, shared by doctors and patients.
 
+pub mod attach;
 pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;

@@ -4,6 +4,7 @@ use super::message_list::MessageList;
 use super::red_flag_screen::RedFlagScreen;
 use super::triage_bar::{TriageBar, blocked_notice, closed_notice};
 use crate::components::error_view::{Loading, error_view};
+use crate::hooks::use_attachments::use_attachments;
 use crate::hooks::use_messaging::LoadState;
 use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{Key, use_i18n};
@@ -176,6 +177,8 @@ fn Composer(props: &ComposerProps) -> Html {
     // The red-flag screen, while it is shown: what the text may describe.
     let flagged = use_state(|| None::<Emergency>);
     let input = use_node_ref();
+    // The files picked for this message, uploading as the text is written.
+    let files = use_attachments();
     let chars = text.chars().count();
     let over = chars > MAX_MESSAGE_CHARS;
     let blank = text.trim().is_empty();
@@ -201,6 +204,7 @@ fn Composer(props: &ComposerProps) -> Html {
     // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
     let send = {
         let conv = props.conv.clone();
+        let files = files.clone();
         let text = text.clone();
         let latest = Rc::clone(&latest);
         #[cfg(feature = "doctor")]
@@ -211,7 +215,10 @@ fn Composer(props: &ComposerProps) -> Html {
             let cited = *template;
             #[cfg(not(feature = "doctor"))]
             let cited = None;
-            if conv.send(&body, urgent, cited) {
+            // Uploaded files go by id; ones still uploading hold the message back (in the
+            // outbox) until they are done: Send never waits on the composer.
+            if let Some(client_id) = conv.send_with_files(&body, urgent, cited, files.files()) {
+                files.sent(client_id);
                 latest.borrow_mut().clear();
                 text.set(String::new());
                 #[cfg(feature = "doctor")]
@@ -341,15 +348,42 @@ fn Composer(props: &ComposerProps) -> Html {
     });
     #[cfg(not(feature = "doctor"))]
     let missing: Option<Html> = None;
+    let has_files = !files.chips.list.is_empty();
+    let lost = props.conv.lost_files();
+    let lost = (!lost.is_empty()).then(|| {
+        let dismiss = {
+            let conv = props.conv.clone();
+            Callback::from(move |_: MouseEvent| conv.messaging().dismiss_lost_files(conv.id))
+        };
+        html! {
+            <div class="notice" role="alert" data-testid="files-lost">
+                <p>{ i18n.tf(Key::FilesLost, &[&lost.join(", ")]) }</p>
+                <button type="button" class="secondary" onclick={dismiss}>{ i18n.t(Key::OutboxNoticeOk) }</button>
+            </div>
+        }
+    });
+    // A file alone is not sent: the server requires a text, and a word ("voici la photo de
+    // mon bras") tells the doctor what to look at (docs/attachments.md, "The app").
+    let file_hint = if has_files && blank {
+        Some(html! { <p class="muted" data-testid="add-a-word">{ i18n.t(Key::AddAWord) }</p> })
+    } else if files.uploading() {
+        Some(html! { <p class="muted" data-testid="files-wait">{ i18n.t(Key::FilesWaitNote) }</p> })
+    } else {
+        None
+    };
     html! {
         <form class="composer" {onsubmit}>
             { for screen }
+            { for lost }
             { templates.0 }
             <label for="composer-input" class="visually-hidden">{ i18n.t(Key::ComposerLabel) }</label>
             <textarea id="composer-input" data-testid="composer-input" ref={input} value={(*text).clone()}
                 aria-label={i18n.t(Key::ComposerLabel)} aria-describedby="composer-hint"
                 aria-invalid={over.then_some("true")} {oninput} {onkeydown} rows="3" />
             { for missing }
+            { super::attach::chips(&i18n, &files) }
+            { for file_hint }
+            { super::attach::pickers(&i18n, &files) }
             <div class="composer-row">
                 <span id="composer-hint" class="muted">{ i18n.t(Key::ComposerHint) }</span>
                 { for counter }
