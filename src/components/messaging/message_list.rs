@@ -8,6 +8,7 @@
 //! window their timelines (Element, for one): a 10,000-message conversation costs the page
 //! the same as a 100-message one.
 
+use super::attachment_view::MessageFiles;
 use crate::components::error_view::error_view;
 use crate::hooks::SecureMessagingHandle;
 use crate::hooks::use_messaging::{LoadState, MessageStatus, Step, TimelineItem, step};
@@ -353,6 +354,9 @@ fn message_view(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) 
         <li key={item.dom_id.clone()} {class} data-testid="message" data-message-id={item.dom_id.clone()}
             data-seq={item.seq.map(|s| s.0.to_string())} data-status={item.status.as_str()}>
             <p class="message-body" data-testid="message-body">{ item.body.clone() }</p>
+            if !item.attachments.is_empty() || !item.awaiting.is_empty() {
+                <MessageFiles attachments={item.attachments.clone()} awaiting={item.awaiting.clone()} />
+            }
             <p class="message-meta">
                 if mine { { who }{ " · " } }
                 <time>{ crate::time::message_stamp(item.sent_at, i18n.lang) }</time>

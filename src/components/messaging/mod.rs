@@ -1,6 +1,7 @@
 //! The messaging UI, shared by doctors and patients.
 
 pub mod attach;
+pub mod attachment_view;
 pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;
