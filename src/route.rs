@@ -28,6 +28,8 @@ pub enum Route {
     PatientMessages,
     /// `/patient/securite`: a patient's devices and password.
     PatientSecurity,
+    /// `/patient/documents`: the files of a patient's conversations.
+    PatientDocuments,
     /// `/patient/messages/:id`: a patient's conversation.
     PatientConversation {
         /// The conversation.
@@ -40,6 +42,8 @@ pub enum Route {
         /// The conversation.
         id: i64,
     },
+    /// `/medecin/documents`: the files of a doctor's conversations.
+    MedecinDocuments,
     /// `/medecin/patients`: a doctor's patients.
     MedecinPatients,
     /// `/medecin/securite`: a doctor's devices and password.
@@ -71,7 +75,9 @@ impl Route {
             "/patient/equipe" => Route::PatientCareTeam,
             "/patient/messages" => Route::PatientMessages,
             "/patient/securite" => Route::PatientSecurity,
+            "/patient/documents" => Route::PatientDocuments,
             "/medecin/messages" => Route::MedecinInbox,
+            "/medecin/documents" => Route::MedecinDocuments,
             "/medecin/patients" => Route::MedecinPatients,
             "/medecin/securite" => Route::MedecinSecurity,
             "/medecin/reglages" => Route::MedecinSettings,
@@ -108,6 +114,8 @@ impl Routable for Route {
             Route::PatientCareTeam => "/patient/equipe".to_owned(),
             Route::PatientMessages => "/patient/messages".to_owned(),
             Route::PatientSecurity => "/patient/securite".to_owned(),
+            Route::PatientDocuments => "/patient/documents".to_owned(),
+            Route::MedecinDocuments => "/medecin/documents".to_owned(),
             Route::PatientConversation { id } => format!("/patient/messages/{id}"),
             Route::MedecinInbox => "/medecin/messages".to_owned(),
             Route::MedecinConversation { id } => format!("/medecin/messages/{id}"),
@@ -128,7 +136,9 @@ impl Routable for Route {
             "/patient/equipe",
             "/patient/messages",
             "/patient/securite",
+            "/patient/documents",
             "/patient/messages/:id",
+            "/medecin/documents",
             "/medecin/messages",
             "/medecin/messages/:id",
             "/medecin/patients",
@@ -227,6 +237,8 @@ mod tests {
             Route::PatientSecurity,
             Route::MedecinSecurity,
             Route::MedecinSettings,
+            Route::PatientDocuments,
+            Route::MedecinDocuments,
             Route::NotFound,
         ]
     }

@@ -72,10 +72,12 @@ pub fn Layout(props: &LayoutProps) -> Html {
             (Route::PatientDashboard, Key::NavHome),
             (Route::PatientAppointments, Key::NavAppointments),
             (Route::PatientCareTeam, Key::NavCareTeam),
+            (Route::PatientDocuments, Key::MyDocuments),
             (Route::PatientSecurity, Key::NavSecurity),
         ],
         Some(Role::Doctor) => vec![
             (Route::MedecinPatients, Key::NavPatients),
+            (Route::MedecinDocuments, Key::MyDocuments),
             (Route::MedecinSettings, Key::NavSettings),
             #[cfg(feature = "doctor")]
             (Route::MedecinTemplates, Key::NavTemplates),
@@ -200,6 +202,7 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::PatientAppointments) => Key::NavAppointments,
         Some(Route::PatientCareTeam) => Key::NavCareTeam,
         Some(Route::MedecinPatients) => Key::NavPatients,
+        Some(Route::PatientDocuments | Route::MedecinDocuments) => Key::MyDocuments,
         Some(Route::MedecinSettings) => Key::SettingsTitle,
         #[cfg(feature = "doctor")]
         Some(Route::MedecinTemplates) => Key::NavTemplates,

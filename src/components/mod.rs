@@ -4,6 +4,7 @@
 pub mod alert_dialog;
 pub mod cards;
 pub mod connection_status;
+pub mod documents;
 pub mod emergency_note;
 pub mod error_view;
 pub mod idle_warning;

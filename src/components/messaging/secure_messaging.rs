@@ -3,6 +3,7 @@
 use super::message_list::MessageList;
 use super::red_flag_screen::RedFlagScreen;
 use super::triage_bar::{TriageBar, blocked_notice, closed_notice};
+use crate::components::documents::DocumentList;
 use crate::components::error_view::{Loading, error_view};
 use crate::hooks::use_attachments::use_attachments;
 use crate::hooks::use_messaging::LoadState;
@@ -43,6 +44,8 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let conv = use_secure_messaging(props.conversation_id);
+    // The conversation's Documents instead of its messages.
+    let documents = use_state(|| false);
     // Its look is in static/app.css, under `.secure-messaging`.
     let style = "secure-messaging";
 
@@ -110,6 +113,29 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
         html! { <Loading /> }
     };
 
+    let tab = |key: Key, docs: bool| {
+        let pressed = (*documents == docs).to_string();
+        let documents = documents.clone();
+        let onclick = Callback::from(move |_: MouseEvent| documents.set(docs));
+        html! {
+            <button type="button" class="secondary" aria-pressed={pressed}
+                data-testid={if docs { "show-documents" } else { "show-messages" }} {onclick}>
+                { i18n.t(key) }
+            </button>
+        }
+    };
+    if *documents {
+        return html! {
+            <section class={style} aria-labelledby="conversation-title">
+                { for back.flatten() }
+                <header>
+                    <h2 id="conversation-title">{ name.clone() }</h2>
+                    <div class="conversation-tabs">{ tab(Key::ShowMessages, false) }{ tab(Key::Documents, true) }</div>
+                </header>
+                <DocumentList conversation={Some(conv.id)} />
+            </section>
+        };
+    }
     html! {
         <section class={style} aria-labelledby="conversation-title">
             { for back.flatten() }
@@ -119,6 +145,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                     <p class="muted">{ c.subject.clone() }</p>
                     <TriageBar conversation={c.clone()} for_doctor={for_doctor} />
                 }
+                <div class="conversation-tabs">{ tab(Key::ShowMessages, false) }{ tab(Key::Documents, true) }</div>
             </header>
             { body }
             if conv.writing && !closed {
