@@ -164,7 +164,7 @@ impl AttachmentsHandle {
         if files.len() > room {
             self.chips.dispatch(ChipAction::TooMany);
         }
-        let mut next = self.chips.next.max(
+        let next = self.chips.next.max(
             self.live
                 .borrow()
                 .iter()
@@ -173,9 +173,7 @@ impl AttachmentsHandle {
                 .unwrap_or(0),
         );
         let mut added = Vec::new();
-        for file in files.into_iter().take(room) {
-            let key = next;
-            next += 1;
+        for (key, file) in (next..).zip(files.into_iter().take(room)) {
             added.push((key, file.name(), file.size()));
             self.live.borrow_mut().push(Live {
                 key,
