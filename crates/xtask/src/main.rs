@@ -344,6 +344,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_templates",
                         "--test",
                         "e2e_typing",
+                        "--test",
+                        "e2e_attachments",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_AIOSMTPD", &aiosmtpd)
