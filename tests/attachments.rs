@@ -124,7 +124,7 @@ fn chips(app: &Mounted) -> Vec<(String, String)> {
         .unwrap();
     (0..list.length())
         .filter_map(|i| list.item(i))
-        .map(|n| wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>(n))
+        .map(wasm_bindgen::JsCast::unchecked_into::<web_sys::Element>)
         .map(|e| {
             let name = e
                 .query_selector(".file-name")

@@ -124,18 +124,6 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
             </button>
         }
     };
-    if *documents {
-        return html! {
-            <section class={style} aria-labelledby="conversation-title">
-                { for back.flatten() }
-                <header>
-                    <h2 id="conversation-title">{ name.clone() }</h2>
-                    <div class="conversation-tabs">{ tab(Key::ShowMessages, false) }{ tab(Key::Documents, true) }</div>
-                </header>
-                <DocumentList conversation={Some(conv.id)} />
-            </section>
-        };
-    }
     html! {
         <section class={style} aria-labelledby="conversation-title">
             { for back.flatten() }
@@ -147,10 +135,17 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 }
                 <div class="conversation-tabs">{ tab(Key::ShowMessages, false) }{ tab(Key::Documents, true) }</div>
             </header>
-            { body }
-            if conv.writing && !closed {
-                <p class="muted writing" data-testid="writing">{ i18n.tf(Key::Writing, &[&name]) }</p>
+            if *documents {
+                <DocumentList conversation={Some(conv.id)} />
+            } else {
+                { body }
+                if conv.writing && !closed {
+                    <p class="muted writing" data-testid="writing">{ i18n.tf(Key::Writing, &[&name]) }</p>
+                }
             }
+            // Hidden, not removed, while the Documents show: the files being uploaded and the
+            // text being written stay.
+            <div hidden={*documents}>
             if let (true, Some(c)) = (closed, &conv.conversation) {
                 { closed_notice(&i18n, c, for_doctor) }
             } else if let (true, Some(c)) = (blocked, &conv.conversation) {
@@ -161,6 +156,7 @@ pub fn SecureMessaging(props: &SecureMessagingProps) -> Html {
                 }
                 <Composer conv={conv.clone()} />
             }
+            </div>
         </section>
     }
 }
