@@ -11,13 +11,15 @@
 
 mod common;
 
+use colloque::crypto::OutboxKey;
+use colloque::hooks::outbox::{self, Content};
 use colloque_protocol::{
     AttachmentId, AttachmentMeta, AttachmentType, ClientFrame, ClientMsgId, ConversationId,
     Message, MessageId, MessageKind, Seq, ServerFrame, Timestamp, TriageState,
 };
 use common::app::*;
 use common::care::*;
-use common::{PATIENT, install_fetch};
+use common::{OUTBOX_KEY, PATIENT, install_fetch};
 use serde_json::json;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -154,7 +156,20 @@ fn sends(app: &Mounted) -> Vec<(String, Vec<AttachmentId>)> {
 
 /// Lucas's conversation open (with `messages`), the socket ready.
 async fn mounted(messages: serde_json::Value) -> Mounted {
+    mounted_with(messages, &[]).await
+}
+
+/// [`mounted`], with these entries in Lucas's stored outbox (left by a closed tab).
+async fn mounted_with(messages: serde_json::Value, stored: &[outbox::OutboxEntry]) -> Mounted {
     reset_storage();
+    if !stored.is_empty() {
+        local()
+            .set_item(
+                &outbox::storage_key(PATIENT),
+                &serde_json::to_string(stored).unwrap(),
+            )
+            .unwrap();
+    }
     install_xhr();
     install_fetch(&[
         (
@@ -168,9 +183,10 @@ async fn mounted(messages: serde_json::Value) -> Mounted {
             json!({"messages": messages, "has_more": false}),
         ),
     ]);
-    let app = Setup::at("/patient/messages/11")
-        .logged_in(session(lucas()))
-        .mount();
+    // With its outbox key: pending messages are sealed into the outbox at once.
+    let mut session = session(lucas());
+    session.outbox_key = OutboxKey::from_base64(OUTBOX_KEY);
+    let app = Setup::at("/patient/messages/11").logged_in(session).mount();
     app.until("the socket", |a| a.server.events.borrow().is_some())
         .await;
     app.server.push(ServerFrame::Ready { user: lucas() });
@@ -330,6 +346,11 @@ async fn a_message_sent_while_its_file_uploads_waits_for_it_then_goes_with_it() 
     .await;
     assert!(text(&app, "file-awaiting").contains("ordonnance.pdf"));
     assert!(sends(&app).is_empty(), "not sent before its file");
+    // In the sealed outbox at once, with the name of the file it waits for: a reload now
+    // sends the text and names the file to pick again.
+    let sealed = stored_until(|c| !c.awaiting.is_empty()).await;
+    assert_eq!(sealed.body, "Ma dernière ordonnance");
+    assert_eq!(sealed.awaiting, ["ordonnance.pdf"]);
 
     let stored = meta(9, "ordonnance.pdf", AttachmentType::Pdf, false);
     finish(0, 201, &json_of(&stored));
@@ -342,6 +363,24 @@ async fn a_message_sent_while_its_file_uploads_waits_for_it_then_goes_with_it() 
         a.testid("file-awaiting").is_none() && a.testid("file-open").is_some()
     })
     .await;
+    let sealed = stored_until(|c| c.awaiting.is_empty()).await;
+    assert_eq!(sealed.attachments, [stored], "sealed again with its file");
+}
+
+/// The one message of Lucas's stored outbox, opened with his key, once `check` holds.
+async fn stored_until(check: impl Fn(&Content) -> bool) -> Content {
+    let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();
+    for _ in 0..250 {
+        yew::scheduler::flush().await;
+        if let [entry] = outbox::stored(PATIENT).as_slice()
+            && let Some(content) = outbox::open(&key, PATIENT, entry).await
+            && check(&content)
+        {
+            return content;
+        }
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+    panic!("the outbox never held the expected message");
 }
 
 #[wasm_bindgen_test]
@@ -397,5 +436,47 @@ async fn the_thread_shows_a_photos_thumbnail_fetched_with_the_token_and_a_pdf_ro
     assert_eq!(xhr_str(1, "url"), format!("/api/attachments/{}", photo.id));
     finish(1, 200, &json!("full jpeg"));
     app.until("the viewer", |a| a.testid("image-viewer").is_some())
+        .await;
+}
+
+#[wasm_bindgen_test]
+async fn after_a_reload_cut_an_upload_the_text_goes_and_the_file_to_pick_again_is_named() {
+    let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();
+    let client_id = ClientMsgId(uuid::Uuid::new_v4());
+    let created_at = Timestamp(now() - 5_000);
+    let ready = meta(31, "scan.png", AttachmentType::Png, true);
+    let content = Content {
+        conversation_id: CONV,
+        body: "Le scan et la photo".into(),
+        urgent: false,
+        template_id: None,
+        attachments: vec![ready.clone()],
+        awaiting: vec!["photo.heic".into()],
+    };
+    let sealed = outbox::seal(&key, PATIENT, client_id, created_at, &content)
+        .await
+        .unwrap();
+    let entry = outbox::OutboxEntry {
+        client_id,
+        created_at,
+        failed: None,
+        tab: "a-closed-tab".into(),
+        lease: 0,
+        sealed,
+    };
+    let app = mounted_with(json!([]), &[entry]).await;
+    app.until("the notice", |a| {
+        text(a, "files-lost").contains("photo.heic")
+    })
+    .await;
+    assert!(text(&app, "files-lost").contains("Choisissez-le de nouveau"));
+    app.until("the send frame", |a| !sends(a).is_empty()).await;
+    assert_eq!(
+        sends(&app),
+        [("Le scan et la photo".to_owned(), vec![ready.id])],
+        "the text and the uploaded file go; the cut-off one does not hold them"
+    );
+    click_css(&app, "[data-testid='files-lost'] button");
+    app.until("the notice read", |a| a.testid("files-lost").is_none())
         .await;
 }

@@ -161,9 +161,7 @@ impl AttachmentsHandle {
     /// Takes picked files, up to [`MAX_FILES`] in all, and starts their uploads.
     pub fn add(&self, files: Vec<web_sys::File>) {
         let room = MAX_FILES.saturating_sub(self.chips.list.len());
-        if files.len() > room {
-            self.chips.dispatch(ChipAction::TooMany);
-        }
+        let too_many = files.len() > room;
         let next = self.chips.next.max(
             self.live
                 .borrow()
@@ -185,6 +183,10 @@ impl AttachmentsHandle {
         let keys: Vec<u32> = added.iter().map(|a| a.0).collect();
         if !added.is_empty() {
             self.chips.dispatch(ChipAction::Add(added));
+        }
+        // After the files taken (taking files clears the notice).
+        if too_many {
+            self.chips.dispatch(ChipAction::TooMany);
         }
         for key in keys {
             self.start(key);
