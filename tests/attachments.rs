@@ -423,11 +423,11 @@ async fn the_thread_shows_a_photos_thumbnail_fetched_with_the_token_and_a_pdf_ro
     let pdf_row = app
         .one("[data-testid='file-open'][data-kind='application/pdf']")
         .unwrap();
-    assert_eq!(
-        pdf_row.get_attribute("aria-label").as_deref(),
-        Some("Ouvrir bilan sanguin.pdf")
+    let words = pdf_row.text_content().unwrap();
+    assert!(
+        words.starts_with("Ouvrir PDF") && words.contains("bilan sanguin.pdf · 1,4 Mo"),
+        "{words}"
     );
-    assert!(pdf_row.text_content().unwrap().contains("1,4 Mo"));
 
     // Tapping the photo fetches the full image and opens it in the viewer.
     click_css(&app, "[data-testid='file-open'][data-kind='image/jpeg']");
@@ -479,4 +479,43 @@ async fn after_a_reload_cut_an_upload_the_text_goes_and_the_file_to_pick_again_i
     click_css(&app, "[data-testid='files-lost'] button");
     app.until("the notice read", |a| a.testid("files-lost").is_none())
         .await;
+}
+
+#[wasm_bindgen_test]
+async fn typing_beside_an_attached_file_keeps_the_composer_focused() {
+    let app = mounted(json!([])).await;
+    pick(
+        &app,
+        "attach-file",
+        &[("ordonnance.pdf", "application/pdf")],
+    );
+    app.until("the upload", |_| xhr_count() == 1).await;
+    finish(
+        0,
+        201,
+        &json_of(&meta(3, "ordonnance.pdf", AttachmentType::Pdf, false)),
+    );
+    app.until("ready", |a| a.testid("file-ready").is_some())
+        .await;
+    let input = app.testid("composer-input").unwrap();
+    wasm_bindgen::JsCast::unchecked_ref::<web_sys::HtmlElement>(&input)
+        .focus()
+        .unwrap();
+    js_sys::Function::new_with_args(
+        "el",
+        "el.value = 'V'; el.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .call1(&JsValue::NULL, &input)
+    .unwrap();
+    app.until("the hint gone", |a| a.testid("add-a-word").is_none())
+        .await;
+    let now = app.testid("composer-input").unwrap();
+    assert!(now.is_same_node(Some(&input)), "the same text field");
+    let active = document().active_element().unwrap();
+    assert_eq!(
+        active.get_attribute("data-testid").as_deref(),
+        Some("composer-input"),
+        "{}",
+        active.outer_html()
+    );
 }

@@ -165,7 +165,7 @@ pub fn content_security_policy(script_hashes: &[String], origins: &[String]) -> 
     }
     format!(
         "default-src 'self'; script-src {}; style-src 'self'; connect-src {}; \
-         img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+         img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
          form-action 'self'",
         script_src.join(" "),
         connect_src.join(" ")

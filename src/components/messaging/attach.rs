@@ -56,12 +56,12 @@ pub fn pickers(i18n: &I18n, files: &AttachmentsHandle) -> Html {
             <label class={classes!("button", "secondary", "attach-button", full.then_some("disabled"))}>
                 <input type="file" class="visually-hidden" data-testid="attach-file" accept={ACCEPT}
                     multiple=true disabled={full} onchange={onchange.clone()} aria-describedby="attach-hint" />
-                { "📎 " }{ i18n.t(Key::AttachFile) }
+                { i18n.t(Key::AttachFile) }
             </label>
             <label class={classes!("button", "secondary", "attach-button", full.then_some("disabled"))}>
                 <input type="file" class="visually-hidden" data-testid="attach-photo" accept="image/*"
                     capture="environment" disabled={full} {onchange} aria-describedby="attach-hint" />
-                { "📷 " }{ i18n.t(Key::TakePhoto) }
+                { i18n.t(Key::TakePhoto) }
             </label>
             <span id="attach-hint" class="muted">{ i18n.t(Key::AttachHint) }</span>
         </div>

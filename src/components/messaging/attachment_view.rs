@@ -34,7 +34,7 @@ pub fn MessageFiles(props: &MessageFilesProps) -> Html {
     });
     let awaiting = props.awaiting.iter().map(|name| {
         html! {
-            <li class="muted" data-testid="file-awaiting">{ "⏳ " }{ i18n.tf(Key::FileWaiting, &[name]) }</li>
+            <li class="muted" data-testid="file-awaiting">{ i18n.tf(Key::FileWaiting, &[name]) }</li>
         }
     });
     html! {
@@ -95,20 +95,21 @@ pub fn FileButton(props: &FileButtonProps) -> Html {
             open(&api, &meta, image, &viewer, &busy, &error);
         })
     };
-    let label = i18n.tf(Key::OpenFile, &[&meta.name]);
     let face = match &*thumb {
         Some(url) => {
             html! { <img src={url.as_str().to_owned()} alt={meta.name.clone()} data-testid="file-thumbnail" /> }
         }
         None => {
-            let icon = if meta.content_type == AttachmentType::Pdf {
-                "📄 "
-            } else {
-                "🖼️ "
+            // The type in letters, not an emoji (a phone without an emoji font shows a box).
+            let badge = match meta.content_type {
+                AttachmentType::Pdf => "PDF",
+                AttachmentType::Jpeg => "JPG",
+                AttachmentType::Png => "PNG",
+                AttachmentType::Heic | AttachmentType::Heif => "HEIC",
             };
             html! {
                 <>
-                    <span aria-hidden="true">{ icon }</span>
+                    <span class="file-kind" aria-hidden="true">{ badge }</span>
                     <span class="file-name">{ meta.name.clone() }</span>
                     <span class="muted">{ format!(" · {}", format_size(meta.size, i18n.lang)) }</span>
                 </>
@@ -122,8 +123,12 @@ pub fn FileButton(props: &FileButtonProps) -> Html {
     html! {
         <>
             <button type="button" class={classes!("secondary", "file-row")} data-testid="file-open"
-                data-kind={meta.content_type.mime()} aria-label={label} aria-busy={busy.then_some("true")}
-                {onclick}>{ face }</button>
+                data-kind={meta.content_type.mime()} aria-busy={busy.then_some("true")}
+                {onclick}>
+                // Its name is what it shows, after "Ouvrir": the words seen are the words heard.
+                <span class="visually-hidden">{ format!("{} ", i18n.t(Key::OpenFile)) }</span>
+                { face }
+            </button>
             if let Some(e) = &*error {
                 <p class="failed-reason" role="alert">{ error_text(&i18n, e) }</p>
             }

@@ -397,16 +397,20 @@ fn Composer(props: &ComposerProps) -> Html {
     html! {
         <form class="composer" {onsubmit}>
             { for screen }
-            { for lost }
+            <div class="composer-notices">{ for lost }</div>
             { templates.0 }
             <label for="composer-input" class="visually-hidden">{ i18n.t(Key::ComposerLabel) }</label>
             <textarea id="composer-input" data-testid="composer-input" ref={input} value={(*text).clone()}
                 aria-label={i18n.t(Key::ComposerLabel)} aria-describedby="composer-hint"
                 aria-invalid={over.then_some("true")} {oninput} {onkeydown} rows="3" />
             { for missing }
-            { super::attach::chips(&i18n, &files) }
-            { for file_hint }
-            { super::attach::pickers(&i18n, &files) }
+            // One element whatever the files: the text field beside it is never rebuilt (it
+            // was, losing the focus mid-word, when the hint came and went as loose siblings).
+            <div class="composer-files">
+                { super::attach::chips(&i18n, &files) }
+                { for file_hint }
+                { super::attach::pickers(&i18n, &files) }
+            </div>
             <div class="composer-row">
                 <span id="composer-hint" class="muted">{ i18n.t(Key::ComposerHint) }</span>
                 { for counter }

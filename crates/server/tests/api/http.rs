@@ -412,7 +412,7 @@ async fn every_response_carries_the_security_headers_and_a_csp_with_the_inline_s
         for directive in [
             "default-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self' data: blob:",
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
