@@ -1,12 +1,12 @@
 //! Routes, the provider tree and the app root.
 
+use crate::components::documents::DocumentList;
 use crate::components::error_view::Loading;
 use crate::components::idle_warning::IdleGuard;
 use crate::components::layout::Layout;
 use crate::config::Config;
 use crate::hooks::MessagingProvider;
 use crate::i18n::{I18nProvider, Lang};
-use crate::pages::documents::Documents;
 use crate::pages::login::Login;
 #[cfg(feature = "doctor")]
 use crate::pages::medecin::{
@@ -40,7 +40,7 @@ pub fn switch(route: Route) -> Html {
             html! { <Messages selected={Some(ConversationId(id))} /> },
         ),
         Route::PatientSecurity => guarded(Role::Patient, html! { <Security /> }),
-        Route::PatientDocuments => guarded(Role::Patient, html! { <Documents /> }),
+        Route::PatientDocuments => guarded(Role::Patient, html! { <DocumentList page=true /> }),
         Route::NotFound => html! { <Layout><NotFound /></Layout> },
         doctor => switch_doctor(doctor),
     }
@@ -59,7 +59,7 @@ fn switch_doctor(route: Route) -> Html {
         // One page for both roles.
         Route::MedecinSecurity => guarded(html! { <Security /> }),
         Route::MedecinSettings => guarded(html! { <Settings /> }),
-        Route::MedecinDocuments => guarded(html! { <Documents /> }),
+        Route::MedecinDocuments => guarded(html! { <DocumentList page=true /> }),
         Route::MedecinTemplates => guarded(html! { <Templates /> }),
         _ => html! { <Layout><NotFound /></Layout> },
     }

@@ -19,6 +19,9 @@ pub struct DocumentListProps {
     /// One conversation's documents; every conversation's when `None`.
     #[prop_or_default]
     pub conversation: Option<ConversationId>,
+    /// Headed "Mes documents" (the page of every conversation's documents).
+    #[prop_or_default]
+    pub page: bool,
 }
 
 /// What the list holds.
@@ -68,8 +71,11 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
         let load = load.clone();
         use_effect_with(props.conversation, move |_| load.emit(None));
     }
+    let heading = props
+        .page
+        .then(|| html! { <h1>{ i18n.t(Key::MyDocuments) }</h1> });
     if !pages.loaded {
-        return html! { <Loading /> };
+        return html! { <>{ for heading }<Loading /></> };
     }
     let me = messaging.me;
     // Who sent it: "Vous", or the other participant of its conversation.
@@ -122,6 +128,7 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
     };
     html! {
         <div class="documents" data-testid="documents">
+            { for heading }
             if pages.documents.is_empty() && pages.error.is_none() {
                 <p class="muted">{ i18n.t(Key::DocumentsEmpty) }</p>
             }

@@ -1,6 +1,5 @@
 //! Routed pages: they fetch their data and compose components.
 
-pub mod documents;
 pub mod login;
 #[cfg(feature = "doctor")]
 pub mod medecin;

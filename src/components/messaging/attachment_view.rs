@@ -15,24 +15,13 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
-/// Props of [`MessageFiles`].
-#[derive(Properties, PartialEq)]
-pub struct MessageFilesProps {
-    /// The message's files.
-    pub attachments: Vec<AttachmentMeta>,
-    /// Files a pending message still waits for, by name.
-    #[prop_or_default]
-    pub awaiting: Vec<String>,
-}
-
-/// A message's files: thumbnails for photos, a row for the rest.
-#[component]
-pub fn MessageFiles(props: &MessageFilesProps) -> Html {
-    let i18n = use_i18n();
-    let files = props.attachments.iter().map(|meta| {
+/// A message's files (thumbnails for photos, a row for the rest) and, while it is pending, the
+/// names of those it still waits for. A plain function: a component costs the first load more.
+pub fn message_files(i18n: &I18n, attachments: &[AttachmentMeta], awaiting: &[String]) -> Html {
+    let files = attachments.iter().map(|meta| {
         html! { <li key={meta.id.to_string()}><FileButton meta={meta.clone()} /></li> }
     });
-    let awaiting = props.awaiting.iter().map(|name| {
+    let awaiting = awaiting.iter().map(|name| {
         html! {
             <li class="muted" data-testid="file-awaiting">{ i18n.tf(Key::FileWaiting, &[name]) }</li>
         }

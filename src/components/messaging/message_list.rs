@@ -8,7 +8,7 @@
 //! window their timelines (Element, for one): a 10,000-message conversation costs the page
 //! the same as a 100-message one.
 
-use super::attachment_view::MessageFiles;
+use super::attachment_view::message_files;
 use crate::components::error_view::error_view;
 use crate::hooks::SecureMessagingHandle;
 use crate::hooks::use_messaging::{LoadState, MessageStatus, Step, TimelineItem, step};
@@ -355,7 +355,7 @@ fn message_view(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) 
             data-seq={item.seq.map(|s| s.0.to_string())} data-status={item.status.as_str()}>
             <p class="message-body" data-testid="message-body">{ item.body.clone() }</p>
             if !item.attachments.is_empty() || !item.awaiting.is_empty() {
-                <MessageFiles attachments={item.attachments.clone()} awaiting={item.awaiting.clone()} />
+                { message_files(i18n, &item.attachments, &item.awaiting) }
             }
             <p class="message-meta">
                 if mine { { who }{ " · " } }
