@@ -437,6 +437,26 @@ async fn the_thread_shows_a_photos_thumbnail_fetched_with_the_token_and_a_pdf_ro
     finish(1, 200, &json!("full jpeg"));
     app.until("the viewer", |a| a.testid("image-viewer").is_some())
         .await;
+    let full = app.one("[data-testid='image-viewer'] img").unwrap();
+    assert!(full.get_attribute("src").unwrap().starts_with("blob:"));
+    assert_eq!(full.get_attribute("alt").as_deref(), Some("eruption.jpg"));
+    app.until("the focus on Fermer", |_| {
+        document()
+            .active_element()
+            .and_then(|e| e.text_content())
+            .as_deref()
+            == Some("Fermer")
+    })
+    .await;
+    // Escape closes it.
+    js_sys::Function::new_with_args(
+        "el",
+        "el.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));",
+    )
+    .call1(&JsValue::NULL, &document().active_element().unwrap())
+    .unwrap();
+    app.until("the viewer closed", |a| a.testid("image-viewer").is_none())
+        .await;
 }
 
 #[wasm_bindgen_test]

@@ -3,7 +3,6 @@
 //! date and who sent it. The same component for patients and doctors.
 
 use crate::components::error_view::{Loading, error_view};
-use crate::components::messaging::attach::format_size;
 use crate::components::messaging::attachment_view::{FileButton, kind_words};
 use crate::hooks::use_messaging;
 use crate::i18n::{Key, use_i18n};
@@ -98,8 +97,8 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
     let rows = pages.documents.iter().map(|d| {
         let meta = &d.attachment;
         let details = [
+            // The size is on the file's button.
             kind_words(&i18n, meta.content_type).to_owned(),
-            format_size(meta.size, i18n.lang),
             crate::time::date_time(d.sent_at, i18n.lang),
             format!("{} {}", i18n.t(Key::DocAuthor), author(d.author_id, d.conversation_id)),
         ]

@@ -109,6 +109,24 @@ pub fn FileButton(props: &FileButtonProps) -> Html {
         let viewer = viewer.clone();
         Callback::from(move |_: MouseEvent| viewer.set(None))
     };
+    // The viewer takes the focus on its Close button, and Escape closes it.
+    let close_ref = use_node_ref();
+    {
+        let close_ref = close_ref.clone();
+        use_effect_with(viewer.is_some(), move |open| {
+            if *open && let Some(button) = close_ref.cast::<web_sys::HtmlElement>() {
+                let _ = button.focus();
+            }
+        });
+    }
+    let onkeydown = {
+        let viewer = viewer.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                viewer.set(None);
+            }
+        })
+    };
     html! {
         <>
             <button type="button" class={classes!("secondary", "file-row")} data-testid="file-open"
@@ -123,9 +141,9 @@ pub fn FileButton(props: &FileButtonProps) -> Html {
             }
             if let Some(url) = &*viewer {
                 <div class="image-viewer" role="dialog" aria-modal="true" aria-label={meta.name.clone()}
-                    data-testid="image-viewer">
+                    data-testid="image-viewer" {onkeydown}>
                     <img src={url.as_str().to_owned()} alt={meta.name.clone()} />
-                    <button type="button" onclick={close}>{ i18n.t(Key::CloseViewer) }</button>
+                    <button type="button" ref={close_ref} onclick={close}>{ i18n.t(Key::CloseViewer) }</button>
                 </div>
             }
         </>
