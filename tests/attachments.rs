@@ -539,3 +539,70 @@ async fn typing_beside_an_attached_file_keeps_the_composer_focused() {
         active.outer_html()
     );
 }
+
+#[wasm_bindgen_test]
+async fn documents_list_each_file_with_its_type_date_and_sender_and_page_on() {
+    let doc = |n: u128, name: &str, kind, author: colloque_protocol::UserId, position: i64| {
+        json!({
+            "attachment": json_of(&meta(n, name, kind, false)),
+            "position": position,
+            "author_id": author.0,
+            "conversation_id": 11,
+            "message_id": 100 + position,
+            "sent_at": now() - 3_600_000,
+        })
+    };
+    let app = mounted(json!([])).await;
+    install_fetch(&[
+        (
+            "GET /api/conversations",
+            200,
+            json_of(&vec![summary(11, TriageState::InProgress, None)]),
+        ),
+        (
+            "GET /api/conversations/11/messages",
+            200,
+            json!({"messages": [], "has_more": false}),
+        ),
+        (
+            "GET /api/conversations/11/attachments",
+            200,
+            json!({"documents": [
+                doc(41, "ordonnance.pdf", AttachmentType::Pdf, common::DOCTOR, 9),
+                doc(42, "bras.jpg", AttachmentType::Jpeg, PATIENT, 8),
+            ], "has_more": true}),
+        ),
+        (
+            "GET /api/conversations/11/attachments?before=8",
+            200,
+            json!({"documents": [doc(43, "ancien.pdf", AttachmentType::Pdf, PATIENT, 2)], "has_more": false}),
+        ),
+    ]);
+    app.click("show-documents");
+    app.until("two documents", |a| {
+        a.root
+            .query_selector_all("[data-testid='document']")
+            .unwrap()
+            .length()
+            == 2
+    })
+    .await;
+    let words = text(&app, "documents");
+    assert!(words.contains("ordonnance.pdf"), "{words}");
+    assert!(words.contains("Document PDF"), "{words}");
+    assert!(words.contains("Envoyé par Dr Claire Martin"), "{words}");
+    assert!(words.contains("Envoyé par Vous"), "{words}");
+    assert!(
+        app.testid("composer-input").is_some(),
+        "the composer is kept, hidden"
+    );
+    click_css(&app, "[data-testid='documents'] > button");
+    app.until("the older page", |a| {
+        text(a, "documents").contains("ancien.pdf")
+    })
+    .await;
+    assert_eq!(
+        common::calls("GET /api/conversations/11/attachments?before=8"),
+        1
+    );
+}

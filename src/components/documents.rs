@@ -42,12 +42,13 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
     let pages = use_state(Pages::default);
     let load = {
         let (pages, api, conversation) = (pages.clone(), session.api(), props.conversation);
+        let session = session.clone();
         Callback::from(move |before: Option<i64>| {
             let mut next = (*pages).clone();
             next.loading = true;
             next.error = None;
             pages.set(next.clone());
-            let (pages, api) = (pages.clone(), api.clone());
+            let (pages, api, session) = (pages.clone(), api.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match conversation {
                     Some(id) => conversation_documents(&api, id, before).await,
@@ -60,7 +61,14 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
                         next.documents.extend(page.documents);
                         next.has_more = page.has_more;
                     }
-                    Err(e) => next.error = Some(e),
+                    Err(e) => {
+                        // As every page's data (`use_fetch`): a session refused even after a
+                        // renewal is over.
+                        if e.code() == Some(colloque_protocol::ErrorCode::Unauthorized) {
+                            session.expire();
+                        }
+                        next.error = Some(e);
+                    }
                 }
                 pages.set(next);
             });
