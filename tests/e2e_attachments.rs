@@ -198,6 +198,18 @@ async fn a_patient_sends_a_photo_and_a_pdf_from_her_phone_and_the_doctor_opens_a
         .await;
     drop(sent);
     patient.screenshot("2-patient-sent").await;
+    // Her own Mes documents has both (a deep link: the page loads and the session resumes).
+    patient.goto("/patient/documents").await;
+    let rows = patient
+        .wait_until(|| async {
+            let rows = patient.texts("[data-testid='document']").await;
+            (rows.len() == 2).then_some(rows)
+        })
+        .await;
+    assert!(
+        rows.iter().all(|r| r.contains("Envoyé par Vous")),
+        "{rows:?}"
+    );
 
     // 2. Dr Martin sees the photo's thumbnail, a real image fetched with his token.
     doctor.login(DOCTOR).await;
