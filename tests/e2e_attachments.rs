@@ -1,7 +1,7 @@
 //! End to end (issue 13, attachments in the app): Emma, on her phone (360 px), attaches a photo
 //! taken now and, from her files, her lab results as a PDF and an HTML page named `.png`. Each
 //! uploads at once; the page is refused in plain words that list the accepted types, the other
-//! two are ready; she writes a word and sends. Dr Martin (1280 px) sees the photo's thumbnail
+//! two are ready; she writes a word, sends, and finds both in her Mes documents. Dr Martin (1280 px) sees the photo's thumbnail
 //! (fetched with his token: a real decoded image), opens the PDF (its bytes reach the page),
 //! and finds both in Mes documents and in the conversation's Documents. axe-core checks the
 //! composer with its files and the Documents page.
