@@ -202,6 +202,10 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
     patient.click_testid("login-submit").await;
     patient.wait_testid("logout").await;
     // Within the app: loading another page would be a reload, which keeps no session here.
+    // The dashboard's appointment comes first once loaded: wait for it, so that the doctor's
+    // card does not move down under the click (on a loaded machine the care team can arrive
+    // first, and the click then lands where the card was: seen in a clean-clone run).
+    patient.wait_testid("appointment-card").await;
     let card = patient
         .wait_for_element_containing("[data-testid='doctor-card']", "Claire Martin")
         .await;
