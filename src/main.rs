@@ -12,4 +12,5 @@ fn main() {
         .and_then(|document| document.get_element_by_id("app"))
         .expect("index.html has an element #app");
     yew::Renderer::<colloque::app::App>::with_root(root).render();
+    colloque::services::push::register_worker();
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod json;
 pub mod messaging_api;
 pub mod notifications;
+pub mod push;
 pub mod requests;
 #[cfg(feature = "doctor")]
 pub mod templates;

@@ -8,6 +8,8 @@ use std::time::Instant;
 
 /// The doctor's build's page in `dist/`: the server sends it for `/medecin/…` (src/doctor_build.rs).
 pub const DOCTOR_HTML: &str = "medecin.html";
+/// The service worker, copied as it is to `dist/` (static/sw.js): never renamed after its hash.
+const SERVICE_WORKER: &str = "sw.js";
 /// The first load's budget, brotli bytes (README, "Bundle, first load").
 const BUDGET: u64 = 200_000;
 
@@ -81,6 +83,10 @@ pub fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
             .and_then(|n| n.to_str())
             .ok_or("a file name that is not UTF-8")?
             .to_owned();
+        // The service worker keeps its name: browsers fetch it again by that name to update it.
+        if name == SERVICE_WORKER {
+            continue;
+        }
         // The JS's integrity attribute before terser, to replace after it.
         let js_integrity = if name.ends_with(".js") {
             let (_, before) = sha384(env, &file)?;
