@@ -2,7 +2,8 @@
 // by the app at start (src/services/push.rs). docs/notifications.md, "Web Push".
 //
 // A push carries {"title", "body", "url"}, content-free by construction (the server's
-// notify::push): the notice shows that title and body and nothing else.
+// notify::push): the notice shows that title and body and nothing else. The worker also keeps
+// the app shell for a start without network (below); never an answer of the API.
 'use strict';
 
 self.addEventListener('install', () => self.skipWaiting());
@@ -51,4 +52,94 @@ self.addEventListener('notificationclick', (event) => {
       return self.clients.openWindow(url);
     }),
   );
+});
+
+// The offline app shell. The pages (index.html, and medecin.html below /medecin) and
+// config.json: network first, falling back to the copy kept at the last load. The
+// content-hashed files (`colloque-<hex>_bg.wasm`, `app-<hex>.css`…): cache first, since a name
+// never changes its bytes. Never the API or the socket, nor any other origin: what they answer
+// is health data, and no answer marked `no-store` is ever kept.
+const SHELL = 'colloque-shell-v1';
+const PAGES = ['/index.html', '/medecin.html'];
+// trunk's `name-<hex>.ext`, `name-<hex>_bg.wasm`, and its initializer's `<hex>-first-paint.mjs`.
+const HASHED = /(-[0-9a-f]{8,16}(_[a-z]+)?\.[a-z0-9]+|\/[0-9a-f]{16}-[^/]+)$/;
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys().then((names) =>
+      Promise.all(names.filter((name) => name !== SHELL).map((name) => caches.delete(name))),
+    ),
+  );
+});
+
+function storable(response) {
+  return (
+    response.ok &&
+    response.type === 'basic' &&
+    !response.redirected &&
+    !/no-store/i.test(response.headers.get('Cache-Control') || '')
+  );
+}
+
+// Keeps a page, then drops the hashed files that no kept page names any more (an older build's).
+async function keepPage(key, response) {
+  const cache = await caches.open(SHELL);
+  await cache.put(key, response);
+  const texts = await Promise.all(
+    PAGES.map((page) => cache.match(page).then((kept) => (kept ? kept.text() : ''))),
+  );
+  const named = texts.join('\n');
+  for (const request of await cache.keys()) {
+    const path = new URL(request.url).pathname;
+    if (HASHED.test(path) && !named.includes(path.slice(1))) {
+      await cache.delete(request);
+    }
+  }
+}
+
+async function networkFirst(event, key, isPage) {
+  try {
+    const response = await fetch(event.request);
+    const type = response.headers.get('Content-Type') || '';
+    if (storable(response) && (!isPage || type.startsWith('text/html'))) {
+      const copy = response.clone();
+      event.waitUntil(
+        isPage ? keepPage(key, copy) : caches.open(SHELL).then((c) => c.put(key, copy)),
+      );
+    }
+    return response;
+  } catch (error) {
+    const kept = await caches.match(key, { cacheName: SHELL });
+    if (kept) return kept;
+    throw error;
+  }
+}
+
+async function cacheFirst(event) {
+  const cache = await caches.open(SHELL);
+  const kept = await cache.match(event.request, { ignoreVary: true });
+  if (kept) return kept;
+  const response = await fetch(event.request);
+  if (storable(response)) {
+    event.waitUntil(cache.put(event.request, response.clone()));
+  }
+  return response;
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  const path = url.pathname;
+  if (path.startsWith('/api/') || path === '/api' || path === '/ws' || path.startsWith('/ws/')) {
+    return;
+  }
+  if (request.mode === 'navigate') {
+    const doctor = path === '/medecin' || path.startsWith('/medecin/');
+    event.respondWith(networkFirst(event, doctor ? '/medecin.html' : '/index.html', true));
+  } else if (path === '/config.json') {
+    event.respondWith(networkFirst(event, '/config.json', false));
+  } else if (HASHED.test(path)) {
+    event.respondWith(cacheFirst(event));
+  }
 });
