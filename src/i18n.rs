@@ -86,6 +86,15 @@ table! {
     BrowserNotices => "Me prévenir aussi dans ce navigateur quand Colloque est ouvert dans un autre onglet", "Also tell me in this browser when Colloque is open in another tab";
     BrowserNoticesOn => "Ce navigateur vous prévient d’un nouveau message.", "This browser tells you about a new message.";
     BrowserNoticesBlocked => "Ce navigateur refuse les notifications de Colloque : autorisez-les dans ses réglages.", "This browser blocks Colloque’s notifications: allow them in its settings.";
+    PushDevice => "Notifications sur cet appareil", "Notifications on this device";
+    PushDeviceHelp => "Un court avis, sans rien du message, même quand Colloque est fermé.", "A short notice, with nothing of the message, even when Colloque is closed.";
+    PushStart => "Recevoir les notifications sur cet appareil", "Get notifications on this device";
+    PushStop => "Arrêter sur cet appareil", "Stop on this device";
+    PushOn => "Cet appareil reçoit les notifications de Colloque.", "This device gets Colloque’s notifications.";
+    PushUnsupported => "Ce navigateur ne peut pas recevoir les notifications de Colloque.", "This browser cannot receive Colloque’s notifications.";
+    PushDenied => "Les notifications sont bloquées : autorisez-les pour Colloque dans les réglages du navigateur, puis réessayez.", "Notifications are blocked: allow them for Colloque in the browser’s settings, then try again.";
+    PushFailed => "Les notifications n’ont pas pu être activées sur cet appareil. Réessayez plus tard.", "Notifications could not be turned on for this device. Try again later.";
+    PushShared => "Pas de notifications sur un ordinateur partagé.", "No notifications on a shared computer.";
     Logout => "Se déconnecter", "Sign out";
     Menu => "Menu", "Menu";
     IdleUnsentOne => "Un message n’est pas encore parti : il sera effacé de cet appareil à la déconnexion.", "One message has not been sent yet: it will be deleted from this device when you are signed out.";

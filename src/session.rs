@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::crypto::OutboxKey;
 use crate::route::Route;
 use crate::services::requests::{Renewer, RenewerRef};
-use crate::services::{Api, Error, auth, json};
+use crate::services::{Api, Error, auth, json, push};
 use colloque_protocol::{
     ErrorCode, LoginResponse, Role, SessionHandle as SessionName, Timestamp, UserProfile,
 };
@@ -287,8 +287,13 @@ impl Core {
             return;
         };
         let api = Api::new(&self.api_base, Some(&token));
+        // Read before the wipe: this browser stops receiving the user's notices.
+        let pushed = push::saved_id();
         wasm_bindgen_futures::spawn_local(async move {
             // Best effort: the local copy is already gone, and the token expires anyway.
+            if pushed.is_some() {
+                let _ = push::forget(&api, pushed).await;
+            }
             let _ = auth::logout(&api).await;
         });
         self.timer.borrow_mut().take();

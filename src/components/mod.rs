@@ -13,5 +13,6 @@ pub mod messaging;
 pub mod mfa_settings;
 pub mod notification_settings;
 pub mod outbox_notice;
+pub mod push_settings;
 pub mod session_notice;
 pub mod typing_setting;

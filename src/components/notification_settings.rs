@@ -3,6 +3,7 @@
 //! (asked here, when the user chooses to, never at login).
 
 use crate::components::error_view::{error_view, fetch_view};
+use crate::components::push_settings::DevicePush;
 use crate::hooks::use_fetch;
 use crate::i18n::{Key, use_i18n};
 use crate::services::{Error, notifications};
@@ -25,6 +26,7 @@ pub fn NotificationChoices() -> Html {
             <p class="muted">{ i18n.t(Key::NotificationsIntro) }</p>
             { fetch_view(&i18n, &current.state, &render, &current.reload) }
             <BrowserNotices />
+            <DevicePush />
         </section>
     }
 }
