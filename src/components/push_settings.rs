@@ -12,7 +12,10 @@ use yew::prelude::*;
 enum State {
     Off,
     On,
-    Working,
+    /// Subscribing, after a click on "start".
+    Starting,
+    /// Unsubscribing, after a click on "stop".
+    Stopping,
     Refused(PushError),
 }
 
@@ -32,10 +35,10 @@ pub fn DevicePush() -> Html {
     let act = |on: bool| {
         let (api, state) = (session.api(), state.clone());
         Callback::from(move |_: MouseEvent| {
-            if *state == State::Working {
+            if matches!(*state, State::Starting | State::Stopping) {
                 return;
             }
-            state.set(State::Working);
+            state.set(if on { State::Starting } else { State::Stopping });
             let (api, state) = (api.clone(), state.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let outcome = if on {
@@ -65,19 +68,19 @@ pub fn DevicePush() -> Html {
             State::Refused(PushError::Api(error)) => error_view(&i18n, error, None),
             _ => html! {},
         };
-        let working = *state == State::Working;
-        let button = if *state == State::On {
+        let button = if matches!(*state, State::On | State::Stopping) {
             html! {
                 <>
                     <p class="muted" role="status" data-testid="push-status">{ i18n.t(Key::PushOn) }</p>
-                    <button type="button" class="secondary" onclick={act(false)} data-testid="push-stop">
+                    <button type="button" class="secondary" onclick={act(false)}
+                        disabled={*state == State::Stopping} data-testid="push-stop">
                         { i18n.t(Key::PushStop) }
                     </button>
                 </>
             }
         } else {
             html! {
-                <button type="button" class="secondary" onclick={act(true)} disabled={working}
+                <button type="button" class="secondary" onclick={act(true)} disabled={*state == State::Starting}
                     data-testid="push-start">
                     { i18n.t(Key::PushStart) }
                 </button>

@@ -17,6 +17,11 @@ const WORKER: &str = "/sw.js";
 /// every `colloque.*` key but the language).
 const SUBSCRIPTION_KEY: &str = "colloque.push";
 
+/// How long the browser's push service may take to subscribe before the user is told it
+/// failed: a browser that cannot reach it (no network, or none configured) may never answer,
+/// and a button must not stay busy for ever.
+const SUBSCRIBE_LIMIT_MS: i32 = 15_000;
+
 /// Why this browser could not start or stop notifications.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushError {
@@ -96,8 +101,10 @@ pub async fn subscribe(api: &Api) -> Result<PushSubscriptionId, PushError> {
     let subscribing = manager
         .subscribe_with_options(&options)
         .map_err(|_| PushError::Failed)?;
-    let subscription = JsFuture::from(subscribing)
+    let subscription = JsFuture::from(within(subscribing, SUBSCRIBE_LIMIT_MS))
         .await
+        .map_err(|_| PushError::Failed)?
+        .dyn_into::<web_sys::PushSubscription>()
         .map_err(|_| PushError::Failed)?;
     // JSON.stringify calls the subscription's toJSON(): the endpoint and the keys.
     let text: String = js_sys::JSON::stringify(&subscription)
@@ -171,6 +178,16 @@ async fn registration() -> Option<ServiceWorkerRegistration> {
     JsFuture::from(container.register(WORKER)).await.ok()?;
     let ready = JsFuture::from(container.ready().ok()?).await.ok()?;
     ready.dyn_into().ok()
+}
+
+/// `promise`, or `undefined` once `ms` have passed without it settling.
+fn within(promise: js_sys::Promise, ms: i32) -> js_sys::Promise {
+    let timeout = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    js_sys::Promise::race(&js_sys::Array::of2(&promise, &timeout))
 }
 
 /// Whether `global.name` exists: `navigator.serviceWorker`, `window.PushManager`.
