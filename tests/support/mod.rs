@@ -54,6 +54,11 @@ impl E2e {
         &self.out_dir
     }
 
+    /// The app's origin, `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The simple layout: one server serves the app, the API and the WebSocket.
     pub async fn start(name: &str) -> E2e {
         Self::start_with(name, |_| {}).await
@@ -496,6 +501,14 @@ impl Browser {
             .unwrap_or_else(|e| panic!("execute async script: {e}"))
     }
 
+    /// [`Self::execute_async`] with arguments; the callback is the last one.
+    pub async fn execute_async_with(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute_async(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("execute async script: {e}"))
+    }
+
     pub async fn source(&self) -> String {
         self.client.source().await.unwrap_or_default()
     }
@@ -510,6 +523,42 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// A Chrome DevTools Protocol command on the current tab, through ChromeDriver
+    /// (`POST /session/{id}/goog/cdp/execute`); its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let command = Cdp {
+            cmd: cmd.to_owned(),
+            params,
+        };
+        self.client
+            .issue_cmd(command)
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+}
+
+/// ChromeDriver's `goog/cdp/execute` command.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

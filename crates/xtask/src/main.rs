@@ -346,6 +346,8 @@ fn cmd_test(root: &Path) -> Result {
                         "e2e_typing",
                         "--test",
                         "e2e_attachments",
+                        "--test",
+                        "e2e_push",
                         "--no-fail-fast",
                     ])
                     .env("COLLOQUE_AIOSMTPD", &aiosmtpd)
