@@ -226,3 +226,65 @@ async fn a_push_is_shown_by_the_service_worker_and_says_only_that_a_message_wait
     patient.close().await;
     doctor.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_starts_without_network_from_the_shell_its_worker_kept() {
+    let e2e = E2e::start("offline-shell").await;
+    let patient = e2e.browser(360, 740).await;
+
+    // 1. A first visit registers the worker; the next load goes through it, which keeps the
+    //    page and the files it names.
+    patient.goto("/login").await;
+    patient.wait_testid("login-email").await;
+    let controlled = patient
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.serviceWorker.ready.then(() => done(true), e => done(String(e)));",
+        )
+        .await;
+    assert_eq!(controlled, json!(true));
+    patient.refresh().await;
+    patient.wait_testid("login-email").await;
+    patient
+        .wait_until(|| async {
+            let kept = patient
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];
+                     caches.open('colloque-shell-v1')
+                         .then(c => c.keys())
+                         .then(keys => done(keys.map(k => new URL(k.url).pathname)),
+                               e => done([]));",
+                )
+                .await;
+            let kept: Vec<String> = serde_json::from_value(kept).unwrap_or_default();
+            (kept.iter().any(|p| p == "/index.html")
+                && kept.iter().any(|p| p.ends_with("_bg.wasm")))
+            .then_some(())
+        })
+        .await;
+
+    // 2. No network at all: the app still starts, on its login page.
+    patient.cdp("Network.enable", json!({})).await;
+    patient
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": true, "latency": 0, "downloadThroughput": -1,
+                   "uploadThroughput": -1}),
+        )
+        .await;
+    let failed = patient
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/probe', {cache: 'no-store'}).then(() => done(false), () => done(true));",
+        )
+        .await;
+    assert_eq!(failed, json!(true), "the page is offline");
+    patient.refresh().await;
+    patient.wait_testid("login-email").await;
+    let started = patient
+        .execute("return document.getElementById('shell') === null;", vec![])
+        .await;
+    assert_eq!(started, json!(true), "the app took over the first screen");
+
+    patient.close().await;
+}
