@@ -225,6 +225,15 @@ async fn deep_links_load_the_app_and_unknown_paths_show_the_not_found_page() {
     let e2e = E2e::start("deep-links").await;
     let doctor = e2e.browser(1280, 900).await;
     doctor.login(DOCTOR).await;
+    // The page's resource timing below must see what the server sent: the service worker
+    // (static/sw.js) would answer the wasm itself, decoded, from its fetch or its cache.
+    doctor.cdp("Network.enable", serde_json::json!({})).await;
+    doctor
+        .cdp(
+            "Network.setBypassServiceWorker",
+            serde_json::json!({"bypass": true}),
+        )
+        .await;
 
     // A deep link typed into the address bar is served index.html by the server's fallback,
     // then routed by the app.
