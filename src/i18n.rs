@@ -80,6 +80,7 @@ table! {
     ShareTyping => "Montrer à mon interlocuteur quand j’écris un message", "Show the other person when I am writing a message";
     NotificationsIntro => "Un e-mail vous dit seulement qu’un message vous attend sur Colloque : jamais qui l’a écrit ni ce qu’il dit.", "An e-mail only tells you that a message is waiting on Colloque: never who wrote it nor what it says.";
     EmailNotices => "Me prévenir par e-mail d’un message non lu", "E-mail me about an unread message";
+    PushNotices => "Me prévenir par une notification sur mes appareils inscrits", "Notify me on my signed-up devices";
     QuietHoursToggle => "Pas de notification la nuit", "No notifications at night";
     QuietFrom => "De", "From";
     QuietTo => "À", "To";

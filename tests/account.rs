@@ -428,7 +428,7 @@ async fn a_tab_closed_for_too_many_sockets_pauses_calmly_and_resumes_when_asked(
 async fn the_notification_choices_show_what_is_stored_and_save_what_is_ticked() {
     reset_storage();
     let saved =
-        json!({"email": false, "push": true, "quiet_hours": {"from": "21:00", "to": "08:00"}});
+        json!({"email": false, "push": false, "quiet_hours": {"from": "21:00", "to": "08:00"}});
     install_fetch(&[
         (
             "GET /api/sessions",
@@ -443,15 +443,24 @@ async fn the_notification_choices_show_what_is_stored_and_save_what_is_ticked() 
         .mount();
     app.until("the choices", |a| a.testid("notify-email").is_some())
         .await;
-    assert!(checked(&app, "notify-email") && checked(&app, "notify-quiet"));
+    assert!(
+        checked(&app, "notify-email")
+            && checked(&app, "notify-push")
+            && checked(&app, "notify-quiet")
+    );
 
     app.click("notify-email");
     app.until("unticked", |a| !checked(a, "notify-email")).await;
+    app.click("notify-push");
+    app.until("unticked", |a| !checked(a, "notify-push")).await;
     app.click("save-notifications");
     app.until("saved", |a| a.testid("notifications-saved").is_some())
         .await;
 
-    assert!(!checked(&app, "notify-email"), "still as ticked once saved");
+    assert!(
+        !checked(&app, "notify-email") && !checked(&app, "notify-push"),
+        "still as ticked once saved"
+    );
     // The fake server reads request bodies asynchronously.
     app.until("the body read", |_| {
         bodies()

@@ -47,10 +47,10 @@ fn ChoicesForm(props: &FormProps) -> Html {
     let (from, to) = (use_node_ref(), use_node_ref());
     let pending = use_state(|| false);
     let outcome = use_state(|| None::<Result<(), Error>>);
-    let push = props.settings.push;
+    let push = use_state(|| props.settings.push);
     let onsubmit = {
         let api = session.api();
-        let (email, quiet) = (*email, *quiet);
+        let (email, push, quiet) = (*email, *push, *quiet);
         let (from, to) = (from.clone(), to.clone());
         let (pending, outcome) = (pending.clone(), outcome.clone());
         Callback::from(move |e: SubmitEvent| {
@@ -96,6 +96,11 @@ fn ChoicesForm(props: &FormProps) -> Html {
                 <input type="checkbox" checked={*email} onchange={toggle(&email)}
                     data-testid="notify-email" />
                 { i18n.t(Key::EmailNotices) }
+            </label>
+            <label class="check">
+                <input type="checkbox" checked={*push} onchange={toggle(&push)}
+                    data-testid="notify-push" />
+                { i18n.t(Key::PushNotices) }
             </label>
             <label class="check">
                 <input type="checkbox" checked={*quiet} onchange={toggle(&quiet)}
