@@ -4,15 +4,19 @@
 //! replaced.
 //!
 //! The app is served as it would be from a CDN (its own origin, `config.json` naming the
-//! API), so the page itself still loads while the API is down.
+//! API), so the page itself still loads while the API is down. And with no network at all,
+//! the app starts from the shell its service worker kept, and says that the message written
+//! offline waits (issue 13).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
 
-use support::E2e;
+use serde_json::json;
+use support::{Browser, E2e};
 
 const PATIENT: &str = "lucas.bernard@colloque.test";
 const DOCTOR: &str = "dr.martin@colloque.test";
+const EMMA: &str = "emma.petit@colloque.test";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_written_offline_survive_a_reload_and_arrive_once_in_order() {
@@ -186,4 +190,171 @@ async fn a_socket_gone_silent_is_noticed_by_the_heartbeat_and_replaced() {
     let bodies = patient.texts("[data-testid='message-body']").await;
     assert_eq!(bodies.iter().filter(|t| t.contains(during)).count(), 1);
     patient.close().await;
+}
+
+/// DevTools' network emulation on the current tab: `offline` or not.
+async fn network_offline(browser: &Browser, offline: bool) {
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": offline, "latency": 0, "downloadThroughput": -1,
+                   "uploadThroughput": -1}),
+        )
+        .await;
+}
+
+/// Issue 13: with no network at all, the app starts from the shell its service worker kept,
+/// and shows that the message written offline waits (sealed: the notice says only that one
+/// does); when the network comes back it is sent, and shown once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_starts_offline_from_its_shell_and_shows_the_outbox() {
+    let (e2e, mut api) = E2e::start_cdn("offline-outbox").await;
+    let emma = e2e.browser(360, 740).await;
+
+    // 1. Online: the first load registers the worker; the next loads go through it, which
+    //    keeps the page, config.json and the files the page names.
+    emma.login(EMMA).await;
+    let ready = emma
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.serviceWorker.ready.then(() => done(true), e => done(String(e)));",
+        )
+        .await;
+    assert_eq!(ready, json!(true));
+    emma.open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
+    emma.wait_until(|| async {
+        let state = emma
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const controlled = navigator.serviceWorker.controller !== null;
+                 caches.open('colloque-shell-v1')
+                     .then(c => c.keys())
+                     .then(keys => done([controlled, keys.map(k => new URL(k.url).pathname)]),
+                           e => done([controlled, []]));",
+            )
+            .await;
+        let (controlled, kept): (bool, Vec<String>) =
+            serde_json::from_value(state).unwrap_or_default();
+        (controlled
+            && kept.iter().any(|p| p == "/index.html")
+            && kept.iter().any(|p| p == "/config.json")
+            && kept.iter().any(|p| p.ends_with("_bg.wasm")))
+        .then_some(())
+    })
+    .await;
+    emma.wait_online().await;
+    // A loaded page has no outbox key until something is pending and the server answers
+    // (src/hooks/use_messaging.rs): without it a message written offline is held in memory
+    // only, and a reload loses it. A message sent online first brings the key, as in
+    // tests/e2e_outbox.rs.
+    let before = "Bonjour, un message avant la coupure.";
+    emma.write(before).await;
+    emma.wait_message("sent", before).await;
+    emma.screenshot("1-online-shell-kept").await;
+
+    // 2. The network goes away entirely. DevTools' offline emulation fails every new request,
+    //    but Chromium leaves the open WebSocket alone (seen: the app still says "online" 10 s
+    //    later, until its heartbeat gives up), so the API server stops too, as the other tests here do.
+    emma.cdp("Network.enable", json!({})).await;
+    network_offline(&emma, true).await;
+    let failed = emma
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/probe', {cache: 'no-store'}).then(() => done(false), () => done(true));",
+        )
+        .await;
+    assert_eq!(failed, json!(true), "the page is offline");
+    api.stop().await;
+    // The emulation does not cover the service worker's own requests either (seen: without
+    // the worker's fallback to its cache, the reload below still came up, from the network):
+    // the app's origin goes away too.
+    api.stop_site().await;
+    emma.wait_until(|| async {
+        let status = emma.find_css("[data-testid='connection-status']").await?;
+        let state = status.attr("data-state").await.ok()??;
+        (state != "online").then_some(())
+    })
+    .await;
+
+    // 3. She writes: the message is kept, "sending".
+    let text = "Écrit sans réseau, avant de recharger la page.";
+    emma.write(text).await;
+    emma.wait_message("sending", text).await;
+    emma.screenshot("2-offline-sending").await;
+    // Sealed into localStorage (WebCrypto is asynchronous: a reload before that would lose
+    // it, as tests/e2e_outbox.rs also waits for), and not readable there.
+    let stored = emma
+        .wait_until(|| async {
+            let found = emma
+                .execute(
+                    "return Object.keys(localStorage)
+                         .filter(k => k.startsWith('colloque.outbox.'))
+                         .map(k => localStorage.getItem(k));",
+                    vec![],
+                )
+                .await;
+            let found: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+            (found.len() == 1 && found[0].contains("\"sealed\"")).then_some(found)
+        })
+        .await;
+    assert!(!stored[0].contains(text), "sealed: {stored:?}");
+
+    // 4. She reloads with no network: the app starts from the worker's copy and says that one
+    //    message waits. It cannot show the message itself yet (sealed; the key comes with the
+    //    session's first refresh), and the notice says nothing of it.
+    emma.refresh().await;
+    let waiting = emma.wait_testid("outbox-waiting").await;
+    let started = emma
+        .execute("return document.getElementById('shell') === null;", vec![])
+        .await;
+    assert_eq!(started, json!(true), "the app took over the first screen");
+    let controlled = emma
+        .execute(
+            "return navigator.serviceWorker.controller !== null;",
+            vec![],
+        )
+        .await;
+    assert_eq!(controlled, json!(true), "the page came from the worker");
+    let notice = waiting.text().await.expect("the notice's text");
+    assert!(
+        notice.contains("Un message") || notice.contains("One message"),
+        "one message waits: {notice}"
+    );
+    assert!(!notice.contains(text), "the notice is sealed: {notice}");
+    let shown = emma.texts("[data-testid='message-body']").await;
+    assert!(
+        !shown.iter().any(|t| t.contains(text)),
+        "sealed until the key comes: {shown:?}"
+    );
+    emma.screenshot("3-reloaded-offline-waiting").await;
+
+    // 5. The network comes back (the emulation off, the API up; the app's origin stays down:
+    //    the page has all it needs): the key comes with the session's refresh, and the
+    //    message is sent, once.
+    network_offline(&emma, false).await;
+    api.start().await;
+    emma.wait_message("sent", text).await;
+    emma.wait_until(|| async {
+        emma.find_css("[data-testid='outbox-waiting']")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let mine = emma.texts("[data-testid='message-body']").await;
+    assert_eq!(
+        mine.iter().filter(|t| t.contains(text)).count(),
+        1,
+        "shown once: {mine:?}"
+    );
+    emma.screenshot("4-back-online-sent-once").await;
+
+    // Stored once: after a reload (the page from the worker again) the conversation comes
+    // from the server.
+    emma.refresh().await;
+    emma.wait_message("sent", text).await;
+    let stored = emma.texts("[data-testid='message-body']").await;
+    assert_eq!(stored.iter().filter(|t| t.contains(text)).count(), 1);
+    emma.close().await;
 }

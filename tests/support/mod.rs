@@ -167,7 +167,8 @@ impl E2e {
         .await
         .expect("build the static server");
         let cdn_origin = format!("http://127.0.0.1:{}", cdn.port());
-        tokio::spawn(cdn.run_until_stopped());
+        let site_handle = cdn.shutdown_handle();
+        let site_task = tokio::spawn(cdn.run_until_stopped());
 
         let data = tempfile::tempdir().expect("temp data dir");
         let mut api_config = Config {
@@ -180,6 +181,7 @@ impl E2e {
         let mut api = Api {
             config: api_config,
             running: None,
+            site: Some((site_handle, site_task)),
             _data: data,
             _site: (site, cdn_data),
         };
@@ -567,6 +569,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
 pub struct Api {
     config: Config,
     running: Option<(ShutdownHandle, tokio::task::JoinHandle<std::io::Result<()>>)>,
+    site: Option<(ShutdownHandle, tokio::task::JoinHandle<std::io::Result<()>>)>,
     _data: tempfile::TempDir,
     _site: (tempfile::TempDir, tempfile::TempDir),
 }
@@ -579,6 +582,17 @@ impl Api {
             .expect("build the API server");
         let handle = app.shutdown_handle();
         self.running = Some((handle, tokio::spawn(app.run_until_stopped())));
+    }
+
+    /// Stops the static server (the "CDN") for good: the app's origin answers nothing any
+    /// more, not even to the service worker (DevTools' offline emulation covers the page's
+    /// requests only, not its worker's).
+    pub async fn stop_site(&mut self) {
+        let (handle, task) = self.site.take().expect("the site is running");
+        handle.trigger();
+        task.await
+            .expect("the site's task")
+            .expect("the site stops cleanly");
     }
 
     pub async fn stop(&mut self) {
