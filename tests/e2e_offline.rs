@@ -358,3 +358,66 @@ async fn the_app_starts_offline_from_its_shell_and_shows_the_outbox() {
     assert_eq!(stored.iter().filter(|t| t.contains(text)).count(), 1);
     emma.close().await;
 }
+
+/// A tab reloaded online has no outbox key until something is pending and the server answers
+/// (docs/outbox.md): if the server is gone by then, a message written cannot be sealed into
+/// the stored outbox, and lives in the page's memory only. The app says so plainly, while it
+/// lasts, and the message still goes, once, when the server is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_cannot_be_kept_on_the_device_yet_says_so_and_still_goes() {
+    let (e2e, mut api) = E2e::start_cdn("offline-unkept").await;
+    let emma = e2e.browser(360, 740).await;
+    emma.login(EMMA).await;
+    emma.open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
+    // A reloaded tab: the session from storage, no outbox key yet.
+    emma.refresh().await;
+    emma.wait_testid("composer-input").await;
+    emma.wait_online().await;
+
+    api.stop().await;
+    emma.wait_until(|| async {
+        let status = emma.find_css("[data-testid='connection-status']").await?;
+        let state = status.attr("data-state").await.ok()??;
+        (state != "online").then_some(())
+    })
+    .await;
+    let text = "Écrit pendant la coupure, avant que la clé soit venue.";
+    emma.write(text).await;
+    emma.wait_message("sending", text).await;
+    let notice = emma.wait_testid("outbox-unkept").await;
+    let words = notice.text().await.expect("the notice's text");
+    assert!(
+        words.contains("que dans cette page") || words.contains("in this page only"),
+        "{words}"
+    );
+    // Indeed nothing of it is stored.
+    let stored = emma
+        .execute(
+            "return Object.keys(localStorage).map(k => k + '=' + localStorage.getItem(k)).join('\\n');",
+            vec![],
+        )
+        .await;
+    let stored = stored.as_str().unwrap_or_default().to_owned();
+    assert!(!stored.contains(text), "{stored}");
+    emma.screenshot("1-kept-in-this-page-only").await;
+
+    // The server is back: the key comes, the message goes, once, and the notice with it.
+    api.start().await;
+    emma.wait_message("sent", text).await;
+    emma.wait_until(|| async {
+        emma.find_css("[data-testid='outbox-unkept']")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let shown = emma.texts("[data-testid='message-body']").await;
+    assert_eq!(
+        shown.iter().filter(|t| t.contains(text)).count(),
+        1,
+        "{shown:?}"
+    );
+    emma.screenshot("2-sent-notice-gone").await;
+    emma.close().await;
+}

@@ -28,6 +28,9 @@ pub fn outbox_notice(i18n: &I18n, messaging: &MessagingHandle) -> Html {
     };
     html! {
         <>
+            if messaging.outbox_unkept {
+                <p class="notice" role="status" data-testid="outbox-unkept">{ i18n.t(Key::OutboxUnkept) }</p>
+            }
             if let Some(text) = waiting {
                 <p class="notice" role="status" data-testid="outbox-waiting">{ text }</p>
             }

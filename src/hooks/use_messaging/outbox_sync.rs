@@ -56,8 +56,13 @@ impl Inner {
             vault.key.clone().filter(|_| vault.ready)
         };
         let Some(key) = key else {
+            // Nothing can be sealed yet: this tab's messages live in its memory only, and the
+            // user is told so while there are any (`outbox_notice`).
+            let unkept = self.read(|s| !s.pending.is_empty());
+            self.note_unkept(unkept);
             return;
         };
+        self.note_unkept(false);
         let pending: Vec<PendingMessage> = self.read(|s| {
             // Stored in the order written, so equal timestamps still come back in order.
             let mut pending: Vec<&PendingMessage> = s.pending.values().collect();
@@ -99,6 +104,12 @@ impl Inner {
         };
         for p in to_seal {
             inner.seal(key.clone(), p);
+        }
+    }
+
+    fn note_unkept(&self, unkept: bool) {
+        if self.read(|s| s.outbox_unkept) != unkept {
+            self.dispatch(Action::OutboxUnkept(unkept));
         }
     }
 

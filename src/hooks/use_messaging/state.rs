@@ -144,6 +144,10 @@ pub struct MessagingState {
     /// Unsent messages dropped from this device since the user was last told: (unreadable,
     /// expired).
     pub outbox_dropped: (usize, usize),
+    /// This tab's unsent messages live in its memory only: the outbox key has not come (a tab
+    /// loaded without the server, until its session's first refresh answers), so they cannot be
+    /// sealed into the stored outbox, and closing or reloading the tab would lose them.
+    pub outbox_unkept: bool,
     /// Who is writing, per conversation (the typing indicator; see `typing`).
     pub(super) writing: VecMap<ConversationId, super::typing::Writing>,
     /// Files that did not make it into their message (their upload failed after Send, or a
@@ -210,6 +214,8 @@ pub enum Action {
     },
     /// The user has read the notice of dropped messages.
     DismissOutboxNotice,
+    /// This tab's unsent messages are (`true`) or are no longer kept in memory only.
+    OutboxUnkept(bool),
     /// The other participant writes in a conversation (this showing's mark).
     Writing(ConversationId, UserId, u64),
     /// A showing of "écrit…" is over (unless a later one replaced it).
@@ -337,6 +343,7 @@ impl MessagingState {
                 self.outbox_dropped.1 += expired;
             }
             Action::DismissOutboxNotice => self.outbox_dropped = (0, 0),
+            Action::OutboxUnkept(unkept) => self.outbox_unkept = unkept,
             Action::FileSettled {
                 client_id,
                 name,
