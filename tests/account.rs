@@ -219,8 +219,14 @@ async fn a_password_change_says_what_happened_in_plain_words() {
         a.testid("password-changed").is_some()
     })
     .await;
-    app.until("the body to be read", |_| !bodies().is_empty())
-        .await;
+    // The fake server reads bodies asynchronously, and the page's other requests may have one
+    // too: wait for this one.
+    app.until("the body to be read", |_| {
+        bodies()
+            .iter()
+            .any(|b| b.starts_with("POST /api/me/password"))
+    })
+    .await;
 
     let sent = bodies()
         .into_iter()
