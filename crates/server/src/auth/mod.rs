@@ -16,6 +16,7 @@ pub use extractor::EnrollingUser;
 pub use jwt::{AUDIENCE, Claims, ISSUER, IssuedToken, MFA_AUDIENCE, TokenService};
 pub use password::{HasherBusy, PasswordHasher};
 pub use secret::load_or_create_secret;
+pub(crate) use secret::write_new_secret;
 pub use throttle::{Attempt, LoginThrottle, account_key, address_key};
 pub use touches::{SessionTouches, write_periodically as write_touches_periodically};
 

@@ -28,8 +28,14 @@ pub fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
 fn create(path: &Path) -> anyhow::Result<SecretString> {
     let bytes: [u8; 32] = rand::random();
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    write_new_secret(path, &hex, "JWT secret")?;
+    Ok(SecretString::from(hex))
+}
+
+/// Writes a generated secret (`what`: "JWT secret", "VAPID key") to a new file readable by its
+/// owner only (0600), synced; never over a file another process wrote in the meantime.
+pub(crate) fn write_new_secret(path: &Path, text: &str, what: &str) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    // `create_new`: never overwrite a secret another process wrote in the meantime.
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
@@ -38,12 +44,12 @@ fn create(path: &Path) -> anyhow::Result<SecretString> {
     }
     let mut file = options
         .open(path)
-        .with_context(|| format!("failed to create the JWT secret {}", path.display()))?;
-    file.write_all(hex.as_bytes())
+        .with_context(|| format!("failed to create the {what} {}", path.display()))?;
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("failed to write the JWT secret {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a new JWT secret");
-    Ok(SecretString::from(hex))
+        .with_context(|| format!("failed to write the {what} {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new {what}");
+    Ok(())
 }
 
 fn warn_if_readable_by_others(path: &Path) {

@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::pkcs8::EncodePrivateKey;
 use secrecy::{ExposeSecret, SecretString};
-use std::io::Write;
+
 use std::path::Path;
 
 /// How long a VAPID token is valid (RFC 8292 allows at most 24 hours).
@@ -112,21 +112,7 @@ fn create(path: &Path) -> anyhow::Result<SecretString> {
         }
     };
     let text = URL_SAFE_NO_PAD.encode(secret.to_bytes());
-    let mut options = std::fs::OpenOptions::new();
-    // `create_new`: never overwrite a key another process wrote in the meantime.
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("failed to create the VAPID key {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("failed to write the VAPID key {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a new VAPID key");
+    crate::auth::write_new_secret(path, &text, "VAPID key")?;
     Ok(SecretString::from(text))
 }
 
