@@ -18,13 +18,25 @@ pub async fn settings(
     .bind(user.0)
     .fetch_optional(db)
     .await?;
-    Ok(
-        row.map(|(email, push, from, to)| StoredNotificationSettings {
-            email,
-            push,
-            quiet: from.zip(to).map(|(from, to)| (minutes(from), minutes(to))),
-        }),
-    )
+    Ok(row.map(|(email, push, from, to)| settings_of_row(email, push, from, to)))
+}
+
+/// A `notification_settings` row's `email`, `push`, `quiet_from` and `quiet_to` as the
+/// settings: quiet hours only when both ends are set, each clamped to a minute of the day.
+/// The candidates' queries (here and in `push.rs`) join the same row.
+pub(super) fn settings_of_row(
+    email: bool,
+    push: bool,
+    quiet_from: Option<i64>,
+    quiet_to: Option<i64>,
+) -> StoredNotificationSettings {
+    StoredNotificationSettings {
+        email,
+        push,
+        quiet: quiet_from
+            .zip(quiet_to)
+            .map(|(from, to)| (minutes(from), minutes(to))),
+    }
 }
 
 fn minutes(value: i64) -> u16 {
@@ -170,14 +182,10 @@ pub async fn candidates(
                 .zip(row.first_unread_at)
                 .map(|(seq, at)| (Seq(seq), Timestamp(at))),
             waiting_since: row.waiting_since.map(Timestamp),
-            settings: row.email_on.map(|email| StoredNotificationSettings {
-                email,
-                push: true,
-                quiet: row
-                    .quiet_from
-                    .zip(row.quiet_to)
-                    .map(|(from, to)| (minutes(from), minutes(to))),
-            }),
+            // The e-mail notifier reads no `push` choice: the column is not selected.
+            settings: row
+                .email_on
+                .map(|email| settings_of_row(email, true, row.quiet_from, row.quiet_to)),
         })
         .collect())
 }

@@ -3,7 +3,7 @@
 //! `crate::notify`).
 
 use super::Db;
-use crate::store::model::StoredNotificationSettings;
+use super::notifications::settings_of_row;
 use crate::store::push::{PushCandidate, StoredPushSubscription};
 use colloque_protocol::{ConversationId, PushSubscriptionId, Seq, Timestamp, UserId};
 use sqlx::Executor;
@@ -138,10 +138,6 @@ struct CandidateSql {
     quiet_to: Option<i64>,
 }
 
-fn minutes(value: i64) -> u16 {
-    u16::try_from(value.clamp(0, 1439)).unwrap_or_default()
-}
-
 /// The participants with a subscribed browser and a message of someone else neither read nor
 /// announced by push, in a conversation active since `since`. Disabled accounts are left out.
 #[tracing::instrument(skip(db))]
@@ -178,16 +174,10 @@ pub async fn candidates(
             notified_seq: Seq(row.notified_seq),
             last_sent_at: Timestamp(row.last_sent_at),
             first_new_at: row.first_new_at.map(Timestamp),
-            settings: row.email_on.zip(row.push_on).map(|(email, push)| {
-                StoredNotificationSettings {
-                    email,
-                    push,
-                    quiet: row
-                        .quiet_from
-                        .zip(row.quiet_to)
-                        .map(|(from, to)| (minutes(from), minutes(to))),
-                }
-            }),
+            settings: row
+                .email_on
+                .zip(row.push_on)
+                .map(|(email, push)| settings_of_row(email, push, row.quiet_from, row.quiet_to)),
         })
         .collect())
 }
