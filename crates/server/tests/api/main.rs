@@ -27,6 +27,7 @@ mod messages;
 mod metrics;
 mod mfa;
 mod notifications;
+mod notifying;
 mod outbox_key;
 mod push;
 mod receipts;

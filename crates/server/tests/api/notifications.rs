@@ -4,8 +4,9 @@
 //! moved forward by the test (`NotifyConfig::clock`); everything else is real.
 
 use crate::helpers::*;
+use crate::notifying::*;
 use colloque_protocol::{ConversationSummary, NOTICE_FR, NotificationSettings};
-use colloque_server::notify::{Clock, NotifyConfig, Rules};
+use colloque_server::notify::Clock;
 use colloque_server::store::Store;
 use colloque_testbed::{Mail, SmtpSink};
 use serde_json::json;
@@ -15,96 +16,12 @@ const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A server whose e-mails go to `smtp` (or to `.eml` files without it), with a notifier
-/// making a pass every 50 ms, a 2-minute delay, a clock the test moves, and pushes accepted to
-/// a push service on loopback (`push.rs`).
-pub(crate) async fn spawn_notifying_app(smtp: Option<&SmtpSink>, clock: &Clock) -> TestApp {
-    let url = smtp.map(SmtpSink::url);
-    let clock = clock.clone();
-    spawn_app_with(move |config| {
-        config.metrics_bind = Some(([127, 0, 0, 1], 0).into());
-        config.notify = NotifyConfig {
-            smtp_url: url.map(secrecy::SecretString::from),
-            public_url: Some("https://colloque.example.org".into()),
-            rules: Rules {
-                delay_ms: 2 * 60 * 1000,
-                ..Rules::default()
-            },
-            every: Duration::from_millis(50),
-            clock,
-            push_allow_http_loopback: true,
-            ..NotifyConfig::default()
-        };
-    })
-    .await
-}
-
 /// Waits until `address` has received `count` e-mails (at most 20 s), and returns them.
 async fn wait_for(smtp: &SmtpSink, address: &str, count: usize) -> Vec<Mail> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let mails = smtp.mails_to(address);
-        if mails.len() >= count {
-            return mails;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{address} received {} e-mails, not {count}",
-            mails.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-impl TestApp {
-    /// The notifier's completed passes.
-    pub(crate) async fn notify_passes(&self) -> u64 {
-        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port.unwrap());
-        let text = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix("colloque_notify_passes_total "))
-            .map_or(0, |count| count.trim().parse().unwrap())
-    }
-
-    /// Waits until the notifier has made a whole pass after this call began.
-    pub(crate) async fn whole_pass(&self) {
-        let start = self.notify_passes().await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while self.notify_passes().await < start + 2 {
-            assert!(std::time::Instant::now() < deadline, "the notifier stopped");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Emma (her quiet hours off, so that e-mails may go at any hour), Dr Martin, and their
-    /// conversation.
-    pub(crate) async fn emma_and_martin(&self) -> (Session, Session, ConversationSummary) {
-        let emma = self.login(EMMA).await;
-        let martin = self.login(MARTIN).await;
-        self.no_quiet_hours(&emma).await;
-        let conversation = self.only_conversation(&emma).await;
-        (emma, martin, conversation)
-    }
-
-    /// Turns quiet hours off for `session` (the tests must not depend on the hour they run).
-    pub(crate) async fn no_quiet_hours(&self, session: &Session) {
-        let response = self
-            .put(
-                "/api/me/notifications",
-                &session.token,
-                &json!({"email": true, "push": true, "quiet_hours": null}),
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-    }
+    wait_for_count(count, &format!("e-mails to {address}"), || {
+        smtp.mails_to(address)
+    })
+    .await
 }
 
 /// What an e-mail must never carry: names, the subject, the topic, the text.
@@ -138,9 +55,7 @@ fn assert_content_free(mail: &Mail, conversation: &ConversationSummary, text: &s
 #[tokio::test]
 async fn an_unread_message_is_announced_by_one_content_free_e_mail_after_the_delay() {
     let smtp = SmtpSink::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(Some(&smtp), &clock).await;
-    let (_, martin, conversation) = app.emma_and_martin().await;
+    let (app, clock, _, martin, conversation) = spawn_emma_and_martin(Some(&smtp)).await;
     let text = "Votre hémoglobine est basse : rappelez le cabinet.";
 
     app.send_ok(&martin, conversation.id, text).await;
@@ -180,9 +95,7 @@ async fn an_unread_message_is_announced_by_one_content_free_e_mail_after_the_del
 #[tokio::test]
 async fn a_message_read_before_the_delay_is_never_announced() {
     let smtp = SmtpSink::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(Some(&smtp), &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(Some(&smtp)).await;
     let sent = app.send_ok(&martin, conversation.id, "Bien reçu.").await;
 
     let read = app
@@ -321,9 +234,7 @@ async fn nothing_goes_out_during_quiet_hours_nor_after_the_one_click_unsubscribe
 
 #[tokio::test]
 async fn without_smtp_e_mails_are_written_as_eml_files_in_the_data_directory() {
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (_, martin, conversation) = app.emma_and_martin().await;
+    let (app, clock, _, martin, conversation) = spawn_emma_and_martin(None).await;
     let text = "Le traitement est prêt à la pharmacie.";
     app.send_ok(&martin, conversation.id, text).await;
     clock.advance(5 * MINUTE);

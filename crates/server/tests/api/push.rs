@@ -5,7 +5,7 @@
 //! subscriptions' checks, cap and owners. The notifier's clock is moved by the test.
 
 use crate::helpers::*;
-use crate::notifications::spawn_notifying_app;
+use crate::notifying::*;
 use colloque_protocol::{
     ConversationSummary, MAX_PUSH_SUBSCRIPTIONS, NOTICE_FR, PushKey, PushNotice, PushSubscription,
 };
@@ -41,20 +41,15 @@ impl TestApp {
 
     /// The pushes counted with `outcome`.
     async fn pushes(&self, outcome: &str) -> u64 {
-        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port.unwrap());
-        let text = self
-            .client
-            .get(url)
-            .send()
+        self.counter(&format!("colloque_pushes_total{{outcome=\"{outcome}\"}}"))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let prefix = format!("colloque_pushes_total{{outcome=\"{outcome}\"}} ");
-        text.lines()
-            .find_map(|line| line.strip_prefix(prefix.as_str()))
-            .map_or(0, |count| count.trim().parse().unwrap())
+    }
+
+    /// Subscribes a new browser of `service` for `session`, and returns it.
+    async fn subscribed(&self, service: &PushService, session: &Session) -> BrowserSubscription {
+        let browser = service.subscribe();
+        assert_eq!(self.subscribe(session, &browser).await.status(), 201);
+        browser
     }
 }
 
@@ -64,19 +59,7 @@ async fn wait_for(
     browser: &BrowserSubscription,
     count: usize,
 ) -> Vec<ReceivedPush> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let pushes = service.received_by(browser);
-        if pushes.len() >= count {
-            return pushes;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} pushes received, not {count}",
-            pushes.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_count(count, "pushes", || service.received_by(browser)).await
 }
 
 /// The push was signed by the server's VAPID key for this push service, and decrypts to the
@@ -131,11 +114,8 @@ fn assert_content_free(
 #[tokio::test]
 async fn an_unread_message_gives_one_encrypted_content_free_push_after_the_delay() {
     let service = PushService::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
-    let browser = service.subscribe();
-    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
     let key: PushKey = app
         .client
         .get(app.url("/api/push/key"))
@@ -176,11 +156,8 @@ async fn an_unread_message_gives_one_encrypted_content_free_push_after_the_delay
 #[tokio::test]
 async fn no_push_goes_when_push_is_off_nor_during_quiet_hours() {
     let service = PushService::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
-    let browser = service.subscribe();
-    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
     let choose = |settings: serde_json::Value| {
         let (app, emma) = (&app, &emma);
         async move {
@@ -214,13 +191,9 @@ async fn no_push_goes_when_push_is_off_nor_during_quiet_hours() {
 #[tokio::test]
 async fn a_subscription_its_push_service_forgot_is_deleted() {
     let service = PushService::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
-    let forgotten = service.subscribe();
-    let kept = service.subscribe();
-    assert_eq!(app.subscribe(&emma, &forgotten).await.status(), 201);
-    assert_eq!(app.subscribe(&emma, &kept).await.status(), 201);
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let forgotten = app.subscribed(&service, &emma).await;
+    let kept = app.subscribed(&service, &emma).await;
     assert_eq!(app.push_subscriptions(&emma).await.len(), 2);
     service.answer(&forgotten, 410);
 
@@ -335,11 +308,8 @@ async fn a_subscription_is_checked_and_capped() {
 #[tokio::test]
 async fn a_push_the_push_service_refused_is_tried_again_at_the_next_pass() {
     let service = PushService::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
-    let browser = service.subscribe();
-    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
     service.answer(&browser, 503);
 
     app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
@@ -410,11 +380,8 @@ async fn a_doctor_is_pushed_a_patients_unread_message_too() {
 #[tokio::test]
 async fn an_endpoint_into_the_servers_own_network_is_never_sent_to_and_is_deleted() {
     let service = PushService::start();
-    let clock = Clock::default();
-    let app = spawn_notifying_app(None, &clock).await;
-    let (emma, martin, conversation) = app.emma_and_martin().await;
-    let browser = service.subscribe();
-    assert_eq!(app.subscribe(&emma, &browser).await.status(), 201);
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
     // Schema-valid https endpoints, accepted when subscribed: where they lead is known when
     // a push goes (a name may resolve elsewhere by then).
     for internal in ["https://127.0.0.1:9/admin", "https://localhost/push/x"] {
