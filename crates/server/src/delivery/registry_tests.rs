@@ -1,7 +1,7 @@
 //! The registry's rules: each message once, in order, gaps reported; slow sockets cut off.
 
 use super::*;
-use colloque_protocol::{ClientMsgId, MessageId, Timestamp};
+use colloque_protocol::{ClientMsgId, Message, MessageId, Timestamp};
 
 fn pong(nonce: u64) -> ServerFrame {
     ServerFrame::Pong { nonce }
