@@ -1,5 +1,6 @@
 //! Routes, the provider tree and the app root.
 
+#[cfg(feature = "doctor")]
 use crate::components::documents::DocumentList;
 use crate::components::error_view::Loading;
 use crate::components::idle_warning::IdleGuard;
@@ -16,6 +17,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
     appointments::Appointments, care_team::CareTeam, dashboard::Dashboard, messages::Messages,
 };
+#[cfg(feature = "doctor")]
 use crate::pages::security::Security;
 use crate::route::{Route, home_route};
 use crate::services::websocket::ConnectorRef;
@@ -39,18 +41,24 @@ pub fn switch(route: Route) -> Html {
             Role::Patient,
             html! { <Messages selected={Some(ConversationId(id))} /> },
         ),
-        Route::PatientSecurity => guarded(Role::Patient, html! { <Security /> }),
-        Route::PatientDocuments => guarded(Role::Patient, html! { <DocumentList page=true /> }),
         Route::NotFound => html! { <Layout><NotFound /></Layout> },
-        doctor => switch_doctor(doctor),
+        second => {
+            debug_assert!(second.in_second_build());
+            switch_second(second)
+        }
     }
 }
 
-/// The doctor's pages, in the doctor's build (`--features doctor`, `medecin.html`).
+/// The pages of the second build (`--features doctor`, `medecin.html`): the doctor's, and
+/// the account and documents pages of both roles, visited seldom enough that a patient's
+/// first load does not pay for them (src/doctor_build.rs, [`Route::in_second_build`]).
 #[cfg(feature = "doctor")]
-fn switch_doctor(route: Route) -> Html {
+fn switch_second(route: Route) -> Html {
     let guarded = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
+    let patient = |page: Html| html! { <Layout role={Role::Patient}>{ page }</Layout> };
     match route {
+        Route::PatientSecurity => patient(html! { <Security /> }),
+        Route::PatientDocuments => patient(html! { <DocumentList page=true /> }),
         Route::MedecinInbox => guarded(html! { <Inbox /> }),
         Route::MedecinConversation { id } => {
             guarded(html! { <Inbox selected={Some(ConversationId(id))} /> })
@@ -65,10 +73,10 @@ fn switch_doctor(route: Route) -> Html {
     }
 }
 
-/// The first-load build has no doctor's page: `/medecin/…` loads the doctor's build, which the
-/// server sends for those paths ([`crate::doctor_build`]).
+/// The first-load build has none of those pages: their paths load the second build, which the
+/// server sends for them ([`crate::doctor_build`]).
 #[cfg(not(feature = "doctor"))]
-fn switch_doctor(_route: Route) -> Html {
+fn switch_second(_route: Route) -> Html {
     html! { <crate::doctor_build::LoadDoctorBuild /> }
 }
 

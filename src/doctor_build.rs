@@ -1,10 +1,11 @@
-//! The doctor's screens are a second build of the app (README, "Layout"): the first-load build
-//! (`index.html`, what a patient and the login page load) is compiled without the `doctor`
-//! feature, so none of the doctor's pages, queue or triage controls is in its wasm; the
-//! doctor's build (`medecin.html`, `--features doctor`) has everything, and the server sends it
-//! for every `/medecin/…` path. A doctor who logs in on the first-load build reaches a
-//! `/medecin/…` route, which reloads the page: the doctor's build starts on it, with the
-//! session the first one saved in sessionStorage.
+//! The doctor's screens, and the account and documents pages of both roles, are a second build
+//! of the app (README, "Layout"): the first-load build (`index.html`, what a patient and the
+//! login page load) is compiled without the `doctor` feature, so none of those pages is in its
+//! wasm; the second build (`medecin.html`, `--features doctor`) has every page, and the server
+//! sends it for the paths of [`colloque_protocol::SECOND_BUILD_PATHS`]. A doctor who logs in,
+//! or a patient who opens her account, on the first-load build reaches such a route, which
+//! reloads the page: the second build starts on it, with the session the first one saved in
+//! sessionStorage. Once there, the tab stays in the second build.
 //!
 //! A session on a shared computer is not saved ([`Session::shared`]): for that one reload it
 //! is handed over under [`HANDOFF_KEY`] in this tab's sessionStorage, which the doctor's build
@@ -43,25 +44,36 @@ pub use first_load::LoadDoctorBuild;
 mod first_load {
     use super::*;
     use crate::components::error_view::Loading;
+    use crate::components::layout::Layout;
+    use crate::hooks::use_messaging;
+    use crate::i18n::{Key, use_i18n};
     use crate::pages::not_found::NotFound;
     use crate::session::use_session;
     use yew::prelude::*;
 
-    /// A `/medecin/…` route in the first-load build: reloads the page, which the server
-    /// answers with the doctor's build. Shows "loading" meanwhile, or "not found" if the same
-    /// build came back.
+    /// A route of the second build in the first-load build: reloads the page, which the
+    /// server answers with the second build. Shows "loading" meanwhile, or "not found" if the
+    /// same build came back. Waits while a message written here is kept in this page only
+    /// (no outbox key yet, docs/outbox.md): the reload would erase it.
     #[component]
     pub fn LoadDoctorBuild() -> Html {
         let session = use_session();
+        let i18n = use_i18n();
+        let messaging = use_messaging();
+        // A message written here and not yet sealed into the stored outbox.
+        let unkept = messaging.outbox_unkept || messaging.outbox_sealing;
         let path = web_sys::window()
             .and_then(|w| w.location().pathname().ok())
             .unwrap_or_default();
         let storage = SessionStorage::raw();
         let came_back = storage.get_item(RELOADED_KEY).ok().flatten().as_deref() == Some(&path);
         let shared = session.session().filter(|s| s.shared).cloned();
-        use_effect_with((), move |_| {
+        use_effect_with(unkept, move |unkept| {
             if came_back {
                 let _ = SessionStorage::raw().remove_item(RELOADED_KEY);
+                return;
+            }
+            if *unkept {
                 return;
             }
             if let Some(session) = shared {
@@ -74,6 +86,14 @@ mod first_load {
         });
         if came_back {
             html! { <NotFound /> }
+        } else if unkept {
+            html! {
+                <Layout>
+                    <p class="notice" role="status" data-testid="second-build-waits">
+                        { i18n.t(Key::SecondBuildWaits) }
+                    </p>
+                </Layout>
+            }
         } else {
             html! { <Loading /> }
         }

@@ -48,13 +48,14 @@ macro_rules! table {
             /// Every key, for completeness tests.
             pub const ALL: &'static [Key] = &[$($(#[$meta])* Key::$key),*];
 
-            /// The text in `lang`.
+            /// The text in `lang`: two arrays in the order of the keys, which the compiler keeps
+            /// as data, where a `match` on (key, language) was 8 KB of code in the wasm.
             pub fn text(self, lang: Lang) -> &'static str {
-                match (self, lang) {
-                    $(
-                        $(#[$meta])* (Key::$key, Lang::Fr) => $fr,
-                        $(#[$meta])* (Key::$key, Lang::En) => $en,
-                    )*
+                const FR: &[&str] = &[$($(#[$meta])* $fr),*];
+                const EN: &[&str] = &[$($(#[$meta])* $en),*];
+                match lang {
+                    Lang::Fr => FR[self as usize],
+                    Lang::En => EN[self as usize],
                 }
             }
         }
@@ -75,26 +76,47 @@ table! {
     NavTemplates => "Modèles de réponse", "Reply templates";
     NavPatients => "Mes patients", "My patients";
     NavSecurity => "Sécurité", "Security";
+    #[cfg(feature = "doctor")]
     NotificationsTitle => "Être prévenu", "Notifications";
+    #[cfg(feature = "doctor")]
     TypingTitle => "Pendant que vous écrivez", "While you write";
+    #[cfg(feature = "doctor")]
     ShareTyping => "Montrer à mon interlocuteur quand j’écris un message", "Show the other person when I am writing a message";
+    #[cfg(feature = "doctor")]
     NotificationsIntro => "Un e-mail vous dit seulement qu’un message vous attend sur Colloque : jamais qui l’a écrit ni ce qu’il dit.", "An e-mail only tells you that a message is waiting on Colloque: never who wrote it nor what it says.";
+    #[cfg(feature = "doctor")]
     EmailNotices => "Me prévenir par e-mail d’un message non lu", "E-mail me about an unread message";
+    #[cfg(feature = "doctor")]
     PushNotices => "Me prévenir par une notification sur mes appareils inscrits", "Notify me on my signed-up devices";
+    #[cfg(feature = "doctor")]
     QuietHoursToggle => "Pas de notification la nuit", "No notifications at night";
+    #[cfg(feature = "doctor")]
     QuietFrom => "De", "From";
+    #[cfg(feature = "doctor")]
     QuietTo => "À", "To";
+    #[cfg(feature = "doctor")]
     BrowserNotices => "Me prévenir aussi dans ce navigateur quand Colloque est ouvert dans un autre onglet", "Also tell me in this browser when Colloque is open in another tab";
+    #[cfg(feature = "doctor")]
     BrowserNoticesOn => "Ce navigateur vous prévient d’un nouveau message.", "This browser tells you about a new message.";
+    #[cfg(feature = "doctor")]
     BrowserNoticesBlocked => "Ce navigateur refuse les notifications de Colloque : autorisez-les dans ses réglages.", "This browser blocks Colloque’s notifications: allow them in its settings.";
+    #[cfg(feature = "doctor")]
     PushDevice => "Notifications sur cet appareil", "Notifications on this device";
+    #[cfg(feature = "doctor")]
     PushDeviceHelp => "Un court avis, sans rien du message, même quand Colloque est fermé.", "A short notice, with nothing of the message, even when Colloque is closed.";
+    #[cfg(feature = "doctor")]
     PushStart => "Recevoir les notifications sur cet appareil", "Get notifications on this device";
+    #[cfg(feature = "doctor")]
     PushStop => "Arrêter sur cet appareil", "Stop on this device";
+    #[cfg(feature = "doctor")]
     PushOn => "Cet appareil reçoit les notifications de Colloque.", "This device gets Colloque’s notifications.";
+    #[cfg(feature = "doctor")]
     PushUnsupported => "Ce navigateur ne peut pas recevoir les notifications de Colloque.", "This browser cannot receive Colloque’s notifications.";
+    #[cfg(feature = "doctor")]
     PushDenied => "Les notifications sont bloquées : autorisez-les pour Colloque dans les réglages du navigateur, puis réessayez.", "Notifications are blocked: allow them for Colloque in the browser’s settings, then try again.";
+    #[cfg(feature = "doctor")]
     PushFailed => "Les notifications n’ont pas pu être activées sur cet appareil. Réessayez plus tard.", "Notifications could not be turned on for this device. Try again later.";
+    #[cfg(feature = "doctor")]
     PushShared => "Pas de notifications sur un ordinateur partagé.", "No notifications on a shared computer.";
     Logout => "Se déconnecter", "Sign out";
     Menu => "Menu", "Menu";
@@ -150,6 +172,7 @@ table! {
     SharedComputer => "Ordinateur partagé", "Shared computer";
     SharedComputerHelp => "Rien ne sera gardé dans ce navigateur. Un message pas encore envoyé sera perdu si vous fermez ou rechargez la page, et il faudra vous reconnecter.", "Nothing will be kept in this browser. A message not sent yet will be lost if you close or reload the page, and you will have to sign in again.";
     OutboxUnkept => "Pas de connexion pour l’instant : vos messages en attente ne sont gardés que dans cette page. Ne la fermez pas et ne la rechargez pas avant qu’ils soient partis.", "No connection for now: your waiting messages are kept in this page only. Do not close or reload it before they have gone.";
+    SecondBuildWaits => "Cette page s’ouvrira dès que vos messages en attente seront gardés sur cet appareil : l’ouvrir maintenant les effacerait.", "This page will open as soon as your waiting messages are kept on this device: opening it now would erase them.";
     OutboxWaitingOne => "Un message écrit sur cet appareil n’est pas encore parti : il s’affichera et partira dès que la connexion reviendra.", "One message written on this device has not been sent yet: it will show and go as soon as the connection is back.";
     OutboxWaitingMany => "{} messages écrits sur cet appareil ne sont pas encore partis : ils s’afficheront et partiront dès que la connexion reviendra.", "{} messages written on this device have not been sent yet: they will show and go as soon as the connection is back.";
     OutboxUnreadable => "Des messages non envoyés gardés sur cet appareil n’ont pas pu être relus ({}) : ils ont été supprimés. Écrivez-les de nouveau si besoin.", "Unsent messages kept on this device could not be read back ({}): they were deleted. Please write them again if needed.";
@@ -247,7 +270,9 @@ table! {
     IntakeMonths => "Nombre de mois", "Number of months";
     #[cfg(feature = "doctor")]
     IntakeOpenKept => "Les échanges déjà ouverts restent ouverts : closez-les quand ils sont traités.", "Exchanges already open stay open: close them once they are dealt with.";
+    #[cfg(feature = "doctor")]
     Save => "Enregistrer", "Save";
+    #[cfg(feature = "doctor")]
     Saved => "Enregistré.", "Saved.";
     #[cfg(feature = "doctor")]
     BlockedTitle => "Patients bloqués", "Blocked patients";
@@ -286,36 +311,64 @@ table! {
     SessionEndedIdle => "Vous avez été déconnecté après une période d’inactivité, pour protéger vos données. Reconnectez-vous pour continuer.", "You were signed out after a period of inactivity, to protect your data. Sign in again to continue.";
     SessionEndedExpired => "Votre session a expiré. Reconnectez-vous pour continuer.", "Your session has expired. Sign in again to continue.";
     SecurityTitle => "Sécurité du compte", "Account security";
+    #[cfg(feature = "doctor")]
     DevicesTitle => "Appareils connectés", "Signed-in devices";
+    #[cfg(feature = "doctor")]
     DevicesIntro => "Un appareil que vous ne reconnaissez pas ? Déconnectez-le, puis changez votre mot de passe.", "A device you do not recognise? Sign it out, then change your password.";
+    #[cfg(feature = "doctor")]
     ThisDevice => "Cet appareil", "This device";
+    #[cfg(feature = "doctor")]
     UnknownDevice => "Appareil inconnu", "Unknown device";
+    #[cfg(feature = "doctor")]
     LastActive => "Dernière activité : {}", "Last active: {}";
+    #[cfg(feature = "doctor")]
     FromAddress => "Adresse : {}", "Address: {}";
+    #[cfg(feature = "doctor")]
     SignOutDevice => "Déconnecter", "Sign out";
+    #[cfg(feature = "doctor")]
     SignOutNamed => "Déconnecter {}", "Sign out {}";
+    #[cfg(feature = "doctor")]
     PasswordTitle => "Changer de mot de passe", "Change your password";
+    #[cfg(feature = "doctor")]
     CurrentPassword => "Mot de passe actuel", "Current password";
+    #[cfg(feature = "doctor")]
     NewPassword => "Nouveau mot de passe (8 caractères au moins)", "New password (at least 8 characters)";
+    #[cfg(feature = "doctor")]
     PasswordChanged => "Mot de passe changé. Vos autres appareils ont été déconnectés.", "Password changed. Your other devices have been signed out.";
     ErrWrongPassword => "Le mot de passe actuel n’est pas le bon.", "The current password is not right.";
     ErrWeakPassword => "Le nouveau mot de passe doit compter au moins 8 caractères.", "The new password must have at least 8 characters.";
+    #[cfg(feature = "doctor")]
     MfaTitle => "Double authentification", "Two-step verification";
+    #[cfg(feature = "doctor")]
     MfaIntro => "À chaque connexion, un code à 6 chiffres de votre application d’authentification vous sera demandé en plus du mot de passe.", "Each time you sign in, a 6-digit code from your authenticator app will be asked for as well as your password.";
+    #[cfg(feature = "doctor")]
     MfaRequired => "Votre établissement exige la double authentification des médecins. Activez-la pour accéder à votre messagerie.", "Your organisation requires two-step verification for doctors. Turn it on to reach your messages.";
+    #[cfg(feature = "doctor")]
     MfaOn => "La double authentification est activée. Codes de secours restants : {}.", "Two-step verification is on. Recovery codes left: {}.";
+    #[cfg(feature = "doctor")]
     MfaOff => "La double authentification n’est pas activée.", "Two-step verification is off.";
+    #[cfg(feature = "doctor")]
     MfaStart => "Activer la double authentification", "Turn on two-step verification";
+    #[cfg(feature = "doctor")]
     MfaScan => "Scannez ce QR code avec votre application d’authentification (FreeOTP, Google Authenticator, Microsoft Authenticator…).", "Scan this QR code with your authenticator app (FreeOTP, Google Authenticator, Microsoft Authenticator…).";
+    #[cfg(feature = "doctor")]
     MfaQrLabel => "QR code à scanner avec l’application d’authentification", "QR code to scan with the authenticator app";
+    #[cfg(feature = "doctor")]
     MfaManual => "Impossible de scanner ? Saisissez cette clé dans l’application :", "Cannot scan? Type this key into the app:";
     MfaCodeLabel => "Code à 6 chiffres affiché par l’application", "6-digit code shown by the app";
+    #[cfg(feature = "doctor")]
     MfaConfirm => "Vérifier et activer", "Verify and turn on";
+    #[cfg(feature = "doctor")]
     MfaCodesTitle => "Vos codes de secours", "Your recovery codes";
+    #[cfg(feature = "doctor")]
     MfaCodesHint => "Chaque code sert une seule fois, si vous n’avez plus votre téléphone. Copiez-les ou imprimez-les et gardez-les en lieu sûr : ils ne seront plus affichés.", "Each code works once, if you no longer have your phone. Copy or print them and keep them somewhere safe: they will not be shown again.";
+    #[cfg(feature = "doctor")]
     Print => "Imprimer", "Print";
+    #[cfg(feature = "doctor")]
     MfaCodesDone => "J’ai noté mes codes", "I have kept my codes";
+    #[cfg(feature = "doctor")]
     MfaDisableTitle => "Désactiver la double authentification", "Turn off two-step verification";
+    #[cfg(feature = "doctor")]
     MfaDisableCode => "Code de l’application ou code de secours", "App code or recovery code";
     MfaLoginTitle => "Vérification en deux étapes", "Two-step verification";
     MfaLoginIntro => "Saisissez le code à 6 chiffres affiché par votre application d’authentification.", "Enter the 6-digit code shown by your authenticator app.";
@@ -375,10 +428,6 @@ table! {
     DocumentsEmpty => "Aucun document pour l’instant.", "No documents yet.";
     DocumentsMore => "Documents plus anciens", "Older documents";
     ShowMessages => "Messages", "Messages";
-    DocName => "Nom", "Name";
-    DocKind => "Type", "Type";
-    DocSize => "Taille", "Size";
-    DocDate => "Date", "Date";
     DocAuthor => "Envoyé par", "Sent by";
 }
 

@@ -174,6 +174,14 @@ pub fn conversation_route(role: Role, id: ConversationId) -> Route {
     }
 }
 
+impl Route {
+    /// True for the pages of the second build (`medecin.html`, the cargo feature `doctor`):
+    /// the first-load build reloads the page for them (src/doctor_build.rs).
+    pub fn in_second_build(&self) -> bool {
+        colloque_protocol::in_second_build(&self.to_path())
+    }
+}
+
 /// The home page of a role.
 pub fn home_route(role: Role) -> Route {
     match role {
@@ -241,6 +249,45 @@ mod tests {
             Route::MedecinDocuments,
             Route::NotFound,
         ]
+    }
+
+    #[test]
+    fn the_second_build_has_the_doctors_account_and_documents_pages() {
+        let second: Vec<Route> = every_route()
+            .into_iter()
+            .filter(Route::in_second_build)
+            .collect();
+        assert_eq!(
+            second,
+            vec![
+                Route::MedecinInbox,
+                Route::MedecinConversation { id: 0 },
+                Route::MedecinConversation { id: 123_456 },
+                Route::MedecinPatients,
+                Route::PatientSecurity,
+                Route::MedecinSecurity,
+                Route::MedecinSettings,
+                Route::PatientDocuments,
+                Route::MedecinDocuments,
+            ]
+        );
+        assert!(!colloque_protocol::in_second_build("/medecins"));
+        assert!(!colloque_protocol::in_second_build("/patient/securites"));
+        assert!(colloque_protocol::in_second_build("/patient/documents/"));
+    }
+
+    #[test]
+    fn the_service_worker_sends_the_same_pages_to_the_second_build() {
+        let list = colloque_protocol::SECOND_BUILD_PATHS
+            .iter()
+            .map(|path| format!("'{path}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let line = format!("const SECOND_BUILD = [{list}];");
+        assert!(
+            include_str!("../static/sw.js").contains(&line),
+            "static/sw.js should say {line}"
+        );
     }
 
     #[test]

@@ -54,13 +54,15 @@ self.addEventListener('notificationclick', (event) => {
   );
 });
 
-// The offline app shell. The pages (index.html, and medecin.html below /medecin) and
+// The offline app shell. The pages (index.html, and medecin.html for SECOND_BUILD below) and
 // config.json: network first, falling back to the copy kept at the last load. The
 // content-hashed files (`colloque-<hex>_bg.wasm`, `app-<hex>.css`…): cache first, since a name
 // never changes its bytes. Never the API or the socket, nor any other origin: what they answer
 // is health data, and no answer marked `no-store` is ever kept.
 const SHELL = 'colloque-shell-v1';
 const PAGES = ['/index.html', '/medecin.html'];
+// The pages of the second build, medecin.html: colloque_protocol::SECOND_BUILD_PATHS.
+const SECOND_BUILD = ['/medecin', '/patient/securite', '/patient/documents'];
 // trunk's `name-<hex>.ext`, `name-<hex>_bg.wasm`, and its initializer's `<hex>-first-paint.mjs`.
 const HASHED = /(-[0-9a-f]{8,16}(_[a-z]+)?\.[a-z0-9]+|\/[0-9a-f]{16}-[^/]+)$/;
 
@@ -135,8 +137,8 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.mode === 'navigate') {
-    const doctor = path === '/medecin' || path.startsWith('/medecin/');
-    event.respondWith(networkFirst(event, doctor ? '/medecin.html' : '/index.html', true));
+    const second = SECOND_BUILD.some((page) => path === page || path.startsWith(page + '/'));
+    event.respondWith(networkFirst(event, second ? '/medecin.html' : '/index.html', true));
   } else if (path === '/config.json') {
     event.respondWith(networkFirst(event, '/config.json', false));
   } else if (HASHED.test(path)) {

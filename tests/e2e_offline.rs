@@ -402,8 +402,22 @@ async fn a_message_that_cannot_be_kept_on_the_device_yet_says_so_and_still_goes(
     assert!(!stored.contains(text), "{stored}");
     emma.screenshot("1-kept-in-this-page-only").await;
 
-    // The server is back: the key comes, the message goes, once, and the notice with it.
+    // Her account page is in the second build (src/doctor_build.rs): opening it reloads the
+    // page, which would erase the message, so it waits, and says so; the message is still here.
+    emma.execute(
+        "document.querySelector(\"a[href='/patient/securite']\").click();",
+        vec![],
+    )
+    .await;
+    emma.wait_testid("second-build-waits").await;
+    emma.screenshot("1b-account-page-waits").await;
+
+    // The server is back: the key comes, the message is kept on the device, and only then the
+    // account page opens (a reload into the second build), which sends it.
     api.start().await;
+    emma.wait_testid("devices").await;
+    emma.open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     emma.wait_message("sent", text).await;
     emma.wait_until(|| async {
         emma.find_css("[data-testid='outbox-unkept']")

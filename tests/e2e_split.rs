@@ -1,7 +1,8 @@
-//! End to end: the two builds (src/doctor_build.rs). A patient's page loads only the
-//! first-load build, never the doctor's wasm; a doctor who logs in on the first-load build ends
-//! on the doctor's build, with its queue. Read from the browser's own list of what the page
-//! fetched (`performance.getEntriesByType('resource')`).
+//! End to end: the two builds (src/doctor_build.rs). A patient's pages load only the
+//! first-load build, never the second one; their account page, a page of the second build,
+//! reloads into it; a doctor who logs in on the first-load build ends on the second build, with
+//! their queue. Read from the browser's own list of what the page fetched
+//! (`performance.getEntriesByType('resource')`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -32,7 +33,8 @@ async fn fetched(browser: &Browser) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_patient_never_fetches_the_doctors_build_and_a_doctor_runs_it_after_login() {
+async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_runs_it_after_login()
+{
     let (first, doctor_wasm) = (wasm_of("index.html"), wasm_of("medecin.html"));
     assert_ne!(first, doctor_wasm, "two builds, two wasm files");
     let e2e = E2e::start("split").await;
@@ -50,6 +52,23 @@ async fn a_patient_never_fetches_the_doctors_build_and_a_doctor_runs_it_after_lo
         "the doctor's wasm: {files:?}"
     );
     patient.screenshot("patient-first-load").await;
+
+    // Her account page is in the second build: the app's own link reloads into it, and she is
+    // still logged in there.
+    patient
+        .execute(
+            "document.querySelector(\"a[href='/patient/securite']\").click();",
+            vec![],
+        )
+        .await;
+    patient.wait_testid("devices").await;
+    let files = fetched(&patient).await;
+    assert!(files.contains(&doctor_wasm), "the second build: {files:?}");
+    assert!(
+        !files.contains(&first),
+        "this document is the second build: {files:?}"
+    );
+    patient.screenshot("patient-account-second-build").await;
 
     // A doctor logs in on the first-load build and lands on their inbox in the doctor's build.
     let doctor = e2e.browser(1280, 900).await;

@@ -5,4 +5,5 @@ pub mod login;
 pub mod medecin;
 pub mod not_found;
 pub mod patient;
+#[cfg(feature = "doctor")]
 pub mod security;

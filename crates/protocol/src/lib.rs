@@ -66,5 +66,20 @@ pub const WS_PATH: &str = "/ws";
 /// The prefix of every REST route.
 pub const API_PREFIX: &str = "/api";
 
+/// The app's pages that are in its second build (`medecin.html`), not in the first load
+/// (`index.html`): each path and every path below it. The doctor's screens, and the account and
+/// documents pages of both roles, visited seldom enough that a patient's first load does not
+/// pay for them. The server sends `medecin.html` for them; the app's router
+/// (`Route::in_second_build`) and its service worker (`static/sw.js`) follow the same list.
+pub const SECOND_BUILD_PATHS: &[&str] = &["/medecin", "/patient/securite", "/patient/documents"];
+
+/// True when `path` is one of [`SECOND_BUILD_PATHS`] or below one of them.
+pub fn in_second_build(path: &str) -> bool {
+    SECOND_BUILD_PATHS.iter().any(|page| {
+        path.strip_prefix(page)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 #[cfg(test)]
 mod tests;

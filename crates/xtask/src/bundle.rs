@@ -249,7 +249,7 @@ pub fn print_sizes(dist: &Path) -> Result {
     let first = named_in("index.html")?;
     let doctor = named_in(DOCTOR_HTML)?;
     let first_br = size_table(
-        "Bundle, first load (index.html: the login page and the patient)",
+        "Bundle, first load (index.html: the login page and a patient's pages)",
         &first,
         have_brotli,
     )?;
@@ -267,7 +267,7 @@ pub fn print_sizes(dist: &Path) -> Result {
         }
     }
     size_table(
-        "The doctor's build (medecin.html: /medecin/…, loaded after a doctor's login)",
+        "The second build (medecin.html: the doctor's pages, the account and documents pages)",
         &doctor,
         have_brotli,
     )?;

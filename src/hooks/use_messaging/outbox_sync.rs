@@ -69,6 +69,7 @@ impl Inner {
             crate::small_sort::sort_by_key(&mut pending, |p| p.order);
             pending.into_iter().cloned().collect()
         });
+        let pending_count = pending.len();
         let mut mine = Vec::new();
         let mut to_seal = Vec::new();
         {
@@ -99,6 +100,13 @@ impl Inner {
             }
         }
         outbox.save(&mine, crate::time::now());
+        // Kept on the device once every pending message is written sealed; one still being
+        // sealed (milliseconds) is in this page only, and a reload now would lose it
+        // (src/doctor_build.rs waits for this).
+        let sealing = mine.len() < pending_count;
+        if self.read(|s| s.outbox_sealing) != sealing {
+            self.dispatch(Action::OutboxSealing(sealing));
+        }
         let Some(inner) = self.me.borrow().upgrade() else {
             return;
         };

@@ -148,6 +148,9 @@ pub struct MessagingState {
     /// loaded without the server, until its session's first refresh answers), so they cannot be
     /// sealed into the stored outbox, and closing or reloading the tab would lose them.
     pub outbox_unkept: bool,
+    /// Some of this tab's unsent messages are being sealed (milliseconds), not yet written to
+    /// the stored outbox: a reload now would lose them.
+    pub outbox_sealing: bool,
     /// Who is writing, per conversation (the typing indicator; see `typing`).
     pub(super) writing: VecMap<ConversationId, super::typing::Writing>,
     /// Files that did not make it into their message (their upload failed after Send, or a
@@ -216,6 +219,8 @@ pub enum Action {
     DismissOutboxNotice,
     /// This tab's unsent messages are (`true`) or are no longer kept in memory only.
     OutboxUnkept(bool),
+    /// See [`MessagingState::outbox_sealing`].
+    OutboxSealing(bool),
     /// The other participant writes in a conversation (this showing's mark).
     Writing(ConversationId, UserId, u64),
     /// A showing of "écrit…" is over (unless a later one replaced it).
@@ -344,6 +349,7 @@ impl MessagingState {
             }
             Action::DismissOutboxNotice => self.outbox_dropped = (0, 0),
             Action::OutboxUnkept(unkept) => self.outbox_unkept = unkept,
+            Action::OutboxSealing(sealing) => self.outbox_sealing = sealing,
             Action::FileSettled {
                 client_id,
                 name,

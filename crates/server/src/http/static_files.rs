@@ -6,8 +6,9 @@ use std::path::Path;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// The built web app. Deep links (`/patient/messages/3`) are app routes, not files: every
-/// other path gets index.html and the app's router takes over. The doctor's screens are a
-/// second build (src/doctor_build.rs): `/medecin` and every path below it get its page,
+/// other path gets index.html and the app's router takes over. The doctor's screens and the
+/// account and documents pages are a second build (src/doctor_build.rs): each of
+/// [`colloque_protocol::SECOND_BUILD_PATHS`] and every path below it get its page,
 /// `medecin.html`, when the directory has one (a first-load build alone serves them all). The brotli or gzip copy that
 /// `cargo xtask build` writes next to a file is sent when the browser accepts it.
 ///
@@ -37,9 +38,13 @@ pub(crate) fn router(dir: &Path) -> Router {
         let page = ServeFile::new(doctor)
             .precompressed_br()
             .precompressed_gzip();
-        router = router
-            .route_service("/medecin", page.clone())
-            .route_service("/medecin/{*rest}", page);
+        for path in colloque_protocol::SECOND_BUILD_PATHS {
+            // `{*rest}` needs a segment: the trailing slash is a route of its own.
+            router = router
+                .route_service(path, page.clone())
+                .route_service(&format!("{path}/"), page.clone())
+                .route_service(&format!("{path}/{{*rest}}"), page.clone());
+        }
     }
     router
         .fallback_service(files)

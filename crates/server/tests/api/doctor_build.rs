@@ -28,9 +28,15 @@ async fn medecin_paths_get_the_doctors_build_and_the_csp_allows_both_loaders() {
         ("/patient/messages/3", "first load"),
         ("/medecins", "first load"),
         ("/medecin", "doctor"),
+        ("/medecin/", "doctor"),
         ("/medecin/messages", "doctor"),
         ("/medecin/messages/3", "doctor"),
         ("/medecin/reglages", "doctor"),
+        ("/patient/securite", "doctor"),
+        ("/patient/documents", "doctor"),
+        ("/patient/documents/", "doctor"),
+        ("/patient/securites", "first load"),
+        ("/patient", "first load"),
     ] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
