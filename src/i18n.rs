@@ -429,6 +429,8 @@ table! {
     DocumentsMore => "Documents plus anciens", "Older documents";
     ShowMessages => "Messages", "Messages";
     DocAuthor => "Envoyé par", "Sent by";
+    DocSentByYou => "Envoyé par vous", "Sent by you";
+    DocSentByYouTo => "Envoyé par vous à {}", "Sent by you to {}";
 }
 
 /// The plain-words message for an error code.

@@ -591,7 +591,11 @@ async fn documents_list_each_file_with_its_type_date_and_sender_and_page_on() {
     assert!(words.contains("ordonnance.pdf"), "{words}");
     assert!(words.contains("Document PDF"), "{words}");
     assert!(words.contains("Envoyé par Dr Claire Martin"), "{words}");
-    assert!(words.contains("Envoyé par Vous"), "{words}");
+    assert!(words.contains("Envoyé par vous"), "{words}");
+    assert!(
+        !words.contains("Envoyé par vous à"),
+        "one conversation: {words}"
+    );
     assert!(
         app.testid("composer-input").is_some(),
         "the composer is kept, hidden"

@@ -207,7 +207,8 @@ async fn a_patient_sends_a_photo_and_a_pdf_from_her_phone_and_the_doctor_opens_a
         })
         .await;
     assert!(
-        rows.iter().all(|r| r.contains("Envoyé par Vous")),
+        rows.iter()
+            .all(|r| r.contains("Envoyé par vous à Dr Claire Martin")),
         "{rows:?}"
     );
 

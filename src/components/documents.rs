@@ -85,14 +85,25 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
         return html! { <>{ for heading }<Loading /></> };
     }
     let me = messaging.me;
-    // Who sent it: "Vous", or the other participant of its conversation.
-    let author = |author: UserId, conversation: ConversationId| -> String {
+    let all = props.conversation.is_none();
+    // Who sent it: "Envoyé par vous" (to whom, on the page of every conversation's documents),
+    // or "Envoyé par" the other participant of its conversation.
+    let sent_by = |author: UserId, conversation: ConversationId| -> String {
+        let c = messaging.conversations.get(&conversation);
         if Some(author) == me {
-            return i18n.t(Key::You).to_owned();
+            let other = c.map(|c| {
+                if Some(c.doctor.id) == me {
+                    &c.patient.display_name
+                } else {
+                    &c.doctor.display_name
+                }
+            });
+            return match other {
+                Some(name) if all => i18n.tf(Key::DocSentByYouTo, &[name.as_str()]),
+                _ => i18n.t(Key::DocSentByYou).to_owned(),
+            };
         }
-        messaging
-            .conversations
-            .get(&conversation)
+        let name = c
             .map(|c| {
                 if c.doctor.id == author {
                     c.doctor.display_name.clone()
@@ -100,7 +111,8 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
                     c.patient.display_name.clone()
                 }
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        format!("{} {name}", i18n.t(Key::DocAuthor))
     };
     let rows = pages.documents.iter().map(|d| {
         let meta = &d.attachment;
@@ -108,7 +120,7 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
             // The size is on the file's button.
             kind_words(&i18n, meta.content_type).to_owned(),
             crate::time::date_time(d.sent_at, i18n.lang),
-            format!("{} {}", i18n.t(Key::DocAuthor), author(d.author_id, d.conversation_id)),
+            sent_by(d.author_id, d.conversation_id),
         ]
         .join(" · ");
         html! {
