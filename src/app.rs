@@ -54,21 +54,21 @@ pub fn switch(route: Route) -> Html {
 /// first load does not pay for them (src/doctor_build.rs, [`Route::in_second_build`]).
 #[cfg(feature = "doctor")]
 fn switch_second(route: Route) -> Html {
-    let guarded = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
+    let doctor = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
     let patient = |page: Html| html! { <Layout role={Role::Patient}>{ page }</Layout> };
     match route {
         Route::PatientSecurity => patient(html! { <Security /> }),
         Route::PatientDocuments => patient(html! { <DocumentList page=true /> }),
-        Route::MedecinInbox => guarded(html! { <Inbox /> }),
+        Route::MedecinInbox => doctor(html! { <Inbox /> }),
         Route::MedecinConversation { id } => {
-            guarded(html! { <Inbox selected={Some(ConversationId(id))} /> })
+            doctor(html! { <Inbox selected={Some(ConversationId(id))} /> })
         }
-        Route::MedecinPatients => guarded(html! { <Patients /> }),
+        Route::MedecinPatients => doctor(html! { <Patients /> }),
         // One page for both roles.
-        Route::MedecinSecurity => guarded(html! { <Security /> }),
-        Route::MedecinSettings => guarded(html! { <Settings /> }),
-        Route::MedecinDocuments => guarded(html! { <DocumentList page=true /> }),
-        Route::MedecinTemplates => guarded(html! { <Templates /> }),
+        Route::MedecinSecurity => doctor(html! { <Security /> }),
+        Route::MedecinSettings => doctor(html! { <Settings /> }),
+        Route::MedecinDocuments => doctor(html! { <DocumentList page=true /> }),
+        Route::MedecinTemplates => doctor(html! { <Templates /> }),
         _ => html! { <Layout><NotFound /></Layout> },
     }
 }
