@@ -12,58 +12,14 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
+use support::axe::{axe_source, serious_violations};
 use support::{Browser, E2e};
 
 const PATIENT: &str = "emma.petit@colloque.test";
 const DOCTOR: &str = "dr.martin@colloque.test";
 const TEXT: &str = "Voici la photo de mon bras et mes analyses";
-
-/// axe-core's browser bundle (`COLLOQUE_AXE`, as `tests/e2e_a11y.rs` reads it).
-fn axe_source() -> String {
-    let path = std::env::var("COLLOQUE_AXE").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/.tools/node_modules/axe-core/axe.min.js"
-        )
-        .to_owned()
-    });
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("axe-core at {path} (installed by `cargo xtask test`): {e}"))
-}
-
-/// axe's serious and critical violations on the page as it is.
-async fn serious_violations(browser: &Browser, axe: &str) -> Vec<String> {
-    let loaded = browser
-        .execute(
-            &format!("{axe}\n;return typeof window.axe === 'object';"),
-            vec![],
-        )
-        .await;
-    assert_eq!(loaded, Value::Bool(true), "axe-core loaded in the page");
-    let result = browser
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {
-                    resultTypes: ['violations'],
-                    rules: {'label-content-name-mismatch': {enabled: true}}
-                })
-                .then(r => done(r.violations.map(v => ({
-                    id: v.id, impact: v.impact,
-                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)
-                }))))
-                .catch(e => done([{id: 'axe-error', impact: 'critical', nodes: [String(e)]}]));",
-        )
-        .await;
-    result
-        .as_array()
-        .expect("a list of violations")
-        .iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .map(|v| format!("{} ({}): {}", v["id"], v["impact"], v["nodes"]))
-        .collect()
-}
 
 /// A 320×240 photo, as a phone's camera would hand it over (JPEG).
 fn photo() -> Vec<u8> {

@@ -12,8 +12,9 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
+use support::axe::{axe_source, serious_violations};
 use support::{Browser, E2e};
 
 const PATIENT: &str = "emma.petit@colloque.test";
@@ -66,31 +67,6 @@ const RECORD_STEPS: &str = "
     new MutationObserver(note).observe(document.body,
         {subtree: true, childList: true, characterData: true, attributes: true});
     return true;";
-
-/// axe-core's serious and critical violations on the page as it is.
-async fn serious_violations(browser: &Browser) -> Vec<Value> {
-    let Ok(path) = std::env::var("COLLOQUE_AXE") else {
-        println!("COLLOQUE_AXE not set: no accessibility check");
-        return Vec::new();
-    };
-    let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("axe-core at {path}: {e}"));
-    browser
-        .execute(
-            &format!("{axe}\n;return typeof window.axe === 'object';"),
-            vec![],
-        )
-        .await;
-    let found = browser
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']})
-                .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                    .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))
-                .catch(e => done([{id: 'axe-error', nodes: [String(e)]}]));",
-        )
-        .await;
-    found.as_array().cloned().unwrap_or_default()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_patient_message_climbs_sent_received_read_and_done() {
@@ -174,7 +150,7 @@ async fn one_patient_message_climbs_sent_received_read_and_done() {
     assert_eq!(steps, json!(["sent", "received", "read", "done"]));
 
     // The status is words a screen reader reads, and the screen passes axe.
-    let violations = serious_violations(&emma).await;
+    let violations = serious_violations(&emma, &axe_source()).await;
     assert!(violations.is_empty(), "axe: {violations:?}");
 
     for browser in [emma, doctor] {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod axe;
 mod conversation;
 mod proxy;
 pub use proxy::FreezableProxy;
