@@ -351,32 +351,47 @@ async fn a_message_sent_while_its_file_uploads_waits_for_it_then_goes_with_it() 
     let sealed = stored_until(|c| !c.awaiting.is_empty()).await;
     assert_eq!(sealed.body, "Ma dernière ordonnance");
     assert_eq!(sealed.awaiting, ["ordonnance.pdf"]);
+    // A word written after it waits behind it: Dr Martin reads them in the order written.
+    write_and_send(&app, "Merci beaucoup").await;
+    app.until("the second message shown", |a| {
+        text(a, "message-list").contains("Merci beaucoup")
+    })
+    .await;
+    assert!(
+        sends(&app).is_empty(),
+        "nothing goes before the file's message"
+    );
 
     let stored = meta(9, "ordonnance.pdf", AttachmentType::Pdf, false);
     finish(0, 201, &json_of(&stored));
-    app.until("the send frame", |a| !sends(a).is_empty()).await;
+    app.until("both send frames", |a| sends(a).len() == 2).await;
     assert_eq!(
         sends(&app),
-        [("Ma dernière ordonnance".to_owned(), vec![stored.id])]
+        [
+            ("Ma dernière ordonnance".to_owned(), vec![stored.id]),
+            ("Merci beaucoup".to_owned(), vec![]),
+        ]
     );
     app.until("the file in the pending message", |a| {
         a.testid("file-awaiting").is_none() && a.testid("file-open").is_some()
     })
     .await;
-    let sealed = stored_until(|c| c.awaiting.is_empty()).await;
+    let sealed =
+        stored_until(|c| c.awaiting.is_empty() && c.body == "Ma dernière ordonnance").await;
     assert_eq!(sealed.attachments, [stored], "sealed again with its file");
 }
 
-/// The one message of Lucas's stored outbox, opened with his key, once `check` holds.
+/// A message of Lucas's stored outbox, opened with his key, once `check` holds for it.
 async fn stored_until(check: impl Fn(&Content) -> bool) -> Content {
     let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();
     for _ in 0..250 {
         yew::scheduler::flush().await;
-        if let [entry] = outbox::stored(PATIENT).as_slice()
-            && let Some(content) = outbox::open(&key, PATIENT, entry).await
-            && check(&content)
-        {
-            return content;
+        for entry in outbox::stored(PATIENT) {
+            if let Some(content) = outbox::open(&key, PATIENT, &entry).await
+                && check(&content)
+            {
+                return content;
+            }
         }
         gloo_timers::future::TimeoutFuture::new(20).await;
     }

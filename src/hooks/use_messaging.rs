@@ -122,6 +122,7 @@ impl MessagingHandle {
             meta,
         });
         self.inner.transmit(client_id);
+        self.inner.release_behind(client_id);
     }
 
     /// The user has read which files of a conversation must be picked again.

@@ -269,6 +269,21 @@ impl Inner {
         if p.status != MessageStatus::Sending || !p.awaiting.is_empty() {
             return;
         }
+        // A conversation's messages are stored in the order written: one written after a
+        // message still waiting for its file waits too, and goes right after it
+        // ([`Self::release_behind`]); the timer is a fallback.
+        let behind_a_file = self.read(|s| {
+            s.pending.values().any(|q| {
+                q.conversation_id == p.conversation_id
+                    && q.order < p.order
+                    && q.status == MessageStatus::Sending
+                    && !q.awaiting.is_empty()
+            })
+        });
+        if behind_a_file {
+            self.resend_later(client_id, ACK_TIMEOUT_MS, false);
+            return;
+        }
         let attachment_ids: Vec<_> = p.attachments.iter().map(|a| a.id).collect();
         if self.online() {
             self.send_frame(ClientFrame::Send {
@@ -324,6 +339,31 @@ impl Inner {
                 },
             },
         );
+    }
+
+    /// A message's last file has settled and it has gone: the messages written after it in its
+    /// conversation, which waited behind it, go now, in order (each checks again whether it
+    /// must still wait, behind another file).
+    pub(super) fn release_behind(self: &Rc<Self>, client_id: ClientMsgId) {
+        let behind = self.read(|s| {
+            let Some(p) = s.pending.get(&client_id) else {
+                return Vec::new();
+            };
+            if !p.awaiting.is_empty() {
+                return Vec::new();
+            }
+            let mut behind: Vec<&PendingMessage> = s
+                .pending
+                .values()
+                .filter(|q| q.conversation_id == p.conversation_id && q.order > p.order)
+                .filter(|q| q.status == MessageStatus::Sending && q.awaiting.is_empty())
+                .collect();
+            crate::small_sort::sort_by_key(&mut behind, |q| q.order);
+            behind.into_iter().map(|q| q.client_id).collect()
+        });
+        for later in behind {
+            self.transmit(later);
+        }
     }
 
     /// Sends the oldest message of a conversation still waiting, if any.
