@@ -84,3 +84,59 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
     );
     doctor.screenshot("doctor-after-login").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manifest_and_the_home_screen_icon_are_served_at_their_sizes() {
+    let e2e = E2e::start("icons").await;
+    let browser = e2e.browser(360, 740).await;
+    browser.goto("/login").await;
+    let found = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             (async () => {
+                 const manifest = await (await fetch('/manifest.webmanifest')).json();
+                 const size = async (src) => {
+                     const response = await fetch(src);
+                     const blob = await response.blob();
+                     let size = 'any';
+                     if (blob.type === 'image/png') {
+                         const image = await createImageBitmap(blob);
+                         size = image.width + 'x' + image.height;
+                     }
+                     return {src, ok: response.ok, type: blob.type, size};
+                 };
+                 const icons = [];
+                 for (const icon of manifest.icons) {
+                     icons.push({...(await size(icon.src)), sizes: icon.sizes, stated: icon.type,
+                                 purpose: icon.purpose});
+                 }
+                 const apple = document.querySelector(\"link[rel='apple-touch-icon']\");
+                 done({icons, apple: apple && await size(apple.getAttribute('href'))});
+             })().catch((e) => done({error: String(e)}));",
+        )
+        .await;
+    assert!(found.get("error").is_none(), "{found}");
+    let icons = found["icons"].as_array().expect("the manifest's icons");
+    for icon in icons {
+        assert_eq!(icon["ok"], true, "{icon}");
+        assert_eq!(icon["type"], icon["stated"], "{icon}");
+        assert_eq!(icon["size"], icon["sizes"], "{icon}");
+    }
+    for (sizes, purpose) in [
+        ("192x192", "any"),
+        ("512x512", "any"),
+        ("512x512", "maskable"),
+    ] {
+        assert!(
+            icons.iter().any(|i| i["sizes"] == sizes
+                && i["purpose"] == purpose
+                && i["stated"] == "image/png"),
+            "a {purpose} PNG of {sizes}: {icons:?}"
+        );
+    }
+    let apple = &found["apple"];
+    assert_eq!(apple["ok"], true, "{apple}");
+    assert_eq!(apple["type"], "image/png", "{apple}");
+    assert_eq!(apple["size"], "180x180", "{apple}");
+    browser.close().await;
+}
