@@ -10,7 +10,7 @@ use crate::session::Session;
 use colloque_protocol::*;
 use proptest::prelude::*;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{IgnoredAny, Visitor};
 use std::fmt::Debug;
 
 // ---- a target that takes any JSON, through `deserialize_any` ----
