@@ -1,6 +1,7 @@
 //! The session's pure logic.
 
 use super::*;
+use colloque_protocol::Role;
 
 fn session(handle: &str, user: i64, expires_at: i64) -> Session {
     Session {
