@@ -18,13 +18,15 @@
 mod inner;
 mod outbox_sync;
 mod receipts;
+mod reducer;
 mod state;
 mod thread;
 mod typing;
 
 pub use receipts::{Step, step};
+pub use reducer::Action;
 pub use state::{
-    Action, Direction, LoadState, MessageStatus, MessagingState, PendingMessage, TimelineItem,
+    Direction, LoadState, MessageStatus, MessagingState, PendingMessage, TimelineItem,
 };
 pub use thread::{Messages, Thread};
 
