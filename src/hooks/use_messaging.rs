@@ -15,6 +15,7 @@
 //! - a message is recognised by its sequence number and, while pending, its client id, so a
 //!   replayed ack, a second tab's push or a catch-up page never shows it twice.
 
+mod history;
 mod inner;
 mod outbox_sync;
 mod receipts;
