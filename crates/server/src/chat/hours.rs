@@ -158,6 +158,8 @@ pub async fn add_absence(
             // Like any person who is not in the caller's care team: not found.
             return Err(AppError::NotFound);
         }
+        // Two absences added at once count one after the other.
+        tx.lock_user_collections(user.id).await?;
         let current = tx.absences_until(user.id, &today(now)?.to_string()).await?;
         if current.len() >= MAX_ABSENCES {
             return Err(AppError::LimitReached(format!(

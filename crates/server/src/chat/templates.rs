@@ -76,7 +76,7 @@ pub async fn create_template(
     let (state, source, user) = (state.clone(), source.clone(), user.clone());
     detached(async move {
         let mut tx = state.store.begin_write().await?;
-        tx.lock_templates_of(user.id).await?;
+        tx.lock_user_collections(user.id).await?;
         let owned = tx.count_templates(user.id).await?;
         if usize::try_from(owned).unwrap_or(usize::MAX) >= MAX_TEMPLATES_PER_DOCTOR {
             return Err(AppError::LimitReached(format!(

@@ -41,7 +41,7 @@ pub async fn subscribe(
     detached(async move {
         let mut tx = state.store.begin_write().await?;
         // Two subscriptions of one user at once count one after the other.
-        tx.lock_templates_of(user.id).await?;
+        tx.lock_user_collections(user.id).await?;
         let others = tx
             .count_other_push_subscriptions(user.id, &valid.endpoint)
             .await?;

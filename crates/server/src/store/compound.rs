@@ -95,10 +95,11 @@ impl Tx {
         on_tx!(self, |conn, b| b::attachments::by_ids(conn, ids).await)
     }
 
-    /// Holds a doctor's templates until the transaction ends, where the backend needs it
-    /// (PostgreSQL), so that their count and a new one are decided one writer at a time.
-    pub async fn lock_templates_of(&mut self, doctor: UserId) -> Result<(), sqlx::Error> {
-        on_tx!(self, |conn, b| b::lock_templates_of(conn, doctor).await)
+    /// Holds a user's capped collections (a doctor's templates and absences, anyone's push
+    /// subscriptions) until the transaction ends, where the backend needs it (PostgreSQL): a
+    /// count and the row it lets in are decided one writer at a time.
+    pub async fn lock_user_collections(&mut self, user: UserId) -> Result<(), sqlx::Error> {
+        on_tx!(self, |conn, b| b::lock_user_collections(conn, user).await)
     }
 
     /// Who owns each of these templates and whether it is shared, for a send's checks.

@@ -515,3 +515,42 @@ async fn bad_hours_and_days_are_refused_and_change_nothing() {
     .await;
     assert_eq!(over.absences.len(), 1);
 }
+
+#[tokio::test]
+async fn a_doctor_has_at_most_the_limit_of_absences_to_come_even_when_adding_them_at_once() {
+    let app = spawn_app_unthrottled().await;
+    let martin = app.login(MARTIN).await;
+    // All but two places taken, written straight into the database: through the API each
+    // answer would carry every absence so far.
+    let (from, to) = (day(30), day(31));
+    on_db!(app.db().await, |pool| {
+        for _ in 0..colloque_protocol::MAX_ABSENCES - 2 {
+            sqlx::query(
+                "INSERT INTO absences (doctor_id, from_day, to_day, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(martin.id.0)
+            .bind(&from)
+            .bind(&to)
+            .bind(now_ms().0)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    });
+    // Four at once for the last two places: each count and its insert are one writer's.
+    let body = json!({"from": day(40), "to": day(41), "covering_doctor_id": null});
+    let answers = futures_util::future::join_all(
+        (0..4).map(|_| app.post("/api/me/absences", &martin.token, &body)),
+    )
+    .await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 409, 409]);
+    let response = app.post("/api/me/absences", &martin.token, &body).await;
+    assert_eq!(refused(response).await, (409, "limit_reached".to_owned()));
+    let response = app.get("/api/me/reply-settings", &martin.token).await;
+    assert_eq!(
+        settings(response).await.absences.len(),
+        colloque_protocol::MAX_ABSENCES
+    );
+}

@@ -131,12 +131,16 @@ pub async fn lock_care_pair(
     Ok(())
 }
 
-/// Holds a doctor's templates until the transaction ends (their user row, `FOR NO KEY UPDATE`:
-/// sends and other inserts that only reference the user are not held), so that two instances
-/// cannot both count 99 templates and both add one.
-pub async fn lock_templates_of(conn: &mut PgConnection, doctor: UserId) -> Result<(), sqlx::Error> {
+/// Holds a user's capped collections (templates, absences, push subscriptions) until the
+/// transaction ends (their user row, `FOR NO KEY UPDATE`: sends and other inserts that only
+/// reference the user are not held), so that two instances cannot both count 99 templates and
+/// both add one.
+pub async fn lock_user_collections(
+    conn: &mut PgConnection,
+    user: UserId,
+) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(doctor.0)
+        .bind(user.0)
         .execute(conn)
         .await?;
     Ok(())

@@ -155,11 +155,11 @@ pub async fn lock_audit_chain(conn: &mut SqliteConnection) -> Result<AuditChain,
     audit::chain(conn).await
 }
 
-/// Nothing to do: the transaction already holds the database's only write lock, so no other
-/// template of the doctor's is counted or added until it ends.
-pub async fn lock_templates_of(
+/// Nothing to do: the transaction already holds the database's only write lock, so nothing of
+/// the user's is counted or added until it ends.
+pub async fn lock_user_collections(
     _conn: &mut SqliteConnection,
-    _doctor: UserId,
+    _user: UserId,
 ) -> Result<(), sqlx::Error> {
     Ok(())
 }
