@@ -138,8 +138,13 @@ impl Browser {
     pub async fn wait_for(&mut self, condition: &str, secs: u64) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
-            if self.eval(condition).await? == json!(true) {
-                return Ok(());
+            match self.eval(condition).await {
+                Ok(serde_json::Value::Bool(true)) => return Ok(()),
+                Ok(_) => {}
+                // The page was replaced under the question (a reload into the app's second
+                // build, src/doctor_build.rs): ask the new one.
+                Err(error) if replaced(&error) => {}
+                Err(error) => return Err(error),
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -182,4 +187,16 @@ async fn devtools_url(file: &Path) -> anyhow::Result<String> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bail!("Chromium did not open its DevTools port within 30 s")
+}
+
+/// True for DevTools' answer to an evaluation whose page navigated away meanwhile.
+fn replaced(error: &anyhow::Error) -> bool {
+    let text = error.to_string();
+    [
+        "Inspected target navigated or closed",
+        "Execution context was destroyed",
+        "Cannot find default execution context",
+    ]
+    .iter()
+    .any(|known| text.contains(known))
 }
