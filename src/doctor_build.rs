@@ -8,16 +8,18 @@
 //! sessionStorage. Once there, the tab stays in the second build.
 //!
 //! A session on a shared computer is not saved ([`Session::shared`]): for that one reload it
-//! is handed over under [`HANDOFF_KEY`] in this tab's sessionStorage, which the doctor's build
+//! is handed over under [`HANDOFF_KEY`] in this tab's sessionStorage, which the second build
 //! reads and removes as it starts ([`take_handoff`]).
+//!
+//! The reload waits while it would cost the user a message or the page ([`LoadDoctorBuild`]).
 
 use crate::session::Session;
 use gloo_storage::{SessionStorage, Storage};
 
-/// A shared computer's session, between the first-load build and the doctor's.
+/// A shared computer's session, between the first-load build and the second.
 pub const HANDOFF_KEY: &str = "colloque.handoff";
 /// The path the first-load build reloaded for: if the same build comes back on it, the server
-/// did not send the doctor's build (`trunk serve` without `--features doctor`), and reloading
+/// did not send the second build (`trunk serve` without `--features doctor`), and reloading
 /// again would loop.
 const RELOADED_KEY: &str = "colloque.doctor-build";
 
@@ -31,8 +33,8 @@ pub fn take_handoff() -> Option<Session> {
     (session.expires_at > crate::time::now()).then_some(session)
 }
 
-/// The doctor's build has started: a later `/medecin/…` route of a first-load build in this
-/// tab may reload again.
+/// The second build has started: a later second-build route of a first-load build in this tab
+/// may reload again.
 pub fn arrived() {
     let _ = SessionStorage::raw().remove_item(RELOADED_KEY);
 }
@@ -46,34 +48,66 @@ mod first_load {
     use crate::components::error_view::Loading;
     use crate::components::layout::Layout;
     use crate::hooks::use_messaging;
+    use crate::hooks::use_messaging::MessageStatus;
     use crate::i18n::{Key, use_i18n};
     use crate::pages::not_found::NotFound;
     use crate::session::use_session;
     use yew::prelude::*;
 
+    /// What holds the reload back, if anything.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Wait {
+        /// A message written here is not in the stored outbox yet (no key, being sealed, or a
+        /// shared computer, which stores none while it is still being sent), or waits for a
+        /// file being uploaded here: the reload would erase it, or send it without the file.
+        Messages,
+        /// The browser is offline: the second build's page may not be kept by the service
+        /// worker yet, and the tab would show the browser's error instead of the app.
+        Offline,
+    }
+
     /// A route of the second build in the first-load build: reloads the page, which the
     /// server answers with the second build. Shows "loading" meanwhile, or "not found" if the
-    /// same build came back. Waits while a message written here is kept in this page only
-    /// (no outbox key yet, docs/outbox.md): the reload would erase it.
+    /// same build came back. Waits, and says why, while the reload would lose a message or the
+    /// page ([`Wait`]); it goes by itself once that is over.
     #[component]
     pub fn LoadDoctorBuild() -> Html {
         let session = use_session();
         let i18n = use_i18n();
         let messaging = use_messaging();
-        // A message written here and not yet sealed into the stored outbox.
-        let unkept = messaging.outbox_unkept || messaging.outbox_sealing;
         let path = web_sys::window()
             .and_then(|w| w.location().pathname().ok())
             .unwrap_or_default();
-        let storage = SessionStorage::raw();
-        let came_back = storage.get_item(RELOADED_KEY).ok().flatten().as_deref() == Some(&path);
+        // Decided once, at mount: the effect below removes the mark, and later renders (every
+        // messaging change) must not read its absence as "go".
+        let came_back = *use_state(|| {
+            SessionStorage::raw()
+                .get_item(RELOADED_KEY)
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some(&path)
+        });
         let shared = session.session().filter(|s| s.shared).cloned();
-        use_effect_with(unkept, move |unkept| {
+        let held = messaging.outbox_unkept
+            || messaging.outbox_sealing
+            || messaging.pending.values().any(|p| {
+                p.status == MessageStatus::Sending && (shared.is_some() || !p.awaiting.is_empty())
+            });
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        let wait = if held {
+            Some(Wait::Messages)
+        } else if !online {
+            Some(Wait::Offline)
+        } else {
+            None
+        };
+        use_effect_with(wait, move |wait| {
             if came_back {
                 let _ = SessionStorage::raw().remove_item(RELOADED_KEY);
                 return;
             }
-            if *unkept {
+            if wait.is_some() {
                 return;
             }
             if let Some(session) = shared {
@@ -84,18 +118,20 @@ mod first_load {
                 let _ = window.location().reload();
             }
         });
-        if came_back {
-            html! { <NotFound /> }
-        } else if unkept {
+        let notice = |key: Key| {
             html! {
                 <Layout>
                     <p class="notice" role="status" data-testid="second-build-waits">
-                        { i18n.t(Key::SecondBuildWaits) }
+                        { i18n.t(key) }
                     </p>
                 </Layout>
             }
-        } else {
-            html! { <Loading /> }
+        };
+        match (came_back, wait) {
+            (true, _) => html! { <NotFound /> },
+            (false, Some(Wait::Messages)) => notice(Key::SecondBuildWaits),
+            (false, Some(Wait::Offline)) => notice(Key::SecondBuildOffline),
+            (false, None) => html! { <Loading /> },
         }
     }
 }

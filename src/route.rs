@@ -247,6 +247,7 @@ mod tests {
             Route::MedecinSettings,
             Route::PatientDocuments,
             Route::MedecinDocuments,
+            Route::MedecinTemplates,
             Route::NotFound,
         ]
     }
@@ -269,6 +270,7 @@ mod tests {
                 Route::MedecinSettings,
                 Route::PatientDocuments,
                 Route::MedecinDocuments,
+                Route::MedecinTemplates,
             ]
         );
         assert!(!colloque_protocol::in_second_build("/medecins"));

@@ -113,6 +113,13 @@ async function networkFirst(event, key, isPage) {
   } catch (error) {
     const kept = await caches.match(key, { cacheName: SHELL });
     if (kept) return kept;
+    // A page of the second build never loaded on this device: the first-load build starts
+    // instead (it says the page is not here rather than the browser's error, and keeps the
+    // outbox in view).
+    if (isPage && key !== '/index.html') {
+      const first = await caches.match('/index.html', { cacheName: SHELL });
+      if (first) return first;
+    }
     throw error;
   }
 }

@@ -234,11 +234,38 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
     );
     patient.screenshot("2-sending-from-memory-only").await;
 
-    // Still sent from memory when the server is back.
+    // Her account page is in the second build: reloading into it now would lose the message,
+    // which lives in this page's memory only, so it waits and says so.
+    patient
+        .execute(
+            "document.querySelector(\"a[href='/patient/securite']\").click();",
+            vec![],
+        )
+        .await;
+    patient.wait_testid("second-build-waits").await;
+    patient.screenshot("2b-account-page-waits").await;
+
+    // Still sent from memory when the server is back; only then the account page opens, in
+    // the second build, still signed in (the session crosses that reload in this tab only).
     api.start().await;
-    patient.wait_message("sent", secret).await;
+    patient.wait_testid("devices").await;
     let all = assert_nothing_readable(&patient, &["médiathèque", "prise de sang"]).await;
     assert!(outboxes(&all).is_empty(), "{all}");
+    // Back to the conversation within the app: the message is there, sent, once.
+    patient.click_testid("messaging-button").await;
+    patient
+        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
+        .await
+        .click()
+        .await
+        .expect("open the conversation");
+    patient.wait_message("sent", secret).await;
+    let shown = patient.texts("[data-testid='message-body']").await;
+    assert_eq!(
+        shown.iter().filter(|t| t.contains(secret)).count(),
+        1,
+        "{shown:?}"
+    );
 
     // A reload keeps nothing: the login screen, no session.
     patient.refresh().await;

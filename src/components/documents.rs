@@ -91,15 +91,11 @@ pub fn DocumentList(props: &DocumentListProps) -> Html {
     let sent_by = |author: UserId, conversation: ConversationId| -> String {
         let c = messaging.conversations.get(&conversation);
         if Some(author) == me {
-            let other = c.map(|c| {
-                if Some(c.doctor.id) == me {
-                    &c.patient.display_name
-                } else {
-                    &c.doctor.display_name
+            return match c {
+                Some(c) if all => {
+                    let other = &messaging.other_party(c).display_name;
+                    i18n.tf(Key::DocSentByYouTo, &[other.as_str()])
                 }
-            });
-            return match other {
-                Some(name) if all => i18n.tf(Key::DocSentByYouTo, &[name.as_str()]),
                 _ => i18n.t(Key::DocSentByYou).to_owned(),
             };
         }

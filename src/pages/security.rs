@@ -29,16 +29,10 @@ pub fn Security() -> Html {
     html! { <Settings /> }
 }
 
-/// Two-step verification, a doctor's: in the doctor's build only (src/doctor_build.rs), since a
-/// doctor's security page is `/medecin/securite`.
-#[cfg(feature = "doctor")]
+/// Two-step verification, a doctor's (this page is in the second build only, with the rest of
+/// the account page: src/doctor_build.rs).
 fn mfa_settings() -> Html {
     html! { <crate::components::mfa_settings::MfaSettings /> }
-}
-
-#[cfg(not(feature = "doctor"))]
-fn mfa_settings() -> Html {
-    Html::default()
 }
 
 /// The whole page, for a session that may go everywhere.

@@ -60,6 +60,10 @@ impl Inner {
             // user is told so while there are any (`outbox_notice`).
             let unkept = self.read(|s| !s.pending.is_empty());
             self.note_unkept(unkept);
+            // Nothing is being sealed without a key (what was is dropped with it).
+            if self.read(|s| s.outbox_sealing) {
+                self.dispatch(Action::OutboxSealing(false));
+            }
             return;
         };
         self.note_unkept(false);

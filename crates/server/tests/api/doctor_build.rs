@@ -1,10 +1,11 @@
-//! The doctor's build (src/doctor_build.rs): `/medecin/…` gets `medecin.html`, every other page
-//! `index.html`, and the CSP allows the inline loader of both, and nothing else inline.
+//! The second build (src/doctor_build.rs): each of `colloque_protocol::SECOND_BUILD_PATHS` and
+//! every path below it gets `medecin.html`, every other page `index.html`, and the CSP allows
+//! the inline loader of both, and nothing else inline.
 
 use crate::helpers::*;
 
 #[tokio::test]
-async fn medecin_paths_get_the_doctors_build_and_the_csp_allows_both_loaders() {
+async fn second_build_paths_get_medecin_html_and_the_csp_allows_both_loaders() {
     let dist = tempfile::tempdir().unwrap();
     let page = |title: &str, script: &str| {
         format!("<!doctype html><title>{title}</title><script type=\"module\">{script}</script>")
