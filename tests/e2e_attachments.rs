@@ -77,13 +77,9 @@ async fn a_patient_sends_a_photo_and_a_pdf_from_her_phone_and_the_doctor_opens_a
 
     // 1. Emma opens her conversation with Dr Martin and attaches a photo taken now...
     patient.login(PATIENT).await;
-    patient.goto("/patient/messages").await;
     patient
-        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     patient.wait_online().await;
     patient
         .wait_testid("attach-photo")

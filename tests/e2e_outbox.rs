@@ -236,12 +236,7 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
 
     // Her account page is in the second build: reloading into it now would lose the message,
     // which lives in this page's memory only, so it waits and says so.
-    patient
-        .execute(
-            "document.querySelector(\"a[href='/patient/securite']\").click();",
-            vec![],
-        )
-        .await;
+    patient.follow_app_link("/patient/securite").await;
     patient.wait_testid("second-build-waits").await;
     patient.screenshot("2b-account-page-waits").await;
 
@@ -253,12 +248,7 @@ async fn a_shared_computer_login_keeps_nothing_in_the_browser_storage() {
     assert!(outboxes(&all).is_empty(), "{all}");
     // Back to the conversation within the app: the message is there, sent, once.
     patient.click_testid("messaging-button").await;
-    patient
-        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
+    patient.open_listed_conversation("Claire Martin").await;
     patient.wait_message("sent", secret).await;
     let shown = patient.texts("[data-testid='message-body']").await;
     assert_eq!(

@@ -55,12 +55,7 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
 
     // Her account page is in the second build: the app's own link reloads into it, and she is
     // still logged in there.
-    patient
-        .execute(
-            "document.querySelector(\"a[href='/patient/securite']\").click();",
-            vec![],
-        )
-        .await;
+    patient.follow_app_link("/patient/securite").await;
     patient.wait_testid("devices").await;
     let files = fetched(&patient).await;
     assert!(files.contains(&doctor_wasm), "the second build: {files:?}");

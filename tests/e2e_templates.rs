@@ -186,13 +186,9 @@ async fn a_template_is_inserted_in_two_keystrokes_with_its_variables_filled_and_
 
     // 4. Emma, on her phone, receives it.
     patient.login(PATIENT).await;
-    patient.goto("/patient/messages").await;
     patient
-        .wait_for_element_containing("[data-testid='conversation-item']", "Claire Martin")
-        .await
-        .click()
-        .await
-        .expect("open the conversation");
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
     patient
         .wait_for_element_containing("[data-testid='message']", &expected)
         .await;

@@ -43,12 +43,28 @@ impl Browser {
     /// the conversation whose entry names `name`, and waits for its composer.
     pub async fn open_conversation_named(&self, inbox: &str, name: &str) {
         self.goto(inbox).await;
+        self.open_listed_conversation(name).await;
+    }
+
+    /// In the conversation list on screen, opens the conversation whose entry names `name`,
+    /// and waits for its composer.
+    pub async fn open_listed_conversation(&self, name: &str) {
         self.wait_for_element_containing("[data-testid='conversation-item']", name)
             .await
             .click()
             .await
             .expect("open the conversation");
         self.wait_testid("composer-input").await;
+    }
+
+    /// Follows the app's own link to `href` (an in-app navigation, as a click on it would be,
+    /// even when the link sits in a closed phone menu).
+    pub async fn follow_app_link(&self, href: &str) {
+        self.execute(
+            "document.querySelector(`a[href='${arguments[0]}']`).click();",
+            vec![serde_json::json!(href)],
+        )
+        .await;
     }
 
     /// In an open topic picker, starts the request about `topic` (its wire name).
