@@ -1,6 +1,12 @@
 //! Entry point of the Colloque single-page app. Everything lives in the library so tests can
 //! import it.
 
+// Talc instead of the standard library's dlmalloc: the same allocation, in fewer bytes of wasm
+// (measured in `cargo xtask build`, see the README's bundle figures).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 fn main() {
     #[cfg(feature = "doctor")]
     colloque::doctor_build::arrived();
