@@ -157,7 +157,8 @@ fn SessionScope(props: &SessionScopeProps) -> Html {
     }
 }
 
-/// The app: loads `config.json`, then renders the routed pages inside the providers.
+/// The app: loads `config.json` (and the English words when they are the saved choice), then
+/// renders the routed pages inside the providers.
 #[component]
 pub fn App() -> Html {
     let config = use_state(|| None::<Rc<Config>>);
@@ -165,7 +166,12 @@ pub fn App() -> Html {
         let config = config.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                config.set(Some(Rc::new(crate::services::config::load().await)));
+                let (loaded, ()) = futures_util::future::join(
+                    crate::services::config::load(),
+                    crate::i18n::prepare(),
+                )
+                .await;
+                config.set(Some(Rc::new(loaded)));
             });
         });
     }

@@ -3,8 +3,6 @@
 //! and every [`ErrorCode`] has a plain-words message ([`error_key`]).
 
 use colloque_protocol::ErrorCode;
-use gloo_storage::{LocalStorage, Storage};
-use yew::prelude::*;
 
 const STORAGE_KEY: &str = "colloque.lang";
 
@@ -38,6 +36,11 @@ impl Lang {
 
 // A key may carry `#[cfg(feature = "doctor")]`: its words are then only in the doctor's build
 // (src/doctor_build.rs), and the patient's first load does not pay for them.
+//
+// The English words are compiled in where the bytes do not count (the host's tests, the second
+// build). The first-load build leaves them out (3.9 KB of its brotli wasm) and fetches them,
+// `/en.json` (static/en.json, written from this table: see [`english`]), when English is chosen:
+// a French speaker never downloads them.
 macro_rules! table {
     ($($(#[$meta:meta])* $key:ident => $fr:literal, $en:literal;)*) => {
         /// A translatable string. `{}` in a text is filled by [`I18n::tf`].
@@ -48,17 +51,30 @@ macro_rules! table {
             /// Every key, for completeness tests.
             pub const ALL: &'static [Key] = &[$($(#[$meta])* Key::$key),*];
 
-            /// The text in `lang`: two arrays in the order of the keys, which the compiler keeps
-            /// as data, where a `match` on (key, language) was 8 KB of code in the wasm.
+            /// The text in `lang`: arrays in the order of the keys, which the compiler keeps
+            /// as data, where a `match` on (key, language) was 8 KB of code in the wasm. In
+            /// the first-load build, a word not fetched yet is the French one.
             pub fn text(self, lang: Lang) -> &'static str {
                 const FR: &[&str] = &[$($(#[$meta])* $fr),*];
+                #[cfg(any(not(target_arch = "wasm32"), feature = "doctor"))]
                 const EN: &[&str] = &[$($(#[$meta])* $en),*];
                 match lang {
                     Lang::Fr => FR[self as usize],
+                    #[cfg(any(not(target_arch = "wasm32"), feature = "doctor"))]
                     Lang::En => EN[self as usize],
+                    #[cfg(all(target_arch = "wasm32", not(feature = "doctor")))]
+                    Lang::En => english::word(self as usize).unwrap_or(FR[self as usize]),
                 }
             }
         }
+
+        /// A fingerprint of this build's words in both languages, in the order of the keys:
+        /// `/en.json` starts with it, so a file from another build is never taken for this
+        /// one's. Computed by the compiler: the English words it reads stay out of the wasm.
+        pub const FINGERPRINT: u32 = english::fingerprint(
+            &[$($(#[$meta])* $fr),*],
+            &[$($(#[$meta])* $en),*],
+        );
     };
 }
 
@@ -189,8 +205,9 @@ table! {
     Past => "Passés", "Past";
     NoAppointments => "Aucun rendez-vous.", "No appointments.";
     DurationMinutes => "{} min", "{} min";
-    Where => "Lieu", "Where";
-    Why => "Motif", "Reason";
+    // With the colon: French puts a space before it, English does not.
+    Where => "Lieu :", "Where:";
+    Why => "Motif :", "Reason:";
     CareTeamTitle => "Mon équipe de soins", "My care team";
     #[cfg(feature = "doctor")]
     PatientsTitle => "Mes patients", "My patients";
@@ -498,103 +515,10 @@ pub fn write_to(lang: Lang, name: &str) -> String {
     fill(key.text(lang), &[name])
 }
 
-/// The translation context: the current language and a way to change it.
-#[derive(Clone, PartialEq)]
-pub struct I18n {
-    /// The current language.
-    pub lang: Lang,
-    set: Callback<Lang>,
-}
+pub mod english;
+mod provider;
 
-impl I18n {
-    /// The text of `key`.
-    pub fn t(&self, key: Key) -> &'static str {
-        key.text(self.lang)
-    }
-
-    /// The text of `key` with its `{}` filled.
-    pub fn tf(&self, key: Key, args: &[&str]) -> String {
-        fill(key.text(self.lang), args)
-    }
-
-    /// "1 message non lu", "3 messages non lus": the words after an unread count, singular or
-    /// plural (French: 0 and 1 are singular, English: only 1).
-    pub fn unread_words(&self, n: u32) -> &'static str {
-        let singular = match self.lang {
-            Lang::Fr => n <= 1,
-            Lang::En => n == 1,
-        };
-        self.t(if singular {
-            Key::UnreadOne
-        } else {
-            Key::UnreadMany
-        })
-    }
-
-    /// The plain-words message for an error code.
-    pub fn error(&self, code: ErrorCode) -> &'static str {
-        self.t(error_key(code))
-    }
-
-    /// Switches the language (and remembers the choice).
-    pub fn set_lang(&self, lang: Lang) {
-        self.set.emit(lang);
-    }
-}
-
-/// Props of [`I18nProvider`].
-#[derive(Properties, PartialEq)]
-pub struct I18nProviderProps {
-    /// Forces a language (tests); otherwise the saved choice, else French.
-    #[prop_or_default]
-    pub lang: Option<Lang>,
-    /// The app.
-    #[prop_or_default]
-    pub children: Html,
-}
-
-/// Provides [`I18n`] to the tree.
-#[component]
-pub fn I18nProvider(props: &I18nProviderProps) -> Html {
-    let initial = props.lang;
-    let lang = use_state(move || {
-        initial
-            .or_else(|| {
-                let text = LocalStorage::raw().get_item(STORAGE_KEY).ok()??;
-                crate::services::json::from_str(&text).ok()
-            })
-            .unwrap_or_default()
-    });
-    {
-        let lang = *lang;
-        use_effect_with(lang, move |_| {
-            if let Some(root) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.document_element())
-            {
-                let _ = root.set_attribute("lang", &lang.locale()[..2]);
-            }
-        });
-    }
-    let set = {
-        let lang = lang.clone();
-        Callback::from(move |next: Lang| {
-            // A storage failure (private mode, quota) only loses the preference.
-            let _ = LocalStorage::set(STORAGE_KEY, next);
-            lang.set(next);
-        })
-    };
-    let context = I18n { lang: *lang, set };
-    html! {
-        <ContextProvider<I18n> {context}>{ props.children.clone() }</ContextProvider<I18n>>
-    }
-}
-
-/// The translation context.
-#[hook]
-pub fn use_i18n() -> I18n {
-    use_context::<I18n>().expect("I18nProvider is above every component")
-}
+pub use provider::{I18n, I18nProvider, I18nProviderProps, fetch_english, prepare, use_i18n};
 
 #[cfg(test)]
 mod tests;

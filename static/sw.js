@@ -54,9 +54,9 @@ self.addEventListener('notificationclick', (event) => {
   );
 });
 
-// The offline app shell. The pages (index.html, and medecin.html for SECOND_BUILD below) and
-// config.json: network first, falling back to the copy kept at the last load. The
-// content-hashed files (`colloque-<hex>_bg.wasm`, `app-<hex>.css`…): cache first, since a name
+// The offline app shell. The pages (index.html, and medecin.html for SECOND_BUILD below),
+// config.json and en.json (the first load's English words): network first, falling back to
+// the copy kept at the last load. The content-hashed files (`colloque-<hex>_bg.wasm`, `app-<hex>.css`…): cache first, since a name
 // never changes its bytes. Never the API or the socket, nor any other origin: what they answer
 // is health data, and no answer marked `no-store` is ever kept.
 const SHELL = 'colloque-shell-v1';
@@ -146,8 +146,8 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     const second = SECOND_BUILD.some((page) => path === page || path.startsWith(page + '/'));
     event.respondWith(networkFirst(event, second ? '/medecin.html' : '/index.html', true));
-  } else if (path === '/config.json') {
-    event.respondWith(networkFirst(event, '/config.json', false));
+  } else if (path === '/config.json' || path === '/en.json') {
+    event.respondWith(networkFirst(event, path, false));
   } else if (HASHED.test(path)) {
     event.respondWith(cacheFirst(event));
   }

@@ -2,7 +2,8 @@
 //! first-load build, never the second one; their account page, a page of the second build,
 //! reloads into it; a doctor who logs in on the first-load build ends on the second build, with
 //! their queue. Read from the browser's own list of what the page fetched
-//! (`performance.getEntriesByType('resource')`).
+//! (`performance.getEntriesByType('resource')`). The first load's English words come apart
+//! too: fetched only when English is chosen.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -78,6 +79,54 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
         "this document is the doctor's build: {files:?}"
     );
     doctor.screenshot("doctor-after-login").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_load_fetches_its_english_words_only_for_english_and_keeps_the_choice() {
+    let e2e = E2e::start("english").await;
+    // A desktop: the switch and the sign-out button are in view without the phone's menu.
+    let patient = e2e.browser(1280, 900).await;
+
+    // In French, the default, nothing fetches the English words.
+    patient.goto("/login").await;
+    let switch = patient.wait_testid("lang-switch").await;
+    assert_eq!(switch.text().await.expect("the switch's words"), "English");
+    assert_eq!(patient.title().await, "Connexion — Colloque");
+    let files = fetched(&patient).await;
+    assert!(!files.iter().any(|f| f == "en.json"), "{files:?}");
+
+    // The switch fetches them, then the page is in English.
+    patient.click_testid("lang-switch").await;
+    patient
+        .wait_for_element_containing("[data-testid='login-submit']", "Sign in")
+        .await;
+    assert_eq!(
+        fetched(&patient)
+            .await
+            .iter()
+            .filter(|f| *f == "en.json")
+            .count(),
+        1
+    );
+    let lang = patient
+        .execute("return document.documentElement.lang;", vec![])
+        .await;
+    assert_eq!(lang, serde_json::json!("en"));
+    patient.screenshot("login-in-english").await;
+
+    // The choice is kept: signed in and reloaded, the app starts in English.
+    patient.login(PATIENT).await;
+    patient.refresh().await;
+    let words = patient.wait_testid("logout").await.text().await;
+    assert_eq!(words.expect("the sign-out button's words"), "Sign out");
+    patient.wait_testid("messaging-button").await;
+    patient.screenshot("patient-home-in-english").await;
+
+    // Back to French without fetching anything.
+    patient.click_testid("lang-switch").await;
+    patient
+        .wait_for_element_containing("[data-testid='logout']", "Se déconnecter")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,9 +20,9 @@ pub fn appointment_card(i18n: &I18n, a: &Appointment) -> Html {
                     <span class="muted">{ " · " }{ speciality.clone() }</span>
                 }
             </p>
-            <p><span class="muted">{ i18n.t(Key::Where) }{ " : " }</span>{ a.location.clone() }</p>
+            <p><span class="muted">{ i18n.t(Key::Where) }{ " " }</span>{ a.location.clone() }</p>
             if !a.reason.is_empty() {
-                <p><span class="muted">{ i18n.t(Key::Why) }{ " : " }</span>{ a.reason.clone() }</p>
+                <p><span class="muted">{ i18n.t(Key::Why) }{ " " }</span>{ a.reason.clone() }</p>
             }
             <p class="muted">{ i18n.tf(Key::DurationMinutes, &[&duration]) }</p>
             <div>

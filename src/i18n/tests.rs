@@ -1,4 +1,5 @@
 use super::*;
+use yew::Callback;
 
 #[test]
 fn every_key_has_a_french_and_an_english_text() {
@@ -64,5 +65,76 @@ fn writing_to_a_doctor_uses_the_contracted_article() {
     assert_eq!(
         write_to(Lang::En, "Dr Claire Martin"),
         "Write to Dr Claire Martin"
+    );
+}
+
+/// `static/en.json` as this table writes it: the fingerprint, then the English word of each key
+/// of the first-load build, one per line.
+fn english_file() -> String {
+    let quoted = |text: &str| serde_json::to_string(text).expect("a string");
+    let mut file = format!("[{}", quoted(&english::fingerprint_text()));
+    for key in Key::ALL {
+        file.push_str(",\n");
+        file.push_str(&quoted(key.text(Lang::En)));
+    }
+    file.push_str("]\n");
+    file
+}
+
+// The file holds the first-load build's keys: the doctor's build has more, and its own words.
+#[cfg(not(feature = "doctor"))]
+#[test]
+fn the_english_words_file_is_this_tables() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/static/en.json");
+    let written = std::fs::read_to_string(path).unwrap_or_default();
+    let expected = english_file();
+    if written != expected {
+        if std::env::var_os("COLLOQUE_WRITE_EN_JSON").is_some() {
+            std::fs::write(path, &expected).expect("static/en.json written");
+            return;
+        }
+        panic!(
+            "static/en.json is not this table's English words: write it with \
+             `COLLOQUE_WRITE_EN_JSON=1 cargo test -p colloque --lib i18n`"
+        );
+    }
+}
+
+#[test]
+fn english_words_are_taken_only_from_this_builds_file() {
+    let file: Vec<String> =
+        crate::services::json::from_str(&english_file()).expect("the file is a list of words");
+    let mut other_build = file.clone();
+    other_build[0] = "00000000".to_owned();
+    assert!(
+        !english::install(other_build),
+        "another build's fingerprint"
+    );
+    assert!(
+        !english::install(file[..file.len() - 1].to_vec()),
+        "a word short"
+    );
+    assert!(!english::install(Vec::new()), "empty");
+    assert!(english::install(file), "this build's file");
+    for (index, key) in Key::ALL.iter().enumerate() {
+        assert_eq!(english::word(index), Some(key.text(Lang::En)), "{key:?}");
+    }
+}
+
+#[test]
+fn the_fingerprint_changes_with_any_word_in_either_language() {
+    let base = english::fingerprint(&["Bonjour", "Oui"], &["Hello", "Yes"]);
+    assert_ne!(
+        base,
+        english::fingerprint(&["Bonjour", "Oui"], &["Hello", "Yes!"])
+    );
+    assert_ne!(
+        base,
+        english::fingerprint(&["Bonjour", "Ouï"], &["Hello", "Yes"])
+    );
+    // Words are kept apart: moving a letter across a boundary is another table.
+    assert_ne!(
+        base,
+        english::fingerprint(&["Bonjou", "rOui"], &["Hello", "Yes"])
     );
 }

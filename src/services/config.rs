@@ -1,4 +1,5 @@
-//! `config.json`, next to `index.html`: read once at start-up.
+//! The files next to `index.html`: `config.json`, read once at start-up, and `en.json`, the
+//! English words of the first-load build (crate::i18n), read when English is chosen.
 
 use crate::config::{Config, DEFAULT_IDLE_TIMEOUT_SECS};
 use serde::Deserialize;
@@ -29,6 +30,16 @@ pub async fn load() -> Config {
     let (protocol, host) = location();
     Config::resolve(&raw.api_base, &raw.ws_url, &protocol, &host)
         .with_idle_timeout_secs(raw.idle_timeout_secs.unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS))
+}
+
+/// The words of `/en.json` (the first entry is their build's fingerprint), or `None` when they
+/// cannot be had (offline and never kept by the service worker, or not a list of words).
+pub async fn english_words() -> Option<Vec<String>> {
+    let resp = gloo_net::http::Request::get("/en.json").send().await.ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    super::json::from_str(&resp.text().await.ok()?).ok()
 }
 
 /// The page's protocol and host.
