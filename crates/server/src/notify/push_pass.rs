@@ -2,14 +2,31 @@
 //! conditional update of the `push_notices` row, so that on a cluster one instance sends it),
 //! then sent to every browser the user subscribed. A subscription its push service no longer
 //! knows (404, 410) is deleted; if no browser took the push and one failed otherwise, the claim
-//! is given back and the next pass tries again.
+//! is given back and a later pass tries again.
+//!
+//! A subscription that fails (its push service's name does not resolve, or it answers 5xx)
+//! waits before its next try, half as long as it has been failing, between a minute and an
+//! hour: a push service down for a moment is tried again soon, a dead one every hour rather
+//! than at every pass. One failing for [`GIVE_UP_AFTER_MS`] is deleted, as a forgotten one is
+//! (its user can turn notifications on again on that device). A renewed subscription starts
+//! afresh.
 
 use super::push::PushOutcome;
 use super::{LOOK_BACK_DAYS, Notifier, rules};
 use crate::metrics::{Metrics, PushLabels};
-use crate::store::{PushCandidate, Store};
+use crate::store::{PushCandidate, Store, StoredPushSubscription};
 use crate::util::DAY_MS;
 use colloque_protocol::{NOTICE_FR, PushNotice, Seq, Timestamp};
+
+const MINUTE_MS: i64 = 60 * 1000;
+const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// A subscription failing for this long is deleted.
+pub const GIVE_UP_AFTER_MS: i64 = 7 * DAY_MS;
+
+/// How long a subscription failing for `failing_ms` waits before its next try.
+fn retry_delay_ms(failing_ms: i64) -> i64 {
+    (failing_ms / 2).clamp(MINUTE_MS, HOUR_MS)
+}
 
 impl Notifier {
     /// What every push says, once decrypted: the notice and the app's address. Nothing of the
@@ -31,7 +48,7 @@ impl Notifier {
         now: Timestamp,
     ) -> anyhow::Result<()> {
         let since = Timestamp(now.0 - LOOK_BACK_DAYS * DAY_MS);
-        for candidate in store.push_candidates(since).await? {
+        for candidate in store.push_candidates(since, now).await? {
             if let Some(seq) = rules::decide_push(&candidate, now, &self.rules) {
                 self.push(store, metrics, &candidate, seq, now).await?;
             }
@@ -47,6 +64,16 @@ impl Notifier {
         seq: Seq,
         now: Timestamp,
     ) -> anyhow::Result<()> {
+        // Only the browsers that may be tried now (the candidate has at least one).
+        let subscriptions: Vec<StoredPushSubscription> = store
+            .push_subscriptions(candidate.user)
+            .await?
+            .into_iter()
+            .filter(|subscription| subscription.retry_at.is_none_or(|at| at <= now))
+            .collect();
+        if subscriptions.is_empty() {
+            return Ok(());
+        }
         let claimed = store
             .claim_push_notice(
                 candidate.user,
@@ -61,7 +88,6 @@ impl Notifier {
         }
         let payload = self.push_payload();
         let (mut sent, mut failed) = (false, false);
-        let subscriptions = store.push_subscriptions(candidate.user).await?;
         // A person's browsers at once (at most 10): one slow push service costs one timeout.
         let outcomes = futures_util::future::join_all(
             subscriptions
@@ -71,8 +97,16 @@ impl Notifier {
         .await;
         for (subscription, outcome) in subscriptions.iter().zip(outcomes) {
             match outcome {
-                PushOutcome::Sent => sent = true,
-                PushOutcome::Failed => failed = true,
+                PushOutcome::Sent => {
+                    sent = true;
+                    if subscription.failing_since.is_some() {
+                        store.push_subscription_recovered(subscription.id).await?;
+                    }
+                }
+                PushOutcome::Failed => {
+                    failed = true;
+                    failing(store, candidate, subscription, now).await?;
+                }
                 PushOutcome::Gone => {
                     store
                         .delete_gone_push_subscription(subscription.id, subscription.created_at)
@@ -104,5 +138,47 @@ impl Notifier {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// After a failed push: the subscription waits before its next try, or is deleted once it has
+/// been failing for [`GIVE_UP_AFTER_MS`].
+async fn failing(
+    store: &Store,
+    candidate: &PushCandidate,
+    subscription: &StoredPushSubscription,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let since = subscription.failing_since.unwrap_or(now);
+    let failing_ms = now.0 - since.0;
+    if failing_ms >= GIVE_UP_AFTER_MS {
+        store
+            .delete_gone_push_subscription(subscription.id, subscription.created_at)
+            .await?;
+        tracing::info!(
+            user = %candidate.user,
+            subscription = %subscription.id,
+            "a push subscription failing for a week was deleted"
+        );
+    } else {
+        let retry_at = Timestamp(now.0 + retry_delay_ms(failing_ms));
+        store
+            .push_subscription_failed(subscription.id, subscription.created_at, since, retry_at)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_subscription_waits_half_its_failing_time_between_a_minute_and_an_hour() {
+        assert_eq!(retry_delay_ms(0), MINUTE_MS);
+        assert_eq!(retry_delay_ms(90 * 1000), MINUTE_MS);
+        assert_eq!(retry_delay_ms(10 * MINUTE_MS), 5 * MINUTE_MS);
+        assert_eq!(retry_delay_ms(2 * HOUR_MS), HOUR_MS);
+        assert_eq!(retry_delay_ms(GIVE_UP_AFTER_MS), HOUR_MS);
     }
 }

@@ -20,6 +20,10 @@ pub struct StoredPushSubscription {
     pub auth: String,
     /// When it was stored or last renewed.
     pub created_at: Timestamp,
+    /// Since when its pushes fail, if they do (cleared by one that goes, or a renewal).
+    pub failing_since: Option<Timestamp>,
+    /// While failing: not tried before this.
+    pub retry_at: Option<Timestamp>,
 }
 
 /// A participant who may have a push due about a conversation.
@@ -52,8 +56,14 @@ operations! {
     fn delete_push_subscription(user: UserId, id: PushSubscriptionId) -> bool = push::delete;
     /// Deletes a subscription its push service says is gone, unless renewed since `created_at`.
     fn delete_gone_push_subscription(id: PushSubscriptionId, created_at: Timestamp) -> bool = push::delete_gone;
-    /// Who may have a push due about a conversation active since `since`.
-    fn push_candidates(since: Timestamp) -> Vec<PushCandidate> = push::candidates;
+    /// Records a failed push: failing since `failing_since` (unless it already was), not tried
+    /// before `retry_at`; unless the subscription was renewed since `created_at`.
+    fn push_subscription_failed(id: PushSubscriptionId, created_at: Timestamp, failing_since: Timestamp, retry_at: Timestamp) -> () = push::failed;
+    /// A subscription took a push: not failing any more.
+    fn push_subscription_recovered(id: PushSubscriptionId) -> () = push::recovered;
+    /// Who may have a push due about a conversation active since `since`, with a browser that
+    /// may be tried at `now`.
+    fn push_candidates(since: Timestamp, now: Timestamp) -> Vec<PushCandidate> = push::candidates;
     /// Claims a push (a conditional update of the `push_notices` row); false if taken.
     fn claim_push_notice(user: UserId, conversation: ConversationId, previous: Timestamp, notified_seq: Seq, now: Timestamp) -> bool = push::claim;
 }

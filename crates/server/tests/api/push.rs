@@ -8,6 +8,7 @@ use crate::helpers::*;
 use crate::notifying::*;
 use colloque_protocol::{
     ConversationSummary, MAX_PUSH_SUBSCRIPTIONS, NOTICE_FR, PushKey, PushNotice, PushSubscription,
+    Timestamp,
 };
 use colloque_server::notify::Clock;
 use colloque_testbed::{BrowserSubscription, PushService, ReceivedPush};
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(60 * 60);
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl TestApp {
     /// Subscribes `browser` for `session`.
@@ -306,7 +308,7 @@ async fn a_subscription_is_checked_and_capped() {
 }
 
 #[tokio::test]
-async fn a_push_the_push_service_refused_is_tried_again_at_the_next_pass() {
+async fn a_push_the_push_service_refused_is_tried_again_after_a_wait_not_at_every_pass() {
     let service = PushService::start();
     let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
     let browser = app.subscribed(&service, &emma).await;
@@ -317,21 +319,71 @@ async fn a_push_the_push_service_refused_is_tried_again_at_the_next_pass() {
     let refused = wait_for(&service, &browser, 1).await;
     assert_eq!(refused[0].status, 503);
     app.whole_pass().await;
-    assert!(app.pushes("failed").await >= 1);
+    assert_eq!(app.pushes("failed").await, 1);
     assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
+    let store = app.db().await;
+    let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
+    let since = failing.failing_since.expect("failing since the refusal");
+    assert_eq!(
+        failing.retry_at,
+        Some(Timestamp(since.0 + 60_000)),
+        "a minute"
+    );
 
-    // The claim was given back: once the push service takes pushes again, the push goes,
-    // without waiting the hour.
+    // The push service takes pushes again, but the subscription waits for its minute: the
+    // passes meanwhile send nothing.
     service.answer(&browser, 201);
-    let count = service.received_by(&browser).len();
-    let pushes = wait_for(&service, &browser, count + 1).await;
-    assert_eq!(pushes.last().unwrap().status, 201);
+    app.whole_pass().await;
     app.whole_pass().await;
     assert_eq!(
         service.received_by(&browser).len(),
-        count + 1,
-        "then no more"
+        1,
+        "not tried at every pass"
     );
+
+    // The claim was given back: once the minute is over the push goes, without waiting the
+    // hour, and the subscription is not failing any more.
+    clock.advance(MINUTE);
+    let pushes = wait_for(&service, &browser, 2).await;
+    assert_eq!(pushes.last().unwrap().status, 201);
+    app.whole_pass().await;
+    assert_eq!(service.received_by(&browser).len(), 2, "then no more");
+    let recovered = &store.push_subscriptions(emma.id).await.unwrap()[0];
+    assert_eq!((recovered.failing_since, recovered.retry_at), (None, None));
+}
+
+#[tokio::test]
+async fn a_subscription_failing_for_a_week_waits_longer_between_tries_then_is_deleted() {
+    let service = PushService::start();
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
+    service.answer(&browser, 503);
+    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+    clock.advance(5 * MINUTE);
+    wait_for(&service, &browser, 1).await;
+    app.whole_pass().await;
+    let store = app.db().await;
+    let since = store.push_subscriptions(emma.id).await.unwrap()[0]
+        .failing_since
+        .expect("failing");
+
+    // Four days on, tried again and refused again: the same streak, and now an hour's wait.
+    clock.advance(4 * DAY);
+    wait_for(&service, &browser, 2).await;
+    app.whole_pass().await;
+    let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
+    assert_eq!(failing.failing_since, Some(since));
+    // (The clock runs on: the refusal came a moment ago.)
+    let wait = failing.retry_at.expect("waiting").0 - clock.now().0;
+    assert!((3_500_000..=3_600_000).contains(&wait), "{wait} ms");
+    assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
+
+    // A week of failing: the next refusal deletes it, as a forgotten one.
+    clock.advance(4 * DAY);
+    wait_for(&service, &browser, 3).await;
+    app.whole_pass().await;
+    assert!(app.push_subscriptions(&emma).await.is_empty());
+    assert_eq!(app.pushes("failed").await, 3);
 }
 
 #[tokio::test]

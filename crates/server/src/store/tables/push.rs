@@ -9,7 +9,7 @@ use colloque_protocol::{ConversationId, PushSubscriptionId, Seq, Timestamp, User
 use sqlx::Executor;
 
 /// Stores a subscription, or renews the one of the same endpoint (whoever held it: a browser
-/// belongs to its latest subscriber).
+/// belongs to its latest subscriber). A renewed subscription starts afresh: not failing.
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn upsert(
     db: impl Executor<'_, Database = Db>,
@@ -24,7 +24,7 @@ pub async fn upsert(
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (endpoint) DO UPDATE
          SET user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,
-             created_at = excluded.created_at
+             created_at = excluded.created_at, failing_since = NULL, retry_at = NULL
          RETURNING id",
     )
     .bind(user.0)
@@ -62,6 +62,8 @@ struct SubscriptionSql {
     p256dh: String,
     auth: String,
     created_at: i64,
+    failing_since: Option<i64>,
+    retry_at: Option<i64>,
 }
 
 impl From<SubscriptionSql> for StoredPushSubscription {
@@ -73,6 +75,8 @@ impl From<SubscriptionSql> for StoredPushSubscription {
             p256dh: row.p256dh,
             auth: row.auth,
             created_at: Timestamp(row.created_at),
+            failing_since: row.failing_since.map(Timestamp),
+            retry_at: row.retry_at.map(Timestamp),
         }
     }
 }
@@ -84,8 +88,8 @@ pub async fn of_user(
     user: UserId,
 ) -> Result<Vec<StoredPushSubscription>, sqlx::Error> {
     let rows: Vec<SubscriptionSql> = sqlx::query_as(
-        "SELECT id, user_id, endpoint, p256dh, auth, created_at FROM push_subscriptions
-         WHERE user_id = $1 ORDER BY id",
+        "SELECT id, user_id, endpoint, p256dh, auth, created_at, failing_since, retry_at
+         FROM push_subscriptions WHERE user_id = $1 ORDER BY id",
     )
     .bind(user.0)
     .fetch_all(db)
@@ -124,6 +128,46 @@ pub async fn delete_gone(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records a failed push to a subscription: failing since `failing_since` (kept if it already
+/// was), not to be tried before `retry_at`; unless it was renewed since it was read.
+#[tracing::instrument(skip(db))]
+pub async fn failed(
+    db: impl Executor<'_, Database = Db>,
+    id: PushSubscriptionId,
+    created_at: Timestamp,
+    failing_since: Timestamp,
+    retry_at: Timestamp,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE push_subscriptions
+         SET failing_since = COALESCE(failing_since, $3), retry_at = $4
+         WHERE id = $1 AND created_at = $2",
+    )
+    .bind(id.0)
+    .bind(created_at.0)
+    .bind(failing_since.0)
+    .bind(retry_at.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A subscription took a push: it is not failing any more.
+#[tracing::instrument(skip(db))]
+pub async fn recovered(
+    db: impl Executor<'_, Database = Db>,
+    id: PushSubscriptionId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE push_subscriptions SET failing_since = NULL, retry_at = NULL
+         WHERE id = $1 AND failing_since IS NOT NULL",
+    )
+    .bind(id.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct CandidateSql {
     conversation_id: i64,
@@ -138,12 +182,14 @@ struct CandidateSql {
     quiet_to: Option<i64>,
 }
 
-/// The participants with a subscribed browser and a message of someone else neither read nor
-/// announced by push, in a conversation active since `since`. Disabled accounts are left out.
+/// The participants with a subscribed browser that may be tried at `now` (not waiting after a
+/// failure) and a message of someone else neither read nor announced by push, in a
+/// conversation active since `since`. Disabled accounts are left out.
 #[tracing::instrument(skip(db))]
 pub async fn candidates(
     db: impl Executor<'_, Database = Db>,
     since: Timestamp,
+    now: Timestamp,
 ) -> Result<Vec<PushCandidate>, sqlx::Error> {
     let told = "(CASE WHEN COALESCE(r.seq, 0) > COALESCE(p.notified_seq, 0) \
                 THEN COALESCE(r.seq, 0) ELSE COALESCE(p.notified_seq, 0) END)";
@@ -161,10 +207,15 @@ pub async fn candidates(
          LEFT JOIN push_notices p ON p.user_id = u.id AND p.conversation_id = c.id
          LEFT JOIN notification_settings s ON s.user_id = u.id
          WHERE c.last_activity_at >= $1 AND c.last_seq > {told}
-           AND EXISTS (SELECT 1 FROM push_subscriptions ps WHERE ps.user_id = u.id)
+           AND EXISTS (SELECT 1 FROM push_subscriptions ps
+                       WHERE ps.user_id = u.id AND (ps.retry_at IS NULL OR ps.retry_at <= $2))
          ORDER BY c.id, u.id"
     );
-    let rows: Vec<CandidateSql> = sqlx::query_as(&sql).bind(since.0).fetch_all(db).await?;
+    let rows: Vec<CandidateSql> = sqlx::query_as(&sql)
+        .bind(since.0)
+        .bind(now.0)
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|row| PushCandidate {
