@@ -275,12 +275,8 @@ impl Inner {
         // message still waiting for its file waits too, and goes right after it
         // ([`Self::release_behind`]); the timer is a fallback.
         let behind_a_file = self.read(|s| {
-            s.pending.values().any(|q| {
-                q.conversation_id == p.conversation_id
-                    && q.order < p.order
-                    && q.status == MessageStatus::Sending
-                    && !q.awaiting.is_empty()
-            })
+            s.sending_in(p.conversation_id)
+                .any(|q| q.order < p.order && !q.awaiting.is_empty())
         });
         if behind_a_file {
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
@@ -303,13 +299,8 @@ impl Inner {
         // one at a time, oldest first: this one waits for the earlier one to be stored (or to
         // fail for good), which then sends it at once.
         let conversation_id = p.conversation_id;
-        let earlier_waiting = self.read(|s| {
-            s.pending.values().any(|q| {
-                q.conversation_id == conversation_id
-                    && q.order < p.order
-                    && q.status == MessageStatus::Sending
-            })
-        });
+        let earlier_waiting =
+            self.read(|s| s.sending_in(conversation_id).any(|q| q.order < p.order));
         if earlier_waiting {
             self.resend_later(client_id, ACK_TIMEOUT_MS, false);
             return;
@@ -355,10 +346,8 @@ impl Inner {
                 return Vec::new();
             }
             let mut behind: Vec<&PendingMessage> = s
-                .pending
-                .values()
-                .filter(|q| q.conversation_id == p.conversation_id && q.order > p.order)
-                .filter(|q| q.status == MessageStatus::Sending && q.awaiting.is_empty())
+                .sending_in(p.conversation_id)
+                .filter(|q| q.order > p.order && q.awaiting.is_empty())
                 .collect();
             crate::small_sort::sort_by_key(&mut behind, |q| q.order);
             behind.into_iter().map(|q| q.client_id).collect()
@@ -371,10 +360,7 @@ impl Inner {
     /// Sends the oldest message of a conversation still waiting, if any.
     pub(super) fn transmit_next(self: &Rc<Self>, conversation_id: ConversationId) {
         let next = self.read(|s| {
-            s.pending
-                .values()
-                .filter(|p| p.conversation_id == conversation_id)
-                .filter(|p| p.status == MessageStatus::Sending)
+            s.sending_in(conversation_id)
                 .min_by_key(|p| p.order)
                 .map(|p| p.client_id)
         });

@@ -156,6 +156,17 @@ pub struct MessagingState {
 }
 
 impl MessagingState {
+    /// The messages of `conversation` still being sent (neither stored nor failed), in no
+    /// particular order: what the send order of a conversation is decided among.
+    pub(super) fn sending_in(
+        &self,
+        conversation: ConversationId,
+    ) -> impl Iterator<Item = &PendingMessage> {
+        self.pending.values().filter(move |p| {
+            p.conversation_id == conversation && p.status == MessageStatus::Sending
+        })
+    }
+
     /// Per loaded conversation, the end of what this device holds without a gap since what
     /// the user has read (read messages were received before): the `received` receipt to
     /// send. A thread that starts after an unread message it never loaded tells nothing.
