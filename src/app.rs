@@ -1,6 +1,6 @@
 //! Routes, the provider tree and the app root.
 
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 use crate::components::documents::DocumentList;
 use crate::components::error_view::Loading;
 use crate::components::idle_warning::IdleGuard;
@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::hooks::MessagingProvider;
 use crate::i18n::{I18nProvider, Lang};
 use crate::pages::login::Login;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 use crate::pages::medecin::{
     inbox::Inbox, patients::Patients, settings::Settings, templates::Templates,
 };
@@ -17,7 +17,7 @@ use crate::pages::not_found::NotFound;
 use crate::pages::patient::{
     appointments::Appointments, care_team::CareTeam, dashboard::Dashboard, messages::Messages,
 };
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 use crate::pages::security::Security;
 use crate::route::{Route, home_route};
 use crate::services::websocket::ConnectorRef;
@@ -49,10 +49,10 @@ pub fn switch(route: Route) -> Html {
     }
 }
 
-/// The pages of the second build (`--features doctor`, `medecin.html`): the doctor's, and
+/// The pages of the second build (`--features second-build`, `medecin.html`): the doctor's, and
 /// the account and documents pages of both roles, visited seldom enough that a patient's
-/// first load does not pay for them (src/doctor_build.rs, [`Route::in_second_build`]).
-#[cfg(feature = "doctor")]
+/// first load does not pay for them (src/second_build.rs, [`Route::in_second_build`]).
+#[cfg(feature = "second-build")]
 fn switch_second(route: Route) -> Html {
     let doctor = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
     let patient = |page: Html| html! { <Layout role={Role::Patient}>{ page }</Layout> };
@@ -75,9 +75,9 @@ fn switch_second(route: Route) -> Html {
 
 /// The first-load build has none of those pages: their paths load the second build, which the
 /// server sends for them ([`crate::doctor_build`]).
-#[cfg(not(feature = "doctor"))]
+#[cfg(not(feature = "second-build"))]
 fn switch_second(_route: Route) -> Html {
-    html! { <crate::doctor_build::LoadDoctorBuild /> }
+    html! { <crate::second_build::LoadSecondBuild /> }
 }
 
 #[component]

@@ -8,8 +8,8 @@
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 fn main() {
-    #[cfg(feature = "doctor")]
-    colloque::doctor_build::arrived();
+    #[cfg(feature = "second-build")]
+    colloque::second_build::arrived();
     // Into index.html's `#app`, not the body: Yew empties the element it mounts into, and the
     // body also holds the static first screen that the app takes over once it has rendered
     // (`colloque::shell`).

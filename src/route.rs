@@ -176,7 +176,7 @@ pub fn conversation_route(role: Role, id: ConversationId) -> Route {
 
 impl Route {
     /// True for the pages of the second build (`medecin.html`, the cargo feature `doctor`):
-    /// the first-load build reloads the page for them (src/doctor_build.rs).
+    /// the first-load build reloads the page for them (src/second_build.rs).
     pub fn in_second_build(&self) -> bool {
         colloque_protocol::in_second_build(&self.to_path())
     }

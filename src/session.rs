@@ -96,8 +96,8 @@ impl From<LoginResponse> for Session {
 impl Session {
     /// The saved session, unless absent or expired.
     pub fn restore() -> Option<Session> {
-        #[cfg(feature = "doctor")]
-        if let Some(session) = crate::doctor_build::take_handoff() {
+        #[cfg(feature = "second-build")]
+        if let Some(session) = crate::second_build::take_handoff() {
             return Some(session);
         }
         let text = SessionStorage::raw().get_item(STORAGE_KEY).ok()??;

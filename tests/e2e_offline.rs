@@ -402,7 +402,7 @@ async fn a_message_that_cannot_be_kept_on_the_device_yet_says_so_and_still_goes(
     assert!(!stored.contains(text), "{stored}");
     emma.screenshot("1-kept-in-this-page-only").await;
 
-    // Her account page is in the second build (src/doctor_build.rs): opening it reloads the
+    // Her account page is in the second build (src/second_build.rs): opening it reloads the
     // page, which would erase the message, so it waits, and says so; the message is still here.
     emma.follow_app_link("/patient/securite").await;
     emma.wait_testid("second-build-waits").await;

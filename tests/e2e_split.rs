@@ -1,4 +1,4 @@
-//! End to end: the two builds (src/doctor_build.rs). A patient's pages load only the
+//! End to end: the two builds (src/second_build.rs). A patient's pages load only the
 //! first-load build, never the second one; their account page, a page of the second build,
 //! reloads into it; a doctor who logs in on the first-load build ends on the second build, with
 //! their queue. Read from the browser's own list of what the page fetched
@@ -66,7 +66,7 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
     );
     patient.screenshot("patient-account-second-build").await;
 
-    // A doctor logs in on the first-load build and lands on their inbox in the doctor's build.
+    // A doctor logs in on the first-load build and lands on their inbox in the second build.
     let doctor = e2e.browser(1280, 900).await;
     doctor.login(DOCTOR).await;
     doctor.wait_testid("queue-stages").await;
@@ -76,7 +76,7 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
     assert!(files.contains(&doctor_wasm), "the doctor's wasm: {files:?}");
     assert!(
         !files.contains(&first),
-        "this document is the doctor's build: {files:?}"
+        "this document is the second build: {files:?}"
     );
     doctor.screenshot("doctor-after-login").await;
 }

@@ -1,4 +1,4 @@
-//! Browser tests of reply templates (issue 12), the doctor's build: `/` in an empty composer
+//! Browser tests of reply templates (issue 12), the second build: `/` in an empty composer
 //! opens the picker and a digit inserts that template with its variables filled; the send cites
 //! the template; a variable without a value is reported and holds the send until replaced; the
 //! sealed outbox keeps the citation across a reload; the templates page lets a doctor change
@@ -7,7 +7,7 @@
 //! The whole app is rendered ([`common::app`]); `fetch` answers from a table, the WebSocket is
 //! in memory (never online here, so sends go over REST, whose bodies the fake fetch records).
 //! Waits are bounded polls, never fixed sleeps.
-#![cfg(all(target_arch = "wasm32", feature = "doctor"))]
+#![cfg(all(target_arch = "wasm32", feature = "second-build"))]
 
 mod common;
 

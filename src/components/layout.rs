@@ -79,7 +79,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
             (Route::MedecinPatients, Key::NavPatients),
             (Route::MedecinDocuments, Key::MyDocuments),
             (Route::MedecinSettings, Key::NavSettings),
-            #[cfg(feature = "doctor")]
+            #[cfg(feature = "second-build")]
             (Route::MedecinTemplates, Key::NavTemplates),
             (Route::MedecinSecurity, Key::NavSecurity),
         ],
@@ -204,7 +204,7 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::MedecinPatients) => Key::NavPatients,
         Some(Route::PatientDocuments | Route::MedecinDocuments) => Key::MyDocuments,
         Some(Route::MedecinSettings) => Key::SettingsTitle,
-        #[cfg(feature = "doctor")]
+        #[cfg(feature = "second-build")]
         Some(Route::MedecinTemplates) => Key::NavTemplates,
         Some(Route::PatientSecurity | Route::MedecinSecurity) => Key::SecurityTitle,
         Some(Route::NotFound) | None => Key::NotFoundTitle,

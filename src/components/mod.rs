@@ -1,6 +1,6 @@
 //! Reusable UI pieces. Components take props and emit `on_*` callbacks; the messaging ones
 //! read the shared messaging state through the hooks. The account page's pieces are in the
-//! second build only (src/doctor_build.rs).
+//! second build only (src/second_build.rs).
 
 pub mod alert_dialog;
 pub mod cards;
@@ -11,13 +11,13 @@ pub mod error_view;
 pub mod idle_warning;
 pub mod layout;
 pub mod messaging;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod mfa_settings;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod notification_settings;
 pub mod outbox_notice;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod push_settings;
 pub mod session_notice;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod typing_setting;

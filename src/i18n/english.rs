@@ -35,7 +35,7 @@ pub fn fingerprint_text() -> String {
 
 /// Whether English can be shown now: compiled in, or fetched already.
 pub fn ready() -> bool {
-    cfg!(any(not(target_arch = "wasm32"), feature = "doctor")) || WORDS.get().is_some()
+    cfg!(any(not(target_arch = "wasm32"), feature = "second-build")) || WORDS.get().is_some()
 }
 
 /// Keeps the words of `/en.json` (its fingerprint, then a word per key) if they are this

@@ -81,8 +81,8 @@ fn english_file() -> String {
     file
 }
 
-// The file holds the first-load build's keys: the doctor's build has more, and its own words.
-#[cfg(not(feature = "doctor"))]
+// The file holds the first-load build's keys: the second build has more, and its own words.
+#[cfg(not(feature = "second-build"))]
 #[test]
 fn the_english_words_file_is_this_tables() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/static/en.json");

@@ -1,9 +1,9 @@
 //! Routed pages: they fetch their data and compose components.
 
 pub mod login;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod medecin;
 pub mod not_found;
 pub mod patient;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod security;

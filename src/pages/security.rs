@@ -30,7 +30,7 @@ pub fn Security() -> Html {
 }
 
 /// Two-step verification, a doctor's (this page is in the second build only, with the rest of
-/// the account page: src/doctor_build.rs).
+/// the account page: src/second_build.rs).
 fn mfa_settings() -> Html {
     html! { <crate::components::mfa_settings::MfaSettings /> }
 }

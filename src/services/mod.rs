@@ -9,7 +9,7 @@ pub mod messaging_api;
 pub mod notifications;
 pub mod push;
 pub mod requests;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod templates;
 pub mod typing;
 pub mod websocket;

@@ -142,7 +142,7 @@ impl Browser {
                 Ok(serde_json::Value::Bool(true)) => return Ok(()),
                 Ok(_) => {}
                 // The page was replaced under the question (a reload into the app's second
-                // build, src/doctor_build.rs): ask the new one.
+                // build, src/second_build.rs): ask the new one.
                 Err(error) if replaced(&error) => {}
                 Err(error) => return Err(error),
             }

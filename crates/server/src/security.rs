@@ -96,7 +96,7 @@ fn allowed_origins(config: &Config, bound: SocketAddr) -> Vec<String> {
     origins
 }
 
-/// The hashes of the inline scripts of `<dir>/index.html` and of the doctor's build's page,
+/// The hashes of the inline scripts of `<dir>/index.html` and of the second build's page,
 /// `medecin.html` (none for a page that is not there).
 fn index_script_hashes(dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut hashes = Vec::new();

@@ -1,4 +1,4 @@
-//! The release build of the app into `dist/`: the first-load build and the doctor's build, their
+//! The release build of the app into `dist/`: the first-load build and the second build, their
 //! finishing (terser, content-hashed names), the compressed copies, and the size report.
 
 use crate::{Result, run, step, tools};
@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The doctor's build's page in `dist/`: the server sends it for `/medecin/…` (src/doctor_build.rs).
+/// The second build's page in `dist/`: the server sends it for `/medecin/…` (src/second_build.rs).
 pub const DOCTOR_HTML: &str = "medecin.html";
 /// The service worker, copied as it is to `dist/` (static/sw.js): never renamed after its hash.
 const SERVICE_WORKER: &str = "sw.js";
@@ -16,12 +16,12 @@ const BUDGET: u64 = 200_000;
 /// The two release builds into `dist/`, then the size report:
 /// - the first-load build (`trunk build --release`): `index.html`, what a patient and the login
 ///   page load, without the doctor's screens;
-/// - the doctor's build (`--features doctor`, built in `target/dist-doctor`): its page becomes
+/// - the second build (`--features second-build`, built in `target/dist-second`): its page becomes
 ///   `dist/medecin.html` and its wasm and JS join `dist/` under their own content-hashed names;
 ///   the rest (CSS, shell.js, icon, config.json) is the same file under the same name.
 pub fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
     let dist = root.join("dist");
-    let doctor_dist = root.join("target/dist-doctor");
+    let second_dist = root.join("target/dist-second");
     step("Building the app, first load (trunk build --release)");
     let t = Instant::now();
     run(env
@@ -29,14 +29,14 @@ pub fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
         .current_dir(root)
         .args(["build", "--release"]))?;
     finish_assets(env, &dist)?;
-    step("Building the app, the doctor's build (trunk build --release --features doctor)");
+    step("Building the app, the second build (trunk build --release --features second-build)");
     run(env
         .command("trunk")
         .current_dir(root)
-        .args(["build", "--release", "--features", "doctor", "--dist"])
-        .arg(&doctor_dist))?;
-    finish_assets(env, &doctor_dist)?;
-    for entry in std::fs::read_dir(&doctor_dist).map_err(|e| e.to_string())? {
+        .args(["build", "--release", "--features", "second-build", "--dist"])
+        .arg(&second_dist))?;
+    finish_assets(env, &second_dist)?;
+    for entry in std::fs::read_dir(&second_dist).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
         let name = path
             .file_name()
@@ -226,7 +226,7 @@ fn sha384(env: &tools::ToolEnv, file: &Path) -> Result<(String, String)> {
 }
 
 /// The two builds' files, raw, gzip -9 and brotli -q 11 (when the `brotli` command exists):
-/// the first load is every .wasm, .js and .css that `index.html` names; the doctor's build is
+/// the first load is every .wasm, .js and .css that `index.html` names; the second build is
 /// what `medecin.html` names, and what a doctor downloads after logging in is its part that
 /// the first load did not already bring.
 pub fn print_sizes(dist: &Path) -> Result {

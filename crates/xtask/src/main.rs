@@ -265,14 +265,14 @@ fn cmd_test(root: &Path) -> Result {
         run_cargo_test(
             env.command("cargo")
                 .current_dir(root)
-                // The doctor's build's code too (src/doctor_build.rs): the tests mount its
+                // The second build's code too (src/second_build.rs): the tests mount its
                 // screens.
                 .args([
                     "test",
                     "-p",
                     "colloque",
                     "--features",
-                    "doctor",
+                    "second-build",
                     "--target",
                     "wasm32-unknown-unknown",
                 ])
@@ -396,8 +396,8 @@ fn cmd_lint(root: &Path) -> Result {
         "-D",
         "warnings",
     ]))?;
-    // Both builds of the app (src/doctor_build.rs): without and with the doctor's screens.
-    for features in [&[][..], &["--features", "doctor"][..]] {
+    // Both builds of the app (src/second_build.rs): without and with the doctor's screens.
+    for features in [&[][..], &["--features", "second-build"][..]] {
         step(&format!("clippy (wasm32) {}", features.join(" ")));
         run(Command::new("cargo")
             .current_dir(root)
@@ -412,14 +412,14 @@ fn cmd_lint(root: &Path) -> Result {
             .args(features)
             .args(["--", "-D", "warnings"]))?;
     }
-    step("clippy (host) --features doctor");
+    step("clippy (host) --features second-build");
     run(Command::new("cargo").current_dir(root).args([
         "clippy",
         "-p",
         "colloque",
         "--all-targets",
         "--features",
-        "doctor",
+        "second-build",
         "--",
         "-D",
         "warnings",

@@ -91,9 +91,9 @@ pub fn MedecinMessaging(props: &MedecinMessagingProps) -> Html {
         .filter(|c| !*unread_only || c.unread_count > 0)
         .filter(|c| name_matches(&messaging.other_party(c).display_name, &query))
         .collect();
-    // The queue is the doctor's build's: in the first-load build a doctor never gets here
-    // (`/medecin/…` loads the doctor's build), and none of it is compiled in.
-    let doctor = cfg!(feature = "doctor") && role == Role::Doctor;
+    // The queue is the second build's: in the first-load build a doctor never gets here
+    // (`/medecin/…` loads the second build), and none of it is compiled in.
+    let doctor = cfg!(feature = "second-build") && role == Role::Doctor;
     let per_stage = counts(&matching);
     let stage_shown = (*stage).unwrap_or_else(|| {
         TriageState::ALL

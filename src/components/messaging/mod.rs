@@ -5,11 +5,11 @@ pub mod attachment_view;
 pub mod medecin_messaging;
 pub mod message_list;
 pub mod messaging_button;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod patient_panel;
 pub mod red_flag_screen;
 pub mod secure_messaging;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 pub mod template_picker;
 pub mod topic_picker;
 pub mod triage_bar;

@@ -1,6 +1,6 @@
 //! The patient beside the thread (issue 12), in the doctor's conversation view: their next and
 //! last appointments with this doctor, and their other conversations with them (the topic and
-//! stage of this one are the triage bar's chips, just above). In the doctor's build only.
+//! stage of this one are the triage bar's chips, just above). In the second build only.
 
 use crate::care::{next_and_last, topic_key, triage_key};
 use crate::hooks::{FetchState, use_fetch, use_messaging};

@@ -13,7 +13,7 @@ use crate::red_flags::{Emergency, red_flag};
 use crate::route::inbox_route;
 use crate::route::route_link;
 use crate::session::use_session;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 use colloque_protocol::TemplateId;
 use colloque_protocol::{
     ApiError, ConversationId, ConversationStatus, ConversationSummary, ErrorCode,
@@ -212,16 +212,16 @@ fn Composer(props: &ComposerProps) -> Html {
         .as_ref()
         .is_some_and(|c| Some(c.patient.id) == props.conv.me);
     // The reply template the text came from, and its variables still without a value: not
-    // sent until the doctor replaced them. The doctor's build only: the first load has none.
-    #[cfg(feature = "doctor")]
+    // sent until the doctor replaced them. The second build only: the first load has none.
+    #[cfg(feature = "second-build")]
     let template = use_state(|| None::<TemplateId>);
-    #[cfg(feature = "doctor")]
+    #[cfg(feature = "second-build")]
     let picker = use_state(|| false);
-    #[cfg(feature = "doctor")]
+    #[cfg(feature = "second-build")]
     let unfilled = template
         .map(|_| crate::templates::unfilled(&text))
         .unwrap_or_default();
-    #[cfg(not(feature = "doctor"))]
+    #[cfg(not(feature = "second-build"))]
     let unfilled: [&str; 0] = [];
 
     // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
@@ -230,13 +230,13 @@ fn Composer(props: &ComposerProps) -> Html {
         let files = files.clone();
         let text = text.clone();
         let latest = Rc::clone(&latest);
-        #[cfg(feature = "doctor")]
+        #[cfg(feature = "second-build")]
         let template = template.clone();
         Rc::new(move |urgent: bool| {
             let body = latest.borrow().clone();
-            #[cfg(feature = "doctor")]
+            #[cfg(feature = "second-build")]
             let cited = *template;
-            #[cfg(not(feature = "doctor"))]
+            #[cfg(not(feature = "second-build"))]
             let cited = None;
             // Uploaded files go by id; ones still uploading hold the message back (in the
             // outbox) until they are done: Send never waits on the composer.
@@ -244,7 +244,7 @@ fn Composer(props: &ComposerProps) -> Html {
                 files.sent(client_id);
                 latest.borrow_mut().clear();
                 text.set(String::new());
-                #[cfg(feature = "doctor")]
+                #[cfg(feature = "second-build")]
                 template.set(None);
             }
         })
@@ -253,14 +253,14 @@ fn Composer(props: &ComposerProps) -> Html {
         let send = Rc::clone(&send);
         let latest = Rc::clone(&latest);
         let flagged = flagged.clone();
-        #[cfg(feature = "doctor")]
+        #[cfg(feature = "second-build")]
         let template = template.clone();
         Rc::new(move || {
             let body = latest.borrow().clone();
             if body.chars().count() > MAX_MESSAGE_CHARS || body.trim().is_empty() {
                 return;
             }
-            #[cfg(feature = "doctor")]
+            #[cfg(feature = "second-build")]
             if template.is_some() && !crate::templates::unfilled(&body).is_empty() {
                 return;
             }
@@ -293,12 +293,12 @@ fn Composer(props: &ComposerProps) -> Html {
         let text = text.clone();
         let conv = props.conv.clone();
         let latest = Rc::clone(&latest);
-        #[cfg(feature = "doctor")]
+        #[cfg(feature = "second-build")]
         let template = template.clone();
         Callback::from(move |e: InputEvent| {
             let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
             // An emptied composer no longer holds the template's text.
-            #[cfg(feature = "doctor")]
+            #[cfg(feature = "second-build")]
             if value.trim().is_empty() {
                 template.set(None);
             }
@@ -311,10 +311,10 @@ fn Composer(props: &ComposerProps) -> Html {
     };
     let onkeydown = {
         let submit = Rc::clone(&submit);
-        #[cfg(feature = "doctor")]
+        #[cfg(feature = "second-build")]
         let (picker, latest, for_doctor) = (picker.clone(), Rc::clone(&latest), !from_patient);
         Callback::from(move |e: KeyboardEvent| {
-            #[cfg(feature = "doctor")]
+            #[cfg(feature = "second-build")]
             if for_doctor && super::template_picker::opens_picker(&e, &latest.borrow()) {
                 e.prevent_default();
                 picker.set(true);
@@ -342,7 +342,7 @@ fn Composer(props: &ComposerProps) -> Html {
             </span>
         }
     });
-    #[cfg(feature = "doctor")]
+    #[cfg(feature = "second-build")]
     let templates = template_controls(
         &i18n,
         &props.conv,
@@ -352,9 +352,9 @@ fn Composer(props: &ComposerProps) -> Html {
         &input,
         !from_patient,
     );
-    #[cfg(not(feature = "doctor"))]
+    #[cfg(not(feature = "second-build"))]
     let templates = (Html::default(), Html::default());
-    #[cfg(feature = "doctor")]
+    #[cfg(feature = "second-build")]
     let missing = (!unfilled.is_empty()).then(|| {
         use super::template_picker::tr;
         let names: Vec<String> = unfilled.iter().map(|v| format!("{{{v}}}")).collect();
@@ -369,7 +369,7 @@ fn Composer(props: &ComposerProps) -> Html {
             </p>
         }
     });
-    #[cfg(not(feature = "doctor"))]
+    #[cfg(not(feature = "second-build"))]
     let missing: Option<Html> = None;
     let has_files = !files.chips.list.is_empty();
     let lost = props.conv.lost_files();
@@ -426,7 +426,7 @@ fn Composer(props: &ComposerProps) -> Html {
 /// The doctor's template controls: the picker while open (above the composer) and the button
 /// that opens it (beside "Send"). Inserting a template replaces the text with the filled one and
 /// gives the focus back to the composer.
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 fn template_controls(
     i18n: &crate::i18n::I18n,
     conv: &SecureMessagingHandle,

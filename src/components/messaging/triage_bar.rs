@@ -8,7 +8,7 @@ use crate::care::{topic_key, triage_key};
 use crate::i18n::{I18n, Key, use_i18n};
 use colloque_protocol::ConversationSummary;
 use yew::prelude::*;
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 use {
     crate::components::error_view::error_text,
     crate::hooks::use_triage,
@@ -25,7 +25,7 @@ pub struct TriageBarProps {
     pub for_doctor: bool,
 }
 
-/// The topic and stage chips; the doctor's controls (in the doctor's build only).
+/// The topic and stage chips; the doctor's controls (in the second build only).
 #[component]
 pub fn TriageBar(props: &TriageBarProps) -> Html {
     let i18n = use_i18n();
@@ -38,7 +38,7 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
             </span>
         </div>
     };
-    #[cfg(feature = "doctor")]
+    #[cfg(feature = "second-build")]
     if props.for_doctor {
         return html! {
             <div class="triage-bar">
@@ -52,14 +52,14 @@ pub fn TriageBar(props: &TriageBarProps) -> Html {
 }
 
 /// Props of [`TriageControls`].
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 #[derive(Properties, PartialEq)]
 struct TriageControlsProps {
     conversation: ConversationSummary,
 }
 
 /// The doctor's controls: the stage to change, "close the exchange" with a reason, "reopen".
-#[cfg(feature = "doctor")]
+#[cfg(feature = "second-build")]
 #[component]
 fn TriageControls(props: &TriageControlsProps) -> Html {
     let i18n = use_i18n();

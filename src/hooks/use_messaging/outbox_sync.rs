@@ -106,7 +106,7 @@ impl Inner {
         outbox.save(&mine, crate::time::now());
         // Kept on the device once every pending message is written sealed; one still being
         // sealed (milliseconds) is in this page only, and a reload now would lose it
-        // (src/doctor_build.rs waits for this).
+        // (src/second_build.rs waits for this).
         let sealing = mine.len() < pending_count;
         if self.read(|s| s.outbox_sealing) != sealing {
             self.dispatch(Action::OutboxSealing(sealing));

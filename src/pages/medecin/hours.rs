@@ -1,7 +1,7 @@
 //! "Horaires, délai de réponse et absences" (issue 12), a section of the doctor's settings page:
 //! weekly office hours, the reply-time promise patients read before sending, and absences with
 //! a colleague who covers. Its words are here, not in the shared translation table: this is the
-//! doctor's build only, and the table is in the patient's first load too.
+//! second build only, and the table is in the patient's first load too.
 
 use crate::components::error_view::error_text;
 use crate::hooks::{FetchState, use_fetch};

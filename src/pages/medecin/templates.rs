@@ -1,6 +1,6 @@
 //! "Modèles de réponse" (issue 12): the doctor's reply templates — write, edit, delete, share
 //! with every doctor — and the shared ones of their colleagues, which only their authors
-//! change. Its words are here, not in the shared translation table: this is the doctor's build
+//! change. Its words are here, not in the shared translation table: this is the second build
 //! only (as the office hours' section).
 
 use crate::components::error_view::{error_text, fetch_view};

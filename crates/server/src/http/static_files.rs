@@ -7,7 +7,7 @@ use tower_http::services::{ServeDir, ServeFile};
 
 /// The built web app. Deep links (`/patient/messages/3`) are app routes, not files: every
 /// other path gets index.html and the app's router takes over. The doctor's screens and the
-/// account and documents pages are a second build (src/doctor_build.rs): each of
+/// account and documents pages are a second build (src/second_build.rs): each of
 /// [`colloque_protocol::SECOND_BUILD_PATHS`] and every path below it get its page,
 /// `medecin.html`, when the directory has one (a first-load build alone serves them all). The brotli or gzip copy that
 /// `cargo xtask build` writes next to a file is sent when the browser accepts it.
@@ -16,7 +16,7 @@ use tower_http::services::{ServeDir, ServeFile};
 /// so such a file never changes and a browser may keep it for a year; index.html and
 /// config.json keep their names, so they are revalidated on every load and a new deployment
 /// is picked up at once.
-/// The doctor's build's page (written by `cargo xtask build`).
+/// The second build's page (written by `cargo xtask build`).
 pub(crate) const DOCTOR_HTML: &str = "medecin.html";
 
 pub(crate) fn router(dir: &Path) -> Router {

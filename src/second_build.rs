@@ -1,7 +1,7 @@
 //! The doctor's screens, and the account and documents pages of both roles, are a second build
 //! of the app (README, "Layout"): the first-load build (`index.html`, what a patient and the
 //! login page load) is compiled without the `doctor` feature, so none of those pages is in its
-//! wasm; the second build (`medecin.html`, `--features doctor`) has every page, and the server
+//! wasm; the second build (`medecin.html`, `--features second-build`) has every page, and the server
 //! sends it for the paths of [`colloque_protocol::SECOND_BUILD_PATHS`]. A doctor who logs in,
 //! or a patient who opens her account, on the first-load build reaches such a route, which
 //! reloads the page: the second build starts on it, with the session the first one saved in
@@ -11,7 +11,7 @@
 //! is handed over under [`HANDOFF_KEY`] in this tab's sessionStorage, which the second build
 //! reads and removes as it starts ([`take_handoff`]).
 //!
-//! The reload waits while it would cost the user a message or the page ([`LoadDoctorBuild`]).
+//! The reload waits while it would cost the user a message or the page ([`LoadSecondBuild`]).
 
 use crate::session::Session;
 use gloo_storage::{SessionStorage, Storage};
@@ -19,7 +19,7 @@ use gloo_storage::{SessionStorage, Storage};
 /// A shared computer's session, between the first-load build and the second.
 pub const HANDOFF_KEY: &str = "colloque.handoff";
 /// The path the first-load build reloaded for: if the same build comes back on it, the server
-/// did not send the second build (`trunk serve` without `--features doctor`), and reloading
+/// did not send the second build (`trunk serve` without `--features second-build`), and reloading
 /// again would loop.
 const RELOADED_KEY: &str = "colloque.doctor-build";
 
@@ -39,10 +39,10 @@ pub fn arrived() {
     let _ = SessionStorage::raw().remove_item(RELOADED_KEY);
 }
 
-#[cfg(not(feature = "doctor"))]
-pub use first_load::LoadDoctorBuild;
+#[cfg(not(feature = "second-build"))]
+pub use first_load::LoadSecondBuild;
 
-#[cfg(not(feature = "doctor"))]
+#[cfg(not(feature = "second-build"))]
 mod first_load {
     use super::*;
     use crate::components::error_view::Loading;
@@ -71,7 +71,7 @@ mod first_load {
     /// same build came back. Waits, and says why, while the reload would lose a message or the
     /// page ([`Wait`]); it goes by itself once that is over.
     #[component]
-    pub fn LoadDoctorBuild() -> Html {
+    pub fn LoadSecondBuild() -> Html {
         let session = use_session();
         let i18n = use_i18n();
         let messaging = use_messaging();
