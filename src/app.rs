@@ -74,7 +74,7 @@ fn switch_second(route: Route) -> Html {
 }
 
 /// The first-load build has none of those pages: their paths load the second build, which the
-/// server sends for them ([`crate::doctor_build`]).
+/// server sends for them ([`crate::second_build`]).
 #[cfg(not(feature = "second-build"))]
 fn switch_second(_route: Route) -> Html {
     html! { <crate::second_build::LoadSecondBuild /> }

@@ -1,6 +1,6 @@
 //! The doctor's screens, and the account and documents pages of both roles, are a second build
 //! of the app (README, "Layout"): the first-load build (`index.html`, what a patient and the
-//! login page load) is compiled without the `doctor` feature, so none of those pages is in its
+//! login page load) is compiled without the `second-build` feature, so none of those pages is in its
 //! wasm; the second build (`medecin.html`, `--features second-build`) has every page, and the server
 //! sends it for the paths of [`colloque_protocol::SECOND_BUILD_PATHS`]. A doctor who logs in,
 //! or a patient who opens her account, on the first-load build reaches such a route, which
@@ -18,6 +18,8 @@ use gloo_storage::{SessionStorage, Storage};
 
 /// A shared computer's session, between the first-load build and the second.
 pub const HANDOFF_KEY: &str = "colloque.handoff";
+// The name from before the build was called the second build, kept: a tab open across the
+// deployment still finds its flag.
 /// The path the first-load build reloaded for: if the same build comes back on it, the server
 /// did not send the second build (`trunk serve` without `--features second-build`), and reloading
 /// again would loop.

@@ -122,11 +122,17 @@ async fn the_first_load_fetches_its_english_words_only_for_english_and_keeps_the
     patient.wait_testid("messaging-button").await;
     patient.screenshot("patient-home-in-english").await;
 
-    // Back to French without fetching anything.
+    // Back to French without fetching anything: the one en.json of this page is the start's.
     patient.click_testid("lang-switch").await;
     patient
         .wait_for_element_containing("[data-testid='logout']", "Se déconnecter")
         .await;
+    let files = fetched(&patient).await;
+    assert_eq!(
+        files.iter().filter(|f| *f == "en.json").count(),
+        1,
+        "{files:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

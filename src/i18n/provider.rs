@@ -66,14 +66,29 @@ fn saved_lang() -> Option<Lang> {
     crate::services::json::from_str(&text).ok()
 }
 
-/// Fetches the English words if this build needs them; whether English can be shown.
-pub async fn fetch_english() -> bool {
+/// What fetching the English words gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnglishWords {
+    /// English can be shown: compiled in, or fetched.
+    Ready,
+    /// Another build's words: the server has a newer app than this page.
+    OtherBuild,
+    /// None to be had (offline and never kept, or not a list of words).
+    Unavailable,
+}
+
+/// Fetches the English words if this build needs them.
+pub async fn fetch_english() -> EnglishWords {
     if english::ready() {
-        return true;
+        return EnglishWords::Ready;
     }
-    match crate::services::config::english_words().await {
-        Some(words) => english::install(words),
-        None => false,
+    match crate::services::config::english_words()
+        .await
+        .map(english::install)
+    {
+        Some(true) => EnglishWords::Ready,
+        Some(false) => EnglishWords::OtherBuild,
+        None => EnglishWords::Unavailable,
     }
 }
 
@@ -122,10 +137,19 @@ pub fn I18nProvider(props: &I18nProviderProps) -> Html {
             if next == Lang::Fr || english::ready() {
                 switch();
             } else {
-                // Without its words (offline, never fetched), English is not switched on.
                 wasm_bindgen_futures::spawn_local(async move {
-                    if fetch_english().await {
-                        switch();
+                    match fetch_english().await {
+                        EnglishWords::Ready => switch(),
+                        // A newer app was deployed since this page loaded: the choice is kept
+                        // and the page reloads into it, whose words these are.
+                        EnglishWords::OtherBuild => {
+                            let _ = LocalStorage::set(STORAGE_KEY, next);
+                            if let Some(window) = web_sys::window() {
+                                let _ = window.location().reload();
+                            }
+                        }
+                        // Without its words (offline, never fetched), English is not switched on.
+                        EnglishWords::Unavailable => {}
                     }
                 });
             }

@@ -6,7 +6,7 @@
 //!
 //! The template's variables are filled here ([`crate::templates::fill`]) from the patient's
 //! profile, their next appointment with the doctor and the doctor's name; the composer gets the
-//! text to review and edit. Doctor's build only; its words are here, like the settings pages'.
+//! text to review and edit. The second build only; its words are here, like the settings pages'.
 
 use crate::care::next_and_last;
 use crate::components::error_view::error_text;

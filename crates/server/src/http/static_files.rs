@@ -13,9 +13,9 @@ use tower_http::services::{ServeDir, ServeFile};
 /// `cargo xtask build` writes next to a file is sent when the browser accepts it.
 ///
 /// Caching: trunk names every asset after a hash of its content (`colloque-<16 hex>_bg.wasm`),
-/// so such a file never changes and a browser may keep it for a year; index.html and
-/// config.json keep their names, so they are revalidated on every load and a new deployment
-/// is picked up at once.
+/// so such a file never changes and a browser may keep it for a year; index.html,
+/// config.json and en.json keep their names, so they are revalidated on every load and a new
+/// deployment is picked up at once.
 /// The second build's page (written by `cargo xtask build`).
 pub(crate) const DOCTOR_HTML: &str = "medecin.html";
 
@@ -115,6 +115,7 @@ mod tests {
             "/",
             "/index.html",
             "/config.json",
+            "/en.json",
             "/medecin/messages/3",
             "/colloque_bg.wasm",
             "/colloque-e529.js",

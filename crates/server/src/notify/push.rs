@@ -41,7 +41,7 @@ pub enum PushOutcome {
     Sent,
     /// The push service no longer knows the subscription (404, 410), or it cannot be used.
     Gone,
-    /// Anything else: tried again at the next pass.
+    /// Anything else: tried again after a wait (`push_pass`: a minute to an hour).
     Failed,
 }
 

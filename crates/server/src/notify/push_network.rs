@@ -44,7 +44,7 @@ pub enum Reach {
     Public,
     /// Only addresses of the server's own networks: never sent to.
     Internal,
-    /// The name did not resolve now (tried again at the next pass).
+    /// The name did not resolve now (a failure: tried again after a wait).
     Unknown,
 }
 

@@ -1,13 +1,14 @@
 //! The pushes of one notifier pass: each due push ([`rules::decide_push`]) is claimed (a
 //! conditional update of the `push_notices` row, so that on a cluster one instance sends it),
 //! then sent to every browser the user subscribed. A subscription its push service no longer
-//! knows (404, 410) is deleted; if no browser took the push and one failed otherwise, the claim
-//! is given back and a later pass tries again.
+//! knows (404, 410) is deleted; if no browser took the push and one failed otherwise or waits,
+//! the claim is given back and a later pass tries again.
 //!
 //! A subscription that fails (its push service's name does not resolve, or it answers 5xx)
 //! waits before its next try, half as long as it has been failing, between a minute and an
 //! hour: a push service down for a moment is tried again soon, a dead one every hour rather
-//! than at every pass. One failing for [`GIVE_UP_AFTER_MS`] is deleted, as a forgotten one is
+//! than at every pass. One failing for [`GIVE_UP_AFTER_MS`] (each try within a day of the last
+//! wait's end; a longer silence starts afresh) is deleted, as a forgotten one is
 //! (its user can turn notifications on again on that device). A renewed subscription starts
 //! afresh.
 
@@ -64,16 +65,18 @@ impl Notifier {
         seq: Seq,
         now: Timestamp,
     ) -> anyhow::Result<()> {
-        // Only the browsers that may be tried now (the candidate has at least one).
-        let subscriptions: Vec<StoredPushSubscription> = store
-            .push_subscriptions(candidate.user)
-            .await?
+        // Only the browsers that may be tried now (the candidate has at least one); one still
+        // waiting after a failure keeps the push due for itself.
+        let all = store.push_subscriptions(candidate.user).await?;
+        let count = all.len();
+        let subscriptions: Vec<StoredPushSubscription> = all
             .into_iter()
             .filter(|subscription| subscription.retry_at.is_none_or(|at| at <= now))
             .collect();
         if subscriptions.is_empty() {
             return Ok(());
         }
+        let held_back = subscriptions.len() < count;
         let claimed = store
             .claim_push_notice(
                 candidate.user,
@@ -125,7 +128,9 @@ impl Notifier {
                 })
                 .inc();
         }
-        if failed && !sent {
+        // No browser took it: the claim goes back for the next try of one that failed or
+        // waits (a browser deleted as gone meanwhile does not end the push for the others).
+        if !sent && (failed || held_back) {
             // Give the claim back (unless a newer claim took the row meanwhile).
             store
                 .claim_push_notice(
@@ -149,7 +154,13 @@ async fn failing(
     subscription: &StoredPushSubscription,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    let since = subscription.failing_since.unwrap_or(now);
+    // A failure within a day of the end of the last wait continues the streak; one after a
+    // longer silence (no push was due meanwhile) starts a new one: a week of failing means a
+    // week of tries that failed, not two blips a week apart.
+    let since = match (subscription.failing_since, subscription.retry_at) {
+        (Some(since), Some(retry_at)) if now.0 - retry_at.0 <= DAY_MS => since,
+        _ => now,
+    };
     let failing_ms = now.0 - since.0;
     if failing_ms >= GIVE_UP_AFTER_MS {
         store

@@ -56,7 +56,7 @@ operations! {
     fn delete_push_subscription(user: UserId, id: PushSubscriptionId) -> bool = push::delete;
     /// Deletes a subscription its push service says is gone, unless renewed since `created_at`.
     fn delete_gone_push_subscription(id: PushSubscriptionId, created_at: Timestamp) -> bool = push::delete_gone;
-    /// Records a failed push: failing since `failing_since` (unless it already was), not tried
+    /// Records a failed push: failing since `failing_since` (the streak's start), not tried
     /// before `retry_at`; unless the subscription was renewed since `created_at`.
     fn push_subscription_failed(id: PushSubscriptionId, created_at: Timestamp, failing_since: Timestamp, retry_at: Timestamp) -> () = push::failed;
     /// A subscription took a push: not failing any more.

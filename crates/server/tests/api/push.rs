@@ -367,23 +367,97 @@ async fn a_subscription_failing_for_a_week_waits_longer_between_tries_then_is_de
         .failing_since
         .expect("failing");
 
-    // Four days on, tried again and refused again: the same streak, and now an hour's wait.
-    clock.advance(4 * DAY);
+    // Refused at every try, tried again within a day each time: one streak, an hour's wait
+    // between tries, kept for a week.
+    for tries in 2..=10 {
+        clock.advance(20 * HOUR);
+        wait_for(&service, &browser, tries).await;
+        app.whole_pass().await;
+        if tries == 10 {
+            break;
+        }
+        let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
+        assert_eq!(failing.failing_since, Some(since), "try {tries}");
+        // (The clock runs on: the refusal came a moment ago.)
+        let wait = failing.retry_at.expect("waiting").0 - clock.now().0;
+        assert!((3_500_000..=3_600_000).contains(&wait), "{wait} ms");
+    }
+
+    // The tenth refusal, 180 hours after the first (the ninth, at 160, was within the week):
+    // deleted, as a forgotten one.
+    assert!(app.push_subscriptions(&emma).await.is_empty());
+    assert_eq!(app.pushes("failed").await, 10);
+}
+
+#[tokio::test]
+async fn a_refusal_long_after_the_last_starts_a_new_streak() {
+    let service = PushService::start();
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let browser = app.subscribed(&service, &emma).await;
+    service.answer(&browser, 503);
+    let sent = app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+    clock.advance(5 * MINUTE);
+    wait_for(&service, &browser, 1).await;
+    app.whole_pass().await;
+    let store = app.db().await;
+    let first = store.push_subscriptions(emma.id).await.unwrap()[0]
+        .failing_since
+        .expect("failing");
+
+    // Eight days without a try (nothing made one due: Emma read the message, then a new one
+    // came): a blip then is not a week of failing.
+    let read = app
+        .post(
+            &format!("/api/conversations/{}/read", conversation.id),
+            &emma.token,
+            &json!({ "seq": sent.seq }),
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+    clock.advance(8 * DAY);
+    app.whole_pass().await;
+    assert_eq!(service.received_by(&browser).len(), 1, "nothing was due");
+    app.send_ok(&martin, conversation.id, "Et maintenant ?")
+        .await;
+    clock.advance(5 * MINUTE);
     wait_for(&service, &browser, 2).await;
     app.whole_pass().await;
     let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
-    assert_eq!(failing.failing_since, Some(since));
-    // (The clock runs on: the refusal came a moment ago.)
-    let wait = failing.retry_at.expect("waiting").0 - clock.now().0;
-    assert!((3_500_000..=3_600_000).contains(&wait), "{wait} ms");
+    let again = failing.failing_since.expect("failing again");
+    assert!(
+        again.0 >= first.0 + 8 * 86_400_000,
+        "a new streak: {again:?}"
+    );
     assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
+}
 
-    // A week of failing: the next refusal deletes it, as a forgotten one.
-    clock.advance(4 * DAY);
-    wait_for(&service, &browser, 3).await;
+#[tokio::test]
+async fn a_browser_waiting_after_a_failure_still_gets_the_push_another_lost() {
+    let service = PushService::start();
+    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+    let waiting = app.subscribed(&service, &emma).await;
+    service.answer(&waiting, 503);
+    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+    clock.advance(5 * MINUTE);
+    wait_for(&service, &waiting, 1).await;
     app.whole_pass().await;
-    assert!(app.push_subscriptions(&emma).await.is_empty());
-    assert_eq!(app.pushes("failed").await, 3);
+
+    // While the first browser waits its minute, a second one's push service has forgotten it:
+    // deleted, and the push stays due for the first.
+    let gone = app.subscribed(&service, &emma).await;
+    service.answer(&gone, 410);
+    wait_for(&service, &gone, 1).await;
+    app.whole_pass().await;
+    assert_eq!(
+        app.push_subscriptions(&emma).await.len(),
+        1,
+        "the forgotten one deleted"
+    );
+
+    service.answer(&waiting, 201);
+    clock.advance(MINUTE);
+    let pushes = wait_for(&service, &waiting, 2).await;
+    assert_eq!(pushes.last().unwrap().status, 201);
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The second build (src/doctor_build.rs): each of `colloque_protocol::SECOND_BUILD_PATHS` and
+//! The second build (src/second_build.rs): each of `colloque_protocol::SECOND_BUILD_PATHS` and
 //! every path below it gets `medecin.html`, every other page `index.html`, and the CSP allows
 //! the inline loader of both, and nothing else inline.
 

@@ -128,8 +128,9 @@ pub async fn delete_gone(
     Ok(done.rows_affected() == 1)
 }
 
-/// Records a failed push to a subscription: failing since `failing_since` (kept if it already
-/// was), not to be tried before `retry_at`; unless it was renewed since it was read.
+/// Records a failed push to a subscription: failing since `failing_since` (the streak's start,
+/// decided by `crate::notify`), not to be tried before `retry_at`; unless it was renewed since
+/// it was read.
 #[tracing::instrument(skip(db))]
 pub async fn failed(
     db: impl Executor<'_, Database = Db>,
@@ -140,7 +141,7 @@ pub async fn failed(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE push_subscriptions
-         SET failing_since = COALESCE(failing_since, $3), retry_at = $4
+         SET failing_since = $3, retry_at = $4
          WHERE id = $1 AND created_at = $2",
     )
     .bind(id.0)
