@@ -111,14 +111,8 @@ impl Notifier {
                     failing(store, candidate, subscription, now).await?;
                 }
                 PushOutcome::Gone => {
-                    store
-                        .delete_gone_push_subscription(subscription.id, subscription.created_at)
-                        .await?;
-                    tracing::info!(
-                        user = %candidate.user,
-                        subscription = %subscription.id,
-                        "a push subscription its push service no longer knows was deleted"
-                    );
+                    let why = "its push service no longer knows it";
+                    delete(store, candidate, subscription, why).await?;
                 }
             }
             metrics
@@ -163,20 +157,32 @@ async fn failing(
     };
     let failing_ms = now.0 - since.0;
     if failing_ms >= GIVE_UP_AFTER_MS {
-        store
-            .delete_gone_push_subscription(subscription.id, subscription.created_at)
-            .await?;
-        tracing::info!(
-            user = %candidate.user,
-            subscription = %subscription.id,
-            "a push subscription failing for a week was deleted"
-        );
+        delete(store, candidate, subscription, "failing for a week").await?;
     } else {
         let retry_at = Timestamp(now.0 + retry_delay_ms(failing_ms));
         store
             .push_subscription_failed(subscription.id, subscription.created_at, since, retry_at)
             .await?;
     }
+    Ok(())
+}
+
+/// Deletes a subscription that takes no more pushes, unless it was renewed since it was read.
+async fn delete(
+    store: &Store,
+    candidate: &PushCandidate,
+    subscription: &StoredPushSubscription,
+    why: &'static str,
+) -> anyhow::Result<()> {
+    store
+        .delete_gone_push_subscription(subscription.id, subscription.created_at)
+        .await?;
+    tracing::info!(
+        user = %candidate.user,
+        subscription = %subscription.id,
+        why,
+        "a push subscription was deleted"
+    );
     Ok(())
 }
 

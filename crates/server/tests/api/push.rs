@@ -307,156 +307,165 @@ async fn a_subscription_is_checked_and_capped() {
     assert_eq!(renewed.id, listed[0].id, "the first browser's id");
 }
 
+/// A server whose push service refused Emma's one browser (503) the push of Dr Martin's
+/// message, at the pass that has just ended.
+struct Refused {
+    service: PushService,
+    app: TestApp,
+    clock: Clock,
+    emma: Session,
+    martin: Session,
+    conversation: ConversationSummary,
+    browser: BrowserSubscription,
+    /// Dr Martin's message.
+    sent: colloque_protocol::Message,
+}
+
+impl Refused {
+    async fn start() -> Refused {
+        let service = PushService::start();
+        let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
+        let browser = app.subscribed(&service, &emma).await;
+        service.answer(&browser, 503);
+        let sent = app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
+        clock.advance(5 * MINUTE);
+        let refused = wait_for(&service, &browser, 1).await;
+        assert_eq!(refused[0].status, 503);
+        app.whole_pass().await;
+        Refused {
+            service,
+            app,
+            clock,
+            emma,
+            martin,
+            conversation,
+            browser,
+            sent,
+        }
+    }
+
+    /// Emma's subscriptions as the store holds them.
+    async fn stored(&self) -> Vec<colloque_server::store::StoredPushSubscription> {
+        self.app
+            .db()
+            .await
+            .push_subscriptions(self.emma.id)
+            .await
+            .unwrap()
+    }
+
+    /// Since when her first subscription fails.
+    async fn failing_since(&self) -> Timestamp {
+        self.stored().await[0].failing_since.expect("failing")
+    }
+}
+
 #[tokio::test]
 async fn a_push_the_push_service_refused_is_tried_again_after_a_wait_not_at_every_pass() {
-    let service = PushService::start();
-    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
-    let browser = app.subscribed(&service, &emma).await;
-    service.answer(&browser, 503);
-
-    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
-    clock.advance(5 * MINUTE);
-    let refused = wait_for(&service, &browser, 1).await;
-    assert_eq!(refused[0].status, 503);
-    app.whole_pass().await;
-    assert_eq!(app.pushes("failed").await, 1);
-    assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
-    let store = app.db().await;
-    let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
-    let since = failing.failing_since.expect("failing since the refusal");
-    assert_eq!(
-        failing.retry_at,
-        Some(Timestamp(since.0 + 60_000)),
-        "a minute"
-    );
+    let r = Refused::start().await;
+    assert_eq!(r.app.pushes("failed").await, 1);
+    assert_eq!(r.app.push_subscriptions(&r.emma).await.len(), 1, "kept");
+    let since = r.failing_since().await;
+    let retry_at = r.stored().await[0].retry_at;
+    assert_eq!(retry_at, Some(Timestamp(since.0 + 60_000)), "a minute");
 
     // The push service takes pushes again, but the subscription waits for its minute: the
     // passes meanwhile send nothing.
-    service.answer(&browser, 201);
-    app.whole_pass().await;
-    app.whole_pass().await;
-    assert_eq!(
-        service.received_by(&browser).len(),
-        1,
-        "not tried at every pass"
-    );
+    r.service.answer(&r.browser, 201);
+    r.app.whole_pass().await;
+    r.app.whole_pass().await;
+    let received = r.service.received_by(&r.browser).len();
+    assert_eq!(received, 1, "not tried at every pass");
 
     // The claim was given back: once the minute is over the push goes, without waiting the
     // hour, and the subscription is not failing any more.
-    clock.advance(MINUTE);
-    let pushes = wait_for(&service, &browser, 2).await;
+    r.clock.advance(MINUTE);
+    let pushes = wait_for(&r.service, &r.browser, 2).await;
     assert_eq!(pushes.last().unwrap().status, 201);
-    app.whole_pass().await;
-    assert_eq!(service.received_by(&browser).len(), 2, "then no more");
-    let recovered = &store.push_subscriptions(emma.id).await.unwrap()[0];
+    r.app.whole_pass().await;
+    let received = r.service.received_by(&r.browser).len();
+    assert_eq!(received, 2, "then no more");
+    let recovered = &r.stored().await[0];
     assert_eq!((recovered.failing_since, recovered.retry_at), (None, None));
 }
 
 #[tokio::test]
 async fn a_subscription_failing_for_a_week_waits_longer_between_tries_then_is_deleted() {
-    let service = PushService::start();
-    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
-    let browser = app.subscribed(&service, &emma).await;
-    service.answer(&browser, 503);
-    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
-    clock.advance(5 * MINUTE);
-    wait_for(&service, &browser, 1).await;
-    app.whole_pass().await;
-    let store = app.db().await;
-    let since = store.push_subscriptions(emma.id).await.unwrap()[0]
-        .failing_since
-        .expect("failing");
+    let r = Refused::start().await;
+    let since = r.failing_since().await;
 
     // Refused at every try, tried again within a day each time: one streak, an hour's wait
     // between tries, kept for a week.
     for tries in 2..=10 {
-        clock.advance(20 * HOUR);
-        wait_for(&service, &browser, tries).await;
-        app.whole_pass().await;
+        r.clock.advance(20 * HOUR);
+        wait_for(&r.service, &r.browser, tries).await;
+        r.app.whole_pass().await;
         if tries == 10 {
             break;
         }
-        let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
+        let failing = &r.stored().await[0];
         assert_eq!(failing.failing_since, Some(since), "try {tries}");
         // (The clock runs on: the refusal came a moment ago.)
-        let wait = failing.retry_at.expect("waiting").0 - clock.now().0;
+        let wait = failing.retry_at.expect("waiting").0 - r.clock.now().0;
         assert!((3_500_000..=3_600_000).contains(&wait), "{wait} ms");
     }
 
     // The tenth refusal, 180 hours after the first (the ninth, at 160, was within the week):
     // deleted, as a forgotten one.
-    assert!(app.push_subscriptions(&emma).await.is_empty());
-    assert_eq!(app.pushes("failed").await, 10);
+    assert!(r.app.push_subscriptions(&r.emma).await.is_empty());
+    assert_eq!(r.app.pushes("failed").await, 10);
 }
 
 #[tokio::test]
 async fn a_refusal_long_after_the_last_starts_a_new_streak() {
-    let service = PushService::start();
-    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
-    let browser = app.subscribed(&service, &emma).await;
-    service.answer(&browser, 503);
-    let sent = app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
-    clock.advance(5 * MINUTE);
-    wait_for(&service, &browser, 1).await;
-    app.whole_pass().await;
-    let store = app.db().await;
-    let first = store.push_subscriptions(emma.id).await.unwrap()[0]
-        .failing_since
-        .expect("failing");
+    let r = Refused::start().await;
+    let first = r.failing_since().await;
 
     // Eight days without a try (nothing made one due: Emma read the message, then a new one
     // came): a blip then is not a week of failing.
-    let read = app
+    let read = r
+        .app
         .post(
-            &format!("/api/conversations/{}/read", conversation.id),
-            &emma.token,
-            &json!({ "seq": sent.seq }),
+            &format!("/api/conversations/{}/read", r.conversation.id),
+            &r.emma.token,
+            &json!({ "seq": r.sent.seq }),
         )
         .await;
     assert_eq!(read.status(), 200);
-    clock.advance(8 * DAY);
-    app.whole_pass().await;
-    assert_eq!(service.received_by(&browser).len(), 1, "nothing was due");
-    app.send_ok(&martin, conversation.id, "Et maintenant ?")
+    r.clock.advance(8 * DAY);
+    r.app.whole_pass().await;
+    let received = r.service.received_by(&r.browser).len();
+    assert_eq!(received, 1, "nothing was due");
+    r.app
+        .send_ok(&r.martin, r.conversation.id, "Et maintenant ?")
         .await;
-    clock.advance(5 * MINUTE);
-    wait_for(&service, &browser, 2).await;
-    app.whole_pass().await;
-    let failing = &store.push_subscriptions(emma.id).await.unwrap()[0];
-    let again = failing.failing_since.expect("failing again");
+    r.clock.advance(5 * MINUTE);
+    wait_for(&r.service, &r.browser, 2).await;
+    r.app.whole_pass().await;
+    let again = r.failing_since().await;
     assert!(
         again.0 >= first.0 + 8 * 86_400_000,
         "a new streak: {again:?}"
     );
-    assert_eq!(app.push_subscriptions(&emma).await.len(), 1, "kept");
+    assert_eq!(r.app.push_subscriptions(&r.emma).await.len(), 1, "kept");
 }
 
 #[tokio::test]
 async fn a_browser_waiting_after_a_failure_still_gets_the_push_another_lost() {
-    let service = PushService::start();
-    let (app, clock, emma, martin, conversation) = spawn_emma_and_martin(None).await;
-    let waiting = app.subscribed(&service, &emma).await;
-    service.answer(&waiting, 503);
-    app.send_ok(&martin, conversation.id, "Rappelez-moi.").await;
-    clock.advance(5 * MINUTE);
-    wait_for(&service, &waiting, 1).await;
-    app.whole_pass().await;
+    let r = Refused::start().await;
 
     // While the first browser waits its minute, a second one's push service has forgotten it:
     // deleted, and the push stays due for the first.
-    let gone = app.subscribed(&service, &emma).await;
-    service.answer(&gone, 410);
-    wait_for(&service, &gone, 1).await;
-    app.whole_pass().await;
-    assert_eq!(
-        app.push_subscriptions(&emma).await.len(),
-        1,
-        "the forgotten one deleted"
-    );
+    let gone = r.app.subscribed(&r.service, &r.emma).await;
+    r.service.answer(&gone, 410);
+    wait_for(&r.service, &gone, 1).await;
+    r.app.whole_pass().await;
+    let left = r.app.push_subscriptions(&r.emma).await.len();
+    assert_eq!(left, 1, "the forgotten one deleted");
 
-    service.answer(&waiting, 201);
-    clock.advance(MINUTE);
-    let pushes = wait_for(&service, &waiting, 2).await;
+    r.service.answer(&r.browser, 201);
+    r.clock.advance(MINUTE);
+    let pushes = wait_for(&r.service, &r.browser, 2).await;
     assert_eq!(pushes.last().unwrap().status, 201);
 }
 
