@@ -16,17 +16,10 @@ struct RawConfig {
 
 /// Loads `config.json`; any failure (404, bad JSON, network) falls back to same origin.
 pub async fn load() -> Config {
-    // Absolute: a deep link such as /patient/messages/3 must not look for
-    // /patient/messages/config.json. The app is served from the root (trunk's public URL).
-    let raw = match gloo_net::http::Request::get("/config.json").send().await {
-        Ok(resp) if resp.ok() => resp
-            .text()
-            .await
-            .ok()
-            .and_then(|text| super::json::from_str(&text).ok())
-            .unwrap_or_default(),
-        _ => RawConfig::default(),
-    };
+    let raw: RawConfig = file_text("/config.json")
+        .await
+        .and_then(|text| super::json::from_str(&text).ok())
+        .unwrap_or_default();
     let (protocol, host) = location();
     Config::resolve(&raw.api_base, &raw.ws_url, &protocol, &host)
         .with_idle_timeout_secs(raw.idle_timeout_secs.unwrap_or(DEFAULT_IDLE_TIMEOUT_SECS))
@@ -35,11 +28,18 @@ pub async fn load() -> Config {
 /// The words of `/en.json` (the first entry is their build's fingerprint), or `None` when they
 /// cannot be had (offline and never kept by the service worker, or not a list of words).
 pub async fn english_words() -> Option<Vec<String>> {
-    let resp = gloo_net::http::Request::get("/en.json").send().await.ok()?;
+    super::json::from_str(&file_text("/en.json").await?).ok()
+}
+
+/// The text of a file next to `index.html`, or `None` (network, a status other than 2xx).
+/// `path` is absolute: a deep link such as /patient/messages/3 must not look for
+/// /patient/messages/config.json. The app is served from the root (trunk's public URL).
+async fn file_text(path: &str) -> Option<String> {
+    let resp = gloo_net::http::Request::get(path).send().await.ok()?;
     if !resp.ok() {
         return None;
     }
-    super::json::from_str(&resp.text().await.ok()?).ok()
+    resp.text().await.ok()
 }
 
 /// The page's protocol and host.
