@@ -45,7 +45,9 @@ pub fn install(mut file: Vec<String>) -> bool {
         return false;
     }
     file.remove(0);
-    WORDS.set(file.into_boxed_slice()).is_ok() || WORDS.get().is_some()
+    // Already kept (a second click while the first fetch was on its way): the same words.
+    let _ = WORDS.set(file.into_boxed_slice());
+    true
 }
 
 /// The fetched English word of key number `index`.
