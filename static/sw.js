@@ -56,9 +56,10 @@ self.addEventListener('notificationclick', (event) => {
 
 // The offline app shell. The pages (index.html, and medecin.html for SECOND_BUILD below),
 // config.json and en.json (the first load's English words): network first, falling back to
-// the copy kept at the last load. The content-hashed files (`colloque-<hex>_bg.wasm`, `app-<hex>.css`…): cache first, since a name
-// never changes its bytes. Never the API or the socket, nor any other origin: what they answer
-// is health data, and no answer marked `no-store` is ever kept.
+// the copy kept at the last load. The content-hashed files (`colloque-<hex>_bg.wasm`,
+// `app-<hex>.css`…): cache first, since a name never changes its bytes. Never the API or the
+// socket, nor any other origin: what they answer is health data, and no answer marked
+// `no-store` is ever kept.
 const SHELL = 'colloque-shell-v1';
 const PAGES = ['/index.html', '/medecin.html'];
 // The pages of the second build, medecin.html: colloque_protocol::SECOND_BUILD_PATHS.
