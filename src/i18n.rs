@@ -467,7 +467,9 @@ pub fn error_key(code: ErrorCode) -> Key {
         ErrorCode::WrongPassword => Key::ErrWrongPassword,
         ErrorCode::WeakPassword => Key::ErrWeakPassword,
         ErrorCode::Forbidden => Key::ErrForbidden,
-        ErrorCode::NotFound => Key::ErrNotFound,
+        // An upload gone (unsent uploads are deleted after a day), a template deleted meanwhile:
+        // for the person, the thing is not there.
+        ErrorCode::NotFound | ErrorCode::UnknownReference => Key::ErrNotFound,
         ErrorCode::ConversationClosed => Key::ErrConversationClosed,
         ErrorCode::NoCareRelationship => Key::ErrNoCareRelationship,
         ErrorCode::IntakeClosed => Key::ErrIntakeClosed,

@@ -34,6 +34,10 @@ pub enum ErrorCode {
     Forbidden,
     /// No such resource, or not one the user may know about.
     NotFound,
+    /// An id in the request's body (an upload, a reply template, a covering doctor) that names
+    /// nothing the caller may use (422): the same answer whether it does not exist or is
+    /// someone else's. `not_found` (404) is only ever about the resource the path names.
+    UnknownReference,
     /// The conversation is closed: it can be read but not written to.
     ConversationClosed,
     /// The two users are not in a care relationship, so they cannot start a conversation.

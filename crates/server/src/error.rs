@@ -36,6 +36,10 @@ pub enum AppError {
     /// No such resource, or not one this user may know about.
     #[error("not found")]
     NotFound,
+    /// An id in the body that names nothing the caller may use (422); the text says which
+    /// field.
+    #[error("{0}")]
+    UnknownReference(&'static str),
     /// Writing to a closed conversation.
     #[error("the conversation is closed")]
     ConversationClosed,
@@ -146,6 +150,7 @@ impl AppError {
             AppError::WrongPassword => ErrorCode::WrongPassword,
             AppError::WeakPassword(_) => ErrorCode::WeakPassword,
             AppError::NotFound => ErrorCode::NotFound,
+            AppError::UnknownReference(_) => ErrorCode::UnknownReference,
             AppError::ConversationClosed => ErrorCode::ConversationClosed,
             AppError::NoCareRelationship => ErrorCode::NoCareRelationship,
             AppError::IntakeClosed => ErrorCode::IntakeClosed,
@@ -190,6 +195,7 @@ impl AppError {
             | AppError::PatientBlocked => StatusCode::FORBIDDEN,
             AppError::MfaAlreadyEnabled | AppError::LimitReached(_) => StatusCode::CONFLICT,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::UnknownReference(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ConversationClosed
             | AppError::CursorPastEnd
             | AppError::ClientIdReused
@@ -276,6 +282,7 @@ impl AppError {
         matches!(
             self,
             AppError::NotFound
+                | AppError::UnknownReference(_)
                 | AppError::Forbidden(_)
                 | AppError::NoCareRelationship
                 | AppError::IntakeClosed

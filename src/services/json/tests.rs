@@ -467,7 +467,7 @@ fn client_id() -> BoxedStrategy<ClientMsgId> {
         .boxed()
 }
 
-const CODES: [ErrorCode; 25] = [
+const CODES: [ErrorCode; 26] = [
     ErrorCode::InvalidJson,
     ErrorCode::UnknownFrame,
     ErrorCode::InvalidInput,
@@ -478,6 +478,7 @@ const CODES: [ErrorCode; 25] = [
     ErrorCode::InvalidCredentials,
     ErrorCode::Forbidden,
     ErrorCode::NotFound,
+    ErrorCode::UnknownReference,
     ErrorCode::ConversationClosed,
     ErrorCode::NoCareRelationship,
     ErrorCode::NotAuthenticated,

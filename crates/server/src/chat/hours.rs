@@ -155,8 +155,10 @@ pub async fn add_absence(
                 .iter()
                 .any(|colleague| colleague.id == covering)
         {
-            // Like any person who is not in the caller's care team: not found.
-            return Err(AppError::NotFound);
+            // Like any person who is not in the caller's care team: unknown.
+            return Err(AppError::UnknownReference(
+                "covering_doctor_id is not one of your colleagues",
+            ));
         }
         // Two absences added at once count one after the other.
         tx.lock_user_collections(user.id).await?;

@@ -9,8 +9,8 @@ use colloque_protocol::{AttachmentId, ConversationId, Message};
 use std::collections::{HashMap, HashSet};
 
 /// A send's uploads must all be the sender's own, not sent yet, and not claimed by an earlier
-/// send of the batch: another user's upload (or none of this id) is 404, exactly as if it did
-/// not exist; one of the sender's already sent is 409.
+/// send of the batch: another user's upload (or none of this id) is 422 `unknown_reference`,
+/// exactly as if it did not exist; one of the sender's already sent is 409.
 pub(super) fn check_uploads(
     request: &Request,
     uploads: &HashMap<AttachmentId, &store::AttachmentRow>,
@@ -20,7 +20,9 @@ pub(super) fn check_uploads(
         let row = uploads
             .get(id)
             .filter(|row| row.owner == request.sender)
-            .ok_or(AppError::NotFound)?;
+            .ok_or(AppError::UnknownReference(
+                "an attachment id that is not one of your uploads",
+            ))?;
         if row.message.is_some() || claimed.contains(id) {
             return Err(AppError::AttachmentAlreadySent);
         }
@@ -29,8 +31,8 @@ pub(super) fn check_uploads(
 }
 
 /// A send's template, if it cites one: only a doctor may (a patient: 403), and only their own
-/// or a shared one (another doctor's personal template, or none of this id: 404, exactly as if
-/// it did not exist).
+/// or a shared one (another doctor's personal template, or none of this id: 422
+/// `unknown_reference`, exactly as if it did not exist).
 pub(super) fn check_template(
     request: &Request,
     from_patient: bool,
@@ -48,7 +50,9 @@ pub(super) fn check_template(
         .iter()
         .find(|row| row.id == *id && (row.owner == request.sender || row.shared))
         .map(|_| ())
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::UnknownReference(
+            "a template_id that is neither your template nor a shared one",
+        ))
 }
 
 /// The answer to a send whose (sender, client id) is already stored in `stored_in`.

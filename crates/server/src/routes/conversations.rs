@@ -231,8 +231,9 @@ pub(super) async fn audited<T>(
         (status = 400, description = "Malformed (`invalid_json`), empty (`empty_body`) or too long (`body_too_long`); more attachments than a message carries (`too_many_attachments`) or one listed twice (`invalid_input`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The two participants are no longer in a care relationship, or one of them is disabled (`no_care_relationship`); the doctor blocked this patient (`patient_blocked`); a doctor's message marked `urgent` or a patient's citing a `template_id` (`forbidden`)", body = ApiError),
-        (status = 404, description = "No such conversation, or the caller does not take part; or an attachment id that is not one of the caller's uploads; or a `template_id` that is neither the caller's template nor a shared one", body = ApiError),
+        (status = 404, description = "No such conversation, or the caller does not take part", body = ApiError),
         (status = 409, description = "The conversation is closed (`conversation_closed`), the client_id was already used in another conversation (`invalid_input`), or an attachment was already sent with another message (`attachment_already_sent`)", body = ApiError),
+        (status = 422, description = "An attachment id that is not one of the caller's uploads, or a `template_id` that is neither the caller's template nor a shared one (`unknown_reference`)", body = ApiError),
         (status = 429, description = "Over the per-user send rate", body = ApiError),
     )
 )]

@@ -83,7 +83,7 @@ pub async fn update(
         (status = 409, description = "1,000 absences to come already (`limit_reached`)", body = ApiError),
         (status = 401, description = "No valid session", body = ApiError),
         (status = 403, description = "The caller is not a doctor", body = ApiError),
-        (status = 404, description = "The covering doctor is not a colleague of the caller's", body = ApiError),
+        (status = 422, description = "The covering doctor is not a colleague of the caller's (`unknown_reference`)", body = ApiError),
     )
 )]
 #[tracing::instrument(name = "add_absence", skip_all, fields(user = %user.id))]

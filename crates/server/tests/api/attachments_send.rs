@@ -191,7 +191,8 @@ async fn only_the_senders_own_unsent_uploads_may_be_sent() {
     let lucas = app.login(LUCAS).await;
     let lucas_file = app.upload_ok(&lucas, "lucas.pdf", pdf()).await;
     let mine = app.upload_ok(&emma, "mine.pdf", pdf()).await;
-    // Another user's upload, or an id that does not exist: the same 404.
+    // Another user's upload, or an id that does not exist: the same 422 (the conversation,
+    // which the path names, is there).
     for id in [
         lucas_file.id,
         colloque_protocol::AttachmentId(uuid::Uuid::new_v4()),
@@ -200,7 +201,7 @@ async fn only_the_senders_own_unsent_uploads_may_be_sent() {
             .send_with(&emma, conversation.id, new_client_id(), &[mine.id, id])
             .await;
         let (status, code, _) = refusal(response).await;
-        assert_eq!((status, code.as_str()), (404, "not_found"));
+        assert_eq!((status, code.as_str()), (422, "unknown_reference"));
     }
     // Nothing was linked by the refused sends: the file is still Emma's to send.
     let sent = app
@@ -230,7 +231,10 @@ async fn only_the_senders_own_unsent_uploads_may_be_sent() {
     let (code, refused) = socket.next_error().await;
     assert_eq!(
         (code, refused),
-        (colloque_protocol::ErrorCode::NotFound, Some(client_id))
+        (
+            colloque_protocol::ErrorCode::UnknownReference,
+            Some(client_id)
+        )
     );
 }
 

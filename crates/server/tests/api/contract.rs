@@ -172,6 +172,42 @@ async fn the_care_requests_take_what_the_document_allows_and_refuse_the_rest() {
 }
 
 /// Every operation of the served document, with its path and method.
+/// Schemathesis's stateful run (the landing run of 2026-12-07): a doctor's send to a
+/// conversation, then another to the same one citing a template of no one's. The second used to
+/// answer `404`, which said "this conversation is gone" right after it took a message; an id in
+/// the body that names nothing usable is `422 unknown_reference`, and nothing is stored.
+#[tokio::test]
+async fn a_send_citing_a_template_of_no_ones_is_unprocessable_not_a_missing_conversation() {
+    let app = spawn_app().await;
+    let (emma, martin) = (app.login(EMMA).await, app.login(MARTIN).await);
+    let conversation = app.only_conversation(&emma).await;
+    let path = format!("/api/conversations/{}/messages", conversation.id);
+    let first = app
+        .send_message(&martin, conversation.id, new_client_id(), "Bonjour")
+        .await;
+    assert_eq!(first.status(), 201);
+    let head = app.last_seq(&martin, conversation.id).await;
+
+    for citing in [
+        json!({"client_id": new_client_id().0, "body": "#", "template_id": 7035}),
+        json!({"client_id": new_client_id().0, "body": "#",
+               "attachment_ids": [uuid::Uuid::new_v4()]}),
+    ] {
+        let response = app.post(&path, &martin.token, &citing).await;
+        assert_eq!(response.status(), 422, "{citing}");
+        assert_eq!(
+            error_code(&response.json::<Value>().await.unwrap()),
+            "unknown_reference"
+        );
+    }
+    assert_eq!(app.last_seq(&martin, conversation.id).await, head);
+    // The conversation the path names is there, and still takes messages.
+    let again = app
+        .send_message(&martin, conversation.id, new_client_id(), "Bonjour")
+        .await;
+    assert_eq!(again.status(), 201);
+}
+
 fn operations(document: &Value) -> Vec<(String, String, Value)> {
     let mut found = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -257,6 +293,17 @@ async fn the_openapi_document_lists_every_answer_a_route_shares_and_the_accepted
         if parameter["in"] == "query" {
             assert_eq!(parameter["schema"]["minimum"], 0, "{parameter}");
         }
+    }
+    for (path, method) in [
+        ("/api/conversations/{id}/messages", "post"),
+        ("/api/me/absences", "post"),
+    ] {
+        assert!(
+            document["paths"][path][method]["responses"]["422"]["description"]
+                .as_str()
+                .is_some_and(|text| text.contains("unknown_reference")),
+            "{method} {path}"
+        );
     }
     let created = &document["paths"]["/api/conversations"]["post"]["responses"]["201"];
     assert_eq!(

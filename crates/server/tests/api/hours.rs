@@ -413,7 +413,7 @@ async fn only_a_doctor_changes_their_own_hours_and_absences() {
         let with = json!({"from": day(1), "to": day(2), "covering_doctor_id": covering});
         assert_eq!(
             refused(app.post("/api/me/absences", &martin.token, &with).await).await,
-            (404, "not_found".into()),
+            (422, "unknown_reference".into()),
             "{covering}"
         );
     }

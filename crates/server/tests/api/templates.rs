@@ -311,10 +311,14 @@ async fn another_doctors_shared_template_may_be_cited_but_not_a_personal_one_nor
     assert_eq!(template_of(&app, sent.id).await, Some(shared.id));
 
     let before = count_messages(&app).await;
-    // Another doctor's personal template, or none of this id: as if it did not exist.
+    // Another doctor's personal template, or none of this id: as if it did not exist (422:
+    // the conversation the path names is there; the body names nothing usable).
     for template in [personal.id, TemplateId(999_999)] {
         let response = send_from(&app, &durand, lucas_with_durand, template).await;
-        assert_eq!(refused(response).await, (404, "not_found".to_owned()));
+        assert_eq!(
+            refused(response).await,
+            (422, "unknown_reference".to_owned())
+        );
     }
     // A patient citing a template, even a shared one of their own doctor's.
     let response = send_from(&app, &emma, emma_with_martin, shared.id).await;
@@ -354,7 +358,7 @@ async fn a_send_frame_cites_its_template_and_a_refused_one_leaves_the_socket_up(
 
     socket.send(&frame(TemplateId(424_242))).await;
     let (code, client_id) = socket.next_error().await;
-    assert_eq!(code, ErrorCode::NotFound);
+    assert_eq!(code, ErrorCode::UnknownReference);
     assert!(client_id.is_some());
 
     let cited = frame(template.id);
