@@ -130,7 +130,7 @@ impl Application {
         );
         let sends = SendQueue::start(store.clone(), delivery.clone());
         let throttles = Throttles::new(&config.limits, store.clone());
-        let state = AppState {
+        let state = AppState::new(crate::state::Shared {
             audit: crate::audit::Auditor::new(store.clone()),
             store,
             tokens,
@@ -149,7 +149,7 @@ impl Application {
             security: Arc::new(security),
             attachment_slots: crate::attachments::processing_slots(),
             notifier,
-        };
+        });
         let router = router(state.clone(), &config)?;
         tracing::info!(address = %bound, "listening");
         Ok(Self {

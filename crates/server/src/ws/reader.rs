@@ -56,8 +56,10 @@ impl Conn {
                 }
             };
             let reply = match received {
+                // Boxed: a reader spends its life waiting for frames, and without the box its
+                // future keeps room for the largest handling (a send's) on every idle socket.
                 Ok(WsMessage::Text(text)) => match decode(text.as_str()) {
-                    Ok(frame) => match self.handle(frame).await {
+                    Ok(frame) => match Box::pin(self.handle(frame)).await {
                         Ok(Some(reply)) => reply,
                         Ok(None) => continue,
                         Err(Closing(code, reason)) => {
