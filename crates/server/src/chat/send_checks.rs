@@ -65,6 +65,7 @@ pub(super) fn replay(
         Ok(Sent {
             message: message(),
             created: false,
+            follow_up: false,
         })
     } else {
         Err(reused_client_id())

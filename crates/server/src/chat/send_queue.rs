@@ -25,6 +25,7 @@
 use super::{Outgoing, Sent};
 use crate::audit::{Action, Entry, Source};
 use crate::care::Triage;
+use crate::care::hours::practice_day;
 use crate::delivery::{ConnId, Delivery};
 use crate::domain::MessageBody;
 use crate::error::AppError;
@@ -209,7 +210,9 @@ async fn commit(
             client_id: request.client_id,
         })
         .collect();
-    let contexts = match tx.send_contexts(&keys).await {
+    // The practice's day, for "is the doctor away" (an automatic reply may follow).
+    let today = practice_day(now_ms()).map_or_else(String::new, |day| day.to_string());
+    let contexts = match tx.send_contexts(&keys, &today).await {
         Ok(contexts) => contexts,
         Err(error) => return Err((requests, error)),
     };
@@ -322,9 +325,15 @@ async fn commit(
     }
     for (request, decision) in requests.into_iter().zip(plan.decisions) {
         let answer = match decision {
-            Decision::Insert(n) | Decision::SameAs(n) => Ok(Sent {
+            Decision::Insert(n) => Ok(Sent {
                 message: stored[n].0.clone(),
-                created: matches!(decision, Decision::Insert(_)),
+                created: true,
+                follow_up: plan.inserts[n].follow_up,
+            }),
+            Decision::SameAs(n) => Ok(Sent {
+                message: stored[n].0.clone(),
+                created: false,
+                follow_up: false,
             }),
             Decision::Answer(answer) => answer,
         };
@@ -362,6 +371,9 @@ struct Insert {
     /// The conversation's place in the queue after this message.
     triage: Triage,
     attachments: Vec<AttachmentMeta>,
+    /// A patient's message that started a wait or reached a doctor away today: the care
+    /// workflow follows it up ([`super::after_patient_message`]).
+    follow_up: bool,
 }
 
 impl Insert {
@@ -411,6 +423,7 @@ impl Plan {
                     conversation,
                     linked,
                     blocked,
+                    doctor_away,
                     ..
                 }) => {
                     let from_patient = request.sender == conversation.patient_id;
@@ -453,8 +466,10 @@ impl Plan {
                         let place = places
                             .entry(request.conversation_id)
                             .or_insert(conversation.triage);
+                        let waited = place.waiting_since.is_some();
                         *place =
                             place.after_message(from_patient, request.urgent.is_some(), sent_at);
+                        let starts_wait = !waited && place.waiting_since.is_some();
                         planned.insert(key, inserts.len());
                         inserts.push(Insert {
                             request: index,
@@ -465,6 +480,7 @@ impl Plan {
                             participants: conversation.participants(),
                             triage: *place,
                             attachments,
+                            follow_up: from_patient && (doctor_away || starts_wait),
                         });
                         Decision::Insert(inserts.len() - 1)
                     }

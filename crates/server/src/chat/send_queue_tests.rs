@@ -218,3 +218,78 @@ async fn a_batch_refuses_the_sends_of_ended_relationships_and_stores_the_rest() 
     );
     assert_eq!(head(emma_durand).await.0, before_kept.0 + 1);
 }
+
+/// The care workflow's follow-up of a send (the due date pushed, an automatic reply) is asked
+/// for only by a patient's message that starts a wait or reaches a doctor away today: read in
+/// the batch's one lookup, so that the other messages (most of them) cost no further query.
+#[tokio::test]
+async fn only_a_patients_message_starting_a_wait_or_reaching_an_absent_doctor_is_followed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, delivery) = demo_store(&dir).await;
+    let (emma, martin) = (
+        user(&db, demo::EMMA.email).await,
+        user(&db, demo::DR_MARTIN.email).await,
+    );
+    let open = db.find_open_between(emma, martin).await.unwrap().unwrap();
+    let batch = |cases: Vec<(UserId, ClientMsgId)>| {
+        let (db, delivery) = (&db, &delivery);
+        async move {
+            let (requests, answers): (Vec<_>, Vec<_>) = cases
+                .into_iter()
+                .map(|(sender, id)| request(sender, open, id))
+                .unzip();
+            commit(db, delivery, requests)
+                .await
+                .map_err(|(_, e)| e)
+                .unwrap();
+            let mut follow_ups = Vec::new();
+            for answer in answers {
+                follow_ups.push(answer.await.unwrap().unwrap().follow_up);
+            }
+            follow_ups
+        }
+    };
+
+    // The doctor answers (the patient waits no more), then she writes twice and he once.
+    let repeated = new_id();
+    assert_eq!(
+        batch(vec![(martin, new_id())]).await,
+        [false],
+        "a doctor's message"
+    );
+    assert_eq!(
+        batch(vec![
+            (emma, repeated),
+            (emma, new_id()),
+            (emma, repeated),
+            (martin, new_id())
+        ])
+        .await,
+        [true, false, false, false],
+        "the message that starts her wait; not the next one, nor its replay, nor his"
+    );
+    // An absence from tomorrow changes nothing today; one covering today does.
+    let today = practice_day(now_ms()).unwrap();
+    let day = |days: i64| {
+        today
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap()
+            .to_string()
+    };
+    db.insert_absence(martin, &day(1), &day(3), None, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(
+        batch(vec![(emma, new_id()), (emma, new_id())]).await,
+        [true, false],
+        "his last message ended her wait: her first starts another"
+    );
+    db.insert_absence(martin, &day(-2), &day(0), None, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(
+        batch(vec![(emma, new_id()), (emma, new_id()), (martin, new_id())]).await,
+        [true, true, false],
+        "every message of hers while he is away (the reply itself is once a day)"
+    );
+}

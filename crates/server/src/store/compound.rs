@@ -64,13 +64,18 @@ impl Store {
 }
 
 impl Tx {
-    /// The [`SendContext`] of each send of a batch, same order as `keys`; locks the
-    /// conversations first where the backend needs it (PostgreSQL).
+    /// The [`SendContext`] of each send of a batch, same order as `keys`, with whether each
+    /// doctor is away on `today` (`YYYY-MM-DD`, practice time); locks the conversations first
+    /// where the backend needs it (PostgreSQL).
     pub async fn send_contexts(
         &mut self,
         keys: &[SendKey],
+        today: &str,
     ) -> Result<Vec<Option<SendContext>>, sqlx::Error> {
-        on_tx!(self, |conn, b| b::messages::send_contexts(conn, keys).await)
+        on_tx!(self, |conn, b| b::messages::send_contexts(
+            conn, keys, today
+        )
+        .await)
     }
 
     /// Stores new messages, moves the conversations' heads and the senders' read cursors;

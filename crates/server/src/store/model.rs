@@ -235,6 +235,9 @@ pub struct SendContext {
     pub linked: bool,
     /// The doctor blocked the patient: the patient may not write.
     pub blocked: bool,
+    /// The doctor is away today (an absence covers the batch's day, practice time): a
+    /// patient's message may call for an automatic reply.
+    pub doctor_away: bool,
     /// The earlier message with the same (sender, client id): the send is a replay.
     pub replay: Option<Message>,
 }

@@ -51,6 +51,7 @@ struct SendContextRow {
     urgent_since: Option<i64>,
     linked: bool,
     blocked: bool,
+    away: bool,
     m_id: Option<i64>,
     m_conversation_id: Option<i64>,
     m_seq: Option<i64>,
@@ -117,6 +118,7 @@ impl SendContextRow {
             conversation,
             linked: self.linked,
             blocked: self.blocked,
+            doctor_away: self.away,
             replay,
         }))
     }
@@ -129,11 +131,14 @@ impl SendContextRow {
 /// (Written as one EXISTS joining the relationship to both users, PostgreSQL read every
 /// relationship of the doctor and both users of each, per send: 25 relationship rows and 26
 /// user lookups per message with ten patients a doctor in `cargo xtask bench --cluster --quick
-/// --statements`, and it grows with the doctor's patients.)
+/// --statements`, and it grows with the doctor's patients.) Whether the doctor is away on
+/// `today` (`YYYY-MM-DD`, practice time) is one more lookup in the absences' index, so that the
+/// send knows without another query whether an automatic reply may be due.
 #[tracing::instrument(level = "debug", skip_all, fields(sends = keys.len()))]
 pub async fn send_contexts(
     conn: &mut <Db as sqlx::Database>::Connection,
     keys: &[SendKey],
+    today: &str,
 ) -> Result<Vec<Option<SendContext>>, sqlx::Error> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -163,6 +168,15 @@ pub async fn send_contexts(
                     SELECT 1 FROM users p
                     WHERE p.id = c.patient_id AND p.role = 'patient' AND NOT p.disabled)
                 ) AS linked,
+                EXISTS (
+                    SELECT 1 FROM absences a
+                    WHERE a.doctor_id = c.doctor_id AND a.to_day >= ",
+    );
+    query.push_bind(today.to_owned());
+    query.push(" AND a.from_day <= ");
+    query.push_bind(today.to_owned());
+    query.push(
+        ") AS away,
                 m.id AS m_id, m.conversation_id AS m_conversation_id, m.seq AS m_seq,
                 m.client_id AS m_client_id, m.body AS m_body, m.sent_at AS m_sent_at,
                 m.kind AS m_kind
