@@ -361,19 +361,21 @@ impl Browser {
     }
 
     pub async fn click_testid(&self, id: &str) {
-        self.wait_testid(id)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {id}: {e}"));
+        self.click_css(&format!("[data-testid='{id}']")).await;
     }
 
+    /// Finds and clicks the element; a node re-rendered between the two ("stale element
+    /// reference") is found again, any other error fails the test.
     pub async fn click_css(&self, css: &str) {
-        self.wait_until(|| self.find_css(css))
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.wait_until(|| async {
+            let element = self.find_css(css).await?;
+            match element.click().await {
+                Ok(_) => Some(()),
+                Err(e) if e.to_string().contains("stale element") => None,
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        })
+        .await;
     }
 
     /// The browser tab's title.
