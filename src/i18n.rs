@@ -437,6 +437,7 @@ table! {
     PdfAsIs => "Un PDF est envoyé tel quel, avec les informations qu’il contient (auteur, logiciel, dates).", "A PDF is sent as it is, with the information inside it (author, software, dates).";
     FilesLost => "Ce fichier n’a pas été joint à votre message : {}. Choisissez-le de nouveau.", "This file was not attached to your message: {}. Please pick it again.";
     FileWaiting => "En attente du fichier {}", "Waiting for the file {}";
+    CancelSending => "Annuler l’envoi", "Cancel sending";
     OpenFile => "Ouvrir", "Open";
     FileKindPdf => "Document PDF", "PDF document";
     FileKindImage => "Photo", "Photo";

@@ -381,6 +381,77 @@ async fn a_message_sent_while_its_file_uploads_waits_for_it_then_goes_with_it() 
     assert_eq!(sealed.attachments, [stored], "sealed again with its file");
 }
 
+#[wasm_bindgen_test]
+async fn a_message_waiting_for_the_wrong_photo_is_cancelled_its_text_returns_and_the_next_goes() {
+    let app = mounted(json!([])).await;
+    pick(&app, "attach-file", &[("mauvaise-photo.jpg", "image/jpeg")]);
+    app.until("the upload", |_| xhr_count() == 1).await;
+    write_and_send(&app, "Voici la photo de ma cheville").await;
+    app.until("the waiting message", |a| {
+        a.testid("file-awaiting").is_some()
+    })
+    .await;
+    stored_until(|c| c.body == "Voici la photo de ma cheville").await;
+    write_and_send(&app, "Merci beaucoup").await;
+    app.until("the second message shown", |a| {
+        text(a, "message-list").contains("Merci beaucoup")
+    })
+    .await;
+    assert!(sends(&app).is_empty(), "both wait for the file");
+    assert_eq!(
+        app.one("[data-testid='message-cancel']")
+            .and_then(|b| b.text_content())
+            .as_deref(),
+        Some("Annuler l’envoi"),
+        "only the message waiting for its file can be called back"
+    );
+    let cancels = app
+        .root
+        .query_selector_all("[data-testid='message-cancel']")
+        .unwrap();
+    assert_eq!(cancels.length(), 1);
+
+    app.click("message-cancel");
+    app.until("the message gone from the thread", |a| {
+        !text(a, "message-list").contains("Voici la photo")
+    })
+    .await;
+    assert_eq!(xhr(0, "aborted"), JsValue::TRUE, "its upload stopped");
+    // The word written after it waited behind it only: it goes now, alone.
+    app.until("the second message sent", |a| !sends(a).is_empty())
+        .await;
+    assert_eq!(sends(&app), [("Merci beaucoup".to_owned(), vec![])]);
+    // Its text is back in the composer, which has the focus, ready for the right photo.
+    let input: web_sys::HtmlTextAreaElement =
+        wasm_bindgen::JsCast::unchecked_into(app.testid("composer-input").expect("the composer"));
+    assert_eq!(input.value(), "Voici la photo de ma cheville");
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid"))
+            .as_deref(),
+        Some("composer-input")
+    );
+    assert!(app.testid("file-awaiting").is_none());
+    // And it left the sealed outbox: a reload will not send it.
+    stored_until(|c| c.body == "Merci beaucoup").await;
+    let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();
+    for _ in 0..50 {
+        yew::scheduler::flush().await;
+        let mut bodies = Vec::new();
+        for entry in outbox::stored(PATIENT) {
+            if let Some(content) = outbox::open(&key, PATIENT, &entry).await {
+                bodies.push(content.body);
+            }
+        }
+        if bodies == ["Merci beaucoup"] {
+            return;
+        }
+        gloo_timers::future::TimeoutFuture::new(20).await;
+    }
+    panic!("the cancelled message stayed in the outbox");
+}
+
 /// A message of Lucas's stored outbox, opened with his key, once `check` holds for it.
 async fn stored_until(check: impl Fn(&Content) -> bool) -> Content {
     let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();

@@ -273,3 +273,124 @@ async fn a_patient_sends_a_photo_and_a_pdf_from_her_phone_and_the_doctor_opens_a
     patient.close().await;
     doctor.close().await;
 }
+
+/// Emma picks the wrong photo and sends while it is still uploading (a weak signal: the
+/// browser holds the upload). She calls the message back: the upload stops, the message is
+/// never sent, its text is back in the composer. She picks the right photo and sends: Dr
+/// Martin gets the text once, with the right photo only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_calls_back_a_message_waiting_for_the_wrong_photo_and_sends_the_right_one() {
+    const WORDS: &str = "Voici la photo de ma cheville";
+    let files = tempfile::tempdir().expect("a folder for the files");
+    let wrong = write(files.path(), "facture.jpg", &photo());
+    let right = write(files.path(), "cheville.jpg", &photo());
+    let e2e = E2e::start("attachments-cancel").await;
+    let patient = e2e.browser(360, 740).await;
+    let doctor = e2e.browser(1280, 900).await;
+
+    patient.login(PATIENT).await;
+    patient
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
+    patient.wait_online().await;
+    // Every upload waits in the browser, as on a signal too weak to carry it.
+    patient
+        .cdp(
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": "*/api/attachments?*"}]}),
+        )
+        .await;
+    patient
+        .wait_testid("attach-photo")
+        .await
+        .send_keys(&wrong)
+        .await
+        .expect("take the wrong photo");
+    patient
+        .wait_testid("composer-input")
+        .await
+        .send_keys(WORDS)
+        .await
+        .expect("type the text");
+    patient.click_testid("composer-send").await;
+    patient
+        .wait_for_element_containing("[data-testid='file-awaiting']", "facture.jpg")
+        .await;
+    patient
+        .screenshot("1-patient-waiting-for-the-wrong-photo")
+        .await;
+
+    patient.click_testid("message-cancel").await;
+    patient
+        .wait_until(|| async {
+            let value = patient
+                .execute(
+                    "const el = document.querySelector(\"[data-testid='composer-input']\");
+                     return document.activeElement === el ? el.value : null;",
+                    vec![],
+                )
+                .await;
+            (value == json!(WORDS)).then_some(())
+        })
+        .await;
+    assert!(
+        !patient
+            .texts("[data-testid='message']")
+            .await
+            .iter()
+            .any(|m| m.contains(WORDS)),
+        "the message left the thread"
+    );
+    patient.screenshot("2-patient-text-back").await;
+
+    // The signal is back; she takes the right photo and sends the same words.
+    patient.cdp("Fetch.disable", json!({})).await;
+    patient
+        .wait_testid("attach-photo")
+        .await
+        .send_keys(&right)
+        .await
+        .expect("take the right photo");
+    patient
+        .wait_until(|| async {
+            let chips = chips(&patient).await;
+            (chips == [("cheville.jpg".to_owned(), "done".to_owned())]).then_some(())
+        })
+        .await;
+    patient.click_testid("composer-send").await;
+    patient.wait_message("sent", WORDS).await;
+
+    doctor.login(DOCTOR).await;
+    doctor
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
+    doctor
+        .wait_for_element_containing("[data-testid='message']", WORDS)
+        .await;
+    let files_shown = doctor
+        .wait_until(|| async {
+            let names = doctor
+                .execute(
+                    "return [...document.querySelectorAll(\"[data-testid='message']\")]
+                        .map(m => [m.querySelector(\"[data-testid='message-body']\").textContent,
+                                   [...m.querySelectorAll('img[alt]')].map(i => i.alt)])
+                        .filter(([body]) => body === arguments[0]);",
+                    vec![json!(WORDS)],
+                )
+                .await;
+            (names.to_string().contains("cheville.jpg")).then_some(names)
+        })
+        .await;
+    assert_eq!(
+        files_shown,
+        json!([[WORDS, ["cheville.jpg"]]]),
+        "the words once, with the right photo only"
+    );
+    assert!(
+        !doctor.source().await.contains("facture.jpg"),
+        "the wrong photo never reached him"
+    );
+    doctor.screenshot("3-doctor-right-photo").await;
+    patient.close().await;
+    doctor.close().await;
+}

@@ -251,6 +251,9 @@ impl AttachmentsHandle {
             let Some(at) = at else { continue };
             if matches!(chip.state, ChipState::Uploading { .. }) {
                 live[at].handed_to.set(Some(client_id));
+                // The message can be cancelled while it waits: that stops the upload.
+                self.messaging
+                    .hold_upload(client_id, chip.name.clone(), live[at].cancel.clone());
             }
             live.remove(at);
         }

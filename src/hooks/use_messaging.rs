@@ -34,6 +34,7 @@ pub use thread::{Messages, Thread};
 use super::outbox::{self, Outbox};
 use crate::config::use_config;
 use crate::services::Error;
+use crate::services::attachments::Canceller;
 use crate::services::messaging_api as rest;
 use crate::services::websocket::{ConnectorRef, WsConnector};
 use crate::session::use_session;
@@ -118,6 +119,15 @@ impl MessagingHandle {
     /// A file that a pending message waits for is uploaded (`Some`) or never will be (`None`:
     /// the user is told to pick it again). The message goes once it waits for nothing.
     pub fn settle_file(&self, client_id: ClientMsgId, name: String, meta: Option<AttachmentMeta>) {
+        {
+            let mut uploads = self.inner.uploads.borrow_mut();
+            if let Some(at) = uploads
+                .iter()
+                .position(|(id, n, _)| *id == client_id && *n == name)
+            {
+                uploads.remove(at);
+            }
+        }
         self.inner.forget_sealed(client_id);
         self.inner.dispatch(Action::FileSettled {
             client_id,
@@ -126,6 +136,52 @@ impl MessagingHandle {
         });
         self.inner.transmit(client_id);
         self.inner.release_behind(client_id);
+    }
+
+    /// Keeps the cancel of an upload that the sent message `client_id` waits for, so that
+    /// cancelling the message ([`Self::cancel_waiting`]) stops it.
+    pub fn hold_upload(&self, client_id: ClientMsgId, name: String, cancel: Canceller) {
+        self.inner
+            .uploads
+            .borrow_mut()
+            .push((client_id, name, cancel));
+    }
+
+    /// Cancels a message that still waits for a file (the wrong photo, say): its uploads
+    /// stop, it leaves the outbox and is never sent, its text goes back to the composer, and
+    /// the messages written after it, which waited behind it, go. Once it waits for nothing
+    /// it is on its way and cannot be called back: `false` then.
+    pub fn cancel_waiting(&self, client_id: ClientMsgId) -> bool {
+        let waiting = self.inner.read(|s| {
+            s.pending
+                .get(&client_id)
+                .filter(|p| p.status == MessageStatus::Sending && !p.awaiting.is_empty())
+                .map(|p| (p.conversation_id, p.order))
+        });
+        let Some((conversation_id, order)) = waiting else {
+            return false;
+        };
+        let cancels: Vec<Canceller> = {
+            let mut uploads = self.inner.uploads.borrow_mut();
+            let (theirs, others) = std::mem::take(&mut *uploads)
+                .into_iter()
+                .partition(|(id, _, _)| *id == client_id);
+            *uploads = others;
+            theirs.into_iter().map(|(_, _, cancel)| cancel).collect()
+        };
+        self.inner.forget_sealed(client_id);
+        self.inner.dispatch(Action::CancelWaiting(client_id));
+        // After the message is gone: an upload that ends now settles nothing.
+        for cancel in cancels {
+            cancel.cancel();
+        }
+        self.inner.release_after(conversation_id, order);
+        true
+    }
+
+    /// The composer of `conversation_id` took back its cancelled message's text.
+    pub fn take_returned(&self, conversation_id: ConversationId) {
+        self.inner.dispatch(Action::ReturnedTaken(conversation_id));
     }
 
     /// The user has read which files of a conversation must be picked again.

@@ -100,6 +100,28 @@ impl SecureMessagingHandle {
         self.messaging.discard(client_id);
     }
 
+    /// Cancels a message still waiting for its file (see [`MessagingHandle::cancel_waiting`]).
+    pub fn cancel_waiting(&self, client_id: ClientMsgId) -> bool {
+        self.messaging.cancel_waiting(client_id)
+    }
+
+    /// The text of this conversation's cancelled message, for the composer to take back.
+    pub fn returned(&self) -> Option<String> {
+        let texts: Vec<&str> = self
+            .messaging
+            .returned
+            .iter()
+            .filter(|(c, _)| *c == self.id)
+            .map(|(_, text)| text.as_str())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join("\n\n"))
+    }
+
+    /// The composer took the returned text back.
+    pub fn take_returned(&self) {
+        self.messaging.take_returned(self.id);
+    }
+
     /// The highest stored sequence number displayed.
     pub fn last_seq(&self) -> Option<Seq> {
         self.items.iter().filter_map(|i| i.seq).max()

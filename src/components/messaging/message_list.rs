@@ -332,6 +332,23 @@ fn message_view(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) 
         mine.then_some("mine"),
         failed.then_some("failed")
     );
+    // Still waiting for its file (the wrong photo, say): it can be called back, its text
+    // returning to the composer. Once it waits for nothing it is on its way, and stays.
+    let cancellable = mine && item.status == MessageStatus::Sending && !item.awaiting.is_empty();
+    let cancel = cancellable.then(|| {
+        let cancel = {
+            let conv = conv.clone();
+            let id = item.client_id;
+            Callback::from(move |_: MouseEvent| {
+                conv.cancel_waiting(id);
+            })
+        };
+        html! {
+            <div class="message-actions">
+                <button type="button" class="secondary" data-testid="message-cancel" onclick={cancel}>{ i18n.t(Key::CancelSending) }</button>
+            </div>
+        }
+    });
     let actions = failed.then(|| {
         let retry = {
             let conv = conv.clone();
@@ -367,6 +384,7 @@ fn message_view(i18n: &I18n, conv: &SecureMessagingHandle, item: &TimelineItem) 
                 }
             </p>
             { for actions }
+            { for cancel }
         </li>
     }
 }

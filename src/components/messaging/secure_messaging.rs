@@ -224,6 +224,29 @@ fn Composer(props: &ComposerProps) -> Html {
     #[cfg(not(feature = "second-build"))]
     let unfilled: [&str; 0] = [];
 
+    {
+        // The text of a message cancelled while it waited for its file comes back here, before
+        // anything written since, and the field takes the focus (the button went with the
+        // message).
+        let conv = props.conv.clone();
+        let (text, latest, input) = (text.clone(), Rc::clone(&latest), input.clone());
+        use_effect_with(props.conv.returned(), move |returned| {
+            if let Some(back) = returned {
+                let mut value = back.clone();
+                let written = latest.borrow().clone();
+                if !written.trim().is_empty() {
+                    value.push_str("\n\n");
+                    value.push_str(&written);
+                }
+                latest.borrow_mut().clone_from(&value);
+                text.set(value);
+                conv.take_returned();
+                if let Some(field) = input.cast::<web_sys::HtmlElement>() {
+                    let _ = field.focus();
+                }
+            }
+        });
+    }
     // Sends the text (`urgent`: past the red-flag screen) and empties the composer.
     let send = {
         let conv = props.conv.clone();

@@ -7,6 +7,7 @@ use super::outbox_sync::Vault;
 use super::{Action, MessageStatus, MessagingState, PendingMessage};
 use crate::hooks::outbox::{self, Outbox};
 use crate::services::Api;
+use crate::services::attachments::Canceller;
 use crate::services::messaging_api as rest;
 use crate::services::websocket::{
     Connection, ConnectionState, ConnectorRef, SocketEvent, backoff_delay_ms,
@@ -66,6 +67,9 @@ pub(super) struct Inner {
     pub(super) me: RefCell<Weak<Inner>>,
     /// The typing indicator's timers and throttle.
     pub(super) typing: super::typing::TypingGlue,
+    /// The uploads that sent messages still wait for (message, file name, its cancel): a
+    /// message cancelled while it waits stops them.
+    pub(super) uploads: RefCell<Vec<(ClientMsgId, String, Canceller)>>,
 }
 
 impl Inner {
@@ -89,6 +93,7 @@ impl Inner {
             vault: RefCell::new(Vault::default()),
             me: RefCell::new(Weak::new()),
             typing: Default::default(),
+            uploads: RefCell::new(Vec::new()),
         }
     }
 
@@ -338,19 +343,27 @@ impl Inner {
     /// conversation, which waited behind it, go now, in order (each checks again whether it
     /// must still wait, behind another file).
     pub(super) fn release_behind(self: &Rc<Self>, client_id: ClientMsgId) {
+        let settled = self.read(|s| {
+            s.pending
+                .get(&client_id)
+                .filter(|p| p.awaiting.is_empty())
+                .map(|p| (p.conversation_id, p.order))
+        });
+        if let Some((conversation_id, order)) = settled {
+            self.release_after(conversation_id, order);
+        }
+    }
+
+    /// Sends, in order, the messages of a conversation written after `order` that wait for
+    /// no file of their own (each checks again whether it must still wait).
+    pub(super) fn release_after(self: &Rc<Self>, conversation_id: ConversationId, order: u64) {
         let behind = self.read(|s| {
-            let Some(p) = s.pending.get(&client_id) else {
-                return Vec::new();
-            };
-            if !p.awaiting.is_empty() {
-                return Vec::new();
-            }
             let mut behind: Vec<&PendingMessage> = s
-                .sending_in(p.conversation_id)
-                .filter(|q| q.order > p.order && q.awaiting.is_empty())
+                .sending_in(conversation_id)
+                .filter(|q| q.order > order && q.awaiting.is_empty())
                 .collect();
             crate::small_sort::sort_by_key(&mut behind, |q| q.order);
-            behind.into_iter().map(|q| q.client_id).collect()
+            behind.into_iter().map(|q| q.client_id).collect::<Vec<_>>()
         });
         for later in behind {
             self.transmit(later);
@@ -451,6 +464,7 @@ impl Inner {
         self.catching_up.borrow_mut().clear();
         self.catch_up_retries.borrow_mut().clear();
         self.list_retry.borrow_mut().take();
+        self.uploads.borrow_mut().clear();
         self.forget_typing();
         // Dropping the connection closes the socket; the callback it held goes too.
         self.connection.borrow_mut().take();

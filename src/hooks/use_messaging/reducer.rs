@@ -94,6 +94,12 @@ pub enum Action {
     FilesLost(ConversationId, Vec<String>),
     /// The user has read the notice of a conversation's lost files.
     DismissLostFiles(ConversationId),
+    /// The user cancels a message that still waits for a file: it is dropped, never sent,
+    /// and its text goes back to the composer ([`MessagingState::returned`]). A message that
+    /// waits for nothing is on its way and stays.
+    CancelWaiting(ClientMsgId),
+    /// The composer took back the text of its conversation's cancelled message.
+    ReturnedTaken(ConversationId),
 }
 
 impl Reducible for MessagingState {
@@ -226,6 +232,17 @@ impl MessagingState {
                 self.lost_files.extend(names.into_iter().map(|n| (id, n)));
             }
             Action::DismissLostFiles(id) => self.lost_files.retain(|(c, _)| *c != id),
+            Action::CancelWaiting(client_id) => {
+                let waiting = self
+                    .pending
+                    .get(&client_id)
+                    .filter(|p| p.status == MessageStatus::Sending && !p.awaiting.is_empty());
+                if let Some(p) = waiting {
+                    self.returned.push((p.conversation_id, p.body.clone()));
+                    self.forget_pending(&client_id);
+                }
+            }
+            Action::ReturnedTaken(id) => self.returned.retain(|(c, _)| *c != id),
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
                     self.move_my_cursor(cursor.conversation_id, cursor.seq);

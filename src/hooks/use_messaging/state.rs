@@ -152,6 +152,9 @@ pub struct MessagingState {
     /// Files that did not make it into their message (their upload failed after Send, or a
     /// reload cut it off): the user must pick them again. Per conversation, by name.
     pub lost_files: Vec<(ConversationId, String)>,
+    /// The texts of messages whose sending the user cancelled while they waited for a file:
+    /// each goes back to its conversation's composer, once.
+    pub returned: Vec<(ConversationId, String)>,
     pub(super) next_order: u64,
 }
 

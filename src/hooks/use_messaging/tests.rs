@@ -636,3 +636,31 @@ fn a_message_waiting_for_files_takes_each_upload_and_tells_of_each_failed_one() 
     let dismissed = again.reduce(Action::DismissLostFiles(CONV));
     assert!(dismissed.lost_files.is_empty());
 }
+
+#[test]
+fn a_message_waiting_for_its_file_can_be_cancelled_and_its_text_comes_back_once() {
+    let mut waiting = pending(5);
+    waiting.awaiting = vec!["mauvaise-photo.jpg".into()];
+    let state = state_with(vec![Action::Queued(waiting), Action::Queued(pending(6))]);
+    let rev = state.pending_rev;
+
+    let state = state.reduce(Action::CancelWaiting(cid(5)));
+    assert!(!state.pending.contains_key(&cid(5)), "never sent");
+    assert!(state.pending_rev > rev, "the outbox is written without it");
+    assert_eq!(state.returned, [(CONV, pending(5).body)]);
+    // Its file ending afterwards settles nothing and asks for no file again.
+    let state = state.reduce(Action::FileSettled {
+        client_id: cid(5),
+        name: "mauvaise-photo.jpg".into(),
+        meta: None,
+    });
+    assert!(state.lost_files.is_empty());
+
+    // A message waiting for no file is on its way: it cannot be called back.
+    let state = state.reduce(Action::CancelWaiting(cid(6)));
+    assert!(state.pending.contains_key(&cid(6)));
+    assert_eq!(state.returned.len(), 1);
+
+    let state = state.reduce(Action::ReturnedTaken(CONV));
+    assert!(state.returned.is_empty(), "taken back once");
+}
