@@ -161,14 +161,14 @@ impl MessagingHandle {
         let Some((conversation_id, order)) = waiting else {
             return false;
         };
-        let cancels: Vec<Canceller> = {
-            let mut uploads = self.inner.uploads.borrow_mut();
-            let (theirs, others) = std::mem::take(&mut *uploads)
-                .into_iter()
-                .partition(|(id, _, _)| *id == client_id);
-            *uploads = others;
-            theirs.into_iter().map(|(_, _, cancel)| cancel).collect()
-        };
+        let mut cancels = Vec::new();
+        self.inner.uploads.borrow_mut().retain(|(id, _, cancel)| {
+            let theirs = *id == client_id;
+            if theirs {
+                cancels.push(cancel.clone());
+            }
+            !theirs
+        });
         self.inner.forget_sealed(client_id);
         self.inner.dispatch(Action::CancelWaiting(client_id));
         // After the message is gone: an upload that ends now settles nothing.

@@ -107,14 +107,11 @@ impl SecureMessagingHandle {
 
     /// The text of this conversation's cancelled message, for the composer to take back.
     pub fn returned(&self) -> Option<String> {
-        let texts: Vec<&str> = self
-            .messaging
+        self.messaging
             .returned
             .iter()
-            .filter(|(c, _)| *c == self.id)
-            .map(|(_, text)| text.as_str())
-            .collect();
-        (!texts.is_empty()).then(|| texts.join("\n\n"))
+            .find(|(c, _)| *c == self.id)
+            .map(|(_, text)| text.clone())
     }
 
     /// The composer took the returned text back.

@@ -98,7 +98,8 @@ pub enum Action {
     /// and its text goes back to the composer ([`MessagingState::returned`]). A message that
     /// waits for nothing is on its way and stays.
     CancelWaiting(ClientMsgId),
-    /// The composer took back the text of its conversation's cancelled message.
+    /// The composer took back the text of its conversation's (first) cancelled message; the
+    /// next one, if two were cancelled at once, comes back after it.
     ReturnedTaken(ConversationId),
 }
 
@@ -242,7 +243,11 @@ impl MessagingState {
                     self.forget_pending(&client_id);
                 }
             }
-            Action::ReturnedTaken(id) => self.returned.retain(|(c, _)| *c != id),
+            Action::ReturnedTaken(id) => {
+                if let Some(at) = self.returned.iter().position(|(c, _)| *c == id) {
+                    self.returned.remove(at);
+                }
+            }
             Action::ReadCursor(cursor) => {
                 if Some(cursor.user_id) == self.me {
                     self.move_my_cursor(cursor.conversation_id, cursor.seq);
