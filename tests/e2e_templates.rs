@@ -198,3 +198,112 @@ async fn a_template_is_inserted_in_two_keystrokes_with_its_variables_filled_and_
     patient.close().await;
     doctor.close().await;
 }
+
+/// The composer's unsent text, in the composer's value once it has the conversation's one.
+async fn composer_value(browser: &Browser) -> Value {
+    browser
+        .execute(
+            "const el = document.querySelector(\"[data-testid='composer-input']\");
+             return el ? el.value : null;",
+            vec![],
+        )
+        .await
+}
+
+/// Leaves the open conversation for another page of the app and comes back to it, in-app
+/// (no reload), then waits for its composer.
+async fn away_and_back(browser: &Browser, elsewhere: &str, name: &str) {
+    browser.follow_app_link(elsewhere).await;
+    browser
+        .wait_until(|| async { composer_value(browser).await.is_null().then_some(()) })
+        .await;
+    browser.click_testid("messaging-button").await;
+    browser.open_listed_conversation(name).await;
+}
+
+/// A reply half written is not lost to a look elsewhere: Dr Martin starts answering Emma,
+/// checks his settings, comes back, and his text is there; Emma, on her phone, the same. What
+/// Emma left unsent is not kept past her logout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_written_reply_waits_in_its_conversation_while_the_writer_looks_elsewhere() {
+    const HIS: &str = "Bonjour Emma, oui : prenez-le au début du repas, avec un verre d'eau.";
+    const HERS: &str = "Et si j'oublie une prise, docteur ?";
+    let e2e = E2e::start("drafts").await;
+    let doctor = e2e.browser(1280, 900).await;
+    let patient = e2e.browser(360, 740).await;
+
+    doctor.login(DOCTOR).await;
+    doctor
+        .open_conversation_named("/medecin/messages", "Emma Petit")
+        .await;
+    doctor.mark_page().await;
+    doctor
+        .wait_testid("composer-input")
+        .await
+        .send_keys(HIS)
+        .await
+        .expect("type the reply");
+    away_and_back(&doctor, "/medecin/reglages", "Emma Petit").await;
+    doctor
+        .wait_until(|| async { (composer_value(&doctor).await == json!(HIS)).then_some(()) })
+        .await;
+    doctor.assert_not_reloaded().await;
+    doctor.screenshot("1-doctor-reply-still-there").await;
+
+    patient.login(PATIENT).await;
+    patient
+        .open_conversation_named("/patient/messages", "Claire Martin")
+        .await;
+    patient
+        .wait_testid("composer-input")
+        .await
+        .send_keys(HERS)
+        .await
+        .expect("type her question");
+    away_and_back(&patient, "/patient", "Claire Martin").await;
+    patient
+        .wait_until(|| async { (composer_value(&patient).await == json!(HERS)).then_some(()) })
+        .await;
+    patient.screenshot("2-patient-question-still-there").await;
+
+    // He sends his: it goes once, and his composer is empty after it, here and on return.
+    doctor.click_testid("composer-send").await;
+    doctor.wait_message("sent", HIS).await;
+    patient.wait_message("sent", HIS).await;
+    away_and_back(&doctor, "/medecin/reglages", "Emma Petit").await;
+    assert_eq!(composer_value(&doctor).await, json!(""));
+    assert_eq!(
+        doctor
+            .texts("[data-testid='message-body']")
+            .await
+            .iter()
+            .filter(|b| *b == HIS)
+            .count(),
+        1
+    );
+
+    // She logs out with hers unsent, and back in on the same page (no reload: what the tab
+    // still held would be there): nothing of it stayed.
+    patient.mark_page().await;
+    patient.click_testid("menu-toggle").await;
+    patient.click_testid("logout").await;
+    patient
+        .wait_testid("login-email")
+        .await
+        .send_keys(PATIENT)
+        .await
+        .expect("type the email");
+    patient
+        .wait_testid("login-password")
+        .await
+        .send_keys(support::DEMO_PASSWORD)
+        .await
+        .expect("type the password");
+    patient.click_testid("login-submit").await;
+    patient.wait_testid("logout").await;
+    patient.click_testid("messaging-button").await;
+    patient.open_listed_conversation("Claire Martin").await;
+    patient.wait_message("sent", HIS).await;
+    patient.assert_not_reloaded().await;
+    assert_eq!(composer_value(&patient).await, json!(""));
+}

@@ -179,6 +179,27 @@ impl MessagingHandle {
         true
     }
 
+    /// The text left unsent in `conversation_id`'s composer when it went away, if any.
+    pub fn draft(&self, conversation_id: ConversationId) -> String {
+        self.inner
+            .drafts
+            .borrow()
+            .iter()
+            .find(|(c, _)| *c == conversation_id)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    }
+
+    /// Keeps the text of `conversation_id`'s composer as it goes away (blank: nothing kept).
+    /// Kept in this provider, which lives exactly as long as one login (`SessionScope`).
+    pub fn keep_draft(&self, conversation_id: ConversationId, text: &str) {
+        let mut drafts = self.inner.drafts.borrow_mut();
+        drafts.retain(|(c, _)| *c != conversation_id);
+        if !text.trim().is_empty() {
+            drafts.push((conversation_id, text.to_owned()));
+        }
+    }
+
     /// The composer of `conversation_id` took back its cancelled message's text.
     pub fn take_returned(&self, conversation_id: ConversationId) {
         self.inner.dispatch(Action::ReturnedTaken(conversation_id));

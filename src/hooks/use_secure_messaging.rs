@@ -114,6 +114,16 @@ impl SecureMessagingHandle {
             .map(|(_, text)| text.clone())
     }
 
+    /// The text left unsent in this conversation's composer when it last went away.
+    pub fn draft(&self) -> String {
+        self.messaging.draft(self.id)
+    }
+
+    /// Keeps the composer's unsent text for when it comes back.
+    pub fn keep_draft(&self, text: &str) {
+        self.messaging.keep_draft(self.id, text);
+    }
+
     /// The composer took the returned text back.
     pub fn take_returned(&self) {
         self.messaging.take_returned(self.id);

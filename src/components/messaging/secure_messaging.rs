@@ -194,9 +194,15 @@ struct ComposerProps {
 #[component]
 fn Composer(props: &ComposerProps) -> Html {
     let i18n = use_i18n();
-    let text = use_state(String::new);
+    // What was being written here when the composer last went away (another conversation
+    // opened, another page), in this tab: a reply is not lost to a look elsewhere.
+    let text = use_state(|| props.conv.draft());
     // The latest text, readable by the key handler between renders.
-    let latest = use_mut_ref(String::new);
+    let latest = use_mut_ref(|| (*text).clone());
+    {
+        let (conv, latest) = (props.conv.clone(), Rc::clone(&latest));
+        use_effect_with((), move |()| move || conv.keep_draft(&latest.borrow()));
+    }
     // The red-flag screen, while it is shown: what the text may describe.
     let flagged = use_state(|| None::<Emergency>);
     let input = use_node_ref();

@@ -70,6 +70,10 @@ pub(super) struct Inner {
     /// The uploads that sent messages still wait for (message, file name, its cancel): a
     /// message cancelled while it waits stops them.
     pub(super) uploads: RefCell<Vec<(ClientMsgId, String, Canceller)>>,
+    /// The text being written in each conversation whose composer went away unsent (another
+    /// conversation opened, another page): it is there again when the composer comes back.
+    /// This tab's memory only: the provider, and with it this, lives as long as one login.
+    pub(super) drafts: RefCell<Vec<(ConversationId, String)>>,
 }
 
 impl Inner {
@@ -94,6 +98,7 @@ impl Inner {
             me: RefCell::new(Weak::new()),
             typing: Default::default(),
             uploads: RefCell::new(Vec::new()),
+            drafts: RefCell::new(Vec::new()),
         }
     }
 
@@ -465,6 +470,7 @@ impl Inner {
         self.catch_up_retries.borrow_mut().clear();
         self.list_retry.borrow_mut().take();
         self.uploads.borrow_mut().clear();
+        self.drafts.borrow_mut().clear();
         self.forget_typing();
         // Dropping the connection closes the socket; the callback it held goes too.
         self.connection.borrow_mut().take();
