@@ -303,6 +303,47 @@ async fn a_variable_without_a_value_is_reported_and_holds_the_send_until_replace
 }
 
 #[wasm_bindgen_test]
+async fn a_half_written_template_reply_comes_back_with_its_template_still_checked() {
+    reset_storage();
+    routes(Vec::new());
+    let app = open_conversation().await;
+    press(&app, "composer-input", "/");
+    app.until("the list", |a| a.testid("template-option").is_some())
+        .await;
+    press(&app, "template-filter", "2");
+    app.until("the template inserted", |a| !composer_text(a).is_empty())
+        .await;
+    let written = composer_text(&app);
+    // He looks at his settings (in the app, no reload), then comes back to Lucas.
+    app.one("a[href='/medecin/reglages']")
+        .expect("the settings link")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    app.until("the composer gone", |a| {
+        a.testid("composer-input").is_none()
+    })
+    .await;
+    app.click("messaging-button");
+    app.until("the list", |a| a.testid("conversation-item").is_some())
+        .await;
+    app.testid("conversation-item")
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    app.until("the composer back", |a| {
+        a.testid("composer-input").is_some()
+    })
+    .await;
+    assert_eq!(composer_text(&app), written, "his text is there again");
+    // Still the template's: its variable without a value still holds the send.
+    app.until("the variable reported", |a| {
+        a.testid("template-missing").is_some()
+    })
+    .await;
+    assert!(send_disabled(&app));
+}
+
+#[wasm_bindgen_test]
 async fn the_sealed_outbox_keeps_the_template_and_an_older_entry_reads_without_one() {
     let key = OutboxKey::from_base64(OUTBOX_KEY).unwrap();
     let client_id = ClientMsgId(uuid::Uuid::new_v4());

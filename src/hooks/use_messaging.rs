@@ -179,24 +179,31 @@ impl MessagingHandle {
         true
     }
 
-    /// The text left unsent in `conversation_id`'s composer when it went away, if any.
-    pub fn draft(&self, conversation_id: ConversationId) -> String {
+    /// The text left unsent in `conversation_id`'s composer when it went away, and the reply
+    /// template it came from (empty and `None` if nothing was left).
+    pub fn draft(&self, conversation_id: ConversationId) -> (String, Option<TemplateId>) {
         self.inner
             .drafts
             .borrow()
             .iter()
-            .find(|(c, _)| *c == conversation_id)
-            .map(|(_, text)| text.clone())
+            .find(|(c, _, _)| *c == conversation_id)
+            .map(|(_, text, template)| (text.clone(), *template))
             .unwrap_or_default()
     }
 
-    /// Keeps the text of `conversation_id`'s composer as it goes away (blank: nothing kept).
-    /// Kept in this provider, which lives exactly as long as one login (`SessionScope`).
-    pub fn keep_draft(&self, conversation_id: ConversationId, text: &str) {
+    /// Keeps the text of `conversation_id`'s composer, as it changes, for when the composer
+    /// comes back (blank: nothing kept). Kept in this provider, which lives exactly as long as
+    /// one login (`SessionScope`).
+    pub fn keep_draft(
+        &self,
+        conversation_id: ConversationId,
+        text: &str,
+        template: Option<TemplateId>,
+    ) {
         let mut drafts = self.inner.drafts.borrow_mut();
-        drafts.retain(|(c, _)| *c != conversation_id);
+        drafts.retain(|(c, _, _)| *c != conversation_id);
         if !text.trim().is_empty() {
-            drafts.push((conversation_id, text.to_owned()));
+            drafts.push((conversation_id, text.to_owned(), template));
         }
     }
 

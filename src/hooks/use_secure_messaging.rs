@@ -114,14 +114,15 @@ impl SecureMessagingHandle {
             .map(|(_, text)| text.clone())
     }
 
-    /// The text left unsent in this conversation's composer when it last went away.
-    pub fn draft(&self) -> String {
+    /// The text left unsent in this conversation's composer when it last went away, and the
+    /// reply template it came from.
+    pub fn draft(&self) -> (String, Option<TemplateId>) {
         self.messaging.draft(self.id)
     }
 
-    /// Keeps the composer's unsent text for when it comes back.
-    pub fn keep_draft(&self, text: &str) {
-        self.messaging.keep_draft(self.id, text);
+    /// Keeps the composer's unsent text (and its template) for when it comes back.
+    pub fn keep_draft(&self, text: &str, template: Option<TemplateId>) {
+        self.messaging.keep_draft(self.id, text, template);
     }
 
     /// The composer took the returned text back.

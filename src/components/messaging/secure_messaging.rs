@@ -196,13 +196,9 @@ fn Composer(props: &ComposerProps) -> Html {
     let i18n = use_i18n();
     // What was being written here when the composer last went away (another conversation
     // opened, another page), in this tab: a reply is not lost to a look elsewhere.
-    let text = use_state(|| props.conv.draft());
+    let text = use_state(|| props.conv.draft().0);
     // The latest text, readable by the key handler between renders.
     let latest = use_mut_ref(|| (*text).clone());
-    {
-        let (conv, latest) = (props.conv.clone(), Rc::clone(&latest));
-        use_effect_with((), move |()| move || conv.keep_draft(&latest.borrow()));
-    }
     // The red-flag screen, while it is shown: what the text may describe.
     let flagged = use_state(|| None::<Emergency>);
     let input = use_node_ref();
@@ -220,7 +216,7 @@ fn Composer(props: &ComposerProps) -> Html {
     // The reply template the text came from, and its variables still without a value: not
     // sent until the doctor replaced them. The second build only: the first load has none.
     #[cfg(feature = "second-build")]
-    let template = use_state(|| None::<TemplateId>);
+    let template = use_state(|| props.conv.draft().1);
     #[cfg(feature = "second-build")]
     let picker = use_state(|| false);
     #[cfg(feature = "second-build")]
@@ -229,6 +225,17 @@ fn Composer(props: &ComposerProps) -> Html {
         .unwrap_or_default();
     #[cfg(not(feature = "second-build"))]
     let unfilled: [&str; 0] = [];
+    {
+        // Kept as it changes, with the template it came from (its variables stay checked).
+        let conv = props.conv.clone();
+        #[cfg(feature = "second-build")]
+        let cited = *template;
+        #[cfg(not(feature = "second-build"))]
+        let cited = None;
+        use_effect_with(((*text).clone(), cited), move |(text, cited)| {
+            conv.keep_draft(text, *cited)
+        });
+    }
 
     {
         // The text of a message cancelled while it waited for its file comes back here, before

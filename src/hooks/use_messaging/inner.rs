@@ -12,7 +12,9 @@ use crate::services::messaging_api as rest;
 use crate::services::websocket::{
     Connection, ConnectionState, ConnectorRef, SocketEvent, backoff_delay_ms,
 };
-use colloque_protocol::{ClientFrame, ClientMsgId, ConversationId, ErrorCode, ServerFrame};
+use colloque_protocol::{
+    ClientFrame, ClientMsgId, ConversationId, ErrorCode, ServerFrame, TemplateId,
+};
 use gloo_events::EventListener;
 use gloo_timers::callback::{Interval, Timeout};
 use std::cell::{Cell, RefCell};
@@ -73,7 +75,8 @@ pub(super) struct Inner {
     /// The text being written in each conversation whose composer went away unsent (another
     /// conversation opened, another page): it is there again when the composer comes back.
     /// This tab's memory only: the provider, and with it this, lives as long as one login.
-    pub(super) drafts: RefCell<Vec<(ConversationId, String)>>,
+    /// With the reply template the text came from.
+    pub(super) drafts: RefCell<Vec<(ConversationId, String, Option<TemplateId>)>>,
 }
 
 impl Inner {
