@@ -186,3 +186,68 @@ async fn the_manifest_and_the_home_screen_icon_are_served_at_their_sizes() {
     assert_eq!(apple["size"], "180x180", "{apple}");
     browser.close().await;
 }
+
+/// What the static first screen (index.html, before the wasm has loaded) shows: its title,
+/// intro, labels, button and language switch as a user sees them (drawn elements only, and
+/// their `innerText`, which leaves out what is not displayed), and the page's language.
+async fn static_screen(browser: &Browser) -> serde_json::Value {
+    browser
+        .execute(
+            "const shell = document.getElementById('shell');
+             if (!shell) return null;
+             const seen = css => [...shell.querySelectorAll(css)]
+               .filter(e => e.getClientRects().length > 0)
+               .map(e => e.innerText.trim()).filter(t => t);
+             return {
+               lang: document.documentElement.lang,
+               title: seen('h2'), intro: seen('form > p'), labels: seen('label'),
+               submit: seen('button[type=submit]'), switch: seen('.top button'),
+             };",
+            vec![],
+        )
+        .await
+}
+
+/// A device where English was chosen gets the static first screen in English, not French
+/// for a moment: while the wasm is still on its way (held here by the browser, as a slow
+/// network would), the login form, its labels and the switch are in the saved language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_static_first_screen_is_in_the_language_chosen_on_the_device() {
+    let e2e = E2e::start("first-screen-language").await;
+    let phone = e2e.browser(360, 740).await;
+    // The app's wasm never arrives: only index.html's own screen shows (and no service worker
+    // is registered, since the app registers it).
+    phone
+        .cdp(
+            "Fetch.enable",
+            serde_json::json!({"patterns": [{"urlPattern": "*.wasm"}]}),
+        )
+        .await;
+    phone.goto("/login").await;
+    assert_eq!(
+        static_screen(&phone).await,
+        serde_json::json!({
+            "lang": "fr", "title": ["Connexion"],
+            "intro": ["Connectez-vous pour écrire à votre équipe de soins."],
+            "labels": ["Adresse e-mail", "Mot de passe", "Ordinateur partagé"],
+            "submit": ["Se connecter"], "switch": ["English"],
+        })
+    );
+    phone
+        .execute(
+            "localStorage.setItem('colloque.lang', JSON.stringify('En')); return true;",
+            vec![],
+        )
+        .await;
+    phone.refresh().await;
+    assert_eq!(
+        static_screen(&phone).await,
+        serde_json::json!({
+            "lang": "en", "title": ["Sign in"],
+            "intro": ["Sign in to write to your care team."],
+            "labels": ["Email address", "Password", "Shared computer"],
+            "submit": ["Sign in"], "switch": ["Français"],
+        })
+    );
+    phone.screenshot("static-login-in-english").await;
+}

@@ -138,3 +138,38 @@ fn the_fingerprint_changes_with_any_word_in_either_language() {
         english::fingerprint(&["Bonjou", "rOui"], &["Hello", "Yes"])
     );
 }
+
+/// index.html's static login form, shown before the wasm has loaded, says what the app's login
+/// page says in both languages (static/shell.js shows the device's): a word changed in the
+/// table must be changed there too.
+#[test]
+fn the_static_login_form_has_the_app_s_words_in_both_languages() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/index.html"))
+        .expect("index.html");
+    for key in [
+        Key::Tagline,
+        Key::LoginTitle,
+        Key::LoginIntro,
+        Key::Email,
+        Key::Password,
+        Key::SharedComputer,
+        Key::SharedComputerHelp,
+        Key::LoginSubmit,
+    ] {
+        let pair = format!(
+            r#"<span class="fr">{}</span><span class="en" lang="en">{}</span>"#,
+            key.text(Lang::Fr),
+            key.text(Lang::En)
+        );
+        assert!(page.contains(&pair), "index.html lacks {key:?}: {pair}");
+    }
+    for lang in [Lang::Fr, Lang::En] {
+        let switch = format!(
+            r#"aria-label="{}" lang="{}">{}</button>"#,
+            Key::LangSwitchLabel.text(lang),
+            &lang.other().locale()[..2],
+            Key::LangSwitchText.text(lang)
+        );
+        assert!(page.contains(&switch), "index.html lacks {switch}");
+    }
+}
