@@ -20,10 +20,9 @@ impl Store {
     ) -> Result<(Vec<Message>, bool), sqlx::Error> {
         on_pool!(self, |db, b| {
             let mut conn = db.acquire().await?;
-            let (mut messages, more) =
+            let (mut messages, more, with_files) =
                 b::messages::page(&mut *conn, conversation, page, limit).await?;
-            let ids: Vec<MessageId> = messages.iter().map(|message| message.id).collect();
-            let rows = b::attachments::of_messages(&mut conn, &ids).await?;
+            let rows = b::attachments::of_messages(&mut conn, &with_files).await?;
             attach(&mut messages, rows);
             Ok((messages, more))
         })

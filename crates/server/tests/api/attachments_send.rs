@@ -44,8 +44,24 @@ async fn a_message_carries_its_attachments_to_both_participants_and_nobody_else(
         ServerFrame::Message { message } => assert_eq!(message.attachments, sent.attachments),
         other => panic!("expected the message, got {other:?}"),
     }
+    // In the history, among messages without files (the demo's before it, a word after it),
+    // each with its own: the page reads the attachments of the messages that have some.
+    let after = app.send_ok(&emma, conversation.id, "Merci docteur").await;
     let page = app.history(&martin, conversation.id, "").await;
-    assert_eq!(page.messages.last().unwrap().attachments, sent.attachments);
+    let files: Vec<(i64, usize)> = page
+        .messages
+        .iter()
+        .map(|m| (m.seq.0, m.attachments.len()))
+        .collect();
+    let n = files.len();
+    assert!(n >= 3, "{files:?}");
+    assert!(
+        files[..n - 2].iter().all(|(_, count)| *count == 0),
+        "{files:?}"
+    );
+    assert_eq!(page.messages[n - 2].attachments, sent.attachments);
+    assert_eq!(page.messages[n - 1].id, after.id);
+    assert!(page.messages[n - 1].attachments.is_empty());
     // Both participants read the file and its thumbnail; the other patient gets 404 on every
     // route, as for an id that does not exist.
     let documents = format!("/api/conversations/{}/attachments", conversation.id);

@@ -197,15 +197,16 @@ pub async fn send_contexts(
     Ok(contexts)
 }
 
-/// Up to `limit` messages of `page`, in ascending seq order, and whether more exist in that
-/// direction. Reads `limit + 1` rows to answer the latter without a second query.
+/// Up to `limit` messages of `page`, in ascending seq order (their attachments not filled
+/// in), whether more exist in that direction, and which of them carry files. Reads
+/// `limit + 1` rows to answer the second without a second query.
 #[tracing::instrument(skip(db))]
 pub async fn page(
     db: impl Executor<'_, Database = Db>,
     conversation: ConversationId,
     page: Page,
     limit: u32,
-) -> Result<(Vec<Message>, bool), sqlx::Error> {
+) -> Result<(Vec<Message>, bool, Vec<MessageId>), sqlx::Error> {
     // The open interval (above, below) of seqs, read from its top end or from its bottom one.
     let (above, below, order) = match page {
         Page::Latest => (i64::MIN, i64::MAX, "DESC"),
@@ -213,11 +214,15 @@ pub async fn page(
         Page::After(seq) => (seq.0, i64::MAX, "ASC"),
         Page::Between(after, before) => (after.0, before.0, "ASC"),
     };
+    // Whether each has files, in the same statement: the page's attachments are then read
+    // only when one has any (a delivery, nearly always a text alone, costs one round trip).
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq < $3
+        "SELECT {COLUMNS}, EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = messages.id)
+             AS has_files
+         FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq < $3
          ORDER BY seq {order} LIMIT $4"
     );
-    let rows = sqlx::query_as::<_, MessageRow>(&sql)
+    let rows = sqlx::query_as::<_, PageRow>(&sql)
         .bind(conversation.0)
         .bind(above)
         .bind(below)
@@ -225,13 +230,24 @@ pub async fn page(
         .fetch_all(db)
         .await?;
     let has_more = rows.len() > limit as usize;
-    let mut messages = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(MessageRow::into_message)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut with_files = Vec::new();
+    let mut messages = Vec::with_capacity(rows.len().min(limit as usize));
+    for row in rows.into_iter().take(limit as usize) {
+        if row.has_files {
+            with_files.push(MessageId(row.message.id));
+        }
+        messages.push(row.message.into_message()?);
+    }
     if order == "DESC" {
         messages.reverse();
     }
-    Ok((messages, has_more))
+    Ok((messages, has_more, with_files))
+}
+
+/// A history page's row: the message, and whether it carries files.
+#[derive(FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    message: MessageRow,
+    has_files: bool,
 }
