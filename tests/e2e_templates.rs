@@ -288,19 +288,8 @@ async fn a_half_written_reply_waits_in_its_conversation_while_the_writer_looks_e
     patient.click_testid("menu-toggle").await;
     patient.click_testid("logout").await;
     patient
-        .wait_testid("login-email")
-        .await
-        .send_keys(PATIENT)
-        .await
-        .expect("type the email");
-    patient
-        .wait_testid("login-password")
-        .await
-        .send_keys(support::DEMO_PASSWORD)
-        .await
-        .expect("type the password");
-    patient.click_testid("login-submit").await;
-    patient.wait_testid("logout").await;
+        .login_on_screen(PATIENT, support::DEMO_PASSWORD)
+        .await;
     patient.click_testid("messaging-button").await;
     patient.open_listed_conversation("Claire Martin").await;
     patient.wait_message("sent", HIS).await;

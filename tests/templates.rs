@@ -268,8 +268,9 @@ async fn the_picker_filters_moves_with_the_arrows_and_closes_with_escape() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn a_variable_without_a_value_is_reported_and_holds_the_send_until_replaced() {
+/// Lucas's conversation open in Dr Martin's composer, with his template 2 inserted (`/`, `2`):
+/// its `{date_rdv}` has no value.
+async fn with_template_2() -> Mounted {
     reset_storage();
     routes(Vec::new());
     let app = open_conversation().await;
@@ -279,6 +280,12 @@ async fn a_variable_without_a_value_is_reported_and_holds_the_send_until_replace
     press(&app, "template-filter", "2");
     app.until("the template inserted", |a| !composer_text(a).is_empty())
         .await;
+    app
+}
+
+#[wasm_bindgen_test]
+async fn a_variable_without_a_value_is_reported_and_holds_the_send_until_replaced() {
+    let app = with_template_2().await;
     assert_eq!(
         composer_text(&app),
         "Bonjour Lucas Bernard, à votre rendez-vous du {date_rdv}. Dr Claire Martin",
@@ -304,15 +311,7 @@ async fn a_variable_without_a_value_is_reported_and_holds_the_send_until_replace
 
 #[wasm_bindgen_test]
 async fn a_half_written_template_reply_comes_back_with_its_template_still_checked() {
-    reset_storage();
-    routes(Vec::new());
-    let app = open_conversation().await;
-    press(&app, "composer-input", "/");
-    app.until("the list", |a| a.testid("template-option").is_some())
-        .await;
-    press(&app, "template-filter", "2");
-    app.until("the template inserted", |a| !composer_text(a).is_empty())
-        .await;
+    let app = with_template_2().await;
     let written = composer_text(&app);
     // He looks at his settings (in the app, no reload), then comes back to Lucas.
     app.one("a[href='/medecin/reglages']")

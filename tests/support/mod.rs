@@ -330,6 +330,12 @@ impl Browser {
     /// Logs in with this password through the login form and waits for the logged-in shell.
     pub async fn login_with(&self, email: &str, password: &str) {
         self.goto("/login").await;
+        self.login_on_screen(email, password).await;
+    }
+
+    /// Logs in through the login form already on screen (no page load: what the tab holds
+    /// stays) and waits for the logged-in shell.
+    pub async fn login_on_screen(&self, email: &str, password: &str) {
         self.wait_testid("login-email")
             .await
             .send_keys(email)
