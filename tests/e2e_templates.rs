@@ -248,6 +248,13 @@ async fn a_half_written_reply_waits_in_its_conversation_while_the_writer_looks_e
         .wait_until(|| async { (composer_value(&doctor).await == json!(HIS)).then_some(()) })
         .await;
     doctor.assert_not_reloaded().await;
+    doctor
+        .execute(
+            "document.querySelector(\"[data-testid='composer-input']\")
+                .scrollIntoView({block: 'center'}); return true;",
+            vec![],
+        )
+        .await;
     doctor.screenshot("1-doctor-reply-still-there").await;
 
     patient.login(PATIENT).await;
