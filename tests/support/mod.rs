@@ -278,13 +278,28 @@ impl E2e {
             .connect(&self.driver_url)
             .await
             .expect("start a Chromium session through ChromeDriver");
-        Browser {
+        let browser = Browser {
             client,
             base_url: self.base_url.clone(),
             shots: self.out_dir.join(format!("{}-s{n}", self.name)),
-        }
+        };
+        // Every page of this tab records its uncaught errors (a wasm trap is one), so that a
+        // wait that times out can say whether the app was still alive.
+        browser
+            .cdp(
+                "Page.addScriptToEvaluateOnNewDocument",
+                json!({ "source": RECORD_ERRORS }),
+            )
+            .await;
+        browser
     }
 }
+
+/// Run by the browser before each page's own scripts (DevTools, not the page: the CSP does
+/// not apply): the page's uncaught errors and unhandled rejections, in `window.__e2eErrors`.
+const RECORD_ERRORS: &str = "window.__e2eErrors = [];
+addEventListener('error', e => window.__e2eErrors.push(String(e.message || e.error)));
+addEventListener('unhandledrejection', e => window.__e2eErrors.push('unhandled: ' + String(e.reason)));";
 
 /// A fantoccini session with the few verbs the tests use.
 pub struct Browser {
@@ -450,8 +465,14 @@ impl Browser {
             }
             if started.elapsed() > limit {
                 self.screenshot("timeout").await;
+                let errors = self
+                    .client
+                    .execute("return window.__e2eErrors || null;", vec![])
+                    .await
+                    .map_or_else(|e| format!("(unreadable: {e})"), |v| v.to_string());
                 panic!(
-                    "condition not met within {limit:?}; see {}-timeout.png; page:\n{}",
+                    "condition not met within {limit:?}; see {}-timeout.png; the page's \
+                     uncaught errors: {errors}; page:\n{}",
                     self.shots.display(),
                     self.source().await
                 );
