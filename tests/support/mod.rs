@@ -392,7 +392,7 @@ impl Browser {
             let element = self.find_css(css).await?;
             match element.click().await {
                 Ok(_) => Some(()),
-                Err(e) if e.to_string().contains("stale element") => None,
+                Err(e) if e.is_stale_element_reference() => None,
                 Err(e) => panic!("click {css}: {e}"),
             }
         })
