@@ -55,6 +55,7 @@ pub fn ensure_all(root: &Path, browser: bool) -> Result<ToolEnv> {
     };
 
     ensure_wasm_target()?;
+    ensure_rust_src()?;
     ensure_cargo_tool(
         &env,
         "trunk",
@@ -118,6 +119,24 @@ fn ensure_wasm_target() -> Result {
     }
     step(&format!("Installing the Rust target {WASM_TARGET}"));
     run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// The standard library's source, which the release build of the app compiles with the app
+/// (`crate::bundle::SMALL_WASM_ENV`).
+fn ensure_rust_src() -> Result {
+    let out = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| format!("rustc --print sysroot: {e}"))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if sysroot
+        .join("lib/rustlib/src/rust/library/std/Cargo.toml")
+        .exists()
+    {
+        return Ok(());
+    }
+    step("Installing the Rust component rust-src (the standard library's source)");
+    run(Command::new("rustup").args(["component", "add", "rust-src"]))
 }
 
 fn ensure_cargo_tool(
