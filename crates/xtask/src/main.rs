@@ -29,6 +29,7 @@ mod python;
 mod report;
 mod runs;
 mod tools;
+mod wasm_opt;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -13,6 +13,9 @@ const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_VERSION: &str = "132.0.0";
 /// Minifies wasm-bindgen's JS glue after trunk (trunk 0.21's own JS minifier fails on it).
 const TERSER_VERSION: &str = "5.51.2";
+/// Minifies `static/app.css` after trunk (trunk's own minifying, lightningcss too, comes only
+/// with its JS minifier, which fails on the glue).
+const LIGHTNINGCSS_VERSION: &str = "1.33.0";
 /// The accessibility engine the end-to-end tests run on every screen (tests/e2e_a11y.rs).
 pub const AXE_VERSION: &str = "4.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -191,12 +194,16 @@ fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
     let have = |tool: &str, version: &str| {
         npm_bin.join(tool).exists() && version_of(env, tool).is_some_and(|v| v.contains(version))
     };
-    if have("wasm-opt", &binaryen) && have("terser", TERSER_VERSION) && have_axe(root) {
+    if have("wasm-opt", &binaryen)
+        && have("terser", TERSER_VERSION)
+        && have_package(root, "lightningcss-cli", LIGHTNINGCSS_VERSION)
+        && have_axe(root)
+    {
         return Ok(());
     }
     step(&format!(
-        "Installing wasm-opt (binaryen {BINARYEN_VERSION}), terser {TERSER_VERSION} and axe-core \
-         {AXE_VERSION} from npm into .tools/"
+        "Installing wasm-opt (binaryen {BINARYEN_VERSION}), terser {TERSER_VERSION}, \
+         lightningcss {LIGHTNINGCSS_VERSION} and axe-core {AXE_VERSION} from npm into .tools/"
     ));
     if Command::new("npm").arg("--version").output().is_err() {
         let install = "apt-get update && apt-get install -y npm";
@@ -218,6 +225,7 @@ fn ensure_npm_tools(root: &Path, env: &ToolEnv, npm_bin: &Path) -> Result {
         &root.join(".tools").to_string_lossy(),
         &format!("binaryen@{BINARYEN_VERSION}"),
         &format!("terser@{TERSER_VERSION}"),
+        &format!("lightningcss-cli@{LIGHTNINGCSS_VERSION}"),
         &format!("axe-core@{AXE_VERSION}"),
     ]))
 }
@@ -228,10 +236,15 @@ pub fn axe_script(root: &Path) -> PathBuf {
 }
 
 fn have_axe(root: &Path) -> bool {
-    let manifest = root.join(".tools/node_modules/axe-core/package.json");
-    axe_script(root).exists()
-        && std::fs::read_to_string(manifest)
-            .is_ok_and(|text| text.contains(&format!("\"version\": \"{AXE_VERSION}\"")))
+    axe_script(root).exists() && have_package(root, "axe-core", AXE_VERSION)
+}
+
+/// Whether `.tools/` holds this version of an npm package (for those whose command prints
+/// another version than the package's: lightningcss-cli 1.33.0 says "1.0.0-alpha.72").
+fn have_package(root: &Path, package: &str, version: &str) -> bool {
+    let manifest = root.join(format!(".tools/node_modules/{package}/package.json"));
+    std::fs::read_to_string(manifest)
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{version}\"")))
 }
 
 /// Lighthouse from npm into `.tools/lighthouse/` (its own prefix: it is only for the
