@@ -57,6 +57,7 @@ fn switch_second(route: Route) -> Html {
     let doctor = |page: Html| html! { <Layout role={Role::Doctor}>{ page }</Layout> };
     let patient = |page: Html| html! { <Layout role={Role::Patient}>{ page }</Layout> };
     match route {
+        Route::LoginCode => html! { <Login /> },
         Route::PatientSecurity => patient(html! { <Security /> }),
         Route::PatientDocuments => patient(html! { <DocumentList page=true /> }),
         Route::MedecinInbox => doctor(html! { <Inbox /> }),

@@ -10,7 +10,7 @@ use yew_router::prelude::*;
 ///
 /// `Routable` is written by hand rather than derived: the derive builds a generic route
 /// recognizer (a state machine in a thread-local, a hash map of parameters) that costs about
-/// 4 KB of the compressed bundle, where thirteen fixed paths need a `match` on the segments.
+/// 4 KB of the compressed bundle, where a score of fixed paths need a `match` on the segments.
 /// The tests below check that every route survives `to_path` → `recognize`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -18,6 +18,9 @@ pub enum Route {
     Home,
     /// `/login`: the login form.
     Login,
+    /// `/login/code`: the login's second step, a code of two-step verification (in the second
+    /// build: the first-load build hands its challenge over, src/second_build.rs).
+    LoginCode,
     /// `/patient`: patient home, next appointment and doctors.
     PatientDashboard,
     /// `/patient/rendez-vous`: a patient's appointments.
@@ -70,6 +73,7 @@ impl Route {
         Some(match path {
             "" => Route::Home,
             "/login" => Route::Login,
+            "/login/code" => Route::LoginCode,
             "/patient" => Route::PatientDashboard,
             "/patient/rendez-vous" => Route::PatientAppointments,
             "/patient/equipe" => Route::PatientCareTeam,
@@ -109,6 +113,7 @@ impl Routable for Route {
         match self {
             Route::Home => "/".to_owned(),
             Route::Login => "/login".to_owned(),
+            Route::LoginCode => "/login/code".to_owned(),
             Route::PatientDashboard => "/patient".to_owned(),
             Route::PatientAppointments => "/patient/rendez-vous".to_owned(),
             Route::PatientCareTeam => "/patient/equipe".to_owned(),
@@ -131,6 +136,7 @@ impl Routable for Route {
         vec![
             "/",
             "/login",
+            "/login/code",
             "/patient",
             "/patient/rendez-vous",
             "/patient/equipe",
@@ -175,7 +181,7 @@ pub fn conversation_route(role: Role, id: ConversationId) -> Route {
 }
 
 impl Route {
-    /// True for the pages of the second build (`medecin.html`, the cargo feature `doctor`):
+    /// True for the pages of the second build (`medecin.html`, the cargo feature `second-build`):
     /// the first-load build reloads the page for them (src/second_build.rs).
     pub fn in_second_build(&self) -> bool {
         colloque_protocol::in_second_build(&self.to_path())
@@ -232,6 +238,7 @@ mod tests {
         vec![
             Route::Home,
             Route::Login,
+            Route::LoginCode,
             Route::PatientDashboard,
             Route::PatientAppointments,
             Route::PatientCareTeam,
@@ -261,6 +268,7 @@ mod tests {
         assert_eq!(
             second,
             vec![
+                Route::LoginCode,
                 Route::MedecinInbox,
                 Route::MedecinConversation { id: 0 },
                 Route::MedecinConversation { id: 123_456 },
@@ -276,6 +284,7 @@ mod tests {
         assert!(!colloque_protocol::in_second_build("/medecins"));
         assert!(!colloque_protocol::in_second_build("/patient/securites"));
         assert!(colloque_protocol::in_second_build("/patient/documents/"));
+        assert!(!colloque_protocol::in_second_build("/login"));
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! is handed over under [`HANDOFF_KEY`] in this tab's sessionStorage, which the second build
 //! reads and removes as it starts ([`take_handoff`]).
 //!
+//! The login's second step (two-step verification, which only doctors reach in the app) is in
+//! the second build too: when the password was right for an account with it, the first-load
+//! build hands the server's challenge over the same way, under [`CHALLENGE_KEY`]
+//! ([`hand_over_challenge`]), and goes to `/login/code`, where the second build takes it
+//! ([`take_challenge`]).
+//!
 //! The reload waits while it would cost the user a message or the page ([`LoadSecondBuild`]).
 
 use crate::session::Session;
@@ -24,6 +30,29 @@ pub const HANDOFF_KEY: &str = "colloque.handoff";
 /// did not send the second build (`trunk serve` without `--features second-build`), and reloading
 /// again would loop.
 const RELOADED_KEY: &str = "colloque.doctor-build";
+
+/// A login's second-step challenge (five minutes long, worth nothing without the code), with the
+/// shared-computer choice made with the password, between the first-load build and the second.
+pub const CHALLENGE_KEY: &str = "colloque.login-challenge";
+
+/// Hands a login's second step to the second build (`/login/code`): `1` or `0` for the
+/// shared-computer choice, then the challenge.
+#[cfg(not(feature = "second-build"))]
+pub fn hand_over_challenge(challenge: &str, shared: bool) {
+    let value = format!("{}{challenge}", u8::from(shared));
+    let _ = SessionStorage::raw().set_item(CHALLENGE_KEY, &value);
+}
+
+/// The second step handed over by the first-load build (the challenge and the shared-computer
+/// choice), removed from storage at once.
+#[cfg(feature = "second-build")]
+pub fn take_challenge() -> Option<(String, bool)> {
+    let storage = SessionStorage::raw();
+    let value = storage.get_item(CHALLENGE_KEY).ok()??;
+    let _ = storage.remove_item(CHALLENGE_KEY);
+    let (shared, challenge) = value.split_at_checked(1)?;
+    (!challenge.is_empty()).then(|| (challenge.to_owned(), shared == "1"))
+}
 
 /// The shared session handed over by the first-load build, removed from storage at once.
 pub fn take_handoff() -> Option<Session> {

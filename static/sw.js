@@ -63,7 +63,7 @@ self.addEventListener('notificationclick', (event) => {
 const SHELL = 'colloque-shell-v1';
 const PAGES = ['/index.html', '/medecin.html'];
 // The pages of the second build, medecin.html: colloque_protocol::SECOND_BUILD_PATHS.
-const SECOND_BUILD = ['/medecin', '/patient/securite', '/patient/documents'];
+const SECOND_BUILD = ['/medecin', '/patient/securite', '/patient/documents', '/login/code'];
 // trunk's `name-<hex>.ext`, `name-<hex>_bg.wasm`, and its initializer's `<hex>-first-paint.mjs`.
 const HASHED = /(-[0-9a-f]{8,16}(_[a-z]+)?\.[a-z0-9]+|\/[0-9a-f]{16}-[^/]+)$/;
 

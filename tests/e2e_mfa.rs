@@ -127,6 +127,19 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
     let phone = e2e.browser(360, 740).await;
     password_step(&phone).await;
     let input = phone.wait_testid("mfa-code").await;
+    // The second step is in the second build only (src/second_build.rs): the first-load build
+    // handed the challenge over and went to /login/code, and the second build took the
+    // challenge out of storage as it started.
+    assert_eq!(path(&phone).await, "/login/code");
+    assert_eq!(
+        phone
+            .execute(
+                "return sessionStorage.getItem('colloque.login-challenge');",
+                vec![]
+            )
+            .await,
+        serde_json::Value::Null
+    );
     assert_eq!(
         input.attr("inputmode").await.unwrap().as_deref(),
         Some("numeric")

@@ -208,7 +208,7 @@ fn page_key(route: Option<&Route>) -> Key {
         Some(Route::MedecinTemplates) => Key::NavTemplates,
         Some(Route::PatientSecurity | Route::MedecinSecurity) => Key::SecurityTitle,
         Some(Route::NotFound) | None => Key::NotFoundTitle,
-        Some(Route::Login) => Key::LoginTitle,
+        Some(Route::Login | Route::LoginCode) => Key::LoginTitle,
         Some(_) => Key::InboxTitle,
     }
 }

@@ -1,6 +1,10 @@
 //! The login form, and its second step for an account with two-step verification. Its layout
 //! is in static/app.css (`.login`), shared with the static copy that index.html shows before
 //! the app starts (see [`crate::shell`]); keep the two alike.
+//!
+//! The second step is in the second build only (only doctors reach it in the app): the
+//! first-load build hands the challenge over and goes to `/login/code`
+//! ([`crate::second_build::hand_over_challenge`]).
 
 use crate::components::error_view::error_view;
 use crate::components::layout::lang_switch;
@@ -56,8 +60,14 @@ pub fn Login() -> Html {
     let pending = use_state(|| false);
     let error = use_state(|| None::<Error>);
     // The second step's challenge (and the shared-computer choice made with the password), once
-    // the password was right for an account with MFA.
-    let challenge = use_state(|| None::<(AttrValue, bool)>);
+    // the password was right for an account with MFA, here or in the first-load build.
+    #[cfg(feature = "second-build")]
+    let challenge = use_state(|| {
+        crate::second_build::take_challenge()
+            .map(|(challenge, shared)| (AttrValue::from(challenge), shared))
+    });
+    #[cfg(not(feature = "second-build"))]
+    let navigator = use_navigator();
     use_tab_title(Key::LoginTitle, 0);
     // Whatever earlier users of this browser left unsent for more than a day goes now, unread.
     use_effect_with((), |_| outbox::purge_expired(crate::time::now()));
@@ -69,7 +79,11 @@ pub fn Login() -> Html {
     let onsubmit = {
         let session = session.clone();
         let (email, password, shared) = (email.clone(), password.clone(), shared.clone());
-        let (pending, error, challenge) = (pending.clone(), error.clone(), challenge.clone());
+        let (pending, error) = (pending.clone(), error.clone());
+        #[cfg(feature = "second-build")]
+        let challenge = challenge.clone();
+        #[cfg(not(feature = "second-build"))]
+        let navigator = navigator.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if *pending {
@@ -81,14 +95,26 @@ pub fn Login() -> Html {
                 .is_some_and(|i| i.checked());
             let api = session.api();
             let session = session.clone();
-            let (pending, error, challenge) = (pending.clone(), error.clone(), challenge.clone());
+            let (pending, error) = (pending.clone(), error.clone());
+            #[cfg(feature = "second-build")]
+            let challenge = challenge.clone();
+            #[cfg(not(feature = "second-build"))]
+            let navigator = navigator.clone();
             pending.set(true);
             error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 match auth::login(&api, &email, &password).await {
                     Ok(LoginOutcome::Session(response)) => logged_in(&session, response, shared),
+                    #[cfg(feature = "second-build")]
                     Ok(LoginOutcome::Mfa(second)) => {
                         challenge.set(Some((second.challenge.into(), shared)));
+                    }
+                    #[cfg(not(feature = "second-build"))]
+                    Ok(LoginOutcome::Mfa(second)) => {
+                        crate::second_build::hand_over_challenge(&second.challenge, shared);
+                        if let Some(navigator) = &navigator {
+                            navigator.push(&Route::LoginCode);
+                        }
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -97,13 +123,21 @@ pub fn Login() -> Html {
         })
     };
     // Back to the password (the challenge expired, or the user asked), with why if any.
-    let on_restart = {
-        let (challenge, error) = (challenge.clone(), error.clone());
-        Callback::from(move |why: Option<Error>| {
-            error.set(why);
-            challenge.set(None);
+    #[cfg(feature = "second-build")]
+    let second_step = {
+        let on_restart = {
+            let (challenge, error) = (challenge.clone(), error.clone());
+            Callback::from(move |why: Option<Error>| {
+                error.set(why);
+                challenge.set(None);
+            })
+        };
+        challenge.as_ref().map(|(challenge, shared)| {
+            html! { <SecondStep challenge={challenge.clone()} shared={*shared} {on_restart} /> }
         })
     };
+    #[cfg(not(feature = "second-build"))]
+    let second_step: Option<Html> = None;
 
     html! {
         <main id="main" class="login">
@@ -112,8 +146,8 @@ pub fn Login() -> Html {
                 { lang_switch(&i18n) }
             </div>
             <p class="muted">{ i18n.t(Key::Tagline) }</p>
-            if let Some((challenge, shared)) = &*challenge {
-                <SecondStep challenge={challenge.clone()} shared={*shared} {on_restart} />
+            if let Some(second_step) = second_step {
+                { second_step }
             } else {
                 { session_notice(&i18n, &session) }
                 <form {onsubmit} aria-labelledby="login-title">
@@ -143,6 +177,7 @@ pub fn Login() -> Html {
     }
 }
 
+#[cfg(feature = "second-build")]
 #[derive(Properties, PartialEq)]
 struct SecondStepProps {
     /// The challenge the password gave.
@@ -155,6 +190,7 @@ struct SecondStepProps {
 
 /// The second step: a 6-digit code of the authenticator app (the phone's keypad, and the
 /// code offered by the system where it can), or one of the recovery codes.
+#[cfg(feature = "second-build")]
 #[component]
 fn SecondStep(props: &SecondStepProps) -> Html {
     let i18n = use_i18n();

@@ -69,9 +69,15 @@ pub const API_PREFIX: &str = "/api";
 /// The app's pages that are in its second build (`medecin.html`), not in the first load
 /// (`index.html`): each path and every path below it. The doctor's screens, and the account and
 /// documents pages of both roles, visited seldom enough that a patient's first load does not
-/// pay for them. The server sends `medecin.html` for them; the app's router
+/// pay for them, and the login's second step (two-step verification, which only doctors reach
+/// in the app). The server sends `medecin.html` for them; the app's router
 /// (`Route::in_second_build`) and its service worker (`static/sw.js`) follow the same list.
-pub const SECOND_BUILD_PATHS: &[&str] = &["/medecin", "/patient/securite", "/patient/documents"];
+pub const SECOND_BUILD_PATHS: &[&str] = &[
+    "/medecin",
+    "/patient/securite",
+    "/patient/documents",
+    "/login/code",
+];
 
 /// True when `path` is one of [`SECOND_BUILD_PATHS`] or below one of them.
 pub fn in_second_build(path: &str) -> bool {
