@@ -12,6 +12,7 @@
 mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
+use support::axe::{axe_source, serious_violations};
 use support::{Browser, DEMO_PASSWORD, E2e};
 use totp_rs::{Algorithm, Secret, TOTP};
 
@@ -60,6 +61,10 @@ async fn path(browser: &Browser) -> String {
 async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code() {
     let e2e = E2e::start_with("mfa", |config| config.limits.require_mfa_for_doctors = true).await;
     let desk = e2e.browser(1280, 900).await;
+    // axe-core on each screen of the enrolment and of the second step (issue 12: no serious or
+    // critical violation on any screen), gathered and checked at the end.
+    let axe = axe_source();
+    let mut violations = Vec::new();
 
     // 1. The password alone leads straight to the enrolment, whatever page was asked for.
     password_step(&desk).await;
@@ -85,6 +90,7 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
         .await;
     assert!(modules.as_u64().unwrap_or(0) > 100, "a drawn QR code");
     desk.screenshot("2-qr-code-and-key").await;
+    violations.extend(serious_violations(&desk, &axe).await);
 
     // 3. A first code from the "app" turns it on; the ten recovery codes are shown once.
     let bytes = Secret::Encoded(key.trim().to_owned())
@@ -106,6 +112,7 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
         .await;
     assert!(codes.iter().all(|code| code.len() == 19), "{codes:?}");
     desk.screenshot("3-recovery-codes").await;
+    violations.extend(serious_violations(&desk, &axe).await);
 
     // 4. Put away, the doctor may go everywhere: the page becomes the whole security page.
     desk.click_testid("mfa-codes-done").await;
@@ -149,6 +156,7 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
         Some("one-time-code")
     );
     phone.screenshot("5-second-step").await;
+    violations.extend(serious_violations(&phone, &axe).await);
     // A wrong code is refused in plain words.
     let next = app.generate(step_now().max(confirmed_at + 1) * 30);
     let wrong = format!("{:06}", (next.parse::<u32>().unwrap() + 1) % 1_000_000);
@@ -157,6 +165,7 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
         .wait_for_element_containing("[data-testid='error-view']", "Code incorrect")
         .await;
     phone.screenshot("5b-wrong-code").await;
+    violations.extend(serious_violations(&phone, &axe).await);
     // The app's next code lets the doctor in (the first one was spent by the enrolment).
     enter_code(&phone, &app.generate(step_now().max(confirmed_at + 1) * 30)).await;
     phone.wait_testid("logout").await;
@@ -186,7 +195,9 @@ async fn a_doctor_required_to_use_mfa_enrols_by_qr_code_then_logs_in_with_a_code
         })
         .await;
     phone.screenshot("7-recovery-code").await;
+    violations.extend(serious_violations(&phone, &axe).await);
     enter_code(&phone, &codes[0]).await;
     phone.wait_testid("logout").await;
     phone.screenshot("8-signed-in-with-a-recovery-code").await;
+    assert!(violations.is_empty(), "axe-core found: {violations:#?}");
 }
