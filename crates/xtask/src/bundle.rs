@@ -92,14 +92,14 @@ pub fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
     print_sizes(&dist)
 }
 
-/// Finishes what trunk wrote, in one pass over the wasm and the JS:
+/// Finishes what trunk wrote, in one pass over the wasm, the JS and the CSS:
 /// - runs wasm-opt on the wasm and rewrites its glue with the shorter names it gave
 ///   ([`wasm_opt::optimize`]);
 /// - minifies the JS glue with terser (about 1.7 KB less after brotli), since trunk 0.21's own
 ///   minifier fails on it, and the style sheet with lightningcss (its comments and spaces:
 ///   4,385 → 3,103 bytes brotli on 2026-12-07), and puts their new hashes in index.html's
 ///   `integrity` attributes;
-/// - renames both after a hash of their final bytes, and index.html's references with them.
+/// - renames each after a hash of its final bytes, and index.html's references with them.
 ///   trunk names them after cargo's raw output, before wasm-bindgen, wasm-opt and terser: a
 ///   new wasm-opt or terser, or another flag, would give new bytes under the old name, and the
 ///   server lets browsers keep a hashed name for a year;
