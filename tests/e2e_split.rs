@@ -208,6 +208,19 @@ async fn static_screen(browser: &Browser) -> serde_json::Value {
         .await
 }
 
+/// Whether the static login form shows, and the static "loading" line's words if it shows.
+async fn static_loading(browser: &Browser) -> serde_json::Value {
+    browser
+        .execute(
+            "const seen = e => !!e && e.getClientRects().length > 0;
+             const line = document.getElementById('shell-loading');
+             return {form: seen(document.querySelector('#shell form')),
+                     loading: seen(line) ? line.innerText.trim() : null};",
+            vec![],
+        )
+        .await
+}
+
 /// A device where English was chosen gets the static first screen in English, not French
 /// for a moment: while the wasm is still on its way (held here by the browser, as a slow
 /// network would), the login form, its labels and the switch are in the saved language.
@@ -250,4 +263,35 @@ async fn the_static_first_screen_is_in_the_language_chosen_on_the_device() {
         })
     );
     phone.screenshot("static-login-in-english").await;
+
+    // A tab that waits for the second step of a login handed over (or with a saved session)
+    // shows no static form but a "loading" line in its language until the app draws, rather
+    // than a blank page.
+    assert_eq!(
+        static_loading(&phone).await,
+        serde_json::json!({"form": true, "loading": null})
+    );
+    phone
+        .execute(
+            "sessionStorage.setItem('colloque.login-challenge', '0held'); return true;",
+            vec![],
+        )
+        .await;
+    phone.refresh().await;
+    assert_eq!(
+        static_loading(&phone).await,
+        serde_json::json!({"form": false, "loading": "Loading…"})
+    );
+    phone
+        .execute(
+            "localStorage.removeItem('colloque.lang'); return true;",
+            vec![],
+        )
+        .await;
+    phone.refresh().await;
+    assert_eq!(
+        static_loading(&phone).await,
+        serde_json::json!({"form": false, "loading": "Chargement…"})
+    );
+    phone.screenshot("static-loading").await;
 }

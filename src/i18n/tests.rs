@@ -155,6 +155,7 @@ fn the_static_login_form_has_the_app_s_words_in_both_languages() {
         Key::SharedComputer,
         Key::SharedComputerHelp,
         Key::LoginSubmit,
+        Key::Loading,
     ] {
         let pair = format!(
             r#"<span class="fr">{}</span><span class="en" lang="en">{}</span>"#,
