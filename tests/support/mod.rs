@@ -296,10 +296,26 @@ impl E2e {
 }
 
 /// Run by the browser before each page's own scripts (DevTools, not the page: the CSP does
-/// not apply): the page's uncaught errors and unhandled rejections, in `window.__e2eErrors`.
+/// not apply): the page's uncaught errors and unhandled rejections, in `window.__e2eErrors`;
+/// and, in `window.__e2eLog` (the last 40, in ms since the page loaded), its console errors
+/// and warnings and the clicks and form submissions that reached the document, so that a wait
+/// that times out tells a click the app never saw from one it ignored, and a page that was
+/// reloaded meanwhile (the log starts again) from one that was not.
 const RECORD_ERRORS: &str = "window.__e2eErrors = [];
+window.__e2eLog = [];
+const __e2eNote = (what) => {
+  window.__e2eLog.push(Math.round(performance.now()) + ' ' + what);
+  if (window.__e2eLog.length > 40) window.__e2eLog.shift();
+};
+const __e2eName = (t) => t && t.getAttribute ? (t.tagName + ' ' + (t.getAttribute('data-testid') || t.id || '')) : String(t);
 addEventListener('error', e => window.__e2eErrors.push(String(e.message || e.error)));
-addEventListener('unhandledrejection', e => window.__e2eErrors.push('unhandled: ' + String(e.reason)));";
+addEventListener('unhandledrejection', e => window.__e2eErrors.push('unhandled: ' + String(e.reason)));
+addEventListener('click', e => __e2eNote('click ' + __e2eName(e.target)), true);
+addEventListener('submit', e => __e2eNote('submit ' + __e2eName(e.target)), true);
+for (const level of ['error', 'warn']) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => { __e2eNote(level + ' ' + args.map(String).join(' ').slice(0, 200)); original(...args); };
+}";
 
 /// A fantoccini session with the few verbs the tests use.
 pub struct Browser {
@@ -467,12 +483,18 @@ impl Browser {
                 self.screenshot("timeout").await;
                 let errors = self
                     .client
-                    .execute("return window.__e2eErrors || null;", vec![])
+                    .execute(
+                        "return {errors: window.__e2eErrors || null, \
+                         log: window.__e2eLog || null, \
+                         loaded_ms_ago: Math.round(performance.now())};",
+                        vec![],
+                    )
                     .await
                     .map_or_else(|e| format!("(unreadable: {e})"), |v| v.to_string());
                 panic!(
                     "condition not met within {limit:?}; see {}-timeout.png; the page's \
-                     uncaught errors: {errors}; page:\n{}",
+                     uncaught errors, console errors and warnings, clicks and submissions: \
+                     {errors}; page:\n{}",
                     self.shots.display(),
                     self.source().await
                 );
