@@ -108,7 +108,17 @@ pub fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
     let index_path = dist.join("index.html");
     let index = std::fs::read_to_string(&index_path).map_err(|e| e.to_string())?;
     let mut index = without_wasm_preload(&index)?;
-    let [wasm] = &files_with_extension(dist, &["wasm"])?[..] else {
+    // The service worker keeps its name: browsers fetch it again by that name to update it.
+    let files: Vec<PathBuf> = files_with_extension(dist, &["css", "js", "wasm"])?
+        .into_iter()
+        .filter(|file| file.file_name().and_then(|n| n.to_str()) != Some(SERVICE_WORKER))
+        .collect();
+    let is_wasm = |file: &PathBuf| file.extension().and_then(|x| x.to_str()) == Some("wasm");
+    let [wasm] = &files
+        .iter()
+        .filter(|file| is_wasm(file))
+        .collect::<Vec<_>>()[..]
+    else {
         return Err(format!("{}: not one wasm file", dist.display()));
     };
     let glue = wasm.with_file_name(
@@ -118,14 +128,15 @@ pub fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
             .map(|stem| format!("{stem}.js"))
             .ok_or_else(|| format!("{}: not wasm-bindgen's name", wasm.display()))?,
     );
-    let files = files_with_extension(dist, &["css", "js", "wasm"])?;
     // The integrity attributes trunk wrote: hashes of the files as it wrote them (the wasm,
     // fetched by its glue, has none), to replace once they are changed below.
     let written = files
         .iter()
-        .map(|file| match file.extension().and_then(|x| x.to_str()) {
-            Some("wasm") => Ok(None),
-            _ => sha384(env, file).map(|(_, base64)| Some(format!("\"sha384-{base64}\""))),
+        .map(|file| {
+            if is_wasm(file) {
+                return Ok(None);
+            }
+            sha384(env, file).map(|(_, base64)| Some(format!("\"sha384-{base64}\"")))
         })
         .collect::<Result<Vec<_>>>()?;
     wasm_opt::optimize(env, wasm, &glue)?;
@@ -135,10 +146,6 @@ pub fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
             .and_then(|n| n.to_str())
             .ok_or("a file name that is not UTF-8")?
             .to_owned();
-        // The service worker keeps its name: browsers fetch it again by that name to update it.
-        if name == SERVICE_WORKER {
-            continue;
-        }
         let minifier = if name.ends_with(".js") {
             Some((
                 "terser",
