@@ -283,12 +283,13 @@ impl E2e {
             base_url: self.base_url.clone(),
             shots: self.out_dir.join(format!("{}-s{n}", self.name)),
         };
-        // Every page of this tab records its uncaught errors (a wasm trap is one), so that a
-        // wait that times out can say whether the app was still alive.
+        // Every page of this tab records its uncaught errors (a wasm trap is one), console
+        // warnings, clicks and submissions, so that a wait that times out can say whether the
+        // app was still alive and what reached it.
         browser
             .cdp(
                 "Page.addScriptToEvaluateOnNewDocument",
-                json!({ "source": RECORD_ERRORS }),
+                json!({ "source": RECORD_PAGE_EVENTS }),
             )
             .await;
         browser
@@ -301,7 +302,7 @@ impl E2e {
 /// and warnings and the clicks and form submissions that reached the document, so that a wait
 /// that times out tells a click the app never saw from one it ignored, and a page that was
 /// reloaded meanwhile (the log starts again) from one that was not.
-const RECORD_ERRORS: &str = "window.__e2eErrors = [];
+const RECORD_PAGE_EVENTS: &str = "window.__e2eErrors = [];
 window.__e2eLog = [];
 const __e2eNote = (what) => {
   window.__e2eLog.push(Math.round(performance.now()) + ' ' + what);
