@@ -166,3 +166,19 @@ mod first_load {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHALLENGE_KEY;
+
+    /// static/shell.js hides the static password form when a second step was handed over: it
+    /// must read the key this module writes.
+    #[test]
+    fn the_static_shell_reads_the_handed_over_challenge_s_key() {
+        let read = format!("sessionStorage.getItem(\"{CHALLENGE_KEY}\")");
+        assert!(
+            include_str!("../static/shell.js").contains(&read),
+            "static/shell.js should say {read}"
+        );
+    }
+}
