@@ -47,6 +47,15 @@ pub const SMALL_WASM_ENV: [(&str, &str); 3] = [
 pub fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
     let dist = root.join("dist");
     let second_dist = root.join("target/dist-second");
+    // trunk runs cargo `--offline` (Trunk.toml), and the standard library built with the app
+    // has its own dependencies (its `library/Cargo.lock`: dlmalloc, libc, moto-rt…), which a new
+    // machine's registry cache lacks: fetched here, a no-op once they are there.
+    step("Fetching the crates of the app and of the standard library built with it");
+    run(env
+        .command("cargo")
+        .current_dir(root)
+        .envs(SMALL_WASM_ENV)
+        .args(["fetch", "--target", "wasm32-unknown-unknown"]))?;
     step("Building the app, first load (trunk build --release)");
     let t = Instant::now();
     run(env
