@@ -20,12 +20,12 @@ use crate::pages::patient::{
 #[cfg(feature = "second-build")]
 use crate::pages::security::Security;
 use crate::route::{Route, home_route};
+use crate::router::{Redirect, Router, use_route};
 use crate::services::websocket::ConnectorRef;
 use crate::session::{Session, SessionProvider, use_session};
 use colloque_protocol::{ConversationId, Role};
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Renders a route.
 pub fn switch(route: Route) -> Html {
@@ -81,11 +81,17 @@ fn switch_second(_route: Route) -> Html {
     html! { <crate::second_build::LoadSecondBuild /> }
 }
 
+/// The page of the current route.
+#[component]
+pub fn Pages() -> Html {
+    switch(use_route().unwrap_or(Route::NotFound))
+}
+
 #[component]
 fn HomeRedirect() -> Html {
     let session = use_session();
     let to = session.role().map_or(Route::Login, home_route);
-    html! { <Redirect<Route> {to} /> }
+    html! { <Redirect {to} /> }
 }
 
 /// Props of [`Providers`].
@@ -179,11 +185,11 @@ pub fn App() -> Html {
     match &*config {
         None => html! { <I18nProvider><Loading /></I18nProvider> },
         Some(config) => html! {
-            <BrowserRouter>
+            <Router>
                 <Providers config={Rc::clone(config)}>
-                    <Switch<Route> render={switch} />
+                    <Pages />
                 </Providers>
-            </BrowserRouter>
+            </Router>
         },
     }
 }

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod pages;
 pub mod red_flags;
 pub mod route;
+pub mod router;
 pub mod second_build;
 pub mod services;
 pub mod session;

@@ -1,17 +1,14 @@
-//! Every page of the app and its path ([`Route`]), the routes of a role, and links that the
-//! router follows without reloading. A leaf: pages, components and the app's root all use it,
-//! and it uses none of them.
+//! Every page of the app and its path ([`Route`]), and the routes of a role. A leaf: the router,
+//! pages, components and the app's root all use it, and it uses none of them.
 
 use colloque_protocol::{ConversationId, Role};
-use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Every page of the app, with its path.
 ///
-/// `Routable` is written by hand rather than derived: the derive builds a generic route
-/// recognizer (a state machine in a thread-local, a hash map of parameters) that costs about
-/// 4 KB of the compressed bundle, where a score of fixed paths need a `match` on the segments.
-/// The tests below check that every route survives `to_path` → `recognize`.
+/// Paths are matched by hand ([`Route::recognize`]) rather than by a generic route recognizer
+/// (yew-router's derive builds a state machine in a thread-local and a hash map of parameters,
+/// about 4 KB of the compressed bundle), where a score of fixed paths need a `match` on the
+/// segments. The tests below check that every route survives `to_path` → `recognize`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// `/`: sends the user to their home, by role (or to login).
@@ -100,16 +97,14 @@ impl Route {
     }
 }
 
-impl Routable for Route {
-    fn from_path(path: &str, params: &std::collections::HashMap<&str, &str>) -> Option<Self> {
-        // `path` is one of `routes()`, with its `:id` in `params`.
-        match params.get("id") {
-            Some(id) => Route::parse(&path.replace(":id", id)),
-            None => Route::parse(path),
-        }
+impl Route {
+    /// The route of a path: its page, or [`Route::NotFound`].
+    pub fn recognize(path: &str) -> Route {
+        Route::parse(path).unwrap_or(Route::NotFound)
     }
 
-    fn to_path(&self) -> String {
+    /// The path of the route.
+    pub fn to_path(&self) -> String {
         match self {
             Route::Home => "/".to_owned(),
             Route::Login => "/login".to_owned(),
@@ -130,37 +125,6 @@ impl Routable for Route {
             Route::MedecinTemplates => "/medecin/modeles".to_owned(),
             Route::NotFound => "/404".to_owned(),
         }
-    }
-
-    fn routes() -> Vec<&'static str> {
-        vec![
-            "/",
-            "/login",
-            "/login/code",
-            "/patient",
-            "/patient/rendez-vous",
-            "/patient/equipe",
-            "/patient/messages",
-            "/patient/securite",
-            "/patient/documents",
-            "/patient/messages/:id",
-            "/medecin/documents",
-            "/medecin/messages",
-            "/medecin/messages/:id",
-            "/medecin/patients",
-            "/medecin/securite",
-            "/medecin/reglages",
-            "/medecin/modeles",
-            "/404",
-        ]
-    }
-
-    fn not_found_route() -> Option<Self> {
-        Some(Route::NotFound)
-    }
-
-    fn recognize(pathname: &str) -> Option<Self> {
-        Some(Route::parse(pathname).unwrap_or(Route::NotFound))
     }
 }
 
@@ -194,40 +158,6 @@ pub fn home_route(role: Role) -> Route {
         Role::Patient => Route::PatientDashboard,
         Role::Doctor => Route::MedecinInbox,
     }
-}
-
-/// A link to a route that the router follows without reloading the page (as yew-router's
-/// `Link`, which cannot carry `aria-current`); see [`in_app_click`].
-pub fn route_link(
-    navigator: &Option<Navigator>,
-    to: Route,
-    class: Option<&'static str>,
-    current: bool,
-    children: Html,
-) -> Html {
-    let href = to.to_path();
-    let onclick = in_app_click(navigator, to);
-    html! {
-        <a {href} {class} aria-current={current.then_some("page")} {onclick}>{ children }</a>
-    }
-}
-
-/// The click handler of a link to `to`: a plain click navigates in the app (no reload); a
-/// click with a modifier key or another mouse button is left to the browser (new tab,
-/// window, download).
-pub fn in_app_click(navigator: &Option<Navigator>, to: Route) -> Callback<MouseEvent> {
-    let navigator = navigator.clone();
-    Callback::from(move |e: MouseEvent| {
-        if e.button() != 0 || e.meta_key() || e.ctrl_key() || e.shift_key() || e.alt_key() {
-            return;
-        }
-        // Without a router (never in the app) the browser follows the link itself.
-        let Some(navigator) = &navigator else {
-            return;
-        };
-        e.prevent_default();
-        navigator.push(&to);
-    })
 }
 
 #[cfg(test)]
@@ -305,31 +235,12 @@ mod tests {
     fn every_route_survives_to_path_then_recognize() {
         for route in every_route() {
             let path = route.to_path();
-            assert_eq!(Route::recognize(&path), Some(route.clone()), "{path}");
+            assert_eq!(Route::recognize(&path), route.clone(), "{path}");
             if route != Route::Home {
                 let slashed = format!("{path}/");
-                assert_eq!(Route::recognize(&slashed), Some(route), "{slashed}");
+                assert_eq!(Route::recognize(&slashed), route, "{slashed}");
             }
         }
-    }
-
-    #[test]
-    fn every_declared_pattern_is_a_route() {
-        let params: std::collections::HashMap<&str, &str> = [("id", "42")].into();
-        for pattern in Route::routes() {
-            let route = Route::from_path(pattern, &params);
-            let expect_not_found = pattern == "/404";
-            assert_eq!(
-                route == Some(Route::NotFound),
-                expect_not_found,
-                "{pattern}"
-            );
-            assert!(route.is_some(), "{pattern}");
-        }
-        assert_eq!(
-            Route::from_path("/medecin/messages/:id", &params),
-            Some(Route::MedecinConversation { id: 42 })
-        );
     }
 
     #[test]
@@ -350,9 +261,9 @@ mod tests {
             let route = Route::recognize(path);
             // "/patient/messages/" is the list (one trailing slash is ignored).
             if path == "/patient/messages/" {
-                assert_eq!(route, Some(Route::PatientMessages));
+                assert_eq!(route, Route::PatientMessages);
             } else {
-                assert_eq!(route, Some(Route::NotFound), "{path}");
+                assert_eq!(route, Route::NotFound, "{path}");
             }
         }
     }

@@ -12,6 +12,7 @@
 
 use crate::crypto::OutboxKey;
 use crate::route::Route;
+use crate::router::Navigator;
 use crate::services::requests::{Renewer, RenewerRef};
 use crate::services::{Api, Error, auth, json, push};
 use colloque_protocol::{
@@ -25,7 +26,6 @@ use gloo_timers::callback::Timeout;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use yew_router::prelude::*;
 
 mod provider;
 mod renewal;

@@ -7,22 +7,21 @@ use colloque::app::Providers;
 use colloque::config::Config;
 use colloque::i18n::Lang;
 use colloque::pages::login::Login;
+use colloque::router::{MemoryPath, Router};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, MemoryHistory};
-use yew_router::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[component]
 fn LoginPage() -> Html {
     let config = Rc::new(Config::resolve("", "", "http:", "localhost"));
-    let history = AnyHistory::from(MemoryHistory::new());
+    let memory = Some(MemoryPath::at("/"));
     html! {
-        <Router {history}>
+        <Router {memory}>
             <Providers {config} lang={Some(Lang::Fr)}>
                 <Login />
             </Providers>

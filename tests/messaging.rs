@@ -11,6 +11,7 @@ use colloque::components::messaging::{MedecinMessaging, MessagingButton};
 use colloque::config::Config;
 use colloque::crypto::OutboxKey;
 use colloque::i18n::Lang;
+use colloque::router::{MemoryPath, Router};
 use colloque::services::websocket::{
     Connection, ConnectionState, Connector, ConnectorRef, SocketEvent,
 };
@@ -26,8 +27,6 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, MemoryHistory};
-use yew_router::prelude::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -199,9 +198,9 @@ fn Harness(props: &HarnessProps) -> Html {
         mfa_enrolment_required: false,
     };
     let config = Rc::new(Config::resolve("", "", "http:", "localhost"));
-    let history = AnyHistory::from(MemoryHistory::new());
+    let memory = Some(MemoryPath::at("/"));
     html! {
-        <Router {history}>
+        <Router {memory}>
             <Providers {config} session={Some(session)} lang={Some(Lang::Fr)}
                 connector={Some(props.connector.clone())} tab_id={Some(props.tab.clone())}>
                 <header>

@@ -8,11 +8,11 @@ use crate::components::outbox_notice::outbox_notice;
 use crate::hooks::outbox;
 use crate::hooks::{MessagingHandle, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
-use crate::route::{Route, home_route, route_link};
+use crate::route::{Route, home_route};
+use crate::router::{Redirect, route_link, use_navigator, use_route};
 use crate::session::{SessionHandle, use_session};
 use colloque_protocol::Role;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Props of [`Layout`].
 #[derive(Properties, PartialEq)]
@@ -36,7 +36,7 @@ pub struct LayoutProps {
 pub fn Layout(props: &LayoutProps) -> Html {
     let i18n = use_i18n();
     let session = use_session();
-    let route = use_route::<Route>();
+    let route = use_route();
     let navigator = use_navigator();
     let messaging = use_messaging();
     let menu_open = use_state(|| false);
@@ -54,9 +54,9 @@ pub fn Layout(props: &LayoutProps) -> Html {
     use_tab_title(page_key(route.as_ref()), messaging.total_unread());
     if let Some(wanted) = props.role {
         match role {
-            None => return html! { <Redirect<Route> to={Route::Login} /> },
+            None => return html! { <Redirect to={Route::Login} /> },
             Some(role) if role != wanted => {
-                return html! { <Redirect<Route> to={home_route(role)} /> };
+                return html! { <Redirect to={home_route(role)} /> };
             }
             Some(_) => {}
         }
@@ -64,7 +64,7 @@ pub fn Layout(props: &LayoutProps) -> Html {
     // A doctor the deployment requires to enrol in MFA does that first (the server refuses
     // everything else to the session until then).
     if session.enrolment_required() && route != Some(Route::MedecinSecurity) {
-        return html! { <Redirect<Route> to={Route::MedecinSecurity} /> };
+        return html! { <Redirect to={Route::MedecinSecurity} /> };
     }
 
     let links: Vec<(Route, Key)> = match role {

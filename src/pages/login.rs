@@ -12,14 +12,18 @@ use crate::components::layout::use_tab_title;
 use crate::components::session_notice::session_notice;
 use crate::hooks::outbox;
 use crate::i18n::{I18n, Key, use_i18n};
-use crate::route::{Route, home_route};
+#[cfg(not(feature = "second-build"))]
+use crate::route::Route;
+use crate::route::home_route;
+use crate::router::Redirect;
+#[cfg(not(feature = "second-build"))]
+use crate::router::use_navigator;
 use crate::services::Error;
 use crate::services::auth::{self, LoginOutcome};
 use crate::session::{SessionHandle, use_session};
 use colloque_protocol::{ErrorCode, LoginResponse};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 fn value(node: &NodeRef) -> String {
     node.cast::<HtmlInputElement>()
@@ -73,7 +77,7 @@ pub fn Login() -> Html {
     use_effect_with((), |_| outbox::purge_expired(crate::time::now()));
 
     if let Some(role) = session.role() {
-        return html! { <Redirect<Route> to={home_route(role)} /> };
+        return html! { <Redirect to={home_route(role)} /> };
     }
 
     let onsubmit = {

@@ -2,9 +2,8 @@
 
 use crate::i18n::{Key, use_i18n};
 use crate::route::Route;
-use crate::route::route_link;
+use crate::router::{route_link, use_navigator};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// "Page introuvable".
 #[component]

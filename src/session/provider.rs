@@ -5,11 +5,11 @@
 
 use super::{Core, EndReason, Session, SessionState, wipe_browser_storage};
 use crate::config::Config;
+use crate::router::use_navigator;
 use crate::services::Api;
 use colloque_protocol::{LoginResponse, Role, UserProfile};
 use std::rc::Rc;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// The session context: who is logged in, how to reach the API, and the intents.
 #[derive(Clone)]

@@ -3,10 +3,10 @@
 //! [`super::install_fetch`]. Shared by the browser tests of the app's security
 //! (`tests/security.rs`, `tests/account.rs`).
 
-use colloque::app::{Providers, switch};
+use colloque::app::{Pages, Providers};
 use colloque::config::Config;
 use colloque::i18n::Lang;
-use colloque::route::Route;
+use colloque::router::{MemoryPath, Router};
 use colloque::services::websocket::{Connection, Connector, ConnectorRef, SocketEvent};
 use colloque::session::Session;
 use colloque_protocol::ClientFrame;
@@ -15,8 +15,6 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, Storage};
 use yew::prelude::*;
-use yew_router::history::{AnyHistory, History, MemoryHistory};
-use yew_router::prelude::*;
 
 // ---------- the injected socket ----------
 
@@ -103,7 +101,7 @@ pub fn reset_storage() {
 
 #[derive(Properties, PartialEq)]
 pub struct HarnessProps {
-    history: AnyHistory,
+    memory: MemoryPath,
     config: Rc<Config>,
     session: Option<Session>,
     connector: ConnectorRef,
@@ -112,10 +110,10 @@ pub struct HarnessProps {
 #[component]
 pub fn Harness(props: &HarnessProps) -> Html {
     html! {
-        <Router history={props.history.clone()}>
+        <Router memory={Some(props.memory.clone())}>
             <Providers config={Rc::clone(&props.config)} session={props.session.clone()}
                 lang={Some(Lang::Fr)} connector={Some(props.connector.clone())}>
-                <Switch<Route> render={switch} />
+                <Pages />
             </Providers>
         </Router>
     }
@@ -123,7 +121,7 @@ pub fn Harness(props: &HarnessProps) -> Html {
 
 pub struct Mounted {
     pub root: Element,
-    pub history: AnyHistory,
+    pub memory: MemoryPath,
     pub server: Rc<FakeServer>,
     app: Option<yew::AppHandle<Harness>>,
 }
@@ -157,9 +155,9 @@ impl Setup {
         let root = document().create_element("div").unwrap();
         document().body().unwrap().append_child(&root).unwrap();
         let server = Rc::new(FakeServer::default());
-        let history = AnyHistory::from(MemoryHistory::with_entries([self.at]));
+        let memory = MemoryPath::at(self.at);
         let props = HarnessProps {
-            history: history.clone(),
+            memory: memory.clone(),
             config: Rc::new(self.config),
             session: self.session,
             connector: ConnectorRef(Rc::new(FakeConnector(Rc::clone(&server)))),
@@ -167,7 +165,7 @@ impl Setup {
         let app = yew::Renderer::<Harness>::with_root_and_props(root.clone(), props).render();
         Mounted {
             root,
-            history,
+            memory,
             server,
             app: Some(app),
         }
@@ -202,7 +200,7 @@ impl Mounted {
     }
 
     pub fn path(&self) -> String {
-        self.history.location().path().to_owned()
+        self.memory.path()
     }
 
     /// Polls `check` until it holds. Each round lets pending promises and timers run; the

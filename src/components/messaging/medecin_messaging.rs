@@ -12,13 +12,12 @@ use crate::hooks::use_messaging;
 use crate::hooks::use_messaging::LoadState;
 use crate::i18n::{Key, use_i18n};
 use crate::route::conversation_route;
-use crate::route::in_app_click;
+use crate::router::{in_app_click, use_navigator};
 use crate::session::use_session;
 use crate::text::lower;
 use colloque_protocol::{ConversationId, Role, Topic, TriageState};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Props of [`MedecinMessaging`].
 #[derive(Properties, PartialEq)]

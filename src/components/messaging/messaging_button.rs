@@ -8,10 +8,10 @@ use super::topic_picker::request_flow;
 use crate::hooks::{RequestStep, use_messaging, use_new_request};
 use crate::i18n::{Key, use_i18n};
 use crate::route::{conversation_route, inbox_route};
+use crate::router::use_navigator;
 use crate::session::use_session;
 use colloque_protocol::{ConversationId, UserId};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Props of [`MessagingButton`].
 #[derive(Properties, PartialEq)]

@@ -6,11 +6,10 @@ use crate::care::{next_and_last, topic_key, triage_key};
 use crate::hooks::{FetchState, use_fetch, use_messaging};
 use crate::i18n::{I18n, Key, use_i18n};
 use crate::route::conversation_route;
-use crate::route::in_app_click;
+use crate::router::{in_app_click, use_navigator};
 use crate::services::care;
 use colloque_protocol::{Appointment, ConversationSummary, Role};
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Props of [`PatientPanel`].
 #[derive(Properties, PartialEq)]

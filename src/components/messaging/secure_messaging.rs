@@ -11,7 +11,7 @@ use crate::hooks::{SecureMessagingHandle, use_secure_messaging};
 use crate::i18n::{Key, use_i18n};
 use crate::red_flags::{Emergency, red_flag};
 use crate::route::inbox_route;
-use crate::route::route_link;
+use crate::router::{route_link, use_navigator};
 use crate::session::use_session;
 #[cfg(feature = "second-build")]
 use colloque_protocol::TemplateId;
@@ -22,7 +22,6 @@ use colloque_protocol::{
 use std::rc::Rc;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// The counter appears once a message reaches this share of the limit.
 const COUNTER_FROM: usize = MAX_MESSAGE_CHARS * 9 / 10;
