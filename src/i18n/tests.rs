@@ -174,3 +174,15 @@ fn the_static_login_form_has_the_app_s_words_in_both_languages() {
         assert!(page.contains(&switch), "index.html lacks {switch}");
     }
 }
+
+/// static/shell.js shows the static login form in English where English was chosen: it must
+/// read the key this module writes, and the value as it is saved (JSON, through gloo-storage).
+#[test]
+fn the_static_shell_reads_the_saved_language_as_it_is_written() {
+    let saved = serde_json::to_string(&Lang::En).unwrap();
+    let read = format!("localStorage.getItem(\"{STORAGE_KEY}\") === '{saved}'");
+    assert!(
+        include_str!("../../static/shell.js").contains(&read),
+        "static/shell.js should say {read}"
+    );
+}
