@@ -257,6 +257,11 @@ fn request_integers_are_read_as_json_schema_reads_them() {
         r#"{"seq": 9223372036854775808}"#,
         r#"{"seq": 1e19}"#,
         r#"{"seq": "3"}"#,
+        // Outside i64: read as a float, it would round to i64::MIN.
+        r#"{"seq": -9223372036854775809}"#,
+        // A float beyond 2^53 may stand for another integer than the one written.
+        r#"{"seq": 1234567890123456789.0}"#,
+        r#"{"seq": 9007199254740994.0}"#,
     ] {
         assert!(
             serde_json::from_str::<MarkReadRequest>(refused).is_err(),
@@ -265,6 +270,23 @@ fn request_integers_are_read_as_json_schema_reads_them() {
     }
     let largest: MarkReadRequest = serde_json::from_str(r#"{"seq": 9223372036854775807}"#).unwrap();
     assert_eq!(largest.seq, Seq(i64::MAX));
+    let smallest: MarkReadRequest =
+        serde_json::from_str(r#"{"seq": -9223372036854775808}"#).unwrap();
+    assert_eq!(smallest.seq, Seq(i64::MIN));
+    let exact: MarkReadRequest = serde_json::from_str(r#"{"seq": 9007199254740992.0}"#).unwrap();
+    assert_eq!(exact.seq, Seq(9_007_199_254_740_992));
+    let away: NewAbsenceRequest = serde_json::from_str(
+        r#"{"from": "2027-05-03", "to": "2027-05-07", "covering_doctor_id": 4.0}"#,
+    )
+    .unwrap();
+    assert_eq!(away.covering_doctor_id, Some(UserId(4)));
+    assert!(
+        serde_json::from_str::<NewAbsenceRequest>(
+            r#"{"from": "2000-01-09", "to": "0012-01-09", "covering_doctor_id": -9223372036854775809}"#
+        )
+        .is_err(),
+        "the contract fuzzing's case"
+    );
 }
 
 #[test]
