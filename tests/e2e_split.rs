@@ -2,8 +2,9 @@
 //! first-load build, never the second one; their account page, a page of the second build,
 //! reloads into it; a doctor who logs in on the first-load build ends on the second build, with
 //! their queue. Read from the browser's own list of what the page fetched
-//! (`performance.getEntriesByType('resource')`). The first load's English words come apart
-//! too: fetched only when English is chosen.
+//! (`performance.getEntriesByType('resource')`). The second build's own style sheet and the
+//! first load's English words come apart too: the one only in the second build, the other
+//! fetched only when English is chosen.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -18,6 +19,23 @@ fn wasm_of(page: &str) -> String {
     let html = std::fs::read_to_string(dist_dir().join(page)).expect("read the page");
     let end = html.find("_bg.wasm").expect("the page names its wasm") + "_bg.wasm".len();
     let start = html[..end].rfind('/').expect("an absolute path") + 1;
+    html[start..end].to_owned()
+}
+
+/// The second build's own style sheet (static/doctor.css), as medecin.html names it; the
+/// first load's page must not name it.
+fn doctor_sheet() -> String {
+    let html = std::fs::read_to_string(dist_dir().join("medecin.html")).expect("read the page");
+    let start = html
+        .find("/doctor-")
+        .expect("medecin.html names the doctor's sheet")
+        + 1;
+    let end = start + html[start..].find(".css").expect("a style sheet") + ".css".len();
+    let first = std::fs::read_to_string(dist_dir().join("index.html")).expect("read the page");
+    assert!(
+        !first.contains("/doctor-"),
+        "index.html names no doctor's sheet"
+    );
     html[start..end].to_owned()
 }
 
@@ -46,6 +64,7 @@ async fn fetched(browser: &Browser) -> Vec<String> {
 async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_runs_it_after_login()
 {
     let (first, doctor_wasm) = (wasm_of("index.html"), wasm_of("medecin.html"));
+    let sheet = doctor_sheet();
     assert_ne!(first, doctor_wasm, "two builds, two wasm files");
     let e2e = E2e::start("split").await;
 
@@ -61,6 +80,7 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
         !files.contains(&doctor_wasm),
         "the doctor's wasm: {files:?}"
     );
+    assert!(!files.contains(&sheet), "the doctor's styles: {files:?}");
     patient.screenshot("patient-first-load").await;
 
     // Her account page is in the second build: the app's own link reloads into it, and she is
@@ -87,6 +107,16 @@ async fn a_patient_fetches_the_second_build_only_for_her_account_and_a_doctor_ru
         !files.contains(&first),
         "this document is the second build: {files:?}"
     );
+    // The queue's toggles are laid out by the second build's own sheet (a row, where a plain
+    // div would stack them).
+    assert!(files.contains(&sheet), "the doctor's styles: {files:?}");
+    let display = doctor
+        .execute(
+            "return getComputedStyle(document.querySelector(\"[data-testid='queue-stages']\")).display;",
+            vec![],
+        )
+        .await;
+    assert_eq!(display, serde_json::json!("flex"), "styled by {sheet}");
     doctor.screenshot("doctor-after-login").await;
 }
 

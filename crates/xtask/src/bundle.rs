@@ -1,7 +1,7 @@
 //! The release build of the app into `dist/`: the first-load build and the second build, their
 //! finishing (terser, content-hashed names), the compressed copies, and the size report.
 
-use crate::{Result, run, step, tools, wasm_opt};
+use crate::{Result, run, step, stylesheets, tools, wasm_opt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -64,6 +64,7 @@ pub fn build_dist(root: &Path, env: &tools::ToolEnv) -> Result {
         .envs(SMALL_WASM_ENV)
         .args(["build", "--release"]))?;
     finish_assets(env, &dist)?;
+    stylesheets::keep_out_of_first_load(root, &dist)?;
     step("Building the app, the second build (trunk build --release --features second-build)");
     run(env
         .command("trunk")

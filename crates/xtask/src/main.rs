@@ -28,6 +28,7 @@ mod contract;
 mod python;
 mod report;
 mod runs;
+mod stylesheets;
 mod tools;
 mod wasm_opt;
 
