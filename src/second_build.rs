@@ -175,10 +175,8 @@ mod tests {
     /// must read the key this module writes.
     #[test]
     fn the_static_shell_reads_the_handed_over_challenge_s_key() {
-        let read = format!("sessionStorage.getItem(\"{CHALLENGE_KEY}\")");
-        assert!(
-            include_str!("../static/shell.js").contains(&read),
-            "static/shell.js should say {read}"
-        );
+        crate::shell::assert_static_script_says(&format!(
+            "sessionStorage.getItem(\"{CHALLENGE_KEY}\")"
+        ));
     }
 }

@@ -49,3 +49,14 @@ pub fn take_over() {
     }
     shell.remove();
 }
+
+/// Fails unless static/shell.js, the static script that runs before the app, says `line`:
+/// for the storage keys it reads, which the app writes from Rust (a static script cannot
+/// import them), so each is written twice.
+#[cfg(test)]
+pub(crate) fn assert_static_script_says(line: &str) {
+    assert!(
+        include_str!("../static/shell.js").contains(line),
+        "static/shell.js should say {line}"
+    );
+}

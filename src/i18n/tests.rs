@@ -180,9 +180,7 @@ fn the_static_login_form_has_the_app_s_words_in_both_languages() {
 #[test]
 fn the_static_shell_reads_the_saved_language_as_it_is_written() {
     let saved = serde_json::to_string(&Lang::En).unwrap();
-    let read = format!("localStorage.getItem(\"{STORAGE_KEY}\") === '{saved}'");
-    assert!(
-        include_str!("../../static/shell.js").contains(&read),
-        "static/shell.js should say {read}"
-    );
+    crate::shell::assert_static_script_says(&format!(
+        "localStorage.getItem(\"{STORAGE_KEY}\") === '{saved}'"
+    ));
 }

@@ -46,9 +46,5 @@ fn a_tab_takes_only_a_newer_token_of_its_own_session() {
 /// read the key this module writes (a static script cannot import it).
 #[test]
 fn the_static_shell_reads_the_saved_session_s_key() {
-    let read = format!("sessionStorage.getItem(\"{STORAGE_KEY}\")");
-    assert!(
-        include_str!("../../static/shell.js").contains(&read),
-        "static/shell.js should say {read}"
-    );
+    crate::shell::assert_static_script_says(&format!("sessionStorage.getItem(\"{STORAGE_KEY}\")"));
 }
