@@ -670,13 +670,17 @@ async fn styles_apply_under_a_strict_csp_without_any_style_element() {
     meta.set_attribute("content", "style-src 'self'").unwrap();
     document().head().unwrap().append_child(&meta).unwrap();
 
-    // The app's look, components included, is one plain style sheet, static/app.css, which
-    // the real page links (`style-src 'self'` allows it). This test page links none: the same
-    // rules go in through a constructable sheet, which the policy allows too, so that what is
-    // checked is that the components' markup gets them and that the app adds no `<style>`.
+    // The app's look, components included, is plain style sheets, static/app.css and (for the
+    // second build's screens, such as this inbox) static/doctor.css, which the real pages link
+    // (`style-src 'self'` allows them). This test page links none: the same rules go in
+    // through a constructable sheet, which the policy allows too, so that what is checked is
+    // that the components' markup gets them and that the app adds no `<style>`.
     let sheet = web_sys::CssStyleSheet::new().unwrap();
     sheet
-        .replace_sync(include_str!("../static/app.css"))
+        .replace_sync(concat!(
+            include_str!("../static/app.css"),
+            include_str!("../static/doctor.css")
+        ))
         .unwrap();
     let adopted = document().adopted_style_sheets();
     adopted.push(&sheet);
