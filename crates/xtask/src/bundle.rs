@@ -200,25 +200,43 @@ pub fn finish_assets(env: &tools::ToolEnv, dist: &Path) -> Result {
 /// and 0.95 s. The JS glue keeps its modulepreload; the wasm's fetch itself waits for the
 /// first paint (`static/first-paint.mjs`, trunk's initializer).
 fn without_wasm_preload(index: &str) -> Result<String> {
-    let links: Vec<(usize, usize)> = index
-        .match_indices("<link rel=\"preload\"")
+    without_one_link(
+        index,
+        "<link rel=\"preload\"",
+        "type=\"application/wasm\"",
+        "wasm preload links",
+    )
+    .map(|(index, _)| index)
+}
+
+/// `html` without its one tag that starts with `opening` and contains `marker`, and that tag;
+/// an error naming `what` when trunk wrote none or several.
+pub(crate) fn without_one_link<'a>(
+    html: &'a str,
+    opening: &str,
+    marker: &str,
+    what: &str,
+) -> Result<(String, &'a str)> {
+    let links: Vec<(usize, usize)> = html
+        .match_indices(opening)
         .filter_map(|(start, _)| {
-            let end = start + index[start..].find('>')? + 1;
-            index[start..end]
-                .contains("type=\"application/wasm\"")
-                .then_some((start, end))
+            let end = start + html[start..].find('>')? + 1;
+            html[start..end].contains(marker).then_some((start, end))
         })
         .collect();
     let [(start, end)] = links[..] else {
         return Err(format!(
-            "dist/index.html has {} wasm preload links, not the one trunk writes",
+            "dist/index.html has {} {what}, not the one trunk writes",
             links.len()
         ));
     };
-    Ok(format!("{}{}", &index[..start], &index[end..]))
+    Ok((
+        format!("{}{}", &html[..start], &html[end..]),
+        &html[start..end],
+    ))
 }
 
-fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
+pub(crate) fn files_with_extension(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -9,9 +9,8 @@
 //! is by substring, so it errs on the side of app.css: a class whose name happens to appear in
 //! another string of the first load makes the build stop until its rule goes back there.
 
+use crate::{Result, bundle};
 use std::path::Path;
-
-type Result<T = ()> = std::result::Result<T, String>;
 
 /// The sheet's stem: trunk names it `doctor-<hash>.css`.
 pub const SECOND_BUILD_SHEET: &str = "doctor";
@@ -29,11 +28,8 @@ pub fn keep_out_of_first_load(root: &Path, dist: &Path) -> Result {
         read(&root.join("index.html"))?,
         read(&root.join("static/shell.js"))?,
     ];
-    for entry in std::fs::read_dir(dist).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.extension().and_then(|x| x.to_str()) == Some("wasm") {
-            first_load.push(read(&path)?);
-        }
+    for wasm in bundle::files_with_extension(dist, &["wasm"])? {
+        first_load.push(read(&wasm)?);
     }
     let sheet = std::fs::read_to_string(root.join("static/doctor.css"))
         .map_err(|e| format!("static/doctor.css: {e}"))?;
@@ -47,20 +43,8 @@ pub fn keep_out_of_first_load(root: &Path, dist: &Path) -> Result {
 /// file's href.
 fn without_stylesheet(html: &str, stem: &str) -> Result<(String, String)> {
     let prefix = format!("href=\"/{stem}-");
-    let links: Vec<(usize, usize)> = html
-        .match_indices("<link rel=\"stylesheet\"")
-        .filter_map(|(start, _)| {
-            let end = start + html[start..].find('>')? + 1;
-            html[start..end].contains(&prefix).then_some((start, end))
-        })
-        .collect();
-    let [(start, end)] = links[..] else {
-        return Err(format!(
-            "dist/index.html names the {stem} style sheet {} times, not once",
-            links.len()
-        ));
-    };
-    let tag = &html[start..end];
+    let what = format!("{stem} style sheet links");
+    let (page, tag) = bundle::without_one_link(html, "<link rel=\"stylesheet\"", &prefix, &what)?;
     let href = tag[tag.find(&prefix).unwrap_or_default() + "href=\"".len()..]
         .split('"')
         .next()
@@ -69,7 +53,7 @@ fn without_stylesheet(html: &str, stem: &str) -> Result<(String, String)> {
     if !href.ends_with(".css") {
         return Err(format!("{tag}: not a style sheet's name"));
     }
-    Ok((format!("{}{}", &html[..start], &html[end..]), href))
+    Ok((page, href))
 }
 
 /// Each selector of `sheet` needs at least one class that none of `first_load` contains.
