@@ -14,29 +14,30 @@ use support::{Browser, E2e, dist_dir};
 const PATIENT: &str = "lucas.bernard@colloque.test";
 const DOCTOR: &str = "dr.martin@colloque.test";
 
+/// The name of the file a page of `dist/` names with `part` in it and `ext` at its end (the
+/// first such), if any.
+fn named_in(page: &str, part: &str, ext: &str) -> Option<String> {
+    let html = std::fs::read_to_string(dist_dir().join(page)).expect("read the page");
+    let at = html.find(part)?;
+    let start = html[..=at].rfind('/').expect("an absolute path") + 1;
+    let end = at + html[at..].find(ext)? + ext.len();
+    Some(html[start..end].to_owned())
+}
+
 /// The wasm file a page of `dist/` loads.
 fn wasm_of(page: &str) -> String {
-    let html = std::fs::read_to_string(dist_dir().join(page)).expect("read the page");
-    let end = html.find("_bg.wasm").expect("the page names its wasm") + "_bg.wasm".len();
-    let start = html[..end].rfind('/').expect("an absolute path") + 1;
-    html[start..end].to_owned()
+    named_in(page, "_bg.wasm", "_bg.wasm").expect("the page names its wasm")
 }
 
 /// The second build's own style sheet (static/doctor.css), as medecin.html names it; the
 /// first load's page must not name it.
 fn doctor_sheet() -> String {
-    let html = std::fs::read_to_string(dist_dir().join("medecin.html")).expect("read the page");
-    let start = html
-        .find("/doctor-")
-        .expect("medecin.html names the doctor's sheet")
-        + 1;
-    let end = start + html[start..].find(".css").expect("a style sheet") + ".css".len();
-    let first = std::fs::read_to_string(dist_dir().join("index.html")).expect("read the page");
-    assert!(
-        !first.contains("/doctor-"),
+    assert_eq!(
+        named_in("index.html", "/doctor-", ".css"),
+        None,
         "index.html names no doctor's sheet"
     );
-    html[start..end].to_owned()
+    named_in("medecin.html", "/doctor-", ".css").expect("medecin.html names the doctor's sheet")
 }
 
 /// How many times this document fetched the first load's English words.

@@ -86,6 +86,13 @@ async fn settle(what: &str, check: impl Fn() -> bool) {
     panic!("never happened: {what}");
 }
 
+/// Back, as the browser's button: the address and then the page show `path` again.
+async fn back_to(path: &str) {
+    window().history().unwrap().back().unwrap();
+    settle(&format!("Back shows {path}"), || shown() == path).await;
+    assert_eq!(pathname(), path);
+}
+
 #[wasm_bindgen_test]
 async fn pages_change_in_the_address_and_the_history_without_a_reload() {
     let start = window().location().href().unwrap();
@@ -140,12 +147,7 @@ async fn pages_change_in_the_address_and_the_history_without_a_reload() {
     );
 
     // Back: the browser moves the address, the router follows it.
-    window().history().unwrap().back().unwrap();
-    settle("Back shows the messages again", || {
-        shown() == "/patient/messages"
-    })
-    .await;
-    assert_eq!(pathname(), "/patient/messages");
+    back_to("/patient/messages").await;
 
     // A redirect replaces its entry: the history does not grow, and Back skips it.
     navigator().push(&Route::PatientAppointments);
@@ -158,11 +160,7 @@ async fn pages_change_in_the_address_and_the_history_without_a_reload() {
         pushed,
         "the redirect took the pushed entry's place"
     );
-    window().history().unwrap().back().unwrap();
-    settle("Back from the redirect's target", || {
-        shown() == "/patient/messages"
-    })
-    .await;
+    back_to("/patient/messages").await;
 
     app.destroy();
     root.remove();
